@@ -1,0 +1,299 @@
+"""Content in the store: media files, announcements, playlists and schedule entries."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+from playlists.errors import ContentError, NotFoundError
+from playlists.model import (
+    Announcement,
+    ItemKind,
+    Playlist,
+    PlaylistItem,
+    Priority,
+    ScheduleEntry,
+    Slide,
+)
+from playlists.store import Store, from_db_time, to_db_time
+
+
+@dataclasses.dataclass(frozen=True)
+class MediaRecord:
+    sha256: str
+    kind: str
+    path: str  # relative to the media folder
+    duration: float | None
+    bytes: int
+    engine: str | None = None
+    voice: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class NewItem:
+    """An item about to be stored; announcements and audio name their media by hash."""
+
+    kind: ItemKind
+    duration: float
+    repeat: int = 1
+    slide: Slide = Slide()
+    announcement_id: int | None = None
+    media_sha256: str | None = None
+
+
+# -- media -------------------------------------------------------------------------
+
+
+def add_media(store: Store, record: MediaRecord, now: dt.datetime) -> None:
+    """Record a content-addressed file; adding the same content again changes nothing."""
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT OR IGNORE INTO media "
+            "(sha256, kind, path, duration, bytes, engine, voice, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.sha256,
+                record.kind,
+                record.path,
+                record.duration,
+                record.bytes,
+                record.engine,
+                record.voice,
+                to_db_time(now),
+            ),
+        )
+
+
+def get_media(store: Store, sha256: str) -> MediaRecord | None:
+    row = store.query_one("SELECT * FROM media WHERE sha256 = ?", (sha256,))
+    return None if row is None else _media(row)
+
+
+def cached_speech(store: Store, key: str) -> MediaRecord | None:
+    row = store.query_one(
+        "SELECT media.* FROM tts_cache JOIN media ON media.sha256 = tts_cache.media_sha256 "
+        "WHERE tts_cache.key = ?",
+        (key,),
+    )
+    return None if row is None else _media(row)
+
+
+def remember_speech(store: Store, key: str, record: MediaRecord, now: dt.datetime) -> None:
+    with store.transaction() as conn:
+        add_media(store, record, now)
+        conn.execute(
+            "INSERT OR REPLACE INTO tts_cache (key, engine, voice, media_sha256, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (key, record.engine, record.voice, record.sha256, to_db_time(now)),
+        )
+
+
+def _media(row: sqlite3.Row) -> MediaRecord:
+    return MediaRecord(
+        sha256=row["sha256"],
+        kind=row["kind"],
+        path=row["path"],
+        duration=row["duration"],
+        bytes=row["bytes"],
+        engine=row["engine"],
+        voice=row["voice"],
+    )
+
+
+# -- announcements -----------------------------------------------------------------
+
+
+def add_announcement(
+    store: Store, title: str, text: str, media_sha256: str, created_by: str, now: dt.datetime
+) -> int:
+    with store.transaction() as conn:
+        cursor = conn.execute(
+            "INSERT INTO announcements (title, text, media_sha256, created_by, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (title, text, media_sha256, created_by, to_db_time(now), to_db_time(now)),
+        )
+    return int(cursor.lastrowid or 0)
+
+
+_ANNOUNCEMENT_SQL = (
+    "SELECT a.*, m.engine, m.duration FROM announcements a "
+    "JOIN media m ON m.sha256 = a.media_sha256"
+)
+
+
+def get_announcement(store: Store, announcement_id: int) -> Announcement:
+    row = store.query_one(f"{_ANNOUNCEMENT_SQL} WHERE a.id = ?", (announcement_id,))
+    if row is None:
+        raise NotFoundError(f"announcement {announcement_id} does not exist")
+    return _announcement(row)
+
+
+def list_announcements(store: Store) -> list[Announcement]:
+    return [_announcement(row) for row in store.query(f"{_ANNOUNCEMENT_SQL} ORDER BY a.id DESC")]
+
+
+def _announcement(row: sqlite3.Row) -> Announcement:
+    return Announcement(
+        id=row["id"],
+        title=row["title"],
+        text=row["text"],
+        media_sha256=row["media_sha256"],
+        engine=row["engine"] or "",
+        duration=row["duration"] or 0.0,
+        created_at=from_db_time(row["created_at"]) or dt.datetime.min,
+    )
+
+
+# -- playlists ---------------------------------------------------------------------
+
+
+def add_playlist(
+    store: Store, name: str, description: str, items: list[NewItem], now: dt.datetime
+) -> int:
+    """Store a playlist and its items in one transaction."""
+    if not items:
+        raise ContentError("a playlist needs at least one item")
+    with store.transaction() as conn:
+        if conn.execute("SELECT 1 FROM playlists WHERE name = ?", (name,)).fetchone():
+            raise ContentError(f"a playlist named {name!r} already exists")
+        cursor = conn.execute(
+            "INSERT INTO playlists (name, description, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            (name, description, to_db_time(now), to_db_time(now)),
+        )
+        playlist_id = int(cursor.lastrowid or 0)
+        conn.executemany(
+            "INSERT INTO playlist_items (playlist_id, position, kind, announcement_id, "
+            "media_sha256, duration, repeat, slide_title, slide_body) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    playlist_id,
+                    position,
+                    item.kind.value,
+                    item.announcement_id,
+                    item.media_sha256,
+                    item.duration,
+                    item.repeat,
+                    item.slide.title,
+                    item.slide.body,
+                )
+                for position, item in enumerate(items, 1)
+            ],
+        )
+    return playlist_id
+
+
+def playlist_id_by_name(store: Store, name: str) -> int | None:
+    row = store.query_one("SELECT id FROM playlists WHERE name = ?", (name,))
+    return None if row is None else int(row["id"])
+
+
+def get_playlist(store: Store, playlist_id: int, media_dir: Path) -> Playlist:
+    """Load a playlist with every item's audio file resolved under media_dir."""
+    row = store.query_one("SELECT * FROM playlists WHERE id = ?", (playlist_id,))
+    if row is None:
+        raise NotFoundError(f"playlist {playlist_id} does not exist")
+    items = store.query(
+        "SELECT i.*, m.path AS media_path, a.text AS text FROM playlist_items i "
+        "LEFT JOIN media m ON m.sha256 = i.media_sha256 "
+        "LEFT JOIN announcements a ON a.id = i.announcement_id "
+        "WHERE i.playlist_id = ? ORDER BY i.position",
+        (playlist_id,),
+    )
+    return Playlist(
+        id=row["id"],
+        name=row["name"],
+        description=row["description"],
+        items=tuple(
+            PlaylistItem(
+                position=item["position"],
+                kind=ItemKind(item["kind"]),
+                duration=item["duration"],
+                repeat=item["repeat"],
+                slide=Slide(item["slide_title"], item["slide_body"]),
+                announcement_id=item["announcement_id"],
+                media_sha256=item["media_sha256"],
+                audio_path=media_dir / item["media_path"] if item["media_path"] else None,
+                text=item["text"] or "",
+            )
+            for item in items
+        ),
+    )
+
+
+def list_playlists(store: Store) -> list[sqlite3.Row]:
+    """Summaries: id, name, description, item count and total seconds."""
+    return store.query(
+        "SELECT p.id, p.name, p.description, COUNT(i.id) AS items, "
+        "COALESCE(SUM(i.duration * i.repeat), 0) AS duration FROM playlists p "
+        "LEFT JOIN playlist_items i ON i.playlist_id = p.id GROUP BY p.id ORDER BY p.name"
+    )
+
+
+# -- schedule entries --------------------------------------------------------------
+
+
+def add_schedule(
+    store: Store,
+    playlist_id: int,
+    start: dt.date,
+    end: dt.date,
+    times: tuple[dt.time, ...],
+    weekdays: frozenset[int],
+    priority: Priority,
+    now: dt.datetime,
+) -> int:
+    if end < start:
+        raise ContentError(f"the schedule ends ({end}) before it starts ({start})")
+    if not times:
+        raise ContentError("a schedule needs at least one time of day")
+    with store.transaction() as conn:
+        cursor = conn.execute(
+            "INSERT INTO schedules (playlist_id, start_date, end_date, times, weekdays, "
+            "priority, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                playlist_id,
+                start.isoformat(),
+                end.isoformat(),
+                json.dumps([t.strftime("%H:%M") for t in sorted(times)]),
+                json.dumps(sorted(weekdays)),
+                priority.value,
+                to_db_time(now),
+            ),
+        )
+    return int(cursor.lastrowid or 0)
+
+
+def schedule_entries(store: Store) -> list[ScheduleEntry]:
+    """Every enabled schedule entry with its playlist's name and length."""
+    rows = store.query(
+        "SELECT s.*, p.name AS playlist_name, "
+        "(SELECT COALESCE(SUM(duration * repeat), 0) FROM playlist_items "
+        " WHERE playlist_id = p.id) AS duration "
+        "FROM schedules s JOIN playlists p ON p.id = s.playlist_id "
+        "WHERE s.enabled = 1 ORDER BY s.id"
+    )
+    return [
+        ScheduleEntry(
+            id=row["id"],
+            playlist_id=row["playlist_id"],
+            playlist_name=row["playlist_name"],
+            start=dt.date.fromisoformat(row["start_date"]),
+            end=dt.date.fromisoformat(row["end_date"]),
+            times=tuple(dt.time.fromisoformat(t) for t in json.loads(row["times"])),
+            weekdays=frozenset(json.loads(row["weekdays"])),
+            priority=Priority(row["priority"]),
+            duration=float(row["duration"]),
+        )
+        for row in rows
+    ]
+
+
+def delete_schedule(store: Store, schedule_id: int) -> None:
+    with store.transaction() as conn:
+        cursor = conn.execute("DELETE FROM schedules WHERE id = ?", (schedule_id,))
+        if cursor.rowcount == 0:
+            raise NotFoundError(f"schedule entry {schedule_id} does not exist")

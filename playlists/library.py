@@ -1,0 +1,250 @@
+"""Turn content into stored media: speech for texts, normalized audio, checked images.
+
+Everything slow (synthesis, normalization) happens here, when content is saved,
+never at air time. Files are content-addressed under the media folder and written
+by rename, so a file is either whole or absent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from media.audio import normalize, sha256_file
+from media.tts import EngineChain, build_chain, cache_key
+
+from playlists import catalog
+from playlists.catalog import MediaRecord, NewItem
+from playlists.errors import ContentError
+from playlists.model import ItemKind, Slide
+from playlists.playlist_format import MAX_TEXT, ItemSpec, PlaylistSpec
+from playlists.settings import Settings
+from playlists.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def chain_from_settings(settings: Settings) -> EngineChain:
+    tts = settings.tts
+    return build_chain(
+        tts.engines,
+        gtts_lang=tts.gtts_lang,
+        gtts_timeout=tts.gtts_timeout,
+        espeak_voice=tts.espeak_voice,
+        espeak_speed=tts.espeak_speed,
+    )
+
+
+class Library:
+    """Content operations shared by the panel and the command line."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        chain: EngineChain | None = None,
+        now: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.chain = chain or chain_from_settings(settings)
+        self.now = now
+        self.media_dir = settings.media_dir
+        self.tmp_dir = settings.data_dir / "tmp"
+
+    # -- media ---------------------------------------------------------------------
+
+    def path_of(self, record: MediaRecord) -> Path:
+        return self.media_dir / record.path
+
+    def speak(self, text: str) -> MediaRecord:
+        """Return the speech clip for a text, from the cache or made by the engine chain."""
+        text = text.strip()
+        if not text:
+            raise ContentError("there is no text to speak")
+        for engine in self.chain.engines:
+            hit = catalog.cached_speech(self.store, cache_key(engine.name, engine.voice, text))
+            if hit is not None and self.path_of(hit).is_file():
+                return hit
+        with self._workdir() as work:
+            raw = work / "speech"
+            engine = self.chain.synthesize(text, raw)
+            record = self.ingest_audio(raw, engine=engine.name, voice=engine.voice)
+        key = cache_key(engine.name, engine.voice, text)
+        catalog.remember_speech(self.store, key, record, self.now())
+        log.info("spoke %d characters with %s", len(text), engine.name)
+        return record
+
+    def ingest_audio(
+        self, source: Path, engine: str | None = None, voice: str | None = None
+    ) -> MediaRecord:
+        """Normalize an audio file into the media folder and record it."""
+        with self._workdir() as work:
+            normalized = work / "normalized.wav"
+            info = normalize(
+                source,
+                normalized,
+                target_lufs=self.settings.audio.target_lufs,
+                true_peak=self.settings.audio.true_peak,
+            )
+            sha = sha256_file(normalized)
+            relative = f"{sha[:2]}/{sha}.wav"
+            record = MediaRecord(
+                sha256=sha,
+                kind="audio",
+                path=relative,
+                duration=info.duration,
+                bytes=normalized.stat().st_size,
+                engine=engine,
+                voice=voice,
+            )
+            self._place(normalized, relative)
+        catalog.add_media(self.store, record, self.now())
+        return record
+
+    def _place(self, source: Path, relative: str) -> None:
+        target = self.media_dir / relative
+        if target.is_file():
+            return  # content-addressed: the same bytes are already there
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        _fsync_dir(target.parent)
+
+    def _workdir(self) -> _PathTempDir:
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        return _PathTempDir(dir=self.tmp_dir)
+
+    # -- content -------------------------------------------------------------------
+
+    def create_announcement(self, title: str, text: str, created_by: str) -> int:
+        """Save an announcement, making its speech now so air time needs nothing."""
+        title, text = title.strip(), text.strip()
+        if not text:
+            raise ContentError("the announcement text is empty")
+        if len(text) > MAX_TEXT:
+            raise ContentError(f"the text has {len(text)} characters; at most {MAX_TEXT}")
+        record = self.speak(text)
+        return catalog.add_announcement(
+            self.store, title or text[:20], text, record.sha256, created_by, self.now()
+        )
+
+    def import_playlist(self, spec: PlaylistSpec, base_dir: Path | None, created_by: str) -> int:
+        """Store a parsed playlist with its media and schedule, all or nothing."""
+        if catalog.playlist_id_by_name(self.store, spec.name) is not None:
+            raise ContentError(f"a playlist named {spec.name!r} already exists")
+        # Make every clip first: a failure here leaves only unreferenced media files.
+        prepared = [
+            self._prepare_item(item_number, item, base_dir)
+            for item_number, item in enumerate(spec.items, 1)
+        ]
+        now = self.now()
+        with self.store.transaction():
+            items: list[NewItem] = []
+            for spec_item, (record, duration) in zip(spec.items, prepared, strict=True):
+                slide = spec_item.slide or Slide()
+                announcement_id = None
+                if spec_item.kind is ItemKind.ANNOUNCEMENT and record is not None:
+                    title = slide.title or spec_item.text[:20]
+                    announcement_id = catalog.add_announcement(
+                        self.store, title, spec_item.text, record.sha256, created_by, now
+                    )
+                    if not slide.body and not slide.title:
+                        slide = Slide(body=spec_item.text)
+                items.append(
+                    NewItem(
+                        kind=spec_item.kind,
+                        duration=duration,
+                        repeat=spec_item.repeat,
+                        slide=slide,
+                        announcement_id=announcement_id,
+                        media_sha256=record.sha256 if record else None,
+                    )
+                )
+            playlist_id = catalog.add_playlist(self.store, spec.name, spec.description, items, now)
+            for entry in spec.schedule:
+                catalog.add_schedule(
+                    self.store,
+                    playlist_id,
+                    entry.start,
+                    entry.end,
+                    entry.times,
+                    entry.weekdays,
+                    entry.priority,
+                    now,
+                )
+        return playlist_id
+
+    def _prepare_item(
+        self, number: int, item: ItemSpec, base_dir: Path | None
+    ) -> tuple[MediaRecord | None, float]:
+        if item.kind is ItemKind.ANNOUNCEMENT:
+            record = self.speak(item.text)
+            return record, record.duration or 0.0
+        if item.kind is ItemKind.PAUSE:
+            return None, item.duration
+        source = _inside(base_dir, item.file, number)
+        if item.kind is ItemKind.AUDIO:
+            record = self.ingest_audio(source)
+            return record, record.duration or 0.0
+        record = self.ingest_image(source)
+        return record, item.duration
+
+    def ingest_image(self, source: Path) -> MediaRecord:
+        """Check an image with Pillow and store it content-addressed."""
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(source) as image:
+                image.verify()
+                fmt = (image.format or "png").lower()
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+            raise ContentError(f"{source.name}: not an image Pillow can read ({exc})") from None
+        sha = sha256_file(source)
+        relative = f"{sha[:2]}/{sha}.{fmt}"
+        with self._workdir() as work:
+            copy = work / "image"
+            shutil.copyfile(source, copy)
+            self._place(copy, relative)
+        record = MediaRecord(sha, "image", relative, None, source.stat().st_size)
+        catalog.add_media(self.store, record, self.now())
+        return record
+
+
+def _inside(base_dir: Path | None, relative: str, number: int) -> Path:
+    """Resolve a media path from a playlist, refusing anything outside its folder."""
+    if base_dir is None:
+        raise ContentError(
+            f"item {number}: {relative!r} is a media file; import it as a bundle (zip) "
+            "or from a folder that holds the file"
+        )
+    root = base_dir.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root) or path.is_symlink():
+        raise ContentError(f"item {number}: {relative!r} is outside the playlist's folder")
+    if not path.is_file():
+        raise ContentError(f"item {number}: media file {relative!r} is missing")
+    return path
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _PathTempDir(tempfile.TemporaryDirectory[str]):
+    """A TemporaryDirectory whose context value is a Path."""
+
+    def __enter__(self) -> Path:  # type: ignore[override]
+        return Path(self.name)

@@ -1,0 +1,141 @@
+"""The domain's plain data: playlists, their items, schedule entries, broadcasts."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+from pathlib import Path
+
+
+class Priority(enum.StrEnum):
+    """Broadcast lanes; a higher rank interrupts a lower one."""
+
+    EMERGENCY = "emergency"
+    MANUAL = "manual"
+    SCHEDULED = "scheduled"
+    IDLE = "idle"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+
+_RANKS = {Priority.EMERGENCY: 3, Priority.MANUAL: 2, Priority.SCHEDULED: 1, Priority.IDLE: 0}
+
+
+class ItemKind(enum.StrEnum):
+    ANNOUNCEMENT = "announcement"
+    AUDIO = "audio"
+    IMAGE = "image"
+    PAUSE = "pause"
+
+
+class Outcome(enum.StrEnum):
+    """Status of an as-run row; PLAYING only while a broadcast is on air."""
+
+    PLAYING = "playing"
+    PLAYED = "played"
+    INTERRUPTED = "interrupted"
+    SKIPPED = "skipped"
+    MISSED = "missed"
+    FAILED = "failed"
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclasses.dataclass(frozen=True)
+class Slide:
+    title: str = ""
+    body: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Announcement:
+    id: int
+    title: str
+    text: str
+    media_sha256: str
+    engine: str
+    duration: float
+    created_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class PlaylistItem:
+    """One step of a playlist; audio_path is None for pauses and images."""
+
+    position: int
+    kind: ItemKind
+    duration: float
+    repeat: int = 1
+    slide: Slide = Slide()
+    announcement_id: int | None = None
+    media_sha256: str | None = None
+    audio_path: Path | None = None
+    text: str = ""
+
+    @property
+    def total_duration(self) -> float:
+        return self.duration * self.repeat
+
+
+@dataclasses.dataclass(frozen=True)
+class Playlist:
+    id: int
+    name: str
+    description: str
+    items: tuple[PlaylistItem, ...]
+
+    @property
+    def duration(self) -> float:
+        return sum(item.total_duration for item in self.items)
+
+
+@dataclasses.dataclass(frozen=True)
+class ScheduleEntry:
+    """When a playlist plays: every listed time on the listed weekdays of a date range."""
+
+    id: int
+    playlist_id: int
+    playlist_name: str
+    start: dt.date
+    end: dt.date  # inclusive
+    times: tuple[dt.time, ...]
+    weekdays: frozenset[int] = frozenset(range(7))  # Monday is 0
+    priority: Priority = Priority.SCHEDULED
+    duration: float = 0.0  # the playlist's length in seconds
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedBroadcast:
+    """One occurrence of a schedule entry: a playlist due at an instant."""
+
+    start: dt.datetime
+    end: dt.datetime
+    schedule_id: int
+    playlist_id: int
+    playlist_name: str
+    priority: Priority
+
+    @property
+    def key(self) -> str:
+        """Identify the occurrence, so it is logged and played at most once."""
+        utc = self.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return f"{self.schedule_id}@{utc}"
+
+
+@dataclasses.dataclass(frozen=True)
+class AsRunRow:
+    id: int
+    occurrence: str | None
+    playlist_id: int | None
+    playlist_name: str
+    priority: Priority
+    scheduled_at: dt.datetime
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    status: Outcome
+    reason: str
+    requested_by: str | None

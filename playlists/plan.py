@@ -1,0 +1,63 @@
+"""What plays when: schedule entries expanded over a time range.
+
+The calendar, `villagecast plan`, the simulator and the player daemon all call
+`plan`, so what the operator sees is what will play.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from zoneinfo import ZoneInfo
+
+from playlists.model import PlannedBroadcast, ScheduleEntry
+
+
+def plan(
+    entries: Iterable[ScheduleEntry], start: dt.datetime, end: dt.datetime, tz: ZoneInfo
+) -> list[PlannedBroadcast]:
+    """Expand schedule entries into the broadcasts due in [start, end), in order."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("plan() needs aware datetimes")
+    planned = [broadcast for entry in entries for broadcast in _occurrences(entry, start, end, tz)]
+    planned.sort(key=lambda b: (b.start, -b.priority.rank, b.schedule_id))
+    return planned
+
+
+def _occurrences(
+    entry: ScheduleEntry, start: dt.datetime, end: dt.datetime, tz: ZoneInfo
+) -> Iterator[PlannedBroadcast]:
+    # Walk real calendar days, so a window that crosses a month end is no special case.
+    first = max(entry.start, start.astimezone(tz).date())
+    last = min(entry.end, end.astimezone(tz).date())
+    length = dt.timedelta(seconds=entry.duration)
+    day = first
+    while day <= last:
+        if day.weekday() in entry.weekdays:
+            for time in entry.times:
+                instant = _local_instant(day, time, tz)
+                if start <= instant < end:
+                    yield PlannedBroadcast(
+                        start=instant,
+                        end=instant + length,
+                        schedule_id=entry.id,
+                        playlist_id=entry.playlist_id,
+                        playlist_name=entry.playlist_name,
+                        priority=entry.priority,
+                    )
+        day += dt.timedelta(days=1)
+
+
+def _local_instant(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
+    """Return the aware instant of a wall-clock time, shifting times that a DST gap skips."""
+    naive = dt.datetime.combine(day, time)
+    aware = naive.replace(tzinfo=tz)
+    # A round trip through UTC moves a time inside a spring-forward gap to a real instant.
+    return aware.astimezone(dt.UTC).astimezone(tz)
+
+
+def day_range(first: dt.date, last: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """Return the instants bounding whole station days first..last (inclusive)."""
+    start = dt.datetime.combine(first, dt.time(), tzinfo=tz)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    return start, end

@@ -1,0 +1,137 @@
+"""The SQLite schema as numbered migrations; `PRAGMA user_version` records how far a store is."""
+
+from __future__ import annotations
+
+# Tables whose changes alter what plays; a trigger bumps meta.plan_revision so the
+# player re-arms its jobs within a poll interval of any edit.
+PLAN_TABLES = ("playlists", "playlist_items", "schedules", "announcements")
+
+
+def _revision_triggers() -> str:
+    statements = []
+    for table in PLAN_TABLES:
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            statements.append(
+                f"CREATE TRIGGER {table}_{event.lower()}_revision AFTER {event} ON {table} "
+                "BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
+                "WHERE key = 'plan_revision'; END;"
+            )
+    return "\n".join(statements)
+
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the foundation
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO meta (key, value) VALUES ('plan_revision', '0');
+
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'reviewer', 'operator')),
+        must_change_password INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+
+    CREATE TABLE media (
+        sha256 TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('audio', 'image')),
+        path TEXT NOT NULL,
+        duration REAL,
+        bytes INTEGER NOT NULL,
+        engine TEXT,
+        voice TEXT,
+        created_at TEXT NOT NULL
+    );
+
+    CREATE TABLE tts_cache (
+        key TEXT PRIMARY KEY,
+        engine TEXT NOT NULL,
+        voice TEXT NOT NULL,
+        media_sha256 TEXT NOT NULL REFERENCES media (sha256),
+        created_at TEXT NOT NULL
+    );
+
+    CREATE TABLE announcements (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        media_sha256 TEXT NOT NULL REFERENCES media (sha256),
+        created_by TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+
+    CREATE TABLE playlists (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+
+    CREATE TABLE playlist_items (
+        id INTEGER PRIMARY KEY,
+        playlist_id INTEGER NOT NULL REFERENCES playlists (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('announcement', 'audio', 'image', 'pause')),
+        announcement_id INTEGER REFERENCES announcements (id),
+        media_sha256 TEXT REFERENCES media (sha256),
+        duration REAL NOT NULL,
+        repeat INTEGER NOT NULL DEFAULT 1 CHECK (repeat >= 1),
+        slide_title TEXT NOT NULL DEFAULT '',
+        slide_body TEXT NOT NULL DEFAULT '',
+        UNIQUE (playlist_id, position)
+    );
+
+    CREATE TABLE schedules (
+        id INTEGER PRIMARY KEY,
+        playlist_id INTEGER NOT NULL REFERENCES playlists (id) ON DELETE CASCADE,
+        start_date TEXT NOT NULL,
+        end_date TEXT NOT NULL,
+        times TEXT NOT NULL,
+        weekdays TEXT NOT NULL,
+        priority TEXT NOT NULL
+            CHECK (priority IN ('emergency', 'manual', 'scheduled', 'idle')),
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        CHECK (end_date >= start_date)
+    );
+
+    CREATE TABLE as_run (
+        id INTEGER PRIMARY KEY,
+        occurrence TEXT UNIQUE,
+        schedule_id INTEGER,
+        playlist_id INTEGER,
+        playlist_name TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        scheduled_at TEXT NOT NULL,
+        started_at TEXT,
+        ended_at TEXT,
+        status TEXT NOT NULL CHECK (
+            status IN ('playing', 'played', 'interrupted', 'skipped', 'missed', 'failed')
+        ),
+        reason TEXT NOT NULL DEFAULT '',
+        requested_by TEXT
+    );
+    CREATE INDEX as_run_scheduled_at ON as_run (scheduled_at);
+
+    CREATE TABLE commands (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('play', 'stop')),
+        payload TEXT NOT NULL DEFAULT '{}',
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        taken_at TEXT,
+        result TEXT
+    );
+
+    CREATE TABLE player_status (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """
+    + _revision_triggers(),
+)

@@ -1,0 +1,348 @@
+"""Deployment settings: declared once, loaded from config.yaml into frozen dataclasses.
+
+Every setting is a dataclass field with a default and a help text (``_doc``). The
+loader walks the YAML against the fields, so an unknown key or a bad value is a
+``ConfigError`` whose message is one line naming the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from playlists.errors import ConfigError
+
+T = TypeVar("T")
+
+SINKS = ("aplay", "mpv", "command", "recording")
+TTS_ENGINES = ("gtts", "espeak-ng")
+
+
+def _doc(help_text: str, check: Callable[[Any], str | None] | None = None) -> dict[str, Any]:
+    return {"help": help_text, "check": check}
+
+
+def _range(low: float, high: float) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if low <= value <= high else f"must be from {low:g} to {high:g}"
+
+    return check
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if value in choices else f"must be one of: {', '.join(choices)}"
+
+    return check
+
+
+def _timezone(value: Any) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "must be an IANA time zone name such as Asia/Shanghai"
+    return None
+
+
+def _engines(value: Any) -> str | None:
+    if not value:
+        return "must list at least one engine"
+    unknown = [name for name in value if name not in TTS_ENGINES]
+    if unknown:
+        return f"unknown engine {unknown[0]!r}; allowed: {', '.join(TTS_ENGINES)}"
+    return None
+
+
+def _non_empty(value: Any) -> str | None:
+    return None if str(value).strip() else "must not be empty"
+
+
+@dataclasses.dataclass(frozen=True)
+class StationSettings:
+    name: str = dataclasses.field(
+        default="示范村广播站", metadata=_doc("station name shown in the panel", _non_empty)
+    )
+    timezone: str = dataclasses.field(
+        default="Asia/Shanghai",
+        metadata=_doc("IANA time zone of every schedule; the machine's TZ is ignored", _timezone),
+    )
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclasses.dataclass(frozen=True)
+class CampaignSettings:
+    name: str = dataclasses.field(
+        default="2023年社会工作主题宣传活动", metadata=_doc("campaign name", _non_empty)
+    )
+    start: dt.date = dataclasses.field(
+        default=dt.date(2023, 3, 28), metadata=_doc("first day of the campaign window")
+    )
+    end: dt.date = dataclasses.field(
+        default=dt.date(2023, 4, 7), metadata=_doc("last day of the campaign window (inclusive)")
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class TtsSettings:
+    engines: tuple[str, ...] = dataclasses.field(
+        default=TTS_ENGINES, metadata=_doc("speech engines, tried in order", _engines)
+    )
+    gtts_lang: str = dataclasses.field(default="zh-CN", metadata=_doc("gTTS language"))
+    gtts_timeout: float = dataclasses.field(
+        default=10.0, metadata=_doc("seconds before gTTS gives up", _range(1, 60))
+    )
+    espeak_voice: str = dataclasses.field(
+        default="cmn-latn-pinyin", metadata=_doc("espeak-ng voice", _non_empty)
+    )
+    espeak_speed: int = dataclasses.field(
+        default=150, metadata=_doc("espeak-ng words per minute", _range(80, 450))
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class AudioSettings:
+    sink: str = dataclasses.field(
+        default="aplay", metadata=_doc("how audio is played", _one_of(SINKS))
+    )
+    device: str = dataclasses.field(
+        default="default", metadata=_doc("ALSA device for aplay and mpv", _non_empty)
+    )
+    command: tuple[str, ...] = dataclasses.field(
+        default=(), metadata=_doc("player command for sink 'command', with {file} and {offset}")
+    )
+    target_lufs: float = dataclasses.field(
+        default=-16.0, metadata=_doc("loudness every clip is normalized to", _range(-40, -5))
+    )
+    true_peak: float = dataclasses.field(
+        default=-1.5, metadata=_doc("true-peak ceiling in dBTP", _range(-9, 0))
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ScreenSettings:
+    name: str = dataclasses.field(default="screen", metadata=_doc("screen name", _non_empty))
+    width: int = dataclasses.field(default=960, metadata=_doc("pixels", _range(16, 7680)))
+    height: int = dataclasses.field(default=576, metadata=_doc("pixels", _range(16, 4320)))
+
+
+DEFAULT_SCREENS = (
+    ScreenSettings("led-bar", 352, 80),
+    ScreenSettings("led-wall", 960, 576),
+    ScreenSettings("tv", 1920, 1080),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlayerSettings:
+    grace_seconds: float = dataclasses.field(
+        default=60.0,
+        metadata=_doc(
+            "a broadcast may start this late; later it is logged missed", _range(1, 3600)
+        ),
+    )
+    horizon_hours: float = dataclasses.field(
+        default=48.0, metadata=_doc("how far ahead jobs are armed", _range(1, 24 * 14))
+    )
+    poll_seconds: float = dataclasses.field(
+        default=0.25, metadata=_doc("how often the store is checked", _range(0.05, 5))
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class PanelSettings:
+    host: str = dataclasses.field(
+        default="127.0.0.1", metadata=_doc("address the panel listens on", _non_empty)
+    )
+    port: int = dataclasses.field(default=8080, metadata=_doc("TCP port", _range(1, 65535)))
+    language: str = dataclasses.field(
+        default="zh_CN", metadata=_doc("default language", _one_of(("zh_CN", "en")))
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    station: StationSettings = dataclasses.field(default_factory=StationSettings)
+    campaign: CampaignSettings = dataclasses.field(default_factory=CampaignSettings)
+    data_dir: Path = dataclasses.field(
+        default=Path("data"), metadata=_doc("runtime data, relative to config.yaml's folder")
+    )
+    tts: TtsSettings = dataclasses.field(default_factory=TtsSettings)
+    audio: AudioSettings = dataclasses.field(default_factory=AudioSettings)
+    screens: tuple[ScreenSettings, ...] = dataclasses.field(
+        default=DEFAULT_SCREENS, metadata=_doc("LED screens and TVs")
+    )
+    player: PlayerSettings = dataclasses.field(default_factory=PlayerSettings)
+    panel: PanelSettings = dataclasses.field(default_factory=PanelSettings)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.station.tz
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "villagecast.db"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Load settings from a YAML file; None or a missing default file means the defaults."""
+    if path is None:
+        return _resolve(Settings(), Path.cwd())
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return _resolve(parse_settings(text, str(path)), path.resolve().parent)
+
+
+def parse_settings(text: str, source: str = "config.yaml") -> Settings:
+    """Parse config.yaml text into Settings, naming the key of the first problem."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{source}:{where} is not valid YAML") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: must be a mapping of settings")
+    try:
+        return _build(Settings, data, "")
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def _resolve(settings: Settings, base: Path) -> Settings:
+    data_dir = settings.data_dir.expanduser()
+    if not data_dir.is_absolute():
+        data_dir = base / data_dir
+    return dataclasses.replace(settings, data_dir=data_dir)
+
+
+def _build(cls: type[T], data: Mapping[str, Any], prefix: str) -> T:
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    hints = get_type_hints(cls)
+    for key in data:
+        if key not in fields:
+            allowed = ", ".join(fields)
+            raise ConfigError(f"unknown key '{prefix}{key}' (allowed here: {allowed})")
+    values: dict[str, Any] = {}
+    for name, field in fields.items():
+        if name not in data:
+            continue
+        key = f"{prefix}{name}"
+        values[name] = _convert(hints[name], data[name], key)
+        check = field.metadata.get("check")
+        problem = check(values[name]) if check else None
+        if problem:
+            raise ConfigError(f"key '{key}' {problem} (got {data[name]!r})")
+    result = cls(**values)
+    if isinstance(result, CampaignSettings) and result.end < result.start:
+        raise ConfigError(f"key '{prefix}end' must not be before '{prefix}start'")
+    if isinstance(result, Settings):
+        names = [screen.name for screen in result.screens]
+        if len(set(names)) != len(names):
+            raise ConfigError("key 'screens' has two screens with the same name")
+    return result
+
+
+def _convert(hint: Any, value: Any, key: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"key '{key}' must be a mapping")
+        return _build(hint, value, f"{key}.")  # type: ignore[type-var]
+    if hint == tuple[ScreenSettings, ...]:
+        if not isinstance(value, list) or not value:
+            raise ConfigError(f"key '{key}' must be a non-empty list of screens")
+        return tuple(_convert(ScreenSettings, item, f"{key}[{i}]") for i, item in enumerate(value))
+    if hint == tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"key '{key}' must be a list of strings")
+        return tuple(value)
+    scalar = _SCALARS.get(hint)
+    if scalar is None:  # pragma: no cover - a field type without a converter is a bug here
+        raise TypeError(f"no converter for {hint!r}")
+    try:
+        return scalar(value)
+    except (TypeError, ValueError):
+        kind = _SCALAR_NAMES[hint]
+        raise ConfigError(f"key '{key}' must be {kind} (got {value!r})") from None
+
+
+def _as_str(value: Any) -> str:
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise TypeError
+    return str(value)
+
+
+def _as_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError
+    return value
+
+
+def _as_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError
+    return float(value)
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return dt.date.fromisoformat(value)
+    raise ValueError
+
+
+def _as_path(value: Any) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError
+    return Path(value)
+
+
+_SCALARS: dict[Any, Callable[[Any], Any]] = {
+    str: _as_str,
+    int: _as_int,
+    float: _as_float,
+    dt.date: _as_date,
+    Path: _as_path,
+}
+_SCALAR_NAMES = {
+    str: "text",
+    int: "a whole number",
+    float: "a number",
+    dt.date: "a date like 2023-03-28",
+    Path: "a folder path",
+}
+
+
+def iter_setting_keys(cls: type[Any] = Settings, prefix: str = "") -> list[str]:
+    """List every dotted setting key, for documentation checks."""
+    keys: list[str] = []
+    hints = get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        key = f"{prefix}{field.name}"
+        keys.append(key)
+        hint = hints[field.name]
+        if dataclasses.is_dataclass(hint):
+            keys.extend(iter_setting_keys(hint, f"{key}."))  # type: ignore[arg-type]
+        elif hint == tuple[ScreenSettings, ...]:
+            keys.extend(iter_setting_keys(ScreenSettings, f"{key}[]."))
+    return keys

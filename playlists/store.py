@@ -1,0 +1,190 @@
+"""The SQLite store shared by the panel and the player (WAL mode, one connection per thread).
+
+The two processes talk only through it: the panel writes content and commands,
+the player writes status and the as-run log. Every change is one transaction,
+so a power cut leaves the old state or the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from playlists.schema import MIGRATIONS
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def to_db_time(value: dt.datetime) -> str:
+    """Store an aware instant as fixed-width UTC text that sorts in time order."""
+    if value.tzinfo is None:
+        raise ValueError("the store keeps aware datetimes only")
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def from_db_time(value: str | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(value)
+
+
+class StoreVersionError(RuntimeError):
+    """The database was written by a newer villagecast."""
+
+
+class Store:
+    """A handle on the database file; each thread gets its own connection."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating if needed) a store and bring its schema up to date."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store = cls(path)
+        store.migrate()
+        return store
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = 10000")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run a block as one write transaction, rolled back whole on any error."""
+        conn = self.conn
+        if conn.in_transaction:  # nested: the outer transaction commits
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
+        return row
+
+    def migrate(self) -> None:
+        """Apply the migrations this database has not seen, each in its own transaction."""
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"{self.path} has schema version {version}, newer than this villagecast "
+                f"({SCHEMA_VERSION}); upgrade villagecast"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], version + 1):
+            with self.transaction() as conn:
+                for statement in _statements(script):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+
+    def schema_version(self) -> int:
+        row = self.conn.execute("PRAGMA user_version").fetchone()
+        return int(row[0])
+
+    def integrity_ok(self) -> bool:
+        return bool(self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+
+    # -- meta and status -------------------------------------------------------------
+
+    def plan_revision(self) -> int:
+        row = self.query_one("SELECT value FROM meta WHERE key = 'plan_revision'")
+        return int(row["value"]) if row else 0
+
+    def set_status(self, values: dict[str, Any], now: dt.datetime) -> None:
+        """Record the player's status values (JSON-encoded) in one transaction."""
+        stamp = to_db_time(now)
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO player_status (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                [
+                    (k, json.dumps(v, ensure_ascii=False), to_db_time(now))
+                    for k, v in values.items()
+                ],
+            )
+
+    def status(self) -> dict[str, Any]:
+        return {
+            row["key"]: json.loads(row["value"])
+            for row in self.query("SELECT key, value FROM player_status")
+        }
+
+    # -- commands from the panel to the player ---------------------------------------
+
+    def add_command(
+        self, kind: str, payload: dict[str, Any], created_by: str, now: dt.datetime
+    ) -> int:
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO commands (kind, payload, created_by, created_at) VALUES (?, ?, ?, ?)",
+                (kind, json.dumps(payload, ensure_ascii=False), created_by, to_db_time(now)),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def take_commands(self, now: dt.datetime) -> list[dict[str, Any]]:
+        """Claim every pending command, oldest first, so each is acted on once."""
+        with self.transaction() as conn:
+            rows = conn.execute(
+                "SELECT id, kind, payload, created_by FROM commands "
+                "WHERE taken_at IS NULL ORDER BY id"
+            ).fetchall()
+            conn.executemany(
+                "UPDATE commands SET taken_at = ? WHERE id = ?",
+                [(to_db_time(now), row["id"]) for row in rows],
+            )
+        return [{**dict(row), "payload": json.loads(row["payload"])} for row in rows]
+
+    def finish_command(self, command_id: int, result: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE commands SET result = ? WHERE id = ?", (result, command_id))
+
+    def command(self, command_id: int) -> sqlite3.Row | None:
+        return self.query_one("SELECT * FROM commands WHERE id = ?", (command_id,))
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration script into statements (triggers keep their inner semicolons)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()

@@ -1,0 +1,123 @@
+"""Panel users: roles and scrypt-hashed passwords."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+import sqlite3
+
+from playlists.errors import ContentError, NotFoundError
+from playlists.store import Store, to_db_time
+
+ROLES = ("admin", "reviewer", "operator")
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_USERNAME = re.compile(r"[A-Za-z0-9_.\-]{2,32}")
+MIN_PASSWORD = 8
+
+
+@dataclasses.dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: str
+    must_change_password: bool
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def check_password(stored: str, password: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    candidate = hashlib.scrypt(
+        password.encode("utf-8"), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p)
+    )
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def new_password() -> str:
+    """Make a one-time password that is easy to read out over the phone."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(12))
+
+
+def add_user(
+    store: Store,
+    username: str,
+    password: str,
+    role: str,
+    now: dt.datetime,
+    must_change_password: bool = False,
+) -> int:
+    if not _USERNAME.fullmatch(username):
+        raise ContentError("a user name is 2 to 32 letters, digits, dots, dashes or underscores")
+    if role not in ROLES:
+        raise ContentError(f"role must be one of: {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD:
+        raise ContentError(f"a password needs at least {MIN_PASSWORD} characters")
+    with store.transaction() as conn:
+        if conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
+            raise ContentError(f"user {username!r} already exists")
+        cursor = conn.execute(
+            "INSERT INTO users (username, password_hash, role, must_change_password, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (username, hash_password(password), role, int(must_change_password), to_db_time(now)),
+        )
+    return int(cursor.lastrowid or 0)
+
+
+def authenticate(store: Store, username: str, password: str) -> User | None:
+    row = store.query_one("SELECT * FROM users WHERE username = ?", (username,))
+    if row is None:
+        # Spend the same time as a real check, so timing does not reveal user names.
+        check_password(hash_password("x" * MIN_PASSWORD), password)
+        return None
+    if not check_password(row["password_hash"], password):
+        return None
+    return _user(row)
+
+
+def get_user(store: Store, user_id: int) -> User | None:
+    row = store.query_one("SELECT * FROM users WHERE id = ?", (user_id,))
+    return None if row is None else _user(row)
+
+
+def list_users(store: Store) -> list[User]:
+    return [_user(row) for row in store.query("SELECT * FROM users ORDER BY username")]
+
+
+def count_users(store: Store) -> int:
+    row = store.query_one("SELECT COUNT(*) AS n FROM users")
+    return int(row["n"]) if row else 0
+
+
+def set_password(store: Store, username: str, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ContentError(f"a password needs at least {MIN_PASSWORD} characters")
+    with store.transaction() as conn:
+        cursor = conn.execute(
+            "UPDATE users SET password_hash = ?, must_change_password = 0 WHERE username = ?",
+            (hash_password(password), username),
+        )
+        if cursor.rowcount == 0:
+            raise NotFoundError(f"user {username!r} does not exist")
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(
+        id=row["id"],
+        username=row["username"],
+        role=row["role"],
+        must_change_password=bool(row["must_change_password"]),
+    )
