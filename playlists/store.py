@@ -132,10 +132,7 @@ class Store:
                 "INSERT INTO player_status (key, value, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
                 "updated_at = excluded.updated_at",
-                [
-                    (k, json.dumps(v, ensure_ascii=False), to_db_time(now))
-                    for k, v in values.items()
-                ],
+                [(k, json.dumps(v, ensure_ascii=False), stamp) for k, v in values.items()],
             )
 
     def status(self) -> dict[str, Any]:
