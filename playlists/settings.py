@@ -255,6 +255,12 @@ def _build(cls: type[T], data: Mapping[str, Any], prefix: str) -> T:
     result = cls(**values)
     if isinstance(result, CampaignSettings) and result.end < result.start:
         raise ConfigError(f"key '{prefix}end' must not be before '{prefix}start'")
+    if isinstance(result, AudioSettings) and result.sink == "command":
+        if not any("{file}" in part for part in result.command):
+            raise ConfigError(
+                f"key '{prefix}command' must list the player command with a {{file}} argument "
+                "when audio.sink is 'command'"
+            )
     if isinstance(result, Settings):
         names = [screen.name for screen in result.screens]
         if len(set(names)) != len(names):

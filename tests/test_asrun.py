@@ -1,0 +1,75 @@
+"""The as-run log: each occurrence logged once, orphans closed after a crash."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from playlists import asrun
+from playlists.model import Outcome, PlannedBroadcast, Priority
+from playlists.store import Store
+
+T0 = dt.datetime(2023, 3, 27, 23, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Store:
+    return Store.open(tmp_path / "villagecast.db")
+
+
+def broadcast(minutes: int = 0) -> PlannedBroadcast:
+    start = T0 + dt.timedelta(minutes=minutes)
+    return PlannedBroadcast(
+        start, start + dt.timedelta(seconds=90), 1, 1, "宣传", Priority.SCHEDULED
+    )
+
+
+def test_an_occurrence_is_claimed_once(db: Store) -> None:
+    first = asrun.claim(db, broadcast(), Outcome.PLAYING, T0)
+    assert first is not None
+    assert asrun.claim(db, broadcast(), Outcome.PLAYING, T0) is None
+    assert asrun.claim(db, broadcast(), Outcome.MISSED, T0, "late") is None
+    assert [r.status for r in asrun.all_rows(db)] == [Outcome.PLAYING]
+
+
+def test_close_sets_outcome_and_end(db: Store) -> None:
+    row = asrun.claim(db, broadcast(), Outcome.PLAYING, T0)
+    assert row is not None
+    asrun.close(db, row, Outcome.PLAYED, T0 + dt.timedelta(seconds=91))
+    asrun.close(db, row, Outcome.FAILED, T0 + dt.timedelta(seconds=95), "too late to change")
+    (logged,) = asrun.all_rows(db)
+    assert logged.status is Outcome.PLAYED
+    assert logged.started_at == T0
+    assert logged.ended_at == T0 + dt.timedelta(seconds=91)
+
+
+def test_unplayed_rows_have_no_start(db: Store) -> None:
+    asrun.claim(db, broadcast(), Outcome.MISSED, T0 + dt.timedelta(hours=1), "player down")
+    (logged,) = asrun.all_rows(db)
+    assert logged.started_at is None and logged.reason == "player down"
+
+
+def test_orphans_are_closed_as_interrupted(db: Store) -> None:
+    cut = asrun.claim(db, broadcast(), Outcome.PLAYING, T0)
+    manual = asrun.open_manual(db, "临时通知", None, Priority.MANUAL, "admin", T0)
+    done = asrun.claim(db, broadcast(5), Outcome.PLAYING, T0)
+    assert done is not None
+    asrun.close(db, done, Outcome.PLAYED, T0)
+    assert sorted(asrun.close_orphans(db, "player stopped", T0)) == sorted([cut, manual])
+    statuses = {r.id: (r.status, r.reason) for r in asrun.all_rows(db)}
+    assert statuses[cut] == (Outcome.INTERRUPTED, "player stopped")
+    assert statuses[done] == (Outcome.PLAYED, "")
+
+
+def test_rows_between_uses_scheduled_time(db: Store) -> None:
+    for minutes in (0, 60, 120):
+        asrun.claim(db, broadcast(minutes), Outcome.MISSED, T0)
+    rows = asrun.rows_between(db, T0 + dt.timedelta(minutes=30), T0 + dt.timedelta(minutes=120))
+    assert [r.scheduled_at for r in rows] == [T0 + dt.timedelta(minutes=60)]
+
+
+def test_handled_reports_known_keys(db: Store) -> None:
+    asrun.claim(db, broadcast(), Outcome.MISSED, T0)
+    assert asrun.handled(db, [broadcast().key, broadcast(1).key]) == {broadcast().key}

@@ -1,0 +1,122 @@
+"""plan(): schedule entries expanded over a range in the station's time zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from playlists.model import Priority, ScheduleEntry
+from playlists.plan import day_range, plan
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def entry(**changes: object) -> ScheduleEntry:
+    values: dict[str, object] = {
+        "id": 1,
+        "playlist_id": 7,
+        "playlist_name": "社会工作主题宣传",
+        "start": dt.date(2023, 3, 28),
+        "end": dt.date(2023, 4, 7),
+        "times": (dt.time(7, 30), dt.time(12, 0), dt.time(18, 30)),
+        "duration": 90.0,
+    }
+    values.update(changes)
+    return ScheduleEntry(**values)  # type: ignore[arg-type]
+
+
+def test_campaign_window_crossing_a_month_end() -> None:
+    start, end = day_range(dt.date(2023, 3, 28), dt.date(2023, 4, 8), SHANGHAI)
+    planned = plan([entry()], start, end, SHANGHAI)
+    assert len(planned) == 33
+    assert planned[0].start.isoformat() == "2023-03-28T07:30:00+08:00"
+    assert planned[-1].start.isoformat() == "2023-04-07T18:30:00+08:00"
+    assert {b.start.astimezone(SHANGHAI).date() for b in planned} == {
+        dt.date(2023, 3, 28) + dt.timedelta(days=n) for n in range(11)
+    }
+    assert planned[0].end - planned[0].start == dt.timedelta(seconds=90)
+
+
+@pytest.mark.parametrize(
+    ("changes", "first", "last", "count"),
+    [
+        pytest.param({}, dt.date(2023, 3, 1), dt.date(2023, 3, 27), 0, id="before-window"),
+        pytest.param({}, dt.date(2023, 4, 7), dt.date(2023, 4, 7), 3, id="last-day-inclusive"),
+        pytest.param(
+            {"weekdays": frozenset({5, 6})},
+            dt.date(2023, 3, 28),
+            dt.date(2023, 4, 7),
+            6,
+            id="weekends-only",
+        ),
+        pytest.param(
+            {"times": (dt.time(0, 0),)},
+            dt.date(2023, 3, 31),
+            dt.date(2023, 4, 1),
+            2,
+            id="midnight-both-days",
+        ),
+        pytest.param(
+            {"start": dt.date(2023, 12, 30), "end": dt.date(2024, 1, 2)},
+            dt.date(2023, 12, 1),
+            dt.date(2024, 1, 31),
+            12,
+            id="year-end",
+        ),
+        pytest.param(
+            {"start": dt.date(2024, 2, 28), "end": dt.date(2024, 3, 1)},
+            dt.date(2024, 2, 1),
+            dt.date(2024, 3, 31),
+            9,
+            id="leap-day",
+        ),
+    ],
+)
+def test_occurrence_counts(
+    changes: dict[str, object], first: dt.date, last: dt.date, count: int
+) -> None:
+    start, end = day_range(first, last, SHANGHAI)
+    assert len(plan([entry(**changes)], start, end, SHANGHAI)) == count
+
+
+def test_range_is_half_open_at_instants() -> None:
+    at = dt.datetime(2023, 3, 28, 12, 0, tzinfo=SHANGHAI)
+    planned = plan([entry()], at, at + dt.timedelta(hours=6, minutes=30), SHANGHAI)
+    assert [b.start.strftime("%H:%M") for b in planned] == ["12:00"]
+
+
+def test_order_is_time_then_priority() -> None:
+    manual = entry(id=2, priority=Priority.EMERGENCY, times=(dt.time(12, 0),))
+    start, end = day_range(dt.date(2023, 3, 28), dt.date(2023, 3, 28), SHANGHAI)
+    planned = plan([entry(), manual], start, end, SHANGHAI)
+    assert [(b.start.hour, b.schedule_id) for b in planned] == [(7, 1), (12, 2), (12, 1), (18, 1)]
+
+
+def test_station_zone_not_machine_zone() -> None:
+    start, end = day_range(dt.date(2023, 3, 28), dt.date(2023, 3, 28), SHANGHAI)
+    utc_hours = [b.start.astimezone(dt.UTC).hour for b in plan([entry()], start, end, SHANGHAI)]
+    assert utc_hours == [23, 4, 10]
+
+
+def test_dst_gap_time_still_plays_once() -> None:
+    # 02:30 does not exist in Berlin on 2024-03-31; it plays at the real instant after the gap.
+    gap = entry(start=dt.date(2024, 3, 31), end=dt.date(2024, 3, 31), times=(dt.time(2, 30),))
+    start, end = day_range(dt.date(2024, 3, 31), dt.date(2024, 3, 31), BERLIN)
+    planned = plan([gap], start, end, BERLIN)
+    assert len(planned) == 1
+    assert planned[0].start.utcoffset() == dt.timedelta(hours=2)
+
+
+def test_occurrence_key_is_stable_and_unique() -> None:
+    start, end = day_range(dt.date(2023, 3, 28), dt.date(2023, 4, 7), SHANGHAI)
+    keys = [b.key for b in plan([entry()], start, end, SHANGHAI)]
+    assert len(set(keys)) == 33
+    assert keys[0] == "1@2023-03-27T23:30:00Z"
+
+
+def test_naive_datetimes_are_refused() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        plan([entry()], dt.datetime(2023, 3, 28), dt.datetime(2023, 3, 29), SHANGHAI)

@@ -1,0 +1,90 @@
+"""The SQLite store: schema version, WAL, atomic transactions, plan revision, commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from playlists import catalog
+from playlists.model import ItemKind, Priority
+from playlists.store import SCHEMA_VERSION, Store, StoreVersionError
+
+NOW = dt.datetime(2023, 3, 27, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Store:
+    return Store.open(tmp_path / "data" / "villagecast.db")
+
+
+def test_new_store_is_migrated_in_wal_mode(db: Store) -> None:
+    assert db.schema_version() == SCHEMA_VERSION
+    assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.integrity_ok()
+
+
+def test_reopening_does_not_migrate_again(db: Store) -> None:
+    db.add_command("stop", {}, "tester", NOW)
+    again = Store.open(db.path)
+    assert again.schema_version() == SCHEMA_VERSION
+    assert len(again.take_commands(NOW)) == 1
+
+
+def test_newer_schema_is_refused(db: Store) -> None:
+    db.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreVersionError, match="upgrade villagecast"):
+        Store.open(db.path)
+
+
+def test_failed_transaction_changes_nothing(db: Store) -> None:
+    with pytest.raises(sqlite3.IntegrityError), db.transaction() as conn:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('x', '1')")
+        conn.execute("INSERT INTO meta (key, value) VALUES ('x', '2')")
+    assert db.query_one("SELECT * FROM meta WHERE key = 'x'") is None
+
+
+def test_plan_changes_bump_the_revision(db: Store) -> None:
+    before = db.plan_revision()
+    playlist = catalog.add_playlist(db, "p", "", [catalog.NewItem(ItemKind.PAUSE, 2.0)], NOW)
+    after_playlist = db.plan_revision()
+    catalog.add_schedule(
+        db,
+        playlist,
+        dt.date(2023, 3, 28),
+        dt.date(2023, 3, 28),
+        (dt.time(8),),
+        frozenset(range(7)),
+        Priority.SCHEDULED,
+        NOW,
+    )
+    assert before < after_playlist < db.plan_revision()
+    revision = db.plan_revision()
+    db.set_status({"heartbeat": NOW.isoformat()}, NOW)
+    db.add_command("stop", {}, "tester", NOW)
+    assert db.plan_revision() == revision, "status and commands are not plan changes"
+
+
+def test_commands_are_taken_once(db: Store) -> None:
+    first = db.add_command("play", {"playlist_id": 1, "priority": "manual"}, "王五", NOW)
+    db.add_command("stop", {}, "王五", NOW)
+    taken = db.take_commands(NOW)
+    assert [(c["id"], c["kind"]) for c in taken] == [(first, "play"), (first + 1, "stop")]
+    assert taken[0]["payload"] == {"playlist_id": 1, "priority": "manual"}
+    assert db.take_commands(NOW) == []
+    db.finish_command(first, "started")
+    row = db.command(first)
+    assert row is not None and row["result"] == "started" and row["created_by"] == "王五"
+
+
+def test_status_round_trips_json(db: Store) -> None:
+    db.set_status({"now_playing": {"name": "五社联动"}, "clock": {"synchronized": None}}, NOW)
+    db.set_status({"now_playing": None}, NOW)
+    assert db.status() == {"now_playing": None, "clock": {"synchronized": None}}
+
+
+def test_naive_times_are_refused(db: Store) -> None:
+    with pytest.raises(ValueError, match="aware"):
+        db.add_command("stop", {}, "x", dt.datetime(2023, 3, 28))
