@@ -30,7 +30,7 @@ def claim(
                 broadcast.priority.value,
                 to_db_time(broadcast.start),
                 to_db_time(now) if status is Outcome.PLAYING else None,
-                None if status is Outcome.PLAYING else to_db_time(now),
+                None,  # a broadcast that never started has no end either
                 status.value,
                 reason,
             ),

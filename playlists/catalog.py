@@ -258,7 +258,7 @@ def add_schedule(
                 playlist_id,
                 start.isoformat(),
                 end.isoformat(),
-                json.dumps([t.strftime("%H:%M") for t in sorted(times)]),
+                json.dumps([t.strftime("%H:%M:%S") for t in sorted(times)]),
                 json.dumps(sorted(weekdays)),
                 priority.value,
                 to_db_time(now),

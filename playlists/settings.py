@@ -253,19 +253,27 @@ def _build(cls: type[T], data: Mapping[str, Any], prefix: str) -> T:
         if problem:
             raise ConfigError(f"key '{key}' {problem} (got {data[name]!r})")
     result = cls(**values)
+    _check_together(result, prefix)
+    return result
+
+
+def _check_together(result: object, prefix: str) -> None:
+    """Check rules that tie several keys of one section together."""
     if isinstance(result, CampaignSettings) and result.end < result.start:
         raise ConfigError(f"key '{prefix}end' must not be before '{prefix}start'")
-    if isinstance(result, AudioSettings) and result.sink == "command":
-        if not any("{file}" in part for part in result.command):
-            raise ConfigError(
-                f"key '{prefix}command' must list the player command with a {{file}} argument "
-                "when audio.sink is 'command'"
-            )
+    if (
+        isinstance(result, AudioSettings)
+        and result.sink == "command"
+        and not any("{file}" in part for part in result.command)
+    ):
+        raise ConfigError(
+            f"key '{prefix}command' must list the player command with a {{file}} argument "
+            "when audio.sink is 'command'"
+        )
     if isinstance(result, Settings):
         names = [screen.name for screen in result.screens]
         if len(set(names)) != len(names):
             raise ConfigError("key 'screens' has two screens with the same name")
-    return result
 
 
 def _convert(hint: Any, value: Any, key: str) -> Any:

@@ -57,7 +57,9 @@ class Store:
     def conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            conn = sqlite3.connect(
+                self.path, timeout=10, isolation_level=None, check_same_thread=False
+            )
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
@@ -157,7 +159,7 @@ class Store:
         """Claim every pending command, oldest first, so each is acted on once."""
         with self.transaction() as conn:
             rows = conn.execute(
-                "SELECT id, kind, payload, created_by FROM commands "
+                "SELECT id, kind, payload, created_by, created_at FROM commands "
                 "WHERE taken_at IS NULL ORDER BY id"
             ).fetchall()
             conn.executemany(

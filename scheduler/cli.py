@@ -1,0 +1,119 @@
+"""The `villagecast` command line.
+
+Content commands (init, import, say) and the player run in this process; the
+panel is the `web` package's own process (`python -m web`), which `panel` execs
+and `up` starts beside the player, so `scheduler` never imports `web`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from media.errors import MediaError
+from playlists.errors import ConfigError, VillagecastError
+from playlists.settings import Settings, load_settings
+from scheduler import commands
+
+log = logging.getLogger("villagecast")
+
+
+def parse_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2023-03-28") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="villagecast", description="Scheduled village loudspeaker and LED-screen broadcasts."
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="config.yaml to use (default: $VILLAGECAST_CONFIG, "
+        "./config.yaml, else the embedded defaults)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("init", help="create the data folder, the first admin and the sample campaign")
+    sub.add_parser("up", help="run the panel and the player together (Ctrl-C stops both)")
+    sub.add_parser("player", help="run the player daemon")
+    sub.add_parser("panel", help="run the control panel")
+    for name, text in (
+        ("plan", "list the planned broadcasts"),
+        ("simulate", "run the player on a virtual clock and print its as-run log"),
+    ):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("--from", dest="first", type=parse_date, help="first day (station time)")
+        cmd.add_argument("--to", dest="last", type=parse_date, help="last day, inclusive")
+        cmd.add_argument("--json", action="store_true", help="print JSON")
+    cmd = sub.add_parser("import", help="import a villagecast/playlist@1 YAML file")
+    cmd.add_argument("file", type=Path)
+    cmd = sub.add_parser("say", help="speak a text on the loudspeaker now (manual priority)")
+    cmd.add_argument("text")
+    return parser
+
+
+def config_path(arg: Path | None) -> Path | None:
+    """Pick the config file: --config, then $VILLAGECAST_CONFIG, then ./config.yaml."""
+    if arg is not None:
+        return arg
+    env = os.environ.get("VILLAGECAST_CONFIG")
+    if env:
+        return Path(env)
+    default = Path("config.yaml")
+    return default if default.is_file() else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    path = config_path(args.config)
+    try:
+        settings = load_settings(path)
+    except ConfigError as exc:
+        print(f"villagecast: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return run(args, settings, path)
+    except (VillagecastError, MediaError) as exc:
+        print(f"villagecast: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
+    name = args.command
+    if name == "init":
+        return commands.init(settings)
+    if name == "player":
+        return commands.player(settings)
+    if name == "panel":
+        return commands.panel(path)
+    if name == "up":
+        return commands.up(path, args.verbose)
+    if name in ("plan", "simulate"):
+        first = args.first or (settings.campaign.start if name == "simulate" else None)
+        last = args.last or (settings.campaign.end if name == "simulate" else None)
+        show = commands.plan if name == "plan" else commands.simulate
+        return show(settings, first, last, args.json)
+    if name == "import":
+        return commands.import_file(settings, args.file)
+    if name == "say":
+        return commands.say(settings, args.text)
+    raise AssertionError(name)  # argparse allows only the names above
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""What each `villagecast` command does; `cli.py` only parses arguments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+from playlists import catalog, users
+from playlists.library import Library
+from playlists.model import AsRunRow, PlannedBroadcast
+from playlists.plan import day_range
+from playlists.plan import plan as make_plan
+from playlists.playlist_format import parse_playlist
+from playlists.settings import Settings
+from playlists.store import Store
+from scheduler.daemon import run_player
+from scheduler.simulate import simulate as run_simulation
+
+SAMPLE = "social-work-2023.yaml"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def init(settings: Settings) -> int:
+    """Create the data folder, the first admin and the sample campaign; idempotent."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store.open(settings.db_path)
+    print(f"data folder: {settings.data_dir}")
+    if users.count_users(store) == 0:
+        password = users.new_password()
+        users.add_user(store, "admin", password, "admin", utc_now(), must_change_password=True)
+        print(f"created user 'admin' with one-time password: {password}")
+        print("  (you will be asked to choose a new password at the first login)")
+    sample = resources.files("playlists").joinpath("samples", SAMPLE).read_bytes()
+    spec = parse_playlist(sample, SAMPLE)
+    if catalog.playlist_id_by_name(store, spec.name) is None:
+        library = Library(store, settings)
+        library.import_playlist(spec, base_dir=None, created_by="init")
+        print(f"imported the sample campaign playlist {spec.name!r}")
+    print(
+        "ready: run `villagecast up` and open the panel at "
+        f"http://{settings.panel.host}:{settings.panel.port}/"
+    )
+    return 0
+
+
+def player(settings: Settings) -> int:
+    run_player(settings)
+    return 0
+
+
+def _panel_argv(path: Path | None) -> list[str]:
+    argv = [sys.executable, "-m", "web"]
+    return argv + (["--config", str(path)] if path else [])
+
+
+def panel(path: Path | None) -> int:
+    """Replace this process with the panel's own, so signals reach it directly."""
+    argv = _panel_argv(path)
+    os.execv(argv[0], argv)
+
+
+def up(path: Path | None, verbose: bool) -> int:
+    """Run player and panel as two child processes until Ctrl-C or either exits."""
+    base = [sys.executable, "-m", "scheduler"] + (["--config", str(path)] if path else [])
+    children = [
+        subprocess.Popen(base + (["-v"] if verbose else []) + ["player"]),
+        subprocess.Popen(_panel_argv(path)),
+    ]
+    code = 0
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.2)
+        code = next(child.returncode for child in children if child.returncode is not None)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return code
+
+
+def _range(
+    settings: Settings, first: dt.date | None, last: dt.date | None
+) -> tuple[dt.datetime, dt.datetime]:
+    today = utc_now().astimezone(settings.tz).date()
+    first = first or today
+    last = last or first + dt.timedelta(days=6)
+    return day_range(first, last, settings.tz)
+
+
+def plan(settings: Settings, first: dt.date | None, last: dt.date | None, as_json: bool) -> int:
+    start, end = _range(settings, first, last)
+    store = Store.open(settings.db_path)
+    broadcasts = make_plan(catalog.schedule_entries(store), start, end, settings.tz)
+    if as_json:
+        print(
+            json.dumps([_plan_json(b, settings) for b in broadcasts], ensure_ascii=False, indent=2)
+        )
+        return 0
+    for b in broadcasts:
+        local = b.start.astimezone(settings.tz)
+        print(
+            f"{local:%Y-%m-%d %a %H:%M}  {b.priority.value:<9}  {b.playlist_name}  "
+            f"({(b.end - b.start).total_seconds():.0f} s)"
+        )
+    print(f"{len(broadcasts)} broadcasts, times in {settings.station.timezone}")
+    return 0
+
+
+def _plan_json(b: PlannedBroadcast, settings: Settings) -> dict[str, str]:
+    return {
+        "start": b.start.astimezone(settings.tz).isoformat(),
+        "end": b.end.astimezone(settings.tz).isoformat(),
+        "playlist": b.playlist_name,
+        "priority": b.priority.value,
+    }
+
+
+def simulate(settings: Settings, first: dt.date | None, last: dt.date | None, as_json: bool) -> int:
+    start, end = _range(settings, first, last)
+    store = Store.open(settings.db_path)
+    rows = run_simulation(settings, store, start, end)
+    if as_json:
+        print(json.dumps([_row_json(r, settings) for r in rows], ensure_ascii=False, indent=2))
+        return 0
+    for r in rows:
+        started = _local(r.started_at, settings)
+        print(
+            f"{r.scheduled_at.astimezone(settings.tz):%Y-%m-%d %H:%M:%S}  "
+            f"{r.status.value:<11}  {r.playlist_name}  started {started or '-'}  {r.reason}"
+        )
+    counts = {s: sum(r.status == s for r in rows) for s in {r.status for r in rows}}
+    print(f"{len(rows)} broadcasts: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    return 0
+
+
+def _local(value: dt.datetime | None, settings: Settings) -> str | None:
+    return None if value is None else value.astimezone(settings.tz).isoformat()
+
+
+def _row_json(r: AsRunRow, settings: Settings) -> dict[str, str | None]:
+    return {
+        "scheduled": _local(r.scheduled_at, settings),
+        "started": _local(r.started_at, settings),
+        "ended": _local(r.ended_at, settings),
+        "playlist": r.playlist_name,
+        "priority": r.priority.value,
+        "status": r.status.value,
+        "reason": r.reason,
+    }
+
+
+def import_file(settings: Settings, path: Path) -> int:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"villagecast: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 1
+    spec = parse_playlist(data, str(path))
+    store = Store.open(settings.db_path)
+    library = Library(store, settings)
+    playlist_id = library.import_playlist(
+        spec, base_dir=path.resolve().parent, created_by=f"cli:{getpass.getuser()}"
+    )
+    print(
+        f"imported playlist {spec.name!r} (id {playlist_id}) with {len(spec.items)} items "
+        f"and {len(spec.schedule)} schedule entries"
+    )
+    return 0
+
+
+def say(settings: Settings, text: str, wait: float = 5.0) -> int:
+    """Speak a text now: synthesize here, then ask the player to play it."""
+    store = Store.open(settings.db_path)
+    record = Library(store, settings).speak(text)
+    payload = {
+        "media_sha256": record.sha256,
+        "title": text[:20],
+        "text": text,
+        "priority": "manual",
+    }
+    command_id = store.add_command("play", payload, f"cli:{getpass.getuser()}", utc_now())
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        row = store.command(command_id)
+        if row is not None and row["result"]:
+            print(f"player: {row['result']} ({record.engine}, {record.duration:.1f} s)")
+            return 0 if row["result"] == "started" else 1
+        time.sleep(0.1)
+    print(
+        "villagecast: the player did not take the command within "
+        f"{wait:.0f} s; is `villagecast player` running?",
+        file=sys.stderr,
+    )
+    return 1

@@ -1,0 +1,127 @@
+"""The player daemon: real time, a real audio sink, and a loop that watches the store.
+
+The loop polls the store every `player.poll_seconds` for plan changes and panel
+commands, writes a heartbeat, and watches the wall clock against the monotonic
+clock: a Pi without a real-time clock jumps when NTP corrects it after boot.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from types import FrameType
+
+from playlists.settings import Settings
+from playlists.store import Store
+from scheduler.player import Player
+from scheduler.sinks import AudioSink, build_sink
+from scheduler.timeline import SchedulerTimeline
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 2.0
+JUMP_TOLERANCE = 2.0  # seconds the wall clock may drift from the monotonic one per check
+CLOCK_CHECK_SECONDS = 60.0
+
+
+class ClockWatch:
+    """Notice when the wall clock jumps relative to the monotonic clock."""
+
+    def __init__(self) -> None:
+        self._offset = time.time() - time.monotonic()
+
+    def jumped(self) -> float:
+        """Return how far the wall clock jumped since the last call (0.0 if it did not)."""
+        offset = time.time() - time.monotonic()
+        jump, self._offset = offset - self._offset, offset
+        return jump if abs(jump) > JUMP_TOLERANCE else 0.0
+
+
+def clock_synchronized() -> bool | None:
+    """Ask systemd whether NTP has set the clock; None when that cannot be known."""
+    if shutil.which("timedatectl") is None:
+        return None
+    try:
+        result = subprocess.run(
+            ["timedatectl", "show", "-p", "NTPSynchronized", "--value"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    value = result.stdout.strip()
+    return {"yes": True, "no": False}.get(value)
+
+
+class Daemon:
+    def __init__(self, settings: Settings, store: Store, sink: AudioSink | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.timeline = SchedulerTimeline(settings.tz, settings.player.grace_seconds)
+        self.sink = sink or build_sink(settings.audio, self.timeline)
+        self.player = Player(settings, store, self.timeline, self.sink)
+        self.stopping = threading.Event()
+        self.clock = ClockWatch()
+
+    def run(self) -> None:
+        """Run until stop() is called (or SIGTERM/SIGINT when installed)."""
+        self.player.start()
+        self.timeline.start()
+        log.info("player running: sink %s, time zone %s", self.sink.name, self.settings.tz)
+        last_heartbeat = last_clock_check = float("-inf")
+        synchronized = None
+        try:
+            while not self.stopping.wait(self.settings.player.poll_seconds):
+                self._step()
+                mono = time.monotonic()
+                if mono - last_clock_check >= CLOCK_CHECK_SECONDS:
+                    synchronized, last_clock_check = clock_synchronized(), mono
+                    self.store.set_status(
+                        {"clock": {"synchronized": synchronized}}, self.timeline.now()
+                    )
+                if mono - last_heartbeat >= HEARTBEAT_SECONDS or self.player.status_dirty:
+                    self.player.write_status()
+                    last_heartbeat = mono
+        finally:
+            self.player.playout.shutdown("player stopped")
+            self.timeline.shutdown()
+            self.player.write_status(force=True)
+            log.info("player stopped")
+
+    def _step(self) -> None:
+        # Errors are logged and the loop goes on: the daemon must outlive any bad row.
+        try:
+            jump = self.clock.jumped()
+            if jump:
+                log.warning("the wall clock jumped by %+.0f s; re-arming", jump)
+                self.timeline.wakeup()
+                self.player.arm()
+            self.player.check_store()
+            self.player.run_commands()
+        except Exception:
+            log.exception("player loop step failed")
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def install_signal_handlers(self) -> None:
+        def handle(signum: int, frame: FrameType | None) -> None:
+            log.info("signal %d: stopping", signum)
+            self.stop()
+
+        signal.signal(signal.SIGTERM, handle)
+        signal.signal(signal.SIGINT, handle)
+
+
+def run_player(settings: Settings) -> None:
+    store = Store.open(settings.db_path)
+    daemon = Daemon(settings, store)
+    daemon.install_signal_handlers()
+    daemon.run()
+    store.close()

@@ -1,0 +1,231 @@
+"""The player: arms the plan on the timeline, follows store changes and panel commands.
+
+`Player` is the same object in the daemon and in the simulator; only its
+timeline and sink differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from typing import Any
+
+from playlists import asrun, catalog
+from playlists.errors import VillagecastError
+from playlists.model import ItemKind, Outcome, PlannedBroadcast, Priority, Slide
+from playlists.plan import plan
+from playlists.settings import Settings
+from playlists.store import Store, from_db_time
+from scheduler.playout import Broadcast, Playout, Segment, segments_of
+from scheduler.sinks import AudioSink
+from scheduler.timeline import Timeline
+
+log = logging.getLogger(__name__)
+
+OCCURRENCE_PREFIX = "occurrence:"
+REARM_KEY = "player:rearm"
+REARM_EVERY = dt.timedelta(hours=1)
+COMMAND_TTL = dt.timedelta(seconds=60)  # an older "play now" is stale, not played late
+BACKFILL_LIMIT = dt.timedelta(days=14)
+
+
+class Player:
+    def __init__(
+        self, settings: Settings, store: Store, timeline: Timeline, sink: AudioSink
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.timeline = timeline
+        self.grace = dt.timedelta(seconds=settings.player.grace_seconds)
+        self.horizon = dt.timedelta(hours=settings.player.horizon_hours)
+        self.playout = Playout(
+            store, timeline, sink, settings.player.grace_seconds, on_change=self.publish_status
+        )
+        self.revision = -1
+        self.status_dirty = True
+
+    # -- start-up ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Recover from the last run, log what was missed while down, and arm the plan."""
+        now = self.timeline.now()
+        closed = asrun.close_orphans(self.store, "player stopped during the broadcast", now)
+        if closed:
+            log.warning("closed %d broadcast(s) cut off when the player stopped", len(closed))
+        self._log_missed_while_down(now)
+        self.arm()
+
+    def _log_missed_while_down(self, now: dt.datetime) -> None:
+        last_seen = from_db_time(self.store.status().get("heartbeat"))
+        if last_seen is None:
+            return  # first run: nothing was due to this player before
+        since = max(last_seen, now - BACKFILL_LIMIT)
+        entries = catalog.schedule_entries(self.store)
+        due = [b for b in plan(entries, since, now - self.grace, self.settings.tz)]
+        done = asrun.handled(self.store, [b.key for b in due])
+        for broadcast in due:
+            if broadcast.key not in done:
+                asrun.claim(
+                    self.store, broadcast, Outcome.MISSED, now, "the player was not running"
+                )
+
+    # -- the plan ----------------------------------------------------------------------
+
+    def arm(self) -> None:
+        """Arm a callback for every unhandled broadcast from now - grace to the horizon."""
+        self.revision = self.store.plan_revision()
+        now = self.timeline.now()
+        upcoming = plan(
+            catalog.schedule_entries(self.store),
+            now - self.grace,
+            now + self.horizon,
+            self.settings.tz,
+        )
+        done = asrun.handled(self.store, [b.key for b in upcoming])
+        wanted = {OCCURRENCE_PREFIX + b.key: b for b in upcoming if b.key not in done}
+        for key in self.timeline.armed(OCCURRENCE_PREFIX) - wanted.keys():
+            self.timeline.cancel(key)
+        for key, broadcast in wanted.items():
+            self.timeline.call_at(key, broadcast.start, self._due_callback(broadcast))
+        self.timeline.call_at(REARM_KEY, now + REARM_EVERY, self.arm)
+        self.status_dirty = True
+        log.debug("armed %d broadcasts", len(wanted))
+
+    def _due_callback(self, broadcast: PlannedBroadcast) -> Any:
+        return lambda: self.on_due(broadcast)
+
+    def on_due(self, planned: PlannedBroadcast) -> None:
+        """Play a planned broadcast that has come due, or log why it cannot play."""
+        now = self.timeline.now()
+        late = now - planned.start
+        if late > self.grace:
+            asrun.claim(
+                self.store,
+                planned,
+                Outcome.MISSED,
+                now,
+                f"{late.total_seconds():.0f} s late (player busy, down or clock jumped)",
+            )
+            return
+        try:
+            playlist = catalog.get_playlist(
+                self.store, planned.playlist_id, self.settings.media_dir
+            )
+        except VillagecastError as exc:
+            asrun.claim(self.store, planned, Outcome.FAILED, now, str(exc))
+            return
+        self.playout.submit(
+            Broadcast(
+                name=planned.playlist_name,
+                priority=planned.priority,
+                segments=segments_of(playlist),
+                due=planned.start,
+                planned=planned,
+                playlist_id=planned.playlist_id,
+            )
+        )
+
+    def check_store(self) -> None:
+        """Re-arm when content changed since the last arm."""
+        if self.store.plan_revision() != self.revision:
+            log.info("the plan changed; re-arming")
+            self.arm()
+
+    # -- commands from the panel -------------------------------------------------------
+
+    def run_commands(self) -> None:
+        now = self.timeline.now()
+        for command in self.store.take_commands(now):
+            created = from_db_time(command["created_at"]) or now
+            if now - created > COMMAND_TTL:
+                result = "expired: the player was not running when it was given"
+            else:
+                try:
+                    result = self._run_command(command, now)
+                except VillagecastError as exc:
+                    result = f"error: {exc}"
+            self.store.finish_command(command["id"], result)
+            log.info("command %s by %s: %s", command["kind"], command["created_by"], result)
+
+    def _run_command(self, command: dict[str, Any], now: dt.datetime) -> str:
+        who = command["created_by"]
+        if command["kind"] == "stop":
+            return "stopped" if self.playout.stop(who) else "nothing was playing"
+        payload = command["payload"]
+        priority = Priority(payload.get("priority", Priority.MANUAL.value))
+        broadcast = self._manual_broadcast(payload, priority, who, now)
+        self.playout.submit(broadcast)
+        return "started"
+
+    def _manual_broadcast(
+        self, payload: dict[str, Any], priority: Priority, who: str, now: dt.datetime
+    ) -> Broadcast:
+        media_dir = self.settings.media_dir
+        if "playlist_id" in payload:
+            playlist = catalog.get_playlist(self.store, int(payload["playlist_id"]), media_dir)
+            return Broadcast(
+                playlist.name,
+                priority,
+                segments_of(playlist),
+                now,
+                playlist_id=playlist.id,
+                requested_by=who,
+            )
+        if "announcement_id" in payload:
+            announcement = catalog.get_announcement(self.store, int(payload["announcement_id"]))
+            sha, title, text = announcement.media_sha256, announcement.title, announcement.text
+        else:
+            sha, title, text = payload["media_sha256"], payload["title"], payload["text"]
+        record = catalog.get_media(self.store, sha)
+        if record is None:
+            raise VillagecastError(f"no stored audio {sha}")
+        segment = Segment(
+            ItemKind.ANNOUNCEMENT,
+            record.duration or 0.0,
+            Slide(title, text),
+            media_dir / record.path,
+        )
+        return Broadcast(title, priority, [segment], now, requested_by=who)
+
+    # -- status for the panel ----------------------------------------------------------
+
+    def publish_status(self) -> None:
+        self.status_dirty = True
+
+    def write_status(self, force: bool = False) -> None:
+        """Write heartbeat and what is on air; the panel reads them."""
+        now = self.timeline.now()
+        values: dict[str, Any] = {"heartbeat": now.isoformat(), "pid": os.getpid()}
+        if self.status_dirty or force:
+            values["now_playing"] = self._now_playing()
+            values["next"] = [
+                {
+                    "start": b.start.astimezone(self.settings.tz).isoformat(),
+                    "playlist": b.playlist_name,
+                    "priority": b.priority.value,
+                }
+                for b in self.upcoming(now, limit=5)
+            ]
+            self.status_dirty = False
+        self.store.set_status(values, now)
+
+    def _now_playing(self) -> dict[str, Any] | None:
+        with self.playout.lock:
+            broadcast = self.playout.current
+            if broadcast is None:
+                return None
+            segment = broadcast.current
+            slide = segment.slide if segment else Slide()
+            return {
+                "as_run_id": broadcast.as_run_id,
+                "name": broadcast.name,
+                "priority": broadcast.priority.value,
+                "item": broadcast.index + 1,
+                "items": len(broadcast.segments),
+                "slide": {"title": slide.title, "body": slide.body},
+            }
+
+    def upcoming(self, now: dt.datetime, limit: int) -> list[PlannedBroadcast]:
+        entries = catalog.schedule_entries(self.store)
+        return plan(entries, now, now + self.horizon, self.settings.tz)[:limit]

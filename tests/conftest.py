@@ -1,0 +1,69 @@
+"""Shared fixtures: settings on a temporary data folder, a store, and the sample campaign.
+
+Speech comes from the real espeak-ng; gTTS is left out of the chain so no test
+reaches for the network. The sample campaign is synthesized once per session and
+copied into each test that wants it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from playlists.library import Library
+from playlists.settings import AudioSettings, Settings, TtsSettings
+from playlists.store import Store
+
+OFFLINE_TTS = TtsSettings(engines=("espeak-ng",))
+
+
+def make_settings(data_dir: Path, **changes: object) -> Settings:
+    """Return default settings on data_dir, offline speech and a recording sink."""
+    base = Settings(data_dir=data_dir, tts=OFFLINE_TTS, audio=AudioSettings(sink="recording"))
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    store = Store.open(settings.db_path)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def library(store: Store, settings: Settings) -> Library:
+    return Library(store, settings)
+
+
+@pytest.fixture(scope="session")
+def sample_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder after `villagecast init`, made once per session."""
+    from scheduler import commands
+
+    data_dir = tmp_path_factory.mktemp("sample") / "data"
+    commands.init(make_settings(data_dir))
+    return data_dir
+
+
+@pytest.fixture
+def sample_settings(tmp_path: Path, sample_data_dir: Path) -> Settings:
+    """Settings on a private copy of the initialized sample data folder."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(sample_data_dir, data_dir)
+    return make_settings(data_dir)
+
+
+@pytest.fixture
+def sample_store(sample_settings: Settings) -> Iterator[Store]:
+    store = Store.open(sample_settings.db_path)
+    yield store
+    store.close()

@@ -1,0 +1,166 @@
+"""The player daemon in real time, with a real player process and no sound card.
+
+`mpv --ao=null` plays in real time without audio hardware, so start and end
+times measured here are those a loudspeaker would hear.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from playlists import asrun, catalog
+from playlists.library import Library
+from playlists.model import AsRunRow, ItemKind, Outcome, Priority
+from playlists.settings import AudioSettings, PlayerSettings, Settings, TtsSettings
+from playlists.store import Store
+from scheduler.daemon import Daemon
+from tests.conftest import make_settings
+
+MPV = ["mpv", "--ao=null", "--no-video", "--no-terminal", "--really-quiet",
+       "--start={offset}", "{file}"]  # fmt: skip
+pytestmark = pytest.mark.skipif(shutil.which("mpv") is None, reason="mpv is not installed")
+
+
+@pytest.fixture
+def rt_settings(tmp_path: Path) -> Settings:
+    return make_settings(
+        tmp_path / "data",
+        audio=AudioSettings(sink="command", command=tuple(MPV)),
+        player=PlayerSettings(grace_seconds=60, poll_seconds=0.05),
+    )
+
+
+@pytest.fixture
+def rt_store(rt_settings: Settings) -> Iterator[Store]:
+    store = Store.open(rt_settings.db_path)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def daemon(rt_settings: Settings, rt_store: Store) -> Iterator[Daemon]:
+    daemon = Daemon(rt_settings, rt_store)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    yield daemon
+    daemon.stop()
+    thread.join(timeout=10)
+    assert not thread.is_alive(), "the daemon did not stop"
+
+
+def schedule_in(
+    store: Store, settings: Settings, seconds: float, clip_sha: str, duration: float
+) -> dt.datetime:
+    """Schedule a one-clip playlist a few seconds from now; return the instant."""
+    now = dt.datetime.now(dt.UTC)
+    when = (now + dt.timedelta(seconds=seconds)).replace(microsecond=0)
+    local = when.astimezone(settings.tz)
+    playlist = catalog.add_playlist(
+        store,
+        f"p{time.monotonic_ns()}",
+        "",
+        [catalog.NewItem(ItemKind.ANNOUNCEMENT, duration, media_sha256=clip_sha)],
+        now,
+    )
+    catalog.add_schedule(
+        store,
+        playlist,
+        local.date(),
+        local.date(),
+        (local.time(),),
+        frozenset(range(7)),
+        Priority.SCHEDULED,
+        now,
+    )
+    return when
+
+
+def wait_for_row(store: Store, done: set[Outcome], timeout: float) -> AsRunRow:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = asrun.all_rows(store)
+        if rows and rows[-1].status in done:
+            return rows[-1]
+        time.sleep(0.05)
+    raise AssertionError(f"no finished as-run row within {timeout} s: {asrun.all_rows(store)}")
+
+
+@pytest.fixture
+def unreachable_gtts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Route gTTS through a closed loopback port, as if Google were unreachable."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{port}")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_scheduled_clip_plays_on_time_with_gtts_unreachable(
+    rt_settings: Settings, rt_store: Store, unreachable_gtts: None
+) -> None:
+    online_first = dataclasses.replace(rt_settings, tts=TtsSettings(engines=("gtts", "espeak-ng")))
+    clip = Library(rt_store, online_first).speak("村民朋友们，今天下午三点在村委会开会。")
+    assert clip.engine == "espeak-ng", "espeak-ng spoke when gTTS could not"
+    assert clip.duration is not None
+    daemon = Daemon(rt_settings, rt_store)
+    when = schedule_in(rt_store, rt_settings, 3, clip.sha256, clip.duration)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    try:
+        row = wait_for_row(rt_store, {Outcome.PLAYED, Outcome.FAILED}, timeout=30)
+    finally:
+        daemon.stop()
+        thread.join(timeout=10)
+    assert row.status is Outcome.PLAYED, row.reason
+    assert row.started_at is not None and row.ended_at is not None
+    lag = (row.started_at - when).total_seconds()
+    assert 0 <= lag < 0.5, f"started {lag:.3f} s after the scheduled instant"
+    assert (row.ended_at - row.started_at).total_seconds() >= clip.duration - 0.05
+    media = catalog.get_media(rt_store, clip.sha256)
+    assert media is not None and media.engine == "espeak-ng"
+
+
+def test_stop_command_cuts_the_player_process(
+    rt_settings: Settings, rt_store: Store, daemon: Daemon
+) -> None:
+    clip = Library(rt_store, rt_settings).speak(
+        "社会工作是帮助有困难的群众、服务社区的专业工作。" * 3
+    )
+    assert clip.duration is not None and clip.duration > 5
+    schedule_in(rt_store, rt_settings, 1, clip.sha256, clip.duration)
+    wait_for_row(rt_store, {Outcome.PLAYING}, timeout=10)
+    time.sleep(1.0)
+    rt_store.add_command("stop", {}, "王五", dt.datetime.now(dt.UTC))
+    sent = time.monotonic()
+    row = wait_for_row(rt_store, {Outcome.INTERRUPTED}, timeout=5)
+    assert time.monotonic() - sent < 1.5
+    assert row.reason == "stopped by 王五"
+
+
+def test_missing_player_program_is_a_failed_row(rt_settings: Settings, rt_store: Store) -> None:
+    broken = dataclasses.replace(
+        rt_settings, audio=AudioSettings(sink="command", command=("no-such-player", "{file}"))
+    )
+    clip = Library(rt_store, broken).speak("测试")
+    daemon = Daemon(broken, rt_store)
+    schedule_in(rt_store, broken, 1, clip.sha256, clip.duration or 1)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    try:
+        row = wait_for_row(rt_store, {Outcome.FAILED, Outcome.PLAYED}, timeout=10)
+    finally:
+        daemon.stop()
+        thread.join(timeout=10)
+    assert row.status is Outcome.FAILED
+    assert "cannot start no-such-player" in row.reason

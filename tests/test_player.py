@@ -1,0 +1,232 @@
+"""The player on a virtual clock: the daemon's own code with a recording sink.
+
+Each test asserts the exact as-run rows a user would read in the log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from playlists import asrun, catalog
+from playlists.model import ItemKind, Outcome, Priority
+from playlists.settings import Settings
+from playlists.store import Store
+from scheduler.simulate import Simulation, simulate
+
+TZ = ZoneInfo("Asia/Shanghai")
+DAY = dt.date(2023, 3, 28)
+
+
+def at(hour: int, minute: int = 0, second: float = 0, day: dt.date = DAY) -> dt.datetime:
+    whole = int(second)
+    micro = round((second - whole) * 1e6)
+    return dt.datetime.combine(day, dt.time(hour, minute, whole, micro), tzinfo=TZ)
+
+
+def pause_playlist(
+    store: Store,
+    name: str,
+    seconds: float,
+    times: tuple[dt.time, ...] = (),
+    priority: Priority = Priority.SCHEDULED,
+) -> int:
+    """A playlist of one pause, so tests control its exact length."""
+    now = at(0)
+    playlist = catalog.add_playlist(
+        store, name, "", [catalog.NewItem(ItemKind.PAUSE, seconds)], now
+    )
+    if times:
+        catalog.add_schedule(store, playlist, DAY, DAY, times, frozenset(range(7)), priority, now)
+    return playlist
+
+
+def rows(store: Store) -> list[tuple[str, str, str | None, str | None, str]]:
+    """The as-run log as (playlist, status, started, ended, reason) in station time."""
+
+    def local(value: dt.datetime | None) -> str | None:
+        return None if value is None else value.astimezone(TZ).strftime("%H:%M:%S")
+
+    return [
+        (r.playlist_name, r.status.value, local(r.started_at), local(r.ended_at), r.reason)
+        for r in asrun.all_rows(store)
+    ]
+
+
+def test_sample_campaign_plays_every_slot_on_time(
+    sample_settings: Settings, sample_store: Store
+) -> None:
+    start, end = at(0), at(0, day=dt.date(2023, 4, 8))
+    result = simulate(sample_settings, sample_store, start, end)
+    assert len(result) == 33
+    assert {r.status for r in result} == {Outcome.PLAYED}
+    assert all(r.started_at == r.scheduled_at for r in result)
+    length = result[0].ended_at - result[0].started_at  # type: ignore[operator]
+    assert dt.timedelta(seconds=30) < length < dt.timedelta(minutes=5)
+    assert asrun.all_rows(sample_store) == [], "simulation never writes the real log"
+
+
+def test_simulated_play_order_follows_the_playlist(
+    sample_settings: Settings, sample_store: Store
+) -> None:
+    simulation = Simulation.build(sample_settings, sample_store, at(7, 29))
+    simulation.run(at(7, 40))
+    playlist = catalog.get_playlist(sample_store, 1, sample_settings.media_dir)
+    audio = [item.audio_path for item in playlist.items if item.audio_path]
+    assert [play.path for play in simulation.sink.plays] == audio
+    assert simulation.sink.plays[0].started == at(7, 30)
+
+
+def test_overlapping_broadcast_waits_for_the_one_on_air(settings: Settings, store: Store) -> None:
+    pause_playlist(store, "long", 30, (dt.time(8, 0),))
+    pause_playlist(store, "next", 5, (dt.time(8, 0, 20),))
+    Simulation.build(settings, store, at(7)).run(at(9))
+    assert rows(store) == [
+        ("long", "played", "08:00:00", "08:00:30", ""),
+        ("next", "played", "08:00:30", "08:00:35", ""),
+    ]
+
+
+def test_broadcast_that_waits_past_the_grace_time_is_skipped(
+    settings: Settings, store: Store
+) -> None:
+    pause_playlist(store, "long", 300, (dt.time(8, 0),))
+    pause_playlist(store, "next", 5, (dt.time(8, 1),))
+    Simulation.build(settings, store, at(7)).run(at(9))
+    assert rows(store) == [
+        ("long", "played", "08:00:00", "08:05:00", ""),
+        ("next", "skipped", None, None, "waited 240 s for the broadcast before it"),
+    ]
+
+
+def test_manual_play_interrupts_a_scheduled_broadcast(settings: Settings, store: Store) -> None:
+    pause_playlist(store, "scheduled", 60, (dt.time(8, 0),))
+    manual = pause_playlist(store, "manual", 10)
+    simulation = Simulation.build(settings, store, at(7))
+
+    def play_now() -> None:
+        store.add_command(
+            "play", {"playlist_id": manual, "priority": "manual"}, "王五", at(8, 0, 20)
+        )
+        simulation.player.run_commands()
+
+    simulation.run(at(9), at={at(8, 0, 20): play_now})
+    assert rows(store) == [
+        ("scheduled", "interrupted", "08:00:00", "08:00:20", "interrupted by manual: manual"),
+        ("manual", "played", "08:00:20", "08:00:30", ""),
+    ]
+    assert asrun.all_rows(store)[1].requested_by == "王五"
+
+
+def test_stop_command_ends_the_broadcast(settings: Settings, store: Store) -> None:
+    pause_playlist(store, "scheduled", 60, (dt.time(8, 0),))
+    simulation = Simulation.build(settings, store, at(7))
+
+    def stop() -> None:
+        store.add_command("stop", {}, "王五", at(8, 0, 5))
+        simulation.player.run_commands()
+
+    simulation.run(at(9), at={at(8, 0, 5): stop})
+    assert rows(store) == [("scheduled", "interrupted", "08:00:00", "08:00:05", "stopped by 王五")]
+
+
+def test_stale_command_is_not_played_late(settings: Settings, store: Store) -> None:
+    manual = pause_playlist(store, "manual", 10)
+    simulation = Simulation.build(settings, store, at(8))
+    command = store.add_command("play", {"playlist_id": manual}, "王五", at(7, 58))
+    simulation.player.run_commands()
+    row = store.command(command)
+    assert row is not None and row["result"].startswith("expired")
+    assert rows(store) == []
+
+
+def test_slots_missed_while_the_player_was_down(settings: Settings, store: Store) -> None:
+    pause_playlist(store, "p", 5, (dt.time(8, 0), dt.time(9, 0), dt.time(10, 0)))
+    store.set_status({"heartbeat": at(7, 50).isoformat()}, at(7, 50))
+    Simulation.build(settings, store, at(9, 30)).run(at(11))
+    assert rows(store) == [
+        ("p", "missed", None, None, "the player was not running"),
+        ("p", "missed", None, None, "the player was not running"),
+        ("p", "played", "10:00:00", "10:00:05", ""),
+    ]
+
+
+def test_start_within_grace_plays_late(settings: Settings, store: Store) -> None:
+    pause_playlist(store, "p", 5, (dt.time(8, 0),))
+    Simulation.build(settings, store, at(8, 0, 30)).run(at(9))
+    assert rows(store) == [("p", "played", "08:00:30", "08:00:35", "")]
+
+
+def test_restart_closes_the_cut_broadcast_and_never_replays_it(
+    settings: Settings, store: Store
+) -> None:
+    pause_playlist(store, "p", 60, (dt.time(8, 0),))
+    Simulation.build(settings, store, at(7)).run(at(8, 0, 10))  # "killed" on air
+    assert rows(store)[0][1] == "playing"
+    Simulation.build(settings, store, at(8, 0, 20)).run(at(9))
+    assert rows(store) == [
+        ("p", "interrupted", "08:00:00", "08:00:20", "player stopped during the broadcast"),
+    ]
+
+
+def test_plan_changes_are_armed(settings: Settings, store: Store) -> None:
+    simulation = Simulation.build(settings, store, at(7))
+    simulation.run(at(7, 30))
+    pause_playlist(store, "added", 5, (dt.time(8, 0),))
+    simulation.player.check_store()
+    simulation.timeline.run_until(at(9))
+    assert rows(store) == [("added", "played", "08:00:00", "08:00:05", "")]
+
+
+def test_sink_failure_is_logged_and_next_broadcast_tries_again(
+    settings: Settings, store: Store, library: object
+) -> None:
+    from playlists.library import Library
+
+    assert isinstance(library, Library)
+    clip = library.speak("测试")
+    playlist = catalog.add_playlist(
+        store,
+        "speech",
+        "",
+        [catalog.NewItem(ItemKind.ANNOUNCEMENT, clip.duration or 1, media_sha256=clip.sha256)],
+        at(0),
+    )
+    catalog.add_schedule(
+        store,
+        playlist,
+        DAY,
+        DAY,
+        (dt.time(8), dt.time(9)),
+        frozenset(range(7)),
+        Priority.SCHEDULED,
+        at(0),
+    )
+    simulation = Simulation.build(settings, store, at(7))
+    simulation.sink.fail_with = "no sound card"
+    simulation.run(at(8, 30))
+    simulation.sink.fail_with = None
+    simulation.timeline.run_until(at(10))
+    statuses = [(r[1], r[4]) for r in rows(store)]
+    assert statuses == [("failed", "audio output recording: no sound card"), ("played", "")]
+
+
+@pytest.mark.parametrize("tz_name", ["UTC", "America/New_York", "Asia/Kolkata"])
+def test_machine_tz_does_not_matter(
+    tz_name: str, monkeypatch: pytest.MonkeyPatch, settings: Settings, store: Store
+) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", tz_name)
+    time.tzset()
+    try:
+        pause_playlist(store, "p", 5, (dt.time(7, 30),))
+        result = simulate(settings, store, at(0), at(0, day=dt.date(2023, 3, 29)))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert [r.started_at.astimezone(TZ).isoformat() for r in result if r.started_at] == [
+        "2023-03-28T07:30:00+08:00"
+    ]
