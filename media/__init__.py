@@ -1,0 +1,1 @@
+"""Turn text into sound and pictures: speech engines, audio files and slides."""

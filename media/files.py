@@ -1,0 +1,40 @@
+"""Write files so that a power cut leaves either the old file or the new one."""
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# mkstemp creates files readable by the owner only; the panel must be able to
+# serve what the player renders, so finished files get ordinary permissions.
+_FILE_MODE = 0o644
+
+
+@contextmanager
+def atomic_output(dst: Path, suffix: str) -> Iterator[Path]:
+    """Yield a temporary path beside dst and rename it onto dst if the block succeeds."""
+    fd, name = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        # Data must be on disk before the rename, or a power cut could leave
+        # dst pointing at an empty file.
+        _fsync(tmp)
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, dst)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    # The rename itself lives in the folder's entry list.
+    _fsync(dst.parent)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's or a folder's contents to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,248 @@
+"""Turn announcement text into speech with an ordered chain of engines.
+
+The default chain tries Google's online voice (gTTS) with a short timeout, then
+the offline espeak-ng. Engines write any format ffmpeg reads; the caller
+normalizes the result with ``media.audio.normalize`` and caches it under
+``cache_key``.
+"""
+
+import hashlib
+import io
+import json
+import logging
+import subprocess
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from threading import Thread
+from typing import Protocol
+
+from gtts import gTTS  # type: ignore[import-untyped]
+from gtts.lang import tts_langs  # type: ignore[import-untyped]
+
+from media.errors import TtsError, TtsUnavailableError
+from media.files import atomic_output
+
+logger = logging.getLogger(__name__)
+
+ENGINE_NAMES = ("gtts", "espeak-ng")
+
+# espeak-ng writes a 44-byte RIFF header before any samples.
+_WAV_HEADER_BYTES = 44
+
+
+class TtsEngine(Protocol):
+    """A speech engine: writes text as an audio file or raises TtsError."""
+
+    name: str
+    voice: str
+
+    def synthesize(self, text: str, out_path: Path) -> None:
+        """Write text spoken aloud to out_path, or raise TtsError."""
+
+
+class GttsEngine:
+    """Google Translate's online voice, through the gTTS package."""
+
+    def __init__(self, lang: str = "zh-CN", timeout: float = 10.0, tld: str = "com") -> None:
+        if lang not in tts_langs():
+            raise ValueError(f"gTTS has no language {lang!r}; Mandarin is 'zh-CN'")
+        if not timeout > 0:
+            raise ValueError(f"gTTS timeout must be positive, not {timeout}")
+        self.name = "gtts"
+        self.voice = lang
+        self.timeout = timeout
+        self.tld = tld
+
+    def synthesize(self, text: str, out_path: Path) -> None:
+        """Fetch the speech as MP3 and write it to out_path."""
+        _require_words(text, self.name)
+        audio = self._fetch(text)
+        if not audio:
+            raise TtsError("the service returned no audio", engine=self.name)
+        try:
+            with atomic_output(out_path, ".tmp.mp3") as tmp:
+                tmp.write_bytes(audio)
+        except OSError as exc:
+            raise TtsError(f"cannot write {out_path}: {exc}", engine=self.name) from exc
+
+    def _fetch(self, text: str) -> bytes:
+        """Download the MP3 bytes within self.timeout in total."""
+        # gTTS sends one request per ~100 characters and its timeout applies to
+        # each socket read, so a slow server can stretch a call without limit.
+        # The call runs in a daemon thread that is abandoned when time is up;
+        # it only ever touches its own buffer, never out_path.
+        outcome: Future[bytes] = Future()
+        worker = Thread(
+            target=self._download, args=(text, outcome), name="gtts-download", daemon=True
+        )
+        worker.start()
+        worker.join(self.timeout)
+        if not outcome.done():
+            raise TtsError(f"timed out after {self.timeout:g} s", engine=self.name)
+        failure = outcome.exception()
+        if failure is not None:
+            raise TtsError(self._describe(failure), engine=self.name) from failure
+        return outcome.result()
+
+    def _download(self, text: str, outcome: Future[bytes]) -> None:
+        """Run gTTS and hand its bytes or its exception to the waiting caller."""
+        buffer = io.BytesIO()
+        try:
+            # The language was checked in __init__; gTTS's own check wrongly calls
+            # "zh-CN" deprecated and logs a warning on every call.
+            speech = gTTS(
+                text=text, lang=self.voice, tld=self.tld, timeout=self.timeout, lang_check=False
+            )
+            speech.write_to_fp(buffer)
+        # This is the thread's top level: whatever happens must reach the caller.
+        except Exception as exc:
+            outcome.set_exception(exc)
+        else:
+            outcome.set_result(buffer.getvalue())
+
+    def _describe(self, exc: BaseException) -> str:
+        """Say why a gTTS call failed, naming the network cause when there is one."""
+        # gTTS reports every network failure as "Failed to connect. Probable
+        # cause: Unknown"; the real cause is at the bottom of the chain.
+        if getattr(exc, "rsp", None) is not None:
+            # The service answered with an error status, which gTTS's message names
+            # (an HTTPError is an OSError too, so this must come first).
+            return str(exc)
+        chain = list(_causes(exc))
+        root = chain[-1]
+        if isinstance(root, TimeoutError):
+            return f"no answer from the speech service within {self.timeout:g} s"
+        if any(isinstance(link, OSError) for link in chain):
+            return f"network unreachable ({root})"
+        return str(exc) or type(exc).__name__
+
+
+class EspeakEngine:
+    """The offline espeak-ng synthesizer."""
+
+    def __init__(
+        self,
+        voice: str = "cmn-latn-pinyin",
+        speed: int = 150,
+        timeout: float = 60.0,
+        binary: str = "espeak-ng",
+    ) -> None:
+        if not 80 <= speed <= 450:
+            raise ValueError(f"espeak-ng speed must be 80-450 words a minute, not {speed}")
+        if not timeout > 0:
+            raise ValueError(f"espeak-ng timeout must be positive, not {timeout}")
+        self.name = "espeak-ng"
+        self.voice = voice
+        self.speed = speed
+        self.timeout = timeout
+        self.binary = binary
+
+    def synthesize(self, text: str, out_path: Path) -> None:
+        """Speak text into a WAV file at out_path."""
+        _require_words(text, self.name)
+        try:
+            with atomic_output(out_path, ".tmp.wav") as tmp:
+                self._run(text, tmp)
+        except OSError as exc:
+            raise TtsError(f"cannot write {out_path}: {exc}", engine=self.name) from exc
+
+    def _run(self, text: str, wav: Path) -> None:
+        """Run espeak-ng into wav; raise TtsError unless it wrote some sound."""
+        # Text goes through stdin: no shell, no argument-length limit, and text
+        # starting with "-" cannot be taken for an option.
+        args = [self.binary, "-v", self.voice, "-s", str(self.speed), "-w", str(wav), "--stdin"]
+        try:
+            result = subprocess.run(
+                args,
+                input=text.encode("utf-8"),
+                capture_output=True,
+                timeout=self.timeout,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise TtsError(
+                f"{self.binary} is not installed (apt install espeak-ng)", engine=self.name
+            ) from None
+        except subprocess.TimeoutExpired:
+            raise TtsError(f"timed out after {self.timeout:g} s", engine=self.name) from None
+        if result.returncode != 0:
+            said = result.stderr.decode("utf-8", "replace").strip() or "no error output"
+            raise TtsError(f"exit status {result.returncode}: {said}", engine=self.name)
+        if wav.stat().st_size <= _WAV_HEADER_BYTES:
+            raise TtsError("it produced an empty audio file", engine=self.name)
+
+
+class EngineChain:
+    """Engines tried in order until one speaks the text."""
+
+    def __init__(self, engines: Sequence[TtsEngine]) -> None:
+        if not engines:
+            raise ValueError("a speech engine chain needs at least one engine")
+        self._engines = tuple(engines)
+
+    @property
+    def engines(self) -> tuple[TtsEngine, ...]:
+        """Return the engines in the order they are tried."""
+        return self._engines
+
+    def synthesize(self, text: str, out_path: Path) -> TtsEngine:
+        """Speak text into out_path with the first engine that works, and return it."""
+        _require_words(text)
+        failures: list[tuple[str, str]] = []
+        for engine in self._engines:
+            try:
+                engine.synthesize(text, out_path)
+            except TtsError as exc:
+                logger.warning("speech engine %s failed: %s", engine.name, exc.reason)
+                failures.append((engine.name, exc.reason))
+            else:
+                return engine
+        raise TtsUnavailableError(failures)
+
+
+def build_chain(
+    names: Sequence[str],
+    *,
+    gtts_lang: str = "zh-CN",
+    gtts_timeout: float = 10.0,
+    espeak_voice: str = "cmn-latn-pinyin",
+    espeak_speed: int = 150,
+) -> EngineChain:
+    """Build the engine chain named in the settings, in that order."""
+    # A bare string is a Sequence[str] too, and would be read letter by letter.
+    if isinstance(names, str):
+        raise ValueError(f"speech engines must be a list such as [{names}], not a string")
+    engines: list[TtsEngine] = []
+    for name in names:
+        if name == "gtts":
+            engines.append(GttsEngine(lang=gtts_lang, timeout=gtts_timeout))
+        elif name == "espeak-ng":
+            engines.append(EspeakEngine(voice=espeak_voice, speed=espeak_speed))
+        else:
+            allowed = ", ".join(ENGINE_NAMES)
+            raise ValueError(f"unknown speech engine {name!r}; choose from {allowed}")
+    return EngineChain(engines)
+
+
+def cache_key(engine_name: str, voice: str, text: str) -> str:
+    """Return the SHA-256 hex key of a clip made by engine_name with voice from text."""
+    # A JSON list keeps the three apart: ("a", "bc") and ("ab", "c") differ.
+    payload = json.dumps([engine_name, voice, text], ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("ascii")).hexdigest()
+
+
+def _require_words(text: str, engine: str | None = None) -> None:
+    """Raise TtsError if text has nothing to say."""
+    if not text.strip():
+        raise TtsError("nothing to speak", engine=engine)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """Yield exc and the exceptions that caused it, outermost first."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
