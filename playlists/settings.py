@@ -277,10 +277,10 @@ def _check_together(result: object, prefix: str) -> None:
 
 
 def _convert(hint: Any, value: Any, key: str) -> Any:
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if not isinstance(value, Mapping):
             raise ConfigError(f"key '{key}' must be a mapping")
-        return _build(hint, value, f"{key}.")  # type: ignore[type-var]
+        return _build(hint, value, f"{key}.")
     if hint == tuple[ScreenSettings, ...]:
         if not isinstance(value, list) or not value:
             raise ConfigError(f"key '{key}' must be a non-empty list of screens")

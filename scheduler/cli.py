@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("import", help="import a villagecast/playlist@1 YAML file")
     cmd.add_argument("file", type=Path)
     cmd = sub.add_parser("say", help="speak a text on the loudspeaker now (manual priority)")
+    cmd.add_argument(
+        "--wait",
+        type=float,
+        default=5.0,
+        help="seconds to wait for the player to take it (default 5)",
+    )
     cmd.add_argument("text")
     return parser
 
@@ -111,7 +117,7 @@ def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
     if name == "import":
         return commands.import_file(settings, args.file)
     if name == "say":
-        return commands.say(settings, args.text)
+        return commands.say(settings, args.text, args.wait)
     raise AssertionError(name)  # argparse allows only the names above
 
 

@@ -1,0 +1,203 @@
+"""The `villagecast` command line, run as a user runs it: a separate process."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from playlists import catalog
+from playlists.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def villagecast(
+    *args: str, config: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "scheduler"]
+    if config is not None:
+        argv += ["--config", str(config)]
+    return subprocess.run(
+        argv + list(args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def write_config(folder: Path) -> Path:
+    """Write a config with offline speech and no sound card, its data beside it."""
+    path = folder / "config.yaml"
+    path.write_text("tts: {engines: [espeak-ng]}\naudio: {sink: recording}\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def initialized_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    config = write_config(tmp_path_factory.mktemp("cli"))
+    result = villagecast("init", config=config)
+    assert result.returncode == 0, result.stderr
+    assert "one-time password" in result.stdout
+    return config
+
+
+@pytest.fixture
+def initialized(initialized_once: Path, tmp_path: Path) -> Path:
+    """A private copy of a folder where `villagecast init` ran."""
+    folder = tmp_path / "site"
+    shutil.copytree(initialized_once.parent, folder)
+    return folder / "config.yaml"
+
+
+def test_init_twice_changes_nothing(initialized: Path) -> None:
+    db = initialized.parent / "data" / "villagecast.db"
+    before = db.read_bytes()
+    again = villagecast("init", config=initialized)
+    assert again.returncode == 0, again.stderr
+    assert "one-time password" not in again.stdout
+    store = Store.open(db)
+    assert len(catalog.list_playlists(store)) == 1
+    assert store.query_one("SELECT COUNT(*) AS n FROM users")["n"] == 1  # type: ignore[index]
+    assert len(before) > 0
+
+
+def test_simulate_campaign_plays_33_on_time_whatever_the_tz(initialized: Path) -> None:
+    result = villagecast(
+        "simulate",
+        "--from",
+        "2023-03-28",
+        "--to",
+        "2023-04-08",
+        "--json",
+        config=initialized,
+        env={"TZ": "America/New_York"},
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert len(rows) == 33
+    assert {row["status"] for row in rows} == {"played"}
+    for row in rows:
+        assert row["started"] == row["scheduled"]
+        assert row["started"].endswith("+08:00")
+        assert row["started"][11:16] in {"07:30", "12:00", "18:30"}
+        assert set(row) >= {"scheduled", "started", "ended", "playlist", "status", "reason"}
+
+
+def test_plan_json_shape(initialized: Path) -> None:
+    result = villagecast(
+        "plan",
+        "--from",
+        "2023-04-07",
+        "--to",
+        "2023-04-07",
+        "--json",
+        config=initialized,
+        env={"TZ": "UTC"},
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [row["start"] for row in rows] == [
+        "2023-04-07T07:30:00+08:00",
+        "2023-04-07T12:00:00+08:00",
+        "2023-04-07T18:30:00+08:00",
+    ]
+    assert rows[0]["priority"] == "scheduled"
+    assert rows[0]["playlist"] == "社会工作主题宣传"
+    assert rows[0]["end"] > rows[0]["start"]
+
+
+def test_plan_text_lists_station_times(initialized: Path) -> None:
+    result = villagecast("plan", "--from", "2023-03-28", "--to", "2023-03-28", config=initialized)
+    assert result.returncode == 0, result.stderr
+    assert "2023-03-28 Tue 07:30" in result.stdout
+    assert "3 broadcasts, times in Asia/Shanghai" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        pytest.param("audio: {sinc: aplay}\n", "audio.sinc", id="unknown-key"),
+        pytest.param("panel: {port: -1}\n", "panel.port", id="bad-value"),
+    ],
+)
+def test_bad_config_is_one_line_and_exit_2(tmp_path: Path, text: str, key: str) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = villagecast("plan", config=path)
+    assert result.returncode == 2
+    assert key in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "data").exists(), "a bad config creates nothing"
+
+
+def test_missing_config_file_is_exit_2(tmp_path: Path) -> None:
+    result = villagecast("plan", config=tmp_path / "missing.yaml")
+    assert result.returncode == 2
+    assert "file not found" in result.stderr
+
+
+def test_bad_playlist_names_item_and_field_and_imports_nothing(
+    initialized: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "format: villagecast/playlist@1\nname: 坏的\nitems:\n"
+        "  - announcement: 你好\n  - announcement: 再见\n    repeat: many\n",
+        encoding="utf-8",
+    )
+    result = villagecast("import", str(bad), config=initialized)
+    assert result.returncode == 1
+    assert "item 2 (announcement): 'repeat' must be a whole number" in result.stderr
+    store = Store.open(initialized.parent / "data" / "villagecast.db")
+    assert [row["name"] for row in catalog.list_playlists(store)] == ["社会工作主题宣传"]
+
+
+def test_import_with_local_media_and_schedule(initialized: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "bundle"
+    (folder / "media").mkdir(parents=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=660:duration=1.5",
+            str(folder / "media" / "chime.mp3"),
+        ],
+        check=True,
+    )
+    (folder / "playlist.yaml").write_text(
+        "format: villagecast/playlist@1\nname: 通知\nitems:\n"
+        "  - audio: media/chime.mp3\n  - announcement: 今晚停电\n    repeat: 2\n"
+        "schedule:\n  - {start: 2023-03-29, end: 2023-03-29, times: ['08:00']}\n",
+        encoding="utf-8",
+    )
+    result = villagecast("import", str(folder / "playlist.yaml"), config=initialized)
+    assert result.returncode == 0, result.stderr
+    assert "with 2 items and 1 schedule entries" in result.stdout
+    plan = villagecast(
+        "plan", "--from", "2023-03-29", "--to", "2023-03-29", "--json", config=initialized
+    )
+    assert [row["playlist"] for row in json.loads(plan.stdout)] == [
+        "社会工作主题宣传",
+        "通知",
+        "社会工作主题宣传",
+        "社会工作主题宣传",
+    ]
+
+
+def test_say_without_a_player_says_so(initialized: Path) -> None:
+    result = villagecast("say", "--wait", "0.5", "请注意", config=initialized)
+    assert result.returncode == 1
+    assert "is `villagecast player` running?" in result.stderr
