@@ -161,7 +161,11 @@ def test_import_resolves_media_beside_the_file(
             "item 2: 'media/link.wav' is outside",
             id="symlink-out",
         ),
-        pytest.param("  - announcement: 你好\n  - audio: media/notes.txt\n", "not", id="not-audio"),
+        pytest.param(
+            "  - announcement: 你好\n  - audio: media/notes.txt\n",
+            "notes.txt: not an audio file ffprobe can read",
+            id="not-audio",
+        ),
         pytest.param(
             "  - announcement: 你好\n  - image: media/notes.txt\n",
             "not an image",
