@@ -13,6 +13,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
 
 from playlists.settings import Settings
@@ -31,12 +32,15 @@ CLOCK_CHECK_SECONDS = 60.0
 class ClockWatch:
     """Notice when the wall clock jumps relative to the monotonic clock."""
 
-    def __init__(self) -> None:
-        self._offset = time.time() - time.monotonic()
+    def __init__(
+        self, wall: Callable[[], float] = time.time, mono: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.wall, self.mono = wall, mono
+        self._offset = wall() - mono()
 
     def jumped(self) -> float:
         """Return how far the wall clock jumped since the last call (0.0 if it did not)."""
-        offset = time.time() - time.monotonic()
+        offset = self.wall() - self.mono()
         jump, self._offset = offset - self._offset, offset
         return jump if abs(jump) > JUMP_TOLERANCE else 0.0
 
@@ -99,9 +103,8 @@ class Daemon:
         try:
             jump = self.clock.jumped()
             if jump:
-                log.warning("the wall clock jumped by %+.0f s; re-arming", jump)
                 self.timeline.wakeup()
-                self.player.arm()
+                self.player.clock_jumped(jump)
             self.player.check_store()
             self.player.run_commands()
         except Exception:

@@ -43,6 +43,8 @@ class Player:
             store, timeline, sink, settings.player.grace_seconds, on_change=self.publish_status
         )
         self.revision = -1
+        self._armed: dict[str, PlannedBroadcast] = {}
+        self.last_jump: tuple[dt.datetime, float] | None = None  # (noticed at, seconds)
         self.status_dirty = True
 
     # -- start-up ----------------------------------------------------------------------
@@ -86,8 +88,12 @@ class Player:
         wanted = {OCCURRENCE_PREFIX + b.key: b for b in upcoming if b.key not in done}
         for key in self.timeline.armed(OCCURRENCE_PREFIX) - wanted.keys():
             self.timeline.cancel(key)
+            dropped = self._armed.pop(key, None)
+            if dropped is not None and dropped.start < now - self.grace:
+                self.on_due(dropped)  # passed while the clock jumped: log it as missed
         for key, broadcast in wanted.items():
             self.timeline.call_at(key, broadcast.start, self._due_callback(broadcast))
+        self._armed = wanted
         self.timeline.call_at(REARM_KEY, now + REARM_EVERY, self.arm)
         self.status_dirty = True
         log.debug("armed %d broadcasts", len(wanted))
@@ -100,13 +106,7 @@ class Player:
         now = self.timeline.now()
         late = now - planned.start
         if late > self.grace:
-            asrun.claim(
-                self.store,
-                planned,
-                Outcome.MISSED,
-                now,
-                f"{late.total_seconds():.0f} s late (player busy, down or clock jumped)",
-            )
+            asrun.claim(self.store, planned, Outcome.MISSED, now, self._late_reason(planned, late))
             return
         try:
             playlist = catalog.get_playlist(
@@ -125,6 +125,18 @@ class Player:
                 playlist_id=planned.playlist_id,
             )
         )
+
+    def _late_reason(self, planned: PlannedBroadcast, late: dt.timedelta) -> str:
+        jump = self.last_jump
+        if jump is not None and jump[1] > 0 and jump[0] >= planned.start:
+            return f"the clock jumped forward {jump[1]:.0f} s past it"
+        return f"{late.total_seconds():.0f} s late: the player was busy or stopped"
+
+    def clock_jumped(self, seconds: float) -> None:
+        """Re-arm after the wall clock jumped; slots it skipped are logged as missed."""
+        self.last_jump = (self.timeline.now(), seconds)
+        log.warning("the wall clock jumped by %+.0f s; re-arming", seconds)
+        self.arm()
 
     def check_store(self) -> None:
         """Re-arm when content changed since the last arm."""

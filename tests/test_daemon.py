@@ -164,3 +164,39 @@ def test_missing_player_program_is_a_failed_row(rt_settings: Settings, rt_store:
         thread.join(timeout=10)
     assert row.status is Outcome.FAILED
     assert "cannot start no-such-player" in row.reason
+
+
+@pytest.mark.parametrize(
+    ("wall_step", "expected"),
+    [
+        pytest.param(1.0, 0.0, id="steady"),
+        pytest.param(1.5, 0.0, id="small-drift"),
+        pytest.param(3601.0, 3600.0, id="ntp-forward"),
+        pytest.param(-3599.0, -3600.0, id="backward"),
+    ],
+)
+def test_clock_watch_sees_jumps(wall_step: float, expected: float) -> None:
+    from scheduler.daemon import ClockWatch
+
+    clock = {"wall": 1_000_000.0, "mono": 50.0}
+    watch = ClockWatch(lambda: clock["wall"], lambda: clock["mono"])
+    clock["wall"] += wall_step
+    clock["mono"] += 1.0
+    assert watch.jumped() == pytest.approx(expected)
+    clock["wall"] += 1.0
+    clock["mono"] += 1.0
+    assert watch.jumped() == 0.0
+
+
+def test_say_plays_at_once_on_the_running_player(
+    rt_settings: Settings, rt_store: Store, daemon: Daemon, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scheduler import commands
+
+    assert commands.say(rt_settings, "村委会通知：今晚七点开会。", wait=5) == 0
+    assert "player: started (espeak-ng" in capsys.readouterr().out
+    row = wait_for_row(rt_store, {Outcome.PLAYED, Outcome.FAILED}, timeout=20)
+    assert row.status is Outcome.PLAYED, row.reason
+    assert row.priority is Priority.MANUAL
+    assert row.playlist_name == "村委会通知：今晚七点开会。"
+    assert row.requested_by is not None and row.requested_by.startswith("cli:")

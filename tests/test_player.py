@@ -230,3 +230,32 @@ def test_machine_tz_does_not_matter(
     assert [r.started_at.astimezone(TZ).isoformat() for r in result if r.started_at] == [
         "2023-03-28T07:30:00+08:00"
     ]
+
+
+def test_forward_clock_jump_misses_skipped_slots_without_a_burst(
+    settings: Settings, store: Store
+) -> None:
+    pause_playlist(store, "p", 5, (dt.time(8, 0), dt.time(8, 30), dt.time(9, 30)))
+    simulation = Simulation.build(settings, store, at(7, 50))
+    simulation.run(at(7, 55))
+    simulation.timeline.jump(3600)  # NTP corrects the clock at 07:55 to 08:55
+    simulation.player.clock_jumped(3600)
+    simulation.timeline.run_until(at(10))
+    assert rows(store) == [
+        ("p", "missed", None, None, "the clock jumped forward 3600 s past it"),
+        ("p", "missed", None, None, "the clock jumped forward 3600 s past it"),
+        ("p", "played", "09:30:00", "09:30:05", ""),
+    ]
+
+
+def test_backward_clock_jump_never_replays(settings: Settings, store: Store) -> None:
+    pause_playlist(store, "p", 5, (dt.time(8, 0), dt.time(8, 30)))
+    simulation = Simulation.build(settings, store, at(7, 50))
+    simulation.run(at(8, 10))
+    simulation.timeline.jump(-3600)  # 08:10 becomes 07:10
+    simulation.player.clock_jumped(-3600)
+    simulation.timeline.run_until(at(9))
+    assert rows(store) == [
+        ("p", "played", "08:00:00", "08:00:05", ""),
+        ("p", "played", "08:30:00", "08:30:05", ""),
+    ]
