@@ -23,6 +23,7 @@ T = TypeVar("T")
 
 SINKS = ("aplay", "mpv", "command", "recording")
 TTS_ENGINES = ("gtts", "espeak-ng")
+GTTS_LANGS = ("zh-CN", "zh-TW", "zh", "yue")
 
 
 def _doc(help_text: str, check: Callable[[Any], str | None] | None = None) -> dict[str, Any]:
@@ -97,7 +98,9 @@ class TtsSettings:
     engines: tuple[str, ...] = dataclasses.field(
         default=TTS_ENGINES, metadata=_doc("speech engines, tried in order", _engines)
     )
-    gtts_lang: str = dataclasses.field(default="zh-CN", metadata=_doc("gTTS language"))
+    gtts_lang: str = dataclasses.field(
+        default="zh-CN", metadata=_doc("gTTS language", _one_of(GTTS_LANGS))
+    )
     gtts_timeout: float = dataclasses.field(
         default=10.0, metadata=_doc("seconds before gTTS gives up", _range(1, 60))
     )
