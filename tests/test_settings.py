@@ -74,6 +74,7 @@ def test_values_are_read() -> None:
             id="end-before-start",
         ),
         pytest.param("tts: {engines: [gtts, azure]}", "unknown engine 'azure'", id="bad-engine"),
+        pytest.param("tts: {gtts_lang: en}", "key 'tts.gtts_lang' must be one of", id="gtts-lang"),
         pytest.param(
             "tts: {engines: []}", "key 'tts.engines' must list at least one", id="no-engine"
         ),
