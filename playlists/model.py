@@ -46,6 +46,24 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclasses.dataclass(frozen=True)
+class QuietHours:
+    """A nightly stretch of wall-clock time in which only emergencies play."""
+
+    start: dt.time
+    end: dt.time
+
+    def contains(self, moment: dt.time) -> bool:
+        if self.start == self.end:
+            return False
+        if self.start < self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end  # the stretch crosses midnight
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+
+@dataclasses.dataclass(frozen=True)
 class Slide:
     title: str = ""
     body: str = ""
@@ -118,6 +136,7 @@ class PlannedBroadcast:
     playlist_id: int
     playlist_name: str
     priority: Priority
+    quiet: bool = False  # falls inside quiet hours, so it will be skipped
 
     @property
     def key(self) -> str:

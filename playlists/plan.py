@@ -10,22 +10,36 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
-from playlists.model import PlannedBroadcast, ScheduleEntry
+from playlists import catalog
+from playlists.model import PlannedBroadcast, Priority, QuietHours, ScheduleEntry
+from playlists.settings import Settings
+from playlists.store import Store
 
 
 def plan(
-    entries: Iterable[ScheduleEntry], start: dt.datetime, end: dt.datetime, tz: ZoneInfo
+    entries: Iterable[ScheduleEntry],
+    start: dt.datetime,
+    end: dt.datetime,
+    tz: ZoneInfo,
+    quiet: QuietHours | None = None,
 ) -> list[PlannedBroadcast]:
-    """Expand schedule entries into the broadcasts due in [start, end), in order."""
+    """Expand schedule entries into the broadcasts due in [start, end), in order.
+
+    Broadcasts below emergency that fall in the quiet hours are marked `quiet`.
+    """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("plan() needs aware datetimes")
-    planned = [broadcast for entry in entries for broadcast in _occurrences(entry, start, end, tz)]
+    planned = [b for entry in entries for b in _occurrences(entry, start, end, tz, quiet)]
     planned.sort(key=lambda b: (b.start, -b.priority.rank, b.schedule_id))
     return planned
 
 
 def _occurrences(
-    entry: ScheduleEntry, start: dt.datetime, end: dt.datetime, tz: ZoneInfo
+    entry: ScheduleEntry,
+    start: dt.datetime,
+    end: dt.datetime,
+    tz: ZoneInfo,
+    quiet: QuietHours | None,
 ) -> Iterator[PlannedBroadcast]:
     # Walk real calendar days, so a window that crosses a month end is no special case.
     first = max(entry.start, start.astimezone(tz).date())
@@ -44,6 +58,9 @@ def _occurrences(
                         playlist_id=entry.playlist_id,
                         playlist_name=entry.playlist_name,
                         priority=entry.priority,
+                        quiet=quiet is not None
+                        and entry.priority is not Priority.EMERGENCY
+                        and quiet.contains(instant.astimezone(tz).time()),
                     )
         day += dt.timedelta(days=1)
 
@@ -54,6 +71,13 @@ def _local_instant(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
     aware = naive.replace(tzinfo=tz)
     # A round trip through UTC moves a time inside a spring-forward gap to a real instant.
     return aware.astimezone(dt.UTC).astimezone(tz)
+
+
+def station_plan(
+    store: Store, settings: Settings, start: dt.datetime, end: dt.datetime
+) -> list[PlannedBroadcast]:
+    """Plan every enabled schedule entry of the store in the station's zone and quiet hours."""
+    return plan(catalog.schedule_entries(store), start, end, settings.tz, settings.player.quiet)
 
 
 def day_range(first: dt.date, last: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:

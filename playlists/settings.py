@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from playlists.errors import ConfigError
+from playlists.model import QuietHours
 
 T = TypeVar("T")
 
@@ -59,6 +60,13 @@ def _engines(value: Any) -> str | None:
     if unknown:
         return f"unknown engine {unknown[0]!r}; allowed: {', '.join(TTS_ENGINES)}"
     return None
+
+
+def _quiet(value: Any) -> str | None:
+    clock = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+    if value == () or (len(value) == 2 and all(clock.fullmatch(t) for t in value)):
+        return None
+    return 'must be [] or two times like ["22:00", "06:30"]'
 
 
 def _non_empty(value: Any) -> str | None:
@@ -159,6 +167,17 @@ class PlayerSettings:
     poll_seconds: float = dataclasses.field(
         default=0.25, metadata=_doc("how often the store is checked", _range(0.05, 5))
     )
+    quiet_hours: tuple[str, ...] = dataclasses.field(
+        default=("22:00", "06:30"),
+        metadata=_doc("from, to: only emergencies play in between; [] for none", _quiet),
+    )
+
+    @property
+    def quiet(self) -> QuietHours | None:
+        if not self.quiet_hours:
+            return None
+        start, end = (dt.time.fromisoformat(t) for t in self.quiet_hours)
+        return QuietHours(start, end)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,8 +16,7 @@ from pathlib import Path
 from playlists import catalog, users
 from playlists.library import Library
 from playlists.model import AsRunRow, PlannedBroadcast
-from playlists.plan import day_range
-from playlists.plan import plan as make_plan
+from playlists.plan import day_range, station_plan
 from playlists.playlist_format import parse_playlist
 from playlists.settings import Settings
 from playlists.store import Store
@@ -108,7 +107,7 @@ def _range(
 def plan(settings: Settings, first: dt.date | None, last: dt.date | None, as_json: bool) -> int:
     start, end = _range(settings, first, last)
     store = Store.open(settings.db_path)
-    broadcasts = make_plan(catalog.schedule_entries(store), start, end, settings.tz)
+    broadcasts = station_plan(store, settings, start, end)
     if as_json:
         print(
             json.dumps([_plan_json(b, settings) for b in broadcasts], ensure_ascii=False, indent=2)
@@ -119,17 +118,19 @@ def plan(settings: Settings, first: dt.date | None, last: dt.date | None, as_jso
         print(
             f"{local:%Y-%m-%d %a %H:%M}  {b.priority.value:<9}  {b.playlist_name}  "
             f"({(b.end - b.start).total_seconds():.0f} s)"
+            + ("  quiet hours: will not play" if b.quiet else "")
         )
     print(f"{len(broadcasts)} broadcasts, times in {settings.station.timezone}")
     return 0
 
 
-def _plan_json(b: PlannedBroadcast, settings: Settings) -> dict[str, str]:
+def _plan_json(b: PlannedBroadcast, settings: Settings) -> dict[str, str | bool]:
     return {
         "start": b.start.astimezone(settings.tz).isoformat(),
         "end": b.end.astimezone(settings.tz).isoformat(),
         "playlist": b.playlist_name,
         "priority": b.priority.value,
+        "quiet": b.quiet,
     }
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from playlists import asrun, catalog
 from playlists.errors import VillagecastError
 from playlists.model import ItemKind, Outcome, PlannedBroadcast, Priority, Slide
-from playlists.plan import plan
+from playlists.plan import station_plan
 from playlists.settings import Settings
 from playlists.store import Store, from_db_time
 from scheduler.playout import Broadcast, Playout, Segment, segments_of
@@ -63,8 +63,7 @@ class Player:
         if last_seen is None:
             return  # first run: nothing was due to this player before
         since = max(last_seen, now - BACKFILL_LIMIT)
-        entries = catalog.schedule_entries(self.store)
-        due = [b for b in plan(entries, since, now - self.grace, self.settings.tz)]
+        due = station_plan(self.store, self.settings, since, now - self.grace)
         done = asrun.handled(self.store, [b.key for b in due])
         for broadcast in due:
             if broadcast.key not in done:
@@ -78,12 +77,7 @@ class Player:
         """Arm a callback for every unhandled broadcast from now - grace to the horizon."""
         self.revision = self.store.plan_revision()
         now = self.timeline.now()
-        upcoming = plan(
-            catalog.schedule_entries(self.store),
-            now - self.grace,
-            now + self.horizon,
-            self.settings.tz,
-        )
+        upcoming = station_plan(self.store, self.settings, now - self.grace, now + self.horizon)
         done = asrun.handled(self.store, [b.key for b in upcoming])
         wanted = {OCCURRENCE_PREFIX + b.key: b for b in upcoming if b.key not in done}
         for key in self.timeline.armed(OCCURRENCE_PREFIX) - wanted.keys():
@@ -105,6 +99,10 @@ class Player:
         """Play a planned broadcast that has come due, or log why it cannot play."""
         now = self.timeline.now()
         late = now - planned.start
+        if planned.quiet:
+            reason = f"quiet hours {self.settings.player.quiet}"
+            asrun.claim(self.store, planned, Outcome.SKIPPED, now, reason)
+            return
         if late > self.grace:
             asrun.claim(self.store, planned, Outcome.MISSED, now, self._late_reason(planned, late))
             return
@@ -166,6 +164,10 @@ class Player:
             return "stopped" if self.playout.stop(who) else "nothing was playing"
         payload = command["payload"]
         priority = Priority(payload.get("priority", Priority.MANUAL.value))
+        quiet = self.settings.player.quiet
+        local = now.astimezone(self.settings.tz).time()
+        if priority is not Priority.EMERGENCY and quiet is not None and quiet.contains(local):
+            return f"refused: quiet hours {quiet}; only emergencies play now"
         broadcast = self._manual_broadcast(payload, priority, who, now)
         self.playout.submit(broadcast)
         return "started"
@@ -239,5 +241,5 @@ class Player:
             }
 
     def upcoming(self, now: dt.datetime, limit: int) -> list[PlannedBroadcast]:
-        entries = catalog.schedule_entries(self.store)
-        return plan(entries, now, now + self.horizon, self.settings.tz)[:limit]
+        upcoming = station_plan(self.store, self.settings, now, now + self.horizon)
+        return [b for b in upcoming if not b.quiet][:limit]

@@ -120,3 +120,38 @@ def test_occurrence_key_is_stable_and_unique() -> None:
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         plan([entry()], dt.datetime(2023, 3, 28), dt.datetime(2023, 3, 29), SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    ("quiet", "moment", "inside"),
+    [
+        pytest.param(("22:00", "06:30"), "23:15", True, id="night"),
+        pytest.param(("22:00", "06:30"), "00:00", True, id="midnight"),
+        pytest.param(("22:00", "06:30"), "06:30", False, id="end-exclusive"),
+        pytest.param(("22:00", "06:30"), "22:00", True, id="start-inclusive"),
+        pytest.param(("22:00", "06:30"), "12:00", False, id="noon"),
+        pytest.param(("12:00", "14:00"), "13:00", True, id="same-day-nap"),
+        pytest.param(("12:00", "12:00"), "12:00", False, id="empty"),
+    ],
+)
+def test_quiet_hours_contains(quiet: tuple[str, str], moment: str, inside: bool) -> None:
+    from playlists.model import QuietHours
+
+    hours = QuietHours(dt.time.fromisoformat(quiet[0]), dt.time.fromisoformat(quiet[1]))
+    assert hours.contains(dt.time.fromisoformat(moment)) is inside
+
+
+def test_quiet_hours_mark_all_but_emergencies() -> None:
+    from playlists.model import QuietHours
+
+    quiet = QuietHours(dt.time(22), dt.time(6, 30))
+    night = entry(times=(dt.time(6, 0), dt.time(7, 30), dt.time(22, 30)))
+    alarm = entry(id=2, times=(dt.time(23, 0),), priority=Priority.EMERGENCY)
+    start, end = day_range(dt.date(2023, 3, 28), dt.date(2023, 3, 28), SHANGHAI)
+    planned = plan([night, alarm], start, end, SHANGHAI, quiet)
+    assert [(b.start.strftime("%H:%M"), b.quiet) for b in planned] == [
+        ("06:00", True),
+        ("07:30", False),
+        ("22:30", True),
+        ("23:00", False),
+    ]

@@ -6,6 +6,7 @@ Each test asserts the exact as-run rows a user would read in the log.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -258,4 +259,31 @@ def test_backward_clock_jump_never_replays(settings: Settings, store: Store) -> 
     assert rows(store) == [
         ("p", "played", "08:00:00", "08:00:05", ""),
         ("p", "played", "08:30:00", "08:30:05", ""),
+    ]
+
+
+def test_quiet_hours_skip_planned_and_refuse_manual(settings: Settings, store: Store) -> None:
+    pause_playlist(store, "night", 5, (dt.time(6, 0), dt.time(7, 0)))
+    manual = pause_playlist(store, "manual", 5)
+    simulation = Simulation.build(settings, store, at(5))
+    results: dict[str, str] = {}
+
+    def play(priority: str) -> Callable[[], None]:
+        def action() -> None:
+            now = simulation.timeline.now()
+            command = store.add_command(
+                "play", {"playlist_id": manual, "priority": priority}, "王五", now
+            )
+            simulation.player.run_commands()
+            results[priority] = store.command(command)["result"]  # type: ignore[index]
+
+        return action
+
+    simulation.run(at(8), at={at(5, 10): play("manual"), at(5, 20): play("emergency")})
+    assert results["manual"] == "refused: quiet hours 22:00–06:30; only emergencies play now"
+    assert results["emergency"] == "started"
+    assert rows(store) == [
+        ("manual", "played", "05:20:00", "05:20:05", ""),
+        ("night", "skipped", None, None, "quiet hours 22:00–06:30"),
+        ("night", "played", "07:00:00", "07:00:05", ""),
     ]
