@@ -6,6 +6,7 @@ makes a second claim fail, so nothing is ever played or logged twice.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 
@@ -45,13 +46,25 @@ def open_manual(
     priority: Priority,
     requested_by: str,
     now: dt.datetime,
+    status: Outcome = Outcome.PLAYING,
+    reason: str = "",
 ) -> int:
-    """Log a broadcast started by a command; it has no occurrence key."""
+    """Log a broadcast asked for by a command (it has no occurrence key): on air, or not."""
+    started = to_db_time(now) if status is Outcome.PLAYING else None
     with store.transaction() as conn:
         cursor = conn.execute(
             "INSERT INTO as_run (playlist_id, playlist_name, priority, scheduled_at, started_at, "
-            "status, requested_by) VALUES (?, ?, ?, ?, ?, 'playing', ?)",
-            (playlist_id, name, priority.value, to_db_time(now), to_db_time(now), requested_by),
+            "status, reason, requested_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                playlist_id,
+                name,
+                priority.value,
+                to_db_time(now),
+                started,
+                status.value,
+                reason,
+                requested_by,
+            ),
         )
     return int(cursor.lastrowid or 0)
 
@@ -66,16 +79,35 @@ def close(store: Store, row_id: int, status: Outcome, now: dt.datetime, reason: 
         )
 
 
-def close_orphans(store: Store, reason: str, now: dt.datetime) -> list[int]:
-    """Close rows left on air by a player that stopped mid-broadcast; return their ids."""
+def progress(store: Store, row_id: int, item: int, item_started_at: dt.datetime) -> None:
+    """Record which segment is on air, so a restarted player knows where to resume."""
     with store.transaction() as conn:
-        ids = [r["id"] for r in conn.execute("SELECT id FROM as_run WHERE status = 'playing'")]
-        conn.executemany(
-            "UPDATE as_run SET status = 'interrupted', ended_at = COALESCE(ended_at, ?), "
-            "reason = ? WHERE id = ?",
-            [(to_db_time(now), reason, row_id) for row_id in ids],
+        conn.execute(
+            "UPDATE as_run SET item = ?, item_started_at = ? WHERE id = ?",
+            (item, to_db_time(item_started_at), row_id),
         )
-    return ids
+
+
+def close_orphans(store: Store, reason: str, ended: dt.datetime) -> list[AsRunRow]:
+    """Close rows left on air by a player that stopped mid-broadcast; return them as closed."""
+    with store.transaction() as conn:
+        rows = conn.execute("SELECT * FROM as_run WHERE status = 'playing'").fetchall()
+        conn.executemany(
+            "UPDATE as_run SET status = 'interrupted', ended_at = ?, reason = ? WHERE id = ?",
+            [(to_db_time(max(ended, _started(row))), reason, row["id"]) for row in rows],
+        )
+    return [
+        dataclasses.replace(
+            _row(row), status=Outcome.INTERRUPTED, reason=reason, ended_at=max(ended, _started(row))
+        )
+        for row in rows
+    ]
+
+
+def _started(row: sqlite3.Row) -> dt.datetime:
+    started = from_db_time(row["started_at"] or row["scheduled_at"])
+    assert started is not None
+    return started
 
 
 def handled(store: Store, keys: list[str]) -> set[str]:
@@ -118,4 +150,7 @@ def _row(row: sqlite3.Row) -> AsRunRow:
         status=Outcome(row["status"]),
         reason=row["reason"],
         requested_by=row["requested_by"],
+        schedule_id=row["schedule_id"],
+        item=row["item"],
+        item_started_at=from_db_time(row["item_started_at"]),
     )

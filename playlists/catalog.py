@@ -10,7 +10,9 @@ from pathlib import Path
 
 from playlists.errors import ContentError, NotFoundError
 from playlists.model import (
+    DEFAULT_WAIT,
     Announcement,
+    InterruptPolicy,
     ItemKind,
     Playlist,
     PlaylistItem,
@@ -245,6 +247,9 @@ def add_schedule(
     weekdays: frozenset[int],
     priority: Priority,
     now: dt.datetime,
+    *,
+    on_interrupt: InterruptPolicy = InterruptPolicy.RESUME,
+    wait_seconds: float = DEFAULT_WAIT,
 ) -> int:
     if end < start:
         raise ContentError(f"the schedule ends ({end}) before it starts ({start})")
@@ -253,7 +258,8 @@ def add_schedule(
     with store.transaction() as conn:
         cursor = conn.execute(
             "INSERT INTO schedules (playlist_id, start_date, end_date, times, weekdays, "
-            "priority, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "priority, on_interrupt, wait_seconds, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 playlist_id,
                 start.isoformat(),
@@ -261,6 +267,8 @@ def add_schedule(
                 json.dumps([t.strftime("%H:%M:%S") for t in sorted(times)]),
                 json.dumps(sorted(weekdays)),
                 priority.value,
+                on_interrupt.value,
+                wait_seconds,
                 to_db_time(now),
             ),
         )
@@ -287,6 +295,8 @@ def schedule_entries(store: Store) -> list[ScheduleEntry]:
             weekdays=frozenset(json.loads(row["weekdays"])),
             priority=Priority(row["priority"]),
             duration=float(row["duration"]),
+            on_interrupt=InterruptPolicy(row["on_interrupt"]),
+            wait_seconds=float(row["wait_seconds"]),
         )
         for row in rows
     ]

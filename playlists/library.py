@@ -17,7 +17,6 @@ from pathlib import Path
 
 from media.audio import normalize, sha256_file
 from media.tts import EngineChain, build_chain, cache_key
-
 from playlists import catalog
 from playlists.catalog import MediaRecord, NewItem
 from playlists.errors import ContentError
@@ -180,6 +179,8 @@ class Library:
                     entry.weekdays,
                     entry.priority,
                     now,
+                    on_interrupt=entry.on_interrupt,
+                    wait_seconds=entry.wait,
                 )
         return playlist_id
 

@@ -42,6 +42,16 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"
 
 
+class InterruptPolicy(enum.StrEnum):
+    """What a broadcast does when a higher one cuts in or its slot is busy."""
+
+    RESUME = "resume"  # continue from where it stopped
+    RESTART = "restart"  # play again from the start
+    SKIP = "skip"  # give up
+
+
+DEFAULT_WAIT = 300.0  # seconds a broadcast waits for the lane to be free before it is skipped
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -124,6 +134,8 @@ class ScheduleEntry:
     weekdays: frozenset[int] = frozenset(range(7))  # Monday is 0
     priority: Priority = Priority.SCHEDULED
     duration: float = 0.0  # the playlist's length in seconds
+    on_interrupt: InterruptPolicy = InterruptPolicy.RESUME
+    wait_seconds: float = DEFAULT_WAIT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,12 +149,16 @@ class PlannedBroadcast:
     playlist_name: str
     priority: Priority
     quiet: bool = False  # falls inside quiet hours, so it will be skipped
+    on_interrupt: InterruptPolicy = InterruptPolicy.RESUME
+    wait_seconds: float = DEFAULT_WAIT
+    part: int = 1  # 2, 3, ... when it resumes or restarts after an interruption
 
     @property
     def key(self) -> str:
-        """Identify the occurrence, so it is logged and played at most once."""
+        """Identify the occurrence (and part), so it is logged and played at most once."""
         utc = self.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return f"{self.schedule_id}@{utc}"
+        suffix = f"#{self.part}" if self.part > 1 else ""
+        return f"{self.schedule_id}@{utc}{suffix}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,3 +174,6 @@ class AsRunRow:
     status: Outcome
     reason: str
     requested_by: str | None
+    schedule_id: int | None = None
+    item: int | None = None  # index of the segment last on air
+    item_started_at: dt.datetime | None = None  # when that segment's second 0 was

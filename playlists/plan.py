@@ -58,6 +58,8 @@ def _occurrences(
                         playlist_id=entry.playlist_id,
                         playlist_name=entry.playlist_name,
                         priority=entry.priority,
+                        on_interrupt=entry.on_interrupt,
+                        wait_seconds=entry.wait_seconds,
                         quiet=quiet is not None
                         and entry.priority is not Priority.EMERGENCY
                         and quiet.contains(instant.astimezone(tz).time()),

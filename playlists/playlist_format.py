@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import re
 from collections.abc import Mapping
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from playlists.errors import PlaylistFormatError
-from playlists.model import WEEKDAYS, ItemKind, Priority, Slide
+from playlists.model import DEFAULT_WAIT, WEEKDAYS, InterruptPolicy, ItemKind, Priority, Slide
+
+E = TypeVar("E", bound=enum.Enum)
 
 FORMAT = "villagecast/playlist@1"
 MAX_TEXT = 2000
@@ -43,6 +46,8 @@ class ScheduleSpec:
     times: tuple[dt.time, ...]
     weekdays: frozenset[int] = frozenset(range(7))
     priority: Priority = Priority.SCHEDULED
+    on_interrupt: InterruptPolicy = InterruptPolicy.RESUME
+    wait: float = DEFAULT_WAIT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,7 +65,7 @@ _ITEM_KEYS = {
     ItemKind.IMAGE: {"image", "duration"},
     ItemKind.PAUSE: {"pause"},
 }
-_SCHEDULE_KEYS = {"start", "end", "times", "weekdays", "priority"}
+_SCHEDULE_KEYS = {"start", "end", "times", "weekdays", "priority", "on_interrupt", "wait"}
 
 
 def parse_playlist(text: str | bytes, source: str = "playlist.yaml") -> PlaylistSpec:
@@ -167,7 +172,27 @@ def _schedule(data: Any, number: int) -> ScheduleSpec:
         times=tuple(sorted({parse_clock(t, f"{where}'times'") for t in times})),
         weekdays=frozenset(WEEKDAYS.index(d) for d in weekdays),
         priority=Priority(priority),
+        on_interrupt=_choice(data, "on_interrupt", where, InterruptPolicy, InterruptPolicy.RESUME),
+        wait=_wait(data, where),
     )
+
+
+def _choice(data: Mapping[str, Any], key: str, where: str, kind: type[E], default: E) -> E:
+    value = data.get(key, default.value)
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise PlaylistFormatError(f"{where}'{key}' must be one of: {allowed}") from None
+
+
+def _wait(data: Mapping[str, Any], where: str) -> float:
+    value = data.get("wait", DEFAULT_WAIT)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 3600:
+        raise PlaylistFormatError(
+            f"{where}'wait' must be a number of seconds from 0 to 3600 (got {value!r})"
+        )
+    return float(value)
 
 
 def parse_clock(value: Any, where: str) -> dt.time:

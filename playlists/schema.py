@@ -94,6 +94,9 @@ MIGRATIONS: tuple[str, ...] = (
         weekdays TEXT NOT NULL,
         priority TEXT NOT NULL
             CHECK (priority IN ('emergency', 'manual', 'scheduled', 'idle')),
+        on_interrupt TEXT NOT NULL DEFAULT 'resume'
+            CHECK (on_interrupt IN ('resume', 'restart', 'skip')),
+        wait_seconds REAL NOT NULL DEFAULT 300 CHECK (wait_seconds >= 0),
         enabled INTEGER NOT NULL DEFAULT 1,
         created_at TEXT NOT NULL,
         CHECK (end_date >= start_date)
@@ -113,13 +116,15 @@ MIGRATIONS: tuple[str, ...] = (
             status IN ('playing', 'played', 'interrupted', 'skipped', 'missed', 'failed')
         ),
         reason TEXT NOT NULL DEFAULT '',
-        requested_by TEXT
+        requested_by TEXT,
+        item INTEGER,
+        item_started_at TEXT
     );
     CREATE INDEX as_run_scheduled_at ON as_run (scheduled_at);
 
     CREATE TABLE commands (
         id INTEGER PRIMARY KEY,
-        kind TEXT NOT NULL CHECK (kind IN ('play', 'stop')),
+        kind TEXT NOT NULL CHECK (kind IN ('play', 'stop', 'skip')),
         payload TEXT NOT NULL DEFAULT '{}',
         created_by TEXT NOT NULL,
         created_at TEXT NOT NULL,

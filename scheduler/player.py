@@ -13,11 +13,19 @@ from typing import Any
 
 from playlists import asrun, catalog
 from playlists.errors import VillagecastError
-from playlists.model import ItemKind, Outcome, PlannedBroadcast, Priority, Slide
+from playlists.model import (
+    AsRunRow,
+    InterruptPolicy,
+    ItemKind,
+    Outcome,
+    PlannedBroadcast,
+    Priority,
+    Slide,
+)
 from playlists.plan import station_plan
 from playlists.settings import Settings
 from playlists.store import Store, from_db_time
-from scheduler.playout import Broadcast, Playout, Segment, segments_of
+from scheduler.playout import PAST, Broadcast, Playout, Segment, segments_of
 from scheduler.sinks import AudioSink
 from scheduler.timeline import Timeline
 
@@ -39,9 +47,7 @@ class Player:
         self.timeline = timeline
         self.grace = dt.timedelta(seconds=settings.player.grace_seconds)
         self.horizon = dt.timedelta(hours=settings.player.horizon_hours)
-        self.playout = Playout(
-            store, timeline, sink, settings.player.grace_seconds, on_change=self.publish_status
-        )
+        self.playout = Playout(store, timeline, sink, on_change=self.publish_status)
         self.revision = -1
         self._armed: dict[str, PlannedBroadcast] = {}
         self.last_jump: tuple[dt.datetime, float] | None = None  # (noticed at, seconds)
@@ -52,11 +58,45 @@ class Player:
     def start(self) -> None:
         """Recover from the last run, log what was missed while down, and arm the plan."""
         now = self.timeline.now()
-        closed = asrun.close_orphans(self.store, "player stopped during the broadcast", now)
+        last_seen = from_db_time(self.store.status().get("heartbeat"))
+        # The player was last known alive at its last heartbeat: that is when the cut came.
+        cut_at = min(last_seen or now, now)
+        closed = asrun.close_orphans(self.store, "player stopped during the broadcast", cut_at)
         if closed:
             log.warning("closed %d broadcast(s) cut off when the player stopped", len(closed))
         self._log_missed_while_down(now)
         self.arm()
+        for row in closed:
+            self._continue_after_restart(row, cut_at)
+
+    def _continue_after_restart(self, row: AsRunRow, cut_at: dt.datetime) -> None:
+        """Resume or restart a planned broadcast cut by a stop, if its entry says so."""
+        entry = next(
+            (e for e in catalog.schedule_entries(self.store) if e.id == row.schedule_id), None
+        )
+        if entry is None or row.occurrence is None or entry.on_interrupt is InterruptPolicy.SKIP:
+            return
+        _, _, part = row.occurrence.partition("#")
+        planned = PlannedBroadcast(
+            start=row.scheduled_at,
+            end=row.scheduled_at,
+            schedule_id=entry.id,
+            playlist_id=entry.playlist_id,
+            playlist_name=entry.playlist_name,
+            priority=entry.priority,
+            on_interrupt=entry.on_interrupt,
+            wait_seconds=entry.wait_seconds,
+            part=int(part or 1),
+        )
+        broadcast = self._planned_broadcast(planned)
+        if broadcast is None:
+            return
+        offset = 0.0
+        if row.item_started_at is not None:
+            offset = (cut_at - row.item_started_at).total_seconds()
+        policy = entry.on_interrupt
+        note = f"{PAST[policy]} after the player stopped"
+        self.playout.submit(broadcast.continuation(policy, (row.item or 0, offset), note, cut_at))
 
     def _log_missed_while_down(self, now: dt.datetime) -> None:
         last_seen = from_db_time(self.store.status().get("heartbeat"))
@@ -106,22 +146,28 @@ class Player:
         if late > self.grace:
             asrun.claim(self.store, planned, Outcome.MISSED, now, self._late_reason(planned, late))
             return
+        broadcast = self._planned_broadcast(planned)
+        if broadcast is not None:
+            self.playout.submit(broadcast)
+
+    def _planned_broadcast(self, planned: PlannedBroadcast) -> Broadcast | None:
+        """Load a planned broadcast's playlist; log it as failed if that is impossible."""
         try:
             playlist = catalog.get_playlist(
                 self.store, planned.playlist_id, self.settings.media_dir
             )
         except VillagecastError as exc:
-            asrun.claim(self.store, planned, Outcome.FAILED, now, str(exc))
-            return
-        self.playout.submit(
-            Broadcast(
-                name=planned.playlist_name,
-                priority=planned.priority,
-                segments=segments_of(playlist),
-                due=planned.start,
-                planned=planned,
-                playlist_id=planned.playlist_id,
-            )
+            asrun.claim(self.store, planned, Outcome.FAILED, self.timeline.now(), str(exc))
+            return None
+        return Broadcast(
+            name=planned.playlist_name,
+            priority=planned.priority,
+            segments=segments_of(playlist),
+            due=planned.start,
+            planned=planned,
+            playlist_id=planned.playlist_id,
+            on_interrupt=planned.on_interrupt,
+            wait=dt.timedelta(seconds=planned.wait_seconds),
         )
 
     def _late_reason(self, planned: PlannedBroadcast, late: dt.timedelta) -> str:
@@ -162,6 +208,8 @@ class Player:
         who = command["created_by"]
         if command["kind"] == "stop":
             return "stopped" if self.playout.stop(who) else "nothing was playing"
+        if command["kind"] == "skip":
+            return "skipped the item" if self.playout.skip(who) else "nothing was playing"
         payload = command["payload"]
         priority = Priority(payload.get("priority", Priority.MANUAL.value))
         quiet = self.settings.player.quiet
@@ -169,8 +217,7 @@ class Player:
         if priority is not Priority.EMERGENCY and quiet is not None and quiet.contains(local):
             return f"refused: quiet hours {quiet}; only emergencies play now"
         broadcast = self._manual_broadcast(payload, priority, who, now)
-        self.playout.submit(broadcast)
-        return "started"
+        return self.playout.submit(broadcast)
 
     def _manual_broadcast(
         self, payload: dict[str, Any], priority: Priority, who: str, now: dt.datetime

@@ -1,9 +1,15 @@
-"""Playout: one broadcast on air at a time, item after item, with its as-run row.
+"""Playout: one broadcast on air at a time, item after item, each with its as-run row.
 
 The rules live here and nowhere else; the daemon and the simulator both drive
-this class, through the `Timeline` and `AudioSink` seams. Every entry point takes
-the lock, because in the daemon callbacks arrive from APScheduler's threads, the
-sink's watcher thread and the command poller.
+this class, through the `Timeline` and `AudioSink` seams:
+
+- a higher priority cuts in at once; the broadcast it cut resumes, restarts or is
+  dropped as its schedule entry says, if the lane frees up within its wait;
+- an equal or lower one waits for the lane up to its wait, or is skipped;
+- every start, cut and end is logged, and a planned occurrence never plays twice.
+
+Every entry point takes the lock: in the daemon, callbacks come from APScheduler's
+threads, the sink's watcher thread and the command poller.
 """
 
 from __future__ import annotations
@@ -17,7 +23,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from playlists import asrun
-from playlists.model import ItemKind, Outcome, PlannedBroadcast, Playlist, Priority, Slide
+from playlists.model import (
+    DEFAULT_WAIT,
+    InterruptPolicy,
+    ItemKind,
+    Outcome,
+    PlannedBroadcast,
+    Playlist,
+    Priority,
+    Slide,
+)
 from playlists.store import Store
 from scheduler.sinks import AudioSink, SinkError
 from scheduler.timeline import Timeline
@@ -25,6 +40,7 @@ from scheduler.timeline import Timeline
 log = logging.getLogger(__name__)
 
 SEGMENT_KEY = "playout:segment"
+PAST = {InterruptPolicy.RESUME: "resumed", InterruptPolicy.RESTART: "restarted"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,16 +58,48 @@ class Broadcast:
     name: str
     priority: Priority
     segments: list[Segment]
-    due: dt.datetime
+    due: dt.datetime  # when it wanted to start; it gives up `wait` after this
     planned: PlannedBroadcast | None = None
     playlist_id: int | None = None
     requested_by: str | None = None
+    on_interrupt: InterruptPolicy = InterruptPolicy.RESUME
+    wait: dt.timedelta = dt.timedelta(seconds=DEFAULT_WAIT)
+    first_item: int = 0  # where to start: 0, or where an interrupted part stopped
+    first_offset: float = 0.0
+    note: str = ""  # logged on its row when it plays through ("resumed after ...")
     as_run_id: int | None = None
     index: int = -1
+    segment_zero: dt.datetime | None = None  # the instant the current segment's second 0 was
 
     @property
     def current(self) -> Segment | None:
         return self.segments[self.index] if 0 <= self.index < len(self.segments) else None
+
+    def position(self, now: dt.datetime) -> tuple[int, float]:
+        """Return the segment on air and how many seconds into it we are."""
+        if self.segment_zero is None:
+            return max(self.index, 0), 0.0
+        return self.index, max(0.0, (now - self.segment_zero).total_seconds())
+
+    def continuation(
+        self, policy: InterruptPolicy, at: tuple[int, float], note: str, since: dt.datetime
+    ) -> Broadcast:
+        """Return the part that plays this broadcast on after an interruption."""
+        item, offset = at if policy is InterruptPolicy.RESUME else (0, 0.0)
+        planned = self.planned
+        if planned is not None:
+            planned = dataclasses.replace(planned, part=planned.part + 1)
+        return dataclasses.replace(
+            self,
+            due=since,
+            planned=planned,
+            first_item=item,
+            first_offset=offset,
+            note=note,
+            as_run_id=None,
+            index=-1,
+            segment_zero=None,
+        )
 
 
 def segments_of(playlist: Playlist) -> list[Segment]:
@@ -72,13 +120,11 @@ class Playout:
         store: Store,
         timeline: Timeline,
         sink: AudioSink,
-        grace_seconds: float,
         on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = store
         self.timeline = timeline
         self.sink = sink
-        self.grace = dt.timedelta(seconds=grace_seconds)
         self.on_change = on_change
         self.lock = threading.RLock()
         self.current: Broadcast | None = None
@@ -88,30 +134,50 @@ class Playout:
 
     # -- entry points ------------------------------------------------------------------
 
-    def submit(self, broadcast: Broadcast) -> None:
-        """Put a broadcast on air now, pre-empting a lower one, or queue it behind its peers."""
+    def submit(self, broadcast: Broadcast) -> str:
+        """Put a broadcast on air now, cutting into a lower one, or queue it behind its peers.
+
+        Return what happened: "started", "waiting" or "skipped".
+        """
         with self.lock:
             current = self.current
-            if current is None:
-                self._start(broadcast)
-            elif broadcast.priority.rank > current.priority.rank:
-                self._end_current(
-                    Outcome.INTERRUPTED,
-                    f"interrupted by {broadcast.priority.value}: {broadcast.name}",
+            if current is not None and broadcast.priority.rank <= current.priority.rank:
+                if broadcast.on_interrupt is InterruptPolicy.SKIP:
+                    self._log_unplayed(broadcast, f"slot busy: {current.name} was on air")
+                    return "skipped"
+                self._enqueue(broadcast)
+                self.on_change()
+                return "waiting"
+            if current is not None:
+                self._interrupt(
+                    f"interrupted by {broadcast.priority.value}: {broadcast.name}", broadcast
                 )
-                self._start(broadcast)
-            else:
-                self.waiting.append(broadcast)
-                self.waiting.sort(key=lambda b: (-b.priority.rank, b.due))
+            self._start(broadcast)
             self.on_change()
+            return "started" if self.current is broadcast else "skipped"
 
     def stop(self, requested_by: str) -> bool:
-        """Stop what is on air (waiting broadcasts still follow); False if nothing was."""
+        """Stop what is on air for good (waiting broadcasts still follow); False if nothing was."""
         with self.lock:
             if self.current is None:
                 return False
             self._end_current(Outcome.INTERRUPTED, f"stopped by {requested_by}")
             self._next_waiting()
+            return True
+
+    def skip(self, requested_by: str) -> bool:
+        """Skip the item on air and go on with the next; False if nothing was on air."""
+        with self.lock:
+            broadcast = self.current
+            if broadcast is None:
+                return False
+            skipped = f"item {broadcast.index + 1} skipped by {requested_by}"
+            broadcast.note = "; ".join(part for part in (broadcast.note, skipped) if part)
+            log.info("%s: %s", broadcast.name, skipped)
+            self._token = next(self._tokens)
+            self.timeline.cancel(SEGMENT_KEY)
+            self.sink.stop()
+            self._advance()
             return True
 
     def shutdown(self, reason: str) -> None:
@@ -121,27 +187,29 @@ class Playout:
                 self._end_current(Outcome.INTERRUPTED, reason)
             self.waiting.clear()
 
-    # -- internals ---------------------------------------------------------------------
+    # -- starting and stopping ---------------------------------------------------------
 
     def _start(self, broadcast: Broadcast) -> None:
         now = self.timeline.now()
-        late = now - broadcast.due
-        if late > self.grace:
+        waited = now - broadcast.due
+        if waited > broadcast.wait:
             self._log_unplayed(
                 broadcast,
-                Outcome.SKIPPED,
-                f"waited {late.total_seconds():.0f} s for the broadcast before it",
+                f"the lane was busy for {waited.total_seconds():.0f} s, longer "
+                f"than its wait of {broadcast.wait.total_seconds():.0f} s",
             )
             self._next_waiting()
             return
-        if broadcast.planned is not None:
-            row = asrun.claim(self.store, broadcast.planned, Outcome.PLAYING, now)
-            if row is None:
-                log.info("%s was already handled; not playing it again", broadcast.planned.key)
-                self._next_waiting()
-                return
-            broadcast.as_run_id = row
-        else:
+        if not self._open_row(broadcast, now):
+            self._next_waiting()
+            return
+        log.info("on air: %s (%s)", broadcast.name, broadcast.priority.value)
+        self.current = broadcast
+        broadcast.index = broadcast.first_item - 1
+        self._advance(broadcast.first_offset)
+
+    def _open_row(self, broadcast: Broadcast, now: dt.datetime) -> bool:
+        if broadcast.planned is None:
             broadcast.as_run_id = asrun.open_manual(
                 self.store,
                 broadcast.name,
@@ -150,11 +218,35 @@ class Playout:
                 broadcast.requested_by or "",
                 now,
             )
-        log.info("on air: %s (%s)", broadcast.name, broadcast.priority.value)
-        self.current = broadcast
-        self._advance()
+            return True
+        row = asrun.claim(self.store, broadcast.planned, Outcome.PLAYING, now)
+        if row is None:
+            log.info("%s was already handled; not playing it again", broadcast.planned.key)
+            return False
+        broadcast.as_run_id = row
+        return True
 
-    def _advance(self) -> None:
+    def _interrupt(self, reason: str, by: Broadcast) -> None:
+        """Cut the broadcast on air; queue its continuation if its policy asks for one."""
+        cut = self.current
+        assert cut is not None
+        now = self.timeline.now()
+        at = cut.position(now)
+        policy = cut.on_interrupt
+        if policy is not InterruptPolicy.SKIP:
+            reason += f"; will {policy.value}"
+        self._end_current(Outcome.INTERRUPTED, reason)
+        if policy is not InterruptPolicy.SKIP:
+            note = f"{PAST[policy]} after {by.priority.value}: {by.name}"
+            self._enqueue(cut.continuation(policy, at, note, since=now))
+
+    def _enqueue(self, broadcast: Broadcast) -> None:
+        self.waiting.append(broadcast)
+        self.waiting.sort(key=lambda b: (-b.priority.rank, b.due))
+
+    # -- segments ----------------------------------------------------------------------
+
+    def _advance(self, offset: float = 0.0) -> None:
         """Start the current broadcast's next segment, or close it when all have played."""
         broadcast = self.current
         assert broadcast is not None
@@ -162,17 +254,22 @@ class Playout:
         segment = broadcast.current
         token = self._token = next(self._tokens)
         if segment is None:
-            self._finish(Outcome.PLAYED, "")
+            self._finish(Outcome.PLAYED, broadcast.note)
             return
+        offset = min(max(offset, 0.0), segment.duration)
+        now = self.timeline.now()
+        broadcast.segment_zero = now - dt.timedelta(seconds=offset)
+        if broadcast.as_run_id is not None:
+            asrun.progress(self.store, broadcast.as_run_id, broadcast.index, broadcast.segment_zero)
         self.on_change()
         if segment.audio_path is None:
-            when = self.timeline.now() + dt.timedelta(seconds=segment.duration)
+            when = now + dt.timedelta(seconds=segment.duration - offset)
             self.timeline.call_at(SEGMENT_KEY, when, lambda: self._segment_done(token, None))
             return
         try:
             self.sink.start(
                 segment.audio_path,
-                0.0,
+                offset,
                 segment.duration,
                 lambda error: self._segment_done(token, error),
             )
@@ -182,7 +279,7 @@ class Playout:
     def _segment_done(self, token: int, error: str | None) -> None:
         with self.lock:
             if token != self._token or self.current is None:
-                return  # a stale report from a segment that was stopped
+                return  # a late report from a segment that was stopped
             if error:
                 self._finish(Outcome.FAILED, f"audio output {self.sink.name}: {error}")
             else:
@@ -211,7 +308,19 @@ class Playout:
             self._start(self.waiting.pop(0))
         self.on_change()
 
-    def _log_unplayed(self, broadcast: Broadcast, outcome: Outcome, reason: str) -> None:
+    def _log_unplayed(self, broadcast: Broadcast, reason: str) -> None:
+        now = self.timeline.now()
         if broadcast.planned is not None:
-            asrun.claim(self.store, broadcast.planned, outcome, self.timeline.now(), reason)
-        log.warning("%s: %s (%s)", outcome.value, broadcast.name, reason)
+            asrun.claim(self.store, broadcast.planned, Outcome.SKIPPED, now, reason)
+        else:
+            asrun.open_manual(
+                self.store,
+                broadcast.name,
+                broadcast.playlist_id,
+                broadcast.priority,
+                broadcast.requested_by or "",
+                now,
+                Outcome.SKIPPED,
+                reason,
+            )
+        log.warning("skipped: %s (%s)", broadcast.name, reason)

@@ -57,7 +57,9 @@ def test_orphans_are_closed_as_interrupted(db: Store) -> None:
     done = asrun.claim(db, broadcast(5), Outcome.PLAYING, T0)
     assert done is not None
     asrun.close(db, done, Outcome.PLAYED, T0)
-    assert sorted(asrun.close_orphans(db, "player stopped", T0)) == sorted([cut, manual])
+    closed = asrun.close_orphans(db, "player stopped", T0 + dt.timedelta(seconds=30))
+    assert sorted(row.id for row in closed) == sorted([cut, manual])
+    assert {row.ended_at for row in closed} == {T0 + dt.timedelta(seconds=30)}
     statuses = {r.id: (r.status, r.reason) for r in asrun.all_rows(db)}
     assert statuses[cut] == (Outcome.INTERRUPTED, "player stopped")
     assert statuses[done] == (Outcome.PLAYED, "")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from playlists import asrun, catalog
-from playlists.model import ItemKind, Outcome, Priority
+from playlists.model import InterruptPolicy, ItemKind, Outcome, Priority
 from playlists.settings import Settings
 from playlists.store import Store
 from scheduler.simulate import Simulation, simulate
@@ -30,17 +30,29 @@ def at(hour: int, minute: int = 0, second: float = 0, day: dt.date = DAY) -> dt.
 def pause_playlist(
     store: Store,
     name: str,
-    seconds: float,
+    *seconds: float,
     times: tuple[dt.time, ...] = (),
     priority: Priority = Priority.SCHEDULED,
+    on_interrupt: InterruptPolicy = InterruptPolicy.RESUME,
+    wait: float = 300,
 ) -> int:
-    """A playlist of one pause, so tests control its exact length."""
+    """A playlist of pauses, so tests control its exact length."""
     now = at(0)
-    playlist = catalog.add_playlist(
-        store, name, "", [catalog.NewItem(ItemKind.PAUSE, seconds)], now
-    )
+    items = [catalog.NewItem(ItemKind.PAUSE, length) for length in seconds]
+    playlist = catalog.add_playlist(store, name, "", items, now)
     if times:
-        catalog.add_schedule(store, playlist, DAY, DAY, times, frozenset(range(7)), priority, now)
+        catalog.add_schedule(
+            store,
+            playlist,
+            DAY,
+            DAY,
+            times,
+            frozenset(range(7)),
+            priority,
+            now,
+            on_interrupt=on_interrupt,
+            wait_seconds=wait,
+        )
     return playlist
 
 
@@ -52,7 +64,7 @@ def rows(store: Store) -> list[tuple[str, str, str | None, str | None, str]]:
 
     return [
         (r.playlist_name, r.status.value, local(r.started_at), local(r.ended_at), r.reason)
-        for r in asrun.all_rows(store)
+        for r in sorted(asrun.all_rows(store), key=lambda r: r.id)
     ]
 
 
@@ -81,8 +93,8 @@ def test_simulated_play_order_follows_the_playlist(
 
 
 def test_overlapping_broadcast_waits_for_the_one_on_air(settings: Settings, store: Store) -> None:
-    pause_playlist(store, "long", 30, (dt.time(8, 0),))
-    pause_playlist(store, "next", 5, (dt.time(8, 0, 20),))
+    pause_playlist(store, "long", 30, times=(dt.time(8, 0),))
+    pause_playlist(store, "next", 5, times=(dt.time(8, 0, 20),))
     Simulation.build(settings, store, at(7)).run(at(9))
     assert rows(store) == [
         ("long", "played", "08:00:00", "08:00:30", ""),
@@ -90,30 +102,131 @@ def test_overlapping_broadcast_waits_for_the_one_on_air(settings: Settings, stor
     ]
 
 
-def test_broadcast_that_waits_past_the_grace_time_is_skipped(
-    settings: Settings, store: Store
-) -> None:
-    pause_playlist(store, "long", 300, (dt.time(8, 0),))
-    pause_playlist(store, "next", 5, (dt.time(8, 1),))
+def test_broadcast_that_waits_past_its_wait_is_skipped(settings: Settings, store: Store) -> None:
+    pause_playlist(store, "long", 300, times=(dt.time(8, 0),))
+    pause_playlist(store, "next", 5, times=(dt.time(8, 1),), wait=120)
     Simulation.build(settings, store, at(7)).run(at(9))
     assert rows(store) == [
         ("long", "played", "08:00:00", "08:05:00", ""),
-        ("next", "skipped", None, None, "waited 240 s for the broadcast before it"),
+        (
+            "next",
+            "skipped",
+            None,
+            None,
+            "the lane was busy for 240 s, longer than its wait of 120 s",
+        ),
+    ]
+
+
+def test_busy_slot_with_skip_policy_is_skipped_at_once(settings: Settings, store: Store) -> None:
+    pause_playlist(store, "long", 30, times=(dt.time(8, 0),))
+    pause_playlist(store, "next", 5, times=(dt.time(8, 0, 10),), on_interrupt=InterruptPolicy.SKIP)
+    Simulation.build(settings, store, at(7)).run(at(9))
+    assert rows(store) == [
+        ("long", "played", "08:00:00", "08:00:30", ""),
+        ("next", "skipped", None, None, "slot busy: long was on air"),
+    ]
+
+
+def command_at(
+    simulation: Simulation, store: Store, kind: str, payload: dict[str, object], when: dt.datetime
+) -> Callable[[], None]:
+    """An action that sends a panel command at an instant and lets the player take it."""
+
+    def action() -> None:
+        store.add_command(kind, payload, "王五", when)
+        simulation.player.run_commands()
+
+    return action
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        pytest.param(
+            InterruptPolicy.RESUME,
+            [
+                (
+                    "news",
+                    "interrupted",
+                    "08:00:00",
+                    "08:00:40",
+                    "interrupted by emergency: alarm; will resume",
+                ),
+                ("alarm", "played", "08:00:40", "08:00:50", ""),
+                ("news", "played", "08:00:50", "08:01:10", "resumed after emergency: alarm"),
+            ],
+            id="resume",
+        ),
+        pytest.param(
+            InterruptPolicy.RESTART,
+            [
+                (
+                    "news",
+                    "interrupted",
+                    "08:00:00",
+                    "08:00:40",
+                    "interrupted by emergency: alarm; will restart",
+                ),
+                ("alarm", "played", "08:00:40", "08:00:50", ""),
+                ("news", "played", "08:00:50", "08:01:50", "restarted after emergency: alarm"),
+            ],
+            id="restart",
+        ),
+        pytest.param(
+            InterruptPolicy.SKIP,
+            [
+                ("news", "interrupted", "08:00:00", "08:00:40", "interrupted by emergency: alarm"),
+                ("alarm", "played", "08:00:40", "08:00:50", ""),
+            ],
+            id="skip",
+        ),
+    ],
+)
+def test_emergency_cuts_into_a_scheduled_broadcast(
+    settings: Settings, store: Store, policy: InterruptPolicy, expected: list[tuple[object, ...]]
+) -> None:
+    pause_playlist(store, "news", 30, 30, times=(dt.time(8, 0),), on_interrupt=policy)
+    alarm = pause_playlist(store, "alarm", 10)
+    simulation = Simulation.build(settings, store, at(7))
+    emergency = {"playlist_id": alarm, "priority": "emergency"}
+    simulation.run(
+        at(9), at={at(8, 0, 40): command_at(simulation, store, "play", emergency, at(8, 0, 40))}
+    )
+    assert rows(store) == expected
+
+
+def test_interruption_longer_than_the_wait_gives_up(settings: Settings, store: Store) -> None:
+    pause_playlist(store, "news", 60, times=(dt.time(8, 0),), wait=30)
+    alarm = pause_playlist(store, "alarm", 45)
+    simulation = Simulation.build(settings, store, at(7))
+    emergency = {"playlist_id": alarm, "priority": "emergency"}
+    simulation.run(
+        at(9), at={at(8, 0, 10): command_at(simulation, store, "play", emergency, at(8, 0, 10))}
+    )
+    assert rows(store) == [
+        (
+            "news",
+            "interrupted",
+            "08:00:00",
+            "08:00:10",
+            "interrupted by emergency: alarm; will resume",
+        ),
+        ("alarm", "played", "08:00:10", "08:00:55", ""),
+        ("news", "skipped", None, None, "the lane was busy for 45 s, longer than its wait of 30 s"),
     ]
 
 
 def test_manual_play_interrupts_a_scheduled_broadcast(settings: Settings, store: Store) -> None:
-    pause_playlist(store, "scheduled", 60, (dt.time(8, 0),))
+    pause_playlist(
+        store, "scheduled", 60, times=(dt.time(8, 0),), on_interrupt=InterruptPolicy.SKIP
+    )
     manual = pause_playlist(store, "manual", 10)
     simulation = Simulation.build(settings, store, at(7))
-
-    def play_now() -> None:
-        store.add_command(
-            "play", {"playlist_id": manual, "priority": "manual"}, "王五", at(8, 0, 20)
-        )
-        simulation.player.run_commands()
-
-    simulation.run(at(9), at={at(8, 0, 20): play_now})
+    play = {"playlist_id": manual, "priority": "manual"}
+    simulation.run(
+        at(9), at={at(8, 0, 20): command_at(simulation, store, "play", play, at(8, 0, 20))}
+    )
     assert rows(store) == [
         ("scheduled", "interrupted", "08:00:00", "08:00:20", "interrupted by manual: manual"),
         ("manual", "played", "08:00:20", "08:00:30", ""),
@@ -121,8 +234,17 @@ def test_manual_play_interrupts_a_scheduled_broadcast(settings: Settings, store:
     assert asrun.all_rows(store)[1].requested_by == "王五"
 
 
+def test_skip_command_moves_to_the_next_item(settings: Settings, store: Store) -> None:
+    pause_playlist(store, "news", 30, 30, times=(dt.time(8, 0),))
+    simulation = Simulation.build(settings, store, at(7))
+    simulation.run(
+        at(9), at={at(8, 0, 10): command_at(simulation, store, "skip", {}, at(8, 0, 10))}
+    )
+    assert rows(store) == [("news", "played", "08:00:00", "08:00:40", "item 1 skipped by 王五")]
+
+
 def test_stop_command_ends_the_broadcast(settings: Settings, store: Store) -> None:
-    pause_playlist(store, "scheduled", 60, (dt.time(8, 0),))
+    pause_playlist(store, "scheduled", 60, times=(dt.time(8, 0),))
     simulation = Simulation.build(settings, store, at(7))
 
     def stop() -> None:
@@ -144,7 +266,7 @@ def test_stale_command_is_not_played_late(settings: Settings, store: Store) -> N
 
 
 def test_slots_missed_while_the_player_was_down(settings: Settings, store: Store) -> None:
-    pause_playlist(store, "p", 5, (dt.time(8, 0), dt.time(9, 0), dt.time(10, 0)))
+    pause_playlist(store, "p", 5, times=(dt.time(8, 0), dt.time(9, 0), dt.time(10, 0)))
     store.set_status({"heartbeat": at(7, 50).isoformat()}, at(7, 50))
     Simulation.build(settings, store, at(9, 30)).run(at(11))
     assert rows(store) == [
@@ -155,27 +277,56 @@ def test_slots_missed_while_the_player_was_down(settings: Settings, store: Store
 
 
 def test_start_within_grace_plays_late(settings: Settings, store: Store) -> None:
-    pause_playlist(store, "p", 5, (dt.time(8, 0),))
+    pause_playlist(store, "p", 5, times=(dt.time(8, 0),))
     Simulation.build(settings, store, at(8, 0, 30)).run(at(9))
     assert rows(store) == [("p", "played", "08:00:30", "08:00:35", "")]
 
 
-def test_restart_closes_the_cut_broadcast_and_never_replays_it(
-    settings: Settings, store: Store
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        pytest.param(
+            InterruptPolicy.RESUME,
+            [
+                ("p", "interrupted", "08:00:00", "08:00:10", "player stopped during the broadcast"),
+                ("p", "played", "08:00:20", "08:01:10", "resumed after the player stopped"),
+            ],
+            id="resume",
+        ),
+        pytest.param(
+            InterruptPolicy.RESTART,
+            [
+                ("p", "interrupted", "08:00:00", "08:00:10", "player stopped during the broadcast"),
+                ("p", "played", "08:00:20", "08:01:20", "restarted after the player stopped"),
+            ],
+            id="restart",
+        ),
+        pytest.param(
+            InterruptPolicy.SKIP,
+            [
+                ("p", "interrupted", "08:00:00", "08:00:10", "player stopped during the broadcast"),
+            ],
+            id="skip",
+        ),
+    ],
+)
+def test_restart_mid_broadcast_closes_it_and_follows_its_policy(
+    settings: Settings, store: Store, policy: InterruptPolicy, expected: list[tuple[object, ...]]
 ) -> None:
-    pause_playlist(store, "p", 60, (dt.time(8, 0),))
-    Simulation.build(settings, store, at(7)).run(at(8, 0, 10))  # "killed" on air
+    pause_playlist(store, "p", 60, times=(dt.time(8, 0),), on_interrupt=policy)
+    Simulation.build(settings, store, at(7)).run(at(8, 0, 10))  # killed on air at 08:00:10
+    store.set_status({"heartbeat": at(8, 0, 10).isoformat()}, at(8, 0, 10))
     assert rows(store)[0][1] == "playing"
     Simulation.build(settings, store, at(8, 0, 20)).run(at(9))
-    assert rows(store) == [
-        ("p", "interrupted", "08:00:00", "08:00:20", "player stopped during the broadcast"),
-    ]
+    assert rows(store) == expected
+    Simulation.build(settings, store, at(9)).run(at(10))  # and again: nothing plays twice
+    assert rows(store) == expected
 
 
 def test_plan_changes_are_armed(settings: Settings, store: Store) -> None:
     simulation = Simulation.build(settings, store, at(7))
     simulation.run(at(7, 30))
-    pause_playlist(store, "added", 5, (dt.time(8, 0),))
+    pause_playlist(store, "added", 5, times=(dt.time(8, 0),))
     simulation.player.check_store()
     simulation.timeline.run_until(at(9))
     assert rows(store) == [("added", "played", "08:00:00", "08:00:05", "")]
@@ -223,7 +374,7 @@ def test_machine_tz_does_not_matter(
     monkeypatch.setenv("TZ", tz_name)
     time.tzset()
     try:
-        pause_playlist(store, "p", 5, (dt.time(7, 30),))
+        pause_playlist(store, "p", 5, times=(dt.time(7, 30),))
         result = simulate(settings, store, at(0), at(0, day=dt.date(2023, 3, 29)))
     finally:
         monkeypatch.undo()
@@ -236,7 +387,7 @@ def test_machine_tz_does_not_matter(
 def test_forward_clock_jump_misses_skipped_slots_without_a_burst(
     settings: Settings, store: Store
 ) -> None:
-    pause_playlist(store, "p", 5, (dt.time(8, 0), dt.time(8, 30), dt.time(9, 30)))
+    pause_playlist(store, "p", 5, times=(dt.time(8, 0), dt.time(8, 30), dt.time(9, 30)))
     simulation = Simulation.build(settings, store, at(7, 50))
     simulation.run(at(7, 55))
     simulation.timeline.jump(3600)  # NTP corrects the clock at 07:55 to 08:55
@@ -250,7 +401,7 @@ def test_forward_clock_jump_misses_skipped_slots_without_a_burst(
 
 
 def test_backward_clock_jump_never_replays(settings: Settings, store: Store) -> None:
-    pause_playlist(store, "p", 5, (dt.time(8, 0), dt.time(8, 30)))
+    pause_playlist(store, "p", 5, times=(dt.time(8, 0), dt.time(8, 30)))
     simulation = Simulation.build(settings, store, at(7, 50))
     simulation.run(at(8, 10))
     simulation.timeline.jump(-3600)  # 08:10 becomes 07:10
@@ -263,7 +414,7 @@ def test_backward_clock_jump_never_replays(settings: Settings, store: Store) -> 
 
 
 def test_quiet_hours_skip_planned_and_refuse_manual(settings: Settings, store: Store) -> None:
-    pause_playlist(store, "night", 5, (dt.time(6, 0), dt.time(7, 0)))
+    pause_playlist(store, "night", 5, times=(dt.time(6, 0), dt.time(7, 0)))
     manual = pause_playlist(store, "manual", 5)
     simulation = Simulation.build(settings, store, at(5))
     results: dict[str, str] = {}
