@@ -131,6 +131,9 @@ class AudioSettings:
     command: tuple[str, ...] = dataclasses.field(
         default=(), metadata=_doc("player command for sink 'command', with {file} and {offset}")
     )
+    volume: int = dataclasses.field(
+        default=100, metadata=_doc("output volume in percent", _range(0, 100))
+    )
     target_lufs: float = dataclasses.field(
         default=-16.0, metadata=_doc("loudness every clip is normalized to", _range(-40, -5))
     )

@@ -15,7 +15,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from playlists.settings import AudioSettings
 from scheduler.timeline import Timeline
@@ -42,80 +42,123 @@ class AudioSink(Protocol):
         ...
 
 
-def command_for(audio: AudioSettings) -> list[str]:
-    """Return the configured player command, with {file}, {offset} and {device} fields."""
-    if audio.sink == "aplay":
-        return ["aplay", "-q", "-D", "{device}", "{file}"]
-    if audio.sink == "mpv":
-        return [
-            "mpv", "--no-video", "--no-terminal", "--really-quiet",
-            "--audio-device=alsa/{device}", "--start={offset}", "{file}",
-        ]  # fmt: skip
-    return list(audio.command)
+MPV = [
+    "mpv", "--no-video", "--no-terminal", "--really-quiet", "--audio-device=alsa/{device}",
+    "--volume={volume}", "--start={offset}", "{file}",
+]  # fmt: skip
 
 
 class ProcessSink:
-    """Play each clip with a child process; a watcher thread reports its end."""
+    """Play each clip with child processes; a watcher thread reports their end.
 
-    def __init__(self, argv: Sequence[str], device: str = "default", name: str = "") -> None:
+    The command is a template with {file}, {offset} (seconds), {device} and {volume}
+    (percent) fields, run without a shell.
+    """
+
+    def __init__(
+        self, argv: Sequence[str], device: str = "default", volume: int = 100, name: str = ""
+    ) -> None:
         if not argv or "{file}" not in " ".join(argv):
             raise ValueError("the player command needs a {file} argument")
         self.argv = list(argv)
         self.device = device
+        self.volume = volume
         self.name = name or argv[0]
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._procs: list[subprocess.Popen[bytes]] = []
         self._lock = threading.Lock()
 
+    def commands(self, path: Path, offset: float) -> list[list[str]]:
+        """Return the pipeline that plays path from offset: each command feeds the next."""
+        fields = {
+            "file": str(path), "offset": f"{offset:.3f}", "device": self.device,
+            "volume": str(self.volume),
+        }  # fmt: skip
+        return [[part.format(**fields) for part in self.argv]]
+
     def start(self, path: Path, offset: float, duration: float, on_done: DoneCallback) -> None:
-        fields = {"file": str(path), "offset": f"{offset:.3f}", "device": self.device}
-        argv = [part.format(**fields) for part in self.argv]
+        commands = self.commands(path, offset)
         with self._lock:
             self._stop_locked()
+            procs = self._spawn(commands)
+            self._procs = procs
+        threading.Thread(
+            target=self._watch, args=(procs, on_done), daemon=True, name="sink-watch"
+        ).start()
+
+    def _spawn(self, commands: list[list[str]]) -> list[subprocess.Popen[bytes]]:
+        procs: list[subprocess.Popen[bytes]] = []
+        feed: Any = subprocess.DEVNULL
+        for number, argv in enumerate(commands, 1):
+            last = number == len(commands)
             try:
                 proc = subprocess.Popen(
                     argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
+                    stdin=feed,
+                    stdout=subprocess.DEVNULL if last else subprocess.PIPE,
                     stderr=subprocess.PIPE,
                     start_new_session=True,  # a Ctrl-C for the daemon is not the player's
                 )
             except OSError as exc:
+                _terminate(procs)
                 raise SinkError(f"cannot start {argv[0]}: {exc.strerror or exc}") from None
-            self._proc = proc
-        threading.Thread(
-            target=self._watch, args=(proc, argv[0], on_done), daemon=True, name="sink-watch"
-        ).start()
+            if feed is not subprocess.DEVNULL:
+                feed.close()  # the next process holds the pipe now
+            feed = proc.stdout
+            procs.append(proc)
+        return procs
 
     def stop(self) -> None:
         with self._lock:
             self._stop_locked()
 
     def _stop_locked(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
+        procs, self._procs = self._procs, []
+        _terminate(procs)
+
+    def _watch(self, procs: list[subprocess.Popen[bytes]], on_done: DoneCallback) -> None:
+        failures = []
+        for proc in reversed(procs):  # the last one ends first when the clip has played
+            assert proc.stderr is not None
+            stderr = proc.stderr.read()
+            code = proc.wait()
+            if code != 0:
+                tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+                program = Path(str(proc.args[0])).name  # type: ignore[index]
+                failures.append(f"{program} exited with code {code}: {tail[0]}".rstrip(": "))
+        with self._lock:
+            stopped = self._procs is not procs
+            if not stopped:
+                self._procs = []
+        if not stopped:
+            on_done("; ".join(reversed(failures)) or None)
+
+
+def _terminate(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
         try:
             proc.wait(timeout=1.0)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
 
-    def _watch(self, proc: subprocess.Popen[bytes], program: str, on_done: DoneCallback) -> None:
-        assert proc.stderr is not None
-        stderr = proc.stderr.read()
-        code = proc.wait()
-        with self._lock:
-            stopped = self._proc is not proc
-            if not stopped:
-                self._proc = None
-        if stopped:
-            return
-        if code == 0:
-            on_done(None)
-            return
-        tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-        on_done(f"{program} exited with code {code}: {tail[0]}".rstrip(": "))
+
+class AplaySink(ProcessSink):
+    """ALSA's aplay; an offset or a volume below 100 goes through ffmpeg first."""
+
+    def __init__(self, device: str = "default", volume: int = 100) -> None:
+        super().__init__(["aplay", "-q", "-D", "{device}", "{file}"], device, volume, "aplay")
+
+    def commands(self, path: Path, offset: float) -> list[list[str]]:
+        if offset <= 0 and self.volume == 100:
+            return super().commands(path, offset)
+        decode = [
+            "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-ss", f"{offset:.3f}",
+            "-i", str(path), "-af", f"volume={self.volume / 100:.3f}", "-f", "wav", "-",
+        ]  # fmt: skip
+        return [decode, ["aplay", "-q", "-D", self.device, "-"]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,4 +196,7 @@ def build_sink(audio: AudioSettings, timeline: Timeline) -> AudioSink:
     """Make the sink config.yaml asks for."""
     if audio.sink == "recording":
         return RecordingSink(timeline)
-    return ProcessSink(command_for(audio), audio.device, name=audio.sink)
+    if audio.sink == "aplay":
+        return AplaySink(audio.device, audio.volume)
+    argv = MPV if audio.sink == "mpv" else list(audio.command)
+    return ProcessSink(argv, audio.device, audio.volume, name=audio.sink)

@@ -1,0 +1,113 @@
+"""Audio sinks with real player processes: aplay, the ffmpeg→aplay pipeline, mpv."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from scheduler.sinks import MPV, AplaySink, ProcessSink, SinkError
+
+MPV_NULL = [part.replace("--audio-device=alsa/{device}", "--ao=null") for part in MPV]
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sinks") / "tone.wav"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+         "sine=frequency=440:duration=2", "-ac", "1", "-ar", "44100", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+class Done:
+    """Collect a sink's on_done report."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.error: str | None = None
+        self.calls = 0
+
+    def __call__(self, error: str | None) -> None:
+        self.error = error
+        self.calls += 1
+        self.event.set()
+
+    def wait(self, timeout: float = 10) -> str | None:
+        assert self.event.wait(timeout), "the sink never reported the end of the clip"
+        return self.error
+
+
+@pytest.mark.parametrize(
+    ("offset", "volume", "programs", "detail"),
+    [
+        pytest.param(0.0, 100, ["aplay"], None, id="plain"),
+        pytest.param(12.5, 100, ["ffmpeg", "aplay"], "12.500", id="offset"),
+        pytest.param(0.0, 40, ["ffmpeg", "aplay"], "volume=0.400", id="volume"),
+    ],
+)
+def test_aplay_pipeline(
+    offset: float, volume: int, programs: list[str], detail: str | None, clip: Path
+) -> None:
+    commands = AplaySink("hw:1,0", volume).commands(clip, offset)
+    assert [argv[0] for argv in commands] == programs
+    assert commands[-1][:4] == ["aplay", "-q", "-D", "hw:1,0"]
+    if detail:
+        assert detail in commands[0]
+
+
+needs = pytest.mark.skipif(shutil.which("aplay") is None, reason="aplay is not installed")
+
+
+@needs
+@pytest.mark.parametrize("offset", [0.0, 1.0], ids=["file", "piped"])
+def test_aplay_to_null_device_reports_done(clip: Path, offset: float) -> None:
+    done = Done()
+    AplaySink("null", volume=100 if offset == 0 else 80).start(clip, offset, 2.0, done)
+    assert done.wait() is None
+
+
+@needs
+def test_missing_alsa_device_is_a_failure_with_the_reason(clip: Path) -> None:
+    done = Done()
+    AplaySink("no_such_card").start(clip, 0.0, 2.0, done)
+    error = done.wait()
+    assert error is not None and error.startswith("aplay exited with code 1")
+
+
+def test_missing_program_cannot_start(clip: Path) -> None:
+    sink = ProcessSink(["no-such-player", "{file}"])
+    with pytest.raises(SinkError, match="cannot start no-such-player"):
+        sink.start(clip, 0.0, 2.0, Done())
+
+
+def test_command_needs_a_file_field() -> None:
+    with pytest.raises(ValueError, match=r"\{file\}"):
+        ProcessSink(["mpv", "--ao=null"])
+
+
+@pytest.mark.skipif(shutil.which("mpv") is None, reason="mpv is not installed")
+def test_mpv_plays_in_real_time_from_an_offset(clip: Path) -> None:
+    done = Done()
+    began = time.monotonic()
+    ProcessSink(MPV_NULL, name="mpv").start(clip, 1.0, 2.0, done)
+    assert done.wait() is None
+    assert 0.8 < time.monotonic() - began < 3.0, "one second of a two-second clip"
+
+
+@pytest.mark.skipif(shutil.which("mpv") is None, reason="mpv is not installed")
+def test_stop_ends_the_process_without_a_report(clip: Path) -> None:
+    done = Done()
+    sink = ProcessSink(MPV_NULL, name="mpv")
+    sink.start(clip, 0.0, 2.0, done)
+    time.sleep(0.3)
+    began = time.monotonic()
+    sink.stop()
+    assert time.monotonic() - began < 1.0
+    assert not done.event.wait(2.5)
