@@ -131,6 +131,7 @@ MIGRATIONS: tuple[str, ...] = (
         taken_at TEXT,
         result TEXT
     );
+    CREATE INDEX commands_pending ON commands (id) WHERE taken_at IS NULL;
 
     CREATE TABLE player_status (
         key TEXT PRIMARY KEY,

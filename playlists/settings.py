@@ -168,7 +168,7 @@ class PlayerSettings:
         default=48.0, metadata=_doc("how far ahead jobs are armed", _range(1, 24 * 14))
     )
     poll_seconds: float = dataclasses.field(
-        default=0.25, metadata=_doc("how often the store is checked", _range(0.05, 5))
+        default=0.1, metadata=_doc("how often the store is checked", _range(0.05, 5))
     )
     quiet_hours: tuple[str, ...] = dataclasses.field(
         default=("22:00", "06:30"),

@@ -157,6 +157,9 @@ class Store:
 
     def take_commands(self, now: dt.datetime) -> list[dict[str, Any]]:
         """Claim every pending command, oldest first, so each is acted on once."""
+        # The player polls several times a second: look before taking the write lock.
+        if self.query_one("SELECT 1 FROM commands WHERE taken_at IS NULL LIMIT 1") is None:
+            return []
         with self.transaction() as conn:
             rows = conn.execute(
                 "SELECT id, kind, payload, created_by, created_at FROM commands "
