@@ -1,0 +1,80 @@
+"""The villagecast control panel: a Flask app served by waitress in one process."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask
+
+from playlists.library import Library
+from playlists.settings import Settings
+from playlists.store import Store
+from web import (
+    announcement_views,
+    api_views,
+    auth,
+    auth_views,
+    command_views,
+    csrf,
+    dashboard_views,
+    errors,
+    formatting,
+    i18n,
+    media_views,
+    plan_views,
+    playlist_views,
+    security,
+)
+from web.state import EXTENSION, PanelState
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+def create_app(
+    settings: Settings,
+    store: Store | None = None,
+    library: Library | None = None,
+    test_config: dict[str, Any] | None = None,
+) -> Flask:
+    """Build the panel for one station; the settings object is passed in, never global."""
+    app = Flask(__name__)
+    app.config.from_mapping(
+        SECRET_KEY=security.load_secret_key(settings.data_dir),
+        SESSION_COOKIE_NAME="villagecast_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # Not Secure-only: the panel is reached over plain HTTP on the village LAN.
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(days=7),
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+    )
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in JSON
+
+    if store is None:
+        store = Store.open(settings.db_path)
+    if library is None:
+        library = Library(store, settings)
+    app.extensions[EXTENSION] = PanelState(settings=settings, store=store, library=library)
+
+    security.init_app(app)
+    errors.init_app(app)
+    i18n.init_app(app, settings.panel, settings.station.timezone)
+    auth.init_app(app)
+    csrf.init_app(app)
+    formatting.init_app(app)
+    app.jinja_env.globals["station_name"] = settings.station.name
+
+    for feature in (
+        auth_views,
+        dashboard_views,
+        announcement_views,
+        media_views,
+        playlist_views,
+        plan_views,
+        command_views,
+        api_views,
+    ):
+        app.register_blueprint(feature.bp)
+    return app

@@ -1,0 +1,104 @@
+"""Helpers for the panel tests: a fresh app per test, users, log-in and CSRF tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import socket
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from playlists import catalog, users
+from playlists.catalog import MediaRecord, NewItem
+from playlists.model import ItemKind, Priority
+from playlists.settings import Settings
+from playlists.store import Store
+from web import create_app
+from web.state import EXTENSION, PanelState
+
+PASSWORD = "correct-horse"
+# 11:00 in Shanghai on the campaign's first day.
+NOW = dt.datetime(2023, 3, 28, 3, 0, tzinfo=dt.UTC)
+FAKE_SHA = "ab" * 32
+
+
+def make_app(settings: Settings, store: Store, now: dt.datetime = NOW) -> Flask:
+    """Build the panel on a test store with a frozen clock."""
+    app = create_app(settings, store, test_config={"TESTING": True})
+    state(app).clock = lambda: now
+    return app
+
+
+def state(app: Flask) -> PanelState:
+    panel: PanelState = app.extensions[EXTENSION]
+    return panel
+
+
+def add_user(store: Store, username: str, role: str, must_change: bool = False) -> int:
+    return users.add_user(store, username, PASSWORD, role, NOW, must_change_password=must_change)
+
+
+def csrf_of(page: TestResponse | str) -> str:
+    """Return the CSRF token from a page's first form."""
+    html = page if isinstance(page, str) else page.get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no form with a CSRF token"
+    return match[1]
+
+
+def fresh_token(client: FlaskClient) -> str:
+    """Return the session's current CSRF token, from the meta tag every page carries."""
+    html = client.get("/login", follow_redirects=True).get_data(as_text=True)
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)">', html)
+    assert match
+    return match[1]
+
+
+def log_in(client: FlaskClient, username: str, password: str = PASSWORD) -> TestResponse:
+    token = fresh_token(client)
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+
+
+def add_pause_playlist(
+    store: Store,
+    name: str,
+    seconds: float = 30.0,
+    times: tuple[dt.time, ...] = (dt.time(7, 30), dt.time(12, 0), dt.time(18, 30)),
+) -> int:
+    """Store a playlist of one pause, scheduled over the campaign window (no speech needed)."""
+    playlist_id = catalog.add_playlist(
+        store, name, "", [NewItem(kind=ItemKind.PAUSE, duration=seconds)], NOW
+    )
+    catalog.add_schedule(
+        store,
+        playlist_id,
+        dt.date(2023, 3, 28),
+        dt.date(2023, 4, 7),
+        times,
+        frozenset(range(7)),
+        Priority.SCHEDULED,
+        NOW,
+    )
+    return playlist_id
+
+
+def add_fake_announcement(store: Store, title: str = "通知", text: str = "村民朋友们") -> int:
+    """Store an announcement whose media row has no file, for tests that never play it."""
+    record = MediaRecord(FAKE_SHA, "audio", f"ab/{FAKE_SHA}.wav", 3.0, 100, "espeak-ng")
+    catalog.add_media(store, record, NOW)
+    return catalog.add_announcement(store, title, text, FAKE_SHA, "op", NOW)
+
+
+def commands_in(store: Store) -> list[dict[str, object]]:
+    return [dict(row) for row in store.query("SELECT * FROM commands ORDER BY id")]
+
+
+def free_port() -> int:
+    """Return a loopback TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,63 @@
+"""Run the panel: ``python -m web --config config.yaml``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+from types import FrameType
+
+from waitress import serve
+
+from playlists.errors import ConfigError
+from playlists.settings import load_settings
+from playlists.store import Store, StoreVersionError
+from web import create_app
+
+DEFAULT_CONFIG = Path("config.yaml")
+
+
+def config_path(argument: str | None) -> Path | None:
+    """Choose the config file: --config, then $VILLAGECAST_CONFIG, then ./config.yaml."""
+    if argument:
+        return Path(argument)
+    if os.environ.get("VILLAGECAST_CONFIG"):
+        return Path(os.environ["VILLAGECAST_CONFIG"])
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM (systemd stop) ends the serve loop the same way Ctrl-C does.
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the panel until stopped; return the exit code."""
+    parser = argparse.ArgumentParser(prog="python -m web", description=__doc__)
+    parser.add_argument("--config", help="path of config.yaml (default: ./config.yaml)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        settings = load_settings(config_path(args.config))
+        store = Store.open(settings.db_path)
+        app = create_app(settings, store)
+    except (ConfigError, StoreVersionError, OSError, sqlite3.Error) as exc:
+        # One line an operator can act on, not a traceback.
+        print(f"villagecast panel: {exc}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        serve(app, host=settings.panel.host, port=settings.panel.port, threads=8)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Who is asking: load the user for each request and guard views by login and role.
+
+Today every request is authenticated by the session cookie. An API token check
+can be added to `load_user` later: it sets ``g.user`` and ``g.auth_via = "token"``,
+and CSRF checks then skip that request (see web/csrf.py).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+
+from playlists import users
+from web.errors import wants_json
+from web.state import store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ADMIN = "admin"
+OPERATOR = "operator"
+REVIEWER = "reviewer"
+
+# What a user who must change the password may still reach.
+_OPEN_WHILE_CHANGING = frozenset({"auth.password", "auth.logout", "static", "set_language"})
+
+
+def load_user() -> None:
+    """Put the logged-in user (or None) on ``g`` for this request."""
+    g.user = None
+    g.auth_via = None
+    user_id = session.get("user_id")
+    if isinstance(user_id, int):
+        g.user = users.get_user(store(), user_id)
+        g.auth_via = "session" if g.user else None
+
+
+def require_password_change() -> Any:
+    """Send a user with a one-time password to the change-password page first."""
+    user = g.get("user")
+    if user is None or not user.must_change_password:
+        return None
+    if request.endpoint in _OPEN_WHILE_CHANGING:
+        return None
+    if wants_json():
+        abort(403, _("Change your password first."))
+    return redirect(url_for("auth.password"))
+
+
+def has_role(*roles: str) -> bool:
+    """Tell whether the current user holds one of the roles (admin holds them all)."""
+    user = g.get("user")
+    return user is not None and (user.role == ADMIN or user.role in roles)
+
+
+def login_required(view: F) -> F:
+    """Send anonymous visitors to the log-in page (API clients get 401)."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.get("user") is None:
+            if wants_json():
+                abort(401, _("Log in first."))
+            target = request.full_path if request.method == "GET" else None
+            return redirect(url_for("auth.login", next=target))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def role_required(*roles: str) -> Callable[[F], F]:
+    """Allow a view only to logged-in users holding one of the roles (or admin)."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not has_role(*roles):
+                abort(403, _("Your account may not do this."))
+            return view(*args, **kwargs)
+
+        return login_required(wrapped)  # type: ignore[return-value]
+
+    return decorator
+
+
+def safe_target(target: str | None, default: str) -> str:
+    """Return a same-site path to go to, never another site named in a query string."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target.rstrip("?") or default
+
+
+def init_app(app: Flask) -> None:
+    # Order matters: the user is known before CSRF and password checks run.
+    app.before_request(load_user)
+    app.before_request(require_password_change)
+    app.jinja_env.globals["has_role"] = has_role

@@ -1,0 +1,105 @@
+"""Log in, log out and change the password."""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from playlists import users
+from playlists.errors import VillagecastError
+from web.auth import login_required, safe_target
+from web.state import panel, store
+
+bp = Blueprint("auth", __name__)
+
+
+def _attempt(username: str, password: str) -> tuple[users.User | None, str | None]:
+    """Check a log-in against the lock-out counter and the store."""
+    throttle = panel().throttle
+    left = throttle.locked_for(username)
+    if left > 0:
+        minutes = max(1, math.ceil(left / 60))
+        message = _(
+            "Too many failed log-ins for this user. Try again in %(minutes)d minutes.",
+            minutes=minutes,
+        )
+        return None, message
+    user = users.authenticate(store(), username, password)
+    if user is None:
+        throttle.failed(username)
+        return None, _("Wrong user name or password.")
+    throttle.succeeded(username)
+    return user, None
+
+
+def _reset_session() -> None:
+    """Empty the session (user and CSRF token) but keep the chosen language."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+
+
+def _start_session(user: users.User) -> None:
+    # A fresh session on log-in, so a token or cookie planted before it is worthless.
+    _reset_session()
+    session["user_id"] = user.id
+    session.permanent = True
+
+
+@bp.route("/login", methods=("GET", "POST"))
+def login() -> Response | str:
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        user, error = _attempt(username, request.form.get("password", ""))
+        if user is not None:
+            _start_session(user)
+            if user.must_change_password:
+                return redirect(url_for("auth.password"))
+            return redirect(safe_target(request.args.get("next"), url_for("dashboard.index")))
+        flash(error or "", "error")
+        return render_template("login.html", username=username)
+    if g.user is not None:
+        return redirect(url_for("dashboard.index"))
+    return render_template("login.html", username="")
+
+
+@bp.route("/logout", methods=("POST",))
+def logout() -> Response:
+    _reset_session()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+def _password_error(current: str, new: str, confirm: str) -> str | None:
+    if users.authenticate(store(), g.user.username, current) is None:
+        return _("The current password is wrong.")
+    if len(new) < users.MIN_PASSWORD:
+        return _("The new password needs at least %(n)d characters.", n=users.MIN_PASSWORD)
+    if new != confirm:
+        return _("The two new passwords are not the same.")
+    if new == current:
+        return _("Choose a new password that differs from the current one.")
+    return None
+
+
+@bp.route("/password", methods=("GET", "POST"))
+@login_required
+def password() -> Response | str:
+    if request.method == "POST":
+        form = request.form
+        new = form.get("new_password", "")
+        error = _password_error(form.get("current_password", ""), new, form.get("confirm", ""))
+        if error is None:
+            try:
+                users.set_password(store(), g.user.username, new)
+            except VillagecastError as exc:
+                error = str(exc)
+            else:
+                flash(_("Your password has been changed."), "info")
+                return redirect(url_for("dashboard.index"))
+        flash(error, "error")
+    return render_template("password.html", min_password=users.MIN_PASSWORD)

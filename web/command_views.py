@@ -1,0 +1,44 @@
+"""The "play now" and "stop" buttons: each writes one command row for the player."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from playlists.errors import NotFoundError
+from web import commands
+from web.auth import OPERATOR, role_required
+
+bp = Blueprint("commands", __name__, url_prefix="/commands")
+
+
+def _form_id(name: str) -> int | None:
+    value = request.form.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        abort(400, _("%(field)s must be a whole number.", field=name))
+    return int(value)
+
+
+@bp.route("/play", methods=("POST",))
+@role_required(OPERATOR)
+def play() -> Response:
+    try:
+        payload = commands.play_payload(_form_id("playlist_id"), _form_id("announcement_id"))
+    except ValueError:
+        abort(400, _("Choose one playlist or one announcement to play."))
+    except NotFoundError:
+        abort(404, _("That playlist or announcement does not exist (any more)."))
+    commands.send("play", payload)
+    flash(_("Sent to the player."), "info")
+    return redirect(url_for("dashboard.index"))
+
+
+@bp.route("/stop", methods=("POST",))
+@role_required(OPERATOR)
+def stop() -> Response:
+    commands.send("stop", {})
+    flash(_("Sent to the player."), "info")
+    return redirect(url_for("dashboard.index"))

@@ -1,0 +1,29 @@
+"""The dashboard: what is on air, what comes next, the player's health and today's log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from playlists import asrun
+from playlists.plan import day_range
+from web.auth import login_required
+from web.state import now, settings, store
+from web.status import player_status, upcoming
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.route("/")
+@login_required
+def index() -> str:
+    instant = now()
+    tz = settings().tz
+    today = instant.astimezone(tz).date()
+    start, end = day_range(today, today, tz)
+    return render_template(
+        "dashboard.html",
+        status=player_status(store().status(), instant),
+        next_up=upcoming(store(), settings(), instant),
+        rows=asrun.rows_between(store(), start, end),
+        today=today,
+    )

@@ -1,0 +1,90 @@
+"""How values look on a page: station-local times, durations and translated labels."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from playlists.model import Outcome, Priority
+from web.state import settings
+
+OUTCOME_LABELS = {
+    Outcome.PLAYING: _l("playing"),
+    Outcome.PLAYED: _l("played"),
+    Outcome.INTERRUPTED: _l("interrupted"),
+    Outcome.SKIPPED: _l("skipped"),
+    Outcome.MISSED: _l("missed"),
+    Outcome.FAILED: _l("failed"),
+}
+PRIORITY_LABELS = {
+    Priority.EMERGENCY: _l("emergency"),
+    Priority.MANUAL: _l("manual"),
+    Priority.SCHEDULED: _l("scheduled"),
+    Priority.IDLE: _l("idle"),
+}
+ENGINE_LABELS = {
+    "gtts": _l("online voice (gTTS)"),
+    "espeak-ng": _l("offline voice (espeak-ng)"),
+}
+
+
+def localtime(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Show an instant in the station's time zone, never the machine's."""
+    if value is None:
+        return "–"
+    if value.tzinfo is None:  # the store keeps UTC; a naive value here is a bug upstream
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(settings().tz).strftime(fmt)
+
+
+def clock(value: dt.datetime | None) -> str:
+    return localtime(value, "%H:%M")
+
+
+def duration(seconds: float | None) -> str:
+    """Show seconds as m:ss (or h:mm:ss), rounded to the second."""
+    if seconds is None:
+        return "–"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def excerpt(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def outcome_label(value: Any) -> str:
+    try:
+        return str(OUTCOME_LABELS[Outcome(value)])
+    except ValueError:
+        return str(value)
+
+
+def priority_label(value: Any) -> str:
+    try:
+        return str(PRIORITY_LABELS[Priority(value)])
+    except ValueError:
+        return str(value)
+
+
+def engine_label(name: str | None) -> str:
+    return str(ENGINE_LABELS.get(name or "", name or "–"))
+
+
+def init_app(app: Flask) -> None:
+    filters = {
+        "localtime": localtime,
+        "clock": clock,
+        "duration": duration,
+        "excerpt": excerpt,
+        "outcome_label": outcome_label,
+        "priority_label": priority_label,
+        "engine_label": engine_label,
+    }
+    app.jinja_env.filters.update(filters)

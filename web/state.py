@@ -1,0 +1,55 @@
+"""What every request needs: settings, store, library, clock and the login throttle."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+
+from flask import current_app
+
+from playlists.library import Library
+from playlists.settings import Settings
+from playlists.store import Store
+from web.throttle import LoginThrottle
+
+EXTENSION = "villagecast"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclasses.dataclass
+class PanelState:
+    """The panel's collaborators, kept on ``app.extensions`` (never in ``app.config``)."""
+
+    settings: Settings
+    store: Store
+    library: Library
+    throttle: LoginThrottle = dataclasses.field(default_factory=LoginThrottle)
+    # Tests replace the clock, so "now" is never read from the machine behind their back.
+    clock: Callable[[], dt.datetime] = utc_now
+
+
+def panel() -> PanelState:
+    """Return the current app's panel state."""
+    state: PanelState = current_app.extensions[EXTENSION]
+    return state
+
+
+def settings() -> Settings:
+    return panel().settings
+
+
+def store() -> Store:
+    return panel().store
+
+
+def library() -> Library:
+    return panel().library
+
+
+def now() -> dt.datetime:
+    """Return the current instant as an aware UTC datetime."""
+    return panel().clock()
