@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from media.audio import normalize, sha256_file
+from media.textnorm import NORMALIZER_VERSION, speech_text
 from media.tts import EngineChain, build_chain, cache_key
 from playlists import catalog
 from playlists.catalog import MediaRecord, NewItem
@@ -67,20 +68,25 @@ class Library:
 
     def speak(self, text: str) -> MediaRecord:
         """Return the speech clip for a text, from the cache or made by the engine chain."""
-        text = text.strip()
-        if not text:
+        # Dates, times, amounts and phone numbers are spelled out as a listener expects;
+        # the slide keeps the text as written.
+        spoken = speech_text(text.strip())
+        if not spoken:
             raise ContentError("there is no text to speak")
+        # The normalizer's version is part of the key: a better one changes what is said.
+        versioned = f"{NORMALIZER_VERSION}\n{spoken}"
         for engine in self.chain.engines:
-            hit = catalog.cached_speech(self.store, cache_key(engine.name, engine.voice, text))
+            key = cache_key(engine.name, engine.voice, versioned)
+            hit = catalog.cached_speech(self.store, key)
             if hit is not None and self.path_of(hit).is_file():
                 return hit
         with self._workdir() as work:
             raw = work / "speech"
-            engine = self.chain.synthesize(text, raw)
+            engine = self.chain.synthesize(spoken, raw)
             record = self.ingest_audio(raw, engine=engine.name, voice=engine.voice)
-        key = cache_key(engine.name, engine.voice, text)
+        key = cache_key(engine.name, engine.voice, versioned)
         catalog.remember_speech(self.store, key, record, self.now())
-        log.info("spoke %d characters with %s", len(text), engine.name)
+        log.info("spoke %d characters with %s", len(spoken), engine.name)
         return record
 
     def ingest_audio(

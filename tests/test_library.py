@@ -213,3 +213,25 @@ def test_duplicate_playlist_name_is_refused_before_any_work(
     with pytest.raises(ContentError, match="already exists"):
         library.import_playlist(twice, None, "王五")
     assert engine.calls == 0
+
+
+def test_speech_is_normalized_but_cached_per_written_form(store: Store, settings: Settings) -> None:
+    library, engine = counting_library(store, settings)
+    spoken: list[str] = []
+    inner = engine.inner
+
+    class Spy:
+        name, voice = engine.name, engine.voice
+
+        def synthesize(self, text: str, out_path: Path) -> None:
+            spoken.append(text)
+            inner.synthesize(text, out_path)  # type: ignore[attr-defined]
+
+    from media.tts import EngineChain
+
+    library = Library(store, settings, chain=EngineChain([Spy()]))
+    clip = library.speak("3月28日18:30开会，电话13812345678。")
+    assert "十八点三十分" in spoken[0]
+    assert "幺三八幺二三四五六七八" in spoken[0]
+    assert library.speak("3月28日18:30开会，电话13812345678。") == clip
+    assert len(spoken) == 1
