@@ -9,9 +9,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from importlib import resources
 from pathlib import Path
+from types import FrameType
 
 from playlists import catalog, users
 from playlists.library import Library
@@ -70,7 +72,15 @@ def panel(path: Path | None) -> int:
 
 
 def up(path: Path | None, verbose: bool) -> int:
-    """Run player and panel as two child processes until Ctrl-C or either exits."""
+    """Run player and panel as two child processes until Ctrl-C, SIGTERM or either exits."""
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    # Set explicitly: a shell starts background jobs with SIGINT ignored.
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     base = [sys.executable, "-m", "scheduler"] + (["--config", str(path)] if path else [])
     children = [
         subprocess.Popen(base + (["-v"] if verbose else []) + ["player"]),
@@ -78,11 +88,11 @@ def up(path: Path | None, verbose: bool) -> int:
     ]
     code = 0
     try:
-        while all(child.poll() is None for child in children):
-            time.sleep(0.2)
-        code = next(child.returncode for child in children if child.returncode is not None)
-    except KeyboardInterrupt:
-        pass
+        while not stopping.wait(0.2):
+            ended = [child.returncode for child in children if child.poll() is not None]
+            if ended:
+                code = ended[0]
+                break
     finally:
         for child in children:
             if child.poll() is None:

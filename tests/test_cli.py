@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -201,3 +204,48 @@ def test_say_without_a_player_says_so(initialized: Path) -> None:
     result = villagecast("say", "--wait", "0.5", "请注意", config=initialized)
     assert result.returncode == 1
     assert "is `villagecast player` running?" in result.stderr
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_up_runs_panel_and_player_and_stops_both(initialized: Path, signum: int) -> None:
+    port = free_port()
+    with initialized.open("a", encoding="utf-8") as config:
+        config.write(f"panel: {{port: {port}}}\n")
+    db = Store.open(initialized.parent / "data" / "villagecast.db")
+    up = subprocess.Popen(
+        [sys.executable, "-m", "scheduler", "--config", str(initialized), "up"],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        page = ""
+        while time.monotonic() < deadline and not page:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=1) as r:
+                    page = r.read().decode("utf-8")
+            except OSError:
+                time.sleep(0.2)
+        assert "登录" in page, "the panel answers in Chinese"
+        while time.monotonic() < deadline and "heartbeat" not in db.status():
+            time.sleep(0.2)
+        assert "heartbeat" in db.status(), "the player is running"
+        up.send_signal(signum)
+        assert up.wait(timeout=15) == 0
+    finally:
+        if up.poll() is None:
+            up.kill()
+    stderr = up.stderr.read() if up.stderr else ""
+    assert "player stopped" in stderr
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=1)
