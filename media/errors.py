@@ -5,7 +5,10 @@ Every error the package raises on purpose derives from ``MediaError``::
     MediaError                  anything media could not do
     ├── TtsError                one speech engine failed (message: "engine: why")
     │   └── TtsUnavailableError every engine of a chain failed (.failures lists them)
-    └── AudioError              a file is not usable audio (message: what is wrong, what to do)
+    ├── AudioError              a file is not usable audio (message: what is wrong, what to do)
+    ├── FontError               no usable Chinese font (message names the package to install)
+    ├── ImageError              a file is not a usable picture (message: what is wrong)
+    └── SlideError              a slide cannot be drawn as asked (bad size or theme name)
 
 Callers at an edge (a form, the JSON API, the player loop) catch ``MediaError``
 and show its message as is: messages are written for the operator.
@@ -38,3 +41,15 @@ class TtsUnavailableError(TtsError):
 
 class AudioError(MediaError):
     """A file is not usable audio, or ffmpeg could not process it."""
+
+
+class FontError(MediaError):
+    """No usable Chinese font was found, or a font file cannot be loaded."""
+
+
+class ImageError(MediaError):
+    """A file is not a picture villagecast can show: wrong format, too big or damaged."""
+
+
+class SlideError(MediaError):
+    """A slide cannot be drawn as asked: a screen size or theme name is invalid."""
