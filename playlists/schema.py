@@ -133,6 +133,22 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX commands_pending ON commands (id) WHERE taken_at IS NULL;
 
+    CREATE TABLE screen_state (
+        screen TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+
+    CREATE TABLE slide_images (
+        key TEXT PRIMARY KEY,
+        screen TEXT NOT NULL,
+        image_sha256 TEXT NOT NULL REFERENCES media (sha256),
+        scroll_sha256 TEXT REFERENCES media (sha256),
+        font_px INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+
     CREATE TABLE player_status (
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL,

@@ -143,6 +143,31 @@ class Store:
             for row in self.query("SELECT key, value FROM player_status")
         }
 
+    # -- what each screen shows -------------------------------------------------------
+
+    def set_screen_state(self, screen: str, state: dict[str, Any], now: dt.datetime) -> int:
+        """Publish what a screen shows; return its new sequence number."""
+        text = json.dumps(state, ensure_ascii=False, sort_keys=True)
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT seq, state FROM screen_state WHERE screen = ?", (screen,)
+            ).fetchone()
+            if row is not None and row["state"] == text:
+                return int(row["seq"])  # unchanged: browsers keep their cached copy
+            seq = (int(row["seq"]) if row else 0) + 1
+            conn.execute(
+                "INSERT INTO screen_state (screen, seq, state, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (screen) DO UPDATE SET seq = excluded.seq, state = excluded.state, "
+                "updated_at = excluded.updated_at",
+                (screen, seq, text, to_db_time(now)),
+            )
+        return seq
+
+    def screen_state(self, screen: str) -> tuple[int, dict[str, Any]] | None:
+        """Return (sequence number, state) of a screen, or None before the player set it."""
+        row = self.query_one("SELECT seq, state FROM screen_state WHERE screen = ?", (screen,))
+        return None if row is None else (int(row["seq"]), json.loads(row["state"]))
+
     # -- commands from the panel to the player ---------------------------------------
 
     def add_command(

@@ -88,3 +88,13 @@ def test_status_round_trips_json(db: Store) -> None:
 def test_naive_times_are_refused(db: Store) -> None:
     with pytest.raises(ValueError, match="aware"):
         db.add_command("stop", {}, "x", dt.datetime(2023, 3, 28))
+
+
+def test_screen_state_sequence_moves_only_on_change(db: Store) -> None:
+    assert db.screen_state("led-bar") is None
+    state = {"mode": "idle", "slides": [{"title": "五社联动"}]}
+    assert db.set_screen_state("led-bar", state, NOW) == 1
+    assert db.set_screen_state("led-bar", dict(state), NOW) == 1
+    assert db.set_screen_state("led-bar", {"mode": "broadcast", "slides": []}, NOW) == 2
+    assert db.screen_state("led-bar") == (2, {"mode": "broadcast", "slides": []})
+    assert db.screen_state("tv") is None
