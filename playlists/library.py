@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from media.audio import normalize, sha256_file
+from media.errors import MediaError
+from media.images import check_image
 from media.textnorm import NORMALIZER_VERSION, speech_text
 from media.tts import EngineChain, build_chain, cache_key
 from playlists import catalog
@@ -24,6 +26,7 @@ from playlists.errors import ContentError
 from playlists.model import ItemKind, Slide
 from playlists.playlist_format import MAX_TEXT, ItemSpec, PlaylistSpec
 from playlists.settings import Settings
+from playlists.slide_cache import SlideCache
 from playlists.store import Store
 
 log = logging.getLogger(__name__)
@@ -60,6 +63,7 @@ class Library:
         self.now = now
         self.media_dir = settings.media_dir
         self.tmp_dir = settings.data_dir / "tmp"
+        self.slides = SlideCache(store, settings, now)
 
     # -- media ---------------------------------------------------------------------
 
@@ -138,9 +142,18 @@ class Library:
         if len(text) > MAX_TEXT:
             raise ContentError(f"the text has {len(text)} characters; at most {MAX_TEXT}")
         record = self.speak(text)
+        self.render_slides(Slide(title, text))
         return catalog.add_announcement(
             self.store, title or text[:20], text, record.sha256, created_by, self.now()
         )
+
+    def render_slides(self, slide: Slide, image_sha256: str | None = None) -> None:
+        """Render a slide for every screen now, so air time only looks it up."""
+        try:
+            self.slides.ensure(slide, image_sha256)
+        except MediaError as exc:
+            # Speech is what must air; a screen without its picture shows the text instead.
+            log.warning("slides for %r were not rendered: %s", slide.title or slide.body[:20], exc)
 
     def import_playlist(self, spec: PlaylistSpec, base_dir: Path | None, created_by: str) -> int:
         """Store a parsed playlist with its media and schedule, all or nothing."""
@@ -151,19 +164,24 @@ class Library:
             self._prepare_item(item_number, item, base_dir)
             for item_number, item in enumerate(spec.items, 1)
         ]
+        slides = [_slide_of(item) for item in spec.items]
+        for item, slide, (record, _) in zip(spec.items, slides, prepared, strict=True):
+            if item.kind is ItemKind.IMAGE and record is not None:
+                self.render_slides(slide, record.sha256)
+            elif slide.title or slide.body:
+                self.render_slides(slide)
         now = self.now()
         with self.store.transaction():
             items: list[NewItem] = []
-            for spec_item, (record, duration) in zip(spec.items, prepared, strict=True):
-                slide = spec_item.slide or Slide()
+            for spec_item, slide, (record, duration) in zip(
+                spec.items, slides, prepared, strict=True
+            ):
                 announcement_id = None
                 if spec_item.kind is ItemKind.ANNOUNCEMENT and record is not None:
                     title = slide.title or spec_item.text[:20]
                     announcement_id = catalog.add_announcement(
                         self.store, title, spec_item.text, record.sha256, created_by, now
                     )
-                    if not slide.body and not slide.title:
-                        slide = Slide(body=spec_item.text)
                 items.append(
                     NewItem(
                         kind=spec_item.kind,
@@ -206,17 +224,10 @@ class Library:
         return record, item.duration
 
     def ingest_image(self, source: Path) -> MediaRecord:
-        """Check an image with Pillow and store it content-addressed."""
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(source) as image:
-                image.verify()
-                fmt = (image.format or "png").lower()
-        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-            raise ContentError(f"{source.name}: not an image Pillow can read ({exc})") from None
+        """Check an image (format, size, pixel count against bombs) and store it."""
+        info = check_image(source)  # raises ImageError with what is wrong
         sha = sha256_file(source)
-        relative = f"{sha[:2]}/{sha}.{fmt}"
+        relative = f"{sha[:2]}/{sha}.{info.format.lower()}"
         with self._workdir() as work:
             copy = work / "image"
             shutil.copyfile(source, copy)
@@ -224,6 +235,14 @@ class Library:
         record = MediaRecord(sha, "image", relative, None, source.stat().st_size)
         catalog.add_media(self.store, record, self.now())
         return record
+
+
+def _slide_of(item: ItemSpec) -> Slide:
+    """Return what the screens show for an item: its slide, else an announcement's text."""
+    slide = item.slide or Slide()
+    if item.kind is ItemKind.ANNOUNCEMENT and not (slide.title or slide.body):
+        return Slide(body=item.text)
+    return slide
 
 
 def _inside(base_dir: Path | None, relative: str, number: int) -> Path:

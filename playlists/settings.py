@@ -25,6 +25,7 @@ T = TypeVar("T")
 SINKS = ("aplay", "mpv", "command", "recording")
 TTS_ENGINES = ("gtts", "espeak-ng")
 GTTS_LANGS = ("zh-CN", "zh-TW", "zh", "yue")
+SLIDE_THEMES = ("led-red", "led-amber", "color", "high-contrast")
 
 
 def _doc(help_text: str, check: Callable[[Any], str | None] | None = None) -> dict[str, Any]:
@@ -147,6 +148,26 @@ class ScreenSettings:
     name: str = dataclasses.field(default="screen", metadata=_doc("screen name", _non_empty))
     width: int = dataclasses.field(default=960, metadata=_doc("pixels", _range(16, 7680)))
     height: int = dataclasses.field(default=576, metadata=_doc("pixels", _range(16, 4320)))
+    theme: str = dataclasses.field(
+        default="auto", metadata=_doc("slide colours", _one_of(("auto", *SLIDE_THEMES)))
+    )
+    min_glyph_px: int = dataclasses.field(
+        default=0, metadata=_doc("smallest text height in pixels; 0 = automatic", _range(0, 400))
+    )
+    fit: str = dataclasses.field(
+        default="letterbox",
+        metadata=_doc("how pictures fill the screen", _one_of(("letterbox", "crop"))),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class SlidesSettings:
+    font: str = dataclasses.field(
+        default="", metadata=_doc("CJK font file or fontconfig pattern; empty = Noto Sans CJK SC")
+    )
+    idle_seconds: float = dataclasses.field(
+        default=10.0, metadata=_doc("seconds per slide of the idle rotation", _range(2, 600))
+    )
 
 
 DEFAULT_SCREENS = (
@@ -206,6 +227,7 @@ class Settings:
     screens: tuple[ScreenSettings, ...] = dataclasses.field(
         default=DEFAULT_SCREENS, metadata=_doc("LED screens and TVs")
     )
+    slides: SlidesSettings = dataclasses.field(default_factory=SlidesSettings)
     player: PlayerSettings = dataclasses.field(default_factory=PlayerSettings)
     panel: PanelSettings = dataclasses.field(default_factory=PanelSettings)
 

@@ -80,8 +80,10 @@ def config_path(arg: Path | None) -> Path | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Reports (plan, simulate) print their own output; the daemons log what they do.
+    quiet = args.command in ("plan", "simulate")
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     path = config_path(args.config)

@@ -24,8 +24,10 @@ from playlists.model import (
 )
 from playlists.plan import station_plan
 from playlists.settings import Settings
+from playlists.slide_cache import SlideCache
 from playlists.store import Store, from_db_time
 from scheduler.playout import PAST, Broadcast, Playout, Segment, segments_of
+from scheduler.screens import ScreenPublisher
 from scheduler.sinks import AudioSink
 from scheduler.timeline import Timeline
 
@@ -47,7 +49,12 @@ class Player:
         self.timeline = timeline
         self.grace = dt.timedelta(seconds=settings.player.grace_seconds)
         self.horizon = dt.timedelta(hours=settings.player.horizon_hours)
-        self.playout = Playout(store, timeline, sink, on_change=self.publish_status)
+        self.screens = ScreenPublisher(
+            settings, store, timeline, SlideCache(store, settings, timeline.now)
+        )
+        self.playout = Playout(
+            store, timeline, sink, on_change=self.publish_status, on_air=self.screens.on_air
+        )
         self.revision = -1
         self._armed: dict[str, PlannedBroadcast] = {}
         self.last_jump: tuple[dt.datetime, float] | None = None  # (noticed at, seconds)
@@ -129,8 +136,21 @@ class Player:
             self.timeline.call_at(key, broadcast.start, self._due_callback(broadcast))
         self._armed = wanted
         self.timeline.call_at(REARM_KEY, now + REARM_EVERY, self.arm)
+        self.screens.plan_changed()
+        self._prepare_slides(upcoming)
+        if self.playout.current is None:
+            self.screens.on_air(None)  # the idle rotation follows the new plan
         self.status_dirty = True
         log.debug("armed %d broadcasts", len(wanted))
+
+    def _prepare_slides(self, upcoming: list[PlannedBroadcast]) -> None:
+        """Render the slides of the coming broadcasts now, ahead of air time."""
+        for playlist_id in dict.fromkeys(b.playlist_id for b in upcoming if not b.quiet):
+            try:
+                playlist = catalog.get_playlist(self.store, playlist_id, self.settings.media_dir)
+            except VillagecastError:
+                continue  # logged as failed when it comes due
+            self.screens.prepare(segments_of(playlist))
 
     def _due_callback(self, broadcast: PlannedBroadcast) -> Any:
         return lambda: self.on_due(broadcast)

@@ -51,6 +51,7 @@ class Segment:
     duration: float
     slide: Slide
     audio_path: Path | None = None
+    image_sha256: str | None = None  # a picture item, fitted to each screen
 
 
 @dataclasses.dataclass
@@ -68,6 +69,7 @@ class Broadcast:
     first_offset: float = 0.0
     note: str = ""  # logged on its row when it plays through ("resumed after ...")
     as_run_id: int | None = None
+    failure: str | None = None  # why the audio failed; the slides go on without it
     index: int = -1
     segment_zero: dt.datetime | None = None  # the instant the current segment's second 0 was
 
@@ -97,6 +99,7 @@ class Broadcast:
             first_offset=offset,
             note=note,
             as_run_id=None,
+            failure=None,
             index=-1,
             segment_zero=None,
         )
@@ -107,8 +110,9 @@ def segments_of(playlist: Playlist) -> list[Segment]:
     segments = []
     for item in playlist.items:
         audio = item.audio_path if item.kind in (ItemKind.ANNOUNCEMENT, ItemKind.AUDIO) else None
+        image = item.media_sha256 if item.kind is ItemKind.IMAGE else None
         for _ in range(item.repeat):
-            segments.append(Segment(item.kind, item.duration, item.slide, audio))
+            segments.append(Segment(item.kind, item.duration, item.slide, audio, image))
     return segments
 
 
@@ -121,11 +125,13 @@ class Playout:
         timeline: Timeline,
         sink: AudioSink,
         on_change: Callable[[], None] = lambda: None,
+        on_air: Callable[[Broadcast | None], None] = lambda broadcast: None,
     ) -> None:
         self.store = store
         self.timeline = timeline
         self.sink = sink
         self.on_change = on_change
+        self.on_air = on_air  # told as each segment starts, and None when the lane goes idle
         self.lock = threading.RLock()
         self.current: Broadcast | None = None
         self.waiting: list[Broadcast] = []
@@ -254,36 +260,45 @@ class Playout:
         segment = broadcast.current
         token = self._token = next(self._tokens)
         if segment is None:
-            self._finish(Outcome.PLAYED, broadcast.note)
+            if broadcast.failure:
+                self._finish(Outcome.FAILED, broadcast.failure)
+            else:
+                self._finish(Outcome.PLAYED, broadcast.note)
             return
         offset = min(max(offset, 0.0), segment.duration)
         now = self.timeline.now()
         broadcast.segment_zero = now - dt.timedelta(seconds=offset)
-        if broadcast.as_run_id is not None:
-            asrun.progress(self.store, broadcast.as_run_id, broadcast.index, broadcast.segment_zero)
-        self.on_change()
-        if segment.audio_path is None:
+        path = segment.audio_path if broadcast.failure is None else None
+        silent = path is None
+        if path is not None:
+            try:
+                self.sink.start(
+                    path,
+                    offset,
+                    segment.duration,
+                    lambda error: self._segment_done(token, error),
+                )
+            except SinkError as exc:
+                broadcast.failure = f"audio output {self.sink.name}: {exc}"
+                silent = True
+        if silent:
+            # Pauses, pictures, and every item after the audio failed run on the clock,
+            # so the screens still follow the broadcast.
             when = now + dt.timedelta(seconds=segment.duration - offset)
             self.timeline.call_at(SEGMENT_KEY, when, lambda: self._segment_done(token, None))
-            return
-        try:
-            self.sink.start(
-                segment.audio_path,
-                offset,
-                segment.duration,
-                lambda error: self._segment_done(token, error),
-            )
-        except SinkError as exc:
-            self._finish(Outcome.FAILED, f"audio output {self.sink.name}: {exc}")
+        # Bookkeeping comes after the sound has started, so it never delays air time.
+        if broadcast.as_run_id is not None:
+            asrun.progress(self.store, broadcast.as_run_id, broadcast.index, broadcast.segment_zero)
+        self._tell_screens(broadcast)
+        self.on_change()
 
     def _segment_done(self, token: int, error: str | None) -> None:
         with self.lock:
             if token != self._token or self.current is None:
                 return  # a late report from a segment that was stopped
             if error:
-                self._finish(Outcome.FAILED, f"audio output {self.sink.name}: {error}")
-            else:
-                self._advance()
+                self.current.failure = f"audio output {self.sink.name}: {error}"
+            self._advance()
 
     def _finish(self, outcome: Outcome, reason: str) -> None:
         self._close_current(outcome, reason)
@@ -306,7 +321,16 @@ class Playout:
     def _next_waiting(self) -> None:
         if self.waiting and self.current is None:
             self._start(self.waiting.pop(0))
+        if self.current is None:
+            self._tell_screens(None)
         self.on_change()
+
+    def _tell_screens(self, broadcast: Broadcast | None) -> None:
+        # The screens follow the audio, but a screen fault must never stop the audio.
+        try:
+            self.on_air(broadcast)
+        except Exception:
+            log.exception("updating the screens failed")
 
     def _log_unplayed(self, broadcast: Broadcast, reason: str) -> None:
         now = self.timeline.now()

@@ -168,7 +168,7 @@ def test_import_resolves_media_beside_the_file(
         ),
         pytest.param(
             "  - announcement: 你好\n  - image: media/notes.txt\n",
-            "not an image",
+            "not an image; upload a PNG, JPEG, GIF, WebP or BMP picture",
             id="not-an-image",
         ),
     ],

@@ -438,3 +438,39 @@ def test_quiet_hours_skip_planned_and_refuse_manual(settings: Settings, store: S
         ("night", "skipped", None, None, "quiet hours 22:00–06:30"),
         ("night", "played", "07:00:00", "07:00:05", ""),
     ]
+
+
+def test_screens_follow_the_broadcast_and_fall_back_to_the_idle_rotation(
+    sample_settings: Settings, sample_store: Store
+) -> None:
+    from PIL import Image
+
+    simulation = Simulation.build(sample_settings, sample_store, at(7, 29))
+    seen: dict[str, list[str]] = {}
+
+    def look() -> None:
+        for screen in sample_settings.screens:
+            state = sample_store.screen_state(screen.name)
+            assert state is not None
+            mode = state[1]["mode"]
+            titles = [slide["title"] for slide in state[1]["slides"]]
+            seen.setdefault(screen.name, []).append(f"{mode}:{'/'.join(titles)}")
+
+    first_clip = catalog.get_playlist(sample_store, 1, sample_settings.media_dir).items[0].duration
+    moments = [at(7, 29, 30), at(7, 30, 1), at(7, 30, first_clip + 1), at(7, 45)]
+    simulation.run(at(7, 50), at={moment: look for moment in moments})
+    for screen in sample_settings.screens:
+        idle = "idle:社会工作知识/社会工作体系/社会工作人才政策/社会工作服务/五社联动"
+        assert seen[screen.name] == [
+            idle,
+            "broadcast:社会工作知识",
+            "broadcast:社会工作知识",  # the pause after it keeps its slide
+            idle,
+        ]
+        state = sample_store.screen_state(screen.name)
+        assert state is not None
+        for slide in state[1]["slides"]:
+            media = catalog.get_media(sample_store, slide["image"])
+            assert media is not None and media.kind == "image"
+            with Image.open(sample_settings.media_dir / media.path) as image:
+                assert image.size == (screen.width, screen.height)
