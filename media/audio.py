@@ -45,6 +45,8 @@ _SILENCE_DB = -50.0
 _MIN_SILENCE = 0.2
 _EDGE_MARGIN = 0.1
 _CHUNK = 1 << 20
+# Resampling to 44.1 kHz after the limiter can lift a peak a little: keep this much room.
+_PEAK_MARGIN_DB = 0.3
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,11 @@ def _trim_and_gain(span: SoundSpan, *, gain_db: float, true_peak: float) -> str:
             f"atrim=start={span.start:.4f}:end={span.end:.4f}",
             "asetpts=PTS-STARTPTS",
             f"volume={gain_db:.2f}dB",
-            f"alimiter=limit={10 ** (true_peak / 20):.4f}:level=false:latency=true",
+            # The limiter sees samples, not the waveform between them: running it at four
+            # times the output rate makes its ceiling hold for true peaks too.
+            f"aresample={4 * CANONICAL_RATE}",
+            f"alimiter=limit={10 ** ((true_peak - _PEAK_MARGIN_DB) / 20):.4f}"
+            ":level=false:latency=true",
             f"aresample={CANONICAL_RATE}",
         ]
     )

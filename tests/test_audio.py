@@ -43,11 +43,17 @@ def synth(
 
 def integrated_loudness(path: Path) -> float:
     """Measure a file's integrated loudness in LUFS with ffmpeg's ebur128 filter."""
-    log = ffmpeg("-i", str(path), "-af", "ebur128", "-f", "null", "-", loglevel="info")
+    return loudness_and_peak(path)[0]
+
+
+def loudness_and_peak(path: Path) -> tuple[float, float]:
+    """Measure integrated loudness (LUFS) and true peak (dBTP) with ffmpeg's ebur128."""
+    log = ffmpeg("-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-", loglevel="info")
     summary = log[log.rindex("Summary:") :]
-    found = re.search(r"I:\s+(-?\d+\.\d) LUFS", summary)
-    assert found, summary
-    return float(found.group(1))
+    loudness = re.search(r"I:\s+(-?\d+\.\d) LUFS", summary)
+    peak = re.search(r"Peak:\s+(-?(?:\d+\.\d|inf)) dBFS", summary)
+    assert loudness and peak, summary
+    return float(loudness.group(1)), float(peak.group(1))
 
 
 def quiet_with_lead(folder: Path) -> Path:
@@ -58,6 +64,26 @@ def quiet_with_lead(folder: Path) -> Path:
 
 def loud_with_tail(folder: Path) -> Path:
     return synth(folder / "loud.mp3", lead=0, tone=3, trail=1.5, level_db=-1)
+
+
+def speech_at(gain_db: float, suffix: str) -> Callable[[Path], Path]:
+    """Make espeak-ng speech turned up or down, as a recording made too quiet or too loud."""
+
+    def make(folder: Path) -> Path:
+        raw = folder / "raw.wav"
+        EspeakEngine().synthesize("村民朋友们，请注意：今天下午三点在村委会开会。", raw)
+        path = folder / f"speech{suffix}"
+        ffmpeg("-i", str(raw), "-af", f"volume={gain_db}dB", str(path))
+        raw.unlink()
+        return path
+
+    return make
+
+
+def loud_noise_ogg(folder: Path) -> Path:
+    path = folder / "band.ogg"
+    ffmpeg("-f", "lavfi", "-i", "anoisesrc=d=3:a=0.9:c=pink", "-ac", "2", str(path))
+    return path
 
 
 def short_speech(folder: Path) -> Path:
@@ -74,6 +100,10 @@ def short_speech(folder: Path) -> Path:
         pytest.param(quiet_with_lead, 0.8, id="quiet-stereo-lead-silence"),
         pytest.param(loud_with_tail, 1.3, id="loud-mp3-trailing-silence"),
         pytest.param(short_speech, 0.1, id="short-speech"),
+        pytest.param(speech_at(-25, ".wav"), 0.1, id="speech-recorded-quiet"),
+        pytest.param(speech_at(12, ".mp3"), 0.1, id="speech-recorded-clipping-mp3"),
+        pytest.param(speech_at(0, ".m4a"), 0.1, id="speech-m4a"),
+        pytest.param(loud_noise_ogg, 0.0, id="loud-noise-ogg"),
     ],
 )
 def test_normalize_trims_and_reaches_target_loudness(
@@ -86,14 +116,16 @@ def test_normalize_trims_and_reaches_target_loudness(
     assert info == probe(dst)
     assert (info.codec, info.sample_rate, info.channels) == ("pcm_s16le", CANONICAL_RATE, 1)
     assert info.duration <= before.duration - trimmed
-    assert integrated_loudness(dst) == pytest.approx(-16, abs=1.5)
+    loudness, peak = loudness_and_peak(dst)
+    assert loudness == pytest.approx(-16, abs=1.0)
+    assert peak <= -1.5, "true peak over the -1.5 dBTP ceiling"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([src.name, dst.name])
 
 
 def test_normalize_honours_the_target(tmp_path: Path) -> None:
     src = synth(tmp_path / "tone.wav", lead=0, tone=2, trail=0, level_db=-20)
     normalize(src, tmp_path / "out.wav", target_lufs=-23)
-    assert integrated_loudness(tmp_path / "out.wav") == pytest.approx(-23, abs=1.5)
+    assert integrated_loudness(tmp_path / "out.wav") == pytest.approx(-23, abs=1.0)
 
 
 def test_normalize_output_is_reproducible(tmp_path: Path) -> None:
