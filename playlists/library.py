@@ -7,6 +7,7 @@ by rename, so a file is either whole or absent.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -15,7 +16,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from media.audio import normalize, sha256_file
+from media.audio import normalize, probe, sha256_file
+from media.chime import make_chime, make_lead_in
 from media.errors import MediaError
 from media.images import check_image
 from media.textnorm import NORMALIZER_VERSION, speech_text
@@ -47,8 +49,16 @@ def chain_from_settings(settings: Settings) -> EngineChain:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Openers:
+    """The generated clips that open every broadcast; None where config.yaml turns one off."""
+
+    lead_in: MediaRecord | None
+    chime: MediaRecord | None
+
+
 class Library:
-    """Content operations shared by the panel and the command line."""
+    """Content operations shared by the panel, the player and the command line."""
 
     def __init__(
         self,
@@ -117,6 +127,41 @@ class Library:
                 voice=voice,
             )
             self._place(normalized, relative)
+        catalog.add_media(self.store, record, self.now())
+        return record
+
+    def openers(self) -> Openers:
+        """Return the lead-in and chime clips, making them the first time they are asked for."""
+        broadcast = self.settings.broadcast
+        seconds = broadcast.lead_in_seconds
+        lead_in = None
+        if seconds > 0:
+            lead_in = self._generated(
+                f"lead-in-{seconds:.2f}", lambda path: make_lead_in(path, seconds), level=False
+            )
+        chime = self._generated("chime-1", make_chime, level=True) if broadcast.chime else None
+        return Openers(lead_in, chime)
+
+    def _generated(self, name: str, make: Callable[[Path], object], level: bool) -> MediaRecord:
+        key = f"generated:{name}:{self.settings.audio.target_lufs}"
+        sha = self.store.meta(key)
+        record = catalog.get_media(self.store, sha) if sha else None
+        if record is not None and self.path_of(record).is_file():
+            return record
+        with self._workdir() as work:
+            made = work / f"{name}.wav"
+            make(made)
+            # The chime sounds as loud as the speech after it; a faint lead-in stays faint.
+            record = self.ingest_audio(made) if level else self._ingest_as_is(made)
+        self.store.set_meta(key, record.sha256)
+        return record
+
+    def _ingest_as_is(self, wav: Path) -> MediaRecord:
+        info = probe(wav)
+        sha = sha256_file(wav)
+        relative = f"{sha[:2]}/{sha}.wav"
+        record = MediaRecord(sha, "audio", relative, info.duration, wav.stat().st_size)
+        self._place(wav, relative)
         catalog.add_media(self.store, record, self.now())
         return record
 

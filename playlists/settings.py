@@ -161,6 +161,22 @@ class ScreenSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class BroadcastSettings:
+    chime: bool = dataclasses.field(
+        default=True, metadata=_doc("open every broadcast with a two-tone chime")
+    )
+    lead_in_seconds: float = dataclasses.field(
+        default=1.0,
+        metadata=_doc(
+            "faint tone before the chime that wakes amplifiers; 0 for none", _range(0, 5)
+        ),
+    )
+    gap_seconds: float = dataclasses.field(
+        default=0.5, metadata=_doc("silence between the items of a broadcast", _range(0, 30))
+    )
+
+
+@dataclasses.dataclass(frozen=True)
 class SlidesSettings:
     font: str = dataclasses.field(
         default="", metadata=_doc("CJK font file or fontconfig pattern; empty = Noto Sans CJK SC")
@@ -228,6 +244,7 @@ class Settings:
         default=DEFAULT_SCREENS, metadata=_doc("LED screens and TVs")
     )
     slides: SlidesSettings = dataclasses.field(default_factory=SlidesSettings)
+    broadcast: BroadcastSettings = dataclasses.field(default_factory=BroadcastSettings)
     player: PlayerSettings = dataclasses.field(default_factory=PlayerSettings)
     panel: PanelSettings = dataclasses.field(default_factory=PanelSettings)
 
@@ -372,6 +389,12 @@ def _as_date(value: Any) -> dt.date:
     raise ValueError
 
 
+def _as_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError
+    return value
+
+
 def _as_path(value: Any) -> Path:
     if not isinstance(value, str) or not value.strip():
         raise TypeError
@@ -384,6 +407,7 @@ _SCALARS: dict[Any, Callable[[Any], Any]] = {
     float: _as_float,
     dt.date: _as_date,
     Path: _as_path,
+    bool: _as_bool,
 }
 _SCALAR_NAMES = {
     str: "text",
@@ -391,6 +415,7 @@ _SCALAR_NAMES = {
     float: "a number",
     dt.date: "a date like 2023-03-28",
     Path: "a folder path",
+    bool: "true or false",
 }
 
 

@@ -126,6 +126,18 @@ class Store:
         row = self.query_one("SELECT value FROM meta WHERE key = 'plan_revision'")
         return int(row["value"]) if row else 0
 
+    def meta(self, key: str) -> str | None:
+        row = self.query_one("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if row is None else str(row["value"])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
     def set_status(self, values: dict[str, Any], now: dt.datetime) -> None:
         """Record the player's status values (JSON-encoded) in one transaction."""
         stamp = to_db_time(now)

@@ -11,8 +11,10 @@ import logging
 import os
 from typing import Any
 
+from media.errors import MediaError
 from playlists import asrun, catalog
 from playlists.errors import VillagecastError
+from playlists.library import Library
 from playlists.model import (
     AsRunRow,
     InterruptPolicy,
@@ -24,9 +26,16 @@ from playlists.model import (
 )
 from playlists.plan import station_plan
 from playlists.settings import Settings
-from playlists.slide_cache import SlideCache
 from playlists.store import Store, from_db_time
-from scheduler.playout import PAST, Broadcast, Playout, Segment, segments_of
+from scheduler.playout import (
+    PAST,
+    Assembly,
+    Broadcast,
+    Playout,
+    Segment,
+    assemble,
+    segments_of,
+)
 from scheduler.screens import ScreenPublisher
 from scheduler.sinks import AudioSink
 from scheduler.timeline import Timeline
@@ -49,9 +58,9 @@ class Player:
         self.timeline = timeline
         self.grace = dt.timedelta(seconds=settings.player.grace_seconds)
         self.horizon = dt.timedelta(hours=settings.player.horizon_hours)
-        self.screens = ScreenPublisher(
-            settings, store, timeline, SlideCache(store, settings, timeline.now)
-        )
+        self.library = Library(store, settings, now=timeline.now)
+        self.assembly = Assembly(gap=settings.broadcast.gap_seconds)
+        self.screens = ScreenPublisher(settings, store, timeline, self.library.slides)
         self.playout = Playout(
             store, timeline, sink, on_change=self.publish_status, on_air=self.screens.on_air
         )
@@ -64,6 +73,7 @@ class Player:
 
     def start(self) -> None:
         """Recover from the last run, log what was missed while down, and arm the plan."""
+        self.assembly = self._assembly()
         now = self.timeline.now()
         last_seen = from_db_time(self.store.status().get("heartbeat"))
         # The player was last known alive at its last heartbeat: that is when the cut came.
@@ -75,6 +85,20 @@ class Player:
         self.arm()
         for row in closed:
             self._continue_after_restart(row, cut_at)
+
+    def _assembly(self) -> Assembly:
+        """Make (once) the lead-in and chime, so no broadcast waits for them."""
+        try:
+            openers = self.library.openers()
+        except (MediaError, OSError) as exc:
+            log.error("broadcasts will open without lead-in and chime: %s", exc)
+            return Assembly(gap=self.settings.broadcast.gap_seconds)
+        clips = tuple(
+            (self.library.path_of(record), record.duration or 0.0)
+            for record in (openers.lead_in, openers.chime)
+            if record is not None
+        )
+        return Assembly(clips, self.settings.broadcast.gap_seconds)
 
     def _continue_after_restart(self, row: AsRunRow, cut_at: dt.datetime) -> None:
         """Resume or restart a planned broadcast cut by a stop, if its entry says so."""
@@ -150,7 +174,7 @@ class Player:
                 playlist = catalog.get_playlist(self.store, playlist_id, self.settings.media_dir)
             except VillagecastError:
                 continue  # logged as failed when it comes due
-            self.screens.prepare(segments_of(playlist))
+            self.screens.prepare(segments_of(playlist, self.assembly))
 
     def _due_callback(self, broadcast: PlannedBroadcast) -> Any:
         return lambda: self.on_due(broadcast)
@@ -182,7 +206,7 @@ class Player:
         return Broadcast(
             name=planned.playlist_name,
             priority=planned.priority,
-            segments=segments_of(playlist),
+            segments=segments_of(playlist, self.assembly),
             due=planned.start,
             planned=planned,
             playlist_id=planned.playlist_id,
@@ -248,7 +272,7 @@ class Player:
             return Broadcast(
                 playlist.name,
                 priority,
-                segments_of(playlist),
+                segments_of(playlist, self.assembly),
                 now,
                 playlist_id=playlist.id,
                 requested_by=who,
@@ -267,7 +291,7 @@ class Player:
             Slide(title, text),
             media_dir / record.path,
         )
-        return Broadcast(title, priority, [segment], now, requested_by=who)
+        return Broadcast(title, priority, assemble([segment], self.assembly), now, requested_by=who)
 
     # -- status for the panel ----------------------------------------------------------
 

@@ -105,7 +105,15 @@ class Broadcast:
         )
 
 
-def segments_of(playlist: Playlist) -> list[Segment]:
+@dataclasses.dataclass(frozen=True)
+class Assembly:
+    """What every broadcast gets around its items: openers, and a gap between items."""
+
+    openers: tuple[tuple[Path, float], ...] = ()  # (clip, seconds): lead-in, then chime
+    gap: float = 0.0
+
+
+def segments_of(playlist: Playlist, assembly: Assembly | None = None) -> list[Segment]:
     """Expand a playlist's items (with repeats) into the segments that go on air."""
     segments = []
     for item in playlist.items:
@@ -113,6 +121,23 @@ def segments_of(playlist: Playlist) -> list[Segment]:
         image = item.media_sha256 if item.kind is ItemKind.IMAGE else None
         for _ in range(item.repeat):
             segments.append(Segment(item.kind, item.duration, item.slide, audio, image))
+    return assemble(segments, assembly) if assembly else segments
+
+
+def assemble(core: list[Segment], assembly: Assembly) -> list[Segment]:
+    """Open with the lead-in and chime and put the gap between items that have none."""
+    first = next((s for s in core if s.slide.title or s.slide.body or s.image_sha256), None)
+    slide, image = (first.slide, first.image_sha256) if first else (Slide(), None)
+    # The openers already show the first item's slide, so the screens change with the chime.
+    segments = [
+        Segment(ItemKind.AUDIO, seconds, slide, path, image) for path, seconds in assembly.openers
+    ]
+    for segment in core:
+        previous = segments[-1] if len(segments) > len(assembly.openers) else None
+        pauses = previous is not None and ItemKind.PAUSE in (previous.kind, segment.kind)
+        if previous is not None and assembly.gap > 0 and not pauses:
+            segments.append(Segment(ItemKind.PAUSE, assembly.gap, Slide()))
+        segments.append(segment)
     return segments
 
 

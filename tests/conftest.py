@@ -15,15 +15,22 @@ from pathlib import Path
 import pytest
 
 from playlists.library import Library
-from playlists.settings import AudioSettings, Settings, TtsSettings
+from playlists.settings import AudioSettings, BroadcastSettings, Settings, TtsSettings
 from playlists.store import Store
 
 OFFLINE_TTS = TtsSettings(engines=("espeak-ng",))
+# Rule tests read exact times off the as-run log; tests of the openers turn them back on.
+BARE_BROADCAST = BroadcastSettings(chime=False, lead_in_seconds=0, gap_seconds=0)
 
 
 def make_settings(data_dir: Path, **changes: object) -> Settings:
-    """Return default settings on data_dir, offline speech and a recording sink."""
-    base = Settings(data_dir=data_dir, tts=OFFLINE_TTS, audio=AudioSettings(sink="recording"))
+    """Return default settings on data_dir: offline speech, a recording sink, no openers."""
+    base = Settings(
+        data_dir=data_dir,
+        tts=OFFLINE_TTS,
+        audio=AudioSettings(sink="recording"),
+        broadcast=BARE_BROADCAST,
+    )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 

@@ -5,6 +5,7 @@ Each test asserts the exact as-run rows a user would read in the log.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
@@ -474,3 +475,41 @@ def test_screens_follow_the_broadcast_and_fall_back_to_the_idle_rotation(
             assert media is not None and media.kind == "image"
             with Image.open(sample_settings.media_dir / media.path) as image:
                 assert image.size == (screen.width, screen.height)
+
+
+def test_broadcast_opens_with_lead_in_and_chime_and_gaps_between_items(
+    sample_settings: Settings, sample_store: Store
+) -> None:
+    from playlists.settings import BroadcastSettings
+
+    settings = dataclasses.replace(
+        sample_settings,
+        broadcast=BroadcastSettings(chime=True, lead_in_seconds=1.0, gap_seconds=0.5),
+    )
+    simulation = Simulation.build(settings, sample_store, at(7, 29))
+    titles: list[str] = []
+
+    def look() -> None:
+        state = sample_store.screen_state("led-bar")
+        assert state is not None
+        titles.append(state[1]["slides"][0]["title"])
+
+    simulation.run(at(7, 45), at={at(7, 30, 2): look})
+    openers = simulation.player.library.openers()
+    assert openers.lead_in is not None and openers.chime is not None
+    plays = simulation.sink.plays
+    lead_in, chime = (
+        simulation.player.library.path_of(r) for r in (openers.lead_in, openers.chime)
+    )
+    assert [p.path for p in plays[:2]] == [lead_in, chime]
+    assert plays[0].started == at(7, 30)
+    assert plays[1].started == at(7, 30, 1)
+    assert openers.chime.duration is not None and 1.5 < openers.chime.duration < 3
+    assert titles == ["社会工作知识"], "the screens change with the chime"
+    playlist = catalog.get_playlist(sample_store, 1, settings.media_dir)
+    first = playlist.items[0].duration
+    # Item 1 starts after the chime; item 2 follows the explicit 2 s pause, with no extra gap.
+    assert plays[2].started == at(7, 30, 1 + openers.chime.duration)
+    assert (plays[3].started - plays[2].started).total_seconds() == pytest.approx(first + 2)
+    (row,) = asrun.all_rows(sample_store)
+    assert row.status is Outcome.PLAYED
