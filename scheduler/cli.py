@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--json", action="store_true", help="print JSON")
     cmd = sub.add_parser("import", help="import a villagecast/playlist@1 YAML file")
     cmd.add_argument("file", type=Path)
+    cmd = sub.add_parser(
+        "render", help="write a text's speech clip and a slide per screen into a folder"
+    )
+    cmd.add_argument("text")
+    cmd.add_argument("--title", default="", help="slide title (default: none)")
+    cmd.add_argument("--out", type=Path, required=True, help="folder to write into")
     cmd = sub.add_parser("say", help="speak a text on the loudspeaker now (manual priority)")
     cmd.add_argument(
         "--wait",
@@ -118,6 +124,8 @@ def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
         return show(settings, first, last, args.json)
     if name == "import":
         return commands.import_file(settings, args.file)
+    if name == "render":
+        return commands.render(settings, args.text, args.title, args.out)
     if name == "say":
         return commands.say(settings, args.text, args.wait)
     raise AssertionError(name)  # argparse allows only the names above

@@ -6,6 +6,7 @@ import datetime as dt
 import getpass
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,9 +16,10 @@ from importlib import resources
 from pathlib import Path
 from types import FrameType
 
+from media.files import atomic_output
 from playlists import catalog, users
 from playlists.library import Library
-from playlists.model import AsRunRow, PlannedBroadcast
+from playlists.model import AsRunRow, PlannedBroadcast, Slide
 from playlists.plan import day_range, station_plan
 from playlists.playlist_format import parse_playlist
 from playlists.settings import Settings
@@ -195,6 +197,45 @@ def import_file(settings: Settings, path: Path) -> int:
         f"and {len(spec.schedule)} schedule entries"
     )
     return 0
+
+
+def render(settings: Settings, text: str, title: str, out: Path) -> int:
+    """Write speech.wav and <screen>.png (and <screen>.scroll.png) for a text into out."""
+    store = Store.open(settings.db_path)
+    library = Library(store, settings)
+    clip = library.speak(text)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [_copy(library.path_of(clip), out / "speech.wav")]
+    for screen in settings.screens:
+        images = library.slides.for_screen(screen, Slide(title.strip(), text.strip()))
+        if images is None:
+            continue
+        written.append(
+            _copy(_media_path(store, settings, images.image_sha256), out / f"{screen.name}.png")
+        )
+        if images.scroll_sha256:
+            written.append(
+                _copy(
+                    _media_path(store, settings, images.scroll_sha256),
+                    out / f"{screen.name}.scroll.png",
+                )
+            )
+    for path in written:
+        print(path)
+    print(f"speech by {clip.engine}, {clip.duration or 0:.1f} s")
+    return 0
+
+
+def _media_path(store: Store, settings: Settings, sha256: str) -> Path:
+    record = catalog.get_media(store, sha256)
+    assert record is not None  # just rendered
+    return settings.media_dir / record.path
+
+
+def _copy(source: Path, target: Path) -> Path:
+    with atomic_output(target, ".tmp") as tmp:
+        shutil.copyfile(source, tmp)
+    return target
 
 
 def say(settings: Settings, text: str, wait: float = 5.0) -> int:

@@ -249,3 +249,28 @@ def test_up_runs_panel_and_player_and_stops_both(initialized: Path, signum: int)
     assert "player stopped" in stderr
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=1)
+
+
+def test_render_writes_speech_and_a_slide_per_screen(initialized: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    out = tmp_path / "usb"
+    result = villagecast(
+        "render",
+        "推进五社联动，关爱一小一老。" * 8,
+        "--title",
+        "五社联动",
+        "--out",
+        str(out),
+        config=initialized,
+    )
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["led-bar.png", "led-bar.scroll.png", "led-wall.png", "speech.wav", "tv.png"]
+    sizes = {"led-bar": (352, 80), "led-wall": (960, 576), "tv": (1920, 1080)}
+    for screen, size in sizes.items():
+        with Image.open(out / f"{screen}.png") as image:
+            assert image.size == size
+    with Image.open(out / "led-bar.scroll.png") as strip:
+        assert strip.height == 80 and strip.width > 352
+    assert "speech by espeak-ng" in result.stdout
