@@ -241,7 +241,9 @@ def _copy(source: Path, target: Path) -> Path:
 def say(settings: Settings, text: str, wait: float = 5.0) -> int:
     """Speak a text now: synthesize here, then ask the player to play it."""
     store = Store.open(settings.db_path)
-    record = Library(store, settings).speak(text)
+    library = Library(store, settings)
+    record = library.speak(text)
+    library.render_slides(Slide(text[:20], text))  # so the screens switch with the voice
     payload = {
         "media_sha256": record.sha256,
         "title": text[:20],

@@ -19,7 +19,7 @@ import pytest
 
 from playlists import asrun, catalog
 from playlists.library import Library
-from playlists.model import AsRunRow, ItemKind, Outcome, Priority
+from playlists.model import AsRunRow, ItemKind, Outcome, Priority, Slide
 from playlists.settings import AudioSettings, PlayerSettings, Settings, TtsSettings
 from playlists.store import Store
 from scheduler.daemon import Daemon
@@ -68,7 +68,11 @@ def schedule_in(
         store,
         f"p{time.monotonic_ns()}",
         "",
-        [catalog.NewItem(ItemKind.ANNOUNCEMENT, duration, media_sha256=clip_sha)],
+        [
+            catalog.NewItem(
+                ItemKind.ANNOUNCEMENT, duration, slide=Slide("社会工作"), media_sha256=clip_sha
+            )
+        ],
         now,
     )
     catalog.add_schedule(
@@ -200,3 +204,69 @@ def test_say_plays_at_once_on_the_running_player(
     assert row.priority is Priority.MANUAL
     assert row.playlist_name == "村委会通知：今晚七点开会。"
     assert row.requested_by is not None and row.requested_by.startswith("cli:")
+
+
+def test_emergency_cuts_the_audio_within_300_ms_and_switches_the_screens(
+    rt_settings: Settings, rt_store: Store
+) -> None:
+    from scheduler.sinks import ProcessSink
+
+    class WatchedSink(ProcessSink):
+        """The configured mpv sink, noting when each clip's process starts and is stopped."""
+
+        def __init__(self) -> None:
+            super().__init__(MPV, name="mpv")
+            self.events: list[tuple[str, float]] = []
+
+        def start(self, path, offset, duration, on_done):  # type: ignore[no-untyped-def]
+            super().start(path, offset, duration, on_done)
+            self.events.append(("start", time.monotonic()))
+
+        def stop(self) -> None:
+            super().stop()
+            self.events.append(("stopped", time.monotonic()))
+
+    library = Library(rt_store, rt_settings)
+    news = library.speak("社会工作是帮助有困难的群众、服务社区的专业工作。" * 3)
+    alarm = library.speak("紧急通知：今晚有大风，请关好门窗。")
+    library.render_slides(Slide("紧急通知", "今晚有大风"))  # as the panel does when it is written
+    assert news.duration is not None and news.duration > 8
+    sink = WatchedSink()
+    daemon = Daemon(rt_settings, rt_store, sink=sink)
+    schedule_in(rt_store, rt_settings, 1, news.sha256, news.duration)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    try:
+        wait_for_row(rt_store, {Outcome.PLAYING}, timeout=10)
+        time.sleep(1.0)
+        before = rt_store.screen_state("led-bar")
+        payload = {
+            "media_sha256": alarm.sha256,
+            "title": "紧急通知",
+            "text": "今晚有大风",
+            "priority": "emergency",
+        }
+        sent = time.monotonic()
+        rt_store.add_command("play", payload, "王五", dt.datetime.now(dt.UTC))
+        while len(sink.events) < 3 and time.monotonic() - sent < 5:
+            time.sleep(0.005)
+        switched = None
+        while time.monotonic() - sent < 5:
+            states = [rt_store.screen_state(s.name) for s in rt_settings.screens]
+            titles = {s[1]["slides"][0]["title"] if s and s[1]["slides"] else "" for s in states}
+            if titles == {"紧急通知"}:
+                switched = time.monotonic()
+                break
+            time.sleep(0.005)
+    finally:
+        daemon.stop()
+        thread.join(timeout=10)
+    kinds = [kind for kind, _ in sink.events[:3]]
+    assert kinds == ["start", "stopped", "start"], sink.events
+    assert sink.events[1][1] - sent < 0.3, "the scheduled audio stops within 300 ms"
+    assert sink.events[2][1] - sent < 0.3, "the emergency starts within 300 ms"
+    assert before is not None and before[1]["mode"] == "broadcast"
+    assert switched is not None and switched - sent < 0.3, "every screen switches too"
+    rows = asrun.all_rows(rt_store)
+    assert rows[0].status is Outcome.INTERRUPTED
+    assert rows[0].reason.startswith("interrupted by emergency: 紧急通知")
