@@ -120,6 +120,23 @@ def add_announcement(
     return int(cursor.lastrowid or 0)
 
 
+def set_announcement_voice(
+    store: Store, announcement_id: int, record: MediaRecord, now: dt.datetime
+) -> None:
+    """Give an announcement another clip, in every playlist that plays it too."""
+    with store.transaction() as conn:
+        cursor = conn.execute(
+            "UPDATE announcements SET media_sha256 = ?, updated_at = ? WHERE id = ?",
+            (record.sha256, to_db_time(now), announcement_id),
+        )
+        if cursor.rowcount == 0:
+            raise NotFoundError(f"announcement {announcement_id} does not exist")
+        conn.execute(
+            "UPDATE playlist_items SET media_sha256 = ?, duration = ? WHERE announcement_id = ?",
+            (record.sha256, record.duration or 0.0, announcement_id),
+        )
+
+
 _ANNOUNCEMENT_SQL = (
     "SELECT a.*, m.engine, m.duration FROM announcements a "
     "JOIN media m ON m.sha256 = a.media_sha256"

@@ -130,6 +130,31 @@ class Library:
         catalog.add_media(self.store, record, self.now())
         return record
 
+    def add_recording(self, source: Path, name: str) -> MediaRecord:
+        """Check and store an uploaded recording; nothing is stored if it is refused."""
+        limits = self.settings.audio
+        size = source.stat().st_size
+        if size == 0:
+            raise ContentError(f"{name}: the file is empty")
+        if size > limits.max_upload_mb * 1_000_000:
+            raise ContentError(
+                f"{name}: too large ({size / 1e6:.1f} MB); at most {limits.max_upload_mb} MB"
+            )
+        info = probe(source)  # AudioError when it is not audio ffprobe can read
+        if info.duration > limits.max_recording_minutes * 60:
+            raise ContentError(
+                f"{name}: too long ({info.duration / 60:.0f} min); "
+                f"at most {limits.max_recording_minutes} min"
+            )
+        return self.ingest_audio(source, engine="recording", voice=name[:100])
+
+    def set_voice(self, announcement_id: int, source: Path, name: str) -> MediaRecord:
+        """Let a recording speak an announcement instead of the synthesized voice."""
+        catalog.get_announcement(self.store, announcement_id)  # NotFoundError first
+        record = self.add_recording(source, name)
+        catalog.set_announcement_voice(self.store, announcement_id, record, self.now())
+        return record
+
     def openers(self) -> Openers:
         """Return the lead-in and chime clips, making them the first time they are asked for."""
         broadcast = self.settings.broadcast

@@ -135,6 +135,12 @@ class AudioSettings:
     volume: int = dataclasses.field(
         default=100, metadata=_doc("output volume in percent", _range(0, 100))
     )
+    max_upload_mb: int = dataclasses.field(
+        default=200, metadata=_doc("largest recording that may be uploaded", _range(1, 2000))
+    )
+    max_recording_minutes: int = dataclasses.field(
+        default=90, metadata=_doc("longest recording that may be uploaded", _range(1, 600))
+    )
     target_lufs: float = dataclasses.field(
         default=-16.0, metadata=_doc("loudness every clip is normalized to", _range(-40, -5))
     )
