@@ -24,6 +24,7 @@ from web import (
     media_views,
     plan_views,
     playlist_views,
+    screen_views,
     security,
 )
 from web.state import EXTENSION, PanelState
@@ -75,6 +76,7 @@ def create_app(
         plan_views,
         command_views,
         api_views,
+        screen_views,
     ):
         app.register_blueprint(feature.bp)
     return app
