@@ -3,8 +3,8 @@
 from pathlib import Path
 
 from media.audio import CANONICAL_RATE, AudioInfo, probe
-from media.ffmpeg import FFMPEG, QUIET, media_arg, run_tool, stderr_tail
 from media.errors import AudioError
+from media.ffmpeg import FFMPEG, QUIET, media_arg, run_tool, stderr_tail
 from media.files import atomic_output
 
 # A descending major third (E5 then C5), like a station's "ding-dong". Each tone is a
