@@ -23,10 +23,7 @@ _OUTPUT = (
 def _bell(freq: float, start: float) -> str:
     t = f"(t-{start})"
     envelope = f"(1-exp(-{t}*200))*exp(-{t}*2.6)"
-    partials = (
-        f"sin(2*PI*{freq}*{t})+0.35*sin(2*PI*{2 * freq}*{t})"
-        f"+0.12*sin(2*PI*{3 * freq}*{t})"
-    )
+    partials = f"sin(2*PI*{freq}*{t})+0.35*sin(2*PI*{2 * freq}*{t})+0.12*sin(2*PI*{3 * freq}*{t})"
     return f"gte(t,{start})*{envelope}*({partials})"
 
 
