@@ -200,7 +200,18 @@ class Library:
 
     def _workdir(self) -> _PathTempDir:
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self._require_space()
         return _PathTempDir(dir=self.tmp_dir)
+
+    def _require_space(self) -> None:
+        """Refuse new media when the card is nearly full, before anything is written."""
+        free_mb = shutil.disk_usage(self.settings.data_dir).free / 1e6
+        need = self.settings.storage.min_free_mb
+        if free_mb < need:
+            raise ContentError(
+                f"only {free_mb:.0f} MB free on the data disk (at least {need} MB are kept free); "
+                "delete old content or use a larger card"
+            )
 
     # -- content -------------------------------------------------------------------
 

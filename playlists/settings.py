@@ -167,6 +167,16 @@ class ScreenSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class StorageSettings:
+    min_free_mb: int = dataclasses.field(
+        default=200,
+        metadata=_doc(
+            "below this much free space, uploads and new speech are refused", _range(10, 100_000)
+        ),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
 class BroadcastSettings:
     chime: bool = dataclasses.field(
         default=True, metadata=_doc("open every broadcast with a two-tone chime")
@@ -251,6 +261,7 @@ class Settings:
     )
     slides: SlidesSettings = dataclasses.field(default_factory=SlidesSettings)
     broadcast: BroadcastSettings = dataclasses.field(default_factory=BroadcastSettings)
+    storage: StorageSettings = dataclasses.field(default_factory=StorageSettings)
     player: PlayerSettings = dataclasses.field(default_factory=PlayerSettings)
     panel: PanelSettings = dataclasses.field(default_factory=PanelSettings)
 

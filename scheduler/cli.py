@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--from", dest="first", type=parse_date, help="first day (station time)")
         cmd.add_argument("--to", dest="last", type=parse_date, help="last day, inclusive")
         cmd.add_argument("--json", action="store_true", help="print JSON")
+    cmd = sub.add_parser("check", help="check config, store, disk, clock, player, audio, screens")
+    cmd.add_argument("--json", action="store_true", help="print JSON")
     cmd = sub.add_parser("import", help="import a villagecast/playlist@1 YAML file")
     cmd.add_argument("file", type=Path)
     cmd = sub.add_parser(
@@ -87,7 +89,7 @@ def config_path(arg: Path | None) -> Path | None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Reports (plan, simulate) print their own output; the daemons log what they do.
-    quiet = args.command in ("plan", "simulate")
+    quiet = args.command in ("plan", "simulate", "check")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -122,6 +124,8 @@ def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
         last = args.last or (settings.campaign.end if name == "simulate" else None)
         show = commands.plan if name == "plan" else commands.simulate
         return show(settings, first, last, args.json)
+    if name == "check":
+        return commands.check(settings, args.json)
     if name == "import":
         return commands.import_file(settings, args.file)
     if name == "render":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import getpass
 import json
@@ -24,6 +25,7 @@ from playlists.plan import day_range, station_plan
 from playlists.playlist_format import parse_playlist
 from playlists.settings import Settings
 from playlists.store import Store
+from scheduler.check import run_checks
 from scheduler.daemon import run_player
 from scheduler.simulate import simulate as run_simulation
 
@@ -178,6 +180,18 @@ def _row_json(r: AsRunRow, settings: Settings) -> dict[str, str | None]:
         "status": r.status.value,
         "reason": r.reason,
     }
+
+
+def check(settings: Settings, as_json: bool) -> int:
+    """Print the station's health; exit 1 when something fails."""
+    results = run_checks(settings, utc_now())
+    if as_json:
+        print(json.dumps([dataclasses.asdict(r) for r in results], ensure_ascii=False, indent=2))
+    else:
+        marks = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
+        for r in results:
+            print(f"{marks[r.status]}  {r.name:<8} {r.detail}")
+    return 1 if any(r.status == "fail" for r in results) else 0
 
 
 def import_file(settings: Settings, path: Path) -> int:
