@@ -68,13 +68,16 @@ class Daemon:
         self.settings = settings
         self.store = store
         self.timeline = SchedulerTimeline(settings.tz, settings.player.grace_seconds)
-        self.sink = sink or build_sink(settings.audio, self.timeline)
+        pid_file = settings.data_dir / "player-sink.pids"
+        self.sink = sink or build_sink(settings.audio, self.timeline, pid_file)
         self.player = Player(settings, store, self.timeline, self.sink)
         self.stopping = threading.Event()
         self.clock = ClockWatch()
 
     def run(self) -> None:
         """Run until stop() is called (or SIGTERM/SIGINT when installed)."""
+        if stopped := self.sink.recover():
+            log.warning("silenced %d player process(es) left by a killed player", stopped)
         self.player.start()
         self.timeline.start()
         log.info("player running: sink %s, time zone %s", self.sink.name, self.settings.tz)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
 import signal
 import subprocess
 import threading
@@ -41,6 +42,10 @@ class AudioSink(Protocol):
         """Stop the clip that is playing, without calling its on_done."""
         ...
 
+    def recover(self) -> int:
+        """Silence whatever a killed predecessor left playing; return how many were stopped."""
+        ...
+
 
 MPV = [
     "mpv", "--no-video", "--no-terminal", "--really-quiet", "--audio-device=alsa/{device}",
@@ -56,7 +61,12 @@ class ProcessSink:
     """
 
     def __init__(
-        self, argv: Sequence[str], device: str = "default", volume: int = 100, name: str = ""
+        self,
+        argv: Sequence[str],
+        device: str = "default",
+        volume: int = 100,
+        name: str = "",
+        pid_file: Path | None = None,
     ) -> None:
         if not argv or "{file}" not in " ".join(argv):
             raise ValueError("the player command needs a {file} argument")
@@ -64,6 +74,9 @@ class ProcessSink:
         self.device = device
         self.volume = volume
         self.name = name or argv[0]
+        # The children run in their own sessions and outlive a player killed with SIGKILL;
+        # their pids are kept here so the next player can silence them before it plays.
+        self.pid_file = pid_file
         self._procs: list[subprocess.Popen[bytes]] = []
         self._lock = threading.Lock()
 
@@ -81,6 +94,7 @@ class ProcessSink:
             self._stop_locked()
             procs = self._spawn(commands)
             self._procs = procs
+            self._note_pids(procs)
         threading.Thread(
             target=self._watch, args=(procs, on_done), daemon=True, name="sink-watch"
         ).start()
@@ -111,6 +125,28 @@ class ProcessSink:
         with self._lock:
             self._stop_locked()
 
+    def recover(self) -> int:
+        if self.pid_file is None or not self.pid_file.is_file():
+            return 0
+        programs = {Path(self.argv[0]).name, "ffmpeg", "aplay"}
+        stopped = 0
+        for word in self.pid_file.read_text(encoding="ascii", errors="replace").split():
+            if word.isdigit() and _program_of(int(word)) in programs:
+                try:
+                    os.kill(int(word), signal.SIGKILL)
+                    stopped += 1
+                except OSError:
+                    pass  # it ended meanwhile
+        self.pid_file.unlink(missing_ok=True)
+        return stopped
+
+    def _note_pids(self, procs: list[subprocess.Popen[bytes]]) -> None:
+        if self.pid_file is None:
+            return
+        tmp = self.pid_file.with_suffix(".tmp")
+        tmp.write_text(" ".join(str(proc.pid) for proc in procs), encoding="ascii")
+        os.replace(tmp, self.pid_file)
+
     def _stop_locked(self) -> None:
         procs, self._procs = self._procs, []
         _terminate(procs)
@@ -133,6 +169,15 @@ class ProcessSink:
             on_done("; ".join(reversed(failures)) or None)
 
 
+def _program_of(pid: int) -> str:
+    """Return the program name a live process was started as, or "" if it is gone."""
+    try:
+        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0]
+    except OSError:
+        return ""
+    return Path(argv0.decode("utf-8", "replace")).name
+
+
 def _terminate(procs: list[subprocess.Popen[bytes]]) -> None:
     for proc in procs:
         if proc.poll() is None:
@@ -148,8 +193,11 @@ def _terminate(procs: list[subprocess.Popen[bytes]]) -> None:
 class AplaySink(ProcessSink):
     """ALSA's aplay; an offset or a volume below 100 goes through ffmpeg first."""
 
-    def __init__(self, device: str = "default", volume: int = 100) -> None:
-        super().__init__(["aplay", "-q", "-D", "{device}", "{file}"], device, volume, "aplay")
+    def __init__(
+        self, device: str = "default", volume: int = 100, pid_file: Path | None = None
+    ) -> None:
+        argv = ["aplay", "-q", "-D", "{device}", "{file}"]
+        super().__init__(argv, device, volume, "aplay", pid_file)
 
     def commands(self, path: Path, offset: float) -> list[list[str]]:
         if offset <= 0 and self.volume == 100:
@@ -191,12 +239,15 @@ class RecordingSink:
     def stop(self) -> None:
         self.timeline.cancel("sink:recording")
 
+    def recover(self) -> int:
+        return 0
 
-def build_sink(audio: AudioSettings, timeline: Timeline) -> AudioSink:
+
+def build_sink(audio: AudioSettings, timeline: Timeline, pid_file: Path | None = None) -> AudioSink:
     """Make the sink config.yaml asks for."""
     if audio.sink == "recording":
         return RecordingSink(timeline)
     if audio.sink == "aplay":
-        return AplaySink(audio.device, audio.volume)
+        return AplaySink(audio.device, audio.volume, pid_file)
     argv = MPV if audio.sink == "mpv" else list(audio.command)
-    return ProcessSink(argv, audio.device, audio.volume, name=audio.sink)
+    return ProcessSink(argv, audio.device, audio.volume, audio.sink, pid_file)

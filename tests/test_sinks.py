@@ -111,3 +111,30 @@ def test_stop_ends_the_process_without_a_report(clip: Path) -> None:
     sink.stop()
     assert time.monotonic() - began < 1.0
     assert not done.event.wait(2.5)
+
+
+@pytest.mark.skipif(shutil.which("mpv") is None, reason="mpv is not installed")
+def test_a_new_player_silences_what_a_killed_one_left_playing(clip: Path, tmp_path: Path) -> None:
+    pid_file = tmp_path / "player-sink.pids"
+    orphaned = ProcessSink(MPV_NULL, name="mpv", pid_file=pid_file)
+    orphaned.start(clip, 0.0, 2.0, Done())  # its player is "killed": nobody will stop it
+    (pid,) = (int(word) for word in pid_file.read_text().split())
+    successor = ProcessSink(MPV_NULL, name="mpv", pid_file=pid_file)
+    assert successor.recover() == 1
+    assert wait_gone(pid), "the orphaned player process is still running"
+    assert not pid_file.exists()
+    assert successor.recover() == 0
+
+
+def wait_gone(pid: int, timeout: float = 2.0) -> bool:
+    """Wait until a process has ended (exited, or a zombie nobody reaped yet)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.02)
+    return False
