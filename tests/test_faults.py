@@ -1,0 +1,134 @@
+"""Fault injection: the real player process killed with SIGKILL at random instants.
+
+Each run prints its figures. What must hold after 20 kills: the store passes its
+integrity check, no planned part plays twice, every cut broadcast is closed as
+`interrupted`, nothing is left `playing`, and no two broadcasts overlap in time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from playlists import asrun, catalog
+from playlists.library import Library
+from playlists.model import AsRunRow, ItemKind, Outcome, Priority, Slide
+from playlists.store import Store
+from tests.conftest import make_settings
+
+REPO = Path(__file__).resolve().parent.parent
+KILLS = 20
+pytestmark = pytest.mark.skipif(shutil.which("mpv") is None, reason="mpv is not installed")
+
+CONFIG = """\
+data_dir: data
+tts: {engines: [espeak-ng]}
+audio:
+  sink: command
+  command: [mpv, --ao=null, --no-video, --no-terminal, --really-quiet, "--start={offset}",
+            "{file}"]
+player: {poll_seconds: 0.05, grace_seconds: 60, quiet_hours: []}
+broadcast: {chime: false, lead_in_seconds: 0, gap_seconds: 0}
+"""
+
+
+def station(folder: Path) -> Path:
+    """A station whose playlist (two clips, ~5 s) is due every 6 s for five minutes."""
+    config = folder / "config.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    settings = make_settings(folder / "data")
+    store = Store.open(settings.db_path)
+    library = Library(store, settings)
+    clips = [
+        library.speak("村民朋友们，请注意收听。"),
+        library.speak("推进五社联动，关爱一小一老。"),
+    ]
+    now = dt.datetime.now(dt.UTC)
+    items = [
+        catalog.NewItem(ItemKind.ANNOUNCEMENT, clip.duration or 1.0, slide=Slide("通知"),
+                        media_sha256=clip.sha256)
+        for clip in clips
+    ]  # fmt: skip
+    playlist = catalog.add_playlist(store, "通知", "", items, now)
+    first = (now + dt.timedelta(seconds=3)).replace(microsecond=0)
+    moments = [(first + dt.timedelta(seconds=6 * n)).astimezone(settings.tz) for n in range(50)]
+    for day in sorted({m.date() for m in moments}):
+        times = tuple(m.time() for m in moments if m.date() == day)
+        catalog.add_schedule(
+            store,
+            playlist,
+            day,
+            day,
+            times,
+            frozenset(range(7)),
+            Priority.SCHEDULED,
+            now,
+            wait_seconds=10,
+        )
+    store.close()
+    return config
+
+
+def player(config: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "scheduler", "--config", str(config), "player"],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_player_killed_20_times_loses_nothing_and_plays_nothing_twice(tmp_path: Path) -> None:
+    config = station(tmp_path)
+    rng = random.Random(20230328)
+    began = time.monotonic()
+    for _ in range(KILLS):
+        proc = player(config)
+        time.sleep(rng.uniform(0.6, 3.5))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    final = player(config)  # one last clean run closes and resumes what the last kill cut
+    time.sleep(4)
+    final.send_signal(signal.SIGTERM)
+    assert final.wait(timeout=15) == 0
+    elapsed = time.monotonic() - began
+
+    store = Store.open(tmp_path / "data" / "villagecast.db")
+    assert store.integrity_ok()
+    rows = asrun.all_rows(store)
+    statuses = Counter(row.status.value for row in rows)
+    print(f"\n{KILLS} kills in {elapsed:.0f} s: {len(rows)} as-run rows {dict(statuses)}")
+    assert statuses[Outcome.PLAYING.value] == 0, "a broadcast was left on air in the log"
+    parts = Counter(row.occurrence for row in rows)
+    assert all(count == 1 for count in parts.values()), "a part was logged twice"
+    played = Counter(
+        row.occurrence.split("#")[0]
+        for row in rows  # type: ignore[union-attr]
+        if row.status is Outcome.PLAYED
+    )
+    assert all(count == 1 for count in played.values()), "an occurrence played through twice"
+    cut = [row for row in rows if row.status is Outcome.INTERRUPTED]
+    assert cut, "no kill landed during a broadcast"
+    assert all(row.ended_at is not None for row in cut)
+    assert {row.reason for row in cut} <= {"player stopped during the broadcast", "player stopped"}
+    assert_no_overlap(rows)
+
+
+def assert_no_overlap(rows: list[AsRunRow]) -> None:
+    """Two broadcasts never sound at once: on-air intervals do not overlap."""
+    aired = sorted(
+        (row.started_at, row.ended_at) for row in rows if row.started_at and row.ended_at
+    )
+    for (_, end), (start, _) in itertools.pairwise(aired):
+        assert start >= end - dt.timedelta(milliseconds=50), f"overlap at {start}"
