@@ -171,7 +171,7 @@ class StorageSettings:
     min_free_mb: int = dataclasses.field(
         default=200,
         metadata=_doc(
-            "below this much free space, uploads and new speech are refused", _range(10, 100_000)
+            "below this much free space, uploads and new speech are refused", _range(1, 100_000)
         ),
     )
 

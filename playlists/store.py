@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from playlists.errors import VillagecastError
 from playlists.schema import MIGRATIONS
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -32,7 +33,11 @@ def from_db_time(value: str | None) -> dt.datetime | None:
     return None if value is None else dt.datetime.fromisoformat(value)
 
 
-class StoreVersionError(RuntimeError):
+class StoreError(VillagecastError):
+    """The database cannot be opened or written."""
+
+
+class StoreVersionError(StoreError):
     """The database was written by a newer villagecast."""
 
 
@@ -48,9 +53,15 @@ class Store:
     @classmethod
     def open(cls, path: Path) -> Store:
         """Open (creating if needed) a store and bring its schema up to date."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        store = cls(path)
-        store.migrate()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            store = cls(path)
+            store.migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(
+                f"cannot open the database {path}: {exc}; check that the data folder is "
+                "writable and the disk is not full"
+            ) from None
         return store
 
     @property

@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -104,6 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args, settings, path)
     except (VillagecastError, MediaError) as exc:
         print(f"villagecast: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.OperationalError as exc:  # a full or read-only disk under a running command
+        print(f"villagecast: database error: {exc}; check the data folder's disk", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
