@@ -321,8 +321,18 @@ class Playout:
         with self.lock:
             if token != self._token or self.current is None:
                 return  # a late report from a segment that was stopped
+            broadcast = self.current
             if error:
-                self.current.failure = f"audio output {self.sink.name}: {error}"
+                broadcast.failure = f"audio output {self.sink.name}: {error}"
+                segment = broadcast.current
+                if segment is not None and broadcast.segment_zero is not None:
+                    # The slide stays up for the rest of the item, as if it had sounded.
+                    end = broadcast.segment_zero + dt.timedelta(seconds=segment.duration)
+                    if end > self.timeline.now():
+                        self.timeline.call_at(
+                            SEGMENT_KEY, end, lambda: self._segment_done(token, None)
+                        )
+                        return
             self._advance()
 
     def _finish(self, outcome: Outcome, reason: str) -> None:

@@ -7,6 +7,7 @@ integrity check, no planned part plays twice, every cut broadcast is closed as
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import os
@@ -15,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -24,7 +26,9 @@ import pytest
 from playlists import asrun, catalog
 from playlists.library import Library
 from playlists.model import AsRunRow, ItemKind, Outcome, Priority, Slide
+from playlists.settings import AudioSettings, PlayerSettings
 from playlists.store import Store
+from scheduler.daemon import Daemon
 from tests.conftest import make_settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -132,3 +136,125 @@ def assert_no_overlap(rows: list[AsRunRow]) -> None:
     )
     for (_, end), (start, _) in itertools.pairwise(aired):
         assert start >= end - dt.timedelta(milliseconds=50), f"overlap at {start}"
+
+
+# -- imports killed midway -------------------------------------------------------------
+
+IMPORT = """\
+format: villagecast/playlist@1
+name: {name}
+items:
+{items}
+schedule:
+  - {{start: 2023-03-28, end: 2023-04-07, times: ["09:00"]}}
+"""
+
+
+def test_import_killed_20_times_leaves_whole_playlists_or_none(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    rng = random.Random(409)
+    sentences = [f"第{n}条通知：请大家关爱一小一老，推进五社联动。" for n in range(1, 9)]
+    cut = whole = 0
+    for attempt in range(KILLS):
+        source = tmp_path / f"p{attempt}.yaml"
+        lines = "\n".join(f'  - announcement: "{s}{attempt}"' for s in sentences)
+        source.write_text(IMPORT.format(name=f"宣传{attempt}", items=lines), encoding="utf-8")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scheduler", "--config", str(config), "import", str(source)],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            proc.wait(timeout=rng.uniform(0.3, 4.0))
+            whole += 1
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            cut += 1
+    store = Store.open(tmp_path / "data" / "villagecast.db")
+    assert store.integrity_ok()
+    complete = 0
+    for row in catalog.list_playlists(store):
+        playlist = catalog.get_playlist(store, row["id"], tmp_path / "data" / "media")
+        assert len(playlist.items) == len(sentences), f"{playlist.name} is half imported"
+        assert all(item.audio_path and item.audio_path.is_file() for item in playlist.items)
+        complete += 1
+    entries = catalog.schedule_entries(store)
+    assert len(entries) == complete, "every stored playlist has its schedule, and only those"
+    orphans = store.query_one(
+        "SELECT COUNT(*) AS n FROM announcements a WHERE NOT EXISTS "
+        "(SELECT 1 FROM playlist_items i WHERE i.announcement_id = a.id)"
+    )
+    assert orphans is not None and orphans["n"] == 0
+    print(
+        f"\nimports: {KILLS} started, {cut} killed midway, {whole} finished; "
+        f"{complete} playlists stored whole, none half"
+    )
+
+
+# -- the audio device fails, then comes back --------------------------------------------
+
+
+def test_failing_audio_device_is_logged_screens_follow_and_next_broadcast_plays(
+    tmp_path: Path,
+) -> None:
+    flag = tmp_path / "unplugged"
+    wrapper = tmp_path / "play.sh"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'if [ -e "{flag}" ]; then echo "aplay: main:831: audio open error: '
+        'No such device" >&2; exit 1; fi\n'
+        'exec mpv --ao=null --no-video --no-terminal --really-quiet "$1"\n',
+        encoding="utf-8",
+    )
+    wrapper.chmod(0o755)
+    settings = make_settings(tmp_path / "data")
+    settings = dataclasses.replace(
+        settings,
+        audio=AudioSettings(sink="command", command=(str(wrapper), "{file}")),
+        player=PlayerSettings(poll_seconds=0.05, quiet_hours=()),
+    )
+    store = Store.open(settings.db_path)
+    library = Library(store, settings)
+    clip = library.speak("请注意。")
+    now = dt.datetime.now(dt.UTC)
+    first = (now + dt.timedelta(seconds=2)).replace(microsecond=0)
+    second = first + dt.timedelta(seconds=4)
+    playlist = catalog.add_playlist(
+        store, "p", "",
+        [catalog.NewItem(ItemKind.ANNOUNCEMENT, clip.duration or 1.0, slide=Slide("停电通知"),
+                         media_sha256=clip.sha256)],
+        now,
+    )  # fmt: skip
+    local = [t.astimezone(settings.tz) for t in (first, second)]
+    catalog.add_schedule(store, playlist, local[0].date(), local[1].date(),
+                         tuple(t.time() for t in local), frozenset(range(7)),
+                         Priority.SCHEDULED, now)  # fmt: skip
+    flag.touch()
+    daemon = Daemon(settings, store)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    shown_while_failing = None
+    try:
+        while dt.datetime.now(dt.UTC) < first + dt.timedelta(seconds=0.5):
+            time.sleep(0.05)
+        state = store.screen_state("led-bar")
+        shown_while_failing = state[1] if state else None
+        flag.unlink()  # the device comes back
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            rows = asrun.all_rows(store)
+            if len(rows) == 2 and rows[1].status is not Outcome.PLAYING:
+                break
+            time.sleep(0.05)
+    finally:
+        daemon.stop()
+        thread.join(timeout=10)
+    rows = asrun.all_rows(store)
+    assert [r.status for r in rows] == [Outcome.FAILED, Outcome.PLAYED], rows
+    assert "audio open error: No such device" in rows[0].reason
+    assert shown_while_failing is not None and shown_while_failing["mode"] == "broadcast"
+    assert shown_while_failing["slides"][0]["title"] == "停电通知"
+    print(f"\nfailed row: {rows[0].reason!r}; next broadcast: {rows[1].status.value}")
