@@ -19,14 +19,17 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from media.errors import MediaError
 from playlists import asrun, catalog
+from playlists.errors import VillagecastError
 from playlists.library import Library
 from playlists.model import AsRunRow, ItemKind, Outcome, Priority, Slide
-from playlists.settings import AudioSettings, PlayerSettings
+from playlists.settings import AudioSettings, PlayerSettings, StorageSettings
 from playlists.store import Store
 from scheduler.daemon import Daemon
 from tests.conftest import make_settings
@@ -44,6 +47,8 @@ audio:
             "{file}"]
 player: {poll_seconds: 0.05, grace_seconds: 60, quiet_hours: []}
 broadcast: {chime: false, lead_in_seconds: 0, gap_seconds: 0}
+storage: {min_free_mb: 1}
+screens: [{name: led-bar, width: 352, height: 80}]
 """
 
 
@@ -154,20 +159,27 @@ def test_import_killed_20_times_leaves_whole_playlists_or_none(tmp_path: Path) -
     config = tmp_path / "config.yaml"
     config.write_text(CONFIG, encoding="utf-8")
     rng = random.Random(409)
-    sentences = [f"第{n}条通知：请大家关爱一小一老，推进五社联动。" for n in range(1, 9)]
-    cut = whole = 0
-    for attempt in range(KILLS):
+    sentences = [f"第{n}条通知：请大家关爱一小一老。" for n in range(1, 5)]
+
+    def start(attempt: int) -> subprocess.Popen[bytes]:
         source = tmp_path / f"p{attempt}.yaml"
         lines = "\n".join(f'  - announcement: "{s}{attempt}"' for s in sentences)
         source.write_text(IMPORT.format(name=f"宣传{attempt}", items=lines), encoding="utf-8")
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "scheduler", "--config", str(config), "import", str(source)],
             cwd=REPO,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+
+    began = time.monotonic()
+    assert start(-1).wait(timeout=60) == 0
+    full = time.monotonic() - began  # kill anywhere in that span, or let it finish
+    cut = whole = 0
+    for attempt in range(KILLS):
+        proc = start(attempt)
         try:
-            proc.wait(timeout=rng.uniform(0.3, 4.0))
+            proc.wait(timeout=rng.uniform(0.2, 1.5) * full)
             whole += 1
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
@@ -189,9 +201,10 @@ def test_import_killed_20_times_leaves_whole_playlists_or_none(tmp_path: Path) -
     )
     assert orphans is not None and orphans["n"] == 0
     print(
-        f"\nimports: {KILLS} started, {cut} killed midway, {whole} finished; "
-        f"{complete} playlists stored whole, none half"
+        f"\nimports ({full:.1f} s each): {KILLS} started, {cut} killed midway, {whole} "
+        f"finished; {complete} playlists stored whole, none half"
     )
+    assert complete >= whole + 1, "every import that finished is there, whole"
 
 
 # -- the audio device fails, then comes back --------------------------------------------
@@ -258,3 +271,133 @@ def test_failing_audio_device_is_logged_screens_follow_and_next_broadcast_plays(
     assert shown_while_failing is not None and shown_while_failing["mode"] == "broadcast"
     assert shown_while_failing["slides"][0]["title"] == "停电通知"
     print(f"\nfailed row: {rows[0].reason!r}; next broadcast: {rows[1].status.value}")
+
+
+# -- a full disk and a read-only one ----------------------------------------------------
+
+
+@pytest.fixture
+def small_volume(tmp_path: Path) -> Iterator[Path]:
+    """A 12 MB tmpfs mounted for the test (needs root, as on the Pi image and in CI)."""
+    volume = tmp_path / "volume"
+    volume.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(volume)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    yield volume
+    subprocess.run(["umount", "-l", str(volume)], check=False)
+
+
+def media_consistent(store: Store, media_dir: Path) -> None:
+    """Every media row has its whole file, and no half-written file lies around."""
+    for row in store.query("SELECT path, bytes FROM media"):
+        assert (media_dir / row["path"]).stat().st_size == row["bytes"]
+    leftovers = [p for p in media_dir.rglob("*") if p.is_file() and ".tmp" in p.name]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("min_free_mb", [4, 1], ids=["threshold", "disk-full"])
+def test_full_disk_gives_clear_errors_and_corrupts_nothing(
+    small_volume: Path, min_free_mb: int
+) -> None:
+    settings = dataclasses.replace(
+        make_settings(small_volume / "data"), storage=StorageSettings(min_free_mb=min_free_mb)
+    )
+    store = Store.open(settings.db_path)
+    library = Library(store, settings)
+    errors: list[str] = []
+    stored = 0
+    for n in range(60):
+        text = f"第{n}条：" + "社会工作是帮助有困难的群众、服务社区的专业工作。" * 4
+        try:
+            library.create_announcement(f"通知{n}", text, "王五")
+            stored += 1
+        except (VillagecastError, MediaError) as exc:
+            errors.append(str(exc))
+            if len(errors) >= 3:
+                break
+    print(f"\n{min_free_mb} MB kept free: {stored} announcements stored, then: {errors[0]!r}")
+    assert errors, "the volume never filled up"
+    if min_free_mb == 4:
+        assert all("MB free on the data disk" in e for e in errors)
+    else:
+        assert all(("No space left" in e or "disk" in e or "MB free" in e) for e in errors)
+    assert store.integrity_ok()
+    assert len(catalog.list_announcements(store)) == stored
+    media_consistent(store, settings.media_dir)
+
+
+def test_read_only_data_folder_gives_clear_errors(small_volume: Path) -> None:
+    config = small_volume / "config.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    settings = dataclasses.replace(
+        make_settings(small_volume / "data"), storage=StorageSettings(min_free_mb=1)
+    )
+    store = Store.open(settings.db_path)
+    Library(store, settings).create_announcement("通知", "今天停水。", "王五")
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    before = settings.db_path.read_bytes()
+    subprocess.run(["mount", "-o", "remount,ro", str(small_volume)], check=True)
+    try:
+        source = small_volume.parent / "p.yaml"
+        source.write_text(
+            IMPORT.format(name="新", items='  - announcement: "你好"'), encoding="utf-8"
+        )
+        for command in (["import", str(source)], ["player"]):
+            result = subprocess.run(
+                [sys.executable, "-m", "scheduler", "--config", str(config), *command],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            lines = result.stderr.strip().splitlines()
+            print(f"\nread-only, {command[0]}: exit {result.returncode}: {lines[-1:]}")
+            assert result.returncode == 1
+            assert lines and lines[-1].startswith("villagecast: ")
+            assert "Traceback" not in result.stderr
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_volume)], check=True)
+    assert settings.db_path.read_bytes() == before
+    assert Store.open(settings.db_path).integrity_ok()
+
+
+# -- no network at air time --------------------------------------------------------------
+
+
+def test_without_any_network_every_broadcast_plays(tmp_path: Path) -> None:
+    if subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a network namespace here")
+    config = station(tmp_path)
+    online = tmp_path / "online.yaml"
+    online.write_text(CONFIG.replace("[espeak-ng]", "[gtts, espeak-ng]"), encoding="utf-8")
+    offline = ["unshare", "-n", sys.executable, "-m", "scheduler"]
+    proc = subprocess.Popen(
+        [*offline, "--config", str(config), "player"],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(2)
+        said = subprocess.run(
+            [*offline, "--config", str(online), "say", "停电通知"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        time.sleep(12)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+    assert said.returncode == 0, said.stderr
+    assert "espeak-ng" in said.stdout, "gTTS had no network; espeak-ng spoke"
+    store = Store.open(tmp_path / "data" / "villagecast.db")
+    rows = [r for r in asrun.all_rows(store) if r.status is not Outcome.PLAYING]
+    print(f"\nno network: {Counter(r.status.value for r in rows)}")
+    assert rows and all(r.status in (Outcome.PLAYED, Outcome.INTERRUPTED) for r in rows)
+    assert any(r.priority is Priority.MANUAL and r.status is Outcome.PLAYED for r in rows)
