@@ -47,7 +47,7 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: dict[threading.Thread, sqlite3.Connection] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -78,12 +78,21 @@ class Store:
             conn.execute("PRAGMA busy_timeout = 10000")
             self._local.conn = conn
             with self._lock:
-                self._connections.append(conn)
+                # Threads come and go (a sink watcher per clip): close what dead ones opened,
+                # or a daemon running for weeks would collect connections and file handles.
+                for thread in [t for t in self._connections if not t.is_alive()]:
+                    self._connections.pop(thread).close()
+                self._connections[threading.current_thread()] = conn
         return conn
+
+    @property
+    def open_connections(self) -> int:
+        with self._lock:
+            return len(self._connections)
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._connections:
+            for conn in self._connections.values():
                 conn.close()
             self._connections.clear()
         self._local = threading.local()

@@ -98,3 +98,18 @@ def test_screen_state_sequence_moves_only_on_change(db: Store) -> None:
     assert db.set_screen_state("led-bar", {"mode": "broadcast", "slides": []}, NOW) == 2
     assert db.screen_state("led-bar") == (2, {"mode": "broadcast", "slides": []})
     assert db.screen_state("tv") is None
+
+
+def test_connections_of_finished_threads_are_closed(db: Store) -> None:
+    import threading
+
+    def write(n: int) -> None:
+        db.set_status({"n": n}, NOW)
+
+    for n in range(50):  # like the sink's watcher thread, one per clip
+        thread = threading.Thread(target=write, args=(n,))
+        thread.start()
+        thread.join()
+    db.set_status({"n": "main"}, NOW)
+    assert db.open_connections <= 2
+    assert db.status()["n"] == "main"
