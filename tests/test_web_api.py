@@ -13,6 +13,7 @@ from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import (
     NOW,
+    FakePlayer,
     add_fake_announcement,
     add_pause_playlist,
     add_user,
@@ -134,11 +135,22 @@ def test_plan_refuses_bad_ranges(client: FlaskClient, query: str) -> None:
     assert set(response.json or {}) == {"error"}
 
 
-def test_stop_command(client: FlaskClient, store: Store) -> None:
-    status, body = post_command(client, {"kind": "stop"})
+@pytest.mark.parametrize("kind", ["stop", "skip"])
+def test_stop_and_skip_commands(client: FlaskClient, store: Store, kind: str) -> None:
+    status, body = post_command(client, {"kind": kind})
     assert status == 201
-    assert body == {"id": 1, "kind": "stop", "payload": {}}
-    assert [(c["kind"], c["created_by"]) for c in commands_in(store)] == [("stop", "op")]
+    assert body == {"id": 1, "kind": kind, "payload": {}, "result": None}  # no player ran
+    assert [(c["kind"], c["created_by"]) for c in commands_in(store)] == [(kind, "op")]
+
+
+def test_command_answer_carries_the_players_result(settings: Settings, store: Store) -> None:
+    add_user(store, "op", "operator")
+    client = make_app(settings, store, command_wait=5.0).test_client()
+    log_in(client, "op")
+    with FakePlayer(store, "skipped the item"):
+        status, body = post_command(client, {"kind": "skip"})
+    assert status == 201
+    assert body == {"id": 1, "kind": "skip", "payload": {}, "result": "skipped the item"}
 
 
 def test_play_commands(client: FlaskClient, store: Store) -> None:

@@ -10,10 +10,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from playlists import users
+from playlists import catalog, users
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import (
+    FAKE_SHA,
     PASSWORD,
     add_fake_announcement,
     add_pause_playlist,
@@ -197,6 +198,14 @@ def _yaml_upload() -> dict[str, object]:
     return {"playlist": (io.BytesIO(text), "p.yaml")}
 
 
+def _recording_upload() -> dict[str, object]:
+    # Never looked at: every request here is refused before the file is read.
+    return {"recording": (io.BytesIO(b"ID3 not really audio"), "voice.mp3")}
+
+
+EMERGENCY = {"text": "村民朋友们，请立即撤离河道。", "confirm": "yes"}
+
+
 # (path, form fields or None for JSON, JSON body, operator only)
 POST_ROUTES = [
     pytest.param("/password", {"current_password": "x"}, None, False, id="password"),
@@ -205,7 +214,11 @@ POST_ROUTES = [
     pytest.param("/commands/play", {"playlist_id": "1"}, None, True, id="play-playlist"),
     pytest.param("/commands/play", {"announcement_id": "1"}, None, True, id="play-announcement"),
     pytest.param("/commands/stop", {}, None, True, id="stop"),
+    pytest.param("/commands/skip", {}, None, True, id="skip"),
+    pytest.param("/emergency", EMERGENCY, None, True, id="emergency"),
+    pytest.param("/announcements/1/voice", "recording", None, True, id="voice-upload"),
     pytest.param("/api/v1/commands", None, {"kind": "stop"}, True, id="api-commands"),
+    pytest.param("/api/v1/commands", None, {"kind": "skip"}, True, id="api-skip"),
 ]
 
 
@@ -220,7 +233,12 @@ def _post(
     if body is not None:
         headers = {"X-CSRF-Token": token} if token else {}
         return client.post(path, json=body, headers=headers)
-    data = _yaml_upload() if form == "upload" else dict(form or {})
+    if form == "upload":
+        data = _yaml_upload()
+    elif form == "recording":
+        data = _recording_upload()
+    else:
+        data = dict(form or {})
     if token is not None:
         data["csrf_token"] = token
     return client.post(path, data=data)
@@ -231,6 +249,13 @@ def seeded(store: Store) -> Store:
     add_pause_playlist(store, "定时节目")
     add_fake_announcement(store)
     return store
+
+
+def assert_nothing_changed(store: Store) -> None:
+    """No command for the player, no new media, the announcement keeps its voice."""
+    assert commands_in(store) == []
+    assert [row["sha256"] for row in store.query("SELECT sha256 FROM media")] == [FAKE_SHA]
+    assert catalog.get_announcement(store, 1).media_sha256 == FAKE_SHA
 
 
 @pytest.mark.parametrize(("path", "form", "body", "operator_only"), POST_ROUTES)
@@ -249,7 +274,7 @@ def test_anonymous_posts_are_sent_to_log_in(
     else:
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/login")
-    assert commands_in(seeded) == []
+    assert_nothing_changed(seeded)
 
 
 @pytest.mark.parametrize(
@@ -267,7 +292,7 @@ def test_reviewers_may_not_do_operator_actions(
     log_in(client, "rev")
     response = _post(client, path, form, body, fresh_token(client))
     assert response.status_code == 403
-    assert commands_in(seeded) == []
+    assert_nothing_changed(seeded)
 
 
 @pytest.mark.parametrize("token", [None, "forged-token"], ids=["missing", "wrong"])
@@ -287,7 +312,7 @@ def test_posts_without_the_right_csrf_token_are_refused(
     assert response.status_code == 400
     text = response.get_data(as_text=True)
     assert "表单已过期或来自其他网站" in text
-    assert commands_in(seeded) == []
+    assert_nothing_changed(seeded)
 
 
 @pytest.mark.parametrize("path", ["/login", "/logout"])

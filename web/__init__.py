@@ -18,6 +18,7 @@ from web import (
     command_views,
     csrf,
     dashboard_views,
+    emergency_views,
     errors,
     formatting,
     i18n,
@@ -26,10 +27,9 @@ from web import (
     playlist_views,
     screen_views,
     security,
+    uploads,
 )
 from web.state import EXTENSION, PanelState
-
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 
 def create_app(
@@ -47,7 +47,8 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         # Not Secure-only: the panel is reached over plain HTTP on the village LAN.
         PERMANENT_SESSION_LIFETIME=dt.timedelta(days=7),
-        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+        # The largest recording upload; web/uploads.py keeps every other body small.
+        MAX_CONTENT_LENGTH=uploads.recording_limit(settings),
     )
     if test_config:
         app.config.from_mapping(test_config)
@@ -63,6 +64,7 @@ def create_app(
     errors.init_app(app)
     i18n.init_app(app, settings.panel, settings.station.timezone)
     auth.init_app(app)
+    uploads.init_app(app)  # before CSRF, which reads the body
     csrf.init_app(app)
     formatting.init_app(app)
     app.jinja_env.globals["station_name"] = settings.station.name
@@ -70,6 +72,7 @@ def create_app(
     for feature in (
         auth_views,
         dashboard_views,
+        emergency_views,
         announcement_views,
         media_views,
         playlist_views,

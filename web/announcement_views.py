@@ -1,17 +1,20 @@
-"""Announcements: list them with their speech, write new ones."""
+"""Announcements: list them with their speech, write new ones, give one a recorded voice."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
 from playlists import catalog
-from playlists.errors import VillagecastError
+from playlists.errors import NotFoundError, VillagecastError
 from playlists.playlist_format import MAX_TEXT
-from web.auth import OPERATOR, login_required, role_required
-from web.state import library, store
+from web import errors, uploads
+from web.auth import OPERATOR, has_role, login_required, role_required
+from web.state import library, settings, store
 
 bp = Blueprint("announcements", __name__, url_prefix="/announcements")
 
@@ -28,6 +31,8 @@ def _render(title: str = "", text: str = "") -> str:
         max_text=MAX_TEXT,
         max_title=MAX_TITLE,
         chars_per_second=CHARS_PER_SECOND,
+        max_upload_mb=settings().audio.max_upload_mb,
+        max_recording_minutes=settings().audio.max_recording_minutes,
     )
 
 
@@ -66,3 +71,45 @@ def create() -> Response | str:
             return redirect(url_for("announcements.index"))
     flash(error, "error")
     return _render(title, text)
+
+
+@bp.route("/<int:announcement_id>/voice", methods=("POST",))
+@role_required(OPERATOR)
+def set_voice(announcement_id: int) -> Response:
+    try:
+        announcement = catalog.get_announcement(store(), announcement_id)
+    except NotFoundError:
+        abort(404, _("That announcement does not exist (any more)."))
+    # No #anchor: the message is shown at the top of the page, where it must be seen.
+    back = url_for("announcements.index")
+    upload = request.files.get("recording")
+    if upload is None or not upload.filename:
+        flash(_("Choose a recording first."), "error")
+        return redirect(back)
+    try:
+        with uploads.saved_upload(upload) as path:
+            # Checked (size, length, ffprobe) and leveled before anything changes.
+            library().set_voice(announcement_id, path, upload.filename)
+    except (VillagecastError, MediaError) as exc:
+        # The checks name the file they read: name the one the operator chose, not our copy.
+        reason = str(exc).replace(path.name, upload.filename)
+        flash(_("The voice was not replaced: %(reason)s", reason=reason), "error")
+        return redirect(back)
+    flash(_("“%(title)s” now speaks with the recording.", title=announcement.title), "info")
+    return redirect(back)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    """Answer a too-big recording on the page it came from, saying how big it may be."""
+    if request.endpoint not in uploads.RECORDING_ENDPOINTS or not has_role(OPERATOR):
+        return errors.handle_http_error(error)
+    message = _(
+        "The recording is too big: at most %(mb)d MB may be uploaded. Shorten it or "
+        "save it at a lower quality (for example MP3), then try again.",
+        mb=settings().audio.max_upload_mb,
+    )
+    if errors.wants_json():
+        return jsonify(error=message), 413
+    flash(message, "error")
+    return _render(), 413

@@ -67,7 +67,7 @@ def send_command() -> tuple[Response, int]:
     if not isinstance(body, dict):
         abort(400, _('Send a JSON object such as {"kind": "stop"}.'))
     kind = body.get("kind")
-    if kind == "stop":
+    if kind in ("stop", "skip"):
         payload: dict[str, Any] = {}
     elif kind == "play":
         try:
@@ -79,6 +79,7 @@ def send_command() -> tuple[Response, int]:
         except NotFoundError as exc:
             abort(404, str(exc))
     else:
-        abort(400, _('\'kind\' must be "play" or "stop".'))
-    command_id = commands.send(kind, payload)
-    return jsonify(id=command_id, kind=kind, payload=payload), 201
+        abort(400, _('\'kind\' must be "play", "stop" or "skip".'))
+    # "result" is what the player did, or null when it did not answer in time.
+    sent = commands.send_and_wait(kind, payload)
+    return jsonify(sent.json()), 201

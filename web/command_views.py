@@ -1,8 +1,11 @@
-"""The "play now" and "stop" buttons: each writes one command row for the player."""
+"""The "play now", "stop" and "skip" buttons: each writes one command row for the player.
+
+Each then tells the operator what the player did with it (web/commands.py).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -31,14 +34,19 @@ def play() -> Response:
         abort(400, _("Choose one playlist or one announcement to play."))
     except NotFoundError:
         abort(404, _("That playlist or announcement does not exist (any more)."))
-    commands.send("play", payload)
-    flash(_("Sent to the player."), "info")
+    commands.flash_result(commands.send_and_wait("play", payload))
     return redirect(url_for("dashboard.index"))
 
 
 @bp.route("/stop", methods=("POST",))
 @role_required(OPERATOR)
 def stop() -> Response:
-    commands.send("stop", {})
-    flash(_("Sent to the player."), "info")
+    commands.flash_result(commands.send_and_wait("stop", {}))
+    return redirect(url_for("dashboard.index"))
+
+
+@bp.route("/skip", methods=("POST",))
+@role_required(OPERATOR)
+def skip() -> Response:
+    commands.flash_result(commands.send_and_wait("skip", {}))
     return redirect(url_for("dashboard.index"))

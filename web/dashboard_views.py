@@ -13,9 +13,8 @@ from web.status import player_status, upcoming
 bp = Blueprint("dashboard", __name__)
 
 
-@bp.route("/")
-@login_required
-def index() -> str:
+def render_dashboard(emergency_title: str = "", emergency_text: str = "") -> str:
+    """Render the dashboard, keeping what was typed into the emergency form."""
     instant = now()
     tz = settings().tz
     today = instant.astimezone(tz).date()
@@ -26,4 +25,12 @@ def index() -> str:
         next_up=upcoming(store(), settings(), instant),
         rows=asrun.rows_between(store(), start, end),
         today=today,
+        emergency_title=emergency_title,
+        emergency_text=emergency_text,
     )
+
+
+@bp.route("/")
+@login_required
+def index() -> str:
+    return render_dashboard()

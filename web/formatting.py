@@ -28,6 +28,7 @@ PRIORITY_LABELS = {
 ENGINE_LABELS = {
     "gtts": _l("online voice (gTTS)"),
     "espeak-ng": _l("offline voice (espeak-ng)"),
+    "recording": _l("recording"),
 }
 
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from playlists.store import Store
-from tests.web_fixtures import PASSWORD
+from tests.test_web_uploads import pink_noise
+from tests.web_fixtures import PASSWORD, FakePlayer, add_fake_announcement
 
 TEXT = "村民朋友们，今晚七点在村委会召开防火安全会议，请每户派一名代表参加。"
 
@@ -60,8 +61,9 @@ def test_operator_writes_hears_and_plays_an_announcement(
         assert page.evaluate(FITS_WIDTH), "the page scrolls sideways"
         page.screenshot(path=artifacts / f"announcements-{width}.png", full_page=True)
 
-        article.locator("button.play").click()
-        expect(page.locator(".flash-info")).to_have_text("已发送到播放器。")
+        with FakePlayer(store, "started"):
+            article.locator("button.play").click()
+            expect(page.locator(".flash-info")).to_have_text("播放器已开始播出。")
         assert page.evaluate(FITS_WIDTH), "the page scrolls sideways"
         page.screenshot(path=artifacts / f"sent-{width}.png", full_page=True)
     finally:
@@ -69,3 +71,74 @@ def test_operator_writes_hears_and_plays_an_announcement(
     [command] = store.query("SELECT kind, payload, created_by FROM commands")
     assert command["kind"] == "play" and '"announcement_id": 1' in command["payload"]
     assert problems == [], problems  # no script errors, no CSP violations
+
+
+def test_emergency_broadcast_on_a_phone(
+    browser: Any, panel_url: str, store: Store, artifacts: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    try:
+        page.goto(f"{panel_url}/")
+        page.fill("#username", "op")
+        page.fill("#password", PASSWORD)
+        page.click("form button[type=submit]")
+        form = page.locator("#emergency-form")
+        expect(form).to_be_visible()
+        form.locator("#emergency-text").fill("村民朋友们，河水上涨，请立即撤离河道。")
+
+        # Without the confirmation box the browser does not send the form at all.
+        form.locator("button[type=submit]").click()
+        assert (
+            page.evaluate("() => document.querySelector('#emergency-form').checkValidity()")
+            is False
+        )
+        assert store.query("SELECT id FROM commands") == []
+
+        form.locator("input[name=confirm]").check()
+        assert page.evaluate(FITS_WIDTH), "the page scrolls sideways"
+        page.screenshot(path=artifacts / "emergency-375.png", full_page=True)
+        with FakePlayer(store, "started"):
+            form.locator("button[type=submit]").click()
+            expect(page.locator(".flash-info")).to_have_text("播放器已开始播出。", timeout=15000)
+        assert page.evaluate(FITS_WIDTH), "the page scrolls sideways"
+    finally:
+        context.close()
+    [command] = store.query("SELECT kind, payload FROM commands")
+    assert command["kind"] == "play" and '"priority": "emergency"' in command["payload"]
+    assert problems == [], problems
+
+
+def test_recording_replaces_a_voice_on_a_phone(
+    browser: Any, panel_url: str, store: Store, artifacts: Path, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    add_fake_announcement(store, title="停水通知")
+    recording = tmp_path / "停水录音.mp3"
+    pink_noise(recording, 2)
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    try:
+        page.goto(f"{panel_url}/announcements")
+        page.fill("#username", "op")
+        page.fill("#password", PASSWORD)
+        page.click("form button[type=submit]")
+        article = page.locator("article.announcement").first
+        article.locator("summary").click()  # the form is folded away until asked for
+        article.locator("input[type=file]").set_input_files(str(recording))
+        assert page.evaluate(FITS_WIDTH), "the page scrolls sideways"
+        page.screenshot(path=artifacts / "recording-375.png", full_page=True)
+        article.locator(".voice-upload button[type=submit]").click()
+        expect(page.locator(".flash-info")).to_have_text("“停水通知”已改用录音播出。")
+        expect(page.locator("article.announcement").first).to_contain_text("语音：录音")
+    finally:
+        context.close()
+    assert problems == [], problems

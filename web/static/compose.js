@@ -1,10 +1,9 @@
-/* Live character count and spoken-length estimate for the announcement form,
-   and a busy label while the server makes the speech. Plain ES5. */
+/* Live character count and spoken-length estimate for the announcement form.
+   The busy label while the server makes the speech is busy.js's. Plain ES5. */
 (function () {
   "use strict";
   var text = document.getElementById("text");
   var out = document.getElementById("text-count");
-  var form = document.getElementById("compose");
   if (!text || !out) {
     return;
   }
@@ -21,14 +20,4 @@
 
   text.addEventListener("input", update);
   update();
-
-  if (form) {
-    form.addEventListener("submit", function () {
-      var button = form.querySelector("button[type=submit]");
-      if (button && button.getAttribute("data-busy")) {
-        button.textContent = button.getAttribute("data-busy");
-        button.disabled = true; // one click makes one announcement
-      }
-    });
-  }
 })();
