@@ -16,7 +16,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -26,7 +29,13 @@ from playlists import asrun, catalog
 from playlists.library import Library
 from playlists.model import ItemKind, Outcome, Priority
 from playlists.plan import day_range
-from playlists.settings import AudioSettings, PlayerSettings, Settings, TtsSettings
+from playlists.settings import (
+    AudioSettings,
+    BroadcastSettings,
+    PlayerSettings,
+    Settings,
+    TtsSettings,
+)
 from playlists.store import Store
 from scheduler import commands
 from scheduler.daemon import Daemon
@@ -34,13 +43,6 @@ from scheduler.simulate import simulate
 from scheduler.sinks import MPV, ProcessSink
 
 MPV_NULL = [part.replace("--audio-device=alsa/{device}", "--ao=null") for part in MPV]
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 class TimedSink(ProcessSink):
@@ -61,11 +63,13 @@ class TimedSink(ProcessSink):
 
 
 def settings_in(folder: Path) -> Settings:
+    # No lead-in, chime or gaps: a broadcast is exactly its clip, so one a second fits.
     return Settings(
         data_dir=folder,
         tts=TtsSettings(engines=("espeak-ng",)),
         audio=AudioSettings(sink="recording"),
         player=PlayerSettings(quiet_hours=()),
+        broadcast=BroadcastSettings(chime=False, lead_in_seconds=0, gap_seconds=0),
     )
 
 
@@ -81,50 +85,62 @@ def bench_simulation(folder: Path) -> float:
     return elapsed
 
 
+LAG_CONFIG = """\
+data_dir: data
+tts: {{engines: [espeak-ng]}}
+audio:
+  sink: command
+  command: [sh, -c, 'date +%s.%N >> {log}; exec mpv --ao=null --really-quiet "$0"', "{{file}}"]
+player: {{quiet_hours: []}}
+broadcast: {{chime: false, lead_in_seconds: 0, gap_seconds: 0}}
+"""
+
+
 def bench_start_lag(folder: Path, count: int) -> tuple[list[float], float, float]:
-    settings = settings_in(folder / "lag")
+    """Run `villagecast player` as its own process; its sink notes each player's start."""
+    site = folder / "lag"
+    site.mkdir()
+    log = site / "starts.log"
+    config = site / "config.yaml"
+    config.write_text(LAG_CONFIG.format(log=log), encoding="utf-8")
+    settings = settings_in(site / "data")
     store = Store.open(settings.db_path)
     clip = Library(store, settings).speak("好")
     now = dt.datetime.now(dt.UTC)
-    playlist = catalog.add_playlist(
-        store,
-        "lag",
-        "",
-        [catalog.NewItem(ItemKind.ANNOUNCEMENT, clip.duration or 0.3, media_sha256=clip.sha256)],
-        now,
-    )
-    first = (now + dt.timedelta(seconds=4)).replace(microsecond=0)
-    times = tuple(
-        (first + dt.timedelta(seconds=i)).astimezone(settings.tz).time() for i in range(count)
-    )
-    day = first.astimezone(settings.tz).date()
-    catalog.add_schedule(
-        store,
-        playlist,
-        day,
-        day,
-        times,
-        frozenset(range(7)),
-        Priority.SCHEDULED,
-        now,
-        wait_seconds=0.5,
-    )
-    sink = TimedSink()
-    daemon = Daemon(settings, store, sink=sink)
-    thread = threading.Thread(target=daemon.run, daemon=True)
-    thread.start()
-    time.sleep(2)
-    idle = rss_mb()
-    busy = 0.0
-    deadline = time.monotonic() + count + 15
-    while len(sink.started) < count and time.monotonic() < deadline:
-        busy = max(busy, rss_mb())
-        time.sleep(0.2)
-    daemon.stop()
-    thread.join(10)
+    item = catalog.NewItem(ItemKind.ANNOUNCEMENT, clip.duration or 0.3, media_sha256=clip.sha256)
+    playlist = catalog.add_playlist(store, "lag", "", [item], now)
+    first = (now + dt.timedelta(seconds=5)).replace(microsecond=0)
     scheduled = [first + dt.timedelta(seconds=i) for i in range(count)]
-    lags = [(s - p).total_seconds() * 1000 for s, p in zip(sink.started, scheduled, strict=False)]
-    return lags, idle, busy
+    local = [s.astimezone(settings.tz) for s in scheduled]
+    for day in sorted({t.date() for t in local}):
+        times = tuple(t.time() for t in local if t.date() == day)
+        catalog.add_schedule(store, playlist, day, day, times, frozenset(range(7)),
+                             Priority.SCHEDULED, now, wait_seconds=0.5)  # fmt: skip
+    store.close()
+    player = subprocess.Popen(
+        [sys.executable, "-m", "scheduler", "--config", str(config), "player"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(3)
+    idle = status_mb(player.pid, "VmRSS")
+    while dt.datetime.now(dt.UTC) < scheduled[-1] + dt.timedelta(seconds=3):
+        time.sleep(0.5)
+    peak = status_mb(player.pid, "VmHWM")
+    player.send_signal(signal.SIGTERM)
+    player.wait(15)
+    starts = [float(line) for line in log.read_text().split()]
+    lags = []
+    for stamp in starts:  # pair each start with the slot it belongs to
+        slot = min(scheduled, key=lambda s: abs(s.timestamp() - stamp))
+        lags.append((stamp - slot.timestamp()) * 1000)
+    return lags, idle, peak
+
+
+def status_mb(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def bench_stop_latency(folder: Path, count: int) -> list[float]:
@@ -179,7 +195,10 @@ def main() -> None:
         f"stop latency over {len(stops)} stops: median {statistics.median(stops):.1f} ms, "
         f"max {max(stops):.1f} ms (goal < 300 ms)"
     )
-    print(f"player memory (RSS of this process): idle {idle:.1f} MB, playing {busy:.1f} MB")
+    print(
+        f"player process memory: idle {idle:.1f} MB (RSS), peak {busy:.1f} MB (VmHWM) "
+        f"after {len(lags)} broadcasts"
+    )
 
 
 if __name__ == "__main__":
