@@ -174,6 +174,12 @@ class StorageSettings:
             "below this much free space, uploads and new speech are refused", _range(1, 100_000)
         ),
     )
+    cache_days: int = dataclasses.field(
+        default=30,
+        metadata=_doc(
+            "unused cached speech and slides are deleted after this many days", _range(1, 3650)
+        ),
+    )
 
 
 @dataclasses.dataclass(frozen=True)

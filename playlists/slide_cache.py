@@ -66,7 +66,7 @@ class SlideCache:
         """Return a slide's images on a screen, rendering them if needed; None if blank."""
         if image_sha256 is None and not (slide.title or slide.body):
             return None
-        key = self._key(screen, slide, image_sha256)
+        key = self.key(screen, slide, image_sha256)
         row = self.store.query_one(
             "SELECT image_sha256, scroll_sha256, font_px FROM slide_images WHERE key = ?", (key,)
         )
@@ -85,7 +85,7 @@ class SlideCache:
             )  # fmt: skip
         return images
 
-    def _key(self, screen: ScreenSettings, slide: Slide, image_sha256: str | None) -> str:
+    def key(self, screen: ScreenSettings, slide: Slide, image_sha256: str | None) -> str:
         parts = [
             RENDERER_VERSION, screen.width, screen.height, screen.theme, screen.min_glyph_px,
             screen.fit, self.settings.slides.font, slide.title, slide.body, image_sha256,

@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--from", dest="first", type=parse_date, help="first day (station time)")
         cmd.add_argument("--to", dest="last", type=parse_date, help="last day, inclusive")
         cmd.add_argument("--json", action="store_true", help="print JSON")
+    sub.add_parser("prune", help="delete cached media nothing uses, older than storage.cache_days")
     cmd = sub.add_parser("check", help="check config, store, disk, clock, player, audio, screens")
     cmd.add_argument("--json", action="store_true", help="print JSON")
     cmd = sub.add_parser("import", help="import a villagecast/playlist@1 YAML file")
@@ -128,6 +129,8 @@ def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
         last = args.last or (settings.campaign.end if name == "simulate" else None)
         show = commands.plan if name == "plan" else commands.simulate
         return show(settings, first, last, args.json)
+    if name == "prune":
+        return commands.prune_media(settings)
     if name == "check":
         return commands.check(settings, args.json)
     if name == "import":

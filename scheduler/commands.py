@@ -23,6 +23,7 @@ from playlists.library import Library
 from playlists.model import AsRunRow, PlannedBroadcast, Slide
 from playlists.plan import day_range, station_plan
 from playlists.playlist_format import parse_playlist
+from playlists.prune import prune
 from playlists.settings import Settings
 from playlists.store import Store
 from scheduler.check import run_checks
@@ -180,6 +181,16 @@ def _row_json(r: AsRunRow, settings: Settings) -> dict[str, str | None]:
         "status": r.status.value,
         "reason": r.reason,
     }
+
+
+def prune_media(settings: Settings) -> int:
+    """Delete cached media nothing uses that is older than storage.cache_days."""
+    report = prune(Store.open(settings.db_path), settings, utc_now())
+    print(
+        f"pruned {report.media_rows} cached media and {report.files} files, "
+        f"{report.bytes / 1e6:.1f} MB freed"
+    )
+    return 0
 
 
 def check(settings: Settings, as_json: bool) -> int:

@@ -19,6 +19,7 @@ from types import FrameType
 from playlists.settings import Settings
 from playlists.store import Store
 from scheduler.player import Player
+from scheduler.sdnotify import Notifier
 from scheduler.sinks import AudioSink, build_sink
 from scheduler.timeline import SchedulerTimeline
 
@@ -73,6 +74,7 @@ class Daemon:
         self.player = Player(settings, store, self.timeline, self.sink)
         self.stopping = threading.Event()
         self.clock = ClockWatch()
+        self.systemd = Notifier()  # no-op unless run by systemd with Type=notify
 
     def run(self) -> None:
         """Run until stop() is called (or SIGTERM/SIGINT when installed)."""
@@ -81,11 +83,13 @@ class Daemon:
         self.player.start()
         self.timeline.start()
         log.info("player running: sink %s, time zone %s", self.sink.name, self.settings.tz)
+        self.systemd.ready(f"running; audio sink {self.sink.name}")
         last_heartbeat = last_clock_check = float("-inf")
         synchronized = None
         try:
             while not self.stopping.wait(self.settings.player.poll_seconds):
                 self._step()
+                self.systemd.watchdog()
                 mono = time.monotonic()
                 if mono - last_clock_check >= CLOCK_CHECK_SECONDS:
                     synchronized, last_clock_check = clock_synchronized(), mono
@@ -96,6 +100,7 @@ class Daemon:
                     self.player.write_status()
                     last_heartbeat = mono
         finally:
+            self.systemd.stopping()
             self.player.playout.shutdown("player stopped")
             self.timeline.shutdown()
             self.player.write_status(force=True)
