@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import socket
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -24,9 +28,16 @@ NOW = dt.datetime(2023, 3, 28, 3, 0, tzinfo=dt.UTC)
 FAKE_SHA = "ab" * 32
 
 
-def make_app(settings: Settings, store: Store, now: dt.datetime = NOW) -> Flask:
-    """Build the panel on a test store with a frozen clock."""
-    app = create_app(settings, store, test_config={"TESTING": True})
+def make_app(
+    settings: Settings, store: Store, now: dt.datetime = NOW, command_wait: float = 0.0
+) -> Flask:
+    """Build the panel on a test store with a frozen clock.
+
+    The panel waits ``command_wait`` seconds for the player to answer a command:
+    none by default, as most tests run no player.
+    """
+    config = {"TESTING": True, "COMMAND_WAIT_SECONDS": command_wait, "COMMAND_POLL_SECONDS": 0.01}
+    app = create_app(settings, store, test_config=config)
     state(app).clock = lambda: now
     return app
 
@@ -102,3 +113,39 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class FakePlayer:
+    """Take commands from the store as the player daemon does, and answer each one.
+
+    ``answer`` is the result to write, or a function of the command giving it.
+    Use as a context manager: the thread runs inside the ``with`` block.
+    """
+
+    def __init__(self, store: Store, answer: str | Callable[[dict[str, Any]], str]) -> None:
+        self.store = store
+        self.answer = answer
+        self.taken: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fake-player", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for command in self.store.take_commands(NOW):
+                self.taken.append(command)
+                result = self.answer if isinstance(self.answer, str) else self.answer(command)
+                self.store.finish_command(command["id"], result)
+            self._stop.wait(0.01)
+
+    def __enter__(self) -> FakePlayer:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
