@@ -19,6 +19,7 @@ from types import FrameType
 
 from media.files import atomic_output
 from playlists import catalog, users
+from playlists.health import run_checks
 from playlists.library import Library
 from playlists.model import AsRunRow, PlannedBroadcast, Slide
 from playlists.plan import day_range, station_plan
@@ -26,7 +27,6 @@ from playlists.playlist_format import parse_playlist
 from playlists.prune import prune
 from playlists.settings import Settings
 from playlists.store import Store
-from scheduler.check import run_checks
 from scheduler.daemon import run_player
 from scheduler.simulate import simulate as run_simulation
 

@@ -1,4 +1,4 @@
-"""`villagecast check`: is this station ready to broadcast unattended?
+"""Is this station ready to broadcast unattended? (`villagecast check`, the system page)
 
 Each check says ok, warn or fail with one line of detail; the command exits
 non-zero when any check fails, so a script or the panel's system page can tell.
@@ -15,7 +15,6 @@ from collections.abc import Callable
 
 from playlists.settings import Settings
 from playlists.store import SCHEMA_VERSION, Store, from_db_time
-from scheduler.daemon import clock_synchronized
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 HEARTBEAT_STALE = dt.timedelta(seconds=10)
@@ -26,6 +25,20 @@ class CheckResult:
     name: str
     status: str  # ok | warn | fail
     detail: str
+
+
+def clock_synchronized() -> bool | None:
+    """Ask systemd whether NTP has set the clock; None when that cannot be known."""
+    if shutil.which("timedatectl") is None:
+        return None
+    try:
+        result = subprocess.run(
+            ["timedatectl", "show", "-p", "NTPSynchronized", "--value"],
+            capture_output=True, text=True, timeout=5, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return {"yes": True, "no": False}.get(result.stdout.strip())
 
 
 def run_checks(settings: Settings, now: dt.datetime) -> list[CheckResult]:

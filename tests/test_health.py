@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from playlists.errors import ContentError
+from playlists.health import CheckResult, run_checks
 from playlists.library import Library
 from playlists.settings import AudioSettings, Settings, StorageSettings, TtsSettings
 from playlists.store import Store
 from scheduler import commands
-from scheduler.check import CheckResult, run_checks
 
 NOW = dt.datetime(2026, 11, 29, 8, 0, tzinfo=dt.UTC)
 
