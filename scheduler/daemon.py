@@ -7,17 +7,19 @@ clock: a Pi without a real-time clock jumps when NTP corrects it after boot.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-import shutil
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable
 from types import FrameType
 
+from playlists import events
+from playlists.health import clock_synchronized
+from playlists.prune import prune
 from playlists.settings import Settings
-from playlists.store import Store
+from playlists.store import Store, from_db_time, to_db_time
 from scheduler.player import Player
 from scheduler.sdnotify import Notifier
 from scheduler.sinks import AudioSink, build_sink
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 2.0
 JUMP_TOLERANCE = 2.0  # seconds the wall clock may drift from the monotonic one per check
 CLOCK_CHECK_SECONDS = 60.0
+PRUNE_EVERY = dt.timedelta(days=1)
 
 
 class ClockWatch:
@@ -44,24 +47,6 @@ class ClockWatch:
         offset = self.wall() - self.mono()
         jump, self._offset = offset - self._offset, offset
         return jump if abs(jump) > JUMP_TOLERANCE else 0.0
-
-
-def clock_synchronized() -> bool | None:
-    """Ask systemd whether NTP has set the clock; None when that cannot be known."""
-    if shutil.which("timedatectl") is None:
-        return None
-    try:
-        result = subprocess.run(
-            ["timedatectl", "show", "-p", "NTPSynchronized", "--value"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    value = result.stdout.strip()
-    return {"yes": True, "no": False}.get(value)
 
 
 class Daemon:
@@ -115,8 +100,18 @@ class Daemon:
                 self.player.clock_jumped(jump)
             self.player.check_store()
             self.player.run_commands()
+            self._prune_daily()
         except Exception:
             log.exception("player loop step failed")
+
+    def _prune_daily(self) -> None:
+        """Prune the media cache once a day (here, never in a simulation: it deletes files)."""
+        now = self.timeline.now()
+        last = from_db_time(self.store.meta("last_prune"))
+        if last is not None and now - last < PRUNE_EVERY and last <= now:
+            return
+        self.store.set_meta("last_prune", to_db_time(now))
+        prune(self.store, self.settings, now)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -132,6 +127,7 @@ class Daemon:
 
 def run_player(settings: Settings) -> None:
     store = Store.open(settings.db_path)
+    events.install(store, "player")  # the panel's system page shows what went wrong
     daemon = Daemon(settings, store)
     daemon.install_signal_handlers()
     daemon.run()

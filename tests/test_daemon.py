@@ -270,3 +270,15 @@ def test_emergency_cuts_the_audio_within_300_ms_and_switches_the_screens(
     rows = asrun.all_rows(rt_store)
     assert rows[0].status is Outcome.INTERRUPTED
     assert rows[0].reason.startswith("interrupted by emergency: 紧急通知")
+
+
+def test_the_daemon_prunes_once_a_day(rt_settings: Settings, rt_store: Store) -> None:
+    daemon = Daemon(rt_settings, rt_store)
+    daemon._prune_daily()
+    first = rt_store.meta("last_prune")
+    assert first is not None
+    daemon._prune_daily()
+    assert rt_store.meta("last_prune") == first
+    rt_store.set_meta("last_prune", "2000-01-01T00:00:00.000+00:00")
+    daemon._prune_daily()
+    assert rt_store.meta("last_prune") != "2000-01-01T00:00:00.000+00:00"
