@@ -225,7 +225,7 @@ def test_api_errors_are_json(client: FlaskClient, method: str, path: str, status
     assert response.is_json and set(response.json) == {"error"}
 
 
-@pytest.mark.parametrize("path", ["/api/v1/status", "/api/v1/plan"])
+@pytest.mark.parametrize("path", ["/api/v1/status", "/api/v1/plan", "/api/v1/system"])
 def test_anonymous_api_calls_get_401(app: Flask, path: str) -> None:
     response = app.test_client().get(path)
     assert response.status_code == 401

@@ -64,6 +64,7 @@ PAGES = [
     pytest.param("/announcements", "写新通知", "Write a new announcement", id="announcements"),
     pytest.param("/playlists", "导入节目单", "Import a playlist", id="playlists"),
     pytest.param("/plan", "计划播出", "Planned broadcasts", id="plan"),
+    pytest.param("/system", "系统检查", "Station checks", id="system"),
 ]
 
 

@@ -27,6 +27,7 @@ from web import (
     playlist_views,
     screen_views,
     security,
+    system_views,
     uploads,
 )
 from web.state import EXTENSION, PanelState
@@ -78,6 +79,7 @@ def create_app(
         playlist_views,
         plan_views,
         command_views,
+        system_views,
         api_views,
         screen_views,
     ):

@@ -13,6 +13,7 @@ from types import FrameType
 
 from waitress import serve
 
+from playlists import events
 from playlists.errors import ConfigError
 from playlists.settings import load_settings
 from playlists.store import Store, StoreVersionError
@@ -49,12 +50,15 @@ def main(argv: list[str] | None = None) -> int:
         # One line an operator can act on, not a traceback.
         print(f"villagecast panel: {exc}", file=sys.stderr)
         return 2
+    # Here, not in create_app: every test app would add one more handler.
+    handler = events.install(store, "panel")
     signal.signal(signal.SIGTERM, _stop)
     try:
         serve(app, host=settings.panel.host, port=settings.panel.port, threads=8)
     except KeyboardInterrupt:
         pass
     finally:
+        logging.getLogger().removeHandler(handler)  # nothing may write to a closed store
         store.close()
     return 0
 

@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1: status, plan and commands.
+"""The JSON API under /api/v1: status, plan, commands and the system checks.
 
 Errors are ``{"error": "..."}`` with the matching status (web/errors.py). Today
 calls are authenticated by the session cookie, and POSTs carry the CSRF token
@@ -14,13 +14,15 @@ from flask import Blueprint, abort, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from playlists import events
 from playlists.errors import NotFoundError
 from playlists.plan import day_range, station_plan
 from web import commands
 from web.auth import OPERATOR, login_required, role_required
 from web.plan_views import parse_day
-from web.state import now, settings, store
+from web.state import now, panel, settings, store
 from web.status import broadcast_json, player_status, status_json, upcoming
+from web.system import EVENTS_SHOWN, check_json, event_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -49,6 +51,17 @@ def plan_range() -> Response:
     start, end = day_range(first, last, tz)
     planned = station_plan(store(), settings(), start, end)
     return jsonify([broadcast_json(b, tz) for b in planned])
+
+
+@bp.route("/system")
+@role_required(OPERATOR)
+def system() -> Response:
+    checks = panel().checks.results(settings(), now())
+    recent = events.recent_events(store(), EVENTS_SHOWN)
+    return jsonify(
+        checks=[check_json(c) for c in checks],
+        events=[event_json(e, settings().tz) for e in recent],
+    )
 
 
 def _json_id(body: dict[str, Any], key: str) -> int | None:

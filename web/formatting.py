@@ -30,6 +30,20 @@ ENGINE_LABELS = {
     "espeak-ng": _l("offline voice (espeak-ng)"),
     "recording": _l("recording"),
 }
+# The names and states of playlists/health.py's checks, and who logged an event.
+CHECK_LABELS = {
+    "config": _l("Configuration"),
+    "store": _l("Database"),
+    "disk": _l("Disk space"),
+    "clock": _l("Clock"),
+    "player": _l("Player"),
+    "speech": _l("Speech synthesis"),
+    "audio": _l("Audio output"),
+    "screens": _l("Screens"),
+}
+CHECK_STATUS_LABELS = {"ok": _l("OK"), "warn": _l("Attention"), "fail": _l("Fault")}
+PROCESS_LABELS = {"player": _l("Player"), "panel": _l("Control panel")}
+LEVEL_LABELS = {"WARNING": _l("warning"), "ERROR": _l("error"), "CRITICAL": _l("critical")}
 
 
 def localtime(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -78,6 +92,22 @@ def engine_label(name: str | None) -> str:
     return str(ENGINE_LABELS.get(name or "", name or "–"))
 
 
+def check_label(name: str) -> str:
+    return str(CHECK_LABELS.get(name, name))
+
+
+def check_status_label(status: str) -> str:
+    return str(CHECK_STATUS_LABELS.get(status, status))
+
+
+def process_label(process: str) -> str:
+    return str(PROCESS_LABELS.get(process, process))
+
+
+def level_label(level: str) -> str:
+    return str(LEVEL_LABELS.get(level, level))
+
+
 def init_app(app: Flask) -> None:
     filters = {
         "localtime": localtime,
@@ -87,5 +117,9 @@ def init_app(app: Flask) -> None:
         "outcome_label": outcome_label,
         "priority_label": priority_label,
         "engine_label": engine_label,
+        "check_label": check_label,
+        "check_status_label": check_status_label,
+        "process_label": process_label,
+        "level_label": level_label,
     }
     app.jinja_env.filters.update(filters)

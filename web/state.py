@@ -1,4 +1,4 @@
-"""What every request needs: settings, store, library, clock and the login throttle."""
+"""What every request needs: settings, store, library, clock, login throttle and check cache."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from flask import current_app
 from playlists.library import Library
 from playlists.settings import Settings
 from playlists.store import Store
+from web.system import CheckCache
 from web.throttle import LoginThrottle
 
 EXTENSION = "villagecast"
@@ -28,6 +29,7 @@ class PanelState:
     store: Store
     library: Library
     throttle: LoginThrottle = dataclasses.field(default_factory=LoginThrottle)
+    checks: CheckCache = dataclasses.field(default_factory=CheckCache)
     # Tests replace the clock, so "now" is never read from the machine behind their back.
     clock: Callable[[], dt.datetime] = utc_now
 

@@ -1,0 +1,61 @@
+"""What the system page shows: the station checks, run at most every 10 s, and recent events.
+
+The checks take about a second (the audio check opens the sound card with
+aplay), so they run when the page or the API asks, never in a background
+thread, and their results are kept briefly on the app (``PanelState.checks``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from playlists import health
+from playlists.events import Event
+from playlists.health import CheckResult
+from playlists.settings import Settings
+
+CHECKS_MAX_AGE = 10.0  # seconds
+EVENTS_SHOWN = 50
+
+
+class CheckCache:
+    """Keep the last check results for a few seconds, so reloads do not re-run aplay."""
+
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, max_age: float = CHECKS_MAX_AGE
+    ) -> None:
+        self.clock = clock
+        self.max_age = max_age
+        self._results: list[CheckResult] | None = None
+        self._taken_at = 0.0
+        self._lock = threading.Lock()  # waitress serves requests on several threads
+
+    def results(self, settings: Settings, now: dt.datetime) -> list[CheckResult]:
+        """Return results younger than max_age, running the checks when there are none."""
+        # The lock is held while the checks run: a second request waits for these
+        # results instead of opening the sound card again.
+        with self._lock:
+            started = self.clock()
+            if self._results is None or started - self._taken_at >= self.max_age:
+                self._results = health.run_checks(settings, now)
+                self._taken_at = started
+            return self._results
+
+
+def check_json(result: CheckResult) -> dict[str, Any]:
+    return {"name": result.name, "status": result.status, "detail": result.detail}
+
+
+def event_json(event: Event, tz: ZoneInfo) -> dict[str, Any]:
+    return {
+        "at": event.at.astimezone(tz).isoformat(),
+        "process": event.process,
+        "level": event.level,
+        "source": event.source,
+        "message": event.message,
+    }
