@@ -6,7 +6,6 @@ smallest readable size also goes onto a one-line strip the screen page scrolls.
 
 import io
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -15,23 +14,13 @@ from PIL import Image, ImageDraw, ImageFont
 from media.errors import SlideError
 from media.files import atomic_output
 from media.fonts import FontFace, load_font
+from media.linebreak import break_lines, break_with_fit
 
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]
 
 BAR_MAX_HEIGHT = 128
 TITLE_SCALE = 1.25
-# Chinese typesetting rules (禁则): these never start a line ...
-NO_LINE_START = frozenset("，。、；：？！）》」』】〕〗〉］｝…‥％‰·～”’,.;:?!)]}%")
-# ... and these never end one.
-NO_LINE_END = frozenset("（《「『【〔〖〈［｛“‘([{")
-# A number keeps its unit ("2023年", "30分"), and after these a following number
-# continues the same date or time ("2023年3月28日", "18时30分").
-_UNITS = frozenset("年月日号时点分秒岁元万亿个人次户名项")
-_DATE_LINKS = frozenset("年月时点")
-_DIGITS = frozenset("0123456789")
-# Latin words and numbers, with the punctuation that may sit inside them.
-_ATOM = re.compile(r"[0-9A-Za-z]+(?:[.:,/'’_@&+\-][0-9A-Za-z]+)*[%％]?|.", re.DOTALL)
 # The ideograph whose ink marks the top and bottom of a line of Chinese text.
 _INK_PROBE = "国"
 
@@ -111,96 +100,6 @@ def text_box(width: int, height: int) -> Box:
     margin_x = max(2, round(width * 0.035))
     margin_y = max(2, round(height * 0.05))
     return margin_x, margin_y, width - 2 * margin_x, height - 2 * margin_y
-
-
-def break_lines(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
-    """Break text into lines no wider than max_width, following Chinese line-breaking rules."""
-    return _break(text, font, max_width)[0]
-
-
-def _break(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> tuple[list[str], bool]:
-    """Break text into lines and tell whether every line fits max_width."""
-    if max_width <= 0:
-        raise SlideError(f"cannot set text in a line {max_width} pixels wide")
-    widths: dict[str, float] = {}
-
-    def width(atom: str) -> float:
-        if atom not in widths:
-            widths[atom] = font.getlength(atom)
-        return widths[atom]
-
-    lines: list[str] = []
-    fits = True
-    for paragraph in text.replace("\r\n", "\n").split("\n"):
-        atoms: list[str] = []
-        for atom in _atoms(paragraph):
-            # A word wider than the whole line is the one case where it is split.
-            atoms.extend(list(atom) if len(atom) > 1 and width(atom) > max_width else [atom])
-        fits = fits and all(width(atom) <= max_width for atom in atoms)
-        lines.extend(_break_paragraph(atoms, width, font, max_width) or [""])
-    return lines, fits
-
-
-def _atoms(paragraph: str) -> list[str]:
-    """Split a paragraph into unbreakable pieces: characters, words, numbers with units."""
-    atoms: list[str] = []
-    for atom in _ATOM.findall(paragraph):
-        prev = atoms[-1] if atoms else ""
-        number_unit = prev[-1:] in _DIGITS and atom in _UNITS
-        date_part = prev[-1:] in _DATE_LINKS and prev[-2:-1] in _DIGITS and atom[0] in _DIGITS
-        if number_unit or date_part:
-            atoms[-1] += atom
-        else:
-            atoms.append(atom)
-    return atoms
-
-
-def _break_paragraph(
-    atoms: list[str],
-    width: Callable[[str], float],
-    font: ImageFont.FreeTypeFont,
-    max_width: int,
-) -> list[str]:
-    """Fill lines greedily, then move each break back until the rules allow it."""
-    lines: list[str] = []
-    start = 0
-    while start < len(atoms):
-        if atoms[start].isspace():
-            start += 1
-            continue
-        end, used = start + 1, width(atoms[start])
-        while end < len(atoms) and used + width(atoms[end]) <= max_width:
-            used += width(atoms[end])
-            end += 1
-        end = _settle(atoms, font, max_width, start, end)
-        lines.append("".join(atoms[start:end]).rstrip())
-        start = end
-    return lines
-
-
-def _settle(
-    atoms: list[str], font: ImageFont.FreeTypeFont, max_width: int, start: int, end: int
-) -> int:
-    """Return where the line from start really ends: measured to fit, at an allowed break."""
-    # Kerning can make a line wider than the sum of its pieces; the measurement decides.
-    while end - start > 1 and font.getlength("".join(atoms[start:end]).rstrip()) > max_width:
-        end -= 1
-    if end == len(atoms):
-        return end
-    # Pulling characters down to the next line keeps a closing mark off its start
-    # and an opening bracket off this line's end; a line made only of such marks
-    # keeps the greedy break, since there is no better one.
-    allowed = end
-    while allowed - start > 1 and not _can_break(atoms, allowed):
-        allowed -= 1
-    return allowed if _can_break(atoms, allowed) else end
-
-
-def _can_break(atoms: list[str], end: int) -> bool:
-    """Tell whether a line may end before atoms[end]; spaces at the break do not count."""
-    before = next((atom for atom in reversed(atoms[:end]) if not atom.isspace()), " ")
-    after = next((atom for atom in atoms[end:] if not atom.isspace()), " ")
-    return after[0] not in NO_LINE_START and before[-1] not in NO_LINE_END
 
 
 def render_slide(
@@ -289,11 +188,11 @@ def _try_layout(
     title_lines: list[str] = []
     body_lines: list[str] = []
     if title:
-        title_lines, title_fits = _break(title, load_font(face, title_px), box[2])
+        title_lines, title_fits = break_with_fit(title, load_font(face, title_px), box[2])
         if not title_fits:
             return None
     if body:
-        body_lines, body_fits = _break(body, load_font(face, body_px), box[2])
+        body_lines, body_fits = break_with_fit(body, load_font(face, body_px), box[2])
         if not body_fits:
             return None
     layout = _Layout(title_px, body_px, title_lines, body_lines)
@@ -330,7 +229,7 @@ def _balance_title(layout: _Layout, title: str, face: FontFace, max_width: int) 
     low, high = 1, max_width
     while low < high:
         mid = (low + high) // 2
-        lines, fits = _break(title, font, mid)
+        lines, fits = break_with_fit(title, font, mid)
         if fits and len(lines) <= count:
             high = mid
         else:

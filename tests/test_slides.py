@@ -11,10 +11,10 @@ from PIL import Image, ImageFont
 
 from media.errors import SlideError
 from media.fonts import FontFace, find_cjk_font, load_font
+from media.linebreak import break_lines
 from media.slides import (
     THEMES,
     RenderedSlide,
-    break_lines,
     default_min_glyph_px,
     render_slide,
     scroll_path,
