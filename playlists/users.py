@@ -102,13 +102,13 @@ def count_users(store: Store) -> int:
     return int(row["n"]) if row else 0
 
 
-def set_password(store: Store, username: str, password: str) -> None:
+def set_password(store: Store, username: str, password: str, must_change: bool = False) -> None:
     if len(password) < MIN_PASSWORD:
         raise ContentError(f"a password needs at least {MIN_PASSWORD} characters")
     with store.transaction() as conn:
         cursor = conn.execute(
-            "UPDATE users SET password_hash = ?, must_change_password = 0 WHERE username = ?",
-            (hash_password(password), username),
+            "UPDATE users SET password_hash = ?, must_change_password = ? WHERE username = ?",
+            (hash_password(password), int(must_change), username),
         )
         if cursor.rowcount == 0:
             raise NotFoundError(f"user {username!r} does not exist")

@@ -55,6 +55,25 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--from", dest="first", type=parse_date, help="first day (station time)")
         cmd.add_argument("--to", dest="last", type=parse_date, help="last day, inclusive")
         cmd.add_argument("--json", action="store_true", help="print JSON")
+    user = sub.add_parser("user", help="manage panel users").add_subparsers(
+        dest="user_command", required=True, metavar="ACTION"
+    )
+    cmd = user.add_parser("add", help="add a user; prints a one-time password")
+    cmd.add_argument("name")
+    cmd.add_argument("--role", choices=("admin", "reviewer", "operator"), default="operator")
+    cmd.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead",
+    )
+    cmd = user.add_parser("passwd", help="give a user a new one-time password")
+    cmd.add_argument("name")
+    cmd.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead",
+    )
+    user.add_parser("list", help="list the users")
     sub.add_parser("prune", help="delete cached media nothing uses, older than storage.cache_days")
     cmd = sub.add_parser("check", help="check config, store, disk, clock, player, audio, screens")
     cmd.add_argument("--json", action="store_true", help="print JSON")
@@ -129,6 +148,8 @@ def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
         last = args.last or (settings.campaign.end if name == "simulate" else None)
         show = commands.plan if name == "plan" else commands.simulate
         return show(settings, first, last, args.json)
+    if name == "user":
+        return commands.user(settings, args.user_command, args)
     if name == "prune":
         return commands.prune_media(settings)
     if name == "check":

@@ -274,3 +274,35 @@ def test_render_writes_speech_and_a_slide_per_screen(initialized: Path, tmp_path
     with Image.open(out / "led-bar.scroll.png") as strip:
         assert strip.height == 80 and strip.width > 352
     assert "speech by espeak-ng" in result.stdout
+
+
+def test_user_commands(initialized: Path) -> None:
+    from playlists import users
+
+    added = villagecast("user", "add", "wangwu", "--role", "operator", config=initialized)
+    assert added.returncode == 0, added.stderr
+    password = added.stdout.split("one-time password: ")[1].split()[0]
+    db = Store.open(initialized.parent / "data" / "villagecast.db")
+    user = users.authenticate(db, "wangwu", password)
+    assert user is not None and user.role == "operator" and user.must_change_password
+    chosen = subprocess.run(
+        [sys.executable, "-m", "scheduler", "--config", str(initialized), "user", "passwd",
+         "wangwu", "--password-stdin"],
+        input="村长的新密码2023\n", capture_output=True, text=True, cwd=REPO, timeout=60,
+    )  # fmt: skip
+    assert chosen.returncode == 0, chosen.stderr
+    assert "one-time password" not in chosen.stdout
+    user = users.authenticate(db, "wangwu", "村长的新密码2023")
+    assert user is not None and not user.must_change_password
+    listed = villagecast("user", "list", config=initialized)
+    assert "wangwu" in listed.stdout and "admin" in listed.stdout
+    twice = villagecast("user", "add", "wangwu", config=initialized)
+    assert twice.returncode == 1 and "already exists" in twice.stderr
+    short = subprocess.run(
+        [sys.executable, "-m", "scheduler", "--config", str(initialized), "user", "add", "zhao",
+         "--password-stdin"],
+        input="short\n", capture_output=True, text=True, cwd=REPO, timeout=60,
+    )  # fmt: skip
+    assert short.returncode == 1 and "at least 8 characters" in short.stderr
+    missing = villagecast("user", "passwd", "nobody", config=initialized)
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
