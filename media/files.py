@@ -21,17 +21,17 @@ def atomic_output(dst: Path, suffix: str) -> Iterator[Path]:
         yield tmp
         # Data must be on disk before the rename, or a power cut could leave
         # dst pointing at an empty file.
-        _fsync(tmp)
+        fsync_path(tmp)
         os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, dst)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     # The rename itself lives in the folder's entry list.
-    _fsync(dst.parent)
+    fsync_path(dst.parent)
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
     """Flush a file's or a folder's contents to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:

@@ -19,6 +19,7 @@ from pathlib import Path
 from media.audio import normalize, probe, sha256_file
 from media.chime import make_chime, make_lead_in
 from media.errors import MediaError
+from media.files import fsync_path
 from media.images import check_image
 from media.textnorm import NORMALIZER_VERSION, speech_text
 from media.tts import EngineChain, build_chain, cache_key
@@ -196,7 +197,7 @@ class Library:
             return  # content-addressed: the same bytes are already there
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(source, target)
-        _fsync_dir(target.parent)
+        fsync_path(target.parent)
 
     def _workdir(self) -> _PathTempDir:
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -340,14 +341,6 @@ def _inside(base_dir: Path | None, relative: str, number: int) -> Path:
     if not path.is_file():
         raise ContentError(f"item {number}: media file {relative!r} is missing")
     return path
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class _PathTempDir(tempfile.TemporaryDirectory[str]):

@@ -122,23 +122,6 @@ class Playlist:
 
 
 @dataclasses.dataclass(frozen=True)
-class ScheduleEntry:
-    """When a playlist plays: every listed time on the listed weekdays of a date range."""
-
-    id: int
-    playlist_id: int
-    playlist_name: str
-    start: dt.date
-    end: dt.date  # inclusive
-    times: tuple[dt.time, ...]
-    weekdays: frozenset[int] = frozenset(range(7))  # Monday is 0
-    priority: Priority = Priority.SCHEDULED
-    duration: float = 0.0  # the playlist's length in seconds
-    on_interrupt: InterruptPolicy = InterruptPolicy.RESUME
-    wait_seconds: float = DEFAULT_WAIT
-
-
-@dataclasses.dataclass(frozen=True)
 class PlannedBroadcast:
     """One occurrence of a schedule entry: a playlist due at an instant."""
 
@@ -159,6 +142,40 @@ class PlannedBroadcast:
         utc = self.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         suffix = f"#{self.part}" if self.part > 1 else ""
         return f"{self.schedule_id}@{utc}{suffix}"
+
+
+@dataclasses.dataclass(frozen=True)
+class ScheduleEntry:
+    """When a playlist plays: every listed time on the listed weekdays of a date range."""
+
+    id: int
+    playlist_id: int
+    playlist_name: str
+    start: dt.date
+    end: dt.date  # inclusive
+    times: tuple[dt.time, ...]
+    weekdays: frozenset[int] = frozenset(range(7))  # Monday is 0
+    priority: Priority = Priority.SCHEDULED
+    duration: float = 0.0  # the playlist's length in seconds
+    on_interrupt: InterruptPolicy = InterruptPolicy.RESUME
+    wait_seconds: float = DEFAULT_WAIT
+
+    def occurrence(
+        self, start: dt.datetime, *, quiet: bool = False, part: int = 1
+    ) -> PlannedBroadcast:
+        """Return this entry's broadcast due at start."""
+        return PlannedBroadcast(
+            start=start,
+            end=start + dt.timedelta(seconds=self.duration),
+            schedule_id=self.id,
+            playlist_id=self.playlist_id,
+            playlist_name=self.playlist_name,
+            priority=self.priority,
+            quiet=quiet,
+            on_interrupt=self.on_interrupt,
+            wait_seconds=self.wait_seconds,
+            part=part,
+        )
 
 
 @dataclasses.dataclass(frozen=True)

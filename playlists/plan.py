@@ -44,25 +44,16 @@ def _occurrences(
     # Walk real calendar days, so a window that crosses a month end is no special case.
     first = max(entry.start, start.astimezone(tz).date())
     last = min(entry.end, end.astimezone(tz).date())
-    length = dt.timedelta(seconds=entry.duration)
+    silenced = quiet is not None and entry.priority is not Priority.EMERGENCY
     day = first
     while day <= last:
         if day.weekday() in entry.weekdays:
             for time in entry.times:
                 instant = _local_instant(day, time, tz)
                 if start <= instant < end:
-                    yield PlannedBroadcast(
-                        start=instant,
-                        end=instant + length,
-                        schedule_id=entry.id,
-                        playlist_id=entry.playlist_id,
-                        playlist_name=entry.playlist_name,
-                        priority=entry.priority,
-                        on_interrupt=entry.on_interrupt,
-                        wait_seconds=entry.wait_seconds,
-                        quiet=quiet is not None
-                        and entry.priority is not Priority.EMERGENCY
-                        and quiet.contains(instant.astimezone(tz).time()),
+                    local = instant.astimezone(tz).time()
+                    yield entry.occurrence(
+                        instant, quiet=silenced and quiet is not None and quiet.contains(local)
                     )
         day += dt.timedelta(days=1)
 

@@ -108,17 +108,7 @@ class Player:
         if entry is None or row.occurrence is None or entry.on_interrupt is InterruptPolicy.SKIP:
             return
         _, _, part = row.occurrence.partition("#")
-        planned = PlannedBroadcast(
-            start=row.scheduled_at,
-            end=row.scheduled_at,
-            schedule_id=entry.id,
-            playlist_id=entry.playlist_id,
-            playlist_name=entry.playlist_name,
-            priority=entry.priority,
-            on_interrupt=entry.on_interrupt,
-            wait_seconds=entry.wait_seconds,
-            part=int(part or 1),
-        )
+        planned = entry.occurrence(row.scheduled_at, part=int(part or 1))
         broadcast = self._planned_broadcast(planned)
         if broadcast is None:
             return

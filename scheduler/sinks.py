@@ -7,6 +7,7 @@ each clip after its length on the timeline, for tests and the simulator.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -132,11 +133,9 @@ class ProcessSink:
         stopped = 0
         for word in self.pid_file.read_text(encoding="ascii", errors="replace").split():
             if word.isdigit() and _program_of(int(word)) in programs:
-                try:
+                with contextlib.suppress(ProcessLookupError):  # it may have ended meanwhile
                     os.kill(int(word), signal.SIGKILL)
                     stopped += 1
-                except OSError:
-                    pass  # it ended meanwhile
         self.pid_file.unlink(missing_ok=True)
         return stopped
 
