@@ -13,6 +13,7 @@ from playlists.store import Store
 from web import (
     announcement_views,
     api_views,
+    asrun_views,
     auth,
     auth_views,
     command_views,
@@ -78,6 +79,7 @@ def create_app(
         media_views,
         playlist_views,
         plan_views,
+        asrun_views,
         command_views,
         system_views,
         api_views,

@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1: status, plan, commands and the system checks.
+"""The JSON API under /api/v1: status, plan, broadcast record, commands and the system checks.
 
 Errors are ``{"error": "..."}`` with the matching status (web/errors.py). Today
 calls are authenticated by the session cookie, and POSTs carry the CSRF token
@@ -14,10 +14,12 @@ from flask import Blueprint, abort, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from playlists import events
+from playlists import asrun, events
 from playlists.errors import NotFoundError
 from playlists.plan import day_range, station_plan
 from web import commands
+from web.asrun_export import asrun_json
+from web.asrun_filter import default_range, read_filter
 from web.auth import OPERATOR, login_required, role_required
 from web.plan_views import parse_day
 from web.state import now, panel, settings, store
@@ -51,6 +53,20 @@ def plan_range() -> Response:
     start, end = day_range(first, last, tz)
     planned = station_plan(store(), settings(), start, end)
     return jsonify([broadcast_json(b, tz) for b in planned])
+
+
+@bp.route("/asrun")
+@login_required
+def asrun_rows() -> Response:
+    tz = settings().tz
+    today = now().astimezone(tz).date()
+    # A script gets a 400 for what is wrong, never silently other days than it asked for.
+    chosen, errors = read_filter(request.args, default_range(settings().campaign, today))
+    if errors:
+        abort(400, errors[0])
+    start, end = day_range(chosen.first, chosen.last, tz)
+    rows = asrun.rows_between(store(), start, end)
+    return jsonify([asrun_json(row, tz) for row in rows if chosen.picks(row)])
 
 
 @bp.route("/system")

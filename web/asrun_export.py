@@ -1,0 +1,78 @@
+"""The broadcast record as CSV (that Excel on a Chinese Windows opens correctly) and as JSON."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from playlists.model import AsRunRow
+
+COLUMNS = (
+    "scheduled",
+    "started",
+    "ended",
+    "playlist",
+    "priority",
+    "status",
+    "reason",
+    "requested_by",
+)
+# Excel reads a CSV without a byte-order mark as the local code page (GBK in China).
+BOM = "\ufeff"
+# A cell starting with one of these is a formula to Excel; a leading quote keeps it text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _iso(value: dt.datetime | None, tz: ZoneInfo) -> str:
+    return value.astimezone(tz).isoformat() if value else ""
+
+
+def _text(value: str | None) -> str:
+    value = value or ""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def csv_row(row: AsRunRow, tz: ZoneInfo) -> list[str]:
+    return [
+        _iso(row.scheduled_at, tz),
+        _iso(row.started_at, tz),
+        _iso(row.ended_at, tz),
+        _text(row.playlist_name),
+        row.priority.value,
+        row.status.value,
+        _text(row.reason),
+        _text(row.requested_by),
+    ]
+
+
+def csv_lines(rows: Iterable[AsRunRow], tz: ZoneInfo) -> Iterator[str]:
+    """Yield the CSV a line at a time, so a long export is streamed, not built whole."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")  # Excel's line ends
+    yield BOM
+    for values in ([*COLUMNS], *(csv_row(row, tz) for row in rows)):
+        writer.writerow(values)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def asrun_json(row: AsRunRow, tz: ZoneInfo) -> dict[str, Any]:
+    """Shape one as-run row for the JSON API, times in the station's zone."""
+    return {
+        "id": row.id,
+        "occurrence": row.occurrence,  # null for a manual or emergency broadcast
+        "scheduled": _iso(row.scheduled_at, tz),
+        "started": _iso(row.started_at, tz) or None,
+        "ended": _iso(row.ended_at, tz) or None,
+        "playlist": row.playlist_name,
+        "playlist_id": row.playlist_id,
+        "priority": row.priority.value,
+        "status": row.status.value,
+        "reason": row.reason,
+        "requested_by": row.requested_by,
+    }

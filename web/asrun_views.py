@@ -1,0 +1,103 @@
+"""The broadcast record: the as-run log filtered and paged, its CSV export and the town's report."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+
+from flask import Blueprint, Response, abort, flash, render_template, request
+
+from playlists import asrun, catalog
+from playlists.model import AsRunRow, Outcome
+from playlists.plan import day_range
+from playlists.report import campaign_report
+from web.asrun_export import csv_lines
+from web.asrun_filter import AsRunFilter, default_range, read_filter
+from web.auth import login_required
+from web.state import now, settings, store
+
+bp = Blueprint("asrun", __name__)
+
+PAGE_SIZE = 100
+
+
+def today() -> dt.date:
+    return now().astimezone(settings().tz).date()
+
+
+def filtered_rows(chosen: AsRunFilter) -> list[AsRunRow]:
+    start, end = day_range(chosen.first, chosen.last, settings().tz)
+    return [row for row in asrun.rows_between(store(), start, end) if chosen.picks(row)]
+
+
+def playlist_names(chosen: AsRunFilter) -> list[str]:
+    """Name the playlists to filter by: the stored ones, not every title in the log."""
+    names = {row["name"] for row in catalog.list_playlists(store())}
+    return sorted(names | {chosen.playlist} - {""})
+
+
+def page_number(value: str | None, pages: int) -> int:
+    """Read ?page=, keeping it within 1..pages; anything else is the first page."""
+    try:
+        number = int(value or 1)
+    except ValueError:
+        return 1
+    return min(max(number, 1), pages)
+
+
+def filter_from_request(flash_errors: bool) -> AsRunFilter:
+    """Read the filter; a page flashes what was wrong, a download is refused with 400."""
+    chosen, errors = read_filter(request.args, default_range(settings().campaign, today()))
+    for error in errors:
+        if not flash_errors:
+            abort(400, error)
+        flash(error, "error")
+    return chosen
+
+
+@bp.route("/asrun")
+@login_required
+def index() -> str:
+    chosen = filter_from_request(flash_errors=True)
+    rows = filtered_rows(chosen)
+    pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
+    page = page_number(request.args.get("page"), pages)
+    return render_template(
+        "asrun.html",
+        chosen=chosen,
+        query=chosen.query(),
+        rows=rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        total=len(rows),
+        page=page,
+        pages=pages,
+        playlist_names=playlist_names(chosen),
+        outcomes=list(Outcome),
+    )
+
+
+@bp.route("/asrun.csv")
+@login_required
+def export_csv() -> Response:
+    chosen = filter_from_request(flash_errors=False)
+    rows = filtered_rows(chosen)
+    filename = f"asrun-{chosen.first.isoformat()}-{chosen.last.isoformat()}.csv"
+    return Response(
+        csv_lines(rows, settings().tz),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
+
+
+@bp.route("/asrun/report")
+@login_required
+def report() -> str:
+    chosen = filter_from_request(flash_errors=True)
+    # The report covers every playlist and outcome: the town wants the whole picture.
+    whole = dataclasses.replace(chosen, playlist="", status=None)
+    return render_template(
+        "asrun_report.html",
+        report=campaign_report(store(), settings(), whole.first, whole.last, now()),
+        query=whole.query(),
+        campaign=settings().campaign,
+    )
