@@ -401,3 +401,98 @@ def test_without_any_network_every_broadcast_plays(tmp_path: Path) -> None:
     print(f"\nno network: {Counter(r.status.value for r in rows)}")
     assert rows and all(r.status in (Outcome.PLAYED, Outcome.INTERRUPTED) for r in rows)
     assert any(r.priority is Priority.MANUAL and r.status is Outcome.PLAYED for r in rows)
+
+
+# -- the panel killed during imports and edits ------------------------------------------
+
+
+def test_panel_killed_20_times_during_imports_and_edits_leaves_whole_content(
+    tmp_path: Path,
+) -> None:
+    import re
+
+    import requests
+
+    from playlists import users
+    from tests.web_fixtures import free_port
+
+    config = tmp_path / "config.yaml"
+    port = free_port()
+    config.write_text(CONFIG + f"panel: {{port: {port}}}\n", encoding="utf-8")
+    store = Store.open(tmp_path / "data" / "villagecast.db")
+    users.add_user(store, "wangwu", "operator-pass-1", "operator", dt.datetime.now(dt.UTC))
+    base = f"http://127.0.0.1:{port}"
+    rng = random.Random(2023)
+    sentences = [f"第{n}条：请大家关爱一小一老。" for n in range(1, 4)]
+    sent = {"import": 0, "announcement": 0}
+    for attempt in range(KILLS):
+        panel = subprocess.Popen(
+            [sys.executable, "-m", "web", "--config", str(config)],
+            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        session = requests.Session()
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                page = session.get(f"{base}/login", timeout=2).text
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "the panel did not start"
+                time.sleep(0.1)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        login = {"username": "wangwu", "password": "operator-pass-1", "csrf_token": token[1]}
+        home = session.post(f"{base}/login", data=login, timeout=10).text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', home)
+        assert csrf is not None
+
+        def edit(
+            n: int = attempt, token: str = csrf[1], session: requests.Session = session
+        ) -> None:
+            try:
+                if n % 2:
+                    lines = "\n".join(f'  - announcement: "{s}{n}"' for s in sentences)
+                    body = IMPORT.format(name=f"宣传{n}", items=lines).encode()
+                    session.post(
+                        f"{base}/playlists/import",
+                        data={"csrf_token": token},
+                        files={"playlist": ("p.yaml", body)},
+                        timeout=30,
+                    )
+                else:
+                    session.post(
+                        f"{base}/announcements",
+                        timeout=30,
+                        data={
+                            "csrf_token": token,
+                            "title": f"通知{n}",
+                            "text": f"今天下午{n}点开会，请准时参加。",
+                        },
+                    )
+            except requests.RequestException:
+                return  # the panel was killed under the request: that is the point
+
+        sent["import" if attempt % 2 else "announcement"] += 1
+        worker = threading.Thread(target=edit)
+        worker.start()
+        time.sleep(rng.uniform(0.05, 2.5))
+        os.kill(panel.pid, signal.SIGKILL)
+        panel.wait()
+        worker.join(timeout=30)
+
+    assert store.integrity_ok()
+    media = tmp_path / "data" / "media"
+    complete = 0
+    for row in catalog.list_playlists(store):
+        playlist = catalog.get_playlist(store, row["id"], media)
+        assert len(playlist.items) == len(sentences), f"{playlist.name} is half imported"
+        assert all(item.audio_path and item.audio_path.is_file() for item in playlist.items)
+        complete += 1
+    announcements = catalog.list_announcements(store)
+    for announcement in announcements:
+        record = catalog.get_media(store, announcement.media_sha256)
+        assert record is not None and (media / record.path).is_file()
+    print(
+        f"\npanel killed {KILLS} times: {sent} requests; {complete} playlists stored whole, "
+        f"{len(announcements)} announcements with their speech, none half"
+    )
