@@ -22,7 +22,7 @@ from playlists.plan import day_range, station_plan
 from playlists.report import campaign_report
 from playlists.settings import Settings
 from playlists.store import Store
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import ARTIFACTS
 from tests.web_fixtures import PASSWORD, add_pause_playlist, add_user, log_in, make_app
 
 # 17:00 in Shanghai on the campaign's third day: its 18:30 broadcasts are not due yet.
@@ -330,32 +330,26 @@ def media_box(pdf: bytes) -> tuple[float, float]:
 
 
 @pytest.mark.usefixtures("campaign")
-def test_report_prints_on_a4(live_panel: str) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's Chromium at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
+def test_report_prints_on_a4(live_panel: str, browser: Any) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(locale="zh-CN", viewport={"width": 794, "height": 1123})
-            problems: list[str] = []
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.goto(f"{live_panel}/login")
-            page.fill("#username", "op")
-            page.fill("#password", PASSWORD)
-            page.click("form button[type=submit]")
-            page.goto(f"{live_panel}/asrun/report?from=2023-03-28&to=2023-03-30")
-            page.emulate_media(media="print")
-            assert not page.locator("header.site-header").is_visible()
-            assert not page.locator("#print-report").is_visible()
-            assert page.locator("h1").inner_text() == "广播播出情况报告"
-            page.screenshot(path=ARTIFACTS / "asrun-report-print.png", full_page=True)
-            pdf = page.pdf(format="A4", path=ARTIFACTS / "asrun-report.pdf")
-            assert not problems, problems
-        finally:
-            browser.close()
+    page = browser.new_page(locale="zh-CN", viewport={"width": 794, "height": 1123})
+    try:
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.goto(f"{live_panel}/login")
+        page.fill("#username", "op")
+        page.fill("#password", PASSWORD)
+        page.click("form button[type=submit]")
+        page.goto(f"{live_panel}/asrun/report?from=2023-03-28&to=2023-03-30")
+        page.emulate_media(media="print")
+        assert not page.locator("header.site-header").is_visible()
+        assert not page.locator("#print-report").is_visible()
+        assert page.locator("h1").inner_text() == "广播播出情况报告"
+        page.screenshot(path=ARTIFACTS / "asrun-report-print.png", full_page=True)
+        pdf = page.pdf(format="A4", path=ARTIFACTS / "asrun-report.pdf")
+        assert not problems, problems
+    finally:
+        page.close()
     # A4 is 595.28 × 841.89 pt; Chromium rounds the sheet to whole CSS pixels (596 × 843).
     width, height = media_box(pdf)
     assert width == pytest.approx(595.28, abs=1.5)
