@@ -126,8 +126,13 @@ class Player:
         since = max(last_seen, now - BACKFILL_LIMIT)
         due = station_plan(self.store, self.settings, since, now - self.grace)
         done = asrun.handled(self.store, [b.key for b in due])
+        quiet = f"quiet hours {self.settings.player.quiet}"
         for broadcast in due:
-            if broadcast.key not in done:
+            if broadcast.key in done:
+                continue
+            if broadcast.quiet:  # it would not have played anyway
+                asrun.claim(self.store, broadcast, Outcome.SKIPPED, now, quiet)
+            else:
                 asrun.claim(
                     self.store, broadcast, Outcome.MISSED, now, "the player was not running"
                 )

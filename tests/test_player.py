@@ -267,10 +267,13 @@ def test_stale_command_is_not_played_late(settings: Settings, store: Store) -> N
 
 
 def test_slots_missed_while_the_player_was_down(settings: Settings, store: Store) -> None:
-    pause_playlist(store, "p", 5, times=(dt.time(8, 0), dt.time(9, 0), dt.time(10, 0)))
-    store.set_status({"heartbeat": at(7, 50).isoformat()}, at(7, 50))
+    pause_playlist(
+        store, "p", 5, times=(dt.time(6, 0), dt.time(8, 0), dt.time(9, 0), dt.time(10, 0))
+    )
+    store.set_status({"heartbeat": at(5, 50).isoformat()}, at(5, 50))
     Simulation.build(settings, store, at(9, 30)).run(at(11))
     assert rows(store) == [
+        ("p", "skipped", None, None, "quiet hours 22:00–06:30"),
         ("p", "missed", None, None, "the player was not running"),
         ("p", "missed", None, None, "the player was not running"),
         ("p", "played", "10:00:00", "10:00:05", ""),
