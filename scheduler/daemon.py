@@ -31,6 +31,7 @@ HEARTBEAT_SECONDS = 2.0
 JUMP_TOLERANCE = 2.0  # seconds the wall clock may drift from the monotonic one per check
 CLOCK_CHECK_SECONDS = 60.0
 PRUNE_EVERY = dt.timedelta(days=1)
+PRUNE_CHECK_SECONDS = 3600.0
 
 
 class ClockWatch:
@@ -59,6 +60,7 @@ class Daemon:
         self.player = Player(settings, store, self.timeline, self.sink)
         self.stopping = threading.Event()
         self.clock = ClockWatch()
+        self._prune_checked = float("-inf")  # monotonic; the loop asks the store hourly only
         self.systemd = Notifier()  # no-op unless run by systemd with Type=notify
 
     def run(self) -> None:
@@ -106,6 +108,10 @@ class Daemon:
 
     def _prune_daily(self) -> None:
         """Prune the media cache once a day (here, never in a simulation: it deletes files)."""
+        mono = self.timeline.monotonic()
+        if mono - self._prune_checked < PRUNE_CHECK_SECONDS:
+            return  # the loop runs ten times a second; the store need not be asked as often
+        self._prune_checked = mono
         now = self.timeline.now()
         last = from_db_time(self.store.meta("last_prune"))
         if last is not None and now - last < PRUNE_EVERY and last <= now:

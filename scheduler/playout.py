@@ -241,14 +241,7 @@ class Playout:
 
     def _open_row(self, broadcast: Broadcast, now: dt.datetime) -> bool:
         if broadcast.planned is None:
-            broadcast.as_run_id = asrun.open_manual(
-                self.store,
-                broadcast.name,
-                broadcast.playlist_id,
-                broadcast.priority,
-                broadcast.requested_by or "",
-                now,
-            )
+            broadcast.as_run_id = self._manual_row(broadcast, now, Outcome.PLAYING, "")
             return True
         row = asrun.claim(self.store, broadcast.planned, Outcome.PLAYING, now)
         if row is None:
@@ -372,14 +365,14 @@ class Playout:
         if broadcast.planned is not None:
             asrun.claim(self.store, broadcast.planned, Outcome.SKIPPED, now, reason)
         else:
-            asrun.open_manual(
-                self.store,
-                broadcast.name,
-                broadcast.playlist_id,
-                broadcast.priority,
-                broadcast.requested_by or "",
-                now,
-                Outcome.SKIPPED,
-                reason,
-            )
+            self._manual_row(broadcast, now, Outcome.SKIPPED, reason)
         log.warning("skipped: %s (%s)", broadcast.name, reason)
+
+    def _manual_row(
+        self, broadcast: Broadcast, now: dt.datetime, status: Outcome, reason: str
+    ) -> int:
+        """Log a broadcast a command asked for, on air or not."""
+        return asrun.open_manual(
+            self.store, broadcast.name, broadcast.playlist_id, broadcast.priority,
+            broadcast.requested_by or "", now, status, reason,
+        )  # fmt: skip

@@ -281,4 +281,7 @@ def test_the_daemon_prunes_once_a_day(rt_settings: Settings, rt_store: Store) ->
     assert rt_store.meta("last_prune") == first
     rt_store.set_meta("last_prune", "2000-01-01T00:00:00.000+00:00")
     daemon._prune_daily()
+    assert rt_store.meta("last_prune") == "2000-01-01T00:00:00.000+00:00", "asked hourly only"
+    daemon._prune_checked -= 3600
+    daemon._prune_daily()
     assert rt_store.meta("last_prune") != "2000-01-01T00:00:00.000+00:00"
