@@ -8,7 +8,8 @@
    every 2 s, forever; the street never sees an error.
 
    Plain ES5, no libraries: it runs for weeks in a kiosk browser, so it reuses its
-   elements and its one XMLHttpRequest and keeps only the current state's pictures.
+   one XMLHttpRequest, keeps only the current state's pictures, and puts those very
+   pictures on the page once decoded, never a second copy fetched by URL.
    Text from notices is set with textContent only. */
 (function () {
   "use strict";
@@ -124,7 +125,10 @@
       stopScroll();
     }
     if (layer === "still") {
-      still.src = url; // loaded and decoded already, so it paints at once
+      still = adopt(still, url, strip);
+      still.width = width;
+      still.height = height;
+      layers.still = still;
     } else if (layer === "text") {
       showText(slide);
     }
@@ -196,7 +200,8 @@
 
   function startScroll(url) {
     scrollWidth = pictures[url].image.naturalWidth || width;
-    strip.src = url;
+    strip = adopt(strip, url, still);
+    strip.height = height;
     scrollStart = -1;
     place(0);
     if (!frame) {
@@ -233,6 +238,24 @@
   }
 
   // -- pictures ---------------------------------------------------------------------
+
+  function adopt(current, url, other) {
+    // Put the loaded, decoded picture itself on the page in place of `current`, rather
+    // than pointing `current` at its URL: no request (the panel may be down) and nothing
+    // left to decode, so the next frame paints it and never a blank layer.
+    var image = pictures[url].image;
+    if (image === current) {
+      return current;
+    }
+    if (image === other) {
+      image = image.cloneNode(false); // the same picture on the other layer
+    }
+    image.id = current.id;
+    image.className = current.className;
+    image.alt = "";
+    current.parentNode.replaceChild(image, current);
+    return image;
+  }
 
   function load(url, picture, done) {
     var image = new Image();
