@@ -36,7 +36,7 @@ from media.textnorm import speech_text
 from media.tts import EngineChain, EspeakEngine
 from playlists import asrun, catalog
 from playlists.library import Library
-from playlists.model import ItemKind, Outcome, Slide
+from playlists.model import ItemKind, Outcome, Review, Slide
 from playlists.playlist_format import ItemSpec, PlaylistSpec
 from playlists.settings import (
     AudioSettings,
@@ -202,7 +202,9 @@ def build_playlist(folder: Path, recording: str, texts: list[str]) -> tuple[int,
                                  media_sha256=record.sha256))  # fmt: skip
     for item in items:  # slides are rendered when content is saved, never at air time
         library.render_slides(item.slide)
-    playlist_id = catalog.add_playlist(store, "long", "", items, dt.datetime.now(dt.UTC))
+    playlist_id = catalog.add_playlist(
+        store, "long", "", items, dt.datetime.now(dt.UTC), review=Review.APPROVED, created_by="test"
+    )
     opened = [o for o in (openers.lead_in, openers.chime) if o is not None]
     seconds = sum(o.duration or 0.0 for o in opened) + repeat * loop_seconds + record.duration
     return playlist_id, seconds, len(opened) + len(clips) * repeat + 1

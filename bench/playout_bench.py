@@ -27,7 +27,7 @@ from pathlib import Path
 
 from playlists import asrun, catalog
 from playlists.library import Library
-from playlists.model import ItemKind, Outcome, Priority
+from playlists.model import ItemKind, Outcome, Priority, Review
 from playlists.plan import day_range
 from playlists.settings import (
     AudioSettings,
@@ -108,7 +108,9 @@ def bench_start_lag(folder: Path, count: int) -> tuple[list[float], float, float
     clip = Library(store, settings).speak("好")
     now = dt.datetime.now(dt.UTC)
     item = catalog.NewItem(ItemKind.ANNOUNCEMENT, clip.duration or 0.3, media_sha256=clip.sha256)
-    playlist = catalog.add_playlist(store, "lag", "", [item], now)
+    playlist = catalog.add_playlist(
+        store, "lag", "", [item], now, review=Review.APPROVED, created_by="test"
+    )
     first = (now + dt.timedelta(seconds=5)).replace(microsecond=0)
     scheduled = [first + dt.timedelta(seconds=i) for i in range(count)]
     local = [s.astimezone(settings.tz) for s in scheduled]

@@ -17,9 +17,11 @@ from playlists.model import (
     Playlist,
     PlaylistItem,
     Priority,
+    Review,
     ScheduleEntry,
     Slide,
 )
+from playlists.review import PLAYABLE_SQL
 from playlists.store import Store, from_db_time, to_db_time
 
 
@@ -109,25 +111,79 @@ def _media(row: sqlite3.Row) -> MediaRecord:
 
 
 def add_announcement(
-    store: Store, title: str, text: str, media_sha256: str, created_by: str, now: dt.datetime
+    store: Store,
+    title: str,
+    text: str,
+    media_sha256: str,
+    created_by: str,
+    now: dt.datetime,
+    *,
+    review: Review,
 ) -> int:
+    """Store an announcement in a review state; approved content names its approver."""
     with store.transaction() as conn:
         cursor = conn.execute(
             "INSERT INTO announcements (title, text, media_sha256, created_by, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (title, text, media_sha256, created_by, to_db_time(now), to_db_time(now)),
+            "updated_at, review, changed_by, reviewed_by, reviewed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                title,
+                text,
+                media_sha256,
+                created_by,
+                to_db_time(now),
+                to_db_time(now),
+                *_review_columns(review, created_by, now),
+            ),
         )
     return int(cursor.lastrowid or 0)
 
 
-def set_announcement_voice(
-    store: Store, announcement_id: int, record: MediaRecord, now: dt.datetime
+def _review_columns(
+    review: Review, by: str, now: dt.datetime
+) -> tuple[str, str, str | None, str | None]:
+    approved = review is Review.APPROVED
+    return review.value, by, by if approved else None, to_db_time(now) if approved else None
+
+
+def update_announcement(
+    store: Store,
+    announcement_id: int,
+    title: str,
+    text: str,
+    media_sha256: str,
+    changed_by: str,
+    now: dt.datetime,
 ) -> None:
-    """Give an announcement another clip, in every playlist that plays it too."""
+    """Change an announcement's words and clip; it goes back to draft for review."""
     with store.transaction() as conn:
         cursor = conn.execute(
-            "UPDATE announcements SET media_sha256 = ?, updated_at = ? WHERE id = ?",
-            (record.sha256, to_db_time(now), announcement_id),
+            "UPDATE announcements SET title = ?, text = ?, media_sha256 = ? WHERE id = ?",
+            (title, text, media_sha256, announcement_id),
+        )
+        if cursor.rowcount == 0:
+            raise NotFoundError(f"announcement {announcement_id} does not exist")
+        duration = conn.execute(
+            "SELECT duration FROM media WHERE sha256 = ?", (media_sha256,)
+        ).fetchone()
+        conn.execute(
+            "UPDATE playlist_items SET media_sha256 = ?, duration = ? WHERE announcement_id = ?",
+            (media_sha256, (duration[0] if duration else None) or 0.0, announcement_id),
+        )
+        _mark_draft(conn, "announcements", announcement_id, changed_by, now)
+
+
+def set_announcement_voice(
+    store: Store, announcement_id: int, record: MediaRecord, changed_by: str, now: dt.datetime
+) -> None:
+    """Give an announcement another clip, in every playlist that plays it too.
+
+    A new voice is new content: the announcement goes back to draft for review.
+    """
+    with store.transaction() as conn:
+        cursor = conn.execute(
+            "UPDATE announcements SET media_sha256 = ? WHERE id = ?",
+            (record.sha256, announcement_id),
         )
         if cursor.rowcount == 0:
             raise NotFoundError(f"announcement {announcement_id} does not exist")
@@ -135,6 +191,17 @@ def set_announcement_voice(
             "UPDATE playlist_items SET media_sha256 = ?, duration = ? WHERE announcement_id = ?",
             (record.sha256, record.duration or 0.0, announcement_id),
         )
+        _mark_draft(conn, "announcements", announcement_id, changed_by, now)
+
+
+def _mark_draft(
+    conn: sqlite3.Connection, table: str, row_id: int, changed_by: str, now: dt.datetime
+) -> None:
+    conn.execute(
+        f"UPDATE {table} SET review = 'draft', review_comment = '', reviewed_by = NULL, "
+        "reviewed_at = NULL, changed_by = ?, updated_at = ? WHERE id = ?",
+        (changed_by, to_db_time(now), row_id),
+    )
 
 
 _ANNOUNCEMENT_SQL = (
@@ -163,6 +230,10 @@ def _announcement(row: sqlite3.Row) -> Announcement:
         engine=row["engine"] or "",
         duration=row["duration"] or 0.0,
         created_at=from_db_time(row["created_at"]) or dt.datetime.min,
+        review=Review(row["review"]),
+        review_comment=row["review_comment"],
+        reviewed_by=row["reviewed_by"],
+        changed_by=row["changed_by"],
     )
 
 
@@ -170,7 +241,14 @@ def _announcement(row: sqlite3.Row) -> Announcement:
 
 
 def add_playlist(
-    store: Store, name: str, description: str, items: list[NewItem], now: dt.datetime
+    store: Store,
+    name: str,
+    description: str,
+    items: list[NewItem],
+    now: dt.datetime,
+    *,
+    review: Review,
+    created_by: str,
 ) -> int:
     """Store a playlist and its items in one transaction."""
     if not items:
@@ -179,8 +257,15 @@ def add_playlist(
         if conn.execute("SELECT 1 FROM playlists WHERE name = ?", (name,)).fetchone():
             raise ContentError(f"a playlist named {name!r} already exists")
         cursor = conn.execute(
-            "INSERT INTO playlists (name, description, created_at, updated_at) VALUES (?, ?, ?, ?)",
-            (name, description, to_db_time(now), to_db_time(now)),
+            "INSERT INTO playlists (name, description, created_at, updated_at, review, "
+            "changed_by, reviewed_by, reviewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                name,
+                description,
+                to_db_time(now),
+                to_db_time(now),
+                *_review_columns(review, created_by, now),
+            ),
         )
         playlist_id = int(cursor.lastrowid or 0)
         conn.executemany(
@@ -244,9 +329,11 @@ def get_playlist(store: Store, playlist_id: int, media_dir: Path) -> Playlist:
 
 
 def list_playlists(store: Store) -> list[sqlite3.Row]:
-    """Summaries: id, name, description, item count and total seconds."""
+    """Summaries: id, name, description, item count, total seconds, review state and
+    whether it may air (`playable`: it and every announcement in it approved)."""
     return store.query(
-        "SELECT p.id, p.name, p.description, COUNT(i.id) AS items, "
+        "SELECT p.id, p.name, p.description, p.review, p.review_comment, p.reviewed_by, "
+        f"p.changed_by, {PLAYABLE_SQL} AS playable, COUNT(i.id) AS items, "
         "COALESCE(SUM(i.duration * i.repeat), 0) AS duration FROM playlists p "
         "LEFT JOIN playlist_items i ON i.playlist_id = p.id GROUP BY p.id ORDER BY p.name"
     )
@@ -267,7 +354,21 @@ def add_schedule(
     *,
     on_interrupt: InterruptPolicy = InterruptPolicy.RESUME,
     wait_seconds: float = DEFAULT_WAIT,
+    with_content: bool = False,
 ) -> int:
+    """Schedule an approved playlist.
+
+    with_content: the entry arrives with its playlist (an import) and is reviewed with
+    it, so the playlist need not be approved yet; until it is, the plan holds it.
+    """
+    if not with_content:
+        row = store.query_one(
+            f"SELECT {PLAYABLE_SQL} AS playable FROM playlists p WHERE p.id = ?", (playlist_id,)
+        )
+        if row is None:
+            raise NotFoundError(f"playlist {playlist_id} does not exist")
+        if not row["playable"]:
+            raise ContentError("only approved playlists can be scheduled; send it for review first")
     if end < start:
         raise ContentError(f"the schedule ends ({end}) before it starts ({start})")
     if not times:
@@ -295,7 +396,7 @@ def add_schedule(
 def schedule_entries(store: Store) -> list[ScheduleEntry]:
     """Every enabled schedule entry with its playlist's name and length."""
     rows = store.query(
-        "SELECT s.*, p.name AS playlist_name, "
+        f"SELECT s.*, p.name AS playlist_name, {PLAYABLE_SQL} AS approved, "
         "(SELECT COALESCE(SUM(duration * repeat), 0) FROM playlist_items "
         " WHERE playlist_id = p.id) AS duration "
         "FROM schedules s JOIN playlists p ON p.id = s.playlist_id "
@@ -314,6 +415,7 @@ def schedule_entries(store: Store) -> list[ScheduleEntry]:
             duration=float(row["duration"]),
             on_interrupt=InterruptPolicy(row["on_interrupt"]),
             wait_seconds=float(row["wait_seconds"]),
+            approved=bool(row["approved"]),
         )
         for row in rows
     ]

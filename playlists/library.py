@@ -23,10 +23,10 @@ from media.files import fsync_path
 from media.images import check_image
 from media.textnorm import NORMALIZER_VERSION, speech_text
 from media.tts import EngineChain, build_chain, cache_key
-from playlists import catalog
+from playlists import audit, catalog
 from playlists.catalog import MediaRecord, NewItem
 from playlists.errors import ContentError
-from playlists.model import ItemKind, Slide
+from playlists.model import ItemKind, Review, Slide
 from playlists.playlist_format import MAX_TEXT, ItemSpec, PlaylistSpec
 from playlists.settings import Settings
 from playlists.slide_cache import SlideCache
@@ -149,11 +149,27 @@ class Library:
             )
         return self.ingest_audio(source, engine="recording", voice=name[:100])
 
-    def set_voice(self, announcement_id: int, source: Path, name: str) -> MediaRecord:
-        """Let a recording speak an announcement instead of the synthesized voice."""
+    def set_voice(
+        self, announcement_id: int, source: Path, name: str, changed_by: str
+    ) -> MediaRecord:
+        """Let a recording speak an announcement instead of the synthesized voice.
+
+        The announcement goes back to draft: a reviewer hears the recording first.
+        """
         catalog.get_announcement(self.store, announcement_id)  # NotFoundError first
         record = self.add_recording(source, name)
-        catalog.set_announcement_voice(self.store, announcement_id, record, self.now())
+        now = self.now()
+        with self.store.transaction():
+            catalog.set_announcement_voice(self.store, announcement_id, record, changed_by, now)
+            audit.record(
+                self.store,
+                changed_by,
+                "voice",
+                now,
+                subject="announcement",
+                subject_id=announcement_id,
+                detail=name,
+            )
         return record
 
     def openers(self) -> Openers:
@@ -216,18 +232,70 @@ class Library:
 
     # -- content -------------------------------------------------------------------
 
-    def create_announcement(self, title: str, text: str, created_by: str) -> int:
+    def create_announcement(
+        self, title: str, text: str, created_by: str, *, review: Review = Review.DRAFT
+    ) -> int:
         """Save an announcement, making its speech now so air time needs nothing."""
         title, text = title.strip(), text.strip()
+        record = self._speak_checked(title, text)
+        now = self.now()
+        with self.store.transaction():
+            announcement_id = catalog.add_announcement(
+                self.store,
+                title or text[:20],
+                text,
+                record.sha256,
+                created_by,
+                now,
+                review=review,
+            )
+            audit.record(
+                self.store,
+                created_by,
+                "create",
+                now,
+                subject="announcement",
+                subject_id=announcement_id,
+                detail=title or text[:20],
+            )
+        return announcement_id
+
+    def edit_announcement(
+        self, announcement_id: int, title: str, text: str, changed_by: str
+    ) -> None:
+        """Change an announcement's words: new speech and slides, and back to draft."""
+        catalog.get_announcement(self.store, announcement_id)  # NotFoundError first
+        title, text = title.strip(), text.strip()
+        record = self._speak_checked(title, text)
+        now = self.now()
+        with self.store.transaction():
+            catalog.update_announcement(
+                self.store,
+                announcement_id,
+                title or text[:20],
+                text,
+                record.sha256,
+                changed_by,
+                now,
+            )
+            audit.record(
+                self.store,
+                changed_by,
+                "edit",
+                now,
+                subject="announcement",
+                subject_id=announcement_id,
+                detail=title or text[:20],
+            )
+
+    def _speak_checked(self, title: str, text: str) -> MediaRecord:
         if not text:
             raise ContentError("the announcement text is empty")
         if len(text) > MAX_TEXT:
             raise ContentError(f"the text has {len(text)} characters; at most {MAX_TEXT}")
         record = self.speak(text)
         self.render_slides(Slide(title, text))
-        return catalog.add_announcement(
-            self.store, title or text[:20], text, record.sha256, created_by, self.now()
-        )
+        return record
 
     def render_slides(self, slide: Slide, image_sha256: str | None = None) -> None:
         """Render a slide for every screen now, so air time only looks it up."""
@@ -237,8 +305,19 @@ class Library:
             # Speech is what must air; a screen without its picture shows the text instead.
             log.warning("slides for %r were not rendered: %s", slide.title or slide.body[:20], exc)
 
-    def import_playlist(self, spec: PlaylistSpec, base_dir: Path | None, created_by: str) -> int:
-        """Store a parsed playlist with its media and schedule, all or nothing."""
+    def import_playlist(
+        self,
+        spec: PlaylistSpec,
+        base_dir: Path | None,
+        created_by: str,
+        *,
+        review: Review = Review.DRAFT,
+    ) -> int:
+        """Store a parsed playlist with its media and schedule, all or nothing.
+
+        Its announcements and the playlist take the review state given: a draft from the
+        panel, approved when whoever runs the command line on the station imports it.
+        """
         if catalog.playlist_id_by_name(self.store, spec.name) is not None:
             raise ContentError(f"a playlist named {spec.name!r} already exists")
         # Make every clip first: a failure here leaves only unreferenced media files.
@@ -262,7 +341,13 @@ class Library:
                 if spec_item.kind is ItemKind.ANNOUNCEMENT and record is not None:
                     title = slide.title or spec_item.text[:20]
                     announcement_id = catalog.add_announcement(
-                        self.store, title, spec_item.text, record.sha256, created_by, now
+                        self.store,
+                        title,
+                        spec_item.text,
+                        record.sha256,
+                        created_by,
+                        now,
+                        review=review,
                     )
                 items.append(
                     NewItem(
@@ -274,7 +359,15 @@ class Library:
                         media_sha256=record.sha256 if record else None,
                     )
                 )
-            playlist_id = catalog.add_playlist(self.store, spec.name, spec.description, items, now)
+            playlist_id = catalog.add_playlist(
+                self.store,
+                spec.name,
+                spec.description,
+                items,
+                now,
+                review=review,
+                created_by=created_by,
+            )
             for entry in spec.schedule:
                 catalog.add_schedule(
                     self.store,
@@ -287,7 +380,17 @@ class Library:
                     now,
                     on_interrupt=entry.on_interrupt,
                     wait_seconds=entry.wait,
+                    with_content=True,
                 )
+            audit.record(
+                self.store,
+                created_by,
+                "import",
+                now,
+                subject="playlist",
+                subject_id=playlist_id,
+                detail=f"{spec.name} ({review.value})",
+            )
         return playlist_id
 
     def _prepare_item(

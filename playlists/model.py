@@ -50,6 +50,15 @@ class InterruptPolicy(enum.StrEnum):
     SKIP = "skip"  # give up
 
 
+class Review(enum.StrEnum):
+    """Where content is in review (审核): only approved content is scheduled or played."""
+
+    DRAFT = "draft"  # written or changed, not yet sent for review
+    PENDING = "pending"  # waiting for a reviewer
+    APPROVED = "approved"
+    REJECTED = "rejected"  # sent back with a comment
+
+
 DEFAULT_WAIT = 300.0  # seconds a broadcast waits for the lane to be free before it is skipped
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -88,6 +97,10 @@ class Announcement:
     engine: str
     duration: float
     created_at: dt.datetime
+    review: Review = Review.APPROVED
+    review_comment: str = ""
+    reviewed_by: str | None = None
+    changed_by: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,6 +145,7 @@ class PlannedBroadcast:
     playlist_name: str
     priority: Priority
     quiet: bool = False  # falls inside quiet hours, so it will be skipped
+    unapproved: bool = False  # its content awaits review, so it will be skipped
     on_interrupt: InterruptPolicy = InterruptPolicy.RESUME
     wait_seconds: float = DEFAULT_WAIT
     part: int = 1  # 2, 3, ... when it resumes or restarts after an interruption
@@ -142,6 +156,11 @@ class PlannedBroadcast:
         utc = self.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         suffix = f"#{self.part}" if self.part > 1 else ""
         return f"{self.schedule_id}@{utc}{suffix}"
+
+    @property
+    def held(self) -> bool:
+        """Tell whether it will be skipped rather than played when it comes due."""
+        return self.quiet or self.unapproved
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,6 +178,7 @@ class ScheduleEntry:
     duration: float = 0.0  # the playlist's length in seconds
     on_interrupt: InterruptPolicy = InterruptPolicy.RESUME
     wait_seconds: float = DEFAULT_WAIT
+    approved: bool = True  # the playlist and every announcement in it passed review
 
     def occurrence(
         self, start: dt.datetime, *, quiet: bool = False, part: int = 1
@@ -172,6 +192,7 @@ class ScheduleEntry:
             playlist_name=self.playlist_name,
             priority=self.priority,
             quiet=quiet,
+            unapproved=not self.approved,
             on_interrupt=self.on_interrupt,
             wait_seconds=self.wait_seconds,
             part=part,

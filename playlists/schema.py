@@ -165,4 +165,45 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """
     + _revision_triggers(),
+    # 2: review before broadcast, per-user emergency right, audit log, API tokens.
+    # Content that already aired before review existed stays approved.
+    """
+    ALTER TABLE announcements ADD COLUMN review TEXT NOT NULL DEFAULT 'approved'
+        CHECK (review IN ('draft', 'pending', 'approved', 'rejected'));
+    ALTER TABLE announcements ADD COLUMN review_comment TEXT NOT NULL DEFAULT '';
+    ALTER TABLE announcements ADD COLUMN reviewed_by TEXT;
+    ALTER TABLE announcements ADD COLUMN reviewed_at TEXT;
+    ALTER TABLE announcements ADD COLUMN changed_by TEXT;
+
+    ALTER TABLE playlists ADD COLUMN review TEXT NOT NULL DEFAULT 'approved'
+        CHECK (review IN ('draft', 'pending', 'approved', 'rejected'));
+    ALTER TABLE playlists ADD COLUMN review_comment TEXT NOT NULL DEFAULT '';
+    ALTER TABLE playlists ADD COLUMN reviewed_by TEXT;
+    ALTER TABLE playlists ADD COLUMN reviewed_at TEXT;
+    ALTER TABLE playlists ADD COLUMN changed_by TEXT;
+
+    ALTER TABLE users ADD COLUMN may_emergency INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+    UPDATE users SET may_emergency = 1 WHERE role IN ('admin', 'operator');
+
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        username TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL DEFAULT '',
+        subject_id INTEGER,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_at ON audit (at);
+
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT
+    );
+    """,
 )

@@ -183,6 +183,17 @@ class StorageSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class ReviewSettings:
+    self_approval: bool = dataclasses.field(
+        default=False,
+        metadata=_doc(
+            "let a reviewer approve content they wrote or changed themselves "
+            "(a one-person village); off means a second person reviews everything"
+        ),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
 class BroadcastSettings:
     chime: bool = dataclasses.field(
         default=True, metadata=_doc("open every broadcast with a two-tone chime")
@@ -270,6 +281,7 @@ class Settings:
     storage: StorageSettings = dataclasses.field(default_factory=StorageSettings)
     player: PlayerSettings = dataclasses.field(default_factory=PlayerSettings)
     panel: PanelSettings = dataclasses.field(default_factory=PanelSettings)
+    review: ReviewSettings = dataclasses.field(default_factory=ReviewSettings)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -25,6 +25,8 @@ class User:
     username: str
     role: str
     must_change_password: bool
+    may_emergency: bool = False  # may send emergency text, which skips review
+    disabled: bool = False  # may not log in; kept so the audit log still names them
 
 
 def hash_password(password: str) -> str:
@@ -59,22 +61,71 @@ def add_user(
     role: str,
     now: dt.datetime,
     must_change_password: bool = False,
+    may_emergency: bool | None = None,
 ) -> int:
+    """Add a user; may_emergency defaults to yes for admins only."""
     if not _USERNAME.fullmatch(username):
         raise ContentError("a user name is 2 to 32 letters, digits, dots, dashes or underscores")
-    if role not in ROLES:
-        raise ContentError(f"role must be one of: {', '.join(ROLES)}")
+    _check_role(role)
     if len(password) < MIN_PASSWORD:
         raise ContentError(f"a password needs at least {MIN_PASSWORD} characters")
+    emergency = role == "admin" if may_emergency is None else may_emergency
     with store.transaction() as conn:
         if conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
             raise ContentError(f"user {username!r} already exists")
         cursor = conn.execute(
-            "INSERT INTO users (username, password_hash, role, must_change_password, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (username, hash_password(password), role, int(must_change_password), to_db_time(now)),
+            "INSERT INTO users (username, password_hash, role, must_change_password, "
+            "may_emergency, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                username,
+                hash_password(password),
+                role,
+                int(must_change_password),
+                int(emergency),
+                to_db_time(now),
+            ),
         )
     return int(cursor.lastrowid or 0)
+
+
+def update_user(
+    store: Store,
+    username: str,
+    *,
+    role: str | None = None,
+    may_emergency: bool | None = None,
+    disabled: bool | None = None,
+) -> None:
+    """Change a user's role, emergency right or whether they may log in.
+
+    The last admin who may log in can be neither demoted nor disabled: nobody could
+    manage users after that.
+    """
+    if role is not None:
+        _check_role(role)
+    with store.transaction() as conn:
+        row = conn.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"user {username!r} does not exist")
+        new_role = row["role"] if role is None else role
+        new_disabled = bool(row["disabled"]) if disabled is None else disabled
+        if row["role"] == "admin" and not row["disabled"] and (new_role != "admin" or new_disabled):
+            others = conn.execute(
+                "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id != ?",
+                (row["id"],),
+            ).fetchone()[0]
+            if others == 0:
+                raise ContentError(f"{username!r} is the last admin; add another admin first")
+        emergency = bool(row["may_emergency"]) if may_emergency is None else may_emergency
+        conn.execute(
+            "UPDATE users SET role = ?, may_emergency = ?, disabled = ? WHERE id = ?",
+            (new_role, int(emergency), int(new_disabled), row["id"]),
+        )
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ContentError(f"role must be one of: {', '.join(ROLES)}")
 
 
 def authenticate(store: Store, username: str, password: str) -> User | None:
@@ -83,7 +134,7 @@ def authenticate(store: Store, username: str, password: str) -> User | None:
         # Spend the same time as a real check, so timing does not reveal user names.
         check_password(hash_password("x" * MIN_PASSWORD), password)
         return None
-    if not check_password(row["password_hash"], password):
+    if not check_password(row["password_hash"], password) or row["disabled"]:
         return None
     return _user(row)
 
@@ -120,4 +171,6 @@ def _user(row: sqlite3.Row) -> User:
         username=row["username"],
         role=row["role"],
         must_change_password=bool(row["must_change_password"]),
+        may_emergency=bool(row["may_emergency"]),
+        disabled=bool(row["disabled"]),
     )

@@ -77,8 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("prune", help="delete cached media nothing uses, older than storage.cache_days")
     cmd = sub.add_parser("check", help="check config, store, disk, clock, player, audio, screens")
     cmd.add_argument("--json", action="store_true", help="print JSON")
-    cmd = sub.add_parser("import", help="import a villagecast/playlist@1 YAML file")
+    cmd = sub.add_parser(
+        "import", help="import a villagecast/playlist@1 YAML file, approved to air"
+    )
     cmd.add_argument("file", type=Path)
+    cmd.add_argument(
+        "--draft", action="store_true", help="import it as a draft that a reviewer approves"
+    )
     cmd = sub.add_parser(
         "render", help="write a text's speech clip and a slide per screen into a folder"
     )
@@ -155,7 +160,7 @@ def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
     if name == "check":
         return commands.check(settings, args.json)
     if name == "import":
-        return commands.import_file(settings, args.file)
+        return commands.import_file(settings, args.file, draft=args.draft)
     if name == "render":
         return commands.render(settings, args.text, args.title, args.out)
     if name == "say":

@@ -22,7 +22,7 @@ from media.files import atomic_output
 from playlists import catalog, users
 from playlists.health import run_checks
 from playlists.library import Library
-from playlists.model import AsRunRow, PlannedBroadcast, Slide
+from playlists.model import AsRunRow, PlannedBroadcast, Review, Slide
 from playlists.plan import day_range, station_plan
 from playlists.playlist_format import parse_playlist
 from playlists.prune import prune
@@ -52,7 +52,8 @@ def init(settings: Settings) -> int:
     spec = parse_playlist(sample, SAMPLE)
     if catalog.playlist_id_by_name(store, spec.name) is None:
         library = Library(store, settings)
-        library.import_playlist(spec, base_dir=None, created_by="init")
+        # The sample is the station's own, shipped with villagecast: approved, so it airs.
+        library.import_playlist(spec, base_dir=None, created_by="init", review=Review.APPROVED)
         print(f"imported the sample campaign playlist {spec.name!r}")
     print(
         "ready: run `villagecast up` and open the panel at "
@@ -135,6 +136,7 @@ def plan(settings: Settings, first: dt.date | None, last: dt.date | None, as_jso
             f"{local:%Y-%m-%d %a %H:%M}  {b.priority.value:<9}  {b.playlist_name}  "
             f"({(b.end - b.start).total_seconds():.0f} s)"
             + ("  quiet hours: will not play" if b.quiet else "")
+            + ("  awaiting review: will not play" if b.unapproved else "")
         )
     print(f"{len(broadcasts)} broadcasts, times in {settings.station.timezone}")
     return 0
@@ -147,6 +149,7 @@ def _plan_json(b: PlannedBroadcast, settings: Settings) -> dict[str, str | bool]
         "playlist": b.playlist_name,
         "priority": b.priority.value,
         "quiet": b.quiet,
+        "approved": not b.unapproved,
     }
 
 
@@ -228,7 +231,12 @@ def check(settings: Settings, as_json: bool) -> int:
     return 1 if any(r.status == "fail" for r in results) else 0
 
 
-def import_file(settings: Settings, path: Path) -> int:
+def import_file(settings: Settings, path: Path, *, draft: bool = False) -> int:
+    """Import a playlist file; approved, unless draft asks for review in the panel.
+
+    Whoever runs commands on the station is trusted like an admin; the panel's import
+    always makes a draft.
+    """
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -237,12 +245,14 @@ def import_file(settings: Settings, path: Path) -> int:
     spec = parse_playlist(data, str(path))
     store = Store.open(settings.db_path)
     library = Library(store, settings)
+    review = Review.DRAFT if draft else Review.APPROVED
     playlist_id = library.import_playlist(
-        spec, base_dir=path.resolve().parent, created_by=f"cli:{getpass.getuser()}"
+        spec, base_dir=path.resolve().parent, created_by=f"cli:{getpass.getuser()}", review=review
     )
     print(
         f"imported playlist {spec.name!r} (id {playlist_id}) with {len(spec.items)} items "
         f"and {len(spec.schedule)} schedule entries"
+        + (", as a draft for review in the panel" if draft else "")
     )
     return 0
 

@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 from media.errors import MediaError
-from playlists import asrun, catalog
+from playlists import asrun, catalog, review
 from playlists.errors import VillagecastError
 from playlists.library import Library
 from playlists.model import (
@@ -126,12 +126,12 @@ class Player:
         since = max(last_seen, now - BACKFILL_LIMIT)
         due = station_plan(self.store, self.settings, since, now - self.grace)
         done = asrun.handled(self.store, [b.key for b in due])
-        quiet = f"quiet hours {self.settings.player.quiet}"
         for broadcast in due:
             if broadcast.key in done:
                 continue
-            if broadcast.quiet:  # it would not have played anyway
-                asrun.claim(self.store, broadcast, Outcome.SKIPPED, now, quiet)
+            held = self._held_reason(broadcast)
+            if held is not None:  # it would not have played anyway
+                asrun.claim(self.store, broadcast, Outcome.SKIPPED, now, held)
             else:
                 asrun.claim(
                     self.store, broadcast, Outcome.MISSED, now, "the player was not running"
@@ -164,7 +164,7 @@ class Player:
 
     def _prepare_slides(self, upcoming: list[PlannedBroadcast]) -> None:
         """Render the slides of the coming broadcasts now, ahead of air time."""
-        for playlist_id in dict.fromkeys(b.playlist_id for b in upcoming if not b.quiet):
+        for playlist_id in dict.fromkeys(b.playlist_id for b in upcoming if not b.held):
             try:
                 playlist = catalog.get_playlist(self.store, playlist_id, self.settings.media_dir)
             except VillagecastError:
@@ -178,9 +178,9 @@ class Player:
         """Play a planned broadcast that has come due, or log why it cannot play."""
         now = self.timeline.now()
         late = now - planned.start
-        if planned.quiet:
-            reason = f"quiet hours {self.settings.player.quiet}"
-            asrun.claim(self.store, planned, Outcome.SKIPPED, now, reason)
+        held = self._held_reason(planned)
+        if held is not None:
+            asrun.claim(self.store, planned, Outcome.SKIPPED, now, held)
             return
         if late > self.grace:
             asrun.claim(self.store, planned, Outcome.MISSED, now, self._late_reason(planned, late))
@@ -188,6 +188,19 @@ class Player:
         broadcast = self._planned_broadcast(planned)
         if broadcast is not None:
             self.playout.submit(broadcast)
+
+    def _held_reason(self, planned: PlannedBroadcast) -> str | None:
+        """Say why a due broadcast is skipped rather than played, or None.
+
+        Review is asked again now: content may have been changed since the plan was armed.
+        """
+        if planned.quiet:
+            return f"quiet hours {self.settings.player.quiet}"
+        try:
+            unapproved = review.playlist_unplayable(self.store, planned.playlist_id)
+        except VillagecastError:
+            return None  # gone: logged as failed when it is loaded
+        return None if unapproved is None else f"awaiting review: {unapproved}"
 
     def _planned_broadcast(self, planned: PlannedBroadcast) -> Broadcast | None:
         """Load a planned broadcast's playlist; log it as failed if that is impossible."""
@@ -255,8 +268,23 @@ class Player:
         local = now.astimezone(self.settings.tz).time()
         if priority is not Priority.EMERGENCY and quiet is not None and quiet.contains(local):
             return f"refused: quiet hours {quiet}; only emergencies play now"
+        unapproved = self._unapproved(payload)
+        if unapproved is not None:
+            return f"refused: {unapproved}"
         broadcast = self._manual_broadcast(payload, priority, who, now)
         return self.playout.submit(broadcast)
+
+    def _unapproved(self, payload: dict[str, Any]) -> str | None:
+        """Say why stored content named by a command may not air; the panel checked too.
+
+        Text typed for an emergency or `villagecast say` names no stored content: the
+        panel lets only users with the emergency right send it, the shell only its users.
+        """
+        if "playlist_id" in payload:
+            return review.playlist_unplayable(self.store, int(payload["playlist_id"]))
+        if "announcement_id" in payload:
+            return review.announcement_unplayable(self.store, int(payload["announcement_id"]))
+        return None
 
     def _manual_broadcast(
         self, payload: dict[str, Any], priority: Priority, who: str, now: dt.datetime
@@ -328,4 +356,4 @@ class Player:
 
     def upcoming(self, now: dt.datetime, limit: int) -> list[PlannedBroadcast]:
         upcoming = station_plan(self.store, self.settings, now, now + self.horizon)
-        return [b for b in upcoming if not b.quiet][:limit]
+        return [b for b in upcoming if not b.held][:limit]

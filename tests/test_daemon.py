@@ -19,7 +19,7 @@ import pytest
 
 from playlists import asrun, catalog
 from playlists.library import Library
-from playlists.model import AsRunRow, ItemKind, Outcome, Priority, Slide
+from playlists.model import AsRunRow, ItemKind, Outcome, Priority, Review, Slide
 from playlists.settings import AudioSettings, PlayerSettings, Settings, TtsSettings
 from playlists.store import Store
 from scheduler.daemon import Daemon
@@ -74,6 +74,8 @@ def schedule_in(
             )
         ],
         now,
+        review=Review.APPROVED,
+        created_by="test",
     )
     catalog.add_schedule(
         store,

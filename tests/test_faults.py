@@ -28,7 +28,7 @@ from media.errors import MediaError
 from playlists import asrun, catalog
 from playlists.errors import VillagecastError
 from playlists.library import Library
-from playlists.model import AsRunRow, ItemKind, Outcome, Priority, Slide
+from playlists.model import AsRunRow, ItemKind, Outcome, Priority, Review, Slide
 from playlists.settings import AudioSettings, PlayerSettings, StorageSettings
 from playlists.store import Store
 from scheduler.daemon import Daemon
@@ -69,7 +69,9 @@ def station(folder: Path) -> Path:
                         media_sha256=clip.sha256)
         for clip in clips
     ]  # fmt: skip
-    playlist = catalog.add_playlist(store, "通知", "", items, now)
+    playlist = catalog.add_playlist(
+        store, "通知", "", items, now, review=Review.APPROVED, created_by="test"
+    )
     first = (now + dt.timedelta(seconds=3)).replace(microsecond=0)
     moments = [(first + dt.timedelta(seconds=6 * n)).astimezone(settings.tz) for n in range(50)]
     for day in sorted({m.date() for m in moments}):
@@ -239,8 +241,7 @@ def test_failing_audio_device_is_logged_screens_follow_and_next_broadcast_plays(
         store, "p", "",
         [catalog.NewItem(ItemKind.ANNOUNCEMENT, clip.duration or 1.0, slide=Slide("停电通知"),
                          media_sha256=clip.sha256)],
-        now,
-    )  # fmt: skip
+        now, review=Review.APPROVED, created_by="test")  # fmt: skip
     local = [t.astimezone(settings.tz) for t in (first, second)]
     catalog.add_schedule(store, playlist, local[0].date(), local[1].date(),
                          tuple(t.time() for t in local), frozenset(range(7)),

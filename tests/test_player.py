@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from playlists import asrun, catalog
-from playlists.model import InterruptPolicy, ItemKind, Outcome, Priority
+from playlists.model import InterruptPolicy, ItemKind, Outcome, Priority, Review
 from playlists.settings import Settings
 from playlists.store import Store
 from scheduler.simulate import Simulation, simulate
@@ -40,7 +40,9 @@ def pause_playlist(
     """A playlist of pauses, so tests control its exact length."""
     now = at(0)
     items = [catalog.NewItem(ItemKind.PAUSE, length) for length in seconds]
-    playlist = catalog.add_playlist(store, name, "", items, now)
+    playlist = catalog.add_playlist(
+        store, name, "", items, now, review=Review.APPROVED, created_by="test"
+    )
     if times:
         catalog.add_schedule(
             store,
@@ -349,6 +351,8 @@ def test_sink_failure_is_logged_and_next_broadcast_tries_again(
         "",
         [catalog.NewItem(ItemKind.ANNOUNCEMENT, clip.duration or 1, media_sha256=clip.sha256)],
         at(0),
+        review=Review.APPROVED,
+        created_by="test",
     )
     catalog.add_schedule(
         store,
@@ -516,3 +520,33 @@ def test_broadcast_opens_with_lead_in_and_chime_and_gaps_between_items(
     assert (plays[3].started - plays[2].started).total_seconds() == pytest.approx(first + 2)
     (row,) = asrun.all_rows(sample_store)
     assert row.status is Outcome.PLAYED
+
+
+def test_content_that_went_back_to_review_is_skipped_and_refused(
+    settings: Settings, store: Store
+) -> None:
+    from playlists import review
+
+    changed = pause_playlist(store, "changed", 5, times=(dt.time(8, 0), dt.time(9, 0)))
+    simulation = Simulation.build(settings, store, at(7))
+    results: list[str] = []
+
+    def edit_and_play() -> None:
+        review.mark_changed(store, review.PLAYLIST, changed, "王五", simulation.timeline.now())
+        now = simulation.timeline.now()
+        command = store.add_command("play", {"playlist_id": changed}, "王五", now)
+        simulation.player.run_commands()
+        results.append(store.command(command)["result"])  # type: ignore[index]
+
+    simulation.run(at(10), at={at(8, 30): edit_and_play})
+    assert results == ["refused: playlist “changed” is not approved (draft)"]
+    assert rows(store) == [
+        ("changed", "played", "08:00:00", "08:00:05", ""),
+        (
+            "changed",
+            "skipped",
+            None,
+            None,
+            "awaiting review: playlist “changed” is not approved (draft)",
+        ),
+    ]

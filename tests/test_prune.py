@@ -10,7 +10,7 @@ from pathlib import Path
 
 from playlists import catalog
 from playlists.library import Library
-from playlists.model import ItemKind, Slide
+from playlists.model import ItemKind, Review, Slide
 from playlists.prune import prune
 from playlists.settings import BroadcastSettings, Settings
 from playlists.store import Store
@@ -39,8 +39,7 @@ def test_unused_old_media_goes_and_everything_that_plays_stays(
         store, "p", "",
         [catalog.NewItem(ItemKind.ANNOUNCEMENT, 1.0, slide=Slide("通知"),
                          media_sha256=in_playlist.sha256)],
-        library.now(),
-    )  # fmt: skip
+        library.now(), review=Review.APPROVED, created_by="test")  # fmt: skip
     library.render_slides(Slide("通知"))
     abandoned = library.speak("这段文字没有保存。")  # typed, heard, never saved
     library.render_slides(Slide("旧标题", "旧内容"))  # slides of content since deleted

@@ -13,6 +13,7 @@ from media.errors import MediaError
 from playlists import catalog
 from playlists.errors import VillagecastError
 from playlists.library import Library
+from playlists.model import Review
 from playlists.settings import AudioSettings, Settings
 from playlists.store import Store
 from tests.test_audio import loudness_and_peak
@@ -140,10 +141,13 @@ def test_recording_replaces_the_synthesized_voice_everywhere(
             )
         ],
         library.now(),
+        review=Review.APPROVED,
+        created_by="test",
     )
-    record = library.set_voice(announcement, recording(tmp_path, seconds=5), "村长录音.mp3")
+    record = library.set_voice(announcement, recording(tmp_path, seconds=5), "村长录音.mp3", "王五")
     updated = catalog.get_announcement(store, announcement)
     assert updated.media_sha256 == record.sha256 and updated.engine == "recording"
+    assert updated.review is Review.DRAFT and updated.changed_by == "王五"  # heard again
     (item,) = catalog.get_playlist(store, playlist, library.media_dir).items
     assert item.media_sha256 == record.sha256
     assert item.duration == pytest.approx(record.duration)

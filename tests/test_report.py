@@ -11,7 +11,7 @@ import pytest
 
 from playlists import asrun, catalog
 from playlists.catalog import NewItem
-from playlists.model import ItemKind, Outcome, PlannedBroadcast, Priority
+from playlists.model import ItemKind, Outcome, PlannedBroadcast, Priority, Review
 from playlists.plan import day_range, station_plan
 from playlists.report import ReasonCount, Report, Tally, campaign_report
 from playlists.settings import Settings
@@ -48,7 +48,13 @@ def schedule(
     times: tuple[dt.time, ...] = (dt.time(7, 30),),
 ) -> None:
     playlist_id = catalog.add_playlist(
-        store, name, "", [NewItem(kind=ItemKind.PAUSE, duration=60)], CREATED
+        store,
+        name,
+        "",
+        [NewItem(kind=ItemKind.PAUSE, duration=60)],
+        CREATED,
+        review=Review.APPROVED,
+        created_by="test",
     )
     catalog.add_schedule(
         store, playlist_id, first, last, times, frozenset(range(7)), Priority.SCHEDULED, CREATED

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from playlists import catalog
-from playlists.model import ItemKind, Priority
+from playlists.model import ItemKind, Priority, Review
 from playlists.store import SCHEMA_VERSION, Store, StoreVersionError
 
 NOW = dt.datetime(2023, 3, 27, 12, 0, tzinfo=dt.UTC)
@@ -48,7 +48,15 @@ def test_failed_transaction_changes_nothing(db: Store) -> None:
 
 def test_plan_changes_bump_the_revision(db: Store) -> None:
     before = db.plan_revision()
-    playlist = catalog.add_playlist(db, "p", "", [catalog.NewItem(ItemKind.PAUSE, 2.0)], NOW)
+    playlist = catalog.add_playlist(
+        db,
+        "p",
+        "",
+        [catalog.NewItem(ItemKind.PAUSE, 2.0)],
+        NOW,
+        review=Review.APPROVED,
+        created_by="test",
+    )
     after_playlist = db.plan_revision()
     catalog.add_schedule(
         db,
@@ -113,3 +121,25 @@ def test_connections_of_finished_threads_are_closed(db: Store) -> None:
     db.set_status({"n": "main"}, NOW)
     assert db.open_connections <= 2
     assert db.status()["n"] == "main"
+
+
+def test_content_that_aired_before_review_existed_stays_approved(tmp_path: Path) -> None:
+    from playlists.schema import MIGRATIONS
+
+    T = "2023-03-01T00:00:00.000+00:00"
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(MIGRATIONS[0] + "PRAGMA user_version = 1;")
+    old.execute(
+        "INSERT INTO media VALUES ('ab', 'audio', 'a.wav', 1.0, 10, 'espeak-ng', 'v', ?)", (T,)
+    )
+    old.execute("INSERT INTO announcements VALUES (1, 't', 'x', 'ab', 'op', ?, ?)", (T, T))
+    old.execute("INSERT INTO users VALUES (1, 'op', 'h', 'operator', 0, ?)", (T,))
+    old.commit()
+    old.close()
+    upgraded = Store.open(path)
+    assert upgraded.schema_version() == len(MIGRATIONS)
+    assert catalog.get_announcement(upgraded, 1).review is Review.APPROVED
+    # Operators could send emergencies before the right existed; they keep it.
+    assert upgraded.query_one("SELECT may_emergency FROM users")["may_emergency"] == 1  # type: ignore[index]
+    upgraded.close()

@@ -78,6 +78,7 @@ def test_status_reports_player_clock_now_playing_and_next(
         "playlist_id": 1,
         "priority": "scheduled",
         "quiet": False,
+        "approved": True,
     }
     assert [b["start"][11:16] for b in body["next"]] == ["12:00", "18:30", "07:30"]
 
@@ -99,7 +100,15 @@ def test_plan_lists_broadcasts_with_station_offsets(client: FlaskClient, store: 
     broadcasts = response.json
     assert isinstance(broadcasts, list)
     assert len(broadcasts) == 6  # the campaign ends on 7 April
-    assert set(broadcasts[0]) == {"start", "end", "playlist", "playlist_id", "priority", "quiet"}
+    assert set(broadcasts[0]) == {
+        "start",
+        "end",
+        "playlist",
+        "playlist_id",
+        "priority",
+        "quiet",
+        "approved",
+    }
     assert all(OFFSET.match(b["start"]) and OFFSET.match(b["end"]) for b in broadcasts)
     assert broadcasts[0]["start"] == "2023-04-06T07:30:00+08:00"
     assert broadcasts[-1]["start"] == "2023-04-07T18:30:00+08:00"

@@ -29,7 +29,8 @@ RUNNING = {"heartbeat": "2023-03-28T02:59:59+00:00"}  # a second before NOW
 
 
 def logged_in(app: Flask, store: Store) -> FlaskClient:
-    add_user(store, "op", "operator")
+    """An operator an admin has given the emergency right."""
+    add_user(store, "op", "operator", may_emergency=True)
     client = app.test_client()
     log_in(client, "op")
     return client
@@ -188,6 +189,34 @@ def test_reviewers_see_no_emergency_form(settings: Settings, store: Store) -> No
     html = client.get("/").get_data(as_text=True)
     assert 'action="/emergency"' not in html
     assert 'action="/commands/skip"' not in html
+
+
+@pytest.mark.parametrize(
+    ("role", "granted", "allowed"),
+    [
+        pytest.param("operator", None, False, id="operator-by-default"),
+        pytest.param("operator", True, True, id="operator-granted"),
+        pytest.param("reviewer", True, True, id="reviewer-granted"),
+        pytest.param("admin", None, True, id="admin-always"),
+        pytest.param("admin", False, True, id="admin-even-unticked"),
+    ],
+)
+def test_emergency_is_a_right_given_per_user(
+    settings: Settings, store: Store, role: str, granted: bool | None, allowed: bool
+) -> None:
+    add_user(store, "someone", role, may_emergency=granted)
+    client = make_app(settings, store, command_wait=0.1).test_client()
+    log_in(client, "someone")
+    html = client.get("/").get_data(as_text=True)
+    assert ('action="/emergency"' in html) is allowed
+    form = {"text": "河水上涨，请撤离。", "confirm": "yes", "csrf_token": csrf_of(html)}
+    response = client.post("/emergency", data=form)
+    if allowed:
+        assert response.status_code == 302
+        assert store.query("SELECT kind FROM commands")[0]["kind"] == "play"
+    else:
+        assert response.status_code == 403
+        assert store.query("SELECT * FROM commands") == []
 
 
 def test_emergency_makes_speech_and_plays_it_above_everything(

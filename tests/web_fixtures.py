@@ -16,7 +16,7 @@ from werkzeug.test import TestResponse
 
 from playlists import catalog, users
 from playlists.catalog import MediaRecord, NewItem
-from playlists.model import ItemKind, Priority
+from playlists.model import ItemKind, Priority, Review
 from playlists.settings import Settings
 from playlists.store import Store
 from web import create_app
@@ -47,8 +47,22 @@ def state(app: Flask) -> PanelState:
     return panel
 
 
-def add_user(store: Store, username: str, role: str, must_change: bool = False) -> int:
-    return users.add_user(store, username, PASSWORD, role, NOW, must_change_password=must_change)
+def add_user(
+    store: Store,
+    username: str,
+    role: str,
+    must_change: bool = False,
+    may_emergency: bool | None = None,
+) -> int:
+    return users.add_user(
+        store,
+        username,
+        PASSWORD,
+        role,
+        NOW,
+        must_change_password=must_change,
+        may_emergency=may_emergency,
+    )
 
 
 def csrf_of(page: TestResponse | str) -> str:
@@ -82,7 +96,13 @@ def add_pause_playlist(
 ) -> int:
     """Store a playlist of one pause, scheduled over the campaign window (no speech needed)."""
     playlist_id = catalog.add_playlist(
-        store, name, "", [NewItem(kind=ItemKind.PAUSE, duration=seconds)], NOW
+        store,
+        name,
+        "",
+        [NewItem(kind=ItemKind.PAUSE, duration=seconds)],
+        NOW,
+        review=Review.APPROVED,
+        created_by="test",
     )
     catalog.add_schedule(
         store,
@@ -101,7 +121,7 @@ def add_fake_announcement(store: Store, title: str = "通知", text: str = "村�
     """Store an announcement whose media row has no file, for tests that never play it."""
     record = MediaRecord(FAKE_SHA, "audio", f"ab/{FAKE_SHA}.wav", 3.0, 100, "espeak-ng")
     catalog.add_media(store, record, NOW)
-    return catalog.add_announcement(store, title, text, FAKE_SHA, "op", NOW)
+    return catalog.add_announcement(store, title, text, FAKE_SHA, "op", NOW, review=Review.APPROVED)
 
 
 def commands_in(store: Store) -> list[dict[str, object]]:

@@ -89,7 +89,7 @@ def set_voice(announcement_id: int) -> Response:
     try:
         with uploads.saved_upload(upload) as path:
             # Checked (size, length, ffprobe) and leveled before anything changes.
-            library().set_voice(announcement_id, path, upload.filename)
+            library().set_voice(announcement_id, path, upload.filename, g.user.username)
     except (VillagecastError, MediaError) as exc:
         # The checks name the file they read: name the one the operator chose, not our copy.
         reason = str(exc).replace(path.name, upload.filename)

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from playlists import asrun, events
 from playlists.errors import NotFoundError
 from playlists.plan import day_range, station_plan
+from playlists.review import ReviewError
 from web import commands
 from web.asrun_export import asrun_json
 from web.asrun_filter import default_range, read_filter
@@ -107,6 +108,8 @@ def send_command() -> tuple[Response, int]:
             abort(400, _("A play command names exactly one of playlist_id and announcement_id."))
         except NotFoundError as exc:
             abort(404, str(exc))
+        except ReviewError as exc:
+            abort(409, _("Only approved content can be played: %(reason)s", reason=str(exc)))
     else:
         abort(400, _('\'kind\' must be "play", "stop" or "skip".'))
     # "result" is what the player did, or null when it did not answer in time.

@@ -35,8 +35,10 @@ def load_user() -> None:
     g.auth_via = None
     user_id = session.get("user_id")
     if isinstance(user_id, int):
-        g.user = users.get_user(store(), user_id)
-        g.auth_via = "session" if g.user else None
+        user = users.get_user(store(), user_id)
+        if user is not None and not user.disabled:  # disabling ends their sessions at once
+            g.user = user
+            g.auth_via = "session"
 
 
 def require_password_change() -> Any:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from playlists.errors import NotFoundError
+from playlists.review import ReviewError
 from web import commands
 from web.auth import OPERATOR, role_required
 
@@ -34,6 +35,8 @@ def play() -> Response:
         abort(400, _("Choose one playlist or one announcement to play."))
     except NotFoundError:
         abort(404, _("That playlist or announcement does not exist (any more)."))
+    except ReviewError as exc:
+        abort(409, _("Only approved content can be played: %(reason)s", reason=str(exc)))
     commands.flash_result(commands.send_and_wait("play", payload))
     return redirect(url_for("dashboard.index"))
 

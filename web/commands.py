@@ -15,7 +15,7 @@ from flask import current_app, flash, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from playlists import catalog
+from playlists import audit, catalog, review
 from playlists.model import Priority
 from web.state import now, settings, store
 from web.status import player_status
@@ -62,20 +62,52 @@ class SentCommand:
 
 
 def play_payload(playlist_id: int | None, announcement_id: int | None) -> dict[str, Any]:
-    """Build a manual play command, raising NotFoundError for an unknown id."""
+    """Build a manual play command for approved content.
+
+    Raises NotFoundError for an unknown id and ReviewError for content not approved.
+    """
     if (playlist_id is None) == (announcement_id is None):
         raise ValueError("name exactly one of playlist_id and announcement_id")
     if playlist_id is not None:
         catalog.get_playlist(store(), playlist_id, settings().media_dir)
+        _check_approved(review.playlist_unplayable(store(), playlist_id))
         return {"playlist_id": playlist_id, "priority": Priority.MANUAL.value}
     assert announcement_id is not None
     catalog.get_announcement(store(), announcement_id)
+    _check_approved(review.announcement_unplayable(store(), announcement_id))
     return {"announcement_id": announcement_id, "priority": Priority.MANUAL.value}
 
 
+def _check_approved(reason: str | None) -> None:
+    if reason is not None:
+        raise review.ReviewError(reason)
+
+
 def send(kind: str, payload: dict[str, Any]) -> int:
-    """Queue a command for the player in the store; return its id."""
-    return store().add_command(kind, payload, created_by=g.user.username, now=now())
+    """Queue a command for the player in the store, with its audit row; return its id."""
+    user = g.user.username
+    with store().transaction():
+        command_id = store().add_command(kind, payload, created_by=user, now=now())
+        audit.record(
+            store(),
+            user,
+            kind,
+            now(),
+            subject="command",
+            subject_id=command_id,
+            detail=_describe(payload),
+        )
+    return command_id
+
+
+def _describe(payload: dict[str, Any]) -> str:
+    if "playlist_id" in payload:
+        return f"playlist {payload['playlist_id']}"
+    if "announcement_id" in payload:
+        return f"announcement {payload['announcement_id']}"
+    if "text" in payload:
+        return f"{payload.get('priority', '')}: {payload['text']}"
+    return ""
 
 
 def wait_for_result(command_id: int) -> str | None:

@@ -102,6 +102,7 @@ def broadcast_json(broadcast: PlannedBroadcast, tz: ZoneInfo) -> dict[str, Any]:
         "playlist_id": broadcast.playlist_id,
         "priority": broadcast.priority.value,
         "quiet": broadcast.quiet,  # inside quiet hours: the player will skip it
+        "approved": not broadcast.unapproved,  # else awaiting review: skipped too
     }
 
 

@@ -1,0 +1,111 @@
+"""The audit log: who created, changed, approved, played or stopped what, and when.
+
+Rows are only ever added. A change and its audit row are written in one transaction
+where the change is made here in `playlists/`; the panel records what it does itself
+(play, stop, log in) with `record`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import sqlite3
+
+from playlists.store import Store, from_db_time, to_db_time
+
+MAX_DETAIL = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: dt.datetime
+    username: str
+    action: str  # a verb such as "create", "approve", "play"
+    subject: str  # what kind of thing: "announcement", "playlist", "user", ...
+    subject_id: int | None
+    detail: str
+
+
+def record(
+    store: Store,
+    username: str,
+    action: str,
+    now: dt.datetime,
+    *,
+    subject: str = "",
+    subject_id: int | None = None,
+    detail: str = "",
+) -> None:
+    """Add one row; inside a caller's transaction it commits (or not) with the change."""
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO audit (at, username, action, subject, subject_id, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (to_db_time(now), username, action, subject, subject_id, detail[:MAX_DETAIL]),
+        )
+
+
+def rows(
+    store: Store,
+    *,
+    username: str | None = None,
+    action: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[AuditRow]:
+    """The newest rows first, filtered in SQL (the log grows all campaign)."""
+    where, params = _filters(username, action, since, until)
+    found = store.query(
+        f"SELECT * FROM audit{where} ORDER BY id DESC LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    )
+    return [_row(row) for row in found]
+
+
+def count(
+    store: Store,
+    *,
+    username: str | None = None,
+    action: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> int:
+    where, params = _filters(username, action, since, until)
+    row = store.query_one(f"SELECT COUNT(*) AS n FROM audit{where}", params)
+    return int(row["n"]) if row else 0
+
+
+def actions(store: Store) -> list[str]:
+    return [row["action"] for row in store.query("SELECT DISTINCT action FROM audit ORDER BY 1")]
+
+
+def _filters(
+    username: str | None, action: str | None, since: dt.datetime | None, until: dt.datetime | None
+) -> tuple[str, tuple[object, ...]]:
+    clauses: list[str] = []
+    params: list[object] = []
+    for clause, value in (
+        ("username = ?", username),
+        ("action = ?", action),
+        ("at >= ?", to_db_time(since) if since else None),
+        ("at < ?", to_db_time(until) if until else None),
+    ):
+        if value:
+            clauses.append(clause)
+            params.append(value)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+
+def _row(row: sqlite3.Row) -> AuditRow:
+    return AuditRow(
+        id=row["id"],
+        at=from_db_time(row["at"]) or dt.datetime.min.replace(tzinfo=dt.UTC),
+        username=row["username"],
+        action=row["action"],
+        subject=row["subject"],
+        subject_id=row["subject_id"],
+        detail=row["detail"],
+    )

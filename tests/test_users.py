@@ -1,0 +1,72 @@
+"""Users: roles, the emergency right, disabling, and the last admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from playlists import users
+from playlists.errors import ContentError, NotFoundError
+from playlists.store import Store
+
+NOW = dt.datetime(2023, 3, 28, tzinfo=dt.UTC)
+PASSWORD = "correct horse"
+
+
+@pytest.mark.parametrize(
+    ("role", "given", "expected"),
+    [
+        pytest.param("admin", None, True, id="admin-by-default"),
+        pytest.param("operator", None, False, id="operator-not-by-default"),
+        pytest.param("reviewer", True, True, id="granted"),
+    ],
+)
+def test_emergency_right_defaults_to_admins(
+    store: Store, role: str, given: bool | None, expected: bool
+) -> None:
+    users.add_user(store, "u1", PASSWORD, role, NOW, may_emergency=given)
+    (user,) = users.list_users(store)
+    assert user.may_emergency is expected
+
+
+def test_a_disabled_user_cannot_log_in(store: Store) -> None:
+    users.add_user(store, "admin", PASSWORD, "admin", NOW)
+    users.add_user(store, "op", PASSWORD, "operator", NOW)
+    users.update_user(store, "op", disabled=True)
+    assert users.authenticate(store, "op", PASSWORD) is None
+    users.update_user(store, "op", disabled=False, role="reviewer", may_emergency=True)
+    user = users.authenticate(store, "op", PASSWORD)
+    assert user is not None and (user.role, user.may_emergency) == ("reviewer", True)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"role": "operator"}, id="demote"),
+        pytest.param({"disabled": True}, id="disable"),
+    ],
+)
+def test_the_last_admin_stays(store: Store, change: dict[str, object]) -> None:
+    users.add_user(store, "admin", PASSWORD, "admin", NOW)
+    with pytest.raises(ContentError, match="last admin"):
+        users.update_user(store, "admin", **change)  # type: ignore[arg-type]
+    users.add_user(store, "admin2", PASSWORD, "admin", NOW)
+    users.update_user(store, "admin", **change)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("username", "change", "error"),
+    [
+        pytest.param("nobody", {"role": "operator"}, NotFoundError, id="unknown-user"),
+        pytest.param("admin", {"role": "boss"}, ContentError, id="unknown-role"),
+    ],
+)
+def test_bad_changes_change_nothing(
+    store: Store, username: str, change: dict[str, object], error: type[Exception]
+) -> None:
+    users.add_user(store, "admin", PASSWORD, "admin", NOW)
+    before = users.list_users(store)
+    with pytest.raises(error):
+        users.update_user(store, username, **change)  # type: ignore[arg-type]
+    assert users.list_users(store) == before
