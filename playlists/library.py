@@ -236,13 +236,12 @@ class Library:
         self, title: str, text: str, created_by: str, *, review: Review = Review.DRAFT
     ) -> int:
         """Save an announcement, making its speech now so air time needs nothing."""
-        title, text = title.strip(), text.strip()
-        record = self._speak_checked(title, text)
+        title, text, record = self._speak_checked(title, text)
         now = self.now()
         with self.store.transaction():
             announcement_id = catalog.add_announcement(
                 self.store,
-                title or text[:20],
+                title,
                 text,
                 record.sha256,
                 created_by,
@@ -256,7 +255,7 @@ class Library:
                 now,
                 subject="announcement",
                 subject_id=announcement_id,
-                detail=title or text[:20],
+                detail=title,
             )
         return announcement_id
 
@@ -265,14 +264,13 @@ class Library:
     ) -> None:
         """Change an announcement's words: new speech and slides, and back to draft."""
         catalog.get_announcement(self.store, announcement_id)  # NotFoundError first
-        title, text = title.strip(), text.strip()
-        record = self._speak_checked(title, text)
+        title, text, record = self._speak_checked(title, text)
         now = self.now()
         with self.store.transaction():
             catalog.update_announcement(
                 self.store,
                 announcement_id,
-                title or text[:20],
+                title,
                 text,
                 record.sha256,
                 changed_by,
@@ -285,17 +283,24 @@ class Library:
                 now,
                 subject="announcement",
                 subject_id=announcement_id,
-                detail=title or text[:20],
+                detail=title,
             )
 
-    def _speak_checked(self, title: str, text: str) -> MediaRecord:
+    def _speak_checked(self, title: str, text: str) -> tuple[str, str, MediaRecord]:
+        """Check an announcement's words, make its speech and slides; return what to store.
+
+        An untitled announcement is titled by its first words, on its slides too, as
+        when it is played on its own.
+        """
+        text = text.strip()
         if not text:
             raise ContentError("the announcement text is empty")
         if len(text) > MAX_TEXT:
             raise ContentError(f"the text has {len(text)} characters; at most {MAX_TEXT}")
+        title = title.strip() or text[:20]
         record = self.speak(text)
         self.render_slides(Slide(title, text))
-        return record
+        return title, text, record
 
     def render_slides(self, slide: Slide, image_sha256: str | None = None) -> None:
         """Render a slide for every screen now, so air time only looks it up."""

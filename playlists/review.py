@@ -33,7 +33,27 @@ PLAYABLE_SQL = (
 
 
 class ReviewError(ContentError):
-    """A review step that does not apply to the content as it is now."""
+    """A review step that does not apply to the content as it is now.
+
+    `code` names the situation and `names` the titles it concerns, so the panel can say
+    it in the user's language: NOT_DRAFT, NOT_PENDING, OWN_CHANGE, SUBMIT_ITEMS_FIRST,
+    APPROVE_ITEMS_FIRST, NO_COMMENT, LONG_COMMENT, NOT_APPROVED.
+    """
+
+    def __init__(self, message: str, code: str, names: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.names = names
+
+
+NOT_DRAFT = "not-draft"
+NOT_PENDING = "not-pending"
+OWN_CHANGE = "own-change"
+SUBMIT_ITEMS_FIRST = "submit-items-first"
+APPROVE_ITEMS_FIRST = "approve-items-first"
+NO_COMMENT = "no-comment"
+LONG_COMMENT = "long-comment"
+NOT_APPROVED = "not-approved"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +119,11 @@ def submit(store: Store, subject: str, subject_id: int, user: str, now: dt.datet
     with store.transaction():
         current = state(store, subject, subject_id)
         if current.review not in (Review.DRAFT, Review.REJECTED):
-            raise ReviewError(f"“{current.label}” is {current.review.value}, not a draft")
+            raise ReviewError(
+                f"“{current.label}” is {current.review.value}, not a draft",
+                NOT_DRAFT,
+                (current.label,),
+            )
         if subject == PLAYLIST:
             _check_items_submitted(store, subject_id)
         _set(store, subject, subject_id, Review.PENDING, now, comment="", reviewer=None)
@@ -122,13 +146,17 @@ def approve(
         if current.changed_by == reviewer and not self_approval:
             raise ReviewError(
                 f"“{current.label}” was last changed by {reviewer}: another reviewer approves "
-                "it (or set review.self_approval in config.yaml for a one-person village)"
+                "it (or set review.self_approval in config.yaml for a one-person village)",
+                OWN_CHANGE,
+                (current.label,),
             )
         if subject == PLAYLIST:
             waiting = _unapproved_announcements(store, subject_id)
             if waiting:
                 raise ReviewError(
-                    "approve its announcements first: " + ", ".join(f"“{t}”" for t in waiting)
+                    "approve its announcements first: " + ", ".join(f"“{t}”" for t in waiting),
+                    APPROVE_ITEMS_FIRST,
+                    tuple(waiting),
                 )
         _set(store, subject, subject_id, Review.APPROVED, now, comment="", reviewer=reviewer)
         audit.record(
@@ -148,9 +176,11 @@ def reject(
     """Send content back to its author with a comment saying what to change."""
     comment = comment.strip()
     if not comment:
-        raise ReviewError("say what has to change: a rejection needs a comment")
+        raise ReviewError("say what has to change: a rejection needs a comment", NO_COMMENT)
     if len(comment) > MAX_COMMENT:
-        raise ReviewError(f"the comment has {len(comment)} characters; at most {MAX_COMMENT}")
+        raise ReviewError(
+            f"the comment has {len(comment)} characters; at most {MAX_COMMENT}", LONG_COMMENT
+        )
     with store.transaction():
         current = _pending(store, subject, subject_id)
         _set(store, subject, subject_id, Review.REJECTED, now, comment=comment, reviewer=reviewer)
@@ -191,9 +221,11 @@ def _check_items_submitted(store: Store, playlist_id: int) -> None:
         (playlist_id,),
     )
     if drafts:
+        titles = tuple(row["title"] for row in drafts)
         raise ReviewError(
-            "send its announcements for review first: "
-            + ", ".join(f"“{row['title']}”" for row in drafts)
+            "send its announcements for review first: " + ", ".join(f"“{t}”" for t in titles),
+            SUBMIT_ITEMS_FIRST,
+            titles,
         )
 
 
@@ -210,7 +242,11 @@ def _unapproved_announcements(store: Store, playlist_id: int) -> list[str]:
 def _pending(store: Store, subject: str, subject_id: int) -> ReviewState:
     current = state(store, subject, subject_id)
     if current.review is not Review.PENDING:
-        raise ReviewError(f"“{current.label}” is {current.review.value}, not waiting for review")
+        raise ReviewError(
+            f"“{current.label}” is {current.review.value}, not waiting for review",
+            NOT_PENDING,
+            (current.label,),
+        )
     return current
 
 

@@ -85,6 +85,18 @@ class SlideCache:
             )  # fmt: skip
         return images
 
+    def lookup(
+        self, screen: ScreenSettings, slide: Slide, image_sha256: str | None = None
+    ) -> SlideImages | None:
+        """Return a slide's images on a screen if they were rendered; never render."""
+        row = self.store.query_one(
+            "SELECT image_sha256, scroll_sha256, font_px FROM slide_images WHERE key = ?",
+            (self.key(screen, slide, image_sha256),),
+        )
+        if row is None:
+            return None
+        return SlideImages(row["image_sha256"], row["scroll_sha256"], row["font_px"])
+
     def key(self, screen: ScreenSettings, slide: Slide, image_sha256: str | None) -> str:
         parts = [
             RENDERER_VERSION, screen.width, screen.height, screen.theme, screen.min_glyph_px,

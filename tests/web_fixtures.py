@@ -117,11 +117,17 @@ def add_pause_playlist(
     return playlist_id
 
 
-def add_fake_announcement(store: Store, title: str = "通知", text: str = "村民朋友们") -> int:
+def add_fake_announcement(
+    store: Store,
+    title: str = "通知",
+    text: str = "村民朋友们",
+    review: Review = Review.APPROVED,
+    by: str = "op",
+) -> int:
     """Store an announcement whose media row has no file, for tests that never play it."""
     record = MediaRecord(FAKE_SHA, "audio", f"ab/{FAKE_SHA}.wav", 3.0, 100, "espeak-ng")
     catalog.add_media(store, record, NOW)
-    return catalog.add_announcement(store, title, text, FAKE_SHA, "op", NOW, review=Review.APPROVED)
+    return catalog.add_announcement(store, title, text, FAKE_SHA, by, NOW, review=review)
 
 
 def commands_in(store: Store) -> list[dict[str, object]]:

@@ -9,12 +9,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
-from playlists import catalog
+from playlists import catalog, review
 from playlists.errors import NotFoundError, VillagecastError
+from playlists.model import Announcement
 from playlists.playlist_format import MAX_TEXT
 from web import errors, uploads
 from web.auth import OPERATOR, has_role, login_required, role_required
-from web.state import library, settings, store
+from web.review_views import review_message
+from web.state import library, now, settings, store
 
 bp = Blueprint("announcements", __name__, url_prefix="/announcements")
 
@@ -67,19 +69,67 @@ def create() -> Response | str:
         except (VillagecastError, MediaError) as exc:
             error = _("The announcement was not saved: %(reason)s", reason=str(exc))
         else:
-            flash(_("The announcement is saved and its speech is ready."), "info")
+            flash(
+                _(
+                    "The announcement is saved and its speech is ready. Listen to it, then "
+                    "send it for review: it is broadcast once a reviewer approves it."
+                ),
+                "info",
+            )
             return redirect(url_for("announcements.index"))
     flash(error, "error")
     return _render(title, text)
 
 
+def _existing(announcement_id: int) -> Announcement:
+    try:
+        return catalog.get_announcement(store(), announcement_id)
+    except NotFoundError:
+        abort(404, _("That announcement does not exist (any more)."))
+
+
+@bp.route("/<int:announcement_id>/edit", methods=("POST",))
+@role_required(OPERATOR)
+def edit(announcement_id: int) -> Response | str:
+    """Change the words: new speech and slides, and the announcement goes back to draft."""
+    _existing(announcement_id)
+    title = request.form.get("title", "").strip()
+    text = request.form.get("text", "").strip()
+    error = _form_error(title, text)
+    if error is None:
+        try:
+            library().edit_announcement(announcement_id, title, text, g.user.username)
+        except (VillagecastError, MediaError) as exc:
+            error = _("The announcement was not changed: %(reason)s", reason=str(exc))
+        else:
+            flash(
+                _("Changed. Send it for review again: it is not broadcast until approved."), "info"
+            )
+            return redirect(
+                url_for("announcements.index", _anchor=f"announcement-{announcement_id}")
+            )
+    flash(error, "error")
+    return redirect(url_for("announcements.index", _anchor=f"announcement-{announcement_id}"))
+
+
+@bp.route("/<int:announcement_id>/submit", methods=("POST",))
+@role_required(OPERATOR)
+def submit(announcement_id: int) -> Response:
+    """Send a draft to the review queue."""
+    _existing(announcement_id)
+    try:
+        review.submit(store(), review.ANNOUNCEMENT, announcement_id, g.user.username, now())
+    except review.ReviewError as exc:
+        flash(review_message(exc), "error")
+    else:
+        flash(_("Sent for review. A reviewer approves it before it is broadcast."), "info")
+    return redirect(url_for("announcements.index", _anchor=f"announcement-{announcement_id}"))
+
+
 @bp.route("/<int:announcement_id>/voice", methods=("POST",))
 @role_required(OPERATOR)
 def set_voice(announcement_id: int) -> Response:
-    try:
-        announcement = catalog.get_announcement(store(), announcement_id)
-    except NotFoundError:
-        abort(404, _("That announcement does not exist (any more)."))
+    announcement = _existing(announcement_id)
     # No #anchor: the message is shown at the top of the page, where it must be seen.
     back = url_for("announcements.index")
     upload = request.files.get("recording")

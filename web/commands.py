@@ -80,7 +80,7 @@ def play_payload(playlist_id: int | None, announcement_id: int | None) -> dict[s
 
 def _check_approved(reason: str | None) -> None:
     if reason is not None:
-        raise review.ReviewError(reason)
+        raise review.ReviewError(reason, review.NOT_APPROVED)
 
 
 def send(kind: str, payload: dict[str, Any]) -> int:

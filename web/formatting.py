@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from playlists.model import Outcome, Priority
+from playlists.model import ItemKind, Outcome, Priority, Review
 from web.state import settings
 
 OUTCOME_LABELS = {
@@ -24,6 +24,18 @@ PRIORITY_LABELS = {
     Priority.MANUAL: _l("manual"),
     Priority.SCHEDULED: _l("scheduled"),
     Priority.IDLE: _l("idle"),
+}
+ITEM_KIND_LABELS = {
+    ItemKind.ANNOUNCEMENT: _l("announcement"),
+    ItemKind.AUDIO: _l("recording"),
+    ItemKind.IMAGE: _l("picture"),
+    ItemKind.PAUSE: _l("pause"),
+}
+REVIEW_LABELS = {
+    Review.DRAFT: _l("draft"),
+    Review.PENDING: _l("awaiting review"),
+    Review.APPROVED: _l("approved"),
+    Review.REJECTED: _l("sent back"),
 }
 ENGINE_LABELS = {
     "gtts": _l("online voice (gTTS)"),
@@ -108,6 +120,20 @@ def level_label(level: str) -> str:
     return str(LEVEL_LABELS.get(level, level))
 
 
+def item_kind_label(value: Any) -> str:
+    try:
+        return str(ITEM_KIND_LABELS[ItemKind(value)])
+    except ValueError:
+        return str(value)
+
+
+def review_label(value: Any) -> str:
+    try:
+        return str(REVIEW_LABELS[Review(value)])
+    except ValueError:
+        return str(value)
+
+
 def init_app(app: Flask) -> None:
     filters = {
         "localtime": localtime,
@@ -121,5 +147,7 @@ def init_app(app: Flask) -> None:
         "check_status_label": check_status_label,
         "process_label": process_label,
         "level_label": level_label,
+        "review_label": review_label,
+        "item_kind_label": item_kind_label,
     }
     app.jinja_env.filters.update(filters)
