@@ -131,8 +131,58 @@ def rows_between(store: Store, start: dt.datetime, end: dt.datetime) -> list[AsR
     return [_row(row) for row in rows]
 
 
+def _where(
+    start: dt.datetime, end: dt.datetime, playlist: str, status: Outcome | None
+) -> tuple[str, tuple[object, ...]]:
+    clauses = ["scheduled_at >= ?", "scheduled_at < ?"]
+    params: list[object] = [to_db_time(start), to_db_time(end)]
+    if playlist:
+        clauses.append("playlist_name = ?")
+        params.append(playlist)
+    if status is not None:
+        clauses.append("status = ?")
+        params.append(status.value)
+    return " WHERE " + " AND ".join(clauses), tuple(params)
+
+
+def find(
+    store: Store,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    playlist: str = "",
+    status: Outcome | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[AsRunRow]:
+    """Rows scheduled in [start, end) of one playlist and outcome (empty: any), in time
+    order, a page at a time: the log grows by hundreds of rows a day."""
+    where, params = _where(start, end, playlist, status)
+    page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
+    rows = store.query(f"SELECT * FROM as_run{where} ORDER BY scheduled_at, id{page}", params)
+    return [_row(row) for row in rows]
+
+
+def count(
+    store: Store,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    playlist: str = "",
+    status: Outcome | None = None,
+) -> int:
+    where, params = _where(start, end, playlist, status)
+    row = store.query_one(f"SELECT COUNT(*) AS n FROM as_run{where}", params)
+    return int(row["n"]) if row else 0
+
+
 def all_rows(store: Store) -> list[AsRunRow]:
     return [_row(row) for row in store.query("SELECT * FROM as_run ORDER BY scheduled_at, id")]
+
+
+# Plain lookups: calling the enum classes costs more than the rest of a row together.
+_PRIORITIES = {p.value: p for p in Priority}
+_OUTCOMES = {o.value: o for o in Outcome}
 
 
 def _row(row: sqlite3.Row) -> AsRunRow:
@@ -143,11 +193,11 @@ def _row(row: sqlite3.Row) -> AsRunRow:
         occurrence=row["occurrence"],
         playlist_id=row["playlist_id"],
         playlist_name=row["playlist_name"],
-        priority=Priority(row["priority"]),
+        priority=_PRIORITIES[row["priority"]],
         scheduled_at=scheduled,
         started_at=from_db_time(row["started_at"]),
         ended_at=from_db_time(row["ended_at"]),
-        status=Outcome(row["status"]),
+        status=_OUTCOMES[row["status"]],
         reason=row["reason"],
         requested_by=row["requested_by"],
         schedule_id=row["schedule_id"],

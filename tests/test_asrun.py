@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -75,3 +76,38 @@ def test_rows_between_uses_scheduled_time(db: Store) -> None:
 def test_handled_reports_known_keys(db: Store) -> None:
     asrun.claim(db, broadcast(), Outcome.MISSED, T0)
     assert asrun.handled(db, [broadcast().key, broadcast(1).key]) == {broadcast().key}
+
+
+@pytest.fixture
+def logged(db: Store) -> Store:
+    """Five rows a minute apart: alternately played and missed, of two playlists."""
+    for minute in range(5):
+        planned = dataclasses.replace(
+            broadcast(minute), playlist_name="早" if minute % 2 else "晚", schedule_id=minute
+        )
+        status = Outcome.MISSED if minute % 2 else Outcome.PLAYED
+        asrun.claim(db, planned, status, planned.start, "")
+    return db
+
+
+@pytest.mark.parametrize(
+    ("filters", "minutes"),
+    [
+        pytest.param({}, [0, 1, 2, 3, 4], id="all-in-time-order"),
+        pytest.param({"playlist": "早"}, [1, 3], id="one-playlist"),
+        pytest.param({"status": Outcome.PLAYED}, [0, 2, 4], id="one-outcome"),
+        pytest.param({"playlist": "早", "status": Outcome.PLAYED}, [], id="both"),
+        pytest.param({"limit": 2, "offset": 1}, [1, 2], id="a-page"),
+        pytest.param({"limit": 2, "offset": 4}, [4], id="the-last-page"),
+    ],
+)
+def test_find_filters_and_pages_in_sql(
+    logged: Store, filters: dict[str, object], minutes: list[int]
+) -> None:
+    start, end = broadcast(0).start, broadcast(5).start
+    found = asrun.find(logged, start, end, **filters)  # type: ignore[arg-type]
+    assert [row.schedule_id for row in found] == minutes
+    counted = {k: v for k, v in filters.items() if k in ("playlist", "status")}
+    expected = len(asrun.find(logged, start, end, **counted))  # type: ignore[arg-type]
+    assert asrun.count(logged, start, end, **counted) == expected  # type: ignore[arg-type]
+    assert asrun.find(logged, start, broadcast(2).start) == asrun.find(logged, start, end)[:2]

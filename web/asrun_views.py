@@ -26,9 +26,22 @@ def today() -> dt.date:
     return now().astimezone(settings().tz).date()
 
 
-def filtered_rows(chosen: AsRunFilter) -> list[AsRunRow]:
+def filtered_rows(chosen: AsRunFilter, limit: int | None = None, offset: int = 0) -> list[AsRunRow]:
     start, end = day_range(chosen.first, chosen.last, settings().tz)
-    return [row for row in asrun.rows_between(store(), start, end) if chosen.picks(row)]
+    return asrun.find(
+        store(),
+        start,
+        end,
+        playlist=chosen.playlist,
+        status=chosen.status,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def count_rows(chosen: AsRunFilter) -> int:
+    start, end = day_range(chosen.first, chosen.last, settings().tz)
+    return asrun.count(store(), start, end, playlist=chosen.playlist, status=chosen.status)
 
 
 def playlist_names(chosen: AsRunFilter) -> list[str]:
@@ -60,15 +73,15 @@ def filter_from_request(flash_errors: bool) -> AsRunFilter:
 @login_required
 def index() -> str:
     chosen = filter_from_request(flash_errors=True)
-    rows = filtered_rows(chosen)
-    pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
+    total = count_rows(chosen)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
     page = page_number(request.args.get("page"), pages)
     return render_template(
         "asrun.html",
         chosen=chosen,
         query=chosen.query(),
-        rows=rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
-        total=len(rows),
+        rows=filtered_rows(chosen, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE),
+        total=total,
         page=page,
         pages=pages,
         playlist_names=playlist_names(chosen),

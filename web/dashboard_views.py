@@ -12,6 +12,9 @@ from web.status import player_status, upcoming
 
 bp = Blueprint("dashboard", __name__)
 
+# Today's newest rows on the dashboard; the as-run log page has the whole day.
+LOG_ROWS = 30
+
 
 def render_dashboard(emergency_title: str = "", emergency_text: str = "") -> str:
     """Render the dashboard, keeping what was typed into the emergency form."""
@@ -19,11 +22,13 @@ def render_dashboard(emergency_title: str = "", emergency_text: str = "") -> str
     tz = settings().tz
     today = instant.astimezone(tz).date()
     start, end = day_range(today, today, tz)
+    rows = asrun.rows_between(store(), start, end)
     return render_template(
         "dashboard.html",
         status=player_status(store().status(), instant),
         next_up=upcoming(store(), settings(), instant),
-        rows=asrun.rows_between(store(), start, end),
+        rows=rows[-LOG_ROWS:],
+        rows_today=len(rows),
         today=today,
         emergency_title=emergency_title,
         emergency_text=emergency_text,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import lazy_gettext as _l
 
 from playlists.model import ItemKind, Outcome, Priority, Review
@@ -86,16 +87,24 @@ def excerpt(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _translated(labels: Mapping[Any, Any]) -> dict[Any, str]:
+    """A table's labels in this request's language, translated once per request."""
+    cache: dict[int, dict[Any, str]] = g.setdefault("translated_labels", {})
+    if id(labels) not in cache:
+        cache[id(labels)] = {key: str(label) for key, label in labels.items()}
+    return cache[id(labels)]
+
+
 def outcome_label(value: Any) -> str:
     try:
-        return str(OUTCOME_LABELS[Outcome(value)])
+        return _translated(OUTCOME_LABELS)[Outcome(value)]
     except ValueError:
         return str(value)
 
 
 def priority_label(value: Any) -> str:
     try:
-        return str(PRIORITY_LABELS[Priority(value)])
+        return _translated(PRIORITY_LABELS)[Priority(value)]
     except ValueError:
         return str(value)
 

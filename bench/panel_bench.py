@@ -1,0 +1,175 @@
+"""Measure the panel's busiest pages on a full campaign, over real HTTP.
+
+Run: .venv/bin/python bench/panel_bench.py [--requests N] [--rows N] [--playlists N]
+
+The panel runs under waitress on loopback with a store holding N playlists (default
+50), each scheduled three times a day over the whole campaign window, and N as-run
+rows (default 10,000). The clock is set to the campaign's last day, so the pages show
+the whole window. Each page is fetched N times (default 200) by one logged-in admin,
+one request at a time, and so is a bare Flask route on the same server: the baseline
+of waitress, Flask and the session. Printed: median and 95th percentile per page, and
+each page's p95 over the baseline's. Goal: every page under 100 ms at the 95th
+percentile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.cookiejar
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import waitress
+from waitress import wasyncore
+
+from playlists import catalog, users
+from playlists.model import ItemKind, Outcome, Priority, Review
+from playlists.settings import AudioSettings, Settings, TtsSettings
+from playlists.store import Store, to_db_time
+from web import create_app
+from web.state import EXTENSION
+
+PASSWORD = "bench-password"
+TIMES = (dt.time(7, 30), dt.time(12, 0), dt.time(18, 30))
+OUTCOMES = (Outcome.PLAYED,) * 8 + (Outcome.MISSED, Outcome.SKIPPED)
+
+
+def seed(store: Store, settings: Settings, playlists: int, rows: int) -> None:
+    """Fill the store as a busy campaign would, in a few transactions."""
+    campaign = settings.campaign
+    now = dt.datetime.combine(campaign.start, dt.time(), tzinfo=settings.tz)
+    users.add_user(store, "admin", PASSWORD, "admin", now)
+    ids = []
+    for n in range(playlists):
+        items = [catalog.NewItem(ItemKind.PAUSE, 20.0 + n) for _ in range(3)]
+        playlist_id = catalog.add_playlist(
+            store, f"节目{n:02d}", "", items, now, review=Review.APPROVED, created_by="bench"
+        )
+        shifted = tuple(
+            (dt.datetime.combine(campaign.start, t) + dt.timedelta(minutes=n)).time() for t in TIMES
+        )
+        catalog.add_schedule(
+            store, playlist_id, campaign.start, campaign.end, shifted, frozenset(range(7)),
+            Priority.SCHEDULED, now,
+        )  # fmt: skip
+        ids.append(playlist_id)
+    with store.transaction() as conn:
+        for n in range(rows):
+            start = now + dt.timedelta(seconds=n * 95)
+            status = OUTCOMES[n % len(OUTCOMES)]
+            played = status is Outcome.PLAYED
+            conn.execute(
+                "INSERT INTO as_run (occurrence, schedule_id, playlist_id, playlist_name, "
+                "priority, scheduled_at, started_at, ended_at, status, reason) "
+                "VALUES (?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?)",
+                (
+                    f"bench@{n}", ids[n % len(ids)], ids[n % len(ids)], f"节目{n % len(ids):02d}",
+                    to_db_time(start), to_db_time(start) if played else None,
+                    to_db_time(start + dt.timedelta(seconds=60)) if played else None,
+                    status.value, "" if played else "the player was not running",
+                ),
+            )  # fmt: skip
+
+
+class Panel:
+    """The panel under waitress on a free loopback port, with a logged-in admin."""
+
+    def __init__(self, settings: Settings, store: Store, clock: dt.datetime) -> None:
+        app = create_app(settings, store)
+        app.extensions[EXTENSION].clock = lambda: clock
+        app.add_url_rule("/bench/bare", "bench_bare", lambda: "ok")
+        self.rules = {rule.rule for rule in app.url_map.iter_rules()}
+        self.server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        login = self.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login)
+        assert token, "no CSRF token on the login page"
+        form = {"username": "admin", "password": PASSWORD, "csrf_token": token[1]}
+        data = urllib.parse.urlencode(form).encode()
+        self.opener.open(f"{self.url}/login", data=data).read()
+
+    def stop(self) -> None:
+        self.server.task_dispatcher.shutdown()
+        wasyncore.close_all(self.server._map)  # the loop ends once its map is empty
+        self.thread.join(timeout=5)
+
+    def get(self, path: str) -> str:
+        with self.opener.open(f"{self.url}{path}") as response:
+            body: bytes = response.read()
+            assert response.status == 200, (path, response.status)
+        return body.decode()
+
+    def time(self, path: str, requests: int) -> list[float]:
+        self.get(path)  # warm: templates compiled, caches filled
+        seconds = []
+        for _ in range(requests):
+            start = time.perf_counter()
+            self.get(path)
+            seconds.append(time.perf_counter() - start)
+        return seconds
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--playlists", type=int, default=50)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="villagecast-bench-") as folder:
+        settings = Settings(
+            data_dir=Path(folder),
+            tts=TtsSettings(engines=("espeak-ng",)),
+            audio=AudioSettings(sink="recording"),
+        )
+        store = Store.open(settings.db_path)
+        seed(store, settings, args.playlists, args.rows)
+        users.set_password(store, "admin", PASSWORD)  # no first-login detour
+        clock = dt.datetime.combine(settings.campaign.end, dt.time(20, 0), tzinfo=settings.tz)
+        panel = Panel(settings, store, clock)
+        pages = {"bare Flask route": "/bench/bare", "dashboard": "/"}
+        if "/schedule" in panel.rules:
+            pages["calendar"] = "/schedule"
+        pages["as-run log"] = "/asrun"
+        pages["as-run report"] = "/asrun/report"
+        print(
+            f"{args.playlists} playlists × {len(TIMES)} a day over "
+            f"{settings.campaign.start}..{settings.campaign.end}, {args.rows} as-run rows, "
+            f"{args.requests} requests a page over HTTP on loopback"
+        )
+        results = {name: panel.time(path, args.requests) for name, path in pages.items()}
+        base = percentile(results["bare Flask route"], 0.95)
+        print(f"{'page':<18} {'median':>9} {'p95':>9} {'p95/bare':>9}")
+        worst = 0.0
+        for name, seconds in results.items():
+            p95 = percentile(seconds, 0.95)
+            if name != "bare Flask route":
+                worst = max(worst, p95)
+            print(
+                f"{name:<18} {statistics.median(seconds) * 1000:>7.1f}ms "
+                f"{p95 * 1000:>7.1f}ms {p95 / base:>8.1f}x"
+            )
+        print(f"slowest page p95: {worst * 1000:.1f} ms (goal < 100 ms)")
+        panel.stop()
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
