@@ -426,3 +426,57 @@ def delete_schedule(store: Store, schedule_id: int) -> None:
         cursor = conn.execute("DELETE FROM schedules WHERE id = ?", (schedule_id,))
         if cursor.rowcount == 0:
             raise NotFoundError(f"schedule entry {schedule_id} does not exist")
+
+
+def get_schedule(store: Store, schedule_id: int) -> ScheduleEntry:
+    """Return one schedule entry with its playlist's name and length."""
+    # A station has a handful of entries: reuse the one reading of rows into entries.
+    for entry in schedule_entries(store):
+        if entry.id == schedule_id:
+            return entry
+    raise NotFoundError(f"schedule entry {schedule_id} does not exist")
+
+
+def update_schedule(
+    store: Store,
+    schedule_id: int,
+    playlist_id: int,
+    start: dt.date,
+    end: dt.date,
+    times: tuple[dt.time, ...],
+    weekdays: frozenset[int],
+    priority: Priority,
+    *,
+    on_interrupt: InterruptPolicy = InterruptPolicy.RESUME,
+    wait_seconds: float = DEFAULT_WAIT,
+) -> None:
+    """Change a schedule entry; the same checks as add_schedule (approved playlist and all)."""
+    with store.transaction() as conn:
+        row = store.query_one(
+            f"SELECT {PLAYABLE_SQL} AS playable FROM playlists p WHERE p.id = ?", (playlist_id,)
+        )
+        if row is None:
+            raise NotFoundError(f"playlist {playlist_id} does not exist")
+        if not row["playable"]:
+            raise ContentError("only approved playlists can be scheduled; send it for review first")
+        if end < start:
+            raise ContentError(f"the schedule ends ({end}) before it starts ({start})")
+        if not times:
+            raise ContentError("a schedule needs at least one time of day")
+        cursor = conn.execute(
+            "UPDATE schedules SET playlist_id = ?, start_date = ?, end_date = ?, times = ?, "
+            "weekdays = ?, priority = ?, on_interrupt = ?, wait_seconds = ? WHERE id = ?",
+            (
+                playlist_id,
+                start.isoformat(),
+                end.isoformat(),
+                json.dumps([t.strftime("%H:%M:%S") for t in sorted(times)]),
+                json.dumps(sorted(weekdays)),
+                priority.value,
+                on_interrupt.value,
+                wait_seconds,
+                schedule_id,
+            ),
+        )
+        if cursor.rowcount == 0:
+            raise NotFoundError(f"schedule entry {schedule_id} does not exist")

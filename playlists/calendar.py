@@ -1,0 +1,154 @@
+"""The schedule calendar: campaign days × times of day, quiet hours and conflicts.
+
+Pure functions over `playlists.plan` output, so the panel's calendar shows what the
+player will do. Conflicts follow the playout rules (scheduler/playout.py): a higher
+priority cuts into a lower one; an equal or lower one waits for the lane up to its
+wait, or is skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+from collections.abc import Iterable, Sequence
+from zoneinfo import ZoneInfo
+
+from playlists.model import InterruptPolicy, PlannedBroadcast, QuietHours, ScheduleEntry
+from playlists.plan import day_range, plan
+
+
+class Effect(enum.StrEnum):
+    """What an overlap does to the broadcast it affects."""
+
+    WAITS = "waits"  # due while the lane is busy: it starts when the other one ends
+    SKIPPED = "skipped"  # the lane stays busy longer than it waits, or its policy is skip
+    CUT = "cut"  # a higher priority cuts in; then it resumes, restarts or is dropped
+
+
+@dataclasses.dataclass(frozen=True)
+class Conflict:
+    """Two broadcasts whose time spans overlap: `affected` waits, is skipped or is cut."""
+
+    day: dt.date  # the station day the affected broadcast is due on
+    affected: PlannedBroadcast
+    by: PlannedBroadcast  # the broadcast holding the lane, or cutting in
+    effect: Effect
+    wait: float  # seconds the affected one would wait for the lane (0 when it is cut)
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    """The broadcasts due at one time of day on one day."""
+
+    day: dt.date
+    time: dt.time
+    quiet: bool  # the time lies in the quiet hours: only emergencies play
+    broadcasts: tuple[PlannedBroadcast, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Grid:
+    """Days (columns) × distinct times of day (rows) of a stretch of the plan."""
+
+    days: tuple[dt.date, ...]
+    times: tuple[dt.time, ...]
+    rows: tuple[tuple[Cell, ...], ...]  # rows[i][j] is times[i] on days[j]
+
+    def column(self, day: dt.date) -> list[Cell]:
+        """Return the cells of one day that have something due, in time order."""
+        index = self.days.index(day)
+        return [row[index] for row in self.rows if row[index].broadcasts]
+
+
+def campaign_days(first: dt.date, last: dt.date) -> tuple[dt.date, ...]:
+    """Return every calendar day first..last (inclusive), across month ends."""
+    return tuple(first + dt.timedelta(days=n) for n in range((last - first).days + 1))
+
+
+def build_grid(
+    planned: Iterable[PlannedBroadcast],
+    first: dt.date,
+    last: dt.date,
+    tz: ZoneInfo,
+    quiet: QuietHours | None = None,
+) -> Grid:
+    """Lay planned broadcasts out as days first..last × the times of day anything is due."""
+    days = campaign_days(first, last)
+    due: dict[tuple[dt.date, dt.time], list[PlannedBroadcast]] = {}
+    for broadcast in planned:
+        local = broadcast.start.astimezone(tz)
+        if first <= local.date() <= last:
+            due.setdefault((local.date(), local.time()), []).append(broadcast)
+    times = tuple(sorted({time for _, time in due}))
+    rows = tuple(
+        tuple(
+            Cell(
+                day=day,
+                time=time,
+                quiet=quiet is not None and quiet.contains(time),
+                broadcasts=tuple(due.get((day, time), ())),
+            )
+            for day in days
+        )
+        for time in times
+    )
+    return Grid(days=days, times=times, rows=rows)
+
+
+def find_conflicts(planned: Sequence[PlannedBroadcast], tz: ZoneInfo) -> list[Conflict]:
+    """Return every pair of broadcasts whose spans overlap, in plan order.
+
+    Broadcasts in the quiet hours never sound, so they hold up nobody. The first of a
+    pair is the one the player starts first: earlier, or at the same instant of higher
+    (or equal) priority, as `plan` orders them.
+    """
+    audible = sorted(
+        (b for b in planned if not b.quiet),
+        key=lambda b: (b.start, -b.priority.rank, b.schedule_id),
+    )
+    conflicts = []
+    for i, first in enumerate(audible):
+        for second in audible[i + 1 :]:
+            if second.start >= first.end:
+                break  # sorted by start: no later one overlaps `first` either
+            if second.end > second.start:  # a zero-length broadcast occupies nothing
+                conflicts.append(_conflict(first, second, tz))
+    return conflicts
+
+
+def _conflict(first: PlannedBroadcast, second: PlannedBroadcast, tz: ZoneInfo) -> Conflict:
+    """Judge an overlapping pair: `second` starts while `first` is (due to be) on air."""
+    if second.start > first.start and second.priority.rank > first.priority.rank:
+        return Conflict(first.start.astimezone(tz).date(), first, second, Effect.CUT, 0.0)
+    wait = (first.end - second.start).total_seconds()
+    gives_up = second.on_interrupt is InterruptPolicy.SKIP or wait > second.wait_seconds
+    effect = Effect.SKIPPED if gives_up else Effect.WAITS
+    return Conflict(second.start.astimezone(tz).date(), second, first, effect, wait)
+
+
+def conflicts_by_key(conflicts: Iterable[Conflict]) -> dict[str, list[Conflict]]:
+    """Index conflicts by the occurrence key of both broadcasts in each."""
+    index: dict[str, list[Conflict]] = {}
+    for conflict in conflicts:
+        index.setdefault(conflict.affected.key, []).append(conflict)
+        if conflict.by.key != conflict.affected.key:
+            index.setdefault(conflict.by.key, []).append(conflict)
+    return index
+
+
+def preview_conflicts(
+    entry: ScheduleEntry,
+    others: Iterable[ScheduleEntry],
+    tz: ZoneInfo,
+    quiet: QuietHours | None = None,
+) -> list[Conflict]:
+    """Return the conflicts an entry (new, or edited: same id) would have over its dates."""
+    start, end = day_range(entry.start, entry.end, tz)
+    rest = [other for other in others if other.id != entry.id]
+    planned = plan([entry, *rest], start, end, tz, quiet)
+    return [
+        conflict
+        for conflict in find_conflicts(planned, tz)
+        if entry.id in (conflict.affected.schedule_id, conflict.by.schedule_id)
+    ]

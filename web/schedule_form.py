@@ -1,0 +1,213 @@
+"""The schedule entry form: what the operator typed, and its strict reading."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from playlists.model import DEFAULT_WAIT, InterruptPolicy, Priority, ScheduleEntry
+from playlists.settings import CampaignSettings
+
+MAX_WAIT = 3600
+MAX_TIMES = 48
+MAX_DAYS = 366  # a year; a longer range is a typo in the year
+_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Commas and spaces, also as a Chinese keyboard types them.
+_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+POLICY_LABELS = {
+    InterruptPolicy.RESUME: _l("resume where it stopped"),
+    InterruptPolicy.RESTART: _l("play again from the start"),
+    InterruptPolicy.SKIP: _l("give up (skip it)"),
+}
+# Offered in this order; emergency only to users who may send emergencies.
+PRIORITY_CHOICES = (Priority.SCHEDULED, Priority.IDLE, Priority.MANUAL, Priority.EMERGENCY)
+
+
+class FormErrors(Exception):
+    """The form cannot be saved; each message says what to fix."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+@dataclasses.dataclass
+class ScheduleForm:
+    """The fields as text, so a rejected form shows again exactly as typed."""
+
+    playlist_id: str = ""
+    start: str = ""
+    end: str = ""
+    times: str = ""
+    weekdays: frozenset[str] = frozenset(str(day) for day in range(7))
+    priority: str = Priority.SCHEDULED.value
+    on_interrupt: str = InterruptPolicy.RESUME.value
+    wait: str = str(int(DEFAULT_WAIT))
+    seen: str = ""  # fingerprint of the warnings the operator was shown
+
+    @classmethod
+    def blank(cls, campaign: CampaignSettings) -> ScheduleForm:
+        """Return a new entry's form: the whole campaign, every day."""
+        return cls(start=campaign.start.isoformat(), end=campaign.end.isoformat())
+
+    @classmethod
+    def of_entry(cls, entry: ScheduleEntry) -> ScheduleForm:
+        return cls(
+            playlist_id=str(entry.playlist_id),
+            start=entry.start.isoformat(),
+            end=entry.end.isoformat(),
+            times=", ".join(f"{time:%H:%M}" for time in entry.times),
+            weekdays=frozenset(str(day) for day in entry.weekdays),
+            priority=entry.priority.value,
+            on_interrupt=entry.on_interrupt.value,
+            wait=f"{entry.wait_seconds:g}",
+        )
+
+    @classmethod
+    def of_request(cls, form: Any) -> ScheduleForm:
+        """Read a posted form (a werkzeug MultiDict)."""
+        return cls(
+            playlist_id=form.get("playlist_id", "").strip(),
+            start=form.get("start", "").strip(),
+            end=form.get("end", "").strip(),
+            times=form.get("times", "").strip()[:500],
+            weekdays=frozenset(form.getlist("weekdays")),
+            priority=form.get("priority", "").strip(),
+            on_interrupt=form.get("on_interrupt", "").strip(),
+            wait=form.get("wait", "").strip(),
+            seen=form.get("seen", "").strip(),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class ParsedSchedule:
+    playlist_id: int
+    start: dt.date
+    end: dt.date
+    times: tuple[dt.time, ...]
+    weekdays: frozenset[int]
+    priority: Priority
+    on_interrupt: InterruptPolicy
+    wait_seconds: float
+
+
+def parse_times(text: str) -> tuple[dt.time, ...]:
+    """Read times of day written HH:MM, separated by commas or spaces; name a bad one."""
+    tokens = [token for token in _SEPARATORS.split(text.replace("：", ":")) if token]
+    if not tokens:
+        raise FormErrors([_("Write at least one time of day, like 07:30.")])
+    times = set()
+    for token in tokens:
+        match = _TIME.fullmatch(token)
+        if match is None:
+            message = _(
+                "“%(value)s” is not a time of day: write times as HH:MM, like 07:30, 12:00, 18:30.",
+                value=token,
+            )
+            raise FormErrors([message])
+        times.add(dt.time(int(match[1]), int(match[2])))
+    if len(times) > MAX_TIMES:
+        raise FormErrors([_("Write at most %(max)d times of day.", max=MAX_TIMES)])
+    return tuple(sorted(times))
+
+
+def parse(
+    form: ScheduleForm, playlists: Sequence[Mapping[str, Any]], *, may_emergency: bool
+) -> ParsedSchedule:
+    """Check every field; raise FormErrors naming each problem, so nothing half-saves."""
+    errors: list[str] = []
+
+    def attempt(read: Any, *args: Any) -> Any:
+        try:
+            return read(*args)
+        except FormErrors as exc:
+            errors.extend(exc.messages)
+            return None
+
+    playlist_id = attempt(_playlist, form.playlist_id, playlists)
+    start = attempt(_date, form.start, _("Write the first day as a date like 2023-03-28."))
+    end = attempt(_date, form.end, _("Write the last day as a date like 2023-04-07."))
+    if start and end:
+        attempt(_date_range, start, end)
+    times = attempt(parse_times, form.times)
+    weekdays = attempt(_weekdays, form.weekdays)
+    priority = attempt(_priority, form.priority, may_emergency)
+    on_interrupt = attempt(_policy, form.on_interrupt)
+    wait = attempt(_wait, form.wait)
+    if errors:
+        raise FormErrors(errors)
+    return ParsedSchedule(playlist_id, start, end, times, weekdays, priority, on_interrupt, wait)
+
+
+def _playlist(value: str, playlists: Sequence[Mapping[str, Any]]) -> int:
+    if not value:
+        raise FormErrors([_("Choose a playlist.")])
+    found = next((p for p in playlists if str(p["id"]) == value), None)
+    if found is None:
+        raise FormErrors([_("That playlist does not exist (any more).")])
+    if not found["playable"]:
+        message = _(
+            "Playlist “%(name)s” is not approved yet: only approved playlists can be scheduled.",
+            name=found["name"],
+        )
+        raise FormErrors([message])
+    return int(found["id"])
+
+
+def _date(value: str, message: str) -> dt.date:
+    try:
+        if not _DATE.fullmatch(value):
+            raise ValueError(value)
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise FormErrors([message]) from None
+
+
+def _date_range(start: dt.date, end: dt.date) -> None:
+    if end < start:
+        raise FormErrors(
+            [_("The last day (%(end)s) is before the first day (%(start)s).", end=end, start=start)]
+        )
+    if (end - start).days >= MAX_DAYS:
+        raise FormErrors([_("A schedule entry may span at most %(max)d days.", max=MAX_DAYS)])
+
+
+def _weekdays(values: frozenset[str]) -> frozenset[int]:
+    if not values:
+        raise FormErrors([_("Tick at least one day of the week.")])
+    if not values <= {str(day) for day in range(7)}:
+        raise FormErrors([_("Choose days of the week from the list.")])
+    return frozenset(int(value) for value in values)
+
+
+def _priority(value: str, may_emergency: bool) -> Priority:
+    try:
+        priority = Priority(value)
+    except ValueError:
+        raise FormErrors([_("Choose a priority from the list.")]) from None
+    if priority is Priority.EMERGENCY and not may_emergency:
+        raise FormErrors([_("Your account may not schedule emergency broadcasts.")])
+    return priority
+
+
+def _policy(value: str) -> InterruptPolicy:
+    try:
+        return InterruptPolicy(value)
+    except ValueError:
+        raise FormErrors([_("Choose what happens after an interruption from the list.")]) from None
+
+
+def _wait(value: str) -> float:
+    if not re.fullmatch(r"\d{1,4}", value) or int(value) > MAX_WAIT:
+        raise FormErrors(
+            [_("The wait must be a whole number of seconds from 0 to %(max)d.", max=MAX_WAIT)]
+        )
+    return float(value)

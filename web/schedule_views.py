@@ -1,0 +1,276 @@
+"""The broadcast schedule: the campaign calendar, and adding, changing, removing entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sqlite3
+from typing import Any
+
+from babel.dates import format_skeleton
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from playlists import asrun, audit, calendar, catalog
+from playlists.errors import ContentError, NotFoundError
+from playlists.model import WEEKDAYS, Priority, ScheduleEntry
+from playlists.plan import day_range, station_plan
+from web.auth import ADMIN, OPERATOR, has_role, login_required, role_required
+from web.schedule_form import (
+    POLICY_LABELS,
+    PRIORITY_CHOICES,
+    FormErrors,
+    ParsedSchedule,
+    ScheduleForm,
+    parse,
+)
+from web.state import now, settings, store
+
+bp = Blueprint("schedule", __name__, url_prefix="/schedule")
+
+
+@bp.route("")
+@login_required
+def index() -> str:
+    tz, campaign = settings().tz, settings().campaign
+    start, end = day_range(campaign.start, campaign.end, tz)
+    planned = station_plan(store(), settings(), start, end)
+    conflicts = calendar.find_conflicts(planned, tz)
+    rows = asrun.rows_between(store(), start, end)
+    logged = {row.occurrence: row for row in rows if row.occurrence}
+    return render_template(
+        "schedule.html",
+        grid=calendar.build_grid(
+            planned, campaign.start, campaign.end, tz, settings().player.quiet
+        ),
+        conflicts=conflicts,
+        conflicts_of=calendar.conflicts_by_key(conflicts),
+        logged=logged,
+        entries=catalog.schedule_entries(store()),
+        **_page_context(),
+    )
+
+
+def _page_context() -> dict[str, Any]:
+    """Return what every schedule page shows: the campaign, today, and how to label things."""
+    return {
+        "campaign": settings().campaign,
+        "quiet": settings().player.quiet,
+        "now": now(),
+        "today": now().astimezone(settings().tz).date(),
+        "day_label": _day_label,
+        "weekday_names": _weekday_names(),
+        "policy_labels": POLICY_LABELS,
+    }
+
+
+def _day_label(day: dt.date) -> tuple[str, str]:
+    """Return a day's date and weekday in the page language, e.g. ("3月28日", "周二")."""
+    return format_skeleton("MMMd", day, locale=get_locale()), format_date(day, "EEE")
+
+
+def _weekday_names() -> list[str]:
+    monday = dt.date(2023, 3, 27)  # any Monday: the names come from the page language
+    return [format_date(monday + dt.timedelta(days=n), "EEE") for n in range(7)]
+
+
+# -- adding and changing -------------------------------------------------------------
+
+
+@bp.route("/new", methods=("GET", "POST"))
+@role_required(OPERATOR)
+def new() -> Response | str:
+    if request.method == "GET":
+        return _render_form(ScheduleForm.blank(settings().campaign), None)
+    return _save(ScheduleForm.of_request(request.form), None)
+
+
+@bp.route("/<int:schedule_id>/edit", methods=("GET", "POST"))
+@role_required(OPERATOR)
+def edit(schedule_id: int) -> Response | str:
+    entry = _entry_or_404(schedule_id)
+    if request.method == "GET":
+        return _render_form(ScheduleForm.of_entry(entry), entry)
+    return _save(ScheduleForm.of_request(request.form), entry)
+
+
+def _entry_or_404(schedule_id: int) -> ScheduleEntry:
+    try:
+        return catalog.get_schedule(store(), schedule_id)
+    except NotFoundError:
+        abort(404, _("There is no such schedule entry; it may have been removed."))
+
+
+def _may_emergency() -> bool:
+    return bool(g.user.may_emergency) or has_role(ADMIN)
+
+
+def _render_form(
+    form: ScheduleForm,
+    entry: ScheduleEntry | None,
+    warnings: list[str] | None = None,
+    conflicts: list[calendar.Conflict] | None = None,
+) -> str:
+    playlists = catalog.list_playlists(store())
+    # An entry's own playlist stays in the list while it waits for review, so the form
+    # shows what is stored; saving it then says why it cannot be.
+    choices = [p for p in playlists if p["playable"] or (entry and p["id"] == entry.playlist_id)]
+    priorities = [p for p in PRIORITY_CHOICES if p is not Priority.EMERGENCY or _may_emergency()]
+    return render_template(
+        "schedule_entry.html",
+        form=form,
+        entry=entry,
+        playlists=choices,
+        priorities=priorities,
+        warnings=warnings or [],
+        conflicts=conflicts or [],
+        **_page_context(),
+    )
+
+
+def _save(form: ScheduleForm, entry: ScheduleEntry | None) -> Response | str:
+    playlists = catalog.list_playlists(store())
+    try:
+        parsed = parse(form, playlists, may_emergency=_may_emergency())
+    except FormErrors as exc:
+        for message in exc.messages:
+            flash(message, "error")
+        return _render_form(form, entry)
+    playlist = next(p for p in playlists if p["id"] == parsed.playlist_id)
+    candidate = _candidate(parsed, playlist, entry)
+    conflicts = calendar.preview_conflicts(
+        candidate, catalog.schedule_entries(store()), settings().tz, settings().player.quiet
+    )
+    warnings = _warnings(parsed, conflicts)
+    fingerprint = _fingerprint(parsed, conflicts) if warnings else ""
+    if warnings and form.seen != fingerprint:
+        # Nothing is stored: the operator sees what the entry would do and decides.
+        form.seen = fingerprint
+        return _render_form(form, entry, warnings, conflicts)
+    try:
+        schedule_id = _store_entry(parsed, playlist["name"], entry)
+    except NotFoundError:
+        abort(404, _("There is no such schedule entry; it may have been removed."))
+    except ContentError as exc:  # the playlist went back to review since the form was read
+        flash(_("The schedule entry was not saved: %(reason)s", reason=str(exc)), "error")
+        return _render_form(form, entry)
+    flash(_("The schedule entry for “%(name)s” is saved.", name=playlist["name"]), "info")
+    return redirect(url_for("schedule.index", _anchor=f"entry-{schedule_id}"))
+
+
+def _candidate(
+    parsed: ParsedSchedule, playlist: sqlite3.Row, entry: ScheduleEntry | None
+) -> ScheduleEntry:
+    """Return the entry as it would be stored (id 0 while it is new)."""
+    return ScheduleEntry(
+        id=entry.id if entry else 0,
+        playlist_id=parsed.playlist_id,
+        playlist_name=playlist["name"],
+        start=parsed.start,
+        end=parsed.end,
+        times=parsed.times,
+        weekdays=parsed.weekdays,
+        priority=parsed.priority,
+        duration=float(playlist["duration"]),
+        on_interrupt=parsed.on_interrupt,
+        wait_seconds=parsed.wait_seconds,
+    )
+
+
+def _warnings(parsed: ParsedSchedule, conflicts: list[calendar.Conflict]) -> list[str]:
+    campaign = settings().campaign
+    warnings = []
+    if parsed.start < campaign.start or parsed.end > campaign.end:
+        warnings.append(
+            _(
+                "The days %(start)s – %(end)s reach outside the campaign (%(first)s – %(last)s).",
+                start=parsed.start,
+                end=parsed.end,
+                first=campaign.start,
+                last=campaign.end,
+            )
+        )
+    if conflicts:
+        warnings.append(
+            _("This entry would overlap other broadcasts %(n)d times.", n=len(conflicts))
+        )
+    return warnings
+
+
+def _fingerprint(parsed: ParsedSchedule, conflicts: list[calendar.Conflict]) -> str:
+    """Identify what the operator was warned about, so a changed form warns again."""
+    parts = [repr(parsed)] + [f"{c.affected.key}>{c.by.key}:{c.effect}" for c in conflicts]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _store_entry(parsed: ParsedSchedule, name: str, entry: ScheduleEntry | None) -> int:
+    """Add or change the entry and its audit row in one transaction."""
+    fields: dict[str, Any] = {
+        "on_interrupt": parsed.on_interrupt,
+        "wait_seconds": parsed.wait_seconds,
+    }
+    args = (
+        parsed.playlist_id,
+        parsed.start,
+        parsed.end,
+        parsed.times,
+        parsed.weekdays,
+        parsed.priority,
+    )
+    with store().transaction():
+        if entry is None:
+            schedule_id = catalog.add_schedule(store(), *args, now(), **fields)
+        else:
+            schedule_id = entry.id
+            catalog.update_schedule(store(), schedule_id, *args, **fields)
+        audit.record(
+            store(),
+            g.user.username,
+            "schedule" if entry is None else "edit",
+            now(),
+            subject="schedule",
+            subject_id=schedule_id,
+            detail=_describe(name, parsed),
+        )
+    return schedule_id
+
+
+def _describe(name: str, parsed: ParsedSchedule) -> str:
+    """Say what an entry is, for the audit log."""
+    times = ",".join(f"{time:%H:%M}" for time in parsed.times)
+    days = ",".join(WEEKDAYS[day] for day in sorted(parsed.weekdays))
+    return (
+        f"{name}: {parsed.start}..{parsed.end} {times} [{days}] {parsed.priority.value}, "
+        f"{parsed.on_interrupt.value}, wait {parsed.wait_seconds:g} s"
+    )
+
+
+# -- removing ------------------------------------------------------------------------
+
+
+@bp.route("/<int:schedule_id>/remove", methods=("GET", "POST"))
+@role_required(OPERATOR)
+def remove(schedule_id: int) -> Response | str:
+    entry = _entry_or_404(schedule_id)
+    if request.method == "POST":
+        if request.form.get("confirm") != "yes":
+            flash(_("Tick the box to confirm that the entry should be removed."), "error")
+        else:
+            with store().transaction():
+                catalog.delete_schedule(store(), schedule_id)
+                audit.record(
+                    store(),
+                    g.user.username,
+                    "unschedule",
+                    now(),
+                    subject="schedule",
+                    subject_id=schedule_id,
+                    detail=f"{entry.playlist_name}: {entry.start}..{entry.end}",
+                )
+            flash(
+                _("The schedule entry for “%(name)s” is removed.", name=entry.playlist_name), "info"
+            )
+            return redirect(url_for("schedule.index"))
+    return render_template("schedule_remove.html", entry=entry, **_page_context())
