@@ -19,7 +19,8 @@ from pathlib import Path
 from media.errors import MediaError
 from playlists.errors import ConfigError, VillagecastError
 from playlists.settings import Settings, load_settings
-from scheduler import commands
+from playlists.users import ROLES
+from scheduler import commands, user_commands
 
 log = logging.getLogger("villagecast")
 
@@ -60,7 +61,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cmd = user.add_parser("add", help="add a user; prints a one-time password")
     cmd.add_argument("name")
-    cmd.add_argument("--role", choices=("admin", "reviewer", "operator"), default="operator")
+    cmd.add_argument(
+        "role",
+        nargs="?",
+        choices=ROLES,
+        metavar="ROLE",
+        help="admin, reviewer or operator (default)",
+    )
+    cmd.add_argument("--role", dest="role_option", choices=ROLES, help=argparse.SUPPRESS)  # older
+    cmd.add_argument(
+        "--emergency",
+        action=argparse.BooleanOptionalAction,
+        help="may send emergency broadcasts (default: admins only)",
+    )
     cmd.add_argument(
         "--password-stdin",
         action="store_true",
@@ -72,6 +85,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin",
         action="store_true",
         help="read the password from standard input instead",
+    )
+    cmd = user.add_parser("set", help="change a user's role, emergency right or log-in")
+    cmd.add_argument("name")
+    cmd.add_argument("--role", choices=ROLES)
+    cmd.add_argument(
+        "--emergency", action=argparse.BooleanOptionalAction, help="may send emergency broadcasts"
+    )
+    access = cmd.add_mutually_exclusive_group()
+    access.add_argument(
+        "--disable",
+        dest="disabled",
+        action="store_const",
+        const=True,
+        help="may no longer log in (kept, so the audit log still names them)",
+    )
+    access.add_argument(
+        "--enable", dest="disabled", action="store_const", const=False, help="may log in again"
     )
     user.add_parser("list", help="list the users")
     sub.add_parser("prune", help="delete cached media nothing uses, older than storage.cache_days")
@@ -154,7 +184,7 @@ def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
         show = commands.plan if name == "plan" else commands.simulate
         return show(settings, first, last, args.json)
     if name == "user":
-        return commands.user(settings, args.user_command, args)
+        return user_commands.run(settings, args)
     if name == "prune":
         return commands.prune_media(settings)
     if name == "check":

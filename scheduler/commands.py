@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import datetime as dt
 import getpass
@@ -185,28 +184,6 @@ def _row_json(r: AsRunRow, settings: Settings) -> dict[str, str | None]:
         "status": r.status.value,
         "reason": r.reason,
     }
-
-
-def user(settings: Settings, action: str, args: argparse.Namespace) -> int:
-    """Add a user, reset a password or list the users."""
-    store = Store.open(settings.db_path)
-    if action == "list":
-        for entry in users.list_users(store):
-            note = "  (must choose a new password)" if entry.must_change_password else ""
-            print(f"{entry.username:<20} {entry.role:<9}{note}")
-        return 0
-    given = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
-    password = given or users.new_password()
-    one_time = given is None  # a printed password is read out once, then replaced
-    if action == "add":
-        users.add_user(store, args.name, password, args.role, utc_now(), one_time)
-        print(f"created user {args.name!r} ({args.role})")
-    else:
-        users.set_password(store, args.name, password, must_change=one_time)
-        print(f"new password set for {args.name!r}")
-    if one_time:
-        print(f"one-time password: {password}  (to be changed at the first login)")
-    return 0
 
 
 def prune_media(settings: Settings) -> int:

@@ -306,3 +306,59 @@ def test_user_commands(initialized: Path) -> None:
     assert short.returncode == 1 and "at least 8 characters" in short.stderr
     missing = villagecast("user", "passwd", "nobody", config=initialized)
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+def test_user_add_with_role_and_emergency_right_then_set(initialized: Path) -> None:
+    from playlists import audit, users
+
+    db = Store.open(initialized.parent / "data" / "villagecast.db")
+    added = villagecast("user", "add", "zhao", "reviewer", "--emergency", config=initialized)
+    assert added.returncode == 0, added.stderr
+    assert "created user 'zhao' (reviewer, emergency broadcasts: yes)" in added.stdout
+    zhao = {u.username: u for u in users.list_users(db)}["zhao"]
+    assert (zhao.role, zhao.may_emergency, zhao.must_change_password) == ("reviewer", True, True)
+
+    changed = villagecast(
+        "user", "set", "zhao", "--role", "operator", "--no-emergency", "--disable",
+        config=initialized,
+    )  # fmt: skip
+    assert changed.returncode == 0, changed.stderr
+    assert "'zhao': operator, emergency broadcasts: no, disabled" in changed.stdout
+    zhao = {u.username: u for u in users.list_users(db)}["zhao"]
+    assert (zhao.role, zhao.may_emergency, zhao.disabled) == ("operator", False, True)
+    row = audit.rows(db, limit=1)[0]
+    assert row.username.startswith("cli:") and row.action == "disable"
+    assert row.detail == "zhao: role reviewer → operator, emergency right no, disabled"
+
+    listed = villagecast("user", "list", config=initialized).stdout.splitlines()
+    assert listed[0].split() == ["user", "role", "emergency", "account"]
+    assert {line.split()[0]: line.split()[1:4] for line in listed[1:]} == {
+        "admin": ["admin", "yes", "active"],
+        "zhao": ["operator", "no", "disabled"],
+    }
+    enabled = villagecast("user", "set", "zhao", "--enable", "--emergency", config=initialized)
+    assert "'zhao': operator, emergency broadcasts: yes, active" in enabled.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        pytest.param(("set", "admin", "--role", "operator"), 1, "last admin", id="demote-last"),
+        pytest.param(("set", "admin", "--disable"), 1, "last admin", id="disable-last"),
+        pytest.param(("set", "nobody", "--enable"), 1, "does not exist", id="unknown-user"),
+        pytest.param(("set", "admin"), 1, "nothing to change", id="nothing-to-change"),
+        pytest.param(("set", "admin", "--disable", "--enable"), 2, "not allowed", id="both"),
+        pytest.param(("add", "zz", "boss"), 2, "invalid choice", id="unknown-role"),
+        pytest.param(("add", "王五"), 1, "a user name is 2 to 32", id="bad-name"),
+        pytest.param(("add", "zz", "admin", "--role", "operator"), 1, "two roles", id="two-roles"),
+    ],
+)
+def test_user_commands_refuse_and_change_nothing(
+    initialized: Path, args: tuple[str, ...], code: int, message: str
+) -> None:
+    db = initialized.parent / "data" / "villagecast.db"
+    before = [tuple(r) for r in Store.open(db).query("SELECT * FROM users")]
+    result = villagecast("user", *args, config=initialized)
+    assert result.returncode == code and message in result.stderr, result.stderr
+    assert [tuple(r) for r in Store.open(db).query("SELECT * FROM users")] == before
+    assert Store.open(db).query("SELECT * FROM audit WHERE subject = 'user'") == []

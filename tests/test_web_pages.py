@@ -404,3 +404,23 @@ def test_pages_have_no_inline_script_or_style(client: FlaskClient, store: Store)
         assert "<script>" not in html, path
         assert " style=" not in html and "<style" not in html, path
         assert " on" + "click=" not in html, path
+
+
+def test_dashboard_shows_the_campaign_so_far(settings: Settings, store: Store) -> None:
+    """At 20:00 on the second day, six broadcasts were due: four played, one missed."""
+    add_pause_playlist(store, "宣传")
+    late = dt.datetime(2023, 3, 29, 12, 0, tzinfo=dt.UTC)  # 20:00 in the station
+    due = plan(catalog.schedule_entries(store), NOW - dt.timedelta(days=1), late, settings.tz)
+    assert len(due) == 6
+    for broadcast, status in zip(due, [Outcome.PLAYED] * 4 + [Outcome.MISSED], strict=False):
+        asrun.claim(store, broadcast, status, broadcast.start, "the player was not running")
+    add_user(store, "op", "operator")
+    client = make_app(settings, store, now=late).test_client()
+    log_in(client, "op")
+    html = text_of(client, "/")
+    assert "截至目前应播：6 次" in html
+    assert "已播出：4 次 (67%)" in html
+    assert "错过 1" in html and "无记录 1" in html
+    # A played broadcast later on changes the figures at once, not in five minutes.
+    asrun.claim(store, due[5], Outcome.PLAYED, due[5].start)
+    assert "已播出：5 次 (83%)" in text_of(client, "/")

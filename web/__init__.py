@@ -14,6 +14,7 @@ from web import (
     announcement_views,
     api_views,
     asrun_views,
+    audit_views,
     auth,
     auth_views,
     command_views,
@@ -29,9 +30,11 @@ from web import (
     review_views,
     schedule_views,
     screen_views,
+    screens_preview_views,
     security,
     system_views,
     uploads,
+    user_views,
 )
 from web.state import EXTENSION, PanelState
 
@@ -88,6 +91,9 @@ def create_app(
         system_views,
         api_views,
         screen_views,
+        screens_preview_views,
+        user_views,
+        audit_views,
     ):
         app.register_blueprint(feature.bp)
     return app

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from playlists import users
 from playlists.errors import VillagecastError
+from web.audit_views import record_session
 from web.auth import login_required, safe_target
 from web.state import panel, store
 
@@ -55,6 +56,7 @@ def login() -> Response | str:
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         user, error = _attempt(username, request.form.get("password", ""))
+        record_session("login" if user else "login_failed", username, user.id if user else None)
         if user is not None:
             _start_session(user)
             if user.must_change_password:
@@ -69,6 +71,8 @@ def login() -> Response | str:
 
 @bp.route("/logout", methods=("POST",))
 def logout() -> Response:
+    if g.user is not None:
+        record_session("logout", g.user.username, g.user.id)
     _reset_session()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+from pathlib import Path
+
 from flask import Blueprint, render_template
 
 from playlists import asrun
 from playlists.plan import day_range
+from playlists.report import Tally, campaign_report
 from web.auth import login_required
 from web.state import now, settings, store
 from web.status import player_status, upcoming
@@ -14,6 +19,31 @@ bp = Blueprint("dashboard", __name__)
 
 # Today's newest rows on the dashboard; the as-run log page has the whole day.
 LOG_ROWS = 30
+
+
+def campaign_progress(instant: dt.datetime) -> Tally:
+    """The campaign so far: planned, due, played, missed... (the town report's totals).
+
+    The report reads the whole log, so it is kept until the plan or the log changes, or
+    five minutes pass (more broadcasts fall due): the dashboard stays fast all campaign.
+    """
+    log = store().query_one(
+        "SELECT COUNT(*) AS n, MAX(id) AS last, MAX(ended_at) AS ended, "
+        "SUM(status = 'playing') AS playing FROM as_run"
+    )
+    assert log is not None
+    version = (store().plan_revision(), log["n"], log["last"], log["ended"], log["playing"])
+    slot = instant.replace(minute=instant.minute - instant.minute % 5, second=0, microsecond=0)
+    return _progress(settings().db_path, version, slot)
+
+
+@functools.lru_cache(maxsize=4)
+def _progress(db_path: Path, version: tuple[object, ...], slot: dt.datetime) -> Tally:
+    campaign = settings().campaign
+    last = min(campaign.end, slot.astimezone(settings().tz).date())
+    if last < campaign.start:
+        return Tally()
+    return campaign_report(store(), settings(), campaign.start, last, slot).totals
 
 
 def render_dashboard(emergency_title: str = "", emergency_text: str = "") -> str:
@@ -29,6 +59,8 @@ def render_dashboard(emergency_title: str = "", emergency_text: str = "") -> str
         next_up=upcoming(store(), settings(), instant),
         rows=rows[-LOG_ROWS:],
         rows_today=len(rows),
+        progress=campaign_progress(instant),
+        campaign=settings().campaign,
         today=today,
         emergency_title=emergency_title,
         emergency_text=emergency_text,
