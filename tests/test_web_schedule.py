@@ -145,6 +145,16 @@ def test_calendar_marks_quiet_hours_review_and_conflicts(
     assert 'id="conflicts"' in html
 
 
+def test_a_crowded_plan_lists_the_first_conflicts_and_marks_them_all(
+    store: Store, client: FlaskClient
+) -> None:
+    for n in range(7):  # eight ten-minute playlists at 07:30: 28 pairs a day, 308 in all
+        add_pause_playlist(store, f"节目{n}", 600.0, times=(dt.time(7, 30),))
+    html = page(client)
+    assert '播出冲突 <span class="muted">308</span>' in html
+    assert "另有 248 处冲突已在日历中标出" in html
+
+
 def test_calendar_uses_the_station_zone_not_the_machines(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

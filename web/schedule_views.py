@@ -30,6 +30,8 @@ from web.state import now, settings, store
 
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")
 
+MAX_LISTED = 60  # conflicts listed under the calendar; the calendar marks every one
+
 
 @bp.route("")
 @login_required
@@ -45,7 +47,8 @@ def index() -> str:
         grid=calendar.build_grid(
             planned, campaign.start, campaign.end, tz, settings().player.quiet
         ),
-        conflicts=conflicts,
+        conflicts=conflicts[:MAX_LISTED],
+        more_conflicts=max(0, len(conflicts) - MAX_LISTED),
         conflicts_of=calendar.conflicts_by_key(conflicts),
         logged=logged,
         entries=catalog.schedule_entries(store()),
@@ -54,15 +57,30 @@ def index() -> str:
 
 
 def _page_context() -> dict[str, Any]:
-    """Return what every schedule page shows: the campaign, today, and how to label things."""
+    """Return what every schedule page shows: the campaign, today, and how to label things.
+
+    Labels are translated once per page: a full campaign has hundreds of cells.
+    """
+    day_labels: dict[dt.date, tuple[str, str]] = {}
+
+    def day_label(day: dt.date) -> tuple[str, str]:
+        if day not in day_labels:
+            day_labels[day] = _day_label(day)
+        return day_labels[day]
+
     return {
         "campaign": settings().campaign,
         "quiet": settings().player.quiet,
         "now": now(),
         "today": now().astimezone(settings().tz).date(),
-        "day_label": _day_label,
+        "day_label": day_label,
         "weekday_names": _weekday_names(),
-        "policy_labels": POLICY_LABELS,
+        "policy_labels": {policy: str(label) for policy, label in POLICY_LABELS.items()},
+        "marks": {
+            "no_record": _("no record"),
+            "quiet": _("quiet hours: will be skipped"),
+            "unapproved": _("awaiting review: will be skipped"),
+        },
     }
 
 
