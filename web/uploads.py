@@ -27,8 +27,11 @@ from web.state import settings
 SMALL_BODY_BYTES = 2 * 1024 * 1024  # forms, JSON and playlist files
 FORM_OVERHEAD_BYTES = 1024 * 1024  # multipart boundaries and the other fields
 SPOOL_IN_MEMORY_BYTES = 500 * 1024  # werkzeug's own threshold
-# Endpoints that take a recording; they get the large limit.
-RECORDING_ENDPOINTS = frozenset({"announcements.set_voice"})
+# Endpoints that take a recording (or a picture for the playlist editor, which
+# media/images.py limits itself); they get the large limit.
+RECORDING_ENDPOINTS = frozenset(
+    {"announcements.set_voice", "playlists.add_recording", "playlists.add_image"}
+)
 _SAFE_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
 
 
