@@ -21,7 +21,7 @@ from playlists.model import (
     ScheduleEntry,
     Slide,
 )
-from playlists.review import PLAYABLE_SQL
+from playlists.review import MARK_DRAFT_SQL, PLAYABLE_SQL
 from playlists.store import Store, from_db_time, to_db_time
 
 
@@ -155,14 +155,26 @@ def update_announcement(
     changed_by: str,
     now: dt.datetime,
 ) -> None:
-    """Change an announcement's words and clip; it goes back to draft for review."""
+    """Change an announcement's words and clip; it goes back to draft for review.
+
+    Playlist items that show the announcement's own words on the screens show the new
+    words; items given their own screen text keep it.
+    """
     with store.transaction() as conn:
-        cursor = conn.execute(
+        old = conn.execute(
+            "SELECT title, text FROM announcements WHERE id = ?", (announcement_id,)
+        ).fetchone()
+        if old is None:
+            raise NotFoundError(f"announcement {announcement_id} does not exist")
+        conn.execute(
             "UPDATE announcements SET title = ?, text = ?, media_sha256 = ? WHERE id = ?",
             (title, text, media_sha256, announcement_id),
         )
-        if cursor.rowcount == 0:
-            raise NotFoundError(f"announcement {announcement_id} does not exist")
+        conn.execute(
+            "UPDATE playlist_items SET slide_title = ?, slide_body = ? "
+            "WHERE announcement_id = ? AND slide_title = ? AND slide_body = ?",
+            (title, text, announcement_id, old["title"], old["text"]),
+        )
         duration = conn.execute(
             "SELECT duration FROM media WHERE sha256 = ?", (media_sha256,)
         ).fetchone()
@@ -197,11 +209,7 @@ def set_announcement_voice(
 def _mark_draft(
     conn: sqlite3.Connection, table: str, row_id: int, changed_by: str, now: dt.datetime
 ) -> None:
-    conn.execute(
-        f"UPDATE {table} SET review = 'draft', review_comment = '', reviewed_by = NULL, "
-        "reviewed_at = NULL, changed_by = ?, updated_at = ? WHERE id = ?",
-        (changed_by, to_db_time(now), row_id),
-    )
+    conn.execute(MARK_DRAFT_SQL.format(table=table), (changed_by, to_db_time(now), row_id))
 
 
 _ANNOUNCEMENT_SQL = (
@@ -288,6 +296,19 @@ def add_playlist(
             ],
         )
     return playlist_id
+
+
+def set_reviewer(store: Store, playlist_id: int, reviewed_by: str) -> None:
+    """Name who approved a playlist and its announcements (a town's signing key)."""
+    with store.transaction() as conn:
+        conn.execute(
+            "UPDATE playlists SET reviewed_by = ? WHERE id = ?", (reviewed_by, playlist_id)
+        )
+        conn.execute(
+            "UPDATE announcements SET reviewed_by = ? WHERE id IN "
+            "(SELECT announcement_id FROM playlist_items WHERE playlist_id = ?)",
+            (reviewed_by, playlist_id),
+        )
 
 
 def playlist_id_by_name(store: Store, name: str) -> int | None:

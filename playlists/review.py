@@ -24,11 +24,22 @@ _TABLES = {ANNOUNCEMENT: "announcements", PLAYLIST: "playlists"}
 _LABEL = {ANNOUNCEMENT: "title", PLAYLIST: "name"}
 MAX_COMMENT = 500
 
-# Whether the playlist aliased `p` may air: approved, and so is every announcement in it.
+# Whether the playlist aliased `p` may air: approved, not empty, and every announcement
+# in it approved.
 PLAYABLE_SQL = (
-    "(p.review = 'approved' AND NOT EXISTS (SELECT 1 FROM playlist_items ri "
+    "(p.review = 'approved' AND EXISTS (SELECT 1 FROM playlist_items pi "
+    "WHERE pi.playlist_id = p.id) AND NOT EXISTS (SELECT 1 FROM playlist_items ri "
     "JOIN announcements ra ON ra.id = ri.announcement_id "
     "WHERE ri.playlist_id = p.id AND ra.review != 'approved'))"
+)
+
+
+# Back to draft after a change. A reviewer's comment on content sent back stays (with
+# who wrote it) while the author works on it; the next submit clears it.
+MARK_DRAFT_SQL = (
+    "UPDATE {table} SET review = 'draft', reviewed_at = NULL, "
+    "reviewed_by = CASE WHEN review_comment != '' THEN reviewed_by END, "
+    "changed_by = ?, updated_at = ? WHERE id = ?"
 )
 
 
@@ -37,7 +48,7 @@ class ReviewError(ContentError):
 
     `code` names the situation and `names` the titles it concerns, so the panel can say
     it in the user's language: NOT_DRAFT, NOT_PENDING, OWN_CHANGE, SUBMIT_ITEMS_FIRST,
-    APPROVE_ITEMS_FIRST, NO_COMMENT, LONG_COMMENT, NOT_APPROVED.
+    APPROVE_ITEMS_FIRST, NO_COMMENT, LONG_COMMENT, NOT_APPROVED, EMPTY.
     """
 
     def __init__(self, message: str, code: str, names: tuple[str, ...] = ()) -> None:
@@ -54,6 +65,7 @@ APPROVE_ITEMS_FIRST = "approve-items-first"
 NO_COMMENT = "no-comment"
 LONG_COMMENT = "long-comment"
 NOT_APPROVED = "not-approved"
+EMPTY = "empty"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,9 +118,7 @@ def mark_changed(store: Store, subject: str, subject_id: int, user: str, now: dt
     """Send changed content back to draft: what a reviewer approved is not what is there now."""
     with store.transaction() as conn:
         cursor = conn.execute(
-            f"UPDATE {_table(subject)} SET review = 'draft', review_comment = '', "
-            "reviewed_by = NULL, reviewed_at = NULL, changed_by = ?, updated_at = ? WHERE id = ?",
-            (user, to_db_time(now), subject_id),
+            MARK_DRAFT_SQL.format(table=_table(subject)), (user, to_db_time(now), subject_id)
         )
         if cursor.rowcount == 0:
             raise NotFoundError(f"{subject} {subject_id} does not exist")
@@ -125,6 +135,7 @@ def submit(store: Store, subject: str, subject_id: int, user: str, now: dt.datet
                 (current.label,),
             )
         if subject == PLAYLIST:
+            _check_not_empty(store, current)
             _check_items_submitted(store, subject_id)
         _set(store, subject, subject_id, Review.PENDING, now, comment="", reviewer=None)
         audit.record(
@@ -200,6 +211,11 @@ def playlist_unplayable(store: Store, playlist_id: int) -> str | None:
     current = state(store, PLAYLIST, playlist_id)
     if current.review is not Review.APPROVED:
         return f"playlist “{current.label}” is not approved ({current.review.value})"
+    if (
+        store.query_one("SELECT 1 FROM playlist_items WHERE playlist_id = ?", (playlist_id,))
+        is None
+    ):
+        return f"playlist “{current.label}” has no items"
     waiting = _unapproved_announcements(store, playlist_id)
     if waiting:
         return "not approved: " + ", ".join(f"“{t}”" for t in waiting)
@@ -211,6 +227,12 @@ def announcement_unplayable(store: Store, announcement_id: int) -> str | None:
     if current.review is not Review.APPROVED:
         return f"announcement “{current.label}” is not approved ({current.review.value})"
     return None
+
+
+def _check_not_empty(store: Store, current: ReviewState) -> None:
+    if store.query_one("SELECT 1 FROM playlist_items WHERE playlist_id = ?", (current.id,)):
+        return
+    raise ReviewError(f"“{current.label}” has no items yet", EMPTY, (current.label,))
 
 
 def _check_items_submitted(store: Store, playlist_id: int) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -188,6 +190,47 @@ def test_changing_approved_content_sends_it_back_to_draft(store: Store) -> None:
     review.mark_changed(store, ANNOUNCEMENT, notice, "op2", NOW)
     changed = catalog.get_announcement(store, notice)
     assert (changed.review, changed.reviewed_by, changed.changed_by) == (Review.DRAFT, None, "op2")
+
+
+def test_the_comment_stays_while_the_author_works_on_it(store: Store) -> None:
+    notice = announcement(store, "停水", Review.PENDING)
+    review.reject(store, ANNOUNCEMENT, notice, "rev", "时间写错了", NOW)
+    review.mark_changed(store, ANNOUNCEMENT, notice, "op", NOW)  # a first fix
+    changed = review.state(store, ANNOUNCEMENT, notice)
+    assert (changed.review, changed.comment, changed.reviewed_by) == (
+        Review.DRAFT,
+        "时间写错了",
+        "rev",
+    )
+    review.submit(store, ANNOUNCEMENT, notice, "op", NOW)
+    assert review.state(store, ANNOUNCEMENT, notice).comment == ""
+
+
+def test_an_empty_playlist_is_never_submitted_nor_played(store: Store) -> None:
+    campaign = playlist(store, "宣传", None, Review.APPROVED)
+    store.query("DELETE FROM playlist_items")
+    store.conn.commit()
+    assert review.playlist_unplayable(store, campaign) == "playlist “宣传” has no items"
+    assert [bool(row["playable"]) for row in catalog.list_playlists(store)] == [False]
+    review.mark_changed(store, PLAYLIST, campaign, "op", NOW)
+    with pytest.raises(ReviewError, match="has no items yet") as refused:
+        review.submit(store, PLAYLIST, campaign, "op", NOW)
+    assert refused.value.code == review.EMPTY
+
+
+def test_screens_show_an_edited_announcements_new_words(store: Store) -> None:
+    notice = announcement(store, "停水", Review.APPROVED)
+    own = catalog.NewItem(
+        ItemKind.ANNOUNCEMENT, 3.0, slide=catalog.Slide("停水", "今天停水。"),
+        announcement_id=notice, media_sha256=SHA,
+    )  # fmt: skip
+    custom = dataclasses.replace(own, slide=catalog.Slide("通知", "请留意"))
+    campaign = catalog.add_playlist(
+        store, "宣传", "", [own, custom], NOW, review=Review.APPROVED, created_by="op"
+    )
+    catalog.update_announcement(store, notice, "停水", "明天停水。", SHA, "op", NOW)
+    slides = [item.slide for item in catalog.get_playlist(store, campaign, Path("m")).items]
+    assert slides == [catalog.Slide("停水", "明天停水。"), catalog.Slide("通知", "请留意")]
 
 
 def test_unknown_content_is_not_found(store: Store) -> None:

@@ -53,6 +53,7 @@ def review_message(exc: ReviewError) -> str:
         ),
         review.APPROVE_ITEMS_FIRST: _("Approve its announcements first: %(names)s", names=names),
         review.NO_COMMENT: _("Say what has to change: sending back needs a comment."),
+        review.EMPTY: _("%(names)s has no items yet: add some first.", names=names),
         review.LONG_COMMENT: _(
             "The comment may have at most %(max)d characters.", max=review.MAX_COMMENT
         ),

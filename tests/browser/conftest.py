@@ -25,8 +25,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 @pytest.fixture
 def panel_url(settings: Settings, store: Store) -> Iterator[str]:
-    """Serve a fresh panel with one operator on a free loopback port."""
-    add_user(store, "op", "operator")
+    """Serve a fresh panel with an operator (who may send emergencies) and a reviewer."""
+    add_user(store, "op", "operator", may_emergency=True)
+    add_user(store, "rev", "reviewer")
     app = create_app(settings, store)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, name="panel", daemon=True)
