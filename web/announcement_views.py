@@ -145,7 +145,14 @@ def set_voice(announcement_id: int) -> Response:
         reason = str(exc).replace(path.name, upload.filename)
         flash(_("The voice was not replaced: %(reason)s", reason=reason), "error")
         return redirect(back)
-    flash(_("“%(title)s” now speaks with the recording.", title=announcement.title), "info")
+    flash(
+        _(
+            "“%(title)s” now speaks with the recording. Send it for review: it is not "
+            "broadcast until a reviewer approves it.",
+            title=announcement.title,
+        ),
+        "info",
+    )
     return redirect(back)
 
 
