@@ -317,11 +317,15 @@ class Library:
         created_by: str,
         *,
         review: Review = Review.DRAFT,
+        reviewed_by: str | None = None,
+        note: str = "",
     ) -> int:
         """Store a parsed playlist with its media and schedule, all or nothing.
 
         Its announcements and the playlist take the review state given: a draft from the
         panel, approved when whoever runs the command line on the station imports it.
+        reviewed_by names the approver when it is not the importer (a town's signing
+        key); note goes into the audit log (where the playlist came from).
         """
         if catalog.playlist_id_by_name(self.store, spec.name) is not None:
             raise ContentError(f"a playlist named {spec.name!r} already exists")
@@ -387,6 +391,10 @@ class Library:
                     wait_seconds=entry.wait,
                     with_content=True,
                 )
+            state = review.value
+            if reviewed_by is not None and review is Review.APPROVED:
+                catalog.set_reviewer(self.store, playlist_id, reviewed_by)
+                state = f"{state} by {reviewed_by}"
             audit.record(
                 self.store,
                 created_by,
@@ -394,7 +402,7 @@ class Library:
                 now,
                 subject="playlist",
                 subject_id=playlist_id,
-                detail=f"{spec.name} ({review.value})",
+                detail=f"{spec.name} ({state})" + (f"; {note}" if note else ""),
             )
         return playlist_id
 

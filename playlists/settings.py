@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from playlists.bundle_keys import key_problem
 from playlists.errors import ConfigError
 from playlists.model import QuietHours
 
@@ -193,6 +194,42 @@ class ReviewSettings:
     )
 
 
+def _whole(low: int, high: int) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if low <= value <= high else f"must be from {low} to {high}"
+
+    return check
+
+
+@dataclasses.dataclass(frozen=True)
+class BundleSettings:
+    trusted_keys: tuple[str, ...] = dataclasses.field(
+        default=(),
+        metadata=_doc(
+            "public keys (villagecast-ed25519 lines) whose signed bundles are accepted",
+            key_problem,
+        ),
+    )
+    require_signature: bool = dataclasses.field(
+        default=False, metadata=_doc("refuse bundles that no trusted key signed")
+    )
+    signed_counts_as_approval: bool = dataclasses.field(
+        default=False,
+        metadata=_doc("a bundle signed by a trusted key is approved on import, without review"),
+    )
+    max_bytes: int = dataclasses.field(
+        default=500_000_000,
+        metadata=_doc("largest bundle, unpacked and as a file", _whole(1_000_000, 1_000_000_000)),
+    )
+    max_files: int = dataclasses.field(
+        default=300, metadata=_doc("most files a bundle may hold", _whole(3, 10_000))
+    )
+    max_ratio: int = dataclasses.field(
+        default=100,
+        metadata=_doc("most a file in a bundle may be compressed (zip bombs)", _whole(2, 10_000)),
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class BroadcastSettings:
     chime: bool = dataclasses.field(
@@ -282,6 +319,7 @@ class Settings:
     player: PlayerSettings = dataclasses.field(default_factory=PlayerSettings)
     panel: PanelSettings = dataclasses.field(default_factory=PanelSettings)
     review: ReviewSettings = dataclasses.field(default_factory=ReviewSettings)
+    bundles: BundleSettings = dataclasses.field(default_factory=BundleSettings)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from media.errors import MediaError
+from playlists.bundle import is_bundle
 from playlists.errors import ConfigError, VillagecastError
 from playlists.settings import Settings, load_settings
 from playlists.users import ROLES
-from scheduler import commands, user_commands
+from scheduler import bundle_commands, commands, user_commands
 
 log = logging.getLogger("villagecast")
 
@@ -104,11 +105,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--enable", dest="disabled", action="store_const", const=False, help="may log in again"
     )
     user.add_parser("list", help="list the users")
+    cmd = sub.add_parser("export", help="write a playlist with its media as a bundle (.zip)")
+    cmd.add_argument("playlist", help="the playlist's name or id")
+    cmd.add_argument("--out", type=Path, required=True, help="the bundle file to write")
+    cmd.add_argument("--sign", type=Path, metavar="KEYFILE", help="sign it with this .key file")
+    keys = sub.add_parser("keys", help="signing keys for bundles").add_subparsers(
+        dest="keys_command", required=True, metavar="ACTION"
+    )
+    cmd = keys.add_parser("generate", help="make a key pair: NAME.key (secret) and NAME.pub")
+    cmd.add_argument("--out", type=Path, required=True, help="folder to write the keys into")
+    cmd.add_argument("--name", default="town", help="the key's name (default: town)")
     sub.add_parser("prune", help="delete cached media nothing uses, older than storage.cache_days")
     cmd = sub.add_parser("check", help="check config, store, disk, clock, player, audio, screens")
     cmd.add_argument("--json", action="store_true", help="print JSON")
     cmd = sub.add_parser(
-        "import", help="import a villagecast/playlist@1 YAML file, approved to air"
+        "import", help="import a playlist bundle (.zip) or playlist@1 YAML file, approved to air"
     )
     cmd.add_argument("file", type=Path)
     cmd.add_argument(
@@ -189,6 +200,12 @@ def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
         return commands.prune_media(settings)
     if name == "check":
         return commands.check(settings, args.json)
+    if name == "export":
+        return bundle_commands.export(settings, args.playlist, args.out, args.sign)
+    if name == "keys":
+        return bundle_commands.keys_generate(args.out, args.name)
+    if name == "import" and is_bundle(args.file):
+        return bundle_commands.import_bundle_file(settings, args.file, draft=args.draft)
     if name == "import":
         return commands.import_file(settings, args.file, draft=args.draft)
     if name == "render":

@@ -2,8 +2,9 @@
 
 Every request body is small (``SMALL_BODY_BYTES``) except a recording sent by
 someone allowed to send one: that may be as large as config.yaml's
-``audio.max_upload_mb``. Uploaded files are spooled inside the data folder
-(``data_dir/tmp``), never in /tmp, which on a Pi may be memory.
+``audio.max_upload_mb``, and a playlist bundle, up to ``bundles.max_bytes``.
+Uploaded files are spooled inside the data folder (``data_dir/tmp``), never in
+/tmp, which on a Pi may be memory.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ SPOOL_IN_MEMORY_BYTES = 500 * 1024  # werkzeug's own threshold
 RECORDING_ENDPOINTS = frozenset(
     {"announcements.set_voice", "playlists.add_recording", "playlists.add_image"}
 )
+# Where the panel takes a playlist bundle, which may be as large as bundles.max_bytes.
+BUNDLE_ENDPOINT = "bundles.import_bundle_upload"
 _SAFE_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
 
 
@@ -63,11 +66,14 @@ class PanelRequest(Request):
 
 
 def limit_body_size() -> None:
-    """Let only a recording upload by an operator be large; everything else stays small."""
-    # MAX_CONTENT_LENGTH (the recording limit, see create_app) is the ceiling for all.
+    """Let only a recording or bundle upload by an operator be large; the rest stays small."""
+    # MAX_CONTENT_LENGTH (the recording limit, see create_app) caps all but a bundle,
+    # which bundles.max_bytes caps.
     ceiling = current_app.config["MAX_CONTENT_LENGTH"]
     if request.endpoint in RECORDING_ENDPOINTS and has_role(OPERATOR):
         request.max_content_length = ceiling
+    elif request.endpoint == BUNDLE_ENDPOINT and has_role(OPERATOR):
+        request.max_content_length = settings().bundles.max_bytes + FORM_OVERHEAD_BYTES
     else:
         request.max_content_length = min(ceiling, SMALL_BODY_BYTES)
 
