@@ -105,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--enable", dest="disabled", action="store_const", const=False, help="may log in again"
     )
     user.add_parser("list", help="list the users")
+    token = sub.add_parser("token", help="manage API tokens for scripts").add_subparsers(
+        dest="token_command", required=True, metavar="ACTION"
+    )
+    cmd = token.add_parser("add", help="make a token for USER; prints it once")
+    cmd.add_argument("user")
+    cmd.add_argument("name", help="where the token is used, e.g. town-report")
+    token.add_parser("list", help="list the tokens (never their secrets)")
+    token.add_parser("revoke", help="revoke a token by its id").add_argument("id", type=int)
     cmd = sub.add_parser("export", help="write a playlist with its media as a bundle (.zip)")
     cmd.add_argument("playlist", help="the playlist's name or id")
     cmd.add_argument("--out", type=Path, required=True, help="the bundle file to write")
@@ -196,6 +204,8 @@ def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
         return show(settings, first, last, args.json)
     if name == "user":
         return user_commands.run(settings, args)
+    if name == "token":
+        return commands.token(settings, args.token_command, args)
     if name == "prune":
         return commands.prune_media(settings)
     if name == "check":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import datetime as dt
 import getpass
@@ -18,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 
 from media.files import atomic_output
-from playlists import catalog, users
+from playlists import catalog, tokens, users
 from playlists.health import run_checks
 from playlists.library import Library
 from playlists.model import AsRunRow, PlannedBroadcast, Review, Slide
@@ -184,6 +185,24 @@ def _row_json(r: AsRunRow, settings: Settings) -> dict[str, str | None]:
         "status": r.status.value,
         "reason": r.reason,
     }
+
+
+def token(settings: Settings, action: str, args: argparse.Namespace) -> int:
+    """Make, list or revoke API tokens; whoever runs this on the station acts as an admin."""
+    store = Store.open(settings.db_path)
+    by = f"cli:{getpass.getuser()}"
+    if action == "add":
+        secret = tokens.create_token(store, args.user, args.name, utc_now(), by=by)
+        print(f"token for {args.user!r} ({args.name}), shown only this once:\n{secret}")
+    elif action == "list":
+        for t in tokens.list_tokens(store):
+            last = t.last_used_at
+            used = f"used {last.astimezone(settings.tz):%Y-%m-%d %H:%M}" if last else "never used"
+            print(f"{t.id:>4}  {t.username:<20} {t.name:<30} {used}")
+    else:
+        revoked = tokens.revoke(store, args.id, by, utc_now())
+        print(f"revoked token {revoked.id} ({revoked.name}) of {revoked.username!r}")
+    return 0
 
 
 def prune_media(settings: Settings) -> int:

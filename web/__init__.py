@@ -12,6 +12,7 @@ from playlists.settings import Settings
 from playlists.store import Store
 from web import (
     announcement_views,
+    api_content_views,
     api_views,
     asrun_views,
     audit_views,
@@ -34,6 +35,7 @@ from web import (
     screens_preview_views,
     security,
     system_views,
+    token_views,
     uploads,
     user_views,
 )
@@ -92,6 +94,8 @@ def create_app(
         command_views,
         system_views,
         api_views,
+        api_content_views,
+        token_views,
         screen_views,
         screens_preview_views,
         user_views,

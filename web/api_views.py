@@ -1,27 +1,31 @@
-"""The JSON API under /api/v1: status, plan, broadcast record, commands and the system checks.
+"""The JSON API under /api/v1: status, plan, schedule, as-run log, commands, emergency, audit.
 
-Errors are ``{"error": "..."}`` with the matching status (web/errors.py). Today
-calls are authenticated by the session cookie, and POSTs carry the CSRF token
-in the X-CSRF-Token header; a token scheme for other machines can be added in
-web/auth.py without touching these views.
+Errors are ``{"error": "..."}`` with the matching status (web/errors.py). Scripts
+send ``Authorization: Bearer <token>`` (web/auth.py); the panel's own JavaScript
+uses the session cookie, and then POSTs carry the CSRF token in the X-CSRF-Token
+header. Content (announcements, playlists, review, schedule) is in
+web/api_content_views.py; web/static/openapi.yaml describes every call.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, g, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from playlists import asrun, events
-from playlists.errors import NotFoundError
+from media.errors import MediaError
+from playlists import asrun, audit, catalog, events, review
+from playlists.errors import ContentError, NotFoundError, VillagecastError
+from playlists.model import Priority, ScheduleEntry
 from playlists.plan import day_range, station_plan
 from playlists.review import ReviewError
-from web import commands
+from web import api_fields, commands
 from web.asrun_export import asrun_json
 from web.asrun_filter import default_range, read_filter
-from web.auth import OPERATOR, login_required, role_required
+from web.auth import ADMIN, OPERATOR, login_required, role_required
+from web.emergency_views import may_broadcast_emergency, send_emergency, text_error
 from web.plan_views import parse_day
 from web.state import now, panel, settings, store
 from web.status import broadcast_json, player_status, status_json, upcoming
@@ -81,15 +85,6 @@ def system() -> Response:
     )
 
 
-def _json_id(body: dict[str, Any], key: str) -> int | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        abort(400, _("%(field)s must be a positive whole number.", field=key))
-    return value
-
-
 @bp.route("/commands", methods=("POST",))
 @role_required(OPERATOR)
 def send_command() -> tuple[Response, int]:
@@ -102,7 +97,8 @@ def send_command() -> tuple[Response, int]:
     elif kind == "play":
         try:
             payload = commands.play_payload(
-                _json_id(body, "playlist_id"), _json_id(body, "announcement_id")
+                api_fields.positive_id(body, "playlist_id"),
+                api_fields.positive_id(body, "announcement_id"),
             )
         except ValueError:
             abort(400, _("A play command names exactly one of playlist_id and announcement_id."))
@@ -115,3 +111,150 @@ def send_command() -> tuple[Response, int]:
     # "result" is what the player did, or null when it did not answer in time.
     sent = commands.send_and_wait(kind, payload)
     return jsonify(sent.json()), 201
+
+
+@bp.route("/emergency", methods=("POST",))
+@login_required
+def emergency() -> tuple[Response, int]:
+    """Speak a text now at emergency priority, above everything; it skips review."""
+    if not may_broadcast_emergency():
+        abort(403, _("Your account may not send emergency broadcasts; an admin can allow it."))
+    body = api_fields.json_object({"text", "title"}, {"text"})
+    # text_error checks what is in them, in the same words as the dashboard's form.
+    title, text = api_fields.text(body, "title"), api_fields.text(body, "text")
+    error = text_error(title, text)
+    if error is not None:
+        abort(400, error)
+    try:
+        sent = send_emergency(title, text)
+    except (VillagecastError, MediaError) as exc:  # no speech: the station's trouble
+        abort(503, _("The emergency broadcast was not sent: %(reason)s", reason=str(exc)))
+    return jsonify(sent.json()), 201
+
+
+MAX_AUDIT_ROWS = 500
+
+
+@bp.route("/audit")
+@role_required(ADMIN)
+def audit_log() -> Response:
+    """The audit log, newest first; filter by ?user= and ?action=, page by limit and offset."""
+    username = request.args.get("user") or None
+    action = request.args.get("action") or None
+    limit = api_fields.query_int("limit", 100, 1, MAX_AUDIT_ROWS)
+    offset = api_fields.query_int("offset", 0, 0, 10**9)
+    rows = audit.rows(store(), username=username, action=action, limit=limit, offset=offset)
+    tz = settings().tz
+    return jsonify(
+        total=audit.count(store(), username=username, action=action),
+        limit=limit,
+        offset=offset,
+        rows=[
+            {
+                "id": row.id,
+                "at": row.at.astimezone(tz).isoformat(),
+                "user": row.username,
+                "action": row.action,
+                "subject": row.subject,
+                "subject_id": row.subject_id,
+                "detail": row.detail,
+            }
+            for row in rows
+        ],
+    )
+
+
+# -- schedule ----------------------------------------------------------------------
+
+
+def schedule_json(entry: ScheduleEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "playlist_id": entry.playlist_id,
+        "playlist": entry.playlist_name,
+        "start": entry.start.isoformat(),
+        "end": entry.end.isoformat(),
+        "times": [t.strftime("%H:%M") for t in entry.times],
+        "weekdays": sorted(entry.weekdays),
+        "priority": entry.priority.value,
+        "on_interrupt": entry.on_interrupt.value,
+        "wait_seconds": entry.wait_seconds,
+        "approved": entry.approved,
+    }
+
+
+def _entry(schedule_id: int) -> ScheduleEntry:
+    for entry in catalog.schedule_entries(store()):
+        if entry.id == schedule_id:
+            return entry
+    abort(404, _("There is no schedule entry %(id)d.", id=schedule_id))
+
+
+@bp.route("/schedule")
+@login_required
+def schedule() -> Response:
+    return jsonify([schedule_json(entry) for entry in catalog.schedule_entries(store())])
+
+
+@bp.route("/schedule", methods=("POST",))
+@role_required(OPERATOR)
+def add_schedule() -> tuple[Response, int]:
+    asked = api_fields.schedule_request()
+    if asked.priority is Priority.EMERGENCY and not may_broadcast_emergency():
+        abort(403, _("Your account may not schedule emergency broadcasts."))
+    try:
+        unplayable = review.playlist_unplayable(store(), asked.playlist_id)
+    except NotFoundError:
+        abort(404, _("There is no playlist %(id)d.", id=asked.playlist_id))
+    if unplayable is not None:
+        abort(409, _("Only approved playlists can be scheduled: %(reason)s", reason=unplayable))
+    try:
+        with store().transaction():
+            new_id = catalog.add_schedule(
+                store(),
+                asked.playlist_id,
+                asked.start,
+                asked.end,
+                asked.times,
+                asked.weekdays,
+                asked.priority,
+                now(),
+                on_interrupt=asked.on_interrupt,
+                wait_seconds=asked.wait_seconds,
+            )
+            entry = _entry(new_id)
+            audit.record(
+                store(),
+                g.user.username,
+                "schedule",
+                now(),
+                subject="schedule",
+                subject_id=new_id,
+                detail=_describe(entry),
+            )
+    except ContentError as exc:  # approval withdrawn since the check above
+        abort(409, _("Only approved playlists can be scheduled: %(reason)s", reason=str(exc)))
+    return jsonify(schedule_json(entry)), 201
+
+
+@bp.route("/schedule/<int:schedule_id>", methods=("DELETE",))
+@role_required(OPERATOR)
+def delete_schedule(schedule_id: int) -> Response:
+    with store().transaction():
+        entry = _entry(schedule_id)
+        catalog.delete_schedule(store(), schedule_id)
+        audit.record(
+            store(),
+            g.user.username,
+            "unschedule",
+            now(),
+            subject="schedule",
+            subject_id=schedule_id,
+            detail=_describe(entry),
+        )
+    return jsonify(schedule_json(entry))
+
+
+def _describe(entry: ScheduleEntry) -> str:
+    times = " ".join(t.strftime("%H:%M") for t in entry.times)
+    return f"{entry.playlist_name}: {entry.start} – {entry.end} {times}"

@@ -1,8 +1,8 @@
 """Who is asking: load the user for each request and guard views by login and role.
 
-Today every request is authenticated by the session cookie. An API token check
-can be added to `load_user` later: it sets ``g.user`` and ``g.auth_via = "token"``,
-and CSRF checks then skip that request (see web/csrf.py).
+People are authenticated by the session cookie. Scripts calling /api/ send
+``Authorization: Bearer <token>`` (playlists/tokens.py): that sets ``g.user`` and
+``g.auth_via = "token"``, and CSRF checks then skip the request (see web/csrf.py).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
-from playlists import users
+from playlists import tokens, users
 from web.errors import wants_json
-from web.state import store
+from web.state import now, store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,6 +33,14 @@ def load_user() -> None:
     """Put the logged-in user (or None) on ``g`` for this request."""
     g.user = None
     g.auth_via = None
+    scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and request.path.startswith("/api/"):
+        # A bad token is refused even beside a good session: the script must learn it is bad.
+        g.user = tokens.verify(store(), secret.strip(), now())
+        if g.user is None:
+            abort(401, _("The API token is wrong, revoked or belongs to a disabled user."))
+        g.auth_via = "token"
+        return
     user_id = session.get("user_id")
     if isinstance(user_id, int):
         user = users.get_user(store(), user_id)
@@ -44,7 +52,8 @@ def load_user() -> None:
 def require_password_change() -> Any:
     """Send a user with a one-time password to the change-password page first."""
     user = g.get("user")
-    if user is None or not user.must_change_password:
+    # A script's token stands on its own; the person behind the user changes the password.
+    if user is None or not user.must_change_password or g.auth_via == "token":
         return None
     if request.endpoint in _OPEN_WHILE_CHANGING:
         return None

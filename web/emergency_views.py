@@ -43,7 +43,8 @@ def emergency_limits() -> dict[str, object]:
     }
 
 
-def _form_error(title: str, text: str, confirmed: bool) -> str | None:
+def text_error(title: str, text: str) -> str | None:
+    """Say what is wrong with an emergency broadcast's title or text (the API uses it too)."""
     if not text:
         return _("Write the text of the emergency broadcast first.")
     if len(text) > MAX_TEXT:
@@ -54,9 +55,32 @@ def _form_error(title: str, text: str, confirmed: bool) -> str | None:
         )
     if len(title) > MAX_TITLE:
         return _("The title may have at most %(max)d characters.", max=MAX_TITLE)
-    if not confirmed:
-        return _("Tick “I confirm: broadcast this now” first; nothing was broadcast.")
     return None
+
+
+def _form_error(title: str, text: str, confirmed: bool) -> str | None:
+    error = text_error(title, text)
+    if error is None and not confirmed:
+        return _("Tick “I confirm: broadcast this now” first; nothing was broadcast.")
+    return error
+
+
+def send_emergency(title: str, text: str) -> commands.SentCommand:
+    """Make the speech and slides now and send them at emergency priority.
+
+    Raises VillagecastError or MediaError when the speech or a slide cannot be made.
+    """
+    slide = Slide(title or DEFAULT_TITLE, text)
+    # Speech is made while the operator waits: seconds with espeak-ng.
+    record = library().speak(text)
+    library().render_slides(slide)
+    payload = {
+        "media_sha256": record.sha256,
+        "title": slide.title,
+        "text": text,
+        "priority": Priority.EMERGENCY.value,
+    }
+    return commands.send_and_wait("play", payload)
 
 
 @bp.route("", methods=("POST",))
@@ -68,21 +92,12 @@ def broadcast() -> Response | str:
     text = request.form.get("text", "").strip()
     error = _form_error(title, text, request.form.get("confirm") == "yes")
     if error is None:
-        slide = Slide(title or DEFAULT_TITLE, text)
         try:
-            # Speech is made while the operator waits: seconds with espeak-ng.
-            record = library().speak(text)
-            library().render_slides(slide)
+            sent = send_emergency(title, text)
         except (VillagecastError, MediaError) as exc:
             error = _("The emergency broadcast was not sent: %(reason)s", reason=str(exc))
         else:
-            payload = {
-                "media_sha256": record.sha256,
-                "title": slide.title,
-                "text": text,
-                "priority": Priority.EMERGENCY.value,
-            }
-            commands.flash_result(commands.send_and_wait("play", payload))
+            commands.flash_result(sent)
             return redirect(url_for("dashboard.index"))
     flash(error, "error")
     return render_dashboard(title, text)
