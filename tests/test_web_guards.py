@@ -48,6 +48,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "review.approve": ("reviewer", "admin"),
     "review.reject": ("reviewer", "admin"),
     "api.send_command": ("operator", "admin"),
+    "bundles.import_bundle_upload": ("operator", "admin"),
     **{f"playlists.{name}": ("operator", "admin") for name in PLAYLIST_EDITS},
     "schedule.new": ("operator", "admin"),
     "schedule.edit": ("operator", "admin"),
