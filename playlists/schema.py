@@ -206,4 +206,46 @@ MIGRATIONS: tuple[str, ...] = (
         last_used_at TEXT
     );
     """,
+    # 3: town and villages. On a town: which playlists are shared, the villages with
+    # their device tokens and last heartbeat, and the as-run rows they sent. On a
+    # village: where a playlist came from, and which as-run rows the town has.
+    """
+    ALTER TABLE playlists ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE playlists ADD COLUMN origin TEXT;
+    ALTER TABLE playlists ADD COLUMN origin_version TEXT;
+    CREATE UNIQUE INDEX playlists_origin ON playlists (origin) WHERE origin IS NOT NULL;
+
+    CREATE TABLE villages (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT,
+        heartbeat TEXT NOT NULL DEFAULT '{}'
+    );
+
+    CREATE TABLE village_asrun (
+        id INTEGER PRIMARY KEY,
+        village_id INTEGER NOT NULL REFERENCES villages (id) ON DELETE CASCADE,
+        remote_id INTEGER NOT NULL,
+        occurrence TEXT,
+        playlist_name TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        scheduled_at TEXT NOT NULL,
+        started_at TEXT,
+        ended_at TEXT,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        requested_by TEXT,
+        received_at TEXT NOT NULL,
+        UNIQUE (village_id, remote_id)
+    );
+    CREATE INDEX village_asrun_scheduled_at ON village_asrun (scheduled_at);
+
+    CREATE TABLE asrun_sent (
+        as_run_id INTEGER PRIMARY KEY REFERENCES as_run (id) ON DELETE CASCADE,
+        digest TEXT NOT NULL,
+        acked_at TEXT NOT NULL
+    );
+    """,
 )
