@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import datetime as dt
+import io
+import shutil
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from playlists.settings import AudioSettings, PlayerSettings, Settings
 from playlists.store import Store
+from scheduler.daemon import Daemon
 from tests.test_web_uploads import pink_noise
 from tests.web_fixtures import PASSWORD, FakePlayer, add_fake_announcement
 
@@ -21,33 +30,71 @@ AUDIO_READY = """() => {
 FITS_WIDTH = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 
+MPV_NULL = ("mpv", "--ao=null", "--no-video", "--no-terminal", "--really-quiet",
+            "--start={offset}", "{file}")  # fmt: skip
+
+
+@pytest.fixture
+def player(settings: Settings) -> Iterator[Daemon]:
+    """The real player daemon in a thread, playing on `mpv --ao=null` in real time."""
+    if shutil.which("mpv") is None:
+        pytest.skip("mpv is not installed")
+    live = dataclasses.replace(
+        settings,
+        audio=AudioSettings(sink="command", command=MPV_NULL),
+        player=PlayerSettings(poll_seconds=0.05),
+    )
+    store = Store.open(live.db_path)
+    daemon = Daemon(live, store)
+    thread = threading.Thread(target=daemon.run, name="player", daemon=True)
+    thread.start()
+    yield daemon
+    daemon.stop()
+    thread.join(timeout=10)
+    store.close()
+
+
+def log_in_as(context: Any, panel_url: str, username: str) -> Any:
+    page = context.new_page()
+    page.goto(f"{panel_url}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("form button[type=submit]")
+    return page
+
+
 @pytest.mark.parametrize(
     ("width", "height"), [(375, 812), (1280, 800)], ids=["phone-375", "desktop-1280"]
 )
-def test_operator_writes_hears_and_plays_an_announcement(
-    browser: Any, panel_url: str, store: Store, artifacts: Path, width: int, height: int
+def test_a_notice_from_writing_to_the_as_run_csv(
+    browser: Any,
+    panel_url: str,
+    store: Store,
+    player: Daemon,
+    artifacts: Path,
+    width: int,
+    height: int,
 ) -> None:
+    """Write, hear, submit; a reviewer approves; schedule, calendar, play now, dashboard, CSV."""
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
-    page = context.new_page()
+    options = {"viewport": {"width": width, "height": height}, "locale": "zh-CN"}
+    operator, reviewer = browser.new_context(**options), browser.new_context(**options)
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    shots = artifacts / f"flow-{width}"
+    shots.mkdir(exist_ok=True)
+
+    def shot(page: Any, name: str) -> None:
+        assert page.evaluate(FITS_WIDTH), f"{name}: the page scrolls sideways"
+        page.screenshot(path=shots / f"{name}.png", full_page=True)
+
     try:
-        page.goto(f"{panel_url}/")
-        page.fill("#username", "op")
-        page.fill("#password", PASSWORD)
-        page.click("form button[type=submit]")
+        page = log_in_as(operator, panel_url, "op")
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
         expect(page.locator("h1")).to_have_text("正在播出")
 
-        # The status box follows the player's heartbeat through the JSON poll.
-        now = dt.datetime.now(dt.UTC)
-        store.set_status({"heartbeat": now.isoformat()}, now)
-        expect(page.locator("#player-status")).to_have_attribute("data-player", "up", timeout=6000)
-        expect(page.get_by_text("播放器正在运行。")).to_be_visible()
-        page.screenshot(path=artifacts / f"dashboard-{width}.png", full_page=True)
-
+        # The operator writes the notice and hears it.
         page.click("nav.main-nav >> text=广播通知")
         page.fill("#title", "防火安全会议")
         page.fill("#text", TEXT)
@@ -55,21 +102,75 @@ def test_operator_writes_hears_and_plays_an_announcement(
         page.click("#compose button[type=submit]")
         expect(page.locator(".flash-info")).to_contain_text("通知已保存")
         article = page.locator("article.announcement").first
-        expect(article.locator("h3")).to_have_text("防火安全会议")
-        expect(article).to_contain_text("离线语音（espeak-ng）")
+        expect(article.locator("h3")).to_contain_text("防火安全会议")
+        expect(article.locator(".badge")).to_have_text("草稿")
         page.wait_for_function(AUDIO_READY, timeout=10000)
-        assert page.evaluate(FITS_WIDTH), "the page scrolls sideways"
-        page.screenshot(path=artifacts / f"announcements-{width}.png", full_page=True)
+        shot(page, "1-written")
+        article.locator("text=提交审核").click()
+        expect(page.locator(".flash-info")).to_contain_text("已提交审核")
 
-        with FakePlayer(store, "started"):
-            article.locator("button.play").click()
-            expect(page.locator(".flash-info")).to_have_text("播放器已开始播出。")
-        assert page.evaluate(FITS_WIDTH), "the page scrolls sideways"
-        page.screenshot(path=artifacts / f"sent-{width}.png", full_page=True)
+        # ... puts it in a playlist and sends that for review too.
+        page.click("nav.main-nav >> text=节目单")
+        page.fill("#name", "防火宣传")
+        page.click("#new button[type=submit]")
+        page.locator("details.add-item summary").first.click()  # 通知
+        page.select_option("#announcement", index=1)
+        page.click("text=添加通知")
+        expect(page.locator(".flash-info")).to_contain_text("已添加通知")
+        page.click("#summary >> text=提交审核")
+        expect(page.locator(".flash-info")).to_contain_text("已提交审核")
+        shot(page, "2-playlist")
+
+        # A reviewer hears it and approves both.
+        review = log_in_as(reviewer, panel_url, "rev")
+        review.click("nav.main-nav >> text=审核")
+        expect(review.locator("article.review-entry")).to_have_count(2)
+        review.wait_for_function(
+            "() => { const a = document.querySelector('article.review-entry audio');"
+            " return a !== null && a.readyState >= 1 && a.duration > 0; }",
+            timeout=10000,
+        )
+        shot(review, "3-review")
+        for _ in range(2):
+            review.locator("article.review-entry").first.locator("text=审核通过").click()
+            expect(review.locator(".flash-info")).to_contain_text("已审核通过")
+        expect(review.locator(".empty")).to_have_text("没有待审核的内容。")
+
+        # The operator schedules it every evening of the campaign and sees the calendar.
+        page.click("nav.main-nav >> text=播出日程")
+        page.click("text=添加播出安排")
+        page.select_option("#playlist_id", index=1)
+        page.fill("#times", "19:00")
+        page.click("form.schedule-form button[type=submit]")
+        expect(page.locator(".flash-info")).to_contain_text("的播出安排已保存")
+        calendar = page.locator(".calendar-days" if width < 720 else ".calendar-wide")
+        expect(calendar).to_contain_text("防火宣传")
+        expect(calendar).to_contain_text("19:00")
+        shot(page, "4-calendar")
+
+        # Play now: the player plays it and the dashboard says so.
+        page.click("nav.main-nav >> text=节目单")
+        page.locator("article.playlist", has_text="防火宣传").locator("button.play").click()
+        expect(page.locator(".flash-info")).to_have_text("播放器已开始播出。", timeout=5000)
+        expect(page.locator("#now-playing-name")).to_have_text("防火宣传", timeout=5000)
+        shot(page, "5-on-air")
+        page.locator(".when-idle").wait_for(state="visible", timeout=30000)
+
+        # The as-run CSV of today has the broadcast as played.
+        today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+        page.goto(f"{panel_url}/asrun?from={today}&to={today}")
+        expect(page.locator("table")).to_contain_text("防火宣传")
+        shot(page, "6-asrun")
+        with page.expect_download() as download:
+            page.click("text=导出 CSV")
+        csv_text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     finally:
-        context.close()
-    [command] = store.query("SELECT kind, payload, created_by FROM commands")
-    assert command["kind"] == "play" and '"announcement_id": 1' in command["payload"]
+        operator.close()
+        reviewer.close()
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    assert [(r["playlist"], r["status"], r["requested_by"]) for r in rows] == [
+        ("防火宣传", "played", "op")
+    ]
     assert problems == [], problems  # no script errors, no CSP violations
 
 
@@ -132,12 +233,12 @@ def test_recording_replaces_a_voice_on_a_phone(
         page.fill("#password", PASSWORD)
         page.click("form button[type=submit]")
         article = page.locator("article.announcement").first
-        article.locator("summary").click()  # the form is folded away until asked for
+        article.locator(".voice-upload summary").click()  # folded away until asked for
         article.locator("input[type=file]").set_input_files(str(recording))
         assert page.evaluate(FITS_WIDTH), "the page scrolls sideways"
         page.screenshot(path=artifacts / "recording-375.png", full_page=True)
         article.locator(".voice-upload button[type=submit]").click()
-        expect(page.locator(".flash-info")).to_have_text("“停水通知”已改用录音播出。")
+        expect(page.locator(".flash-info")).to_contain_text("“停水通知”已改用录音播出。请提交审核")
         expect(page.locator("article.announcement").first).to_contain_text("语音：录音")
     finally:
         context.close()
