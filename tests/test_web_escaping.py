@@ -36,8 +36,9 @@ def app(settings: Settings, store: Store) -> Flask:
     playlist = catalog.add_playlist(
         store, HOSTILE, HOSTILE, [item], NOW, review=Review.APPROVED, created_by="op"
     )
+    day = dt.date(2023, 3, 28)
     catalog.add_schedule(
-        store, playlist, dt.date(2023, 3, 28), dt.date(2023, 3, 28), (dt.time(8, 0),), frozenset(range(7)),
+        store, playlist, day, day, (dt.time(8, 0),), frozenset(range(7)),
         catalog.Priority.SCHEDULED, NOW,
     )  # fmt: skip
     today = NOW.astimezone(settings.tz).date()
