@@ -302,6 +302,17 @@ class PanelSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class TownSettings:
+    signing_key: str = dataclasses.field(
+        default="",
+        metadata=_doc(
+            "private key file (.key of `villagecast keys generate`) that signs the bundles "
+            "shared with villages, relative to config.yaml's folder; empty = unsigned"
+        ),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     station: StationSettings = dataclasses.field(default_factory=StationSettings)
     campaign: CampaignSettings = dataclasses.field(default_factory=CampaignSettings)
@@ -320,6 +331,7 @@ class Settings:
     panel: PanelSettings = dataclasses.field(default_factory=PanelSettings)
     review: ReviewSettings = dataclasses.field(default_factory=ReviewSettings)
     bundles: BundleSettings = dataclasses.field(default_factory=BundleSettings)
+    town: TownSettings = dataclasses.field(default_factory=TownSettings)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -369,7 +381,11 @@ def _resolve(settings: Settings, base: Path) -> Settings:
     data_dir = settings.data_dir.expanduser()
     if not data_dir.is_absolute():
         data_dir = base / data_dir
-    return dataclasses.replace(settings, data_dir=data_dir)
+    town = settings.town
+    if town.signing_key:
+        key = Path(town.signing_key).expanduser()
+        town = dataclasses.replace(town, signing_key=str(key if key.is_absolute() else base / key))
+    return dataclasses.replace(settings, data_dir=data_dir, town=town)
 
 
 def _build(cls: type[T], data: Mapping[str, Any], prefix: str) -> T:

@@ -21,7 +21,7 @@ from playlists.bundle import is_bundle
 from playlists.errors import ConfigError, VillagecastError
 from playlists.settings import Settings, load_settings
 from playlists.users import ROLES
-from scheduler import bundle_commands, commands, user_commands
+from scheduler import bundle_commands, commands, town_commands, user_commands
 
 log = logging.getLogger("villagecast")
 
@@ -147,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for the player to take it (default 5)",
     )
     cmd.add_argument("text")
+    town_commands.add_parsers(sub)
     return parser
 
 
@@ -222,6 +223,8 @@ def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
         return commands.render(settings, args.text, args.title, args.out)
     if name == "say":
         return commands.say(settings, args.text, args.wait)
+    if name in town_commands.COMMANDS:
+        return town_commands.run(settings, args)
     raise AssertionError(name)  # argparse allows only the names above
 
 

@@ -24,6 +24,7 @@ from web import (
     dashboard_views,
     emergency_views,
     errors,
+    fleet_views,
     formatting,
     i18n,
     media_views,
@@ -36,6 +37,7 @@ from web import (
     security,
     system_views,
     token_views,
+    town_views,
     uploads,
     user_views,
 )
@@ -100,6 +102,8 @@ def create_app(
         screens_preview_views,
         user_views,
         audit_views,
+        town_views,
+        fleet_views,
     ):
         app.register_blueprint(feature.bp)
     return app

@@ -27,12 +27,16 @@ REVIEWER = "reviewer"
 
 # What a user who must change the password may still reach.
 _OPEN_WHILE_CHANGING = frozenset({"auth.password", "auth.logout", "static", "set_language"})
+# The town's endpoints for villages (see playlists/sync_format.py).
+DEVICE_PATH = "/town/v1/"
 
 
 def load_user() -> None:
     """Put the logged-in user (or None) on ``g`` for this request."""
     g.user = None
     g.auth_via = None
+    if request.path.startswith(DEVICE_PATH):
+        return  # villages' stations: a device token only (web/town_views.py), never a session
     scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and request.path.startswith("/api/"):
         # A bad token is refused even beside a good session: the script must learn it is bad.

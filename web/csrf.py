@@ -13,6 +13,8 @@ import secrets
 from flask import Flask, abort, g, request, session
 from flask_babel import gettext as _
 
+from web.auth import DEVICE_PATH
+
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -31,8 +33,8 @@ def check_csrf() -> None:
     """Refuse a state-changing request whose token is missing or wrong."""
     if request.method in SAFE_METHODS or request.routing_exception is not None:
         return
-    if g.get("auth_via") == "token":
-        return
+    if g.get("auth_via") == "token" or request.path.startswith(DEVICE_PATH):
+        return  # a bearer token, which no other site can send; /town/v1/ reads no session
     if g.get("user") is None and request.path.startswith("/api/"):
         return  # changes nothing: every API change needs a login, and a script learns 401
     expected = session.get(FIELD)

@@ -20,7 +20,7 @@ _DEFAULT_MESSAGES = {
 
 def wants_json() -> bool:
     """Tell whether the client expects JSON rather than a page."""
-    if request.path.startswith("/api/"):
+    if request.path.startswith(("/api/", "/town/v1/")):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

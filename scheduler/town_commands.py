@@ -1,0 +1,75 @@
+"""`villagecast village add|list|remove` and `share`/`unshare`: a town and its villages.
+
+Whoever runs commands on the station is trusted like an admin; each change is
+audited as ``cli:<login name>``. A village's device token is printed once by
+`village add`, to be put in that village's config.yaml (``sync.device_token``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+
+from playlists import town, villages
+from playlists.settings import Settings
+from playlists.store import Store
+from scheduler.bundle_commands import find_playlist
+
+COMMANDS = ("village", "share", "unshare")
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the town's commands to the `villagecast` parser."""
+    village = sub.add_parser("village", help="the villages this town serves").add_subparsers(
+        dest="village_command", required=True, metavar="ACTION"
+    )
+    village.add_parser("add", help="add a village; prints its device token once").add_argument(
+        "name"
+    )
+    village.add_parser("list", help="list the villages and when each was last heard from")
+    village.add_parser("remove", help="remove a village; its token stops working").add_argument(
+        "name"
+    )
+    for name, text in (
+        ("share", "share an approved playlist with the villages"),
+        ("unshare", "stop sharing a playlist (villages keep their copy)"),
+    ):
+        sub.add_parser(name, help=text).add_argument("playlist", help="the playlist's name or id")
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    store = Store.open(settings.db_path)
+    now = dt.datetime.now(dt.UTC)
+    actor = f"cli:{getpass.getuser()}"
+    if args.command in ("share", "unshare"):
+        playlist_id = find_playlist(store, args.playlist)
+        if args.command == "share":
+            town.share(store, settings, playlist_id, actor, now)
+            print(f"shared {args.playlist!r} with the villages (at their next sync)")
+        else:
+            town.unshare(store, settings, playlist_id, actor, now)
+            print(f"stopped sharing {args.playlist!r}; villages keep the copy they have")
+        return 0
+    if args.village_command == "add":
+        token = villages.add_village(store, args.name, actor, now)
+        print(f"added village {args.name!r}")
+        print(f"device token: {token}")
+        print("it is shown only this once: put it in the village's config.yaml, sync.device_token")
+        return 0
+    if args.village_command == "remove":
+        villages.remove_village(store, args.name, actor, now)
+        print(f"removed village {args.name!r}; its device token no longer works")
+        return 0
+    return list_villages(store)
+
+
+def list_villages(store: Store) -> int:
+    """Print every village with when it was last heard from."""
+    print(f"{'village':<24} {'last heard from (UTC)':<22} version")
+    for village in villages.list_villages(store):
+        seen = village.last_seen_at
+        when = seen.strftime("%Y-%m-%d %H:%M") if seen else "never"
+        version = village.heartbeat.get("version") or ""
+        print(f"{village.name:<24} {when:<22} {version}")
+    return 0

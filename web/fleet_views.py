@@ -1,0 +1,184 @@
+"""Town staff's view of the villages (/fleet), their broadcast report, and sharing playlists.
+
+Admins and reviewers (the town's staff) see every village: when it was last in
+touch, what it plays, its clock, and its campaign so far; the report per village,
+day and playlist, on screen and as CSV; and which approved playlists are shared.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+from playlists import catalog, fleet, town
+from playlists.errors import VillagecastError
+from playlists.plan import day_range
+from web.asrun_export import BOM
+from web.asrun_filter import AsRunFilter, read_filter
+from web.auth import REVIEWER, role_required
+from web.state import now, settings, store
+
+bp = Blueprint("fleet", __name__, url_prefix="/fleet")
+
+CSV_COLUMNS = (
+    "village",
+    "day",
+    "playlist",
+    "planned",
+    "played",
+    "missed",
+    "skipped",
+    "failed",
+    "interrupted",
+    "playing",
+    "why_not",
+)
+# A cell starting with one of these is a formula to Excel; a leading quote keeps it text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _campaign_window() -> tuple[AsRunFilter, list[str]]:
+    campaign = settings().campaign
+    return read_filter(request.args, (campaign.start, campaign.end))
+
+
+@bp.get("")
+@role_required(REVIEWER)
+def index() -> str:
+    campaign = settings().campaign
+    start, end = day_range(campaign.start, campaign.end, settings().tz)
+    statuses = fleet.village_statuses(store(), now(), start, end)
+    return render_template(
+        "fleet.html",
+        statuses=statuses,
+        stale_after=int(fleet.STALE_AFTER.total_seconds() // 60),
+        campaign=campaign,
+        shared=len(town.current_feed(store(), settings()).entries),
+    )
+
+
+def _report() -> tuple[AsRunFilter, list[fleet.ReportLine]]:
+    chosen, errors = _campaign_window()
+    for error in errors:
+        flash(error, "error")
+    start, end = day_range(chosen.first, chosen.last, settings().tz)
+    return chosen, fleet.fleet_report(store(), settings().tz, start, end)
+
+
+@bp.get("/report")
+@role_required(REVIEWER)
+def report() -> str:
+    chosen, lines = _report()
+    return render_template(
+        "fleet_report.html",
+        chosen=chosen,
+        lines=lines,
+        totals=fleet.totals(lines),
+        generated_at=now(),
+    )
+
+
+@bp.get("/report.csv")
+@role_required(REVIEWER)
+def report_csv() -> Response:
+    chosen, lines = _report()
+    filename = f"villages-{chosen.first.isoformat()}-{chosen.last.isoformat()}.csv"
+    return Response(
+        csv_lines(lines),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
+
+
+def _cell(value: object) -> str:
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def csv_lines(lines: Iterable[fleet.ReportLine]) -> Iterator[str]:
+    """Yield the report as CSV with a byte-order mark, so Excel on Chinese Windows reads it."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")  # Excel's line ends
+    yield BOM
+    for values in ([*CSV_COLUMNS], *(_csv_row(line) for line in lines)):
+        writer.writerow(values)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def _csv_row(line: fleet.ReportLine) -> list[object]:
+    t = line.tally
+    why = "; ".join(f"{reason} × {count}" for reason, count in line.reasons)
+    return [
+        _cell(line.village),
+        line.day.isoformat(),
+        _cell(line.playlist),
+        *(t.planned, t.played, t.missed, t.skipped, t.failed, t.interrupted, t.playing),
+        _cell(why),
+    ]
+
+
+@bp.get("/playlists")
+@role_required(REVIEWER)
+def playlists() -> str:
+    feed = town.current_feed(store(), settings())
+    return render_template(
+        "fleet_playlists.html",
+        playlists=catalog.list_playlists(store()),
+        shared=town.shared_ids(store()),
+        versions={entry.id: entry.version for entry in feed.entries},
+        problems=feed.problems,
+    )
+
+
+@bp.post("/playlists/<int:playlist_id>/share")
+@role_required(REVIEWER)
+def share(playlist_id: int) -> BaseResponse:
+    return _change(playlist_id, town.share, _shared)
+
+
+@bp.post("/playlists/<int:playlist_id>/unshare")
+@role_required(REVIEWER)
+def unshare(playlist_id: int) -> BaseResponse:
+    return _change(playlist_id, town.unshare, _unshared)
+
+
+def _shared(name: str) -> str:
+    return _("“%(name)s” is now shared with the villages.", name=name)
+
+
+def _unshared(name: str) -> str:
+    return _("“%(name)s” is no longer shared; villages keep the copy they have.", name=name)
+
+
+def _change(
+    playlist_id: int, action: Callable[..., None], done: Callable[[str], str]
+) -> BaseResponse:
+    names = {row["id"]: row["name"] for row in catalog.list_playlists(store())}
+    if playlist_id not in names:
+        abort(404, _("That playlist does not exist (any more)."))
+    try:
+        action(store(), settings(), playlist_id, g.user.username, now())
+    except town.ShareError as exc:
+        flash(_share_error(exc), "error")
+    except VillagecastError as exc:  # a bundle that cannot be made: the export says why
+        flash(_("The playlist was not shared: %(reason)s", reason=str(exc)), "error")
+    else:
+        flash(done(names[playlist_id]), "info")
+    return redirect(url_for("fleet.playlists"))
+
+
+def _share_error(exc: town.ShareError) -> str:
+    if exc.code == "NOT_PLAYABLE":
+        return _("Only approved playlists are shared with villages.")
+    if exc.code == "ALREADY_SHARED":
+        return _("This playlist is already shared.")
+    if exc.code == "NOT_SHARED":
+        return _("This playlist is not shared.")
+    return _("The playlist was not shared: %(reason)s", reason=str(exc))

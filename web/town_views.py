@@ -1,0 +1,94 @@
+"""The town's endpoints for its villages under /town/v1 (README "Town and villages").
+
+Every call carries ``Authorization: Bearer <device token>`` (`villagecast village
+add`); nothing else lets a request in: no session is read here (web/auth.py) and so
+no CSRF token is asked for (web/csrf.py). Errors are ``{"error": "..."}``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, g, jsonify, request
+from flask_babel import gettext as _
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Unauthorized
+
+from playlists import town, village_asrun, villages
+from playlists.errors import ContentError, NotFoundError
+from playlists.town_bundles import media_chunks
+from web.state import now, settings, store
+
+bp = Blueprint("town_api", __name__, url_prefix="/town/v1")
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@bp.before_request
+def authenticate() -> None:
+    """Let in only a request whose device token belongs to a registered village."""
+    scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
+    device = villages.verify(store(), secret.strip()) if scheme.lower() == "bearer" else None
+    if device is None:
+        raise Unauthorized(
+            _("The device token is missing or wrong, or the village was removed from the town."),
+            www_authenticate=WWWAuthenticate("bearer"),
+        )
+    g.village = device
+
+
+@bp.get("/feed")
+def feed() -> Response:
+    revision = town.current_revision(store(), settings())
+    if request.if_none_match.contains_weak(revision):
+        response = Response(status=304)
+    else:
+        response = jsonify(town.current_feed(store(), settings()).listing())
+    # Each village asks again every time; the ETag makes the answer a bodiless 304.
+    response.set_etag(revision)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/playlists/<int:playlist_id>/bundle-index")
+def bundle_index(playlist_id: int) -> Response:
+    try:
+        return jsonify(town.bundle_index(store(), settings(), playlist_id))
+    except NotFoundError:
+        abort(404, _("This playlist is not shared with the villages."))
+
+
+@bp.get("/media/<sha256>")
+def media(sha256: str) -> Response:
+    found = town.find_media(store(), settings(), sha256)
+    if found is None:
+        abort(404, _("No shared playlist has a file with this SHA-256."))
+    response = Response(media_chunks(found), mimetype="application/octet-stream")
+    response.content_length = found.size
+    response.set_etag(sha256)
+    response.headers["Cache-Control"] = IMMUTABLE
+    return response
+
+
+@bp.post("/heartbeat")
+def heartbeat() -> Response:
+    try:
+        villages.record_heartbeat(store(), g.village.id, _json_body(), now())
+    except ContentError as exc:
+        abort(400, _("The heartbeat was refused: %(problem)s", problem=str(exc)))
+    return Response(status=204)
+
+
+@bp.post("/asrun")
+def asrun() -> Response:
+    try:
+        rows = village_asrun.check_batch(_json_body())
+    except ContentError as exc:
+        abort(400, _("The broadcast records were refused: %(problem)s", problem=str(exc)))
+    acked = village_asrun.store_batch(store(), g.village.id, rows, now())
+    return jsonify(acked=acked)
+
+
+def _json_body() -> object:
+    body = request.get_json(silent=True)
+    if body is None:
+        abort(400, _("Send a JSON body (Content-Type: application/json, UTF-8)."))
+    return body
