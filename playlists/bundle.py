@@ -46,6 +46,9 @@ from playlists.settings import BundleSettings, Settings
 __all__ = [
     "CheckedBundle",
     "ExportSummary",
+    "bundle_review",
+    "bundle_workdir",
+    "check_unpacked",
     "export_bundle",
     "import_bundle",
     "is_bundle",
@@ -99,22 +102,33 @@ def is_bundle(path: Path) -> bool:
 
 def read_bundle(path: Path, settings: Settings) -> CheckedBundle:
     """Check a bundle whole, unpacked into a fresh folder under data_dir/tmp."""
-    tmp_root = settings.data_dir / "tmp"
-    tmp_root.mkdir(parents=True, exist_ok=True)
-    tmp = tempfile.TemporaryDirectory(prefix="bundle-", dir=tmp_root)
+    tmp = bundle_workdir(settings, "bundle-")
     try:
         folder = Path(tmp.name)
-        spec, signer = _check(path, folder, settings.bundles)
+        files = unpack(path, folder, settings.bundles)
+        spec, signer = check_unpacked(folder, files, settings.bundles)
     except BaseException:
         tmp.cleanup()
         raise
     return CheckedBundle(spec, folder, signer, tmp)
 
 
-def _check(
-    path: Path, folder: Path, limits: BundleSettings
+def bundle_workdir(settings: Settings, prefix: str) -> tempfile.TemporaryDirectory[str]:
+    """Make a fresh folder under data_dir/tmp to unpack or assemble a bundle in."""
+    tmp_root = settings.data_dir / "tmp"
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=prefix, dir=tmp_root)
+
+
+def check_unpacked(
+    folder: Path, unpacked: dict[str, Unpacked], limits: BundleSettings
 ) -> tuple[PlaylistSpec, PublicKey | None]:
-    files = unpack(path, folder, limits)
+    """Check a bundle laid out in folder, each file's size and SHA-256 as actually read.
+
+    Everything after unpacking is checked here, so a bundle assembled from a town's
+    answers passes the same checks as a zip; return the playlist and who signed it.
+    """
+    files = dict(unpacked)
     manifest = files.pop(MANIFEST, None)
     if manifest is None:
         raise BundleManifestError(
@@ -236,11 +250,9 @@ def import_bundle(
     town_may_approve: bool = True,
 ) -> int:
     """Store a checked bundle; a trusted town signature approves it where config.yaml says so."""
-    reviewed_by = None
-    signer = bundle.signer
-    if town_may_approve and signer and library.settings.bundles.signed_counts_as_approval:
-        review, reviewed_by = Review.APPROVED, f"town key {signer.label}"
-    note = f"bundle signed by town key {signer.label}" if signer else "unsigned bundle"
+    review, reviewed_by, note = bundle_review(
+        library.settings.bundles, bundle.signer, review, town_may_approve=town_may_approve
+    )
     return library.import_playlist(
         bundle.spec,
         bundle.folder,
@@ -249,3 +261,18 @@ def import_bundle(
         reviewed_by=reviewed_by,
         note=note,
     )
+
+
+def bundle_review(
+    limits: BundleSettings,
+    signer: PublicKey | None,
+    review: Review = Review.DRAFT,
+    *,
+    town_may_approve: bool = True,
+) -> tuple[Review, str | None, str]:
+    """Return the review state, the approver and the audit note for a checked bundle."""
+    reviewed_by = None
+    if town_may_approve and signer and limits.signed_counts_as_approval:
+        review, reviewed_by = Review.APPROVED, f"town key {signer.label}"
+    note = f"bundle signed by town key {signer.label}" if signer else "unsigned bundle"
+    return review, reviewed_by, note

@@ -276,26 +276,62 @@ def add_playlist(
             ),
         )
         playlist_id = int(cursor.lastrowid or 0)
-        conn.executemany(
-            "INSERT INTO playlist_items (playlist_id, position, kind, announcement_id, "
-            "media_sha256, duration, repeat, slide_title, slide_body) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    playlist_id,
-                    position,
-                    item.kind.value,
-                    item.announcement_id,
-                    item.media_sha256,
-                    item.duration,
-                    item.repeat,
-                    item.slide.title,
-                    item.slide.body,
-                )
-                for position, item in enumerate(items, 1)
-            ],
-        )
+        _insert_items(conn, playlist_id, items)
     return playlist_id
+
+
+def replace_playlist(
+    store: Store,
+    playlist_id: int,
+    name: str,
+    description: str,
+    items: list[NewItem],
+    now: dt.datetime,
+    *,
+    review: Review,
+    created_by: str,
+) -> None:
+    """Give a playlist new details and items in place (its id and schedule entries stay)."""
+    if not items:
+        raise ContentError("a playlist needs at least one item")
+    with store.transaction() as conn:
+        other = conn.execute(
+            "SELECT 1 FROM playlists WHERE name = ? AND id != ?", (name, playlist_id)
+        ).fetchone()
+        if other:
+            raise ContentError(f"a playlist named {name!r} already exists")
+        cursor = conn.execute(
+            "UPDATE playlists SET name = ?, description = ?, updated_at = ?, review = ?, "
+            "changed_by = ?, reviewed_by = ?, reviewed_at = ?, review_comment = '' WHERE id = ?",
+            (name, description, to_db_time(now), *_review_columns(review, created_by, now),
+             playlist_id),
+        )  # fmt: skip
+        if cursor.rowcount == 0:
+            raise NotFoundError(f"playlist {playlist_id} does not exist")
+        conn.execute("DELETE FROM playlist_items WHERE playlist_id = ?", (playlist_id,))
+        _insert_items(conn, playlist_id, items)
+
+
+def _insert_items(conn: sqlite3.Connection, playlist_id: int, items: list[NewItem]) -> None:
+    conn.executemany(
+        "INSERT INTO playlist_items (playlist_id, position, kind, announcement_id, "
+        "media_sha256, duration, repeat, slide_title, slide_body) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                playlist_id,
+                position,
+                item.kind.value,
+                item.announcement_id,
+                item.media_sha256,
+                item.duration,
+                item.repeat,
+                item.slide.title,
+                item.slide.body,
+            )
+            for position, item in enumerate(items, 1)
+        ],
+    )
 
 
 def set_reviewer(store: Store, playlist_id: int, reviewed_by: str) -> None:

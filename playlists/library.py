@@ -50,6 +50,10 @@ def chain_from_settings(settings: Settings) -> EngineChain:
     )
 
 
+# An item's stored media (None for a pause) and its length in seconds.
+Prepared = tuple[MediaRecord | None, float]
+
+
 @dataclasses.dataclass(frozen=True)
 class Openers:
     """The generated clips that open every broadcast; None where config.yaml turns one off."""
@@ -329,45 +333,10 @@ class Library:
         """
         if catalog.playlist_id_by_name(self.store, spec.name) is not None:
             raise ContentError(f"a playlist named {spec.name!r} already exists")
-        # Make every clip first: a failure here leaves only unreferenced media files.
-        prepared = [
-            self._prepare_item(item_number, item, base_dir)
-            for item_number, item in enumerate(spec.items, 1)
-        ]
-        slides = [_slide_of(item) for item in spec.items]
-        for item, slide, (record, _) in zip(spec.items, slides, prepared, strict=True):
-            if item.kind is ItemKind.IMAGE and record is not None:
-                self.render_slides(slide, record.sha256)
-            elif slide.title or slide.body:
-                self.render_slides(slide)
+        prepared = self.prepare_items(spec, base_dir)
         now = self.now()
         with self.store.transaction():
-            items: list[NewItem] = []
-            for spec_item, slide, (record, duration) in zip(
-                spec.items, slides, prepared, strict=True
-            ):
-                announcement_id = None
-                if spec_item.kind is ItemKind.ANNOUNCEMENT and record is not None:
-                    title = slide.title or spec_item.text[:20]
-                    announcement_id = catalog.add_announcement(
-                        self.store,
-                        title,
-                        spec_item.text,
-                        record.sha256,
-                        created_by,
-                        now,
-                        review=review,
-                    )
-                items.append(
-                    NewItem(
-                        kind=spec_item.kind,
-                        duration=duration,
-                        repeat=spec_item.repeat,
-                        slide=slide,
-                        announcement_id=announcement_id,
-                        media_sha256=record.sha256 if record else None,
-                    )
-                )
+            items = self.add_items(spec, prepared, created_by, review, now)
             playlist_id = catalog.add_playlist(
                 self.store,
                 spec.name,
@@ -406,9 +375,60 @@ class Library:
             )
         return playlist_id
 
-    def _prepare_item(
-        self, number: int, item: ItemSpec, base_dir: Path | None
-    ) -> tuple[MediaRecord | None, float]:
+    def prepare_items(self, spec: PlaylistSpec, base_dir: Path | None) -> list[Prepared]:
+        """Make every clip and slide of a parsed playlist, before anything is stored.
+
+        A failure here leaves only unreferenced media files, which prune removes.
+        """
+        prepared = [
+            self._prepare_item(item_number, item, base_dir)
+            for item_number, item in enumerate(spec.items, 1)
+        ]
+        for item, (record, _) in zip(spec.items, prepared, strict=True):
+            slide = _slide_of(item)
+            if item.kind is ItemKind.IMAGE and record is not None:
+                self.render_slides(slide, record.sha256)
+            elif slide.title or slide.body:
+                self.render_slides(slide)
+        return prepared
+
+    def add_items(
+        self,
+        spec: PlaylistSpec,
+        prepared: list[Prepared],
+        created_by: str,
+        review: Review,
+        now: dt.datetime,
+    ) -> list[NewItem]:
+        """Store a prepared playlist's announcements (in the caller's transaction); return
+        its items, ready for catalog.add_playlist."""
+        items: list[NewItem] = []
+        for spec_item, (record, duration) in zip(spec.items, prepared, strict=True):
+            slide = _slide_of(spec_item)
+            announcement_id = None
+            if spec_item.kind is ItemKind.ANNOUNCEMENT and record is not None:
+                announcement_id = catalog.add_announcement(
+                    self.store,
+                    slide.title or spec_item.text[:20],
+                    spec_item.text,
+                    record.sha256,
+                    created_by,
+                    now,
+                    review=review,
+                )
+            items.append(
+                NewItem(
+                    kind=spec_item.kind,
+                    duration=duration,
+                    repeat=spec_item.repeat,
+                    slide=slide,
+                    announcement_id=announcement_id,
+                    media_sha256=record.sha256 if record else None,
+                )
+            )
+        return items
+
+    def _prepare_item(self, number: int, item: ItemSpec, base_dir: Path | None) -> Prepared:
         if item.kind is ItemKind.ANNOUNCEMENT:
             record = self.speak(item.text)
             return record, record.duration or 0.0

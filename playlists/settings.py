@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
@@ -312,6 +313,49 @@ class TownSettings:
     )
 
 
+def _town_url(value: Any) -> str | None:
+    """Accept "" (no town) or an http(s) address without query, fragment or password."""
+    if value == "":
+        return None
+    parts = urllib.parse.urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return "must be an address like http://town.example:8080 (the port is not a number)"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return 'must be an address like http://town.example:8080, or "" for no town'
+    if parts.query or parts.fragment or parts.username or parts.password:
+        return "must be the town panel's address only, without ?, # or user:password@"
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncSettings:
+    town_url: str = dataclasses.field(
+        default="",
+        metadata=_doc(
+            "address of the town's panel this village takes shared playlists from; empty = no town",
+            _town_url,
+        ),
+    )
+    device_token: str = dataclasses.field(
+        default="", metadata=_doc("this village's device token from `villagecast village add`")
+    )
+    poll_seconds: float = dataclasses.field(
+        default=300.0, metadata=_doc("seconds between two syncs with the town", _range(1, 86400))
+    )
+    max_backoff_seconds: float = dataclasses.field(
+        default=3600.0,
+        metadata=_doc(
+            "longest wait between attempts while the town is unreachable", _range(1, 86400)
+        ),
+    )
+    timeout_seconds: float = dataclasses.field(
+        default=10.0,
+        metadata=_doc("seconds a request to the town may stay silent", _range(1, 300)),
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     station: StationSettings = dataclasses.field(default_factory=StationSettings)
@@ -331,6 +375,7 @@ class Settings:
     panel: PanelSettings = dataclasses.field(default_factory=PanelSettings)
     review: ReviewSettings = dataclasses.field(default_factory=ReviewSettings)
     bundles: BundleSettings = dataclasses.field(default_factory=BundleSettings)
+    sync: SyncSettings = dataclasses.field(default_factory=SyncSettings)
     town: TownSettings = dataclasses.field(default_factory=TownSettings)
 
     @property
@@ -423,10 +468,24 @@ def _check_together(result: object, prefix: str) -> None:
             f"key '{prefix}command' must list the player command with a {{file}} argument "
             "when audio.sink is 'command'"
         )
+    if isinstance(result, SyncSettings):
+        _check_sync(result, prefix)
     if isinstance(result, Settings):
         names = [screen.name for screen in result.screens]
         if len(set(names)) != len(names):
             raise ConfigError("key 'screens' has two screens with the same name")
+
+
+def _check_sync(sync: SyncSettings, prefix: str) -> None:
+    if sync.town_url and not sync.device_token.strip():
+        raise ConfigError(
+            f"key '{prefix}device_token' must be set when '{prefix}town_url' is: "
+            "run `villagecast village add NAME` at the town and copy the token it prints"
+        )
+    if sync.max_backoff_seconds < sync.poll_seconds:
+        raise ConfigError(
+            f"key '{prefix}max_backoff_seconds' must not be below '{prefix}poll_seconds'"
+        )
 
 
 def _convert(hint: Any, value: Any, key: str) -> Any:

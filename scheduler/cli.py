@@ -21,7 +21,7 @@ from playlists.bundle import is_bundle
 from playlists.errors import ConfigError, VillagecastError
 from playlists.settings import Settings, load_settings
 from playlists.users import ROLES
-from scheduler import bundle_commands, commands, town_commands, user_commands
+from scheduler import bundle_commands, commands, sync_commands, town_commands, user_commands
 
 log = logging.getLogger("villagecast")
 
@@ -148,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cmd.add_argument("text")
     town_commands.add_parsers(sub)
+    sub.add_parser("sync", help="sync with the town now: shared playlists, heartbeat, as-run")
     return parser
 
 
@@ -225,6 +226,8 @@ def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
         return commands.say(settings, args.text, args.wait)
     if name in town_commands.COMMANDS:
         return town_commands.run(settings, args)
+    if name == "sync":
+        return sync_commands.sync_now(settings)
     raise AssertionError(name)  # argparse allows only the names above
 
 

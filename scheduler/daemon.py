@@ -23,6 +23,7 @@ from playlists.store import Store, from_db_time, to_db_time
 from scheduler.player import Player
 from scheduler.sdnotify import Notifier
 from scheduler.sinks import AudioSink, build_sink
+from scheduler.sync_thread import SyncThread
 from scheduler.timeline import SchedulerTimeline
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,10 @@ class Daemon:
         self.clock = ClockWatch()
         self._prune_checked = float("-inf")  # monotonic; the loop asks the store hourly only
         self.systemd = Notifier()  # no-op unless run by systemd with Type=notify
+        # A village takes the town's playlists in its own thread; playout never waits for it.
+        self.sync = (
+            SyncThread(settings, store, self.timeline.now) if settings.sync.town_url else None
+        )
 
     def run(self) -> None:
         """Run until stop() is called (or SIGTERM/SIGINT when installed)."""
@@ -71,6 +76,8 @@ class Daemon:
         self.timeline.start()
         log.info("player running: sink %s, time zone %s", self.sink.name, self.settings.tz)
         self.systemd.ready(f"running; audio sink {self.sink.name}")
+        if self.sync is not None:
+            self.sync.start()
         last_heartbeat = last_clock_check = float("-inf")
         synchronized = None
         try:
@@ -88,6 +95,8 @@ class Daemon:
                     last_heartbeat = mono
         finally:
             self.systemd.stopping()
+            if self.sync is not None:
+                self.sync.stop()
             self.player.playout.shutdown("player stopped")
             self.timeline.shutdown()
             self.player.write_status(force=True)

@@ -7,6 +7,7 @@ thread, and their results are kept briefly on the app (``PanelState.checks``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -18,6 +19,7 @@ from playlists import health
 from playlists.events import Event
 from playlists.health import CheckResult
 from playlists.settings import Settings
+from playlists.store import from_db_time
 
 CHECKS_MAX_AGE = 10.0  # seconds
 EVENTS_SHOWN = 50
@@ -59,3 +61,34 @@ def event_json(event: Event, tz: ZoneInfo) -> dict[str, Any]:
         "source": event.source,
         "message": event.message,
     }
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncView:
+    """The village's sync with its town as the system page shows it."""
+
+    town_url: str
+    state: str  # not-started | starting | ok | failing
+    last_success: dt.datetime | None
+    last_error: str | None
+    last_error_at: dt.datetime | None
+    next_attempt: dt.datetime | None
+    refused: list[str]
+
+
+def sync_view(settings: Settings, status: dict[str, Any]) -> SyncView | None:
+    """Read the sync state the player wrote; None where this station has no town."""
+    if not settings.sync.town_url:
+        return None
+    state = status.get("sync")
+    if not isinstance(state, dict) or state.get("town_url") != settings.sync.town_url:
+        return SyncView(settings.sync.town_url, "not-started", None, None, None, None, [])
+    return SyncView(
+        town_url=settings.sync.town_url,
+        state=str(state.get("state", "starting")),
+        last_success=from_db_time(state.get("last_success")),
+        last_error=state.get("last_error"),
+        last_error_at=from_db_time(state.get("last_error_at")),
+        next_attempt=from_db_time(state.get("next_attempt")),
+        refused=[str(line) for line in state.get("refused") or []],
+    )

@@ -7,7 +7,7 @@ from flask import Blueprint, render_template
 from playlists import events
 from web.auth import OPERATOR, role_required
 from web.state import now, panel, settings, store
-from web.system import EVENTS_SHOWN
+from web.system import EVENTS_SHOWN, sync_view
 
 bp = Blueprint("system", __name__)
 
@@ -19,4 +19,5 @@ def index() -> str:
         "system.html",
         checks=panel().checks.results(settings(), now()),
         events=events.recent_events(store(), EVENTS_SHOWN),
+        sync=sync_view(settings(), store().status()),
     )
