@@ -418,7 +418,35 @@ def add_schedule(
     with_content: the entry arrives with its playlist (an import) and is reviewed with
     it, so the playlist need not be approved yet; until it is, the plan holds it.
     """
-    if not with_content:
+    columns = _schedule_columns(
+        store, playlist_id, start, end, times, weekdays, priority, on_interrupt, wait_seconds,
+        approved_only=not with_content,
+    )  # fmt: skip
+    with store.transaction() as conn:
+        cursor = conn.execute(
+            "INSERT INTO schedules (playlist_id, start_date, end_date, times, weekdays, "
+            "priority, on_interrupt, wait_seconds, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*columns, to_db_time(now)),
+        )
+    return int(cursor.lastrowid or 0)
+
+
+def _schedule_columns(
+    store: Store,
+    playlist_id: int,
+    start: dt.date,
+    end: dt.date,
+    times: tuple[dt.time, ...],
+    weekdays: frozenset[int],
+    priority: Priority,
+    on_interrupt: InterruptPolicy,
+    wait_seconds: float,
+    *,
+    approved_only: bool,
+) -> tuple[object, ...]:
+    """Check a schedule entry and return its column values, playlist_id first."""
+    if approved_only:
         row = store.query_one(
             f"SELECT {PLAYABLE_SQL} AS playable FROM playlists p WHERE p.id = ?", (playlist_id,)
         )
@@ -430,24 +458,16 @@ def add_schedule(
         raise ContentError(f"the schedule ends ({end}) before it starts ({start})")
     if not times:
         raise ContentError("a schedule needs at least one time of day")
-    with store.transaction() as conn:
-        cursor = conn.execute(
-            "INSERT INTO schedules (playlist_id, start_date, end_date, times, weekdays, "
-            "priority, on_interrupt, wait_seconds, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                playlist_id,
-                start.isoformat(),
-                end.isoformat(),
-                json.dumps([t.strftime("%H:%M:%S") for t in sorted(times)]),
-                json.dumps(sorted(weekdays)),
-                priority.value,
-                on_interrupt.value,
-                wait_seconds,
-                to_db_time(now),
-            ),
-        )
-    return int(cursor.lastrowid or 0)
+    return (
+        playlist_id,
+        start.isoformat(),
+        end.isoformat(),
+        json.dumps([t.strftime("%H:%M:%S") for t in sorted(times)]),
+        json.dumps(sorted(weekdays)),
+        priority.value,
+        on_interrupt.value,
+        wait_seconds,
+    )
 
 
 def schedule_entries(store: Store) -> list[ScheduleEntry]:
@@ -509,31 +529,14 @@ def update_schedule(
 ) -> None:
     """Change a schedule entry; the same checks as add_schedule (approved playlist and all)."""
     with store.transaction() as conn:
-        row = store.query_one(
-            f"SELECT {PLAYABLE_SQL} AS playable FROM playlists p WHERE p.id = ?", (playlist_id,)
-        )
-        if row is None:
-            raise NotFoundError(f"playlist {playlist_id} does not exist")
-        if not row["playable"]:
-            raise ContentError("only approved playlists can be scheduled; send it for review first")
-        if end < start:
-            raise ContentError(f"the schedule ends ({end}) before it starts ({start})")
-        if not times:
-            raise ContentError("a schedule needs at least one time of day")
+        columns = _schedule_columns(
+            store, playlist_id, start, end, times, weekdays, priority, on_interrupt,
+            wait_seconds, approved_only=True,
+        )  # fmt: skip
         cursor = conn.execute(
             "UPDATE schedules SET playlist_id = ?, start_date = ?, end_date = ?, times = ?, "
             "weekdays = ?, priority = ?, on_interrupt = ?, wait_seconds = ? WHERE id = ?",
-            (
-                playlist_id,
-                start.isoformat(),
-                end.isoformat(),
-                json.dumps([t.strftime("%H:%M:%S") for t in sorted(times)]),
-                json.dumps(sorted(weekdays)),
-                priority.value,
-                on_interrupt.value,
-                wait_seconds,
-                schedule_id,
-            ),
+            (*columns, schedule_id),
         )
         if cursor.rowcount == 0:
             raise NotFoundError(f"schedule entry {schedule_id} does not exist")
