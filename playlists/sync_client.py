@@ -40,6 +40,7 @@ from playlists.sync_import import (
     MEDIA_META,
     Installed,
     NameTakenError,
+    deleted_here,
     install,
     local_version,
     origin_of,
@@ -117,8 +118,8 @@ def _take(
 ) -> bool:
     """Bring one shared playlist up to the town's version; False if it is not."""
     origin = origin_of(entry.id)
-    if local_version(store, origin) == entry.version:
-        return True
+    if local_version(store, origin) == entry.version or deleted_here(store, origin, entry.version):
+        return True  # a copy deleted here comes back only with a new version
     if refused.get(origin) == entry.version:
         return False  # refused before: the same bytes would be refused again
     try:
@@ -209,7 +210,9 @@ def _acks(answer: dict[str, Any], sent_ids: set[int]) -> list[tuple[int, str]]:
 
 
 def _media_in_use(store: Store) -> set[str]:
-    rows = store.query("SELECT value FROM meta WHERE key LIKE ?", (MEDIA_META + "%",))
+    rows = store.query(
+        "SELECT value FROM meta WHERE substr(key, 1, ?) = ?", (len(MEDIA_META), MEDIA_META)
+    )
     return {sha for row in rows for sha in json.loads(row["value"])}
 
 

@@ -25,6 +25,7 @@ from playlists.store import Store
 SYNC_USER = "town-sync"  # who the audit log and the review state name for the town
 SCHEDULES_META = "sync_schedules:"  # + origin: ids of the entries that came from the town
 MEDIA_META = "sync_media:"  # + origin: the town media files the stored version uses
+TAKEN_META = "sync_taken:"  # + origin: the version last taken (the copy may be deleted since)
 
 
 class NameTakenError(ContentError):
@@ -46,6 +47,11 @@ def origin_of(town_playlist_id: int) -> str:
 def local_version(store: Store, origin: str) -> str | None:
     row = store.query_one("SELECT origin_version FROM playlists WHERE origin = ?", (origin,))
     return None if row is None else row["origin_version"]
+
+
+def deleted_here(store: Store, origin: str, version: str) -> bool:
+    """Tell whether the village deleted its copy of this very version (it stays deleted)."""
+    return local_version(store, origin) is None and store.meta(TAKEN_META + origin) == version
 
 
 def install(
@@ -77,6 +83,7 @@ def install(
         )
         _add_schedules(store, spec, playlist_id, origin, now)
         store.set_meta(MEDIA_META + origin, json.dumps(sorted(media)))
+        store.set_meta(TAKEN_META + origin, version)
         state = review.value
         if reviewed_by is not None and review is Review.APPROVED:
             catalog.set_reviewer(store, playlist_id, reviewed_by)

@@ -95,11 +95,11 @@ class Daemon:
                     last_heartbeat = mono
         finally:
             self.systemd.stopping()
-            if self.sync is not None:
-                self.sync.stop()
             self.player.playout.shutdown("player stopped")
             self.timeline.shutdown()
             self.player.write_status(force=True)
+            if self.sync is not None:  # after playout: a request may wait for its timeout
+                self.sync.stop()
             log.info("player stopped")
 
     def _step(self) -> None:

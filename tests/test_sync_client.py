@@ -353,3 +353,23 @@ def test_many_rows_go_oldest_first_500_at_a_time(v: Village, town: FakeTown) -> 
     assert v.sync(town).asrun_sent == 1203
     assert [len(batch) for batch in sent] == [500, 500, 203]
     assert [row_id for batch in sent for row_id in batch] == sorted(ids)
+
+
+def test_a_copy_deleted_at_the_village_stays_deleted_until_the_town_changes_it(
+    v: Village, town: FakeTown, wav: bytes, png: bytes
+) -> None:
+    from playlists import editing
+
+    town.share(1, NAME, files(wav, png))
+    v.sync(town)
+    copy = v.copy()
+    assert copy is not None
+    for entry in catalog.schedule_entries(v.store):
+        catalog.delete_schedule(v.store, entry.id)
+    editing.delete_playlist(v.store, copy["id"], "wangwu", NOW)
+    town.requests.clear()
+    v.store.set_meta("sync_feed_etag", "")  # as after a restart: the feed is read in full
+    assert v.sync(town).imported == [] and town.count("GET", "/playlists/") == 0
+    assert v.copy() is None
+    town.share(1, NAME, files(wav, other_png()))
+    assert v.sync(town).imported == [f"{NAME!r} (new, draft)"]
