@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 from pathlib import Path
 
 
@@ -150,7 +151,7 @@ class PlannedBroadcast:
     wait_seconds: float = DEFAULT_WAIT
     part: int = 1  # 2, 3, ... when it resumes or restarts after an interruption
 
-    @property
+    @functools.cached_property  # the calendar and the report look it up thousands of times
     def key(self) -> str:
         """Identify the occurrence (and part), so it is logged and played at most once."""
         utc = self.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
