@@ -1,0 +1,60 @@
+"""The station's plan over some days, kept until what plays changes.
+
+Expanding a busy campaign's schedule entries and pairing up their overlaps takes
+tens of milliseconds, and the calendar and the report need them on every view.
+What plays changes only when content or schedules do, and every such change bumps
+meta.plan_revision (playlists/schema.py): the signal the player re-arms on too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import threading
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from playlists import calendar
+from playlists.model import PlannedBroadcast
+from playlists.plan import day_range, station_plan
+from web.state import settings, store
+
+KEPT = 4  # stretches of days kept: the campaign, and a few report ranges
+
+
+class Plan:
+    """The broadcasts due on some station days, in plan order, and their conflicts."""
+
+    def __init__(self, planned: Sequence[PlannedBroadcast], tz: ZoneInfo) -> None:
+        self.planned = tuple(planned)
+        self.tz = tz
+
+    @functools.cached_property
+    def conflicts(self) -> tuple[calendar.Conflict, ...]:
+        return tuple(calendar.find_conflicts(self.planned, self.tz))
+
+    @functools.cached_property
+    def conflicts_of(self) -> dict[str, list[calendar.Conflict]]:
+        """Index the conflicts by the occurrence key of both broadcasts in each."""
+        return calendar.conflicts_by_key(self.conflicts)
+
+
+_plans: dict[tuple[object, ...], Plan] = {}
+_lock = threading.Lock()
+
+
+def plan_of(first: dt.date, last: dt.date) -> Plan:
+    """Return the plan of the station days first..last, kept while it is current."""
+    tz, quiet = settings().tz, settings().player.quiet
+    # The revision is read first: a plan read after a change is filed under the old
+    # revision, which no later request asks for.
+    key = (settings().db_path, store().plan_revision(), first, last, tz, quiet)
+    with _lock:
+        found = _plans.get(key)
+    if found is None:
+        found = Plan(station_plan(store(), settings(), *day_range(first, last, tz)), tz)
+        with _lock:
+            _plans[key] = found
+            while len(_plans) > KEPT:
+                del _plans[next(iter(_plans))]  # the oldest
+    return found
