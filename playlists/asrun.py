@@ -131,6 +131,31 @@ def rows_between(store: Store, start: dt.datetime, end: dt.datetime) -> list[AsR
     return [_row(row) for row in rows]
 
 
+def planned_parts_between(store: Store, start: dt.datetime, end: dt.datetime) -> list[sqlite3.Row]:
+    """Return the rows of planned occurrences scheduled in [start, end), in time order.
+
+    Only what a summary needs: occurrence, status, reason, scheduled_at (as stored)
+    and playlist_name. A campaign's log has thousands of rows, and reading whole ones
+    into AsRunRow took most of the report's time.
+    """
+    return store.query(
+        "SELECT occurrence, status, reason, scheduled_at, playlist_name FROM as_run "
+        "WHERE scheduled_at >= ? AND scheduled_at < ? AND occurrence IS NOT NULL "
+        "ORDER BY scheduled_at, id",
+        (to_db_time(start), to_db_time(end)),
+    )
+
+
+def manual_between(store: Store, start: dt.datetime, end: dt.datetime) -> list[AsRunRow]:
+    """Return the rows of broadcasts asked for by a person, scheduled in [start, end)."""
+    rows = store.query(
+        "SELECT * FROM as_run WHERE scheduled_at >= ? AND scheduled_at < ? "
+        "AND occurrence IS NULL ORDER BY scheduled_at, id",
+        (to_db_time(start), to_db_time(end)),
+    )
+    return [_row(row) for row in rows]
+
+
 def _where(
     start: dt.datetime, end: dt.datetime, playlist: str, status: Outcome | None
 ) -> tuple[str, tuple[object, ...]]:

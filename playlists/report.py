@@ -9,16 +9,19 @@ any part played.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
+import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
+from zoneinfo import ZoneInfo
 
 from playlists import asrun
-from playlists.model import AsRunRow, Outcome
+from playlists.model import AsRunRow, Outcome, PlannedBroadcast
 from playlists.plan import day_range, station_plan
 from playlists.settings import Settings
-from playlists.store import Store
+from playlists.store import Store, to_db_time
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,86 +82,130 @@ class Report:
         return sum(1 for row in self.manual if row.status is Outcome.PLAYED)
 
 
-@dataclasses.dataclass
-class _Occurrence:
-    day: dt.date
-    playlist_name: str
-    due: bool
-    parts: list[AsRunRow] = dataclasses.field(default_factory=list)
-
-
 def base_key(occurrence: str) -> str:
     """Return the occurrence key without its part suffix ("#2")."""
     return occurrence.partition("#")[0]
 
 
-def _part(row: AsRunRow) -> int:
-    _, _, part = (row.occurrence or "").partition("#")
+def _part(row: sqlite3.Row) -> int:
+    _, _, part = row["occurrence"].partition("#")
     return int(part) if part.isdigit() else 1
 
 
-def occurrence_outcome(parts: list[AsRunRow]) -> tuple[Outcome, str]:
-    """Return what happened to one occurrence, from all its parts, and the reason it gives."""
+def occurrence_outcome(parts: Sequence[sqlite3.Row]) -> tuple[Outcome, str]:
+    """Return what happened to one occurrence, from its parts' log rows, and the reason."""
+    if len(parts) == 1:  # nearly every occurrence: one row, its own outcome
+        status = _OUTCOMES[parts[0]["status"]]
+        return status, "" if status in _ON_AIR else parts[0]["reason"]
     ordered = sorted(parts, key=_part)
-    statuses = {row.status for row in ordered}
-    reason = next((row.reason for row in reversed(ordered) if row.reason), "")
+    statuses = {row["status"] for row in ordered}
+    reason = next((row["reason"] for row in reversed(ordered) if row["reason"]), "")
     if Outcome.PLAYED in statuses:
         return Outcome.PLAYED, ""
     if Outcome.PLAYING in statuses:
         return Outcome.PLAYING, ""
     if Outcome.INTERRUPTED in statuses:  # it was on air, but never to the end
         return Outcome.INTERRUPTED, reason
-    return ordered[-1].status, reason
+    return _OUTCOMES[ordered[-1]["status"]], reason
+
+
+_OUTCOMES = {outcome.value: outcome for outcome in Outcome}  # faster than calling Outcome
+_ON_AIR = (Outcome.PLAYED, Outcome.PLAYING)  # outcomes that need no reason
 
 
 def campaign_report(
-    store: Store, settings: Settings, first: dt.date, last: dt.date, now: dt.datetime
+    store: Store,
+    settings: Settings,
+    first: dt.date,
+    last: dt.date,
+    now: dt.datetime,
+    planned: Sequence[PlannedBroadcast] | None = None,
 ) -> Report:
-    """Report the station days first..last (inclusive) as they stand at `now`."""
+    """Report the station days first..last (inclusive) as they stand at `now`.
+
+    `planned` is the station plan of those days, when the caller has it already.
+    """
     tz = settings.tz
     start, end = day_range(first, last, tz)
-    occurrences: dict[str, _Occurrence] = {}
-    for planned in station_plan(store, settings, start, end):
-        day = planned.start.astimezone(tz).date()
-        occurrences[planned.key] = _Occurrence(day, planned.playlist_name, planned.start < now)
-    manual: list[AsRunRow] = []
-    for row in asrun.rows_between(store, start, end):
-        if row.occurrence is None:
-            manual.append(row)
-            continue
-        # A row whose schedule was since changed or deleted was still planned when it ran.
-        found = occurrences.setdefault(
-            base_key(row.occurrence),
-            _Occurrence(row.scheduled_at.astimezone(tz).date(), row.playlist_name, True),
+    if planned is None:
+        planned = station_plan(store, settings, start, end)
+    logged: dict[str, list[sqlite3.Row]] = {}
+    for row in asrun.planned_parts_between(store, start, end):
+        logged.setdefault(base_key(row["occurrence"]), []).append(row)
+    counts = _Counts()
+    for b in planned:
+        counts.add(
+            b.start.astimezone(tz).date(), b.playlist_name, b.start < now, logged.pop(b.key, [])
         )
-        found.parts.append(row)
-    lines = _lines(occurrences.values())
-    totals = sum((line.tally for line in lines), Tally())
-    reasons: Counter[str] = Counter()
-    for line in lines:
-        reasons.update({r.reason: r.count for r in line.reasons})
-    return Report(first, last, now, lines, tuple(manual), totals, _reason_counts(reasons))
-
-
-def _lines(occurrences: Iterable[_Occurrence]) -> tuple[ReportLine, ...]:
-    counts: defaultdict[tuple[dt.date, str], Counter[str]] = defaultdict(Counter)
-    reasons: defaultdict[tuple[dt.date, str], Counter[str]] = defaultdict(Counter)
-    for occurrence in occurrences:
-        group = (occurrence.day, occurrence.playlist_name)
-        tally = counts[group]
-        tally["planned"] += 1
-        tally["due"] += occurrence.due
-        if not occurrence.parts:
-            tally["unlogged"] += occurrence.due
-            continue
-        outcome, reason = occurrence_outcome(occurrence.parts)
-        tally[outcome.value] += 1
-        if reason and outcome not in (Outcome.PLAYED, Outcome.PLAYING):
-            reasons[group][reason] += 1
-    return tuple(
-        ReportLine(day, name, Tally(**counts[day, name]), _reason_counts(reasons[day, name]))
-        for day, name in sorted(counts)
+    # The rest have rows but are no longer planned: their schedule was since changed or
+    # deleted. They were planned when they ran, and were due.
+    station_day = _station_days(first, last, tz)
+    for parts in logged.values():
+        counts.add(station_day(parts[0]["scheduled_at"]), parts[0]["playlist_name"], True, parts)
+    manual = tuple(asrun.manual_between(store, start, end))
+    return Report(
+        first,
+        last,
+        now,
+        counts.lines(),
+        manual,
+        counts.totals(),
+        _reason_counts(counts.all_reasons()),
     )
+
+
+def _station_days(first: dt.date, last: dt.date, tz: ZoneInfo) -> Callable[[str], dt.date]:
+    """Return a lookup of the station day (first..last) of an instant as the store keeps it.
+
+    Stored times are fixed-width UTC text that sorts in time order, so comparing it
+    with each day's first instant finds the day without parsing thousands of times.
+    """
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    starts = [to_db_time(day_range(day, day, tz)[0]) for day in days]
+    return lambda stored: days[max(0, bisect.bisect_right(starts, stored) - 1)]
+
+
+_TALLY_FIELDS = tuple(field.name for field in dataclasses.fields(Tally))
+
+
+class _Counts:
+    """Tallies and reasons per station day and playlist, one occurrence at a time."""
+
+    def __init__(self) -> None:
+        # Plain dicts of counts: Counter and dataclass updates cost more than the rest.
+        self.tallies: dict[tuple[dt.date, str], dict[str, int]] = {}
+        self.reasons: defaultdict[tuple[dt.date, str], Counter[str]] = defaultdict(Counter)
+
+    def add(self, day: dt.date, name: str, due: bool, parts: Sequence[sqlite3.Row]) -> None:
+        group = (day, name)
+        tally = self.tallies.get(group)
+        if tally is None:
+            tally = self.tallies[group] = dict.fromkeys(_TALLY_FIELDS, 0)
+        tally["planned"] += 1
+        tally["due"] += due
+        if not parts:
+            tally["unlogged"] += due
+            return
+        outcome, reason = occurrence_outcome(parts)
+        tally[outcome] += 1  # a StrEnum: it finds its value's key
+        if reason and outcome not in _ON_AIR:
+            self.reasons[group][reason] += 1
+
+    def totals(self) -> Tally:
+        tallies = self.tallies.values()
+        return Tally(**{name: sum(tally[name] for tally in tallies) for name in _TALLY_FIELDS})
+
+    def all_reasons(self) -> Counter[str]:
+        reasons: Counter[str] = Counter()
+        for counted in self.reasons.values():
+            reasons.update(counted)
+        return reasons
+
+    def lines(self) -> tuple[ReportLine, ...]:
+        return tuple(
+            ReportLine(day, name, Tally(**tally), _reason_counts(self.reasons[day, name]))
+            for (day, name), tally in sorted(self.tallies.items())
+        )
 
 
 def _reason_counts(reasons: Counter[str]) -> tuple[ReasonCount, ...]:

@@ -216,3 +216,43 @@ def test_rows_of_a_deleted_schedule_still_count(store: Store, settings: Settings
     assert [(line.playlist_name, line.tally) for line in report.lines] == [
         ("旧节目", Tally(planned=1, due=1, played=1))
     ]
+
+
+@pytest.mark.parametrize(
+    "time",
+    [dt.time(0, 0), dt.time(7, 59), dt.time(8, 0), dt.time(23, 59)],
+    ids=["station-midnight", "utc-day-before", "utc-midnight", "last-minute"],
+)
+def test_a_deleted_schedules_rows_count_on_their_station_day(
+    store: Store, settings: Settings, time: dt.time
+) -> None:
+    march_31, april_1 = dt.date(2023, 3, 31), dt.date(2023, 4, 1)
+    schedule(store, "旧节目", march_31, april_1, (time,))
+    for planned in station_plan(store, settings, *day_range(march_31, april_1, settings.tz)):
+        log_parts(store, planned, [(Outcome.PLAYED, "")])
+    catalog.delete_schedule(store, 1)
+
+    report = campaign_report(store, settings, march_31, april_1, local(april_1, 23, 59))
+
+    assert [(line.day, line.tally) for line in report.lines] == [
+        (march_31, Tally(planned=1, due=1, played=1)),
+        (april_1, Tally(planned=1, due=1, played=1)),
+    ]
+
+
+def test_the_log_is_read_as_planned_parts_and_manual_rows(store: Store, settings: Settings) -> None:
+    schedule(store, "宣传", DAY1, DAY1)
+    (planned,) = planned_on(store, settings, DAY1)
+    log_parts(store, planned, [(Outcome.INTERRUPTED, "emergency"), (Outcome.PLAYED, "")])
+    asrun.open_manual(store, "紧急通知", None, Priority.EMERGENCY, "op", local(DAY1, 9))
+    start, end = day_range(DAY1, DAY1, settings.tz)
+
+    parts = asrun.planned_parts_between(store, start, end)
+    manual = asrun.manual_between(store, start, end)
+
+    assert [(p["occurrence"], p["status"], p["reason"]) for p in parts] == [
+        (planned.key, "interrupted", "emergency"),
+        (f"{planned.key}#2", "played", ""),
+    ]
+    assert all(p["playlist_name"] == "宣传" for p in parts)
+    assert [(row.playlist_name, row.occurrence) for row in manual] == [("紧急通知", None)]

@@ -305,6 +305,24 @@ def test_report_totals_match_campaign_report(
     assert '<script src="/static/report.js"></script>' in html
 
 
+@pytest.mark.usefixtures("campaign")
+def test_report_follows_the_log_and_the_schedule(
+    client: FlaskClient, store: Store, settings: Settings
+) -> None:
+    path = "/asrun/report?from=2023-03-30&to=2023-03-30"
+
+    def totals() -> list[int]:
+        footer = page(client, path).split("<tfoot>")[1].split("</tfoot>")[0]
+        return [int(n) for n in re.findall(r'<th class="num">(\d+)</th>', footer)]
+
+    assert totals() == [6, 4, 0, 4]  # planned, due so far, played, not played
+    morning = planned(store, settings, MARCH_30, MARCH_30)[0]
+    log(store, morning, Outcome.PLAYED)
+    assert totals() == [6, 4, 1, 3]
+    add_pause_playlist(store, "安全", times=(dt.time(8, 0),))
+    assert totals() == [7, 5, 1, 4]
+
+
 # -- on paper ------------------------------------------------------------------------
 
 

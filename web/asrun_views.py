@@ -15,6 +15,7 @@ from playlists.report import campaign_report
 from web.asrun_export import csv_lines
 from web.asrun_filter import AsRunFilter, default_range, read_filter
 from web.auth import login_required
+from web.plan_cache import plan_of
 from web.state import now, settings, store
 
 bp = Blueprint("asrun", __name__)
@@ -110,7 +111,14 @@ def report() -> str:
     whole = dataclasses.replace(chosen, playlist="", status=None)
     return render_template(
         "asrun_report.html",
-        report=campaign_report(store(), settings(), whole.first, whole.last, now()),
+        report=campaign_report(
+            store(),
+            settings(),
+            whole.first,
+            whole.last,
+            now(),
+            plan_of(whole.first, whole.last).planned,
+        ),
         query=whole.query(),
         campaign=settings().campaign,
     )

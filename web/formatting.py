@@ -57,6 +57,15 @@ CHECK_LABELS = {
 CHECK_STATUS_LABELS = {"ok": _l("OK"), "warn": _l("Attention"), "fail": _l("Fault")}
 PROCESS_LABELS = {"player": _l("Player"), "panel": _l("Control panel")}
 LEVEL_LABELS = {"WARNING": _l("warning"), "ERROR": _l("error"), "CRITICAL": _l("critical")}
+# What did not play, in the order a report lists it (playlists.report.Tally's fields).
+TALLY_LABELS = {
+    "missed": _l("missed"),
+    "skipped": _l("skipped"),
+    "failed": _l("failed"),
+    "interrupted": _l("interrupted"),
+    "playing": _l("playing"),
+    "unlogged": _l("no record"),
+}
 
 
 def localtime(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -87,7 +96,7 @@ def excerpt(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _translated(labels: Mapping[Any, Any]) -> dict[Any, str]:
+def translated(labels: Mapping[Any, Any]) -> dict[Any, str]:
     """A table's labels in this request's language, translated once per request."""
     cache: dict[int, dict[Any, str]] = g.setdefault("translated_labels", {})
     if id(labels) not in cache:
@@ -95,16 +104,23 @@ def _translated(labels: Mapping[Any, Any]) -> dict[Any, str]:
     return cache[id(labels)]
 
 
+def tally_details(tally: Any) -> str:
+    """Say what of a tally did not play, or plays now: "missed 3 · no record 1"."""
+    labels = translated(TALLY_LABELS)
+    counts = ((labels[name], getattr(tally, name)) for name in TALLY_LABELS)
+    return " · ".join(f"{label} {count}" for label, count in counts if count)
+
+
 def outcome_label(value: Any) -> str:
     try:
-        return _translated(OUTCOME_LABELS)[Outcome(value)]
+        return translated(OUTCOME_LABELS)[Outcome(value)]
     except ValueError:
         return str(value)
 
 
 def priority_label(value: Any) -> str:
     try:
-        return _translated(PRIORITY_LABELS)[Priority(value)]
+        return translated(PRIORITY_LABELS)[Priority(value)]
     except ValueError:
         return str(value)
 
@@ -158,5 +174,6 @@ def init_app(app: Flask) -> None:
         "level_label": level_label,
         "review_label": review_label,
         "item_kind_label": item_kind_label,
+        "tally_details": tally_details,
     }
     app.jinja_env.filters.update(filters)
