@@ -121,6 +121,19 @@ def handled(store: Store, keys: list[str]) -> set[str]:
     return found
 
 
+def statuses(store: Store, keys: list[str]) -> dict[str, Outcome]:
+    """Return the logged outcome of each occurrence key that has a row."""
+    found: dict[str, Outcome] = {}
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = store.conn.execute(
+            f"SELECT occurrence, status FROM as_run WHERE occurrence IN ({marks})", chunk
+        )
+        found.update((key, _OUTCOMES[status]) for key, status in rows)
+    return found
+
+
 def rows_between(store: Store, start: dt.datetime, end: dt.datetime) -> list[AsRunRow]:
     """Rows scheduled in [start, end), in time order."""
     rows = store.query(

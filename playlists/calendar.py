@@ -1,4 +1,4 @@
-"""The schedule calendar: campaign days × times of day, quiet hours and conflicts.
+"""The schedule calendar: campaign days × hours of the day, quiet hours and conflicts.
 
 Pure functions over `playlists.plan` output, so the panel's calendar shows what the
 player will do. Conflicts follow the playout rules (scheduler/playout.py): a higher
@@ -39,26 +39,25 @@ class Conflict:
 
 @dataclasses.dataclass(frozen=True)
 class Cell:
-    """The broadcasts due at one time of day on one day."""
+    """The broadcasts due in one hour of one day, in time order."""
 
     day: dt.date
-    time: dt.time
-    quiet: bool  # the time lies in the quiet hours: only emergencies play
+    hour: dt.time  # the hour's start: 07:00 holds 07:00..07:59
+    quiet: bool  # the whole hour lies in the quiet hours: only emergencies play
     broadcasts: tuple[PlannedBroadcast, ...]
 
 
 @dataclasses.dataclass(frozen=True)
 class Grid:
-    """Days (columns) × distinct times of day (rows) of a stretch of the plan."""
+    """Days (columns) × the hours anything is due in (rows) of a stretch of the plan.
+
+    Rows are hours, not distinct times: a busy campaign has a hundred and more
+    distinct times a day, and nobody reads a calendar that long.
+    """
 
     days: tuple[dt.date, ...]
-    times: tuple[dt.time, ...]
-    rows: tuple[tuple[Cell, ...], ...]  # rows[i][j] is times[i] on days[j]
-
-    def column(self, day: dt.date) -> list[Cell]:
-        """Return the cells of one day that have something due, in time order."""
-        index = self.days.index(day)
-        return [row[index] for row in self.rows if row[index].broadcasts]
+    hours: tuple[dt.time, ...]
+    rows: tuple[tuple[Cell, ...], ...]  # rows[i][j] is hours[i] on days[j]
 
 
 def campaign_days(first: dt.date, last: dt.date) -> tuple[dt.date, ...]:
@@ -73,27 +72,35 @@ def build_grid(
     tz: ZoneInfo,
     quiet: QuietHours | None = None,
 ) -> Grid:
-    """Lay planned broadcasts out as days first..last × the times of day anything is due."""
+    """Lay planned broadcasts out as days first..last × the hours anything is due in."""
     days = campaign_days(first, last)
-    due: dict[tuple[dt.date, dt.time], list[PlannedBroadcast]] = {}
+    due: dict[tuple[dt.date, int], list[PlannedBroadcast]] = {}
     for broadcast in planned:
         local = broadcast.start.astimezone(tz)
         if first <= local.date() <= last:
-            due.setdefault((local.date(), local.time()), []).append(broadcast)
-    times = tuple(sorted({time for _, time in due}))
+            due.setdefault((local.date(), local.hour), []).append(broadcast)
+    hours = sorted({hour for _, hour in due})
     rows = tuple(
         tuple(
             Cell(
                 day=day,
-                time=time,
-                quiet=quiet is not None and quiet.contains(time),
-                broadcasts=tuple(due.get((day, time), ())),
+                hour=dt.time(hour),
+                quiet=quiet_hour(hour, quiet),
+                broadcasts=tuple(sorted(due.get((day, hour), ()), key=lambda b: b.start)),
             )
             for day in days
         )
-        for time in times
+        for hour in hours
     )
-    return Grid(days=days, times=times, rows=rows)
+    return Grid(days=days, hours=tuple(dt.time(hour) for hour in hours), rows=rows)
+
+
+def quiet_hour(hour: int, quiet: QuietHours | None) -> bool:
+    """Tell whether the whole hour lies in the quiet hours (a part of it is not enough)."""
+    if quiet is None or not quiet.contains(dt.time(hour)):
+        return False
+    # The hour starts quiet; it stays quiet unless the stretch ends inside it.
+    return not (quiet.end.hour == hour and quiet.end > dt.time(hour))
 
 
 def find_conflicts(planned: Sequence[PlannedBroadcast], tz: ZoneInfo) -> list[Conflict]:

@@ -69,13 +69,13 @@ def test_campaign_days_cross_the_month_end() -> None:
     assert all((b - a).days == 1 for a, b in itertools.pairwise(days))
 
 
-def test_grid_has_a_column_per_day_and_a_row_per_distinct_time() -> None:
+def test_grid_has_a_column_per_day_and_a_row_per_hour_with_something_due() -> None:
     planned = campaign_plan(
         entry(1, "早间", "07:30 18:30"), entry(2, "午间", "12:00 18:30", priority=Priority.IDLE)
     )
     grid = build_grid(planned, FIRST, LAST, TZ, QUIET)
     assert grid.days == campaign_days(FIRST, LAST)
-    assert [f"{t:%H:%M}" for t in grid.times] == ["07:30", "12:00", "18:30"]
+    assert [f"{t:%H:%M}" for t in grid.hours] == ["07:00", "12:00", "18:00"]
     evening = grid.rows[2]
     assert len(evening) == 11
     for cell in evening:  # both entries are due at 18:30 on every day, the 31st and 1st too
@@ -89,14 +89,25 @@ def test_grid_leaves_days_empty_that_the_weekdays_skip() -> None:
     grid = build_grid(campaign_plan(weekend), FIRST, LAST, TZ, QUIET)
     filled = [cell.day for cell in grid.rows[0] if cell.broadcasts]
     assert filled == [dt.date(2023, 4, 1), dt.date(2023, 4, 2)]
-    assert [c.day for c in grid.column(dt.date(2023, 4, 1))] == [dt.date(2023, 4, 1)]
-    assert grid.column(dt.date(2023, 3, 28)) == []
+
+
+def test_an_hour_holds_its_broadcasts_in_time_order() -> None:
+    planned = campaign_plan(entry(1, "晚", "07:50"), entry(2, "早", "07:05 07:30"))
+    grid = build_grid(planned, FIRST, LAST, TZ, QUIET)
+    assert grid.hours == (dt.time(7),)
+    cell = grid.rows[0][0]
+    assert cell.hour == dt.time(7) and cell.day == FIRST
+    assert [f"{b.start:%H:%M} {b.playlist_name}" for b in cell.broadcasts] == [
+        "07:05 早",
+        "07:30 早",
+        "07:50 晚",
+    ]
 
 
 def test_grid_reads_times_in_the_station_zone() -> None:
     # 07:30 in Shanghai is 23:30 UTC the day before: the cell is the local day and time.
     grid = build_grid(campaign_plan(entry(1, "早间", "07:30")), FIRST, LAST, TZ, QUIET)
-    assert grid.times == (dt.time(7, 30),)
+    assert grid.hours == (dt.time(7),)
     assert grid.rows[0][0].day == FIRST and grid.rows[0][0].broadcasts
 
 
@@ -109,20 +120,25 @@ def test_grid_ignores_broadcasts_outside_its_days() -> None:
 
 def test_empty_plan_gives_days_and_no_rows() -> None:
     grid = build_grid([], FIRST, LAST, TZ, QUIET)
-    assert len(grid.days) == 11 and grid.times == () and grid.rows == ()
+    assert len(grid.days) == 11 and grid.hours == () and grid.rows == ()
+
+
+MIDDAY = QuietHours(dt.time(12, 30), dt.time(14, 0))
 
 
 @pytest.mark.parametrize(
-    ("time", "quiet", "expected"),
+    ("time", "quiet", "held", "hour_quiet"),
     [
-        ("07:30", QUIET, False),
-        ("06:29", QUIET, True),
-        ("06:30", QUIET, False),
-        ("22:00", QUIET, True),
-        ("23:45", QUIET, True),
-        ("00:10", QUIET, True),
-        ("23:45", None, False),
-        ("13:00", QuietHours(dt.time(12, 30), dt.time(14, 0)), True),
+        ("07:30", QUIET, False, False),
+        ("06:29", QUIET, True, False),  # 06:30..06:59 plays: the hour is not hatched
+        ("06:30", QUIET, False, False),
+        ("22:00", QUIET, True, True),
+        ("23:45", QUIET, True, True),
+        ("00:10", QUIET, True, True),
+        ("23:45", None, False, False),
+        ("13:00", MIDDAY, True, True),
+        ("12:45", MIDDAY, True, False),
+        ("06:15", QuietHours(dt.time(22, 0), dt.time(7, 0)), True, True),
     ],
     ids=[
         "morning",
@@ -133,13 +149,17 @@ def test_empty_plan_gives_days_and_no_rows() -> None:
         "after-midnight",
         "no-quiet-hours",
         "midday-rest",
+        "midday-rest-starts-mid-hour",
+        "quiet-ends-on-the-hour",
     ],
 )
-def test_quiet_hours_cells(time: str, quiet: QuietHours | None, expected: bool) -> None:
+def test_quiet_hours_cells(
+    time: str, quiet: QuietHours | None, held: bool, hour_quiet: bool
+) -> None:
     planned = campaign_plan(entry(1, "通知", time), quiet=quiet)
     grid = build_grid(planned, FIRST, LAST, TZ, quiet)
-    assert all(cell.quiet is expected for cell in grid.rows[0])
-    assert all(b.quiet is expected for cell in grid.rows[0] for b in cell.broadcasts)
+    assert all(cell.quiet is hour_quiet for cell in grid.rows[0])
+    assert all(b.quiet is held for cell in grid.rows[0] for b in cell.broadcasts)
 
 
 def test_emergency_in_quiet_hours_is_not_held_but_its_cell_is_quiet() -> None:

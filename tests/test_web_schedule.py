@@ -155,6 +155,40 @@ def test_a_crowded_plan_lists_the_first_conflicts_and_marks_them_all(
     assert "另有 248 处冲突已在日历中标出" in html
 
 
+def test_a_crowded_hour_folds_into_its_counts(store: Store, client: FlaskClient) -> None:
+    for minute in (40, 45, 50, 55):  # five broadcasts from 07:30 to 07:55 every day
+        add_pause_playlist(store, f"节目{minute}", 60.0, times=(dt.time(7, minute),))
+    html = page(client)
+    # 28 March is today: 07:xx is over and the log has nothing; later days are to come.
+    assert (
+        '<details class="fold"><summary>播出 5 次 <span class="badge outcome-missed">无记录 5'
+        in html
+    )
+    assert html.count('<details class="fold"><summary>播出 5 次</summary>') == 2 * 10
+    assert '<span class="bc-time">07:55</span> 节目55</span>' in html  # listed inside
+    assert "<summary>播出" not in html.split('<th scope="row">18:00</th>')[1].split("</tr>")[0]
+
+
+def test_the_calendar_follows_the_log_the_clock_and_the_schedule(
+    settings: Settings, store: Store, client: FlaskClient
+) -> None:
+    start, end = day_range(dt.date(2023, 3, 28), dt.date(2023, 3, 28), settings.tz)
+    morning, evening = station_plan(store, settings, start, end)
+    first_card = page(client).split('class="day-card')[1]
+    assert "无记录" in first_card and "已播出" not in first_card
+    asrun.claim(store, morning, Outcome.PLAYED, morning.start)
+    first_card = page(client).split('class="day-card')[1]
+    assert first_card.count("已播出") == 1 and first_card.count("无记录") == 0
+    later = make_app(settings, store, now=evening.start + dt.timedelta(minutes=1))
+    late_client = later.test_client()
+    log_in(late_client, "op")
+    first_card = page(late_client).split('class="day-card')[1]
+    assert first_card.count("已播出") == 1 and first_card.count("无记录") == 1  # 18:30 now due
+    add_pause_playlist(store, "晚间新闻", 60.0, times=(dt.time(20, 0),))
+    assert "晚间新闻" in page(late_client)
+    assert "no record" in page(late_client, headers={"Accept-Language": "en"})
+
+
 def test_calendar_uses_the_station_zone_not_the_machines(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -165,8 +199,10 @@ def test_calendar_uses_the_station_zone_not_the_machines(
     finally:
         monkeypatch.undo()
         time.tzset()
-    assert '<th scope="row">07:30</th>' in html
-    assert '<th scope="row">19:30</th>' not in html and os.environ.get("TZ") != "America/New_York"
+    # Rows are hours; each broadcast shows its own time.
+    assert '<th scope="row">07:00</th>' in html and '<span class="bc-time">07:30</span>' in html
+    assert '<th scope="row">19:00</th>' not in html and os.environ.get("TZ") != "America/New_York"
+    assert '<span class="bc-time">19:30</span>' not in html
 
 
 def test_page_lists_entries_with_edit_and_remove(client: FlaskClient) -> None:

@@ -16,8 +16,10 @@ from werkzeug.wrappers import Response
 from playlists import asrun, audit, calendar, catalog
 from playlists.errors import ContentError, NotFoundError
 from playlists.model import WEEKDAYS, Priority, ScheduleEntry
-from playlists.plan import day_range, station_plan
 from web.auth import ADMIN, OPERATOR, has_role, login_required, role_required
+from web.formatting import translated
+from web.plan_cache import plan_of
+from web.schedule_calendar import Labels, conflict_rows, render_calendar
 from web.schedule_form import (
     POLICY_LABELS,
     PRIORITY_CHOICES,
@@ -37,22 +39,21 @@ MAX_LISTED = 60  # conflicts listed under the calendar; the calendar marks every
 @login_required
 def index() -> str:
     tz, campaign = settings().tz, settings().campaign
-    start, end = day_range(campaign.start, campaign.end, tz)
-    planned = station_plan(store(), settings(), start, end)
-    conflicts = calendar.find_conflicts(planned, tz)
-    rows = asrun.rows_between(store(), start, end)
-    logged = {row.occurrence: row for row in rows if row.occurrence}
+    plan = plan_of(campaign.start, campaign.end)
+    context = _page_context()
+    day_label = context["day_label"]
+    outcomes = asrun.statuses(store(), [b.key for b in plan.planned])
+    quiet = settings().player.quiet
+    labels = Labels.current()
     return render_template(
         "schedule.html",
-        grid=calendar.build_grid(
-            planned, campaign.start, campaign.end, tz, settings().player.quiet
+        calendar=render_calendar(
+            plan, outcomes, now(), campaign.start, campaign.end, quiet, day_label
         ),
-        conflicts=conflicts[:MAX_LISTED],
-        more_conflicts=max(0, len(conflicts) - MAX_LISTED),
-        conflicts_of=calendar.conflicts_by_key(conflicts),
-        logged=logged,
+        conflicts=conflict_rows(plan.conflicts[:MAX_LISTED], tz, labels, day_label),
+        more_conflicts=max(0, len(plan.conflicts) - MAX_LISTED),
         entries=catalog.schedule_entries(store()),
-        **_page_context(),
+        **context,
     )
 
 
@@ -75,12 +76,7 @@ def _page_context() -> dict[str, Any]:
         "today": now().astimezone(settings().tz).date(),
         "day_label": day_label,
         "weekday_names": _weekday_names(),
-        "policy_labels": {policy: str(label) for policy, label in POLICY_LABELS.items()},
-        "marks": {
-            "no_record": _("no record"),
-            "quiet": _("quiet hours: will be skipped"),
-            "unapproved": _("awaiting review: will be skipped"),
-        },
+        "policy_labels": translated(POLICY_LABELS),
     }
 
 
@@ -136,6 +132,7 @@ def _render_form(
     # shows what is stored; saving it then says why it cannot be.
     choices = [p for p in playlists if p["playable"] or (entry and p["id"] == entry.playlist_id)]
     priorities = [p for p in PRIORITY_CHOICES if p is not Priority.EMERGENCY or _may_emergency()]
+    context = _page_context()
     return render_template(
         "schedule_entry.html",
         form=form,
@@ -143,8 +140,10 @@ def _render_form(
         playlists=choices,
         priorities=priorities,
         warnings=warnings or [],
-        conflicts=conflicts or [],
-        **_page_context(),
+        conflicts=conflict_rows(
+            conflicts or [], settings().tz, Labels.current(), context["day_label"]
+        ),
+        **context,
     )
 
 
