@@ -407,6 +407,25 @@ def test_without_any_network_every_broadcast_plays(tmp_path: Path) -> None:
 # -- the panel killed during imports and edits ------------------------------------------
 
 
+def town_bundles(folder: Path, sentences: list[str], count: int) -> list[Path]:
+    """Bundles a town exported: playlists of the sentences, each under its own name."""
+    from playlists.bundle_export import export_bundle
+    from playlists.playlist_format import parse_playlist
+
+    settings = make_settings(folder / "data")
+    store = Store.open(settings.db_path)
+    library = Library(store, settings)
+    lines = "\n".join(f'  - announcement: "{s}"' for s in sentences)
+    paths = []
+    for n in range(count):
+        spec = parse_playlist(IMPORT.format(name=f"镇宣传{n}", items=lines).encode())
+        playlist = library.import_playlist(spec, None, "town", review=Review.APPROVED)
+        paths.append(folder / f"town-{n}.zip")
+        export_bundle(store, settings, playlist, paths[-1])
+    store.close()
+    return paths
+
+
 def test_panel_killed_20_times_during_imports_and_edits_leaves_whole_content(
     tmp_path: Path,
 ) -> None:
@@ -425,7 +444,8 @@ def test_panel_killed_20_times_during_imports_and_edits_leaves_whole_content(
     base = f"http://127.0.0.1:{port}"
     rng = random.Random(2023)
     sentences = [f"第{n}条：请大家关爱一小一老。" for n in range(1, 4)]
-    sent = {"import": 0, "announcement": 0}
+    bundles = town_bundles(tmp_path / "town", sentences, KILLS // 3 + 1)
+    sent = {"import": 0, "bundle": 0, "announcement": 0}
     for attempt in range(KILLS):
         panel = subprocess.Popen(
             [sys.executable, "-m", "web", "--config", str(config)],
@@ -451,7 +471,14 @@ def test_panel_killed_20_times_during_imports_and_edits_leaves_whole_content(
             n: int = attempt, token: str = csrf[1], session: requests.Session = session
         ) -> None:
             try:
-                if n % 2:
+                if n % 3 == 2:
+                    session.post(
+                        f"{base}/bundles/import",
+                        data={"csrf_token": token},
+                        files={"bundle": ("town.zip", bundles[n // 3].read_bytes())},
+                        timeout=30,
+                    )
+                elif n % 3 == 1:
                     lines = "\n".join(f'  - announcement: "{s}{n}"' for s in sentences)
                     body = IMPORT.format(name=f"宣传{n}", items=lines).encode()
                     session.post(
@@ -473,10 +500,11 @@ def test_panel_killed_20_times_during_imports_and_edits_leaves_whole_content(
             except requests.RequestException:
                 return  # the panel was killed under the request: that is the point
 
-        sent["import" if attempt % 2 else "announcement"] += 1
+        sent[("announcement", "import", "bundle")[attempt % 3]] += 1
         worker = threading.Thread(target=edit)
         worker.start()
-        time.sleep(rng.uniform(0.05, 2.5))
+        # Imports make speech for three items: give some of them time to finish.
+        time.sleep(rng.uniform(0.05, 2.5 if attempt % 3 == 0 else 5.0))
         os.kill(panel.pid, signal.SIGKILL)
         panel.wait()
         worker.join(timeout=30)
