@@ -144,19 +144,26 @@ def rows_between(store: Store, start: dt.datetime, end: dt.datetime) -> list[AsR
     return [_row(row) for row in rows]
 
 
-def planned_parts_between(store: Store, start: dt.datetime, end: dt.datetime) -> list[sqlite3.Row]:
+# A planned occurrence's log row as stored: occurrence, status, reason, scheduled_at (UTC
+# text), playlist_name.
+PlannedPart = tuple[str, str, str, str, str]
+
+
+def planned_parts_between(store: Store, start: dt.datetime, end: dt.datetime) -> list[PlannedPart]:
     """Return the rows of planned occurrences scheduled in [start, end), in time order.
 
-    Only what a summary needs: occurrence, status, reason, scheduled_at (as stored)
-    and playlist_name. A campaign's log has thousands of rows, and reading whole ones
-    into AsRunRow took most of the report's time.
+    Only what a summary needs, as plain tuples: a campaign's log has thousands of rows,
+    and reading whole ones into AsRunRow took most of the report's time.
     """
-    return store.query(
+    cursor = store.conn.cursor()
+    cursor.row_factory = None
+    rows: list[PlannedPart] = cursor.execute(
         "SELECT occurrence, status, reason, scheduled_at, playlist_name FROM as_run "
         "WHERE scheduled_at >= ? AND scheduled_at < ? AND occurrence IS NOT NULL "
         "ORDER BY scheduled_at, id",
         (to_db_time(start), to_db_time(end)),
-    )
+    ).fetchall()
+    return rows
 
 
 def manual_between(store: Store, start: dt.datetime, end: dt.datetime) -> list[AsRunRow]:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
-import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 from playlists import asrun
+from playlists.asrun import PlannedPart
 from playlists.model import AsRunRow, Outcome, PlannedBroadcast
 from playlists.plan import day_range, station_plan
 from playlists.settings import Settings
@@ -87,26 +87,27 @@ def base_key(occurrence: str) -> str:
     return occurrence.partition("#")[0]
 
 
-def _part(row: sqlite3.Row) -> int:
-    _, _, part = row["occurrence"].partition("#")
+def _part(row: PlannedPart) -> int:
+    _, _, part = row[0].partition("#")
     return int(part) if part.isdigit() else 1
 
 
-def occurrence_outcome(parts: Sequence[sqlite3.Row]) -> tuple[Outcome, str]:
+def occurrence_outcome(parts: Sequence[PlannedPart]) -> tuple[Outcome, str]:
     """Return what happened to one occurrence, from its parts' log rows, and the reason."""
     if len(parts) == 1:  # nearly every occurrence: one row, its own outcome
-        status = _OUTCOMES[parts[0]["status"]]
-        return status, "" if status in _ON_AIR else parts[0]["reason"]
+        _, status, reason, _, _ = parts[0]
+        outcome = _OUTCOMES[status]
+        return outcome, "" if outcome in _ON_AIR else reason
     ordered = sorted(parts, key=_part)
-    statuses = {row["status"] for row in ordered}
-    reason = next((row["reason"] for row in reversed(ordered) if row["reason"]), "")
+    statuses = {status for _, status, _, _, _ in ordered}
+    reason = next((reason for _, _, reason, _, _ in reversed(ordered) if reason), "")
     if Outcome.PLAYED in statuses:
         return Outcome.PLAYED, ""
     if Outcome.PLAYING in statuses:
         return Outcome.PLAYING, ""
     if Outcome.INTERRUPTED in statuses:  # it was on air, but never to the end
         return Outcome.INTERRUPTED, reason
-    return _OUTCOMES[ordered[-1]["status"]], reason
+    return _OUTCOMES[ordered[-1][1]], reason
 
 
 _OUTCOMES = {outcome.value: outcome for outcome in Outcome}  # faster than calling Outcome
@@ -129,19 +130,17 @@ def campaign_report(
     start, end = day_range(first, last, tz)
     if planned is None:
         planned = station_plan(store, settings, start, end)
-    logged: dict[str, list[sqlite3.Row]] = {}
-    for row in asrun.planned_parts_between(store, start, end):
-        logged.setdefault(base_key(row["occurrence"]), []).append(row)
+    logged = _Logged(asrun.planned_parts_between(store, start, end))
     counts = _Counts()
     for b in planned:
-        counts.add(
-            b.start.astimezone(tz).date(), b.playlist_name, b.start < now, logged.pop(b.key, [])
-        )
+        parts = logged.take(b.key)
+        counts.add(b.start.astimezone(tz).date(), b.playlist_name, b.start < now, parts)
     # The rest have rows but are no longer planned: their schedule was since changed or
     # deleted. They were planned when they ran, and were due.
     station_day = _station_days(first, last, tz)
-    for parts in logged.values():
-        counts.add(station_day(parts[0]["scheduled_at"]), parts[0]["playlist_name"], True, parts)
+    for parts in logged.rest():
+        _, _, _, scheduled_at, name = parts[0]
+        counts.add(station_day(scheduled_at), name, True, parts)
     manual = tuple(asrun.manual_between(store, start, end))
     return Report(
         first,
@@ -154,6 +153,34 @@ def campaign_report(
     )
 
 
+class _Logged:
+    """The log's planned rows by occurrence: taken one occurrence at a time."""
+
+    def __init__(self, rows: Iterable[PlannedPart]) -> None:
+        # Nearly every occurrence has one row: only the parts after an interruption
+        # ("#2", ...) are collected in lists, so ten thousand rows cost little.
+        self.first: dict[str, PlannedPart] = {}
+        self.later: defaultdict[str, list[PlannedPart]] = defaultdict(list)
+        for row in rows:
+            if "#" in row[0]:
+                self.later[base_key(row[0])].append(row)
+            else:
+                self.first[row[0]] = row
+
+    def take(self, key: str) -> list[PlannedPart]:
+        """Return an occurrence's rows in time order (none if it has none) and forget them."""
+        row = self.first.pop(key, None)
+        later = self.later.pop(key, [])
+        return later if row is None else [row, *later]
+
+    def rest(self) -> Iterator[list[PlannedPart]]:
+        """Return every occurrence not taken (in time order of its first row), once."""
+        for key, row in self.first.items():
+            later = self.later.pop(key, None)
+            yield [row, *later] if later else [row]
+        yield from self.later.values()  # occurrences whose first row is gone
+
+
 def _station_days(first: dt.date, last: dt.date, tz: ZoneInfo) -> Callable[[str], dt.date]:
     """Return a lookup of the station day (first..last) of an instant as the store keeps it.
 
@@ -162,7 +189,8 @@ def _station_days(first: dt.date, last: dt.date, tz: ZoneInfo) -> Callable[[str]
     """
     days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
     starts = [to_db_time(day_range(day, day, tz)[0]) for day in days]
-    return lambda stored: days[max(0, bisect.bisect_right(starts, stored) - 1)]
+    # Every row read lies in [first day's start, end): bisect_right finds a day from 1 up.
+    return lambda stored: days[bisect.bisect_right(starts, stored) - 1]
 
 
 _TALLY_FIELDS = tuple(field.name for field in dataclasses.fields(Tally))
@@ -176,7 +204,7 @@ class _Counts:
         self.tallies: dict[tuple[dt.date, str], dict[str, int]] = {}
         self.reasons: defaultdict[tuple[dt.date, str], Counter[str]] = defaultdict(Counter)
 
-    def add(self, day: dt.date, name: str, due: bool, parts: Sequence[sqlite3.Row]) -> None:
+    def add(self, day: dt.date, name: str, due: bool, parts: Sequence[PlannedPart]) -> None:
         group = (day, name)
         tally = self.tallies.get(group)
         if tally is None:

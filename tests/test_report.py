@@ -15,7 +15,7 @@ from playlists.model import ItemKind, Outcome, PlannedBroadcast, Priority, Revie
 from playlists.plan import day_range, station_plan
 from playlists.report import ReasonCount, Report, Tally, campaign_report
 from playlists.settings import Settings
-from playlists.store import Store
+from playlists.store import Store, to_db_time
 from tests.conftest import make_settings
 
 CREATED = dt.datetime(2023, 3, 1, tzinfo=dt.UTC)
@@ -250,9 +250,36 @@ def test_the_log_is_read_as_planned_parts_and_manual_rows(store: Store, settings
     parts = asrun.planned_parts_between(store, start, end)
     manual = asrun.manual_between(store, start, end)
 
-    assert [(p["occurrence"], p["status"], p["reason"]) for p in parts] == [
+    assert [(occurrence, status, reason) for occurrence, status, reason, _, _ in parts] == [
         (planned.key, "interrupted", "emergency"),
         (f"{planned.key}#2", "played", ""),
     ]
-    assert all(p["playlist_name"] == "宣传" for p in parts)
+    assert {(at, name) for _, _, _, at, name in parts} == {(to_db_time(planned.start), "宣传")}
     assert [(row.playlist_name, row.occurrence) for row in manual] == [("紧急通知", None)]
+
+
+@pytest.mark.parametrize("deleted", [False, True], ids=["still-planned", "schedule-deleted"])
+def test_an_occurrence_whose_first_part_is_gone_counts_once(
+    store: Store, settings: Settings, deleted: bool
+) -> None:
+    schedule(store, "宣传", DAY1, DAY1)
+    (planned,) = planned_on(store, settings, DAY1)
+    log_parts(
+        store,
+        planned,
+        [
+            (Outcome.INTERRUPTED, "emergency"),
+            (Outcome.INTERRUPTED, "stopped"),
+            (Outcome.PLAYED, ""),
+        ],
+    )
+    with store.transaction() as conn:  # e.g. removed by hand: parts 2 and 3 are left
+        conn.execute("DELETE FROM as_run WHERE occurrence = ?", (planned.key,))
+    if deleted:
+        catalog.delete_schedule(store, planned.schedule_id)
+
+    report = report_of(store, settings, local(DAY1, 12))
+
+    assert [(line.playlist_name, line.tally) for line in report.lines] == [
+        ("宣传", Tally(planned=1, due=1, played=1))
+    ]
