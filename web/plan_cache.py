@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from playlists import calendar
-from playlists.model import PlannedBroadcast
+from playlists.model import PlannedBroadcast, QuietHours
 from playlists.plan import day_range, station_plan
 from web.state import settings, store
 
@@ -23,11 +23,22 @@ KEPT = 4  # stretches of days kept: the campaign, and a few report ranges
 
 
 class Plan:
-    """The broadcasts due on some station days, in plan order, and their conflicts."""
+    """The broadcasts due on days first..last in plan order, their conflicts and grid."""
 
-    def __init__(self, planned: Sequence[PlannedBroadcast], tz: ZoneInfo) -> None:
+    def __init__(
+        self,
+        planned: Sequence[PlannedBroadcast],
+        first: dt.date,
+        last: dt.date,
+        tz: ZoneInfo,
+        quiet: QuietHours | None,
+    ) -> None:
         self.planned = tuple(planned)
-        self.tz = tz
+        self.first, self.last, self.tz, self.quiet = first, last, tz, quiet
+
+    @functools.cached_property
+    def grid(self) -> calendar.Grid:
+        return calendar.build_grid(self.planned, self.first, self.last, self.tz, self.quiet)
 
     @functools.cached_property
     def conflicts(self) -> tuple[calendar.Conflict, ...]:
@@ -52,7 +63,8 @@ def plan_of(first: dt.date, last: dt.date) -> Plan:
     with _lock:
         found = _plans.get(key)
     if found is None:
-        found = Plan(station_plan(store(), settings(), *day_range(first, last, tz)), tz)
+        planned = station_plan(store(), settings(), *day_range(first, last, tz))
+        found = Plan(planned, first, last, tz, quiet)
         with _lock:
             _plans[key] = found
             while len(_plans) > KEPT:

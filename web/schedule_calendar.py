@@ -1,92 +1,40 @@
 """The schedule page's calendar as plain data: every cell's broadcasts and marks, once.
 
 A busy campaign puts well over a thousand broadcasts on the page. Their labels are
-translated once per page and their marks worked out here, so the template only
-loops over strings (Jinja still escapes each one) and renders each cell once; the
-rendered calendar is kept while nothing it shows changes.
+translated once per page (web/schedule_marks.py) and their marks worked out here,
+so the cell template only loops over strings (Jinja still escapes each one), and
+each cell is rendered once; a plan's cells are kept, and rendered again only when
+what they show changes.
 """
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import datetime as dt
+import functools
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from flask import render_template
+from flask import current_app
 from flask_babel import get_locale
-from flask_babel import gettext as _
+from jinja2 import Template
 from markupsafe import Markup
 
-from playlists.calendar import Cell, Conflict, Effect, Grid, build_grid
-from playlists.model import InterruptPolicy, Outcome, PlannedBroadcast, Priority, QuietHours
-from web.formatting import OUTCOME_LABELS, PRIORITY_LABELS, duration, translated
+from playlists.calendar import Cell, Conflict, Grid
+from playlists.model import Outcome, PlannedBroadcast, Priority
+from web.formatting import duration
 from web.plan_cache import Plan
-from web.schedule_form import POLICY_LABELS
+from web.schedule_marks import DayLabel, Labels
 
 FOLD_OVER = 3  # a cell with more broadcasts shows its counts, and lists them on a tap
 
 Badge = tuple[str, str]  # CSS class, text
-DayLabel = Callable[[dt.date], tuple[str, str]]  # a day's date and weekday, as shown
 # Marks a folded cell counts, in this order; outcomes follow.
 _COUNT_ORDER = {"mark-conflict": 0, "mark-review": 1, "mark-quiet": 2}
-
-
-@dataclasses.dataclass(frozen=True)
-class Labels:
-    """What the calendar says, in the page's language: translated once per page."""
-
-    priorities: Mapping[Priority, str]
-    outcomes: Mapping[Outcome, str]
-    policies: Mapping[InterruptPolicy, str]
-    no_record: str
-    quiet: str  # a broadcast's mark, and the short form a folded cell counts
-    quiet_short: str
-    unapproved: str
-    unapproved_short: str
-    conflict_short: str
-    waits: str  # templates for a conflict's mark, with %(name)s (and %(wait)s, %(policy)s)
-    skipped: str
-    cut: str
-    overlaps: str
-    broadcasts: str  # "Broadcasts: %(n)d"
-
-    @classmethod
-    def current(cls) -> Labels:
-        """Return the labels in this request's language."""
-        return cls(
-            priorities=translated(PRIORITY_LABELS),
-            outcomes=translated(OUTCOME_LABELS),
-            policies=translated(POLICY_LABELS),
-            no_record=_("no record"),
-            quiet=_("quiet hours: will be skipped"),
-            quiet_short=_("quiet hours"),
-            unapproved=_("awaiting review: will be skipped"),
-            unapproved_short=_("awaiting review"),
-            conflict_short=_("conflict"),
-            # No variables given: gettext returns the template, filled in per conflict.
-            waits=_("conflict: waits %(wait)s for %(name)s"),
-            skipped=_("conflict: skipped, %(name)s is on air"),
-            cut=_("conflict: cut by %(name)s, then: %(policy)s"),
-            overlaps=_("conflict: overlaps %(name)s"),
-            broadcasts=_("Broadcasts: %(n)d"),
-        )
-
-    def conflict(self, conflict: Conflict, key: str) -> str:
-        """Say what a conflict does to the broadcast with this occurrence key."""
-        if conflict.affected.key != key:
-            return self.overlaps % {"name": conflict.affected.playlist_name}
-        name = conflict.by.playlist_name
-        if conflict.effect is Effect.WAITS:
-            return self.waits % {"wait": duration(conflict.wait), "name": name}
-        if conflict.effect is Effect.SKIPPED:
-            return self.skipped % {"name": name}
-        policy = self.policies[conflict.affected.on_interrupt]
-        return self.cut % {"name": name, "policy": policy}
 
 
 class Line(NamedTuple):  # a tuple: the template unpacks it instead of looking names up
@@ -99,12 +47,10 @@ class Line(NamedTuple):  # a tuple: the template unpacks it instead of looking n
     badges: tuple[Badge, ...]
 
 
-@dataclasses.dataclass(frozen=True, slots=True, eq=False)  # eq=False: a cell keys by identity
+@dataclasses.dataclass(frozen=True, slots=True)
 class CellView:
-    """One hour of one day, as the table and the day card show it."""
+    """One hour of one day's broadcasts, as the cell's body shows them."""
 
-    css: str
-    quiet: bool
     lines: tuple[Line, ...]
     summary: str  # "Broadcasts: 14" when folded, else ""
     counts: tuple[Badge, ...]  # each mark with how many of its broadcasts have it
@@ -112,6 +58,16 @@ class CellView:
     @property
     def folded(self) -> bool:
         return bool(self.summary)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Slot:
+    """One hour of one day on the page: its look, and its broadcasts rendered once."""
+
+    css: str  # "past", "today" or "", and " quiet"
+    quiet: bool  # the whole hour is in the quiet hours
+    count: int  # broadcasts due in it
+    body: Markup  # the rendered CellView; empty when nothing is due
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -124,24 +80,13 @@ class DayView:
     css: str  # "past", "today" or ""
     today: bool
     count: int  # broadcasts due that day
-    slots: tuple[tuple[str, CellView], ...]  # (hour, cell)
+    slots: tuple[tuple[str, Slot], ...]  # (hour, the same slot as in the table)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CalendarView:
     days: tuple[DayView, ...]
-    rows: tuple[tuple[str, tuple[CellView, ...]], ...]  # (hour, one cell a day)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class ConflictRow:
-    """One conflict in the list under the calendar, or before saving an entry."""
-
-    day: str
-    time: str
-    name: str
-    priority: str
-    text: str
+    rows: tuple[tuple[str, tuple[Slot, ...]], ...]  # (hour, one slot a day)
 
 
 class _Marker:
@@ -194,7 +139,7 @@ class _Marker:
             self.metas[b.priority, seconds] = found
         return found
 
-    def cell(self, cell: Cell, day_css: str) -> CellView:
+    def cell(self, cell: Cell) -> CellView:
         lines, counts = [], Counter[Badge]()
         for b in cell.broadcasts:
             line, marks = self.line(b)
@@ -202,8 +147,6 @@ class _Marker:
             counts.update(marks)
         folded = len(lines) > FOLD_OVER
         return CellView(
-            css=f"{day_css} quiet" if cell.quiet else day_css,
-            quiet=cell.quiet,
             lines=tuple(lines),
             summary=self.labels.broadcasts % {"n": len(lines)} if folded else "",
             counts=_counted(counts) if folded else (),
@@ -215,6 +158,10 @@ def _counted(counts: Counter[Badge]) -> tuple[Badge, ...]:
     return tuple((css, f"{text} {n}") for (css, text), n in ordered)
 
 
+RenderCell = Callable[[CellView], Markup]
+CellKey = tuple[object, ...]
+
+
 def build_calendar(
     grid: Grid,
     conflicts_of: Mapping[str, Sequence[Conflict]],
@@ -223,79 +170,83 @@ def build_calendar(
     tz: ZoneInfo,
     labels: Labels,
     day_label: DayLabel,
+    render: RenderCell,
+    kept: dict[CellKey, Markup] | None = None,
 ) -> CalendarView:
-    """Return the calendar of a grid (conflicts indexed by occurrence key): rows and day cards."""
+    """Return the calendar of a grid: rows of slots and day cards, each cell rendered once.
+
+    `kept` holds cells rendered before, by what they show besides the plan and the
+    language: the day's look and each broadcast's logged outcome and due state. Such a
+    cell is not worked out again; `kept` is left holding this calendar's cells.
+    """
     today = now.astimezone(tz).date()
     day_css = ["past" if d < today else "today" if d == today else "" for d in grid.days]
     marker = _Marker(conflicts_of, outcomes, now, tz, labels)
+    known = kept if kept is not None else {}
+    used: dict[CellKey, Markup] = {}
+
+    def slot(cell: Cell, css: str) -> Slot:
+        css = f"{css} quiet" if cell.quiet else css
+        body = Markup()
+        if cell.broadcasts:
+            key = (
+                cell.day,
+                cell.hour,
+                css,
+                *((outcomes.get(b.key), b.start < now) for b in cell.broadcasts),
+            )
+            found = used.get(key, known.get(key))
+            body = used[key] = render(marker.cell(cell)) if found is None else found
+        return Slot(css, cell.quiet, len(cell.broadcasts), body)
+
     hours = [f"{hour:%H:%M}" for hour in grid.hours]
     rows = tuple(
-        (hour, tuple(marker.cell(cell, css) for cell, css in zip(row, day_css, strict=True)))
+        (hour, tuple(slot(cell, css) for cell, css in zip(row, day_css, strict=True)))
         for hour, row in zip(hours, grid.rows, strict=True)
     )
     days = []
     for index, day in enumerate(grid.days):
-        slots = tuple((hour, cells[index]) for hour, cells in rows if cells[index].lines)
+        slots = tuple((hour, cells[index]) for hour, cells in rows if cells[index].count)
         date, weekday = day_label(day)
-        count = sum(len(cell.lines) for _, cell in slots)
+        count = sum(slot.count for _, slot in slots)
         days.append(DayView(day, date, weekday, day_css[index], day == today, count, slots))
+    if kept is not None:
+        kept.clear()
+        kept.update(used)
     return CalendarView(days=tuple(days), rows=rows)
 
 
-KEPT = 2  # rendered calendars kept: one a page language, as a rule
-_rendered: dict[tuple[object, ...], Markup] = {}
+# Cells rendered for a plan, by page language; they go with the plan once it is replaced.
+_kept: weakref.WeakKeyDictionary[Plan, dict[str, dict[CellKey, Markup]]] = (
+    weakref.WeakKeyDictionary()
+)
 _lock = threading.Lock()
 
 
-def render_calendar(
-    plan: Plan,
-    outcomes: Mapping[str, Outcome],
-    now: dt.datetime,
-    first: dt.date,
-    last: dt.date,
-    quiet: QuietHours | None,
-    day_label: DayLabel,
-) -> Markup:
-    """Render the calendar of days first..last, or return it as rendered before.
+def page_calendar(
+    plan: Plan, outcomes: Mapping[str, Outcome], now: dt.datetime, day_label: DayLabel
+) -> CalendarView:
+    """Return the calendar of a plan's days, rendering only the cells that changed.
 
-    A kept calendar is never stale: its key holds all it shows. That is the plan (a
-    new one for every change to what plays), what the log says of each broadcast,
-    which of them are due (the plan is in time order, so their number tells), the
-    day, and the page language.
+    A busy campaign's log changes a cell or two at a time: the cells kept from the
+    last view of the same plan (a new plan for every change to what plays) in the same
+    language are reused while their own broadcasts' outcomes and due states hold.
     """
-    due = bisect.bisect_left(plan.planned, now, key=lambda b: b.start)
-    logged = tuple(outcomes.get(b.key) for b in plan.planned)
-    today = now.astimezone(plan.tz).date()
-    key = (plan, first, last, quiet, logged, due, today, str(get_locale()))
     with _lock:
-        found = _rendered.get(key)
-    if found is None:
-        grid = build_grid(plan.planned, first, last, plan.tz, quiet)
-        view = build_calendar(
-            grid, plan.conflicts_of, outcomes, now, plan.tz, Labels.current(), day_label
-        )
-        found = Markup(render_template("_schedule_calendar.html", calendar=view))
-        with _lock:
-            _rendered[key] = found
-            while len(_rendered) > KEPT:
-                del _rendered[next(iter(_rendered))]  # the oldest
-    return found
+        kept = _kept.setdefault(plan, {}).setdefault(str(get_locale()), {})
+    template = current_app.jinja_env.get_template("_schedule_cell.html")
+    return build_calendar(
+        plan.grid,
+        plan.conflicts_of,
+        outcomes,
+        now,
+        plan.tz,
+        Labels.current(),
+        day_label,
+        functools.partial(_render_cell, template),
+        kept,
+    )
 
 
-def conflict_rows(
-    conflicts: Sequence[Conflict], tz: ZoneInfo, labels: Labels, day_label: DayLabel
-) -> list[ConflictRow]:
-    """Return a list of conflicts as each affected broadcast sees it."""
-    rows = []
-    for c in conflicts:
-        date, weekday = day_label(c.day)
-        rows.append(
-            ConflictRow(
-                day=f"{date} {weekday}",
-                time=f"{c.affected.start.astimezone(tz):%H:%M}",
-                name=c.affected.playlist_name,
-                priority=labels.priorities[c.affected.priority],
-                text=labels.conflict(c, c.affected.key),
-            )
-        )
-    return rows
+def _render_cell(template: Template, view: CellView) -> Markup:
+    return Markup(template.render(cell=view))  # autoescaped: a .html template

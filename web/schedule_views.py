@@ -19,7 +19,7 @@ from playlists.model import WEEKDAYS, Priority, ScheduleEntry
 from web.auth import ADMIN, OPERATOR, has_role, login_required, role_required
 from web.formatting import translated
 from web.plan_cache import plan_of
-from web.schedule_calendar import Labels, conflict_rows, render_calendar
+from web.schedule_calendar import page_calendar
 from web.schedule_form import (
     POLICY_LABELS,
     PRIORITY_CHOICES,
@@ -28,6 +28,7 @@ from web.schedule_form import (
     ScheduleForm,
     parse,
 )
+from web.schedule_marks import Labels, conflict_rows
 from web.state import now, settings, store
 
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")
@@ -43,13 +44,10 @@ def index() -> str:
     context = _page_context()
     day_label = context["day_label"]
     outcomes = asrun.statuses(store(), [b.key for b in plan.planned])
-    quiet = settings().player.quiet
     labels = Labels.current()
     return render_template(
         "schedule.html",
-        calendar=render_calendar(
-            plan, outcomes, now(), campaign.start, campaign.end, quiet, day_label
-        ),
+        calendar=page_calendar(plan, outcomes, now(), day_label),
         conflicts=conflict_rows(plan.conflicts[:MAX_LISTED], tz, labels, day_label),
         more_conflicts=max(0, len(plan.conflicts) - MAX_LISTED),
         entries=catalog.schedule_entries(store()),
