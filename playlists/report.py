@@ -13,7 +13,7 @@ import bisect
 import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 from playlists import asrun
@@ -136,11 +136,15 @@ def campaign_report(
         parts = logged.take(b.key)
         counts.add(b.start.astimezone(tz).date(), b.playlist_name, b.start < now, parts)
     # The rest have rows but are no longer planned: their schedule was since changed or
-    # deleted. They were planned when they ran, and were due.
-    station_day = _station_days(first, last, tz)
-    for parts in logged.rest():
+    # deleted (every row of an old campaign, once its entries are removed). They were
+    # planned when they ran, and were due.
+    days = _StationDays(first, last, tz)
+    singles, several = logged.rest()
+    for day, rows in days.split(singles):
+        counts.add_rows(day, rows)
+    for parts in several:
         _, _, _, scheduled_at, name = parts[0]
-        counts.add(station_day(scheduled_at), name, True, parts)
+        counts.add(days.of(scheduled_at), name, True, parts)
     manual = tuple(asrun.manual_between(store, start, end))
     return Report(
         first,
@@ -173,24 +177,39 @@ class _Logged:
         later = self.later.pop(key, [])
         return later if row is None else [row, *later]
 
-    def rest(self) -> Iterator[list[PlannedPart]]:
-        """Return every occurrence not taken (in time order of its first row), once."""
-        for key, row in self.first.items():
-            later = self.later.pop(key, None)
-            yield [row, *later] if later else [row]
-        yield from self.later.values()  # occurrences whose first row is gone
+    def rest(self) -> tuple[list[PlannedPart], list[list[PlannedPart]]]:
+        """Return the occurrences not taken: one-row ones in time order, and the rest."""
+        singles = [row for key, row in self.first.items() if key not in self.later]
+        several = [
+            [self.first[key], *parts] if key in self.first else parts
+            for key, parts in self.later.items()
+        ]
+        return singles, several
 
 
-def _station_days(first: dt.date, last: dt.date, tz: ZoneInfo) -> Callable[[str], dt.date]:
-    """Return a lookup of the station day (first..last) of an instant as the store keeps it.
+class _StationDays:
+    """The station days first..last, told from instants as the store keeps them.
 
     Stored times are fixed-width UTC text that sorts in time order, so comparing it
     with each day's first instant finds the day without parsing thousands of times.
     """
-    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
-    starts = [to_db_time(day_range(day, day, tz)[0]) for day in days]
-    # Every row read lies in [first day's start, end): bisect_right finds a day from 1 up.
-    return lambda stored: days[bisect.bisect_right(starts, stored) - 1]
+
+    def __init__(self, first: dt.date, last: dt.date, tz: ZoneInfo) -> None:
+        self.days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+        self.starts = [to_db_time(day_range(day, day, tz)[0]) for day in self.days]
+
+    def of(self, stored: str) -> dt.date:
+        # Every row read lies in [first day's start, end): bisect_right finds a day from 1 up.
+        return self.days[bisect.bisect_right(self.starts, stored) - 1]
+
+    def split(self, rows: Sequence[PlannedPart]) -> Iterator[tuple[dt.date, Sequence[PlannedPart]]]:
+        """Cut rows in time order into each day's."""
+        times = [row[3] for row in rows]
+        ends = [bisect.bisect_left(times, start) for start in self.starts[1:]] + [len(rows)]
+        begin = 0
+        for day, end in zip(self.days, ends, strict=True):
+            yield day, rows[begin:end]
+            begin = end
 
 
 _TALLY_FIELDS = tuple(field.name for field in dataclasses.fields(Tally))
@@ -204,11 +223,15 @@ class _Counts:
         self.tallies: dict[tuple[dt.date, str], dict[str, int]] = {}
         self.reasons: defaultdict[tuple[dt.date, str], Counter[str]] = defaultdict(Counter)
 
-    def add(self, day: dt.date, name: str, due: bool, parts: Sequence[PlannedPart]) -> None:
-        group = (day, name)
-        tally = self.tallies.get(group)
+    def tally(self, day: dt.date, name: str) -> dict[str, int]:
+        tally = self.tallies.get((day, name))
         if tally is None:
-            tally = self.tallies[group] = dict.fromkeys(_TALLY_FIELDS, 0)
+            tally = self.tallies[day, name] = dict.fromkeys(_TALLY_FIELDS, 0)
+        return tally
+
+    def add(self, day: dt.date, name: str, due: bool, parts: Sequence[PlannedPart]) -> None:
+        """Count one occurrence from its parts' rows (none if the log has none)."""
+        tally = self.tally(day, name)
         tally["planned"] += 1
         tally["due"] += due
         if not parts:
@@ -217,7 +240,19 @@ class _Counts:
         outcome, reason = occurrence_outcome(parts)
         tally[outcome] += 1  # a StrEnum: it finds its value's key
         if reason and outcome not in _ON_AIR:
-            self.reasons[group][reason] += 1
+            self.reasons[day, name][reason] += 1
+
+    def add_rows(self, day: dt.date, rows: Iterable[PlannedPart]) -> None:
+        """Count due occurrences of one row each on one day, all alike ones at once."""
+        alike = Counter((name, status, reason) for _, status, reason, _, name in rows)
+        for (name, status, reason), n in alike.items():
+            tally = self.tally(day, name)
+            outcome = _OUTCOMES[status]
+            tally["planned"] += n
+            tally["due"] += n
+            tally[outcome] += n
+            if reason and outcome not in _ON_AIR:
+                self.reasons[day, name][reason] += n
 
     def totals(self) -> Tally:
         tallies = self.tallies.values()
