@@ -76,6 +76,7 @@ def parse_playlist(text: str | bytes, source: str = "playlist.yaml") -> Playlist
         except UnicodeDecodeError:
             raise PlaylistFormatError(f"{source}: is not UTF-8 text") from None
     try:
+        _refuse_aliases(text, source)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -85,6 +86,20 @@ def parse_playlist(text: str | bytes, source: str = "playlist.yaml") -> Playlist
         return _playlist(data)
     except PlaylistFormatError as exc:
         raise PlaylistFormatError(f"{source}: {exc}") from None
+
+
+def _refuse_aliases(text: str, source: str) -> None:
+    """Refuse YAML aliases: one repeats a value without its bytes, nested ones are a bomb.
+
+    Every playlist comes through here, from a bundle, the panel or the command line.
+    """
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            line = event.start_mark.line + 1 if event.start_mark else 0
+            raise PlaylistFormatError(
+                f"{source}: line {line}: YAML aliases (*{event.anchor}) are not allowed; "
+                "write the value out"
+            )
 
 
 def _playlist(data: Any) -> PlaylistSpec:

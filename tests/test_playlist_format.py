@@ -157,6 +157,11 @@ def doc(items: str = '  - announcement: "你好"\n', extra: str = "") -> str:
         ),
         pytest.param("items: [", "is not valid YAML", id="bad-yaml"),
         pytest.param("- a", "must be a mapping", id="not-a-mapping"),
+        pytest.param(
+            "a: &x [1, 1]\nb: &y [*x, *x]\nc: [*y, *y]\n",
+            "line 2: YAML aliases (*x) are not allowed",
+            id="alias-bomb",
+        ),
     ],
 )
 def test_bad_playlist_names_item_and_field(text: str, message: str) -> None:
