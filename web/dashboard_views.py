@@ -12,6 +12,7 @@ from playlists import asrun
 from playlists.plan import day_range
 from playlists.report import Tally, campaign_report
 from web.auth import login_required
+from web.plan_cache import plan_of
 from web.state import now, settings, store
 from web.status import player_status, upcoming
 
@@ -43,7 +44,8 @@ def _progress(db_path: Path, version: tuple[object, ...], slot: dt.datetime) -> 
     last = min(campaign.end, slot.astimezone(settings().tz).date())
     if last < campaign.start:
         return Tally()
-    return campaign_report(store(), settings(), campaign.start, last, slot).totals
+    planned = plan_of(campaign.start, last).planned  # the plan the calendar keeps too
+    return campaign_report(store(), settings(), campaign.start, last, slot, planned).totals
 
 
 def render_dashboard(emergency_title: str = "", emergency_text: str = "") -> str:
