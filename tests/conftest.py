@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from playlists import users
 from playlists.library import Library
 from playlists.settings import AudioSettings, BroadcastSettings, Settings, TtsSettings
 from playlists.store import Store
@@ -32,6 +33,18 @@ def make_settings(data_dir: Path, **changes: object) -> Settings:
         broadcast=BARE_BROADCAST,
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash passwords at a small scrypt cost in this process.
+
+    The real cost (n = 2**14, about 50 ms) is paid at every user added and every log-in,
+    over a thousand times a run. Hashes name their cost, so checking works either way;
+    tests marked real_scrypt (and every station run as a process) use the real one.
+    """
+    if request.node.get_closest_marker("real_scrypt") is None:
+        monkeypatch.setitem(users._SCRYPT, "n", 2**8)
 
 
 @pytest.fixture

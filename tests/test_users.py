@@ -70,3 +70,21 @@ def test_bad_changes_change_nothing(
     with pytest.raises(error):
         users.update_user(store, username, **change)  # type: ignore[arg-type]
     assert users.list_users(store) == before
+
+
+@pytest.mark.real_scrypt
+def test_passwords_are_hashed_with_scrypt_at_the_production_cost() -> None:
+    stored = users.hash_password(PASSWORD)
+    scheme, n, r, p, salt, digest = stored.split("$")
+    assert (scheme, n, r, p) == ("scrypt", "16384", "8", "1")
+    assert len(bytes.fromhex(salt)) == 16 and len(bytes.fromhex(digest)) == 64
+    assert users.check_password(stored, PASSWORD)
+    assert not users.check_password(stored, PASSWORD + "x")
+    assert users.hash_password(PASSWORD) != stored  # a fresh salt each time
+
+
+def test_a_hash_of_another_cost_still_checks() -> None:
+    """Hashes name their cost: raising it later keeps every stored password valid."""
+    stored = users.hash_password(PASSWORD)  # the tests' small cost
+    assert stored.split("$")[1] == "256"
+    assert users.check_password(stored, PASSWORD)
