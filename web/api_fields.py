@@ -6,6 +6,7 @@ so a script learns exactly what to fix.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import re
@@ -145,11 +146,9 @@ def schedule_request() -> ScheduleRequest:
 
 def _date(body: Mapping[str, Any], key: str) -> dt.date:
     value = body.get(key)
-    try:
-        if isinstance(value, str) and _DATE.fullmatch(value):
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        with contextlib.suppress(ValueError):  # 2023-02-30 and the like fall through to 400
             return dt.date.fromisoformat(value)
-    except ValueError:
-        pass  # 2023-02-30 and the like
     abort(400, _("%(field)s must be a date written YYYY-MM-DD, like 2023-03-28.", field=key))
 
 
