@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 
 from flask import Blueprint, Response, abort, flash, render_template, request
 
@@ -15,6 +14,7 @@ from playlists.report import campaign_report
 from web.asrun_export import csv_lines
 from web.asrun_filter import AsRunFilter, default_range, read_filter
 from web.auth import login_required
+from web.paging import page_of
 from web.plan_cache import plan_of
 from web.state import now, settings, store
 
@@ -51,15 +51,6 @@ def playlist_names(chosen: AsRunFilter) -> list[str]:
     return sorted(names | {chosen.playlist} - {""})
 
 
-def page_number(value: str | None, pages: int) -> int:
-    """Read ?page=, keeping it within 1..pages; anything else is the first page."""
-    try:
-        number = int(value or 1)
-    except ValueError:
-        return 1
-    return min(max(number, 1), pages)
-
-
 def filter_from_request(flash_errors: bool) -> AsRunFilter:
     """Read the filter; a page flashes what was wrong, a download is refused with 400."""
     chosen, errors = read_filter(request.args, default_range(settings().campaign, today()))
@@ -75,8 +66,7 @@ def filter_from_request(flash_errors: bool) -> AsRunFilter:
 def index() -> str:
     chosen = filter_from_request(flash_errors=True)
     total = count_rows(chosen)
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = page_number(request.args.get("page"), pages)
+    page, pages = page_of(request.args.get("page"), total, PAGE_SIZE)
     return render_template(
         "asrun.html",
         chosen=chosen,

@@ -11,7 +11,6 @@ import csv
 import dataclasses
 import datetime as dt
 import io
-import math
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -26,6 +25,7 @@ from playlists.plan import day_range
 from playlists.store import Store
 from web.asrun_export import BOM
 from web.auth import ADMIN, role_required
+from web.paging import page_of
 from web.state import now, settings, store
 
 bp = Blueprint("audit", __name__)
@@ -132,15 +132,6 @@ def read_filter(args: Mapping[str, str]) -> tuple[AuditFilter, str | None]:
         return AuditFilter(username, action), _("Write the day as a date like 2023-03-28.")
 
 
-def page_number(value: str | None, pages: int) -> int:
-    """Read ?page=, keeping it within 1..pages; anything else is the first page."""
-    try:
-        number = int(value or 1)
-    except ValueError:
-        return 1
-    return min(max(number, 1), pages)
-
-
 @bp.route("/audit")
 @role_required(ADMIN)
 def index() -> str:
@@ -149,8 +140,7 @@ def index() -> str:
         flash(error, "error")
     where = chosen.sql(settings().tz)
     total = audit.count(store(), **where)
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = page_number(request.args.get("page"), pages)
+    page, pages = page_of(request.args.get("page"), total, PAGE_SIZE)
     rows = audit.rows(store(), **where, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     known_actions = audit.actions(store())
     return render_template(
