@@ -259,11 +259,8 @@ def add_playlist(
     created_by: str,
 ) -> int:
     """Store a playlist and its items in one transaction."""
-    if not items:
-        raise ContentError("a playlist needs at least one item")
     with store.transaction() as conn:
-        if conn.execute("SELECT 1 FROM playlists WHERE name = ?", (name,)).fetchone():
-            raise ContentError(f"a playlist named {name!r} already exists")
+        _check_playlist(conn, name, items)
         cursor = conn.execute(
             "INSERT INTO playlists (name, description, created_at, updated_at, review, "
             "changed_by, reviewed_by, reviewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -292,14 +289,8 @@ def replace_playlist(
     created_by: str,
 ) -> None:
     """Give a playlist new details and items in place (its id and schedule entries stay)."""
-    if not items:
-        raise ContentError("a playlist needs at least one item")
     with store.transaction() as conn:
-        other = conn.execute(
-            "SELECT 1 FROM playlists WHERE name = ? AND id != ?", (name, playlist_id)
-        ).fetchone()
-        if other:
-            raise ContentError(f"a playlist named {name!r} already exists")
+        _check_playlist(conn, name, items, playlist_id)
         cursor = conn.execute(
             "UPDATE playlists SET name = ?, description = ?, updated_at = ?, review = ?, "
             "changed_by = ?, reviewed_by = ?, reviewed_at = ?, review_comment = '' WHERE id = ?",
@@ -310,6 +301,19 @@ def replace_playlist(
             raise NotFoundError(f"playlist {playlist_id} does not exist")
         conn.execute("DELETE FROM playlist_items WHERE playlist_id = ?", (playlist_id,))
         _insert_items(conn, playlist_id, items)
+
+
+def _check_playlist(
+    conn: sqlite3.Connection, name: str, items: list[NewItem], playlist_id: int = 0
+) -> None:
+    """Refuse a playlist without items, or named like another one."""
+    if not items:
+        raise ContentError("a playlist needs at least one item")
+    other = conn.execute(
+        "SELECT 1 FROM playlists WHERE name = ? AND id != ?", (name, playlist_id)
+    ).fetchone()
+    if other:
+        raise ContentError(f"a playlist named {name!r} already exists")
 
 
 def _insert_items(conn: sqlite3.Connection, playlist_id: int, items: list[NewItem]) -> None:
