@@ -296,7 +296,9 @@ class PanelSettings:
     host: str = dataclasses.field(
         default="127.0.0.1", metadata=_doc("address the panel listens on", _non_empty)
     )
-    port: int = dataclasses.field(default=8080, metadata=_doc("TCP port", _range(1, 65535)))
+    port: int = dataclasses.field(
+        default=8080, metadata=_doc("TCP port; 0 takes any free one (logged)", _range(0, 65535))
+    )
     language: str = dataclasses.field(
         default="zh_CN", metadata=_doc("default language", _one_of(("zh_CN", "en")))
     )

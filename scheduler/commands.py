@@ -29,6 +29,7 @@ from playlists.prune import prune
 from playlists.settings import Settings
 from playlists.store import Store
 from scheduler.daemon import run_player
+from scheduler.lifeline import start_child
 from scheduler.simulate import simulate as run_simulation
 
 SAMPLE = "social-work-2023.yaml"
@@ -89,9 +90,11 @@ def up(path: Path | None, verbose: bool) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     base = [sys.executable, "-m", "scheduler"] + (["--config", str(path)] if path else [])
+    # Each child gets SIGTERM if `up` itself dies, even by SIGKILL: an orphaned player
+    # would be a second voice on the loudspeakers when `up` is started again.
     children = [
-        subprocess.Popen(base + (["-v"] if verbose else []) + ["player"]),
-        subprocess.Popen(_panel_argv(path)),
+        start_child(base + (["-v"] if verbose else []) + ["player"]),
+        start_child(_panel_argv(path)),
     ]
     code = 0
     try:

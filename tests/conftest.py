@@ -8,6 +8,7 @@ copied into each test that wants it.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +17,46 @@ import pytest
 
 from playlists import users
 from playlists.library import Library
-from playlists.settings import AudioSettings, BroadcastSettings, Settings, TtsSettings
+from playlists.settings import (
+    AudioSettings,
+    BroadcastSettings,
+    PlayerSettings,
+    Settings,
+    StationSettings,
+    TtsSettings,
+)
 from playlists.store import Store
+from tests import processes
+
+pytest_plugins = ["tests.web_fixtures"]
 
 OFFLINE_TTS = TtsSettings(engines=("espeak-ng",))
 # Rule tests read exact times off the as-run log; tests of the openers turn them back on.
 BARE_BROADCAST = BroadcastSettings(chime=False, lead_in_seconds=0, gap_seconds=0)
+
+
+def live_player(**changes: object) -> PlayerSettings:
+    """Return player settings for a test that plays in real time: no quiet hours.
+
+    The default quiet hours (22:00–06:30 station time) would hold every scheduled and
+    "play now" broadcast for a third of each day; a test that is about quiet hours sets
+    its own, and the station clock with station_zone_at.
+    """
+    return PlayerSettings(**{"quiet_hours": (), **changes})  # type: ignore[arg-type]
+
+
+def station_zone_at(hour: int, now: dt.datetime | None = None) -> StationSettings:
+    """Return a station whose local time now falls in the given hour (a fixed-offset zone).
+
+    Etc/GMT zones cover UTC-12 to UTC+14, so every hour of the day can be reached; their
+    sign is the POSIX one (Etc/GMT-8 is eight hours ahead of UTC).
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    offset = (hour - now.astimezone(dt.UTC).hour) % 24
+    if offset > 14:
+        offset -= 24
+    name = "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+    return StationSettings(timezone=name)
 
 
 def make_settings(data_dir: Path, **changes: object) -> Settings:
@@ -45,6 +80,30 @@ def quick_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.M
     """
     if request.node.get_closest_marker("real_scrypt") is None:
         monkeypatch.setitem(users._SCRYPT, "n", 2**8)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    processes.mark_this_run()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a process it started outlives it, and end that process."""
+    leftovers = processes.leftovers()
+    if leftovers:
+        session.config.get_terminal_writer().line(
+            "processes started by the tests were still running at the end (now ended):\n  "
+            + "\n  ".join(leftovers),
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def spawned() -> Iterator[processes.Processes]:
+    """Start processes in groups of their own; every group is ended when the test ends."""
+    started = processes.Processes()
+    yield started
+    started.end_all()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ import pytest
 
 from playlists import catalog
 from playlists.store import Store
+from tests.processes import PANEL_LISTENS, Output, Processes
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -206,49 +208,99 @@ def test_say_without_a_player_says_so(initialized: Path) -> None:
     assert "is `villagecast player` running?" in result.stderr
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_up_runs_panel_and_player_and_stops_both(initialized: Path, signum: int) -> None:
-    port = free_port()
-    with initialized.open("a", encoding="utf-8") as config:
-        config.write(f"panel: {{port: {port}}}\n")
-    db = Store.open(initialized.parent / "data" / "villagecast.db")
-    up = subprocess.Popen(
-        [sys.executable, "-m", "scheduler", "--config", str(initialized), "up"],
+def start_up(config: Path, spawned: Processes) -> tuple[subprocess.Popen[str], Output, str]:
+    """Start `villagecast up` on any free panel port; return it, its stderr and the panel URL."""
+    with config.open("a", encoding="utf-8") as file:
+        file.write("panel: {port: 0}\n")
+    up = spawned.start(
+        [sys.executable, "-m", "scheduler", "--config", str(config), "up"],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert up.stderr is not None
+    output = Output(up.stderr)
+    return up, output, output.wait_for(PANEL_LISTENS, timeout=30)[1]
+
+
+def wait_for_heartbeat(config: Path, timeout: float = 30) -> None:
+    db = Store.open(config.parent / "data" / "villagecast.db")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and "heartbeat" not in db.status():
+        time.sleep(0.1)
+    assert "heartbeat" in db.status(), "the player is running"
+    db.close()
+
+
+def children_of(pid: int) -> list[int]:
+    """Return the pids whose parent is pid."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Tell whether pid runs (a zombie, ended but not yet reaped, does not)."""
     try:
-        deadline = time.monotonic() + 20
-        page = ""
-        while time.monotonic() < deadline and not page:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=1) as r:
-                    page = r.read().decode("utf-8")
-            except OSError:
-                time.sleep(0.2)
-        assert "登录" in page, "the panel answers in Chinese"
-        while time.monotonic() < deadline and "heartbeat" not in db.status():
-            time.sleep(0.2)
-        assert "heartbeat" in db.status(), "the player is running"
-        up.send_signal(signum)
-        assert up.wait(timeout=15) == 0
-    finally:
-        if up.poll() is None:
-            up.kill()
-    stderr = up.stderr.read() if up.stderr else ""
-    assert "player stopped" in stderr
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_up_runs_panel_and_player_and_stops_both(
+    initialized: Path, signum: int, spawned: Processes
+) -> None:
+    up, output, url = start_up(initialized, spawned)
+    with urllib.request.urlopen(f"{url}/login", timeout=10) as response:
+        assert "登录" in response.read().decode("utf-8"), "the panel answers in Chinese"
+    wait_for_heartbeat(initialized)
+    up.send_signal(signum)
+    assert up.wait(timeout=15) == 0
+    assert "player stopped" in output.close()
     with pytest.raises(OSError):
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=1)
+        urllib.request.urlopen(f"{url}/login", timeout=1)
+
+
+def test_up_killed_leaves_no_player_behind(initialized: Path, spawned: Processes) -> None:
+    up, _, _ = start_up(initialized, spawned)
+    wait_for_heartbeat(initialized)
+    children = children_of(up.pid)
+    assert len(children) == 2, "a player and a panel"
+    up.kill()
+    up.wait(timeout=5)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(alive(pid) for pid in children):
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in children), "the player and panel end with `up`"
+
+
+def test_up_stops_the_player_when_the_panel_cannot_start(
+    initialized: Path, spawned: Processes
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with initialized.open("a", encoding="utf-8") as file:
+            file.write(f"panel: {{port: {taken.getsockname()[1]}}}\n")
+        up = spawned.start(
+            [sys.executable, "-m", "scheduler", "--config", str(initialized), "up"],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert up.wait(timeout=30) != 0
+    assert up.stderr is not None
+    stderr = up.stderr.read()
+    assert "villagecast panel:" in stderr and "player stopped" in stderr
 
 
 def test_render_writes_speech_and_a_slide_per_screen(initialized: Path, tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from playlists.model import AsRunRow, ItemKind, Outcome, Priority, Review, Slide
 from playlists.settings import AudioSettings, PlayerSettings, Settings, TtsSettings
 from playlists.store import Store
 from scheduler.daemon import Daemon
-from tests.conftest import make_settings
+from tests.conftest import live_player, make_settings, station_zone_at
 
 MPV = ["mpv", "--ao=null", "--no-video", "--no-terminal", "--really-quiet",
        "--start={offset}", "{file}"]  # fmt: skip
@@ -35,7 +35,7 @@ def rt_settings(tmp_path: Path) -> Settings:
     return make_settings(
         tmp_path / "data",
         audio=AudioSettings(sink="command", command=tuple(MPV)),
-        player=PlayerSettings(grace_seconds=60, poll_seconds=0.05),
+        player=live_player(grace_seconds=60, poll_seconds=0.05),
     )
 
 
@@ -287,3 +287,38 @@ def test_the_daemon_prunes_once_a_day(rt_settings: Settings, rt_store: Store) ->
     daemon._prune_checked -= 3600
     daemon._prune_daily()
     assert rt_store.meta("last_prune") != "2000-01-01T00:00:00.000+00:00"
+
+
+def play_one_scheduled(settings: Settings) -> AsRunRow:
+    """Schedule a short clip a second from now on a fresh store, run the daemon, return its row."""
+    store = Store.open(settings.db_path)
+    clip = Library(store, settings).speak("测试")
+    daemon = Daemon(settings, store)
+    schedule_in(store, settings, 1, clip.sha256, clip.duration or 1.0)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    try:
+        return wait_for_row(store, {Outcome.PLAYED, Outcome.FAILED, Outcome.SKIPPED}, timeout=20)
+    finally:
+        daemon.stop()
+        thread.join(timeout=10)
+        store.close()
+
+
+@pytest.mark.parametrize("hour", [3, 12, 23], ids=["03h-default-quiet", "12h", "23h-default-quiet"])
+def test_real_time_settings_play_at_any_station_hour(rt_settings: Settings, hour: int) -> None:
+    at_hour = dataclasses.replace(rt_settings, station=station_zone_at(hour))
+    assert dt.datetime.now(at_hour.tz).hour in (hour, (hour + 1) % 24)  # an hour may turn
+    row = play_one_scheduled(at_hour)
+    assert row.status is Outcome.PLAYED, row.reason
+
+
+def test_default_quiet_hours_hold_a_broadcast_at_0300_station_time(rt_settings: Settings) -> None:
+    quiet_station = dataclasses.replace(
+        rt_settings,
+        station=station_zone_at(3),
+        player=dataclasses.replace(rt_settings.player, quiet_hours=PlayerSettings().quiet_hours),
+    )
+    row = play_one_scheduled(quiet_station)
+    assert row.status is Outcome.SKIPPED
+    assert "quiet hours" in row.reason

@@ -60,7 +60,7 @@ def test_values_are_read() -> None:
         pytest.param("audio: {sink: speaker}", "key 'audio.sink' must be one of", id="bad-choice"),
         pytest.param("station: {timezone: Mars/Base}", "key 'station.timezone'", id="bad-tz"),
         pytest.param(
-            "panel: {port: 70000}", "key 'panel.port' must be from 1 to 65535", id="port-range"
+            "panel: {port: 70000}", "key 'panel.port' must be from 0 to 65535", id="port-range"
         ),
         pytest.param(
             "panel: {port: eighty}", "key 'panel.port' must be a whole number", id="port-type"

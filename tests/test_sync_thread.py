@@ -23,7 +23,7 @@ from playlists.settings import Settings, SyncSettings
 from playlists.store import Store
 from scheduler.daemon import Daemon
 from scheduler.sync_thread import BACKOFF_JITTER, SyncThread, backoff_seconds
-from tests.conftest import make_settings
+from tests.conftest import live_player, make_settings
 from tests.sync_kit import TOKEN, TOWN_URL, FakeTown
 from tests.test_daemon import schedule_in, wait_for_row
 
@@ -117,7 +117,7 @@ def test_playout_keeps_time_while_the_town_hangs(tmp_path: Path, silent_town: st
     sync = dataclasses.replace(
         SYNC, town_url=silent_town, poll_seconds=1, max_backoff_seconds=2, timeout_seconds=1
     )
-    settings = make_settings(tmp_path / "data", sync=sync)
+    settings = make_settings(tmp_path / "data", sync=sync, player=live_player())
     store = Store.open(settings.db_path)
     clip = Library(store, settings).speak("村民朋友们，请注意收听。")
     daemon = Daemon(settings, store)

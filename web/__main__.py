@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from waitress import serve
+from waitress import create_server
 
 from playlists import events
 from playlists.errors import ConfigError
@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(config_path(args.config))
         store = Store.open(settings.db_path)
         app = create_app(settings, store)
+        server = create_server(app, host=settings.panel.host, port=settings.panel.port, threads=8)
     except (ConfigError, StoreVersionError, OSError, sqlite3.Error) as exc:
         # One line an operator can act on, not a traceback.
         print(f"villagecast panel: {exc}", file=sys.stderr)
@@ -54,10 +55,15 @@ def main(argv: list[str] | None = None) -> int:
     handler = events.install(store, "panel")
     signal.signal(signal.SIGTERM, _stop)
     try:
-        serve(app, host=settings.panel.host, port=settings.panel.port, threads=8)
+        # The bound port, not the configured one: port 0 takes any free port.
+        logging.getLogger("web").info(
+            "panel listening on http://%s:%s/", settings.panel.host, server.effective_port
+        )
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        server.close()
         logging.getLogger().removeHandler(handler)  # nothing may write to a closed store
         store.close()
     return 0

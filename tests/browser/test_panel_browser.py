@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from playlists.settings import AudioSettings, PlayerSettings, Settings
+from playlists.settings import AudioSettings, Settings
 from playlists.store import Store
 from scheduler.daemon import Daemon
+from tests.conftest import live_player
 from tests.test_web_uploads import pink_noise
 from tests.web_fixtures import PASSWORD, FakePlayer, add_fake_announcement
 
@@ -42,7 +43,7 @@ def player(settings: Settings) -> Iterator[Daemon]:
     live = dataclasses.replace(
         settings,
         audio=AudioSettings(sink="command", command=MPV_NULL),
-        player=PlayerSettings(poll_seconds=0.05),
+        player=live_player(poll_seconds=0.05),
     )
     store = Store.open(live.db_path)
     daemon = Daemon(live, store)
