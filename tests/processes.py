@@ -59,7 +59,7 @@ def leftovers(grace: float = 5.0) -> list[str]:
     return [f"{pid}: {argv}" for pid, argv in sorted(found.items())]
 
 
-def start(argv: Sequence[str], **popen: Any) -> subprocess.Popen[Any]:
+def start_in_group(argv: Sequence[str], **popen: Any) -> subprocess.Popen[Any]:
     """Start argv in a process group of its own, so that ending it ends its children too."""
     return subprocess.Popen(list(argv), start_new_session=True, **popen)
 
@@ -85,7 +85,7 @@ class Processes:
         self.started: list[subprocess.Popen[Any]] = []
 
     def start(self, argv: Sequence[str], **popen: Any) -> subprocess.Popen[Any]:
-        process = start(argv, **popen)
+        process = start_in_group(argv, **popen)
         self.started.append(process)
         return process
 

@@ -33,6 +33,7 @@ from playlists.settings import AudioSettings, PlayerSettings, StorageSettings
 from playlists.store import Store
 from scheduler.daemon import Daemon
 from tests.conftest import make_settings
+from tests.processes import PANEL_LISTENS, Output, Processes
 
 REPO = Path(__file__).resolve().parent.parent
 KILLS = 20
@@ -91,8 +92,8 @@ def station(folder: Path) -> Path:
     return config
 
 
-def player(config: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
+def player(config: Path, spawned: Processes) -> subprocess.Popen[bytes]:
+    return spawned.start(
         [sys.executable, "-m", "scheduler", "--config", str(config), "player"],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
@@ -100,16 +101,19 @@ def player(config: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def test_player_killed_20_times_loses_nothing_and_plays_nothing_twice(tmp_path: Path) -> None:
+def test_player_killed_20_times_loses_nothing_and_plays_nothing_twice(
+    tmp_path: Path, spawned: Processes
+) -> None:
     config = station(tmp_path)
     rng = random.Random(20230328)
     began = time.monotonic()
     for _ in range(KILLS):
-        proc = player(config)
+        proc = player(config, spawned)
         time.sleep(rng.uniform(0.6, 3.5))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-    final = player(config)  # one last clean run closes and resumes what the last kill cut
+    # One last clean run closes and resumes what the last kill cut.
+    final = player(config, spawned)
     time.sleep(4)
     final.send_signal(signal.SIGTERM)
     assert final.wait(timeout=15) == 0
@@ -157,7 +161,9 @@ schedule:
 """
 
 
-def test_import_killed_20_times_leaves_whole_playlists_or_none(tmp_path: Path) -> None:
+def test_import_killed_20_times_leaves_whole_playlists_or_none(
+    tmp_path: Path, spawned: Processes
+) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(CONFIG, encoding="utf-8")
     rng = random.Random(409)
@@ -167,7 +173,7 @@ def test_import_killed_20_times_leaves_whole_playlists_or_none(tmp_path: Path) -
         source = tmp_path / f"p{attempt}.yaml"
         lines = "\n".join(f'  - announcement: "{s}{attempt}"' for s in sentences)
         source.write_text(IMPORT.format(name=f"宣传{attempt}", items=lines), encoding="utf-8")
-        return subprocess.Popen(
+        return spawned.start(
             [sys.executable, "-m", "scheduler", "--config", str(config), "import", str(source)],
             cwd=REPO,
             stdout=subprocess.DEVNULL,
@@ -369,14 +375,14 @@ def test_read_only_data_folder_gives_clear_errors(small_volume: Path) -> None:
 # -- no network at air time --------------------------------------------------------------
 
 
-def test_without_any_network_every_broadcast_plays(tmp_path: Path) -> None:
+def test_without_any_network_every_broadcast_plays(tmp_path: Path, spawned: Processes) -> None:
     if subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
         pytest.skip("cannot make a network namespace here")
     config = station(tmp_path)
     online = tmp_path / "online.yaml"
     online.write_text(CONFIG.replace("[espeak-ng]", "[gtts, espeak-ng]"), encoding="utf-8")
     offline = ["unshare", "-n", sys.executable, "-m", "scheduler"]
-    proc = subprocess.Popen(
+    proc = spawned.start(
         [*offline, "--config", str(config), "player"],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
@@ -427,30 +433,28 @@ def town_bundles(folder: Path, sentences: list[str], count: int) -> list[Path]:
 
 
 def test_panel_killed_20_times_during_imports_and_edits_leaves_whole_content(
-    tmp_path: Path,
+    tmp_path: Path, spawned: Processes
 ) -> None:
     import re
 
     import requests
 
     from playlists import users
-    from tests.web_fixtures import free_port
 
     config = tmp_path / "config.yaml"
-    port = free_port()
-    config.write_text(CONFIG + f"panel: {{port: {port}}}\n", encoding="utf-8")
+    config.write_text(CONFIG + "panel: {port: 0}\n", encoding="utf-8")
     store = Store.open(tmp_path / "data" / "villagecast.db")
     users.add_user(store, "wangwu", "operator-pass-1", "operator", dt.datetime.now(dt.UTC))
-    base = f"http://127.0.0.1:{port}"
     rng = random.Random(2023)
     sentences = [f"第{n}条：请大家关爱一小一老。" for n in range(1, 4)]
     bundles = town_bundles(tmp_path / "town", sentences, KILLS // 3 + 1)
     sent = {"import": 0, "bundle": 0, "announcement": 0}
     for attempt in range(KILLS):
-        panel = subprocess.Popen(
+        panel = spawned.start(
             [sys.executable, "-m", "web", "--config", str(config)],
-            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
+        base = Output(panel.stderr).wait_for(PANEL_LISTENS, timeout=30)[1]
         session = requests.Session()
         deadline = time.monotonic() + 20
         while True:
@@ -468,7 +472,10 @@ def test_panel_killed_20_times_during_imports_and_edits_leaves_whole_content(
         assert csrf is not None
 
         def edit(
-            n: int = attempt, token: str = csrf[1], session: requests.Session = session
+            n: int = attempt,
+            token: str = csrf[1],
+            session: requests.Session = session,
+            base: str = base,
         ) -> None:
             try:
                 if n % 3 == 2:

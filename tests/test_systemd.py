@@ -347,7 +347,7 @@ def test_a_config_the_new_version_refuses_changes_nothing(
     before = sorted(str(p.relative_to(root)) for p in root.rglob("*"))
     result = install(root, pip_env)
     assert result.returncode == 1
-    assert "key 'panel.port' must be from 1 to 65535 (got 99999)" in result.stderr
+    assert "key 'panel.port' must be from 0 to 65535 (got 99999)" in result.stderr
     assert "nothing was installed or restarted" in result.stderr
     assert sorted(str(p.relative_to(root)) for p in root.rglob("*")) == before
 

@@ -23,6 +23,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -33,9 +34,10 @@ from playlists.model import Priority, Review
 from playlists.playlist_format import parse_playlist
 from playlists.settings import load_settings
 from playlists.store import Store
-from tests.web_fixtures import free_port
+from tests.processes import PANEL_LISTENS, end, start_in_group
 
 REPO = Path(__file__).resolve().parent.parent
+STATION_TZ = ZoneInfo("Asia/Shanghai")  # the station's, not the machine's
 T = TypeVar("T")
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
 
@@ -49,7 +51,7 @@ storage: {min_free_mb: 1}
 screens: [{name: led-bar, width: 352, height: 80}]
 campaign: {start: %(today)s, end: %(today)s}
 """
-TOWN = COMMON + "panel: {port: %(port)d}\ntown: {signing_key: keys/town.key}\n"
+TOWN = COMMON + "panel: {port: 0}\ntown: {signing_key: keys/town.key}\n"
 VILLAGE = (
     COMMON
     + """\
@@ -90,18 +92,17 @@ def villagecast(config: Path, *args: str) -> str:
 
 def start(config: Path, command: str, log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen(
+        return start_in_group(
             [sys.executable, "-m", "scheduler", "--config", str(config), command],
             cwd=REPO, env=ENV, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
 
-def make_town(folder: Path, today: dt.date) -> tuple[Path, int, str]:
-    """Lay out the town: its key, an approved playlist, its config; return config, port, key."""
-    port = free_port()
+def make_town(folder: Path, today: dt.date) -> tuple[Path, str]:
+    """Lay out the town: its key, an approved playlist, its config; return config and key."""
     config = folder / "config.yaml"
     config.parent.mkdir(parents=True)
-    config.write_text(TOWN % {"today": today, "port": port}, encoding="utf-8")
+    config.write_text(TOWN % {"today": today}, encoding="utf-8")
     private, _ = generate_keys(folder / "keys", "town")
     settings = load_settings(config)
     store = Store.open(settings.db_path)
@@ -109,7 +110,7 @@ def make_town(folder: Path, today: dt.date) -> tuple[Path, int, str]:
     spec = parse_playlist(SHARED % {"today": today, "later": later}, "shared.yaml")
     Library(store, settings).import_playlist(spec, None, "town-staff", review=Review.APPROVED)
     store.close()
-    return config, port, load_signing_key(private).public.line
+    return config, load_signing_key(private).public.line
 
 
 class Village:
@@ -120,7 +121,7 @@ class Village:
         assert token, out
         self.config = folder / name / "config.yaml"
         self.config.parent.mkdir(parents=True)
-        today = dt.date.today()
+        today = dt.datetime.now(STATION_TZ).date()
         values = {"today": today, "town": url, "token": token[1], "key": key}
         self.config.write_text(VILLAGE % values, encoding="utf-8")
         self.settings = load_settings(self.config)
@@ -162,9 +163,8 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
     yield started
     for process in started:
         if process.poll() is None:
-            os.kill(process.pid, signal.SIGCONT)
-            process.kill()
-            process.wait()
+            os.kill(process.pid, signal.SIGCONT)  # a stopped process cannot end
+        end(process)
 
 
 def town_rows(town: Store) -> dict[str, dict[int, str]]:
@@ -182,11 +182,12 @@ def test_a_shared_playlist_reaches_two_villages_plays_and_is_reported_across_an_
     tmp_path: Path, processes: list[subprocess.Popen[bytes]]
 ) -> None:
     began = time.monotonic()
-    today = dt.date.today()
-    town_config, port, key = make_town(tmp_path / "town", today)
-    url = f"http://127.0.0.1:{port}"
-    panel = start(town_config, "panel", tmp_path / "town.log")
+    today = dt.datetime.now(STATION_TZ).date()
+    town_config, key = make_town(tmp_path / "town", today)
+    log = tmp_path / "town.log"
+    panel = start(town_config, "panel", log)
     processes.append(panel)
+    url = wait_for("the town panel listens", lambda: re.search(PANEL_LISTENS, log.read_text()))[1]
     wait_for("the town panel answers", lambda: _answers(url + "/login"))
     villages = [Village(tmp_path, name, town_config, url, key) for name in ("上村", "下村")]
     processes.extend(v.process for v in villages)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 
 import web.__main__ as panel_main
-from tests.web_fixtures import free_port
+from tests.processes import PANEL_LISTENS, Output, Processes
 
 ROOT = Path(__file__).resolve().parents[1]
 # Loopback only, even where the environment names a proxy.
@@ -52,7 +52,7 @@ def test_config_path_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_serves_the_configured_address_with_waitress(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(
@@ -61,46 +61,65 @@ def test_serves_the_configured_address_with_waitress(
     )
     calls: list[dict[str, Any]] = []
 
-    def fake_serve(app: Flask, **kwargs: Any) -> None:
-        calls.append({"app": app, **kwargs})
+    class FakeServer:
+        effective_port = "8099"
 
-    monkeypatch.setattr(panel_main, "serve", fake_serve)
+        def run(self) -> None:
+            calls.append({"ran": True})
+
+        def close(self) -> None:
+            calls.append({"closed": True})
+
+    def fake_create_server(app: Flask, **kwargs: Any) -> FakeServer:
+        calls.append({"app": app, **kwargs})
+        return FakeServer()
+
+    monkeypatch.setattr(panel_main, "create_server", fake_create_server)
+    caplog.set_level("INFO", logger="web")
     assert panel_main.main(["--config", str(config)]) == 0
-    [call] = calls
-    assert (call["host"], call["port"], call["threads"]) == ("127.0.0.1", 8099, 8)
-    assert call["app"].extensions["villagecast"].settings.data_dir == tmp_path / "data"
+    [created, ran, closed] = calls
+    assert (created["host"], created["port"], created["threads"]) == ("127.0.0.1", 8099, 8)
+    assert created["app"].extensions["villagecast"].settings.data_dir == tmp_path / "data"
+    assert ran == {"ran": True} and closed == {"closed": True}
+    assert "panel listening on http://127.0.0.1:8099/" in caplog.text
     assert (tmp_path / "data" / "villagecast.db").is_file()
 
 
-def test_sigterm_stops_the_panel_cleanly(tmp_path: Path) -> None:
-    port = free_port()
+def test_sigterm_stops_the_panel_cleanly(tmp_path: Path, spawned: Processes) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(
-        f"data_dir: data\ntts: {{engines: [espeak-ng]}}\npanel: {{port: {port}}}\n",
-        encoding="utf-8",
+        "data_dir: data\ntts: {engines: [espeak-ng]}\npanel: {port: 0}\n", encoding="utf-8"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
+    process = spawned.start(
         [sys.executable, "-m", "web", "--config", str(config)],
         cwd=tmp_path,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        text=True,
     )
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                with NO_PROXY.open(f"http://127.0.0.1:{port}/login", timeout=1) as r:
-                    assert r.status == 200
-                    break
-            except OSError:
-                assert process.poll() is None, process.stderr.read()  # type: ignore[union-attr]
-                assert time.monotonic() < deadline, "the panel did not start"
-                time.sleep(0.1)
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    url = Output(process.stderr).wait_for(PANEL_LISTENS, timeout=30)[1]
+    with NO_PROXY.open(f"{url}/login", timeout=10) as response:
+        assert response.status == 200
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+
+
+def test_a_taken_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        config = tmp_path / "config.yaml"
+        config.write_text(
+            f"data_dir: data\npanel: {{port: {taken.getsockname()[1]}}}\n", encoding="utf-8"
+        )
+        result = subprocess.run(
+            [sys.executable, "-m", "web", "--config", str(config)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert result.stderr.startswith("villagecast panel:") and "Traceback" not in result.stderr
