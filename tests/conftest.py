@@ -82,8 +82,35 @@ def quick_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.M
         monkeypatch.setitem(users._SCRYPT, "n", 2**8)
 
 
+# Programs the tests run for real, with the Debian package that brings each: a missing
+# one is a set-up fault, not a reason to skip (a skipped test protects nothing).
+REQUIRED_PROGRAMS = {
+    "espeak-ng": "espeak-ng",
+    "ffmpeg": "ffmpeg",
+    "ffprobe": "ffmpeg",
+    "mpv": "mpv",
+    "aplay": "alsa-utils",
+    "chromium": "chromium",
+    "curl": "curl",
+    "systemd-escape": "systemd",
+    "systemd-analyze": "systemd",
+    "shellcheck": "shellcheck",
+}
+
+
+def missing_programs() -> dict[str, str]:
+    """Return each required program that is not on PATH, with its Debian package."""
+    return {name: pkg for name, pkg in REQUIRED_PROGRAMS.items() if shutil.which(name) is None}
+
+
 def pytest_configure(config: pytest.Config) -> None:
     processes.mark_this_run()
+    missing = missing_programs()
+    if missing:
+        raise pytest.UsageError(
+            f"the tests need {', '.join(missing)} (Debian packages "
+            f"{' '.join(sorted(set(missing.values())))}): run scripts/setup --test"
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

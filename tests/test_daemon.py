@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import shutil
 import socket
 import threading
 import time
@@ -27,7 +26,6 @@ from tests.conftest import live_player, make_settings, station_zone_at
 
 MPV = ["mpv", "--ao=null", "--no-video", "--no-terminal", "--really-quiet",
        "--start={offset}", "{file}"]  # fmt: skip
-pytestmark = pytest.mark.skipif(shutil.which("mpv") is None, reason="mpv is not installed")
 
 
 @pytest.fixture

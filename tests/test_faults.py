@@ -12,7 +12,6 @@ import datetime as dt
 import itertools
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -37,7 +36,6 @@ from tests.processes import PANEL_LISTENS, Output, Processes
 
 REPO = Path(__file__).resolve().parent.parent
 KILLS = 20
-pytestmark = pytest.mark.skipif(shutil.which("mpv") is None, reason="mpv is not installed")
 
 CONFIG = """\
 data_dir: data

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import threading
 import time
@@ -62,10 +61,6 @@ def test_aplay_pipeline(
         assert detail in commands[0]
 
 
-needs = pytest.mark.skipif(shutil.which("aplay") is None, reason="aplay is not installed")
-
-
-@needs
 @pytest.mark.parametrize("offset", [0.0, 1.0], ids=["file", "piped"])
 def test_aplay_to_null_device_reports_done(clip: Path, offset: float) -> None:
     done = Done()
@@ -73,7 +68,6 @@ def test_aplay_to_null_device_reports_done(clip: Path, offset: float) -> None:
     assert done.wait() is None
 
 
-@needs
 def test_missing_alsa_device_is_a_failure_with_the_reason(clip: Path) -> None:
     done = Done()
     AplaySink("no_such_card").start(clip, 0.0, 2.0, done)
@@ -92,7 +86,6 @@ def test_command_needs_a_file_field() -> None:
         ProcessSink(["mpv", "--ao=null"])
 
 
-@pytest.mark.skipif(shutil.which("mpv") is None, reason="mpv is not installed")
 def test_mpv_plays_in_real_time_from_an_offset(clip: Path) -> None:
     done = Done()
     began = time.monotonic()
@@ -101,7 +94,6 @@ def test_mpv_plays_in_real_time_from_an_offset(clip: Path) -> None:
     assert 0.8 < time.monotonic() - began < 3.0, "one second of a two-second clip"
 
 
-@pytest.mark.skipif(shutil.which("mpv") is None, reason="mpv is not installed")
 def test_stop_ends_the_process_without_a_report(clip: Path) -> None:
     done = Done()
     sink = ProcessSink(MPV_NULL, name="mpv")
@@ -113,7 +105,6 @@ def test_stop_ends_the_process_without_a_report(clip: Path) -> None:
     assert not done.event.wait(2.5)
 
 
-@pytest.mark.skipif(shutil.which("mpv") is None, reason="mpv is not installed")
 def test_a_new_player_silences_what_a_killed_one_left_playing(clip: Path, tmp_path: Path) -> None:
     pid_file = tmp_path / "player-sink.pids"
     orphaned = ProcessSink(MPV_NULL, name="mpv", pid_file=pid_file)

@@ -39,10 +39,6 @@ SYSTEM_PYTHON = Path("/usr/bin/python3")  # what install.sh builds its venv with
 # systemd 252; add a pattern here only after reading what a newer systemd says.
 HARMLESS: tuple[re.Pattern[str], ...] = ()
 
-needs_analyze = pytest.mark.skipif(
-    shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed"
-)
-
 
 def shell_scripts() -> list[Path]:
     """Return every script in systemd/ (by its #! line) and the repo's own scripts."""
@@ -104,7 +100,6 @@ def verify_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_verify_root(tmp_path_factory.mktemp("verify-root"))
 
 
-@needs_analyze
 @pytest.mark.parametrize(
     "unit",
     [PLAYER, PANEL, "villagecast-kiosk@led-bar.service", r"villagecast-kiosk@\xe6\x9d\x91.service"],
@@ -116,7 +111,6 @@ def test_units_pass_systemd_analyze_verify(verify_root: Path, unit: str) -> None
     assert (code, complaints) == (0, [])
 
 
-@needs_analyze
 def test_verify_is_not_vacuous(tmp_path: Path) -> None:
     """The same setup does catch a misspelt key and a missing program."""
     broken = tmp_path / "units"
@@ -193,7 +187,6 @@ def test_script_parses(script: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
 @pytest.mark.parametrize("script", shell_scripts(), ids=lambda p: str(p.relative_to(REPO)))
 def test_script_passes_shellcheck(script: Path) -> None:
     result = subprocess.run(["shellcheck", str(script)], capture_output=True, text=True)
@@ -211,14 +204,14 @@ def test_systemd_scripts_are_found() -> None:
 def offline_pip_env(tmp: Path) -> dict[str, str]:
     """Environment in which install.sh builds its venv with no network."""
     if not SYSTEM_PYTHON.exists():
-        pytest.skip(f"{SYSTEM_PYTHON} is missing")
+        pytest.fail(f"{SYSTEM_PYTHON} is missing: run scripts/setup --test")
     probe = subprocess.run(
         [str(SYSTEM_PYTHON), "-c", "import ensurepip, wheel; print(wheel.__file__)"],
         capture_output=True,
         text=True,
     )
     if probe.returncode != 0:
-        pytest.skip("install.sh needs python3-venv and python3-wheel to build offline")
+        pytest.fail("install.sh needs python3-venv and python3-wheel: run scripts/setup --test")
     wheel = Path(probe.stdout.strip()).parent
     extra = tmp / "pyextra"
     extra.mkdir()
@@ -294,7 +287,6 @@ def test_install_lays_out_app_units_and_data(installed: Path) -> None:
     assert (installed / "var/lib/villagecast").is_dir()
 
 
-@needs_analyze
 def test_installed_units_verify_with_the_installed_programs(installed: Path) -> None:
     root = make_verify_root(installed)  # adds systemd's units and a cage stub only
     for unit in (PLAYER, PANEL, "villagecast-kiosk@led-bar.service"):
@@ -387,11 +379,6 @@ def test_install_arguments(tmp_path: Path, args: list[str], code: int, says: str
 
 # -- the kiosk script -----------------------------------------------------------------
 
-needs_kiosk_tools = pytest.mark.skipif(
-    shutil.which("systemd-escape") is None or shutil.which("curl") is None,
-    reason="the kiosk script needs systemd-escape and curl",
-)
-
 
 class Panel(http.server.BaseHTTPRequestHandler):
     """Answer every page with 200, as the panel does for a configured screen."""
@@ -461,7 +448,6 @@ def kiosk(home: Path, port: int, *args: str, **env: str) -> subprocess.Completed
     )
 
 
-@needs_kiosk_tools
 @pytest.mark.parametrize(
     ("instance", "page"),
     [
@@ -480,7 +466,6 @@ def test_kiosk_finds_the_screen_page(kiosk_home: Path, instance: str, page: str)
     assert (kiosk_home / "run/url").read_text().strip() == f"http://127.0.0.1:18080{page}"
 
 
-@needs_kiosk_tools
 def test_kiosk_skips_a_screen_that_is_not_configured(kiosk_home: Path) -> None:
     result = kiosk(kiosk_home, 18080, "check", "gate")
     assert result.returncode == 1  # ExecCondition: the unit is skipped, not restarted
@@ -488,7 +473,6 @@ def test_kiosk_skips_a_screen_that_is_not_configured(kiosk_home: Path) -> None:
     assert "led-bar led-wall tv 村口 大屏" in result.stderr
 
 
-@needs_kiosk_tools
 def test_kiosk_waits_for_the_panel(kiosk_home: Path, panel_port: int) -> None:
     assert kiosk(kiosk_home, panel_port, "check", "tv").returncode == 0
     result = kiosk(kiosk_home, panel_port, "wait", "tv")
@@ -496,7 +480,6 @@ def test_kiosk_waits_for_the_panel(kiosk_home: Path, panel_port: int) -> None:
     assert f"the panel answers http://127.0.0.1:{panel_port}/screen/tv" in result.stdout
 
 
-@needs_kiosk_tools
 def test_kiosk_gives_up_waiting_so_systemd_retries(kiosk_home: Path) -> None:
     with socket.socket() as closed:  # a port nobody listens on
         closed.bind(("127.0.0.1", 0))
@@ -524,7 +507,6 @@ CHROMIUM_FLAGS = [
 ]
 
 
-@needs_kiosk_tools
 def test_kiosk_starts_chromium_on_a_fresh_profile(kiosk_home: Path) -> None:
     assert kiosk(kiosk_home, 18080, "check", "led-bar").returncode == 0
     profile = kiosk_home / "state/screen-led-bar/chromium"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -39,7 +38,6 @@ from tests.processes import PANEL_LISTENS, end, start_in_group
 REPO = Path(__file__).resolve().parent.parent
 STATION_TZ = ZoneInfo("Asia/Shanghai")  # the station's, not the machine's
 T = TypeVar("T")
-pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
 
 COMMON = """\
 data_dir: data
