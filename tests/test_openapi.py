@@ -11,9 +11,8 @@ import yaml
 from flask import Flask
 
 from playlists import tokens
-from playlists.settings import Settings
 from playlists.store import Store
-from tests.web_fixtures import NOW, add_fake_announcement, add_pause_playlist, add_user, make_app
+from tests.web_fixtures import NOW, add_fake_announcement, add_pause_playlist, add_user
 
 SPEC_FILE = Path(__file__).resolve().parents[1] / "web" / "static" / "openapi.yaml"
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -25,11 +24,6 @@ def spec() -> dict[str, Any]:
     loaded = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
     assert isinstance(loaded, dict)
     return loaded
-
-
-@pytest.fixture
-def app(settings: Settings, store: Store) -> Flask:
-    return make_app(settings, store)
 
 
 def served(app: Flask) -> set[tuple[str, str]]:

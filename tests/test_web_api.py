@@ -26,19 +26,6 @@ from tests.web_fixtures import (
 OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")
 
 
-@pytest.fixture
-def app(settings: Settings, store: Store) -> Flask:
-    return make_app(settings, store)
-
-
-@pytest.fixture
-def client(app: Flask, store: Store) -> FlaskClient:
-    add_user(store, "op", "operator")
-    client = app.test_client()
-    log_in(client, "op")
-    return client
-
-
 def post_command(client: FlaskClient, body: object) -> tuple[int, dict[str, object]]:
     response = client.post(
         "/api/v1/commands", json=body, headers={"X-CSRF-Token": fresh_token(client)}

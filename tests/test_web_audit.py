@@ -14,19 +14,13 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 
 from playlists import audit
-from playlists.settings import Settings
 from playlists.store import Store
-from tests.web_fixtures import NOW, add_user, csrf_of, log_in, make_app
+from tests.web_fixtures import NOW, add_user, csrf_of, log_in
 
 NASTY = '<script>alert(1)</script> "宣传" & 村民'
 # 23:30 on 28 March in Shanghai is 15:30 UTC; 00:30 on the 29th is 16:30 UTC the 28th.
 LATE_28 = dt.datetime(2023, 3, 28, 15, 30, tzinfo=dt.UTC)
 EARLY_29 = dt.datetime(2023, 3, 28, 16, 30, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def app(settings: Settings, store: Store) -> Flask:
-    return make_app(settings, store)
 
 
 @pytest.fixture

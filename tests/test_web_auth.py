@@ -30,11 +30,6 @@ from web.throttle import LoginThrottle
 
 
 @pytest.fixture
-def app(settings: Settings, store: Store) -> Flask:
-    return make_app(settings, store)
-
-
-@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -7,7 +7,6 @@ import io
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 
@@ -24,7 +23,7 @@ from tests.bundle_kit import (
     write_bundle,
     write_zip,
 )
-from tests.web_fixtures import add_user, fresh_token, log_in, make_app
+from tests.web_fixtures import client_as, fresh_token, make_app
 
 ENGLISH = {"Accept-Language": "en"}
 PICTURE_ITEMS = "  - image: media/poster.png\n    duration: 5\n  - pause: 1\n"
@@ -38,14 +37,6 @@ def town_key(tmp_path_factory: pytest.TempPathFactory) -> SigningKey:
 
 def picture_files() -> dict[str, bytes]:
     return {"playlist.yaml": playlist_yaml(PICTURE_ITEMS), "media/poster.png": make_png()}
-
-
-def client_for(app: Flask, store: Store, role: str | None) -> FlaskClient:
-    client = app.test_client()
-    if role is not None:
-        add_user(store, role, role)
-        log_in(client, role)
-    return client
 
 
 def post(
@@ -86,7 +77,7 @@ def test_only_operators_with_the_form_may_import(
     goes_to: str | None,
 ) -> None:
     app = make_app(settings, store)
-    client = client_for(app, store, role)
+    client = client_as(app, store, role)
     bundle = write_bundle(tmp_path / "b.zip", picture_files())
     before = store_fingerprint(store)
     response = post(client, bundle.read_bytes(), "b.zip", token)
@@ -100,7 +91,7 @@ def test_a_bad_bundle_is_refused_with_its_problem(
     settings: Settings, store: Store, tmp_path: Path
 ) -> None:
     app = make_app(settings, store)
-    client = client_for(app, store, "operator")
+    client = client_as(app, store, "operator")
     files = picture_files()
     changed = [(n, b"x" + d if n == "media/poster.png" else d) for n, d in bundle_entries(files)]
     before, on_disk = store_fingerprint(store), files_under(settings.data_dir)
@@ -115,7 +106,7 @@ def test_a_path_out_of_the_bundle_is_named_in_chinese_too(
     settings: Settings, store: Store, tmp_path: Path
 ) -> None:
     app = make_app(settings, store)
-    client = client_for(app, store, "operator")
+    client = client_as(app, store, "operator")
     bundle = write_zip(tmp_path / "b.zip", [*bundle_entries(picture_files()), ("../evil", b"x")])
     post(client, bundle.read_bytes(), "b.zip", headers={})  # the panel's default: Chinese
     html = client.get("/playlists").get_data(as_text=True)
@@ -127,7 +118,7 @@ def test_an_unsigned_bundle_becomes_a_draft(
     settings: Settings, store: Store, tmp_path: Path
 ) -> None:
     app = make_app(settings, store)
-    client = client_for(app, store, "operator")
+    client = client_as(app, store, "operator")
     html = shown(client, write_bundle(tmp_path / "b.zip", picture_files()).read_bytes())
     assert "Imported 镇共享节目 as a draft; send it for review." in html
     (row,) = catalog.list_playlists(store)
@@ -141,7 +132,7 @@ def test_a_signed_bundle_counts_as_approval_where_config_says_so(
         settings.bundles, trusted_keys=(town_key.public.line,), signed_counts_as_approval=True
     )
     app = make_app(dataclasses.replace(settings, bundles=bundles), store)
-    client = client_for(app, store, "operator")
+    client = client_as(app, store, "operator")
     bundle = write_bundle(tmp_path / "b.zip", picture_files(), town_key)
     html = shown(client, bundle.read_bytes())
     assert "Imported 镇共享节目, approved by town key 赤溪镇." in html
@@ -151,7 +142,7 @@ def test_a_signed_bundle_counts_as_approval_where_config_says_so(
 
 def test_a_bare_yaml_file_is_imported_as_a_draft(settings: Settings, store: Store) -> None:
     app = make_app(settings, store)
-    client = client_for(app, store, "operator")
+    client = client_as(app, store, "operator")
     html = shown(client, playlist_yaml("  - pause: 3\n", "", "只有停顿"), "pause.yaml")
     assert "Imported 只有停顿 as a draft" in html
     assert [row["review"] for row in catalog.list_playlists(store)] == ["draft"]
@@ -162,7 +153,7 @@ def test_a_bundle_over_the_limit_is_refused_before_it_is_read(
 ) -> None:
     small = dataclasses.replace(settings.bundles, max_bytes=1_000_000)
     app = make_app(dataclasses.replace(settings, bundles=small), store)
-    client = client_for(app, store, "operator")
+    client = client_as(app, store, "operator")
     html = shown(client, bytes(2_500_000))
     assert "The bundle is too big: at most 1 MB." in html
     assert catalog.list_playlists(store) == []

@@ -30,19 +30,6 @@ from tests.web_fixtures import (
 )
 
 
-@pytest.fixture
-def app(settings: Settings, store: Store) -> Flask:
-    return make_app(settings, store)
-
-
-@pytest.fixture
-def client(app: Flask, store: Store) -> FlaskClient:
-    add_user(store, "op", "operator")
-    client = app.test_client()
-    log_in(client, "op")
-    return client
-
-
 def text_of(client: FlaskClient, path: str, **kwargs: object) -> str:
     response = client.get(path, **kwargs)  # type: ignore[arg-type]
     assert response.status_code == 200, path

@@ -25,19 +25,6 @@ from tests.web_fixtures import NOW, add_fake_announcement, add_user, csrf_of, lo
 NASTY = "<script>alert(1)</script> \"双引号\" 'single' & 村民"
 
 
-@pytest.fixture
-def app(settings: Settings, store: Store) -> Flask:
-    return make_app(settings, store)
-
-
-@pytest.fixture
-def client(app: Flask, store: Store) -> FlaskClient:
-    add_user(store, "op", "operator")
-    client = app.test_client()
-    log_in(client, "op")
-    return client
-
-
 def page(client: FlaskClient, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200, path

@@ -14,26 +14,13 @@ from playlists.store import Store
 from tests.web_fixtures import (
     NOW,
     add_fake_announcement,
-    add_user,
+    client_for,
     commands_in,
     csrf_of,
-    log_in,
     make_app,
 )
 
 HOSTILE = "<script>alert('x')</script>\"引号\""
-
-
-@pytest.fixture
-def app(settings: Settings, store: Store) -> Flask:
-    return make_app(settings, store)
-
-
-def client_for(app: Flask, store: Store, username: str, role: str) -> FlaskClient:
-    add_user(store, username, role)
-    client = app.test_client()
-    log_in(client, username)
-    return client
 
 
 @pytest.fixture

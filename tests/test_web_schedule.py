@@ -17,7 +17,14 @@ from playlists.model import ItemKind, Outcome, Priority, Review
 from playlists.plan import day_range, station_plan
 from playlists.settings import Settings
 from playlists.store import Store
-from tests.web_fixtures import NOW, add_pause_playlist, add_user, csrf_of, log_in, make_app
+from tests.web_fixtures import (
+    NOW,
+    add_pause_playlist,
+    client_for,
+    csrf_of,
+    log_in,
+    make_app,
+)
 
 NASTY = '<script>alert(1)</script> "广播" & 村民'
 # A valid new entry: the first playlist, every day of the campaign's second half, at 09:00.
@@ -37,13 +44,6 @@ GOOD = {
 def app(settings: Settings, store: Store) -> Flask:
     add_pause_playlist(store, "早间宣传", 60.0, times=(dt.time(7, 30), dt.time(18, 30)))
     return make_app(settings, store)
-
-
-def client_for(app: Flask, store: Store, username: str, role: str, **kw: object) -> FlaskClient:
-    add_user(store, username, role, **kw)  # type: ignore[arg-type]
-    client = app.test_client()
-    log_in(client, username)
-    return client
 
 
 @pytest.fixture

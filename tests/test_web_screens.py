@@ -24,11 +24,6 @@ NASTY = "<script>alert(1)</script> \"quoted\" & 'single'"
 
 
 @pytest.fixture
-def app(settings: Settings, store: Store) -> Flask:
-    return make_app(settings, store)
-
-
-@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()  # nobody logs in: a kiosk browser has no account
 

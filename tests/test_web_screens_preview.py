@@ -18,11 +18,6 @@ ODD_NAME = '东"屏"<b>'
 
 
 @pytest.fixture
-def app(settings: Settings, store: Store) -> Flask:
-    return make_app(settings, store)
-
-
-@pytest.fixture
 def client(app: Flask, store: Store) -> FlaskClient:
     add_user(store, "li", "reviewer")  # the least role: anyone logged in sees the screens
     client = app.test_client()

@@ -8,7 +8,6 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -19,7 +18,7 @@ from playlists import events, health
 from playlists.health import CheckResult
 from playlists.settings import Settings
 from playlists.store import Store
-from tests.web_fixtures import NOW, add_user, log_in, make_app, state
+from tests.web_fixtures import NOW, client_as, make_app, state
 from web.system import CheckCache
 
 CHECK_NAMES = [
@@ -33,20 +32,6 @@ CHECK_NAMES = [
     pytest.param("screens", "屏幕", id="screens"),
 ]
 SCRIPT = "<script>alert(1)</script>"
-
-
-@pytest.fixture
-def app(settings: Settings, store: Store) -> Flask:
-    return make_app(settings, store)
-
-
-def client_as(app: Flask, store: Store, role: str | None) -> FlaskClient:
-    """Return a client logged in with the role, or an anonymous one for None."""
-    client = app.test_client()
-    if role is not None:
-        add_user(store, role, role)
-        log_in(client, role)
-    return client
 
 
 @pytest.fixture
@@ -176,10 +161,18 @@ def test_the_panel_keeps_its_own_warnings_while_it_serves(
     config.write_text("data_dir: data\ntts: {engines: [espeak-ng]}\n", encoding="utf-8")
     handlers_before = list(logging.getLogger().handlers)
 
-    def fake_serve(app: Flask, **kwargs: Any) -> None:
-        logging.getLogger("waitress.queue").warning("Task queue depth is 5")
+    class BusyServer:
+        """Warn as waitress does when requests queue up, then stop serving."""
 
-    monkeypatch.setattr(panel_main, "serve", fake_serve)
+        effective_port = "8080"
+
+        def run(self) -> None:
+            logging.getLogger("waitress.queue").warning("Task queue depth is 5")
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(panel_main, "create_server", lambda app, **kwargs: BusyServer())
     assert panel_main.main(["--config", str(config)]) == 0
     assert logging.getLogger().handlers == handlers_before  # removed before the store closed
     store = Store.open(tmp_path / "data" / "villagecast.db")

@@ -21,17 +21,12 @@ from playlists.store import Store
 from playlists.sync_format import row_digest
 from tests.test_villages import HEARTBEAT, asrun_row
 from tests.town_kit import add_media_playlist
-from tests.web_fixtures import NOW, add_user, csrf_of, log_in, make_app
+from tests.web_fixtures import NOW, add_user, csrf_of, log_in
 
 HOSTILE = '<script>alert("村")</script>'
 HB, ASRUN, JSON = "/town/v1/heartbeat", "/town/v1/asrun", "application/json"
 GETS = ("/town/v1/feed", "/town/v1/playlists/1/bundle-index", "/town/v1/media/" + "0" * 64)
 POSTS = ("/town/v1/heartbeat", "/town/v1/asrun")
-
-
-@pytest.fixture
-def app(settings: Settings, store: Store) -> Flask:
-    return make_app(settings, store)
 
 
 @pytest.fixture

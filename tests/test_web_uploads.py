@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 
@@ -41,19 +40,6 @@ def pink_noise(path: Path, seconds: float, *options: str) -> bytes:
 
 def quiet_recording(folder: Path) -> bytes:
     return pink_noise(folder / "录音.mp3", 2)
-
-
-@pytest.fixture
-def app(settings: Settings, store: Store) -> Flask:
-    return make_app(settings, store)
-
-
-@pytest.fixture
-def client(app: Flask, store: Store) -> FlaskClient:
-    add_user(store, "op", "operator")
-    client = app.test_client()
-    log_in(client, "op")
-    return client
 
 
 def upload(

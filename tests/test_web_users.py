@@ -11,18 +11,12 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 
 from playlists import audit, users
-from playlists.settings import Settings
 from playlists.store import Store
-from tests.web_fixtures import PASSWORD, add_user, csrf_of, log_in, make_app
+from tests.web_fixtures import PASSWORD, add_user, csrf_of, log_in
 
 NASTY = '<script>alert(1)</script>"村民"'
 POSTS = ["/users", "/users/role", "/users/emergency", "/users/access", "/users/password"]
 PAGES = ["/users", "/audit", "/audit.csv"]
-
-
-@pytest.fixture
-def app(settings: Settings, store: Store) -> Flask:
-    return make_app(settings, store)
 
 
 @pytest.fixture

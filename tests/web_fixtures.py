@@ -1,4 +1,8 @@
-"""Helpers for the panel tests: a fresh app per test, users, log-in and CSRF tokens."""
+"""Fixtures and helpers for the panel tests: a fresh app per test, users, log-in, CSRF tokens.
+
+Registered as a plugin by tests/conftest.py, so every test module can ask for `app` and
+`client`; a module that needs another app (seeded data, another clock) defines its own.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -86,6 +91,19 @@ def log_in(client: FlaskClient, username: str, password: str = PASSWORD) -> Test
     return client.post(
         "/login", data={"username": username, "password": password, "csrf_token": token}
     )
+
+
+def client_for(app: Flask, store: Store, username: str, role: str, **user: Any) -> FlaskClient:
+    """Add a user with the role and return a client logged in as them."""
+    add_user(store, username, role, **user)
+    client = app.test_client()
+    log_in(client, username)
+    return client
+
+
+def client_as(app: Flask, store: Store, role: str | None) -> FlaskClient:
+    """Return a client logged in as a user named after the role, or an anonymous one."""
+    return app.test_client() if role is None else client_for(app, store, role, role)
 
 
 def add_pause_playlist(
@@ -175,3 +193,18 @@ class FakePlayer:
     ) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def app(settings: Settings, store: Store) -> Flask:
+    """A fresh panel on the test store, its clock frozen at NOW."""
+    return make_app(settings, store)
+
+
+@pytest.fixture
+def client(app: Flask, store: Store) -> FlaskClient:
+    """A client logged in as the operator "op"."""
+    add_user(store, "op", "operator")
+    client = app.test_client()
+    log_in(client, "op")
+    return client
