@@ -23,6 +23,7 @@ from playlists.settings import AudioSettings, PlayerSettings, Settings, TtsSetti
 from playlists.store import Store
 from scheduler.daemon import Daemon
 from tests.conftest import live_player, make_settings, station_zone_at
+from tests.realtime import MachineLag
 
 MPV = ["mpv", "--ao=null", "--no-video", "--no-terminal", "--really-quiet",
        "--start={offset}", "{file}"]  # fmt: skip
@@ -129,7 +130,8 @@ def test_scheduled_clip_plays_on_time_with_gtts_unreachable(
     assert row.status is Outcome.PLAYED, row.reason
     assert row.started_at is not None and row.ended_at is not None
     lag = (row.started_at - when).total_seconds()
-    assert 0 <= lag < 0.5, f"started {lag:.3f} s after the scheduled instant"
+    machine = MachineLag.measure()
+    assert 0 <= lag < machine.allow(0.5), f"started {lag:.3f} s after the instant; {machine}"
     assert (row.ended_at - row.started_at).total_seconds() >= clip.duration - 0.05
     media = catalog.get_media(rt_store, clip.sha256)
     assert media is not None and media.engine == "espeak-ng"
@@ -145,10 +147,12 @@ def test_stop_command_cuts_the_player_process(
     schedule_in(rt_store, rt_settings, 1, clip.sha256, clip.duration)
     wait_for_row(rt_store, {Outcome.PLAYING}, timeout=10)
     time.sleep(1.0)
+    machine = MachineLag.measure()
     rt_store.add_command("stop", {}, "王五", dt.datetime.now(dt.UTC))
     sent = time.monotonic()
     row = wait_for_row(rt_store, {Outcome.INTERRUPTED}, timeout=5)
-    assert time.monotonic() - sent < 1.5
+    took = time.monotonic() - sent
+    assert took < machine.allow(1.0), f"stopped after {took:.3f} s; {machine}"
     assert row.reason == "stopped by 王五"
 
 
@@ -239,6 +243,7 @@ def test_emergency_cuts_the_audio_within_300_ms_and_switches_the_screens(
     try:
         wait_for_row(rt_store, {Outcome.PLAYING}, timeout=10)
         time.sleep(1.0)
+        machine = MachineLag.measure()
         before = rt_store.screen_state("led-bar")
         payload = {
             "media_sha256": alarm.sha256,
@@ -263,10 +268,12 @@ def test_emergency_cuts_the_audio_within_300_ms_and_switches_the_screens(
         thread.join(timeout=10)
     kinds = [kind for kind, _ in sink.events[:3]]
     assert kinds == ["start", "stopped", "start"], sink.events
-    assert sink.events[1][1] - sent < 0.3, "the scheduled audio stops within 300 ms"
-    assert sink.events[2][1] - sent < 0.3, "the emergency starts within 300 ms"
+    within = machine.allow(0.3)
+    assert sink.events[1][1] - sent < within, f"the scheduled audio stops in 300 ms; {machine}"
+    assert sink.events[2][1] - sent < within, f"the emergency starts in 300 ms; {machine}"
     assert before is not None and before[1]["mode"] == "broadcast"
-    assert switched is not None and switched - sent < 0.3, "every screen switches too"
+    assert switched is not None, "every screen switches too"
+    assert switched - sent < within, f"every screen switches in 300 ms; {machine}"
     rows = asrun.all_rows(rt_store)
     assert rows[0].status is Outcome.INTERRUPTED
     assert rows[0].reason.startswith("interrupted by emergency: 紧急通知")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.sinks import MPV, AplaySink, ProcessSink, SinkError
+from tests.realtime import MachineLag
 
 MPV_NULL = [part.replace("--audio-device=alsa/{device}", "--ao=null") for part in MPV]
 
@@ -88,10 +89,13 @@ def test_command_needs_a_file_field() -> None:
 
 def test_mpv_plays_in_real_time_from_an_offset(clip: Path) -> None:
     done = Done()
+    machine = MachineLag.measure()
     began = time.monotonic()
     ProcessSink(MPV_NULL, name="mpv").start(clip, 1.0, 2.0, done)
     assert done.wait() is None
-    assert 0.8 < time.monotonic() - began < 3.0, "one second of a two-second clip"
+    took = time.monotonic() - began
+    # mpv's own start-up is most of the slack: it plays 1 s, in real time, not faster.
+    assert 0.8 < took < machine.allow(2.5), f"one second of a two-second clip: {took:.2f} s"
 
 
 def test_stop_ends_the_process_without_a_report(clip: Path) -> None:
@@ -99,9 +103,10 @@ def test_stop_ends_the_process_without_a_report(clip: Path) -> None:
     sink = ProcessSink(MPV_NULL, name="mpv")
     sink.start(clip, 0.0, 2.0, done)
     time.sleep(0.3)
+    machine = MachineLag.measure()
     began = time.monotonic()
     sink.stop()
-    assert time.monotonic() - began < 1.0
+    assert time.monotonic() - began < machine.allow(1.0), machine
     assert not done.event.wait(2.5)
 
 

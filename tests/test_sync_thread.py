@@ -24,6 +24,7 @@ from playlists.store import Store
 from scheduler.daemon import Daemon
 from scheduler.sync_thread import BACKOFF_JITTER, SyncThread, backoff_seconds
 from tests.conftest import live_player, make_settings
+from tests.realtime import MachineLag
 from tests.sync_kit import TOKEN, TOWN_URL, FakeTown
 from tests.test_daemon import schedule_in, wait_for_row
 
@@ -133,7 +134,8 @@ def test_playout_keeps_time_while_the_town_hangs(tmp_path: Path, silent_town: st
     assert not runner.is_alive(), "the daemon did not stop"
     assert row.status is Outcome.PLAYED and row.started_at is not None
     lag = (row.started_at - when).total_seconds()
-    assert 0 <= lag < 0.5, f"started {lag:.3f} s late while the town hung"
+    machine = MachineLag.measure()
+    assert 0 <= lag < machine.allow(0.5), f"started {lag:.3f} s late, town hung; {machine}"
     status = store.status()["sync"]
     assert status["state"] == "failing" and "timed out" in status["last_error"]
     store.close()

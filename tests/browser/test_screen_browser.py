@@ -26,6 +26,7 @@ from playlists import catalog
 from playlists.catalog import MediaRecord
 from playlists.settings import Settings
 from playlists.store import Store
+from tests.realtime import MachineLag
 from tests.web_fixtures import NOW
 from web import create_app
 
@@ -189,6 +190,7 @@ def test_screen_follows_the_player_within_a_second(
     page.wait_for_function(SHOWN, arg=red, polling=20, timeout=2500)
     page.screenshot(path=shots / "idle.png")
 
+    machine = MachineLag.measure()
     latencies = [publish_and_time(page, player, broadcast(slide(blue)), blue)]
     assert close_to(pixel(page), BLUE)
     page.screenshot(path=shots / "broadcast-blue.png")
@@ -201,7 +203,7 @@ def test_screen_follows_the_player_within_a_second(
         f"set_screen_state -> shown: median {statistics.median(latencies) * 1000:.0f} ms, "
         f"max {max(latencies) * 1000:.0f} ms over {len(latencies)} switches"
     )
-    assert max(latencies) < 1.0
+    assert max(latencies) < machine.allow(1.0), machine
     assert page.get_attribute("#stage", "data-mode") == "broadcast"
     assert page.get_attribute("#stage", "data-link") == "up"
     assert problems == [], problems
