@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.sinks import MPV, AplaySink, ProcessSink, SinkError
+from scheduler.sinks import MPV, AplaySink, ProcessSink, SinkError, _program_of
 from tests.realtime import MachineLag
 
 MPV_NULL = [part.replace("--audio-device=alsa/{device}", "--ao=null") for part in MPV]
@@ -115,6 +115,11 @@ def test_a_new_player_silences_what_a_killed_one_left_playing(clip: Path, tmp_pa
     orphaned = ProcessSink(MPV_NULL, name="mpv", pid_file=pid_file)
     orphaned.start(clip, 0.0, 2.0, Done())  # its player is "killed": nobody will stop it
     (pid,) = (int(word) for word in pid_file.read_text().split())
+    # Popen returns before the child has become mpv: on a busy machine it may still be
+    # this Python for a moment, and a successor rightly leaves other programs alone.
+    deadline = time.monotonic() + 5
+    while _program_of(pid) != "mpv" and time.monotonic() < deadline:
+        time.sleep(0.01)
     successor = ProcessSink(MPV_NULL, name="mpv", pid_file=pid_file)
     assert successor.recover() == 1
     assert wait_gone(pid), "the orphaned player process is still running"
