@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -373,6 +373,18 @@ def test_read_only_data_folder_gives_clear_errors(small_volume: Path) -> None:
 # -- no network at air time --------------------------------------------------------------
 
 
+def wait_until(done: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"not within {timeout:.0f} s: {what}"
+        time.sleep(0.1)
+
+
+def played_manual_and_scheduled(store: Store) -> bool:
+    played = [r.priority for r in asrun.all_rows(store) if r.status is Outcome.PLAYED]
+    return Priority.MANUAL in played and Priority.SCHEDULED in played
+
+
 def test_without_any_network_every_broadcast_plays(tmp_path: Path, spawned: Processes) -> None:
     if subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
         pytest.skip("cannot make a network namespace here")
@@ -386,8 +398,9 @@ def test_without_any_network_every_broadcast_plays(tmp_path: Path, spawned: Proc
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    store = Store.open(tmp_path / "data" / "villagecast.db")
     try:
-        time.sleep(2)
+        wait_until(lambda: "heartbeat" in store.status(), 30, "the player runs")
         said = subprocess.run(
             [*offline, "--config", str(online), "say", "停电通知"],
             cwd=REPO,
@@ -395,13 +408,13 @@ def test_without_any_network_every_broadcast_plays(tmp_path: Path, spawned: Proc
             text=True,
             timeout=60,
         )
-        time.sleep(12)
+        # The manual broadcast and the scheduled one due meanwhile both finish.
+        wait_until(lambda: played_manual_and_scheduled(store), 40, "both broadcasts play")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)
     assert said.returncode == 0, said.stderr
     assert "espeak-ng" in said.stdout, "gTTS had no network; espeak-ng spoke"
-    store = Store.open(tmp_path / "data" / "villagecast.db")
     rows = [r for r in asrun.all_rows(store) if r.status is not Outcome.PLAYING]
     print(f"\nno network: {Counter(r.status.value for r in rows)}")
     assert rows and all(r.status in (Outcome.PLAYED, Outcome.INTERRUPTED) for r in rows)
