@@ -15,7 +15,9 @@ import pytest
 from flask import Flask
 
 import web.__main__ as panel_main
+from playlists.settings import PanelSettings
 from tests.web_fixtures import free_port
+from web.serving import ServingLimits
 
 ROOT = Path(__file__).resolve().parents[1]
 # Loopback only, even where the environment names a proxy.
@@ -61,13 +63,14 @@ def test_serves_the_configured_address_with_waitress(
     )
     calls: list[dict[str, Any]] = []
 
-    def fake_serve(app: Flask, **kwargs: Any) -> None:
-        calls.append({"app": app, **kwargs})
+    def fake_serve(app: Flask, panel: PanelSettings, limits: ServingLimits) -> None:
+        calls.append({"app": app, "panel": panel, "limits": limits})
 
     monkeypatch.setattr(panel_main, "serve", fake_serve)
     assert panel_main.main(["--config", str(config)]) == 0
     [call] = calls
-    assert (call["host"], call["port"], call["threads"]) == ("127.0.0.1", 8099, 8)
+    assert (call["panel"].host, call["panel"].port) == ("127.0.0.1", 8099)
+    assert call["limits"].spool_dir == tmp_path / "data" / "tmp"
     assert call["app"].extensions["villagecast"].settings.data_dir == tmp_path / "data"
     assert (tmp_path / "data" / "villagecast.db").is_file()
 

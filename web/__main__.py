@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from waitress import serve
-
 from playlists import events
 from playlists.errors import ConfigError
 from playlists.settings import load_settings
 from playlists.store import Store, StoreVersionError
 from web import create_app
+from web.serving import serve
+from web.uploads import serving_limits
 
 DEFAULT_CONFIG = Path("config.yaml")
 
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     handler = events.install(store, "panel")
     signal.signal(signal.SIGTERM, _stop)
     try:
-        serve(app, host=settings.panel.host, port=settings.panel.port, threads=8)
+        serve(app, settings.panel, serving_limits(app, settings))
     except KeyboardInterrupt:
         pass
     finally:

@@ -1,0 +1,244 @@
+"""The panel's server (web/serving.py) under attack from the LAN: the attacks themselves,
+run against the real server (waitress on loopback, as `villagecast panel` serves it)."""
+
+from __future__ import annotations
+
+import dataclasses
+import select
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from waitress import wasyncore
+
+from playlists import catalog
+from playlists.settings import PanelSettings, Settings
+from playlists.store import Store
+from tests.web_fixtures import add_fake_announcement, add_user, csrf_of, log_in, make_app
+from web.serving import PanelServer, build_server
+from web.uploads import serving_limits
+
+MB = 1_000_000
+
+
+@dataclasses.dataclass
+class Served:
+    """The panel on a loopback port, its app and its settings."""
+
+    app: Flask
+    settings: Settings
+    port: int
+
+    def connect(self, source: str = "127.0.0.1", timeout: float = 10) -> socket.socket:
+        """Open a connection from a loopback address (all of 127/8 is this machine)."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        sock.bind((source, 0))
+        sock.connect(("127.0.0.1", self.port))
+        return sock
+
+
+@pytest.fixture
+def panel_settings(settings: Settings) -> Settings:
+    # Small limits keep the uploads quick; a short header timeout keeps the waits short.
+    return dataclasses.replace(
+        settings,
+        audio=dataclasses.replace(settings.audio, max_upload_mb=5),
+        panel=PanelSettings(host="127.0.0.1", port=0, header_timeout=2),
+    )
+
+
+@pytest.fixture
+def served(
+    panel_settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Served]:
+    # The system's temporary folder does not exist: whatever spooled there would fail.
+    monkeypatch.setattr(tempfile, "tempdir", str(panel_settings.data_dir / "no-such-folder"))
+    app = make_app(panel_settings, store)
+    server = build_server(app, panel_settings.panel, serving_limits(app, panel_settings))
+    assert isinstance(server, PanelServer)
+    thread = threading.Thread(target=server.run, name="panel", daemon=True)
+    thread.start()
+    try:
+        yield Served(app, panel_settings, int(server.effective_port))
+    finally:
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(server._map)
+        thread.join(timeout=5)
+
+
+def read_answer(sock: socket.socket) -> bytes:
+    """Read until the server closes the connection or the answer is complete."""
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        data += chunk
+        head, _sep, body = data.partition(b"\r\n\r\n")
+        if _sep and b"content-length:" in head.lower():
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            if len(body) >= length:
+                break
+    return data
+
+
+def status_of(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1])
+
+
+def head(method: str, path: str, *fields: str) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", *fields, "", ""]
+    return "\r\n".join(lines).encode()
+
+
+def spooled(settings: Settings) -> list[Path]:
+    folder = settings.data_dir / "tmp"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def session_of(app: Flask, username: str) -> tuple[str, str]:
+    """Log in with the test client; return the session cookie and its CSRF token."""
+    client: FlaskClient = app.test_client()
+    log_in(client, username)
+    token = csrf_of(client.get("/announcements"))
+    cookie = client.get_cookie("villagecast_session")
+    assert cookie is not None
+    return f"villagecast_session={cookie.value}", token
+
+
+# -- bodies: refused from their head, by route and by who sends them ----------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "declared"),
+    [
+        pytest.param("/login", 50 * MB, id="50-MB-log-in-form"),
+        pytest.param("/api/v1/schedule", 3 * MB, id="3-MB-JSON"),
+        pytest.param("/announcements/1/voice", 4 * MB, id="anonymous-recording-upload"),
+        pytest.param("/bundles/import", 50 * MB, id="anonymous-bundle-upload"),
+        pytest.param("/no/such/page", 50 * MB, id="unknown-page"),
+    ],
+)
+def test_a_big_anonymous_body_is_refused_before_it_is_read(
+    served: Served, path: str, declared: int
+) -> None:
+    started = time.monotonic()
+    with served.connect() as sock:
+        # Only the head and the first bytes: the answer comes without the rest.
+        fields = ("Content-Type: application/x-www-form-urlencoded", f"Content-Length: {declared}")
+        sock.sendall(head("POST", path, *fields) + b"x" * 65536)
+        answer = read_answer(sock)
+    assert status_of(answer) == 413
+    assert b"Connection: close" in answer
+    assert time.monotonic() - started < 10
+    assert spooled(served.settings) == []
+
+
+def test_the_log_in_page_says_why_in_chinese(served: Served) -> None:
+    with served.connect() as sock:
+        sock.sendall(head("POST", "/login", f"Content-Length: {50 * MB}"))
+        answer = read_answer(sock)
+    assert status_of(answer) == 413
+    assert "上传的文件太大" in answer.decode()
+
+
+def test_a_chunked_body_is_cut_off_at_the_small_limit(served: Served) -> None:
+    chunk = b"%x\r\n%s\r\n" % (65536, b"a" * 65536)
+    sent = 0
+    with served.connect() as sock:
+        sock.sendall(head("POST", "/login", "Transfer-Encoding: chunked"))
+        sock.setblocking(False)
+        while sent < 50 * MB:
+            readable, writable, _ = select.select([sock], [sock], [], 10)
+            if readable or not writable:
+                break
+            try:
+                sent += sock.send(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        sock.settimeout(10)
+        answer = read_answer(sock)
+    assert status_of(answer) == 413
+    # The server stopped reading near 2 MB; the rest of the 50 MB was never taken.
+    assert sent < 20 * MB
+    assert spooled(served.settings) == []
+
+
+def recording(folder: Path, seconds: float) -> bytes:
+    path = folder / "录音.wav"
+    noise = f"anoisesrc=d={seconds}:c=pink:a=0.3"
+    command = ["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", noise]
+    subprocess.run([*command, "-ac", "1", str(path)], check=True)
+    return path.read_bytes()
+
+
+def multipart(token: str, content: bytes) -> tuple[str, bytes]:
+    boundary = "villagecast-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+            f"--{boundary}\r\nContent-Disposition: form-data; "
+            'name="recording"; filename="voice.wav"\r\nContent-Type: audio/wav\r\n\r\n'
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return f"multipart/form-data; boundary={boundary}", body
+
+
+def test_an_operator_uploads_a_recording_up_to_the_upload_limit(
+    served: Served, store: Store, tmp_path: Path
+) -> None:
+    add_user(store, "op", "operator")
+    announcement_id = add_fake_announcement(store)
+    cookie, token = session_of(served.app, "op")
+    content = recording(tmp_path, 36)  # 3.2 MB: over the small limit, under 5 MB
+    assert 3 * MB < len(content) < 5 * MB
+    content_type, body = multipart(token, content)
+    with served.connect(timeout=60) as sock:
+        fields = (f"Cookie: {cookie}", f"Content-Type: {content_type}")
+        sock.sendall(
+            head(
+                "POST",
+                f"/announcements/{announcement_id}/voice",
+                *fields,
+                f"Content-Length: {len(body)}",
+            )
+            + body
+        )
+        answer = read_answer(sock)
+    assert status_of(answer) == 302, answer[:300]
+    assert catalog.get_announcement(store, announcement_id).engine == "recording"
+    assert spooled(served.settings) == []  # the spooled body is gone with its request
+
+
+def test_an_operator_upload_over_the_limit_is_refused_before_it_is_read(
+    served: Served, store: Store
+) -> None:
+    add_user(store, "op", "operator")
+    announcement_id = add_fake_announcement(store)
+    cookie, _token = session_of(served.app, "op")
+    with served.connect() as sock:
+        fields = (f"Cookie: {cookie}", "Content-Type: multipart/form-data; boundary=x")
+        sock.sendall(
+            head(
+                "POST",
+                f"/announcements/{announcement_id}/voice",
+                *fields,
+                f"Content-Length: {7 * MB}",
+            )
+        )
+        answer = read_answer(sock)
+    assert status_of(answer) == 413
+    assert "5 MB" in answer.decode()
