@@ -4,6 +4,7 @@ run against the real server (waitress on loopback, as `villagecast panel` serves
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import select
 import socket
 import subprocess
@@ -242,3 +243,65 @@ def test_an_operator_upload_over_the_limit_is_refused_before_it_is_read(
         answer = read_answer(sock)
     assert status_of(answer) == 413
     assert "5 MB" in answer.decode()
+
+
+# -- YAML that would burn minutes of CPU ---------------------------------------------------
+
+
+def post_file(
+    served: Served, path: str, cookie: str, token: str, field: str, name: str, content: bytes
+) -> tuple[int, dict[str, str]]:
+    boundary = "villagecast-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
+            "Content-Type: application/x-yaml\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+    try:
+        connection.request(
+            "POST",
+            path,
+            body,
+            {"Cookie": cookie, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        response = connection.getresponse()
+        response.read()
+        return response.status, dict(response.getheaders())
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b"items: " + b"[" * 10_000 + b"]" * 10_000, id="20-KB-nested-10000-deep"),
+        pytest.param(
+            b"format: villagecast/playlist@1\nname: n\nitems:\n" + b"- pause: 1\n" * 100_000,
+            id="100000-items",
+        ),
+    ],
+)
+def test_a_hostile_playlist_file_is_refused_at_once_over_http(
+    served: Served, store: Store, content: bytes
+) -> None:
+    add_user(store, "op", "operator")
+    cookie, token = session_of(served.app, "op")
+    started = time.monotonic()
+    status, headers = post_file(
+        served, "/playlists/import", cookie, token, "playlist", "evil.yaml", content
+    )
+    elapsed = time.monotonic() - started
+    assert status == 302 and headers["Location"] == "/playlists"  # back, with the reason
+    assert elapsed < 5, f"{elapsed:.1f} s"  # was 41 s and more
+    assert store.query("SELECT COUNT(*) FROM playlists")[0][0] == 0
+    flashed = headers["Set-Cookie"].split(";")[0]  # the session now carries the reason
+    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+    connection.request("GET", "/playlists", headers={"Cookie": flashed})
+    page = connection.getresponse().read().decode()
+    connection.close()
+    assert "evil.yaml" in page and ("nest" in page or "20,000" in page)
