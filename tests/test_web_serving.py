@@ -3,6 +3,7 @@ run against the real server (waitress on loopback, as `villagecast panel` serves
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import http.client
 import select
@@ -19,10 +20,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from waitress import wasyncore
 
-from playlists import catalog
+from playlists import catalog, villages
 from playlists.settings import PanelSettings, Settings
 from playlists.store import Store
-from tests.web_fixtures import add_fake_announcement, add_user, csrf_of, log_in, make_app
+from tests.web_fixtures import (
+    NOW,
+    add_fake_announcement,
+    add_user,
+    csrf_of,
+    log_in,
+    make_app,
+)
 from web.serving import PanelServer, build_server
 from web.uploads import serving_limits
 
@@ -52,7 +60,7 @@ def panel_settings(settings: Settings) -> Settings:
     return dataclasses.replace(
         settings,
         audio=dataclasses.replace(settings.audio, max_upload_mb=5),
-        panel=PanelSettings(host="127.0.0.1", port=0, header_timeout=2),
+        panel=PanelSettings(host="127.0.0.1", port=0, header_timeout=3),
     )
 
 
@@ -305,3 +313,137 @@ def test_a_hostile_playlist_file_is_refused_at_once_over_http(
     page = connection.getresponse().read().decode()
     connection.close()
     assert "evil.yaml" in page and ("nest" in page or "20,000" in page)
+
+
+# -- connections: one client cannot take them all, slow ones are closed --------------------
+
+
+def get(served: Served, path: str, source: str, **fields: str) -> int:
+    """GET a page from one loopback address; return the status."""
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", served.port, timeout=30, source_address=(source, 0)
+    )
+    try:
+        connection.request("GET", path, headers=fields)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Tell whether the server has closed this connection (without waiting)."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def wait_until_closed(socks: list[socket.socket], limit: float) -> float:
+    """Wait until the server closed every socket; return the seconds it took."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        if all(closed_by_server(sock) for sock in socks):
+            break
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def slow_attackers(served: Served, sources: list[str], each: int) -> list[socket.socket]:
+    """Open idle connections and ones that send a header line now and then (slowloris)."""
+    socks = []
+    for source in sources:
+        for n in range(each):
+            sock = served.connect(source)
+            if n % 2:
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            socks.append(sock)
+    return socks
+
+
+def trickle(socks: list[socket.socket], stop: threading.Event) -> None:
+    """Send one more header line on every open slow socket every half second."""
+    while not stop.wait(0.5):
+        for sock in socks:
+            with contextlib.suppress(OSError):
+                sock.send(b"X-Slow: 1\r\n")
+
+
+@pytest.fixture
+def village_token(store: Store) -> str:
+    return villages.add_village(store, "东村", "admin", NOW)
+
+
+def everyone_is_served(served: Served, store: Store, village_token: str, source: str) -> None:
+    """The kiosk, the emergency form and a village's sync all answer from `source`."""
+    add_user(store, "op", "operator", may_emergency=True)
+    cookie, _token = session_of(served.app, "op")
+    screen = served.settings.screens[0].name
+    assert get(served, f"/screen/{screen}/state", source) == 200
+    assert get(served, "/", source, Cookie=cookie) == 200  # the dashboard's emergency form
+    assert get(served, "/town/v1/feed", source, Authorization=f"Bearer {village_token}") == 200
+
+
+def test_150_connections_from_one_client_leave_the_panel_to_everyone_else(
+    served: Served, store: Store, village_token: str
+) -> None:
+    attackers = [served.connect("127.0.0.2") for _ in range(150)]
+    try:
+        started = time.monotonic()
+        everyone_is_served(served, store, village_token, "127.0.0.3")
+        # At once: nobody waited for the attacker's sockets to time out.
+        assert time.monotonic() - started < served.settings.panel.header_timeout
+        time.sleep(0.5)
+        still_open = [sock for sock in attackers if not closed_by_server(sock)]
+        assert len(still_open) == served.settings.panel.connections_per_client
+    finally:
+        for sock in attackers:
+            sock.close()
+
+
+def test_slow_sockets_are_closed_within_the_header_timeout(
+    served: Served, store: Store, village_token: str
+) -> None:
+    # 150 slow sockets from 10 addresses (15 each, under the quota): more than the 100
+    # connections the server takes, so the rest wait in the kernel until it frees some.
+    sources = [f"127.0.0.{n}" for n in range(10, 20)]
+    attackers = slow_attackers(served, sources, 15)
+    stop = threading.Event()
+    sender = threading.Thread(target=trickle, args=(attackers, stop), daemon=True)
+    sender.start()
+    timeout = served.settings.panel.header_timeout
+    try:
+        started = time.monotonic()
+        everyone_is_served(served, store, village_token, "127.0.0.3")
+        # Served once the first hundred were closed: one header timeout and a check later.
+        assert time.monotonic() - started < 3 * timeout + 2
+        # The accepted ones closed after one timeout, those waiting in the kernel after two.
+        assert wait_until_closed(attackers, limit=30) < 2 * (timeout + 1) + 3
+    finally:
+        stop.set()
+        sender.join()
+        for sock in attackers:
+            sock.close()
+
+
+def test_a_body_trickling_in_is_cut_off(served: Served) -> None:
+    with served.connect() as sock:
+        fields = ("Content-Type: application/x-www-form-urlencoded", "Content-Length: 100000")
+        sock.sendall(head("POST", "/login", *fields))
+        started = time.monotonic()
+        while time.monotonic() - started < 30:
+            try:
+                sock.sendall(b"a=1&")  # 8 bytes a second, far under 10 KB/s
+            except OSError:
+                break
+            if closed_by_server(sock):
+                break
+            sock.setblocking(True)
+            time.sleep(0.5)
+        elapsed = time.monotonic() - started
+    # header_timeout of grace plus what it sent at the least rate, and one check.
+    assert elapsed < served.settings.panel.header_timeout + 1 + 3
