@@ -405,6 +405,16 @@ def test_150_connections_from_one_client_leave_the_panel_to_everyone_else(
             sock.close()
 
 
+def test_the_station_s_own_kiosks_are_never_refused_by_the_quota(served: Served) -> None:
+    own = [served.connect("127.0.0.1") for _ in range(30)]  # five kiosks of six each
+    try:
+        time.sleep(0.5)
+        assert not any(closed_by_server(sock) for sock in own)
+    finally:
+        for sock in own:
+            sock.close()
+
+
 def test_slow_sockets_are_closed_within_the_header_timeout(
     served: Served, store: Store, village_token: str
 ) -> None:

@@ -5,7 +5,8 @@ open as long as a byte arrives now and then, and reads any body up to 1 GB into 
 before the app sees it. The panel's server changes that in waitress's own hooks:
 
 - **Connections per client**: ``PanelServer.handle_accept`` closes at once a new
-  connection from an address that already holds ``panel.connections_per_client``.
+  connection from an address that already holds ``panel.connections_per_client``;
+  the station itself (its kiosks, one Chromium per screen, on 127.0.0.1) is exempt.
 - **Read deadlines**: a request's head must arrive within ``panel.header_timeout``
   seconds of its first byte; its body after that at ``MIN_BODY_BYTES_PER_SECOND`` on
   average; a connection idle between requests closes after ``header_timeout``
@@ -50,6 +51,8 @@ MIN_BODY_BYTES_PER_SECOND = 10_000
 MAX_HEADER_BYTES = 64 * 1024
 # How often deadlines are checked (seconds).
 CHECK_INTERVAL = 1
+# The station's own kiosks and commands: no machine on the LAN can send from these.
+STATION_ADDRESSES = frozenset({"127.0.0.1", "::1"})
 THREADS = 8
 
 BodyLimit = Callable[[str, str, Mapping[str, str]], int]
@@ -196,7 +199,7 @@ class PanelServer(TcpWSGIServer):  # type: ignore[misc]
         if pair is None:
             return
         conn, addr = pair
-        if self.connections_from(addr[0]) >= self.limits.connections_per_client:
+        if self._over_quota(addr[0]):
             conn.close()
             self._log_refusal(addr[0])
             return
@@ -206,6 +209,11 @@ class PanelServer(TcpWSGIServer):  # type: ignore[misc]
             conn.close()
             return
         self.channel_class(self, conn, self.fix_addr(addr), self.adj, map=self._map)
+
+    def _over_quota(self, host: str) -> bool:
+        if host in STATION_ADDRESSES:
+            return False
+        return self.connections_from(host) >= self.limits.connections_per_client
 
     def maintenance(self, now: float) -> None:
         super().maintenance(now)  # idle connections, by waitress's channel_timeout
