@@ -14,10 +14,9 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
-import yaml
-
 from playlists.errors import PlaylistFormatError
 from playlists.model import DEFAULT_WAIT, WEEKDAYS, InterruptPolicy, ItemKind, Priority, Slide
+from playlists.safe_yaml import load_bounded
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -69,37 +68,16 @@ _SCHEDULE_KEYS = {"start", "end", "times", "weekdays", "priority", "on_interrupt
 
 
 def parse_playlist(text: str | bytes, source: str = "playlist.yaml") -> PlaylistSpec:
-    """Parse a playlist@1 document, raising PlaylistFormatError that names item and field."""
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
-            raise PlaylistFormatError(f"{source}: is not UTF-8 text") from None
-    try:
-        _refuse_aliases(text, source)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}:" if mark is not None else ""
-        raise PlaylistFormatError(f"{source}:{where} is not valid YAML") from None
+    """Parse a playlist@1 document, raising PlaylistFormatError that names item and field.
+
+    Every playlist comes through here, from a bundle, the panel, the API, sync or the
+    command line; load_bounded keeps a hostile file's cost small before it is built.
+    """
+    data = load_bounded(text, source)
     try:
         return _playlist(data)
     except PlaylistFormatError as exc:
         raise PlaylistFormatError(f"{source}: {exc}") from None
-
-
-def _refuse_aliases(text: str, source: str) -> None:
-    """Refuse YAML aliases: one repeats a value without its bytes, nested ones are a bomb.
-
-    Every playlist comes through here, from a bundle, the panel or the command line.
-    """
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.AliasEvent):
-            line = event.start_mark.line + 1 if event.start_mark else 0
-            raise PlaylistFormatError(
-                f"{source}: line {line}: YAML aliases (*{event.anchor}) are not allowed; "
-                "write the value out"
-            )
 
 
 def _playlist(data: Any) -> PlaylistSpec:

@@ -302,6 +302,23 @@ class PanelSettings:
     language: str = dataclasses.field(
         default="zh_CN", metadata=_doc("default language", _one_of(("zh_CN", "en")))
     )
+    max_connections: int = dataclasses.field(
+        default=100,
+        metadata=_doc("most open connections; each costs up to 3 file handles", _whole(10, 300)),
+    )
+    connections_per_client: int = dataclasses.field(
+        default=16,
+        metadata=_doc(
+            "most open connections from one address (a browser opens up to 6)", _whole(2, 100)
+        ),
+    )
+    header_timeout: int = dataclasses.field(
+        default=10,
+        metadata=_doc(
+            "seconds a request's head may take to arrive, and a connection may stay idle",
+            _whole(1, 300),
+        ),
+    )
 
 
 @dataclasses.dataclass(frozen=True)

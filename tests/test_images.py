@@ -1,6 +1,8 @@
 """Checking uploaded pictures and fitting them to screens."""
 
 import struct
+import subprocess
+import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +14,7 @@ from PIL import Image
 from media.errors import ImageError
 from media.images import ImageInfo, check_image, fit_image
 
+ROOT = Path(__file__).resolve().parents[1]
 BACKGROUND = (10, 20, 30)
 PICTURE_COLOUR = (200, 40, 40)
 
@@ -33,6 +36,25 @@ def png_declaring(path: Path, width: int, height: int) -> Path:
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
     # One row of zeros, compressed: the data a bomb would unpack runs out at once.
     rows = zlib.compress(b"\x00" * (1 + (width + 7) // 8), 9)
+    data = (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
+    path.write_bytes(data)
+    return path
+
+
+def black_png(path: Path, width: int, height: int) -> Path:
+    """Write a whole, valid all-black RGB PNG without holding its pixels (a small bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" * (1 + 3 * width)
+    rows = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     data = (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
     )
@@ -100,18 +122,28 @@ def truncated(path: Path) -> Path:
         ),
         pytest.param(
             lambda folder: png_declaring(folder / "bomb.png", 20000, 20000),
-            "bomb.png: too many pixels (400 megapixels); at most 40 megapixels",
+            "bomb.png: too many pixels (400 megapixels); at most 16 megapixels (64 for a JPEG",
             id="decompression-bomb",
         ),
         pytest.param(
             lambda folder: png_declaring(folder / "bomb.png", 12000, 10000),
-            "bomb.png: too many pixels (120 megapixels); at most 40 megapixels",
+            "bomb.png: too many pixels (120 megapixels); at most 16 megapixels",
             id="pillow-warning-is-an-error",
         ),
         pytest.param(
             lambda folder: png_declaring(folder / "huge.png", 8000, 6000),
-            "huge.png: too many pixels (8000×6000); at most 40 megapixels",
+            "huge.png: too many pixels (8000×6000); at most 16 megapixels",
             id="over-pixel-limit",
+        ),
+        pytest.param(
+            lambda folder: black_png(folder / "bomb.png", 6300, 6300),
+            "bomb.png: too many pixels (6300×6300); at most 16 megapixels (64 for a JPEG photo)",
+            id="113-KB-png-of-40-megapixels",
+        ),
+        pytest.param(
+            lambda folder: picture(folder / "huge.jpg", (10_000, 7_000)),
+            "huge.jpg: too many pixels (10000×7000); at most 16 megapixels (64 for a JPEG photo)",
+            id="jpeg-over-64-megapixels",
         ),
         pytest.param(lambda folder: folder / "gone.png", "gone.png: no such file", id="missing"),
     ],
@@ -222,3 +254,75 @@ def test_fit_refuses_a_bad_file(tmp_path: Path) -> None:
 
     with pytest.raises(ImageError, match="too many pixels"):
         fit_image(path, 960, 576, "letterbox")
+
+
+def test_a_phone_s_full_resolution_photo_is_fitted_from_a_reduced_decode(tmp_path: Path) -> None:
+    path = picture(tmp_path / "full.jpg", (8000, 6000), quality=80)  # 48 megapixels
+
+    assert check_image(path) == ImageInfo(8000, 6000, "JPEG")
+    fitted = fit_image(path, 1920, 1080, "letterbox", background=BACKGROUND)
+
+    assert fitted.getpixel((960, 540)) == pytest.approx(PICTURE_COLOUR, abs=3)
+    assert fitted.getpixel((0, 540)) == BACKGROUND
+
+
+@pytest.mark.parametrize(
+    ("mode", "transparency"),
+    [
+        pytest.param("RGBA", None, id="rgba"),
+        pytest.param("P", 0, id="palette-with-a-transparent-colour"),
+        pytest.param("LA", None, id="grey-with-alpha"),
+    ],
+)
+def test_a_large_picture_reduced_before_fitting_keeps_colours_and_transparency(
+    tmp_path: Path, mode: str, transparency: int | None
+) -> None:
+    # 3000×3000 on a 352×80 bar: reduced by 2 before the resize. Left half clear.
+    source = Image.new("RGBA", (3000, 3000), (0, 0, 0, 0))
+    source.paste((255, 255, 255, 255), (1500, 0, 3000, 3000))
+    if mode == "P":
+        converted = source.convert("RGB").convert("P", colors=2)
+        extra = {"transparency": converted.getpixel((0, 0))}
+    else:
+        converted, extra = source.convert(mode), {}
+    converted.save(tmp_path / "half.png", **extra)
+
+    fitted = fit_image(tmp_path / "half.png", 352, 80, "letterbox", background=BACKGROUND)
+
+    # The square sits in the middle 80×80: its left half background, its right half white.
+    assert fitted.getpixel((176 - 20, 40)) == BACKGROUND
+    assert fitted.getpixel((176 + 20, 40)) == (255, 255, 255)
+
+
+def test_three_large_pictures_at_once_cost_about_what_one_does(tmp_path: Path) -> None:
+    """The attack itself: big pictures fitted in parallel, peak memory of a fresh process."""
+    black_png(tmp_path / "big.png", 4600, 3450)  # 15.9 megapixels: the largest PNG allowed
+    script = """
+import sys, threading
+from pathlib import Path
+from media.images import fit_image
+
+def peak_mb():
+    text = Path("/proc/self/status").read_text()
+    return int(text.split("VmHWM:")[1].split()[0]) / 1024
+
+before = peak_mb()
+threads = [
+    threading.Thread(target=fit_image, args=(Path(sys.argv[1]), 1920, 1080, "letterbox"))
+    for _ in range(3)
+]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(peak_mb() - before)
+"""
+    answer = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "big.png")],
+        env={"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # One decode is 64 MB; three at once, each copied twice, were 609 MB before.
+    assert float(answer.stdout) < 250

@@ -15,7 +15,9 @@ import pytest
 from flask import Flask
 
 import web.__main__ as panel_main
+from playlists.settings import PanelSettings
 from tests.processes import PANEL_LISTENS, Output, Processes
+from web.serving import ServingLimits
 
 ROOT = Path(__file__).resolve().parents[1]
 # Loopback only, even where the environment names a proxy.
@@ -62,7 +64,7 @@ def test_serves_the_configured_address_with_waitress(
     calls: list[dict[str, Any]] = []
 
     class FakeServer:
-        effective_port = "8099"
+        effective_host, effective_port = "127.0.0.1", 8099
 
         def run(self) -> None:
             calls.append({"ran": True})
@@ -70,16 +72,17 @@ def test_serves_the_configured_address_with_waitress(
         def close(self) -> None:
             calls.append({"closed": True})
 
-    def fake_create_server(app: Flask, **kwargs: Any) -> FakeServer:
-        calls.append({"app": app, **kwargs})
+    def fake_bind(app: Flask, panel: PanelSettings, limits: ServingLimits) -> FakeServer:
+        calls.append({"app": app, "panel": panel, "limits": limits})
         return FakeServer()
 
-    monkeypatch.setattr(panel_main, "create_server", fake_create_server)
+    monkeypatch.setattr(panel_main, "bind", fake_bind)
     caplog.set_level("INFO", logger="web")
     assert panel_main.main(["--config", str(config)]) == 0
-    [created, ran, closed] = calls
-    assert (created["host"], created["port"], created["threads"]) == ("127.0.0.1", 8099, 8)
-    assert created["app"].extensions["villagecast"].settings.data_dir == tmp_path / "data"
+    [bound, ran, closed] = calls
+    assert (bound["panel"].host, bound["panel"].port) == ("127.0.0.1", 8099)
+    assert bound["limits"].spool_dir == tmp_path / "data" / "tmp"
+    assert bound["app"].extensions["villagecast"].settings.data_dir == tmp_path / "data"
     assert ran == {"ran": True} and closed == {"closed": True}
     assert "panel listening on http://127.0.0.1:8099/" in caplog.text
     assert (tmp_path / "data" / "villagecast.db").is_file()

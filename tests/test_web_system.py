@@ -164,7 +164,7 @@ def test_the_panel_keeps_its_own_warnings_while_it_serves(
     class BusyServer:
         """Warn as waitress does when requests queue up, then stop serving."""
 
-        effective_port = "8080"
+        effective_host, effective_port = "127.0.0.1", 8080
 
         def run(self) -> None:
             logging.getLogger("waitress.queue").warning("Task queue depth is 5")
@@ -172,7 +172,7 @@ def test_the_panel_keeps_its_own_warnings_while_it_serves(
         def close(self) -> None:
             pass
 
-    monkeypatch.setattr(panel_main, "create_server", lambda app, **kwargs: BusyServer())
+    monkeypatch.setattr(panel_main, "bind", lambda app, panel, limits: BusyServer())
     assert panel_main.main(["--config", str(config)]) == 0
     assert logging.getLogger().handlers == handlers_before  # removed before the store closed
     store = Store.open(tmp_path / "data" / "villagecast.db")

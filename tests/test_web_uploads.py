@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 
@@ -229,3 +230,40 @@ def test_a_recording_may_be_bigger_than_any_other_body(
     assert "语音没有替换：" in html
     assert "太大" not in html
     assert leftovers(settings) == []
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "path", "expected"),
+    [
+        pytest.param(None, "POST", "/login", "small", id="log-in-form"),
+        pytest.param(None, "POST", "/announcements/1/voice", "small", id="anonymous-recording"),
+        pytest.param("rev", "POST", "/announcements/1/voice", "small", id="reviewer-recording"),
+        pytest.param("op", "POST", "/announcements/1/voice", "recording", id="operator-recording"),
+        pytest.param("op", "POST", "/playlists/1/image", "recording", id="operator-picture"),
+        pytest.param("op", "POST", "/bundles/import", "bundle", id="operator-bundle"),
+        pytest.param(None, "POST", "/bundles/import", "small", id="anonymous-bundle"),
+        pytest.param("op", "POST", "/playlists/import", "small", id="operator-yaml-file"),
+        pytest.param("op", "POST", "/api/v1/schedule", "small", id="operator-json"),
+        pytest.param("op", "GET", "/announcements/1/voice", "small", id="wrong-method"),
+        pytest.param(None, "POST", "/nowhere", "small", id="no-such-page"),
+    ],
+)
+def test_the_server_s_body_limit_is_decided_from_the_head(
+    app: Flask, store: Store, who: str | None, method: str, path: str, expected: str
+) -> None:
+    add_user(store, "op", "operator")
+    add_user(store, "rev", "reviewer")
+    headers = {}
+    if who is not None:
+        client = app.test_client()
+        log_in(client, who)
+        cookie = client.get_cookie("villagecast_session")
+        assert cookie is not None
+        headers["COOKIE"] = f"villagecast_session={cookie.value}"
+    settings: Settings = app.extensions["villagecast"].settings
+    limits = {
+        "small": uploads.SMALL_BODY_BYTES,
+        "recording": uploads.recording_limit(settings),
+        "bundle": settings.bundles.max_bytes + uploads.FORM_OVERHEAD_BYTES,
+    }
+    assert uploads.head_body_limit(app, method, path, headers) == limits[expected]

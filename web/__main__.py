@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from waitress import create_server
-
 from playlists import events
 from playlists.errors import ConfigError
 from playlists.settings import load_settings
 from playlists.store import Store, StoreVersionError
 from web import create_app
+from web.serving import addresses, bind
+from web.uploads import serving_limits
 
 DEFAULT_CONFIG = Path("config.yaml")
 
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(config_path(args.config))
         store = Store.open(settings.db_path)
         app = create_app(settings, store)
-        server = create_server(app, host=settings.panel.host, port=settings.panel.port, threads=8)
+        server = bind(app, settings.panel, serving_limits(app, settings))
     except (ConfigError, StoreVersionError, OSError, sqlite3.Error) as exc:
         # One line an operator can act on, not a traceback.
         print(f"villagecast panel: {exc}", file=sys.stderr)
@@ -55,10 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     handler = events.install(store, "panel")
     signal.signal(signal.SIGTERM, _stop)
     try:
-        # The bound port, not the configured one: port 0 takes any free port.
-        logging.getLogger("web").info(
-            "panel listening on http://%s:%s/", settings.panel.host, server.effective_port
-        )
+        for url in addresses(server):  # the bound port: port 0 takes any free one
+            logging.getLogger("web").info("panel listening on %s", url)
         server.run()
     except KeyboardInterrupt:
         pass
