@@ -138,8 +138,22 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "data")
 
 
+@pytest.fixture(scope="session")
+def empty_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with the whole schema and nothing in it, made once per run.
+
+    Each test's store starts as a copy: applying every migration again, each in its
+    own synchronous transaction, cost ~50 ms a test.
+    """
+    path = tmp_path_factory.mktemp("schema") / "villagecast.db"
+    Store.open(path).close()  # the last close folds the WAL into the file
+    return path
+
+
 @pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
+def store(settings: Settings, empty_database: Path) -> Iterator[Store]:
+    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(empty_database, settings.db_path)
     store = Store.open(settings.db_path)
     yield store
     store.close()

@@ -19,6 +19,8 @@ from playlists import catalog
 from playlists.store import Store
 from tests.processes import PANEL_LISTENS, Output, Processes
 
+pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
+
 REPO = Path(__file__).resolve().parent.parent
 
 

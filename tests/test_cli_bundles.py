@@ -14,6 +14,8 @@ from playlists.store import Store
 from tests.bundle_kit import make_png
 from tests.test_cli import villagecast, write_config
 
+pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
+
 PLAYLIST = (
     "format: villagecast/playlist@1\n"
     "name: 镇宣传画\n"

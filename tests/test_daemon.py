@@ -25,6 +25,8 @@ from scheduler.daemon import Daemon
 from tests.conftest import live_player, make_settings, station_zone_at
 from tests.realtime import MachineLag
 
+pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
+
 MPV = ["mpv", "--ao=null", "--no-video", "--no-terminal", "--really-quiet",
        "--start={offset}", "{file}"]  # fmt: skip
 

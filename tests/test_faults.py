@@ -34,6 +34,8 @@ from scheduler.daemon import Daemon
 from tests.conftest import make_settings
 from tests.processes import PANEL_LISTENS, Output, Processes
 
+pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
+
 REPO = Path(__file__).resolve().parent.parent
 KILLS = 20
 

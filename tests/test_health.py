@@ -34,6 +34,7 @@ def alive(settings: Settings, at: dt.datetime = NOW) -> None:
     store.close()
 
 
+@pytest.mark.slow
 def test_a_running_station_passes(sample_settings: Settings) -> None:
     alive(sample_settings)
     result = verdicts(sample_settings)

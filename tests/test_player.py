@@ -71,6 +71,7 @@ def rows(store: Store) -> list[tuple[str, str, str | None, str | None, str]]:
     ]
 
 
+@pytest.mark.slow
 def test_sample_campaign_plays_every_slot_on_time(
     sample_settings: Settings, sample_store: Store
 ) -> None:

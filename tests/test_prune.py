@@ -8,6 +8,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from playlists import catalog
 from playlists.library import Library
 from playlists.model import ItemKind, Review, Slide
@@ -27,6 +29,7 @@ def age(path: Path, days: float) -> None:
     os.utime(path, (then, then))
 
 
+@pytest.mark.slow
 def test_unused_old_media_goes_and_everything_that_plays_stays(
     settings: Settings, store: Store
 ) -> None:

@@ -114,6 +114,7 @@ def silent_town() -> Iterator[str]:
         yield f"http://127.0.0.1:{server.getsockname()[1]}"
 
 
+@pytest.mark.slow
 def test_playout_keeps_time_while_the_town_hangs(tmp_path: Path, silent_town: str) -> None:
     sync = dataclasses.replace(
         SYNC, town_url=silent_town, poll_seconds=1, max_backoff_seconds=2, timeout_seconds=1

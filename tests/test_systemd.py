@@ -248,6 +248,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory, pip_env: dict[str, str])
     return root
 
 
+@pytest.mark.slow
 def test_install_writes_the_config_for_the_pi(installed: Path) -> None:
     config = installed / "etc/villagecast/config.yaml"
     settings = load_settings(config)
@@ -266,6 +267,7 @@ def test_install_writes_the_config_for_the_pi(installed: Path) -> None:
                        ("  host: 127.0.0.1", "  host: 0.0.0.0")]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_install_lays_out_app_units_and_data(installed: Path) -> None:
     venv = installed / "opt/villagecast/venv"
     assert venv.is_symlink() and os.readlink(venv).startswith("releases/")
@@ -287,12 +289,14 @@ def test_install_lays_out_app_units_and_data(installed: Path) -> None:
     assert (installed / "var/lib/villagecast").is_dir()
 
 
+@pytest.mark.slow
 def test_installed_units_verify_with_the_installed_programs(installed: Path) -> None:
     root = make_verify_root(installed)  # adds systemd's units and a cage stub only
     for unit in (PLAYER, PANEL, "villagecast-kiosk@led-bar.service"):
         assert verify(root, unit) == (0, [])
 
 
+@pytest.mark.slow
 def test_upgrade_keeps_config_and_data_and_one_release_back(
     installed: Path, tmp_path: Path, pip_env: dict[str, str]
 ) -> None:
@@ -316,6 +320,7 @@ def test_upgrade_keeps_config_and_data_and_one_release_back(
     assert (wants / "villagecast-kiosk@led-bar.service").is_symlink()  # kept without --kiosk
 
 
+@pytest.mark.slow
 def test_a_bad_kiosk_screen_changes_nothing(
     installed: Path, tmp_path: Path, pip_env: dict[str, str]
 ) -> None:
@@ -329,6 +334,7 @@ def test_a_bad_kiosk_screen_changes_nothing(
     assert sorted(str(p.relative_to(root)) for p in root.rglob("*")) == before
 
 
+@pytest.mark.slow
 def test_a_config_the_new_version_refuses_changes_nothing(
     installed: Path, tmp_path: Path, pip_env: dict[str, str]
 ) -> None:
@@ -344,6 +350,7 @@ def test_a_config_the_new_version_refuses_changes_nothing(
     assert sorted(str(p.relative_to(root)) for p in root.rglob("*")) == before
 
 
+@pytest.mark.slow
 def test_uninstall_keeps_data_and_config_unless_purged(
     installed: Path, tmp_path: Path, pip_env: dict[str, str]
 ) -> None:
@@ -480,6 +487,7 @@ def test_kiosk_waits_for_the_panel(kiosk_home: Path, panel_port: int) -> None:
     assert f"the panel answers http://127.0.0.1:{panel_port}/screen/tv" in result.stdout
 
 
+@pytest.mark.slow
 def test_kiosk_gives_up_waiting_so_systemd_retries(kiosk_home: Path) -> None:
     with socket.socket() as closed:  # a port nobody listens on
         closed.bind(("127.0.0.1", 0))

@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from playlists import audit, catalog, town, villages
 from playlists.model import ItemKind, Review
 from playlists.store import Store
 from tests.test_cli import villagecast, write_config
 from tests.web_fixtures import NOW
+
+pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
 
 
 def test_village_add_prints_the_token_once_and_list_and_remove(tmp_path: Path) -> None:

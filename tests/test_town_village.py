@@ -26,6 +26,8 @@ from tests.web_fixtures import NOW
 from web import create_app
 from web.state import EXTENSION
 
+pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
+
 
 @dataclasses.dataclass
 class Town:

@@ -35,6 +35,8 @@ from playlists.settings import load_settings
 from playlists.store import Store
 from tests.processes import PANEL_LISTENS, end, start_in_group
 
+pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
+
 REPO = Path(__file__).resolve().parent.parent
 STATION_TZ = ZoneInfo("Asia/Shanghai")  # the station's, not the machine's
 T = TypeVar("T")

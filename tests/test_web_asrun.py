@@ -347,6 +347,7 @@ def media_box(pdf: bytes) -> tuple[float, float]:
     return float(match[1]), float(match[2])
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("campaign")
 def test_report_prints_on_a4(live_panel: str, browser: Any) -> None:
     ARTIFACTS.mkdir(exist_ok=True)

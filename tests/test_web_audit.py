@@ -195,6 +195,7 @@ def test_csv_has_the_filtered_rows_for_excel(admin: FlaskClient, logged: Store) 
     ]
 
 
+@pytest.mark.slow
 def test_csv_of_everything_streams_past_one_chunk(admin: FlaskClient, store: Store) -> None:
     for n in range(2100):
         audit.record(store, "wang", "edit", NOW, detail=f"改动 {n}")

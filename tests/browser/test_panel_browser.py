@@ -21,6 +21,8 @@ from tests.conftest import live_player
 from tests.test_web_uploads import pink_noise
 from tests.web_fixtures import PASSWORD, FakePlayer, add_fake_announcement
 
+pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
+
 TEXT = "村民朋友们，今晚七点在村委会召开防火安全会议，请每户派一名代表参加。"
 
 AUDIO_READY = """() => {

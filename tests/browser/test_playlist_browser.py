@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from playlists import catalog
 from playlists.playlist_contents import items_of
 from playlists.store import Store
 from tests.web_fixtures import PASSWORD
+
+pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
 
 FITS_WIDTH = "() => document.documentElement.scrollWidth <= window.innerWidth"
 LONG_NAME = "2023年社会工作主题宣传活动：推进五社联动，关爱一小一老，社会工作者在您身边"

@@ -30,6 +30,8 @@ from tests.realtime import MachineLag
 from tests.web_fixtures import NOW
 from web import create_app
 
+pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
+
 RGB = tuple[int, int, int]
 RED, GREEN, BLUE, YELLOW = (220, 20, 20), (20, 200, 40), (30, 60, 230), (240, 220, 10)
 LONG_NOTICE = (
