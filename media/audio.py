@@ -7,6 +7,7 @@ mono at 44.1 kHz, so ``aplay`` on the Pi can play it without decoding.
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,6 +159,24 @@ def make_silence(dst: Path, seconds: float) -> None:
             timeout=max(60.0, seconds),
             failure="ffmpeg could not make silence",
         )
+
+
+def join_clips(parts: Sequence[Path], dst: Path) -> AudioInfo:
+    """Write the clips one after the other to dst in the canonical format, samples unchanged."""
+    if not parts:
+        raise ValueError("joining clips needs at least one clip")
+    inputs = [arg for part in parts for arg in ("-i", media_arg(part))]
+    # The concat filter streams each input in turn: memory stays flat however long they are.
+    streams = "".join(f"[{index}:a:0]" for index in range(len(parts)))
+    graph = f"{streams}concat=n={len(parts)}:v=0:a=1,aformat=channel_layouts=mono"
+    timeout = max(60.0, sum(probe(part).duration for part in parts))
+    with atomic_output(dst, ".tmp.wav") as tmp:
+        _run_ffmpeg(
+            [*inputs, "-filter_complex", graph, *_CANONICAL_OUTPUT, "-y", media_arg(tmp)],
+            timeout=timeout,
+            failure="ffmpeg could not join the clips",
+        )
+        return probe(tmp)
 
 
 def sha256_file(path: Path) -> str:

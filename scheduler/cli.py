@@ -139,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("text")
     cmd.add_argument("--title", default="", help="slide title (default: none)")
     cmd.add_argument("--out", type=Path, required=True, help="folder to write into")
+    cmd.add_argument(
+        "--as-aired",
+        action="store_true",
+        help="speech.wav as the loudspeaker plays it: lead-in tone and chime first",
+    )
     cmd = sub.add_parser("say", help="speak a text on the loudspeaker now (manual priority)")
     cmd.add_argument(
         "--wait",
@@ -221,7 +226,7 @@ def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
     if name == "import":
         return commands.import_file(settings, args.file, draft=args.draft)
     if name == "render":
-        return commands.render(settings, args.text, args.title, args.out)
+        return commands.render(settings, args.text, args.title, args.out, as_aired=args.as_aired)
     if name == "say":
         return commands.say(settings, args.text, args.wait)
     if name in town_commands.COMMANDS:

@@ -4,6 +4,7 @@ import hashlib
 import math
 import re
 import subprocess
+import wave
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -13,6 +14,7 @@ import pytest
 from media.audio import (
     CANONICAL_RATE,
     AudioInfo,
+    join_clips,
     make_silence,
     normalize,
     probe,
@@ -311,6 +313,29 @@ def test_make_silence_is_canonical_and_lasts(tmp_path: Path, seconds: float) -> 
 def test_make_silence_refuses_impossible_lengths(tmp_path: Path, seconds: float) -> None:
     with pytest.raises(ValueError, match="positive number of seconds"):
         make_silence(tmp_path / "pause.wav", seconds)
+    assert list(tmp_path.iterdir()) == []
+
+
+def pcm(path: Path) -> bytes:
+    with wave.open(str(path), "rb") as clip:
+        return clip.readframes(clip.getnframes())
+
+
+def test_join_clips_plays_them_in_order_samples_unchanged(tmp_path: Path) -> None:
+    parts = [tmp_path / "a.wav", tmp_path / "b.wav", tmp_path / "c.wav"]
+    make_silence(parts[0], 0.5)
+    for part, level in zip(parts[1:], (-20, -6), strict=True):
+        raw = synth(tmp_path / f"raw{level}.wav", lead=0, tone=1, trail=0, level_db=level)
+        normalize(raw, part)
+    info = join_clips(parts, tmp_path / "joined.wav")
+    assert info == probe(tmp_path / "joined.wav")
+    assert info.duration == pytest.approx(sum(probe(p).duration for p in parts), abs=0.001)
+    assert pcm(tmp_path / "joined.wav") == b"".join(pcm(part) for part in parts)
+
+
+def test_join_clips_needs_a_clip(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="at least one clip"):
+        join_clips([], tmp_path / "joined.wav")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
 import urllib.request
+import wave
 from pathlib import Path
 
 import pytest
@@ -274,6 +277,52 @@ def test_render_writes_speech_and_a_slide_per_screen(initialized: Path, tmp_path
     with Image.open(out / "led-bar.scroll.png") as strip:
         assert strip.height == 80 and strip.width > 352
     assert "speech by espeak-ng" in result.stdout
+
+
+def wav_frames(path: Path) -> tuple[bytes, int]:
+    """Return a WAV file's samples and its sample rate."""
+    with wave.open(str(path), "rb") as clip:
+        return clip.readframes(clip.getnframes()), clip.getframerate()
+
+
+def peak_db(samples: bytes) -> float:
+    """Return the highest absolute sample of s16le mono samples, in dBFS."""
+    peak = max(abs(value) for (value,) in struct.iter_unpack("<h", samples))
+    return 20 * math.log10(max(peak, 1) / 32768)
+
+
+@pytest.mark.parametrize(
+    ("broadcast", "lead_in", "chime"),
+    [
+        pytest.param("{}", 1.0, True, id="default-lead-in-and-chime"),
+        pytest.param("{lead_in_seconds: 2.5}", 2.5, True, id="longer-lead-in"),
+        pytest.param("{chime: false}", 1.0, False, id="lead-in-only"),
+        pytest.param("{chime: false, lead_in_seconds: 0}", 0.0, False, id="no-openers"),
+    ],
+)
+def test_render_as_aired_opens_speech_with_the_lead_in_and_chime(
+    initialized: Path, tmp_path: Path, broadcast: str, lead_in: float, chime: bool
+) -> None:
+    config = initialized.read_text(encoding="utf-8") + f"broadcast: {broadcast}\n"
+    initialized.write_text(config, encoding="utf-8")
+    text = "村民朋友们，今晚八点在村委会放映电影。"
+    plain, aired = tmp_path / "plain", tmp_path / "aired"
+    assert villagecast("render", text, "--out", str(plain), config=initialized).returncode == 0
+    result = villagecast("render", text, "--out", str(aired), "--as-aired", config=initialized)
+    assert result.returncode == 0, result.stderr
+    speech, rate = wav_frames(plain / "speech.wav")
+    on_air, aired_rate = wav_frames(aired / "speech.wav")
+    assert aired_rate == rate == 44100
+    assert on_air.endswith(speech), "the speech airs unchanged after the openers"
+    opening = on_air[: len(on_air) - len(speech)]
+    chime_seconds = 2.4 if chime else 0.0
+    assert len(opening) / 2 / rate == pytest.approx(lead_in + chime_seconds, abs=0.01)
+    lead_in_bytes = int(lead_in * rate) * 2
+    if lead_in:
+        assert peak_db(opening[:lead_in_bytes]) < -40, "the lead-in is a faint tone"
+    if chime:
+        assert peak_db(opening[lead_in_bytes:]) > -10, "the chime sounds as loud as speech"
+    assert "as aired:" in result.stdout
 
 
 def test_user_commands(initialized: Path) -> None:
