@@ -21,7 +21,14 @@ from playlists.bundle import is_bundle
 from playlists.errors import ConfigError, VillagecastError
 from playlists.settings import Settings, load_settings
 from playlists.users import ROLES
-from scheduler import bundle_commands, commands, sync_commands, town_commands, user_commands
+from scheduler import (
+    bundle_commands,
+    commands,
+    sync_commands,
+    town_commands,
+    user_commands,
+    voice_commands,
+)
 
 log = logging.getLogger("villagecast")
 
@@ -152,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for the player to take it (default 5)",
     )
     cmd.add_argument("text")
+    voice_commands.add_parser(sub)
     town_commands.add_parsers(sub)
     sub.add_parser("sync", help="sync with the town now: shared playlists, heartbeat, as-run")
     return parser
@@ -229,6 +237,8 @@ def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
         return commands.render(settings, args.text, args.title, args.out, as_aired=args.as_aired)
     if name == "say":
         return commands.say(settings, args.text, args.wait)
+    if name == "revoice":
+        return voice_commands.run(settings, args)
     if name in town_commands.COMMANDS:
         return town_commands.run(settings, args)
     if name == "sync":

@@ -325,6 +325,55 @@ def test_render_as_aired_opens_speech_with_the_lead_in_and_chime(
     assert "as aired:" in result.stdout
 
 
+class GoneEngine:
+    """espeak-ng at another speed under the name of an engine this station no longer has."""
+
+    name, voice = "old-voice", "slow"
+
+    def synthesize(self, text: str, out_path: Path) -> None:
+        from media.tts import EspeakEngine
+
+        EspeakEngine(speed=130).synthesize(text, out_path)
+
+
+def test_revoice_speaks_clips_of_a_worse_engine_again(initialized: Path) -> None:
+    from media.tts import EngineChain
+    from playlists import audit
+    from playlists.library import Library
+    from playlists.model import Review
+    from playlists.settings import load_settings
+
+    settings = load_settings(initialized)
+    store = Store.open(settings.db_path)
+    old = Library(store, settings, chain=EngineChain([GoneEngine()]))
+    made = [
+        old.create_announcement("电影", "今晚八点放映电影。", "op", review=Review.APPROVED),
+        old.create_announcement("防火", "请注意防火。", "op"),
+    ]
+    sample = [a for a in catalog.list_announcements(store) if a.id not in made]
+    assert sample and {a.engine for a in sample} == {"espeak-ng"}
+
+    dry = villagecast("revoice", "--dry-run", config=initialized)
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.splitlines()[-1].startswith("would re-voice 2 announcement(s)")
+    assert all(catalog.get_announcement(store, i).engine == "old-voice" for i in made)
+
+    result = villagecast("revoice", "--engine", "espeak-ng", config=initialized)
+    assert result.returncode == 0, result.stderr
+    assert f"#{made[0]} 电影: old-voice → espeak-ng" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("re-voiced 2 announcement(s)")
+    for announcement_id in made:
+        now = catalog.get_announcement(store, announcement_id)
+        assert (now.engine, now.review) == ("espeak-ng", Review.DRAFT)
+        assert now.changed_by and now.changed_by.startswith("cli:")
+    assert len(audit.rows(store, action="revoice")) == 2
+    after = {a.id: a.media_sha256 for a in catalog.list_announcements(store)}
+    assert all(after[a.id] == a.media_sha256 for a in sample), "espeak-ng clips stay as they are"
+
+    again = villagecast("revoice", config=initialized)
+    assert again.stdout.splitlines()[-1].startswith("re-voiced 0 announcement(s)")
+
+
 def test_user_commands(initialized: Path) -> None:
     from playlists import users
 
