@@ -42,7 +42,8 @@ def player(settings: Settings) -> Iterator[Daemon]:
     live = dataclasses.replace(
         settings,
         audio=AudioSettings(sink="command", command=MPV_NULL),
-        player=PlayerSettings(poll_seconds=0.05),
+        # Play now is refused in quiet hours (22:00-06:30 station time): none here.
+        player=PlayerSettings(poll_seconds=0.05, quiet_hours=()),
     )
     store = Store.open(live.db_path)
     daemon = Daemon(live, store)
