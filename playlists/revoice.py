@@ -10,13 +10,17 @@ are never touched.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Sequence
 
-from media.errors import TtsUnavailableError
+from media.errors import TtsError
 from media.tts import EngineChain, TtsEngine
 from playlists import audit, catalog
+from playlists.catalog import MediaRecord
 from playlists.library import Library
 from playlists.model import Announcement
+
+log = logging.getLogger(__name__)
 
 RECORDING = "recording"  # the engine name of an operator's own recording
 # Best understood first: online neural voices, then the offline engines by their
@@ -71,6 +75,7 @@ def revoice(
     spoken = [a for a in announcements if a.engine != RECORDING]
     changed: list[Revoiced] = []
     kept: list[Revoiced] = []
+    failed: set[str] = set()  # engines that did not answer, not asked again this run
     for announcement in spoken:
         engines = better_engines(library.chain, announcement.engine, everything=everything)
         if not engines:
@@ -79,22 +84,35 @@ def revoice(
         if dry_run:
             changed.append(found)
             continue
-        outcome = _speak_again(library, announcement, engines, changed_by)
-        (changed if outcome.new_engine else kept).append(outcome)
+        answering = [engine for engine in engines if engine.name not in failed]
+        record = _first_answer(library, announcement.text, answering, failed)
+        if record is None or record.sha256 == announcement.media_sha256:
+            kept.append(found)
+            continue
+        changed.append(_store_new_voice(library, announcement, record, changed_by))
     return RevoiceReport(tuple(changed), tuple(kept), len(announcements) - len(spoken))
 
 
-def _speak_again(
-    library: Library, announcement: Announcement, engines: Sequence[TtsEngine], changed_by: str
+def _first_answer(
+    library: Library, text: str, engines: Sequence[TtsEngine], failed: set[str]
+) -> MediaRecord | None:
+    """Speak text with the first of engines that answers; add those that fail to failed."""
+    for engine in engines:
+        try:
+            return library.speak(text, EngineChain([engine]))
+        except TtsError:
+            # Over a whole library a dead service would cost its timeout on every
+            # announcement: an engine that failed once is not asked again (the chain
+            # has logged why it failed).
+            log.info("speech engine %s is not asked again in this run", engine.name)
+            failed.add(engine.name)
+    return None
+
+
+def _store_new_voice(
+    library: Library, announcement: Announcement, record: MediaRecord, changed_by: str
 ) -> Revoiced:
-    """Give one announcement a new clip from engines; back to draft, audited, if it changed."""
-    unchanged = Revoiced(announcement.id, announcement.title, announcement.engine, "")
-    try:
-        record = library.speak(announcement.text, EngineChain(engines))
-    except TtsUnavailableError:
-        return unchanged  # the chain logged why each engine failed
-    if record.sha256 == announcement.media_sha256:
-        return unchanged
+    """Give an announcement its new clip: back to draft, audited as revoice."""
     now = library.now()
     new_engine = record.engine or ""
     with library.store.transaction():

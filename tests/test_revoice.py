@@ -145,10 +145,20 @@ def test_an_unreachable_better_engine_keeps_the_clip(
     online = FailingEngine("edge-tts")
     report = revoice(with_chain(store, settings, online, offline), BY)
     assert len(report.kept) == 2 and report.changed == ()
-    assert online.calls == 2
+    assert online.calls == 1, "a service that failed once is not asked for every announcement"
     assert offline.calls == 0, "a worse or equal engine never replaces a clip"
     assert snapshot(store) == before
     assert audit.rows(store, action="revoice") == []
+
+
+def test_past_a_dead_service_the_next_better_engine_speaks(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    fill(store, settings, EspeakEngine(), tmp_path)
+    microsoft, google = FailingEngine("edge-tts"), RenamedEspeak("gtts", 175)
+    report = revoice(with_chain(store, settings, microsoft, google, EspeakEngine()), BY)
+    assert [(r.old_engine, r.new_engine) for r in report.changed] == [("espeak-ng", "gtts")] * 2
+    assert (microsoft.calls, google.calls) == (1, 2)
 
 
 def test_all_with_the_same_engine_and_voice_changes_nothing(
