@@ -14,7 +14,7 @@ FFPROBE = "ffprobe"
 # Quiet mode for runs whose only output is a file; analysis runs need "info"
 # because that is the level silencedetect and ebur128 report at.
 QUIET = ("-nostdin", "-hide_banner", "-nostats", "-loglevel", "error")
-_REPORTING = ("-nostdin", "-hide_banner", "-nostats", "-loglevel", "info")
+REPORTING = ("-nostdin", "-hide_banner", "-nostats", "-loglevel", "info")
 
 # A loudness of -70 LUFS is ebur128's floor: nothing rose above its absolute gate.
 SILENT_LUFS = -70.0
@@ -96,7 +96,7 @@ def measure_sound(
     )
     source = ("-i", media_arg(path), "-map", "0:a:0", "-af", graph)
     result = run_tool(
-        [FFMPEG, *_REPORTING, "-progress", "pipe:1", *source, "-f", "null", "-"], timeout=timeout
+        [FFMPEG, *REPORTING, "-progress", "pipe:1", *source, "-f", "null", "-"], timeout=timeout
     )
     if result.returncode != 0:
         tail = stderr_tail(result.stderr, path)
@@ -107,16 +107,22 @@ def measure_sound(
 def parse_sound_span(progress: str, log: str, *, margin: float) -> SoundSpan:
     """Read an analysis run's progress and log into the span of sound, keeping margin."""
     total = _last_out_time(progress)
-    loudness_hits = _LOUDNESS_RE.findall(log)
-    if not loudness_hits:
-        raise AudioError(f"ffmpeg did not report the loudness ({stderr_tail(log)})")
+    loudness = parse_loudness(log)
     silences = _silences(log, total)
     start, end = 0.0, total
     if silences and silences[0][0] <= _EDGE_SLACK:
         start = max(0.0, silences[0][1] - margin)
     if silences and silences[-1][1] >= total - _EDGE_SLACK:
         end = min(total, silences[-1][0] + margin)
-    return SoundSpan(start=start, end=end, loudness=float(loudness_hits[-1]))
+    return SoundSpan(start=start, end=end, loudness=loudness)
+
+
+def parse_loudness(log: str) -> float:
+    """Return the integrated loudness (LUFS) from the summary ebur128 logged last."""
+    hits = _LOUDNESS_RE.findall(log)
+    if not hits:
+        raise AudioError(f"ffmpeg did not report the loudness ({stderr_tail(log)})")
+    return float(hits[-1])
 
 
 def _silences(log: str, total: float) -> list[tuple[float, float]]:

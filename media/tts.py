@@ -20,12 +20,13 @@ from typing import Protocol
 from gtts import gTTS  # type: ignore[import-untyped]
 from gtts.lang import tts_langs  # type: ignore[import-untyped]
 
+from media.edge_engine import DEFAULT_EDGE_VOICE, EdgeTtsEngine
 from media.errors import TtsError, TtsUnavailableError
 from media.files import atomic_output
 
 logger = logging.getLogger(__name__)
 
-ENGINE_NAMES = ("gtts", "espeak-ng")
+ENGINE_NAMES = ("gtts", "edge-tts", "espeak-ng")
 
 # espeak-ng writes a 44-byte RIFF header before any samples.
 _WAV_HEADER_BYTES = 44
@@ -208,6 +209,8 @@ def build_chain(
     gtts_timeout: float = 10.0,
     espeak_voice: str = "cmn-latn-pinyin",
     espeak_speed: int = 150,
+    edge_voice: str = DEFAULT_EDGE_VOICE,
+    edge_timeout: float = 10.0,
 ) -> EngineChain:
     """Build the engine chain named in the settings, in that order."""
     # A bare string is a Sequence[str] too, and would be read letter by letter.
@@ -219,6 +222,8 @@ def build_chain(
             engines.append(GttsEngine(lang=gtts_lang, timeout=gtts_timeout))
         elif name == "espeak-ng":
             engines.append(EspeakEngine(voice=espeak_voice, speed=espeak_speed))
+        elif name == "edge-tts":
+            engines.append(EdgeTtsEngine(voice=edge_voice, timeout=edge_timeout))
         else:
             allowed = ", ".join(ENGINE_NAMES)
             raise ValueError(f"unknown speech engine {name!r}; choose from {allowed}")

@@ -47,6 +47,8 @@ def chain_from_settings(settings: Settings) -> EngineChain:
         gtts_timeout=tts.gtts_timeout,
         espeak_voice=tts.espeak_voice,
         espeak_speed=tts.espeak_speed,
+        edge_voice=tts.edge_voice,
+        edge_timeout=tts.edge_timeout,
     )
 
 
@@ -85,8 +87,12 @@ class Library:
     def path_of(self, record: MediaRecord) -> Path:
         return self.media_dir / record.path
 
-    def speak(self, text: str) -> MediaRecord:
-        """Return the speech clip for a text, from the cache or made by the engine chain."""
+    def speak(self, text: str, chain: EngineChain | None = None) -> MediaRecord:
+        """Return the speech clip for a text, from the cache or made by the engine chain.
+
+        chain, when given, speaks instead of the station's (re-voicing with better engines).
+        """
+        chain = chain or self.chain
         # Dates, times, amounts and phone numbers are spelled out as a listener expects;
         # the slide keeps the text as written.
         spoken = speech_text(text.strip())
@@ -94,14 +100,14 @@ class Library:
             raise ContentError("there is no text to speak")
         # The normalizer's version is part of the key: a better one changes what is said.
         versioned = f"{NORMALIZER_VERSION}\n{spoken}"
-        for engine in self.chain.engines:
+        for engine in chain.engines:
             key = cache_key(engine.name, engine.voice, versioned)
             hit = catalog.cached_speech(self.store, key)
             if hit is not None and self.path_of(hit).is_file():
                 return hit
         with self._workdir() as work:
             raw = work / "speech"
-            engine = self.chain.synthesize(spoken, raw)
+            engine = chain.synthesize(spoken, raw)
             record = self.ingest_audio(raw, engine=engine.name, voice=engine.voice)
         key = cache_key(engine.name, engine.voice, versioned)
         catalog.remember_speech(self.store, key, record, self.now())

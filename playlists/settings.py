@@ -25,7 +25,8 @@ from playlists.model import QuietHours
 T = TypeVar("T")
 
 SINKS = ("aplay", "mpv", "command", "recording")
-TTS_ENGINES = ("gtts", "espeak-ng")
+TTS_ENGINES = ("gtts", "edge-tts", "espeak-ng")
+DEFAULT_TTS_ENGINES = ("gtts", "espeak-ng")
 GTTS_LANGS = ("zh-CN", "zh-TW", "zh", "yue")
 SLIDE_THEMES = ("led-red", "led-amber", "color", "high-contrast")
 
@@ -63,6 +64,13 @@ def _engines(value: Any) -> str | None:
     if unknown:
         return f"unknown engine {unknown[0]!r}; allowed: {', '.join(TTS_ENGINES)}"
     return None
+
+
+def _edge_voice(value: Any) -> str | None:
+    voice = re.compile(r"[a-z]{2,3}-[A-Z]{2}(?:-[a-z]+)?-[A-Za-z]+Neural")
+    if voice.fullmatch(str(value)):
+        return None
+    return "must be a Microsoft voice name such as zh-CN-XiaoxiaoNeural or zh-CN-YunxiNeural"
 
 
 def _quiet(value: Any) -> str | None:
@@ -107,13 +115,20 @@ class CampaignSettings:
 @dataclasses.dataclass(frozen=True)
 class TtsSettings:
     engines: tuple[str, ...] = dataclasses.field(
-        default=TTS_ENGINES, metadata=_doc("speech engines, tried in order", _engines)
+        default=DEFAULT_TTS_ENGINES, metadata=_doc("speech engines, tried in order", _engines)
     )
     gtts_lang: str = dataclasses.field(
         default="zh-CN", metadata=_doc("gTTS language", _one_of(GTTS_LANGS))
     )
     gtts_timeout: float = dataclasses.field(
         default=10.0, metadata=_doc("seconds before gTTS gives up", _range(1, 60))
+    )
+    edge_voice: str = dataclasses.field(
+        default="zh-CN-XiaoxiaoNeural",
+        metadata=_doc("Microsoft neural voice for edge-tts", _edge_voice),
+    )
+    edge_timeout: float = dataclasses.field(
+        default=10.0, metadata=_doc("seconds before edge-tts gives up", _range(1, 60))
     )
     espeak_voice: str = dataclasses.field(
         default="cmn-latn-pinyin", metadata=_doc("espeak-ng voice", _non_empty)

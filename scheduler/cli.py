@@ -21,7 +21,14 @@ from playlists.bundle import is_bundle
 from playlists.errors import ConfigError, VillagecastError
 from playlists.settings import Settings, load_settings
 from playlists.users import ROLES
-from scheduler import bundle_commands, commands, sync_commands, town_commands, user_commands
+from scheduler import (
+    bundle_commands,
+    commands,
+    sync_commands,
+    town_commands,
+    user_commands,
+    voice_commands,
+)
 
 log = logging.getLogger("villagecast")
 
@@ -139,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("text")
     cmd.add_argument("--title", default="", help="slide title (default: none)")
     cmd.add_argument("--out", type=Path, required=True, help="folder to write into")
+    cmd.add_argument(
+        "--as-aired",
+        action="store_true",
+        help="speech.wav as the loudspeaker plays it: lead-in tone and chime first",
+    )
     cmd = sub.add_parser("say", help="speak a text on the loudspeaker now (manual priority)")
     cmd.add_argument(
         "--wait",
@@ -147,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for the player to take it (default 5)",
     )
     cmd.add_argument("text")
+    voice_commands.add_parser(sub)
     town_commands.add_parsers(sub)
     sub.add_parser("sync", help="sync with the town now: shared playlists, heartbeat, as-run")
     return parser
@@ -221,9 +234,11 @@ def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
     if name == "import":
         return commands.import_file(settings, args.file, draft=args.draft)
     if name == "render":
-        return commands.render(settings, args.text, args.title, args.out)
+        return commands.render(settings, args.text, args.title, args.out, as_aired=args.as_aired)
     if name == "say":
         return commands.say(settings, args.text, args.wait)
+    if name == "revoice":
+        return voice_commands.run(settings, args)
     if name in town_commands.COMMANDS:
         return town_commands.run(settings, args)
     if name == "sync":

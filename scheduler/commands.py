@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from types import FrameType
 
+from media.audio import join_clips
 from media.files import atomic_output
 from playlists import catalog, tokens, users
 from playlists.health import run_checks
@@ -256,13 +257,28 @@ def import_file(settings: Settings, path: Path, *, draft: bool = False) -> int:
     return 0
 
 
-def render(settings: Settings, text: str, title: str, out: Path) -> int:
-    """Write speech.wav and <screen>.png (and <screen>.scroll.png) for a text into out."""
+def render(settings: Settings, text: str, title: str, out: Path, *, as_aired: bool = False) -> int:
+    """Write speech.wav and <screen>.png (and <screen>.scroll.png) for a text into out.
+
+    With as_aired, speech.wav opens with the lead-in and chime the player plays before it.
+    """
     store = Store.open(settings.db_path)
     library = Library(store, settings)
     clip = library.speak(text)
     out.mkdir(parents=True, exist_ok=True)
-    written = [_copy(library.path_of(clip), out / "speech.wav")]
+    speech = out / "speech.wav"
+    if as_aired:
+        openers = library.openers()
+        # The player plays the openers straight into the first item, with no gap.
+        records = [r for r in (openers.lead_in, openers.chime, clip) if r is not None]
+        aired = join_clips([library.path_of(record) for record in records], speech)
+        opened = " and ".join(
+            name for name, r in (("lead-in", openers.lead_in), ("chime", openers.chime)) if r
+        )
+        print(f"as aired: {opened or 'no openers'} before the speech, {aired.duration:.1f} s")
+        written = [speech]
+    else:
+        written = [_copy(library.path_of(clip), speech)]
     for screen in settings.screens:
         images = library.slides.for_screen(screen, Slide(title.strip(), text.strip()))
         if images is None:

@@ -4,13 +4,22 @@ import hashlib
 import math
 import re
 import subprocess
+import wave
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 import pytest
 
-from media.audio import CANONICAL_RATE, AudioInfo, make_silence, normalize, probe, sha256_file
+from media.audio import (
+    CANONICAL_RATE,
+    AudioInfo,
+    join_clips,
+    make_silence,
+    normalize,
+    probe,
+    sha256_file,
+)
 from media.errors import AudioError
 from media.ffmpeg import SoundSpan, parse_sound_span
 from media.tts import EspeakEngine
@@ -117,9 +126,79 @@ def test_normalize_trims_and_reaches_target_loudness(
     assert (info.codec, info.sample_rate, info.channels) == ("pcm_s16le", CANONICAL_RATE, 1)
     assert info.duration <= before.duration - trimmed
     loudness, peak = loudness_and_peak(dst)
-    assert loudness == pytest.approx(-16, abs=1.0)
+    assert loudness == pytest.approx(-16, abs=0.5)
     assert peak <= -1.5, "true peak over the -1.5 dBTP ceiling"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([src.name, dst.name])
+
+
+LEVELING_TEXTS = {
+    "meeting": "村民朋友们，请注意：今天下午三点在村委会开会。",
+    "slogan": "推进五社联动",
+    "policy": "社会工作是以利他主义为指导，推进五社联动，关爱一小一老。请大家互相转告！",
+    "flood": "防汛抗旱，人人有责。",
+    "vaccine": "六十岁以上老人请于三月二十八日到卫生室接种疫苗，电话12345。",
+}
+
+
+@pytest.fixture(scope="module")
+def spoken(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Speak each leveling text once with espeak-ng for the whole module."""
+    folder = tmp_path_factory.mktemp("spoken")
+    clips = {name: folder / f"{name}.wav" for name in LEVELING_TEXTS}
+    for name, text in LEVELING_TEXTS.items():
+        EspeakEngine().synthesize(text, clips[name])
+    return clips
+
+
+def tone_clip(wave: str, seconds: float) -> Callable[[Path, dict[str, Path]], Path]:
+    """Make a clip from an aevalsrc expression."""
+
+    def make(folder: Path, spoken: dict[str, Path]) -> Path:
+        path = folder / "tone.wav"
+        ffmpeg("-f", "lavfi", "-i", f"aevalsrc='{wave}':s=44100:d={seconds}", str(path))
+        return path
+
+    return make
+
+
+def speech_clip(name: str, gain_db: float, suffix: str) -> Callable[[Path, dict[str, Path]], Path]:
+    """Make a clip of spoken text turned up or down and stored as suffix."""
+
+    def make(folder: Path, spoken: dict[str, Path]) -> Path:
+        path = folder / f"speech{suffix}"
+        ffmpeg("-i", str(spoken[name]), "-af", f"volume={gain_db}dB", str(path))
+        return path
+
+    return make
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        *(
+            pytest.param(speech_clip(name, gain, suffix), id=f"{name}{gain:+d}dB{suffix}")
+            for name in LEVELING_TEXTS
+            for gain, suffix in ((-30, ".wav"), (0, ".mp3"), (10, ".ogg"))
+        ),
+        pytest.param(tone_clip("0.01*sin(2*PI*440*t)", 3), id="tone-440Hz-40dBFS"),
+        pytest.param(tone_clip("0.9*sin(2*PI*1000*t)", 2), id="tone-1kHz-1dBFS"),
+        pytest.param(tone_clip("0.5*sin(2*PI*150*t)*sin(2*PI*2*t)", 4), id="tone-150Hz-pulsing"),
+        pytest.param(
+            tone_clip("0.3*(sin(2*PI*659*t)+sin(2*PI*523*t))*exp(-2*mod(t,1))", 4),
+            id="tone-two-bells",
+        ),
+        pytest.param(tone_clip("0.8*sin(2*PI*3000*t)*lt(mod(t,0.5),0.05)", 3), id="tone-beeps"),
+    ],
+)
+def test_every_clip_lands_on_the_loudness_target(
+    tmp_path: Path, spoken: dict[str, Path], make: Callable[[Path, dict[str, Path]], Path]
+) -> None:
+    """Speech and tones at any level end at -16 +/- 0.5 LUFS, true peaks at -1.5 dBTP or below."""
+    dst = tmp_path / "out.wav"
+    normalize(make(tmp_path, spoken), dst)
+    loudness, peak = loudness_and_peak(dst)
+    assert loudness == pytest.approx(-16, abs=0.5)
+    assert peak <= -1.5, "true peak over the -1.5 dBTP ceiling"
 
 
 def test_normalize_honours_the_target(tmp_path: Path) -> None:
@@ -234,6 +313,29 @@ def test_make_silence_is_canonical_and_lasts(tmp_path: Path, seconds: float) -> 
 def test_make_silence_refuses_impossible_lengths(tmp_path: Path, seconds: float) -> None:
     with pytest.raises(ValueError, match="positive number of seconds"):
         make_silence(tmp_path / "pause.wav", seconds)
+    assert list(tmp_path.iterdir()) == []
+
+
+def pcm(path: Path) -> bytes:
+    with wave.open(str(path), "rb") as clip:
+        return clip.readframes(clip.getnframes())
+
+
+def test_join_clips_plays_them_in_order_samples_unchanged(tmp_path: Path) -> None:
+    parts = [tmp_path / "a.wav", tmp_path / "b.wav", tmp_path / "c.wav"]
+    make_silence(parts[0], 0.5)
+    for part, level in zip(parts[1:], (-20, -6), strict=True):
+        raw = synth(tmp_path / f"raw{level}.wav", lead=0, tone=1, trail=0, level_db=level)
+        normalize(raw, part)
+    info = join_clips(parts, tmp_path / "joined.wav")
+    assert info == probe(tmp_path / "joined.wav")
+    assert info.duration == pytest.approx(sum(probe(p).duration for p in parts), abs=0.001)
+    assert pcm(tmp_path / "joined.wav") == b"".join(pcm(part) for part in parts)
+
+
+def test_join_clips_needs_a_clip(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="at least one clip"):
+        join_clips([], tmp_path / "joined.wav")
     assert list(tmp_path.iterdir()) == []
 
 

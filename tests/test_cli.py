@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
 import urllib.request
+import wave
 from pathlib import Path
 
 import pytest
@@ -328,6 +331,101 @@ def test_render_writes_speech_and_a_slide_per_screen(initialized: Path, tmp_path
     with Image.open(out / "led-bar.scroll.png") as strip:
         assert strip.height == 80 and strip.width > 352
     assert "speech by espeak-ng" in result.stdout
+
+
+def wav_frames(path: Path) -> tuple[bytes, int]:
+    """Return a WAV file's samples and its sample rate."""
+    with wave.open(str(path), "rb") as clip:
+        return clip.readframes(clip.getnframes()), clip.getframerate()
+
+
+def peak_db(samples: bytes) -> float:
+    """Return the highest absolute sample of s16le mono samples, in dBFS."""
+    peak = max(abs(value) for (value,) in struct.iter_unpack("<h", samples))
+    return 20 * math.log10(max(peak, 1) / 32768)
+
+
+@pytest.mark.parametrize(
+    ("broadcast", "lead_in", "chime"),
+    [
+        pytest.param("{}", 1.0, True, id="default-lead-in-and-chime"),
+        pytest.param("{lead_in_seconds: 2.5}", 2.5, True, id="longer-lead-in"),
+        pytest.param("{chime: false}", 1.0, False, id="lead-in-only"),
+        pytest.param("{chime: false, lead_in_seconds: 0}", 0.0, False, id="no-openers"),
+    ],
+)
+def test_render_as_aired_opens_speech_with_the_lead_in_and_chime(
+    initialized: Path, tmp_path: Path, broadcast: str, lead_in: float, chime: bool
+) -> None:
+    config = initialized.read_text(encoding="utf-8") + f"broadcast: {broadcast}\n"
+    initialized.write_text(config, encoding="utf-8")
+    text = "村民朋友们，今晚八点在村委会放映电影。"
+    plain, aired = tmp_path / "plain", tmp_path / "aired"
+    assert villagecast("render", text, "--out", str(plain), config=initialized).returncode == 0
+    result = villagecast("render", text, "--out", str(aired), "--as-aired", config=initialized)
+    assert result.returncode == 0, result.stderr
+    speech, rate = wav_frames(plain / "speech.wav")
+    on_air, aired_rate = wav_frames(aired / "speech.wav")
+    assert aired_rate == rate == 44100
+    assert on_air.endswith(speech), "the speech airs unchanged after the openers"
+    opening = on_air[: len(on_air) - len(speech)]
+    chime_seconds = 2.4 if chime else 0.0
+    assert len(opening) / 2 / rate == pytest.approx(lead_in + chime_seconds, abs=0.01)
+    lead_in_bytes = int(lead_in * rate) * 2
+    if lead_in:
+        assert peak_db(opening[:lead_in_bytes]) < -40, "the lead-in is a faint tone"
+    if chime:
+        assert peak_db(opening[lead_in_bytes:]) > -10, "the chime sounds as loud as speech"
+    assert "as aired:" in result.stdout
+
+
+class GoneEngine:
+    """espeak-ng at another speed under the name of an engine this station no longer has."""
+
+    name, voice = "old-voice", "slow"
+
+    def synthesize(self, text: str, out_path: Path) -> None:
+        from media.tts import EspeakEngine
+
+        EspeakEngine(speed=130).synthesize(text, out_path)
+
+
+def test_revoice_speaks_clips_of_a_worse_engine_again(initialized: Path) -> None:
+    from media.tts import EngineChain
+    from playlists import audit
+    from playlists.library import Library
+    from playlists.model import Review
+    from playlists.settings import load_settings
+
+    settings = load_settings(initialized)
+    store = Store.open(settings.db_path)
+    old = Library(store, settings, chain=EngineChain([GoneEngine()]))
+    made = [
+        old.create_announcement("电影", "今晚八点放映电影。", "op", review=Review.APPROVED),
+        old.create_announcement("防火", "请注意防火。", "op"),
+    ]
+    sample = [a for a in catalog.list_announcements(store) if a.id not in made]
+    assert sample and {a.engine for a in sample} == {"espeak-ng"}
+
+    dry = villagecast("revoice", "--dry-run", config=initialized)
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.splitlines()[-1].startswith("would re-voice 2 announcement(s)")
+    assert all(catalog.get_announcement(store, i).engine == "old-voice" for i in made)
+
+    result = villagecast("revoice", "--engine", "espeak-ng", config=initialized)
+    assert result.returncode == 0, result.stderr
+    assert f"#{made[0]} 电影: old-voice → espeak-ng" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("re-voiced 2 announcement(s)")
+    for announcement_id in made:
+        now = catalog.get_announcement(store, announcement_id)
+        assert (now.engine, now.review) == ("espeak-ng", Review.DRAFT)
+        assert now.changed_by and now.changed_by.startswith("cli:")
+    assert len(audit.rows(store, action="revoice")) == 2
+    after = {a.id: a.media_sha256 for a in catalog.list_announcements(store)}
+    assert all(after[a.id] == a.media_sha256 for a in sample), "espeak-ng clips stay as they are"
+
+    again = villagecast("revoice", config=initialized)
+    assert again.stdout.splitlines()[-1].startswith("re-voiced 0 announcement(s)")
 
 
 def test_user_commands(initialized: Path) -> None:

@@ -52,6 +52,15 @@ def test_values_are_read() -> None:
     assert settings.audio.command == ("mpv", "{file}")
 
 
+def test_mainland_china_chain_is_accepted() -> None:
+    settings = parse_settings(
+        "tts: {engines: [edge-tts, espeak-ng], edge_voice: zh-CN-YunxiNeural}\n"
+    )
+    assert settings.tts.engines == ("edge-tts", "espeak-ng")
+    assert settings.tts.edge_voice == "zh-CN-YunxiNeural"
+    assert Settings().tts.engines == ("gtts", "espeak-ng"), "edge-tts is opt-in"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -75,6 +84,16 @@ def test_values_are_read() -> None:
         ),
         pytest.param("tts: {engines: [gtts, azure]}", "unknown engine 'azure'", id="bad-engine"),
         pytest.param("tts: {gtts_lang: en}", "key 'tts.gtts_lang' must be one of", id="gtts-lang"),
+        pytest.param(
+            "tts: {edge_voice: Xiaoxiao}",
+            "key 'tts.edge_voice' must be a Microsoft voice name",
+            id="edge-voice",
+        ),
+        pytest.param(
+            "tts: {edge_timeout: 0}",
+            "key 'tts.edge_timeout' must be from 1 to 60",
+            id="edge-timeout",
+        ),
         pytest.param(
             "tts: {engines: []}", "key 'tts.engines' must list at least one", id="no-engine"
         ),

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from media.audio import probe
+from media.edge_engine import EdgeTtsEngine
 from media.errors import TtsError, TtsUnavailableError
 from media.tts import (
     ENGINE_NAMES,
@@ -283,7 +284,14 @@ def test_build_chain_follows_the_named_order() -> None:
     espeak, gtts = engines
     assert isinstance(espeak, EspeakEngine) and espeak.speed == 120
     assert isinstance(gtts, GttsEngine) and gtts.timeout == 4
-    assert [e.name for e in build_chain(ENGINE_NAMES).engines] == ["gtts", "espeak-ng"]
+    assert [e.name for e in build_chain(ENGINE_NAMES).engines] == ["gtts", "edge-tts", "espeak-ng"]
+
+
+def test_build_chain_passes_the_edge_voice_and_timeout() -> None:
+    chain = build_chain(["edge-tts", "espeak-ng"], edge_voice="zh-CN-YunxiNeural", edge_timeout=3)
+    edge = chain.engines[0]
+    assert isinstance(edge, EdgeTtsEngine)
+    assert (edge.name, edge.voice, edge.timeout) == ("edge-tts", "zh-CN-YunxiNeural", 3)
 
 
 @pytest.mark.parametrize(
@@ -291,7 +299,7 @@ def test_build_chain_follows_the_named_order() -> None:
     [
         pytest.param(
             ["gtts", "azure"],
-            r"unknown speech engine 'azure'; choose from gtts, espeak-ng",
+            r"unknown speech engine 'azure'; choose from gtts, edge-tts, espeak-ng",
             id="unknown",
         ),
         pytest.param([], "at least one engine", id="empty"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import time
 
@@ -12,8 +13,9 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 
 from playlists import asrun, catalog
+from playlists.catalog import MediaRecord
 from playlists.errors import PlaylistFormatError
-from playlists.model import Outcome, Priority
+from playlists.model import Outcome, Priority, Review
 from playlists.plan import plan
 from playlists.playlist_format import parse_playlist
 from playlists.settings import Settings
@@ -113,7 +115,7 @@ def test_new_announcement_is_stored_and_its_audio_is_served(
     assert announcement.title == "防火通知"
     assert announcement.engine == "espeak-ng"
     assert announcement.duration > 0
-    assert "离线语音（espeak-ng）" in html
+    assert "离线语音（备用）" in html
 
     url = f"/media/{announcement.media_sha256}.wav"
     assert f'<audio controls preload="metadata" src="{url}">' in html
@@ -124,6 +126,28 @@ def test_new_announcement_is_stored_and_its_audio_is_served(
     partial = client.get(url, headers={"Range": "bytes=0-99"})  # <audio> seeks with ranges
     assert partial.status_code == 206
     assert len(partial.data) == 100
+
+
+@pytest.mark.parametrize(
+    ("engine", "label"),
+    [
+        pytest.param("edge-tts", "在线语音（微软）", id="microsoft"),
+        pytest.param("gtts", "在线语音（谷歌）", id="google"),
+        pytest.param("mbrola", "离线语音", id="offline"),
+        pytest.param("espeak-ng", "离线语音（备用）", id="backup"),
+        pytest.param("recording", "本人录音", id="own-recording"),
+        pytest.param("", "–", id="unknown"),
+    ],
+)
+def test_each_clip_says_in_plain_chinese_which_voice_made_it(
+    client: FlaskClient, store: Store, engine: str, label: str
+) -> None:
+    sha = hashlib.sha256(engine.encode()).hexdigest()
+    record = MediaRecord(sha, "audio", f"{sha[:2]}/{sha}.wav", 3.0, 100, engine or None)
+    catalog.add_media(store, record, NOW)
+    catalog.add_announcement(store, "通知", "村民朋友们", sha, "op", NOW, review=Review.PENDING)
+    for page in ("/announcements", "/review"):
+        assert f"语音：{label} ·" in text_of(client, page), page
 
 
 @pytest.mark.parametrize(

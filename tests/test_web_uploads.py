@@ -79,10 +79,52 @@ def test_uploaded_recording_replaces_the_voice(
     assert announcement.engine == "recording"
     assert announcement.media_sha256 != FAKE_SHA
     assert 1.5 < announcement.duration < 2.5
-    assert "语音：录音" in html
+    assert "语音：本人录音" in html
     record = catalog.get_media(store, announcement.media_sha256)
     assert record is not None
     assert probe(settings.media_dir / record.path).duration == pytest.approx(2.0, abs=0.3)
+    assert leftovers(settings) == []
+
+
+def test_each_announcement_offers_the_microphone_through_the_same_form(
+    client: FlaskClient, store: Store
+) -> None:
+    announcement_id = add_fake_announcement(store)
+    html = client.get("/announcements").get_data(as_text=True)
+    form = html[html.index(f'action="/announcements/{announcement_id}/voice"') :]
+    form = form[: form.index("</form>")]
+    assert '<div class="recorder" hidden' in form, "shown by record.js where it can record"
+    assert "● 录音" in form and "停止录音" in form and "上传这段录音" in form
+    assert 'data-recording="正在录音… {time}"' in form
+    assert '<script src="/static/record.js"></script>' in html
+
+
+@pytest.mark.parametrize(
+    ("codec", "name"),
+    [
+        pytest.param(("-c:a", "libopus", "-f", "webm"), "microphone.webm", id="chromium-webm"),
+        pytest.param(("-c:a", "libopus", "-f", "ogg"), "microphone.ogg", id="firefox-ogg"),
+        pytest.param(("-c:a", "aac", "-f", "mp4"), "microphone.m4a", id="safari-mp4"),
+    ],
+)
+def test_a_browser_recording_replaces_the_voice_like_any_upload(
+    client: FlaskClient,
+    store: Store,
+    settings: Settings,
+    tmp_path: Path,
+    codec: tuple[str, ...],
+    name: str,
+) -> None:
+    """What MediaRecorder sends (no duration in the header for WebM) is leveled into WAV."""
+    announcement_id = add_fake_announcement(store)
+    html = upload(client, announcement_id, pink_noise(tmp_path / name, 2, *codec), name)
+    assert "“通知”已改用录音播出。" in html
+    announcement = catalog.get_announcement(store, announcement_id)
+    record = catalog.get_media(store, announcement.media_sha256)
+    assert record is not None and (record.engine, record.voice) == ("recording", name)
+    info = probe(settings.media_dir / record.path)
+    assert (info.codec, info.sample_rate, info.channels) == ("pcm_s16le", 44100, 1)
+    assert info.duration == pytest.approx(2.0, abs=0.3)
     assert leftovers(settings) == []
 
 

@@ -44,6 +44,7 @@ ACTION_LABELS = {
     "delete": _l("deleted"),
     "import": _l("imported"),
     "voice": _l("voice replaced"),
+    "revoice": _l("spoken again with a better voice"),
     "schedule": _l("added to the schedule"),
     "unschedule": _l("removed from the schedule"),
     "reorder": _l("reordered"),

@@ -38,10 +38,14 @@ REVIEW_LABELS = {
     Review.APPROVED: _l("approved"),
     Review.REJECTED: _l("sent back"),
 }
+# Which voice made a clip, as an operator says it: whose online voice, the offline one,
+# the backup machine voice, or their own recording.
 ENGINE_LABELS = {
-    "gtts": _l("online voice (gTTS)"),
-    "espeak-ng": _l("offline voice (espeak-ng)"),
-    "recording": _l("recording"),
+    "edge-tts": _l("online voice (Microsoft)"),
+    "gtts": _l("online voice (Google)"),
+    "mbrola": _l("offline voice"),
+    "espeak-ng": _l("offline voice (backup)"),
+    "recording": _l("own recording"),
 }
 # The names and states of playlists/health.py's checks, and who logged an event.
 CHECK_LABELS = {

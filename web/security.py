@@ -14,8 +14,9 @@ from playlists.errors import ConfigError
 SECRET_FILE = "secret_key"
 
 # No inline scripts or styles anywhere: JS and CSS are files under web/static.
+# media-src allows blob: so an operator hears a microphone recording before uploading it.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; media-src 'self'; object-src 'none'; "
+    "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
 )
 HEADERS = {

@@ -239,7 +239,7 @@ def test_recording_replaces_a_voice_on_a_phone(
         page.screenshot(path=artifacts / "recording-375.png", full_page=True)
         article.locator(".voice-upload button[type=submit]").click()
         expect(page.locator(".flash-info")).to_contain_text("“停水通知”已改用录音播出。请提交审核")
-        expect(page.locator("article.announcement").first).to_contain_text("语音：录音")
+        expect(page.locator("article.announcement").first).to_contain_text("语音：本人录音")
     finally:
         context.close()
     assert problems == [], problems
