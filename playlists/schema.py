@@ -248,4 +248,12 @@ MIGRATIONS: tuple[str, ...] = (
         acked_at TEXT NOT NULL
     );
     """,
+    # 4: a session version per user, carried in the session cookie and bumped on log-out,
+    # password change, disable/enable and role change, so copied cookies stop working.
+    # A disabled user's API tokens are deleted when they are disabled (playlists/users.py);
+    # tokens kept by users disabled before this migration go too.
+    """
+    ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 1;
+    DELETE FROM api_tokens WHERE user_id IN (SELECT id FROM users WHERE disabled = 1);
+    """,
 )

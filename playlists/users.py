@@ -27,6 +27,8 @@ class User:
     must_change_password: bool
     may_emergency: bool = False  # may send emergency text, which skips review
     disabled: bool = False  # may not log in; kept so the audit log still names them
+    # Carried in the session cookie; a cookie naming an older version is dead.
+    session_version: int = 1
 
 
 def hash_password(password: str) -> str:
@@ -98,8 +100,9 @@ def update_user(
 ) -> None:
     """Change a user's role, emergency right or whether they may log in.
 
-    The last admin who may log in can be neither demoted nor disabled: nobody could
-    manage users after that.
+    A new role or a disable/enable ends the user's sessions; a disable also deletes
+    their API tokens. The last admin who may log in can be neither demoted nor
+    disabled: nobody could manage users after that.
     """
     if role is not None:
         _check_role(role)
@@ -121,6 +124,11 @@ def update_user(
             "UPDATE users SET role = ?, may_emergency = ?, disabled = ? WHERE id = ?",
             (new_role, int(emergency), int(new_disabled), row["id"]),
         )
+        if new_role != row["role"] or new_disabled != bool(row["disabled"]):
+            end_sessions(store, row["id"])
+        if new_disabled and not row["disabled"]:
+            # Tokens made before a disable die with it: enabling again revives none of them.
+            conn.execute("DELETE FROM api_tokens WHERE user_id = ?", (row["id"],))
 
 
 def _check_role(role: str) -> None:
@@ -154,6 +162,7 @@ def count_users(store: Store) -> int:
 
 
 def set_password(store: Store, username: str, password: str, must_change: bool = False) -> None:
+    """Set a new password; it ends every session of the user."""
     if len(password) < MIN_PASSWORD:
         raise ContentError(f"a password needs at least {MIN_PASSWORD} characters")
     with store.transaction() as conn:
@@ -163,6 +172,18 @@ def set_password(store: Store, username: str, password: str, must_change: bool =
         )
         if cursor.rowcount == 0:
             raise NotFoundError(f"user {username!r} does not exist")
+        conn.execute(
+            "UPDATE users SET session_version = session_version + 1 WHERE username = ?",
+            (username,),
+        )
+
+
+def end_sessions(store: Store, user_id: int) -> None:
+    """Make every session cookie of a user worthless (log-out, new password, new role)."""
+    with store.transaction() as conn:
+        conn.execute(
+            "UPDATE users SET session_version = session_version + 1 WHERE id = ?", (user_id,)
+        )
 
 
 def _user(row: sqlite3.Row) -> User:
@@ -173,4 +194,5 @@ def _user(row: sqlite3.Row) -> User:
         must_change_password=bool(row["must_change_password"]),
         may_emergency=bool(row["may_emergency"]),
         disabled=bool(row["disabled"]),
+        session_version=row["session_version"],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 
@@ -88,3 +89,29 @@ def test_a_hash_of_another_cost_still_checks() -> None:
     stored = users.hash_password(PASSWORD)  # the tests' small cost
     assert stored.split("$")[1] == "256"
     assert users.check_password(stored, PASSWORD)
+
+
+def _version(store: Store, name: str) -> int:
+    return next(u.session_version for u in users.list_users(store) if u.username == name)
+
+
+@pytest.mark.parametrize(
+    ("change", "ends_sessions"),
+    [
+        pytest.param(lambda s: users.set_password(s, "op", "another pass"), True, id="password"),
+        pytest.param(lambda s: users.update_user(s, "op", role="reviewer"), True, id="role"),
+        pytest.param(lambda s: users.update_user(s, "op", disabled=True), True, id="disable"),
+        pytest.param(lambda s: users.end_sessions(s, 2), True, id="log-out"),
+        pytest.param(lambda s: users.update_user(s, "op", may_emergency=True), False, id="right"),
+        pytest.param(lambda s: users.update_user(s, "op", role="operator"), False, id="same-role"),
+    ],
+)
+def test_changes_that_end_a_users_sessions(
+    store: Store, change: Callable[[Store], None], ends_sessions: bool
+) -> None:
+    users.add_user(store, "admin", PASSWORD, "admin", NOW)
+    users.add_user(store, "op", PASSWORD, "operator", NOW)
+    before = _version(store, "op")
+    change(store)
+    assert (_version(store, "op") != before) is ends_sessions
+    assert _version(store, "admin") == 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,11 +12,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from playlists import catalog, users
+from playlists import catalog, tokens, users
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import (
     FAKE_SHA,
+    NOW,
     PASSWORD,
     add_fake_announcement,
     add_pause_playlist,
@@ -92,6 +95,122 @@ def test_logout_ends_the_session(client: FlaskClient, store: Store) -> None:
     response = client.post("/logout", data={"csrf_token": token}, follow_redirects=True)
     assert "您已退出登录" in response.get_data(as_text=True)
     assert client.get("/").headers["Location"].startswith("/login")
+
+
+# -- a copied cookie dies with the session it was copied from ---------------------
+
+COOKIE = "villagecast_session"
+
+
+def _copy_cookie(app: Flask, source: FlaskClient) -> FlaskClient:
+    """Return a second browser holding a copy of the first one's session cookie."""
+    cookie = source.get_cookie(COOKIE)
+    assert cookie is not None
+    thief = app.test_client()
+    thief.set_cookie(COOKIE, cookie.value)
+    return thief
+
+
+def _assert_logged_out(thief: FlaskClient) -> None:
+    page = thief.get("/announcements")
+    assert page.status_code == 302
+    assert page.headers["Location"].startswith("/login")
+    api = thief.get("/api/v1/status")
+    assert api.status_code == 401
+    assert api.json and "error" in api.json
+
+
+def _log_out(owner: FlaskClient, admin: FlaskClient) -> None:
+    owner.post("/logout", data={"csrf_token": fresh_token(owner)})
+
+
+def _change_own_password(owner: FlaskClient, admin: FlaskClient) -> None:
+    form = {
+        "current_password": PASSWORD,
+        "new_password": "a-new-secret",
+        "confirm": "a-new-secret",
+        "csrf_token": csrf_of(owner.get("/password")),
+    }
+    assert owner.post("/password", data=form).headers["Location"] == "/"
+    assert owner.get("/announcements").status_code == 200  # the owner's browser stays in
+
+
+def _admin_post(admin: FlaskClient, path: str, **form: str) -> None:
+    form["csrf_token"] = csrf_of(admin.get("/users"))
+    assert admin.post(path, data=form).status_code in (200, 302)
+
+
+def _reset_password(owner: FlaskClient, admin: FlaskClient) -> None:
+    _admin_post(admin, "/users/password", username="op")
+
+
+def _disable_and_enable(owner: FlaskClient, admin: FlaskClient) -> None:
+    _admin_post(admin, "/users/access", username="op", disabled="yes")
+    _admin_post(admin, "/users/access", username="op", disabled="no")
+
+
+def _change_role(owner: FlaskClient, admin: FlaskClient) -> None:
+    _admin_post(admin, "/users/role", username="op", role="reviewer")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [_log_out, _change_own_password, _reset_password, _disable_and_enable, _change_role],
+    ids=["log-out", "own-password-change", "admin-reset", "disable-enable", "role-change"],
+)
+def test_a_copied_cookie_dies_with_the_session(
+    app: Flask, store: Store, event: Callable[[FlaskClient, FlaskClient], None]
+) -> None:
+    add_user(store, "op", "operator")
+    add_user(store, "boss", "admin")
+    owner, admin = app.test_client(), app.test_client()
+    log_in(owner, "op")
+    log_in(admin, "boss")
+    thief = _copy_cookie(app, owner)
+    assert thief.get("/announcements").status_code == 200  # the copy works until the event
+    event(owner, admin)
+    _assert_logged_out(thief)
+
+
+def test_a_session_ends_a_week_after_log_in_however_often_it_is_used(
+    app: Flask, client: FlaskClient, store: Store
+) -> None:
+    add_user(store, "op", "operator")
+    log_in(client, "op")
+    thief = _copy_cookie(app, client)
+    start = NOW
+    for day in range(6):  # used every day: each answer may re-sign the cookie
+        state(app).clock = lambda day=day: start + dt.timedelta(days=day, hours=23)
+        assert thief.get("/announcements").status_code == 200
+        assert client.get("/announcements").status_code == 200
+    state(app).clock = lambda: start + dt.timedelta(days=7, minutes=1)
+    _assert_logged_out(thief)
+    assert client.get("/announcements").headers["Location"].startswith("/login")
+
+
+def test_an_answer_does_not_re_sign_an_unchanged_session(client: FlaskClient, store: Store) -> None:
+    add_user(store, "op", "operator")
+    log_in(client, "op")
+    client.get("/announcements")
+    answer = client.get("/announcements")
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers
+
+
+def test_a_disabled_users_token_stays_dead_after_enabling(
+    app: Flask, client: FlaskClient, store: Store
+) -> None:
+    add_user(store, "op", "operator")
+    add_user(store, "boss", "admin")
+    secret = tokens.create_token(store, "op", "script", NOW)
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/status", headers=bearer).status_code == 200
+    log_in(client, "boss")
+    _disable_and_enable(client, client)
+    other = app.test_client()
+    refused = other.get("/api/v1/status", headers=bearer)
+    assert refused.status_code == 401
+    assert refused.json and "error" in refused.json
 
 
 # -- lock-out ----------------------------------------------------------------------

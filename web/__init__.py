@@ -58,7 +58,10 @@ def create_app(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         # Not Secure-only: the panel is reached over plain HTTP on the village LAN.
+        # Counted from the log-in (web/auth.py), not from the last answer.
         PERMANENT_SESSION_LIFETIME=dt.timedelta(days=7),
+        # Re-sign the cookie only when the session changes, not on every answer.
+        SESSION_REFRESH_EACH_REQUEST=False,
         # The largest recording upload; web/uploads.py keeps every other body small.
         MAX_CONTENT_LENGTH=uploads.recording_limit(settings),
     )

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from playlists import users
 from playlists.errors import VillagecastError
 from web.audit_views import record_session
-from web.auth import login_required, safe_target
+from web.auth import keep_session, login_required, safe_target, start_session
 from web.state import panel, store
 
 bp = Blueprint("auth", __name__)
@@ -47,8 +47,7 @@ def _reset_session() -> None:
 def _start_session(user: users.User) -> None:
     # A fresh session on log-in, so a token or cookie planted before it is worthless.
     _reset_session()
-    session["user_id"] = user.id
-    session.permanent = True
+    start_session(user)
 
 
 @bp.route("/login", methods=("GET", "POST"))
@@ -72,7 +71,10 @@ def login() -> Response | str:
 @bp.route("/logout", methods=("POST",))
 def logout() -> Response:
     if g.user is not None:
-        record_session("logout", g.user.username, g.user.id)
+        # Every session of the user ends, so a copy of this cookie is worthless too.
+        with store().transaction():
+            users.end_sessions(store(), g.user.id)
+            record_session("logout", g.user.username, g.user.id)
     _reset_session()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -103,6 +105,7 @@ def password() -> Response | str:
             except VillagecastError as exc:
                 error = str(exc)
             else:
+                keep_session(g.user.id)  # other browsers and copied cookies are logged out
                 flash(_("Your password has been changed."), "info")
                 return redirect(url_for("dashboard.index"))
         flash(error, "error")
