@@ -255,6 +255,49 @@ def test_failures_spread_over_more_than_the_window_do_not_lock(
     assert log_in(client, "op").status_code == 302
 
 
+def _from(app: Flask, address: str) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_an_attacker_cannot_lock_the_admin_out_of_the_station(app: Flask, store: Store) -> None:
+    add_user(store, "boss", "admin")
+    attacker = _from(app, "192.168.1.66")
+    for _ in range(30):
+        log_in(attacker, "boss", "guess-guess")
+    for n in range(60):  # and from many more addresses: the global backoff starts
+        log_in(_from(app, f"192.168.2.{n + 1}"), "boss", "guess-guess")
+    assert state(app).throttle.under_attack()
+    refused = log_in(attacker, "boss")  # even the right password, from the attacker's address
+    assert "登录失败次数过多" in refused.get_data(as_text=True)
+    station = _from(app, "127.0.0.1")
+    assert log_in(station, "boss").headers["Location"] == "/"
+    assert station.get("/users").status_code == 200
+
+
+def test_the_current_password_on_the_password_page_is_throttled(
+    client: FlaskClient, store: Store
+) -> None:
+    add_user(store, "op", "operator")
+    log_in(client, "op")
+
+    def change(current: str) -> TestResponse:
+        form = {
+            "current_password": current,
+            "new_password": "a-new-secret",
+            "confirm": "a-new-secret",
+            "csrf_token": csrf_of(client.get("/password")),
+        }
+        return client.post("/password", data=form)
+
+    for _ in range(5):
+        assert "当前密码不正确" in change("guess-guess").get_data(as_text=True)
+    refused = change(PASSWORD)
+    assert "登录失败次数过多" in refused.get_data(as_text=True)
+    assert users.authenticate(store, "op", PASSWORD) is not None
+
+
 # -- forced password change -------------------------------------------------------
 
 
@@ -469,13 +512,3 @@ def test_language_choice_survives_log_in_and_out(client: FlaskClient, store: Sto
     assert "On air now" in client.get("/").get_data(as_text=True)
     client.post("/logout", data={"csrf_token": fresh_token(client)})
     assert "Log in" in client.get("/login").get_data(as_text=True)
-
-
-def test_throttle_forgets_old_names_when_many_are_tried() -> None:
-    clock = FakeMonotonic()
-    throttle = LoginThrottle(clock=clock)
-    for number in range(1001):
-        throttle.failed(f"user{number}")
-    clock.value += 16 * 60
-    throttle.failed("late")
-    assert len(throttle._failures) == 1

@@ -17,23 +17,35 @@ from web.state import panel, store
 bp = Blueprint("auth", __name__)
 
 
-def _attempt(username: str, password: str) -> tuple[users.User | None, str | None]:
-    """Check a log-in against the lock-out counter and the store."""
+def _wait_message(seconds: float) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return _(
+        "Too many failed log-ins for this user. Try again in %(minutes)d minutes.",
+        minutes=minutes,
+    )
+
+
+def _checked(username: str, password: str) -> tuple[users.User | None, str | None]:
+    """Check a password within this address's budget (web/throttle.py)."""
     throttle = panel().throttle
-    left = throttle.locked_for(username)
-    if left > 0:
-        minutes = max(1, math.ceil(left / 60))
-        message = _(
-            "Too many failed log-ins for this user. Try again in %(minutes)d minutes.",
-            minutes=minutes,
-        )
-        return None, message
-    user = users.authenticate(store(), username, password)
-    if user is None:
-        throttle.failed(username)
-        return None, _("Wrong user name or password.")
-    throttle.succeeded(username)
+    address = request.remote_addr
+    wait = throttle.begin(address, username)
+    if wait > 0:
+        return None, _wait_message(wait)
+    user = None
+    try:
+        user = users.authenticate(store(), username, password)
+    finally:
+        throttle.finish(address, username, succeeded=user is not None)
     return user, None
+
+
+def _attempt(username: str, password: str) -> tuple[users.User | None, str | None]:
+    """Check a log-in against the throttle and the store."""
+    user, error = _checked(username, password)
+    if user is None and error is None:
+        error = _("Wrong user name or password.")
+    return user, error
 
 
 def _reset_session() -> None:
@@ -81,7 +93,11 @@ def logout() -> Response:
 
 
 def _password_error(current: str, new: str, confirm: str) -> str | None:
-    if users.authenticate(store(), g.user.username, current) is None:
+    # The same budget as log-ins: a borrowed session cannot guess the password here.
+    user, error = _checked(g.user.username, current)
+    if error is not None:
+        return error
+    if user is None:
         return _("The current password is wrong.")
     if len(new) < users.MIN_PASSWORD:
         return _("The new password needs at least %(n)d characters.", n=users.MIN_PASSWORD)
