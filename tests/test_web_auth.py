@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -95,6 +97,25 @@ def test_logout_ends_the_session(client: FlaskClient, store: Store) -> None:
     response = client.post("/logout", data={"csrf_token": token}, follow_redirects=True)
     assert "您已退出登录" in response.get_data(as_text=True)
     assert client.get("/").headers["Location"].startswith("/login")
+
+
+def test_log_in_costs_the_same_for_an_unknown_name(
+    client: FlaskClient, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_user(store, "op", "operator")
+    runs: list[str] = []
+    real = hashlib.scrypt
+
+    def counting(password: bytes, **kwargs: Any) -> bytes:
+        runs.append(f"{kwargs['n']}/{kwargs['r']}/{kwargs['p']}")
+        return real(password, **kwargs)
+
+    monkeypatch.setattr(hashlib, "scrypt", counting)
+    log_in(client, "op", "wrong-password")
+    known = list(runs)
+    runs.clear()
+    log_in(client, "nobody", "wrong-password")
+    assert runs == known and len(known) == 1  # one run at the same cost: no timing tell
 
 
 # -- a copied cookie dies with the session it was copied from ---------------------

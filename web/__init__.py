@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from playlists import users
 from playlists.library import Library
 from playlists.settings import Settings
 from playlists.store import Store
@@ -75,6 +76,7 @@ def create_app(
         library = Library(store, settings)
     app.extensions[EXTENSION] = PanelState(settings=settings, store=store, library=library)
 
+    users.dummy_hash()  # made now, so the first unknown name is not slower than the rest
     security.init_app(app)
     errors.init_app(app)
     i18n.init_app(app, settings.panel, settings.station.timezone)
