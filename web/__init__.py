@@ -14,6 +14,7 @@ from playlists.store import Store
 from web import (
     announcement_views,
     api_content_views,
+    api_fields,
     api_views,
     asrun_views,
     audit_views,
@@ -53,6 +54,8 @@ def create_app(
 ) -> Flask:
     """Build the panel for one station; the settings object is passed in, never global."""
     app = Flask(__name__)
+    app.json = api_fields.BoundedJSONProvider(app)
+    app.url_map.converters["int"] = api_fields.IdConverter  # before any route is added
     app.config.from_mapping(
         SECRET_KEY=security.load_secret_key(settings.data_dir),
         SESSION_COOKIE_NAME="villagecast_session",

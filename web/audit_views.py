@@ -11,7 +11,6 @@ import csv
 import dataclasses
 import datetime as dt
 import io
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from playlists import audit, users
 from playlists.plan import day_range
 from playlists.store import Store
+from web.api_fields import day_of
 from web.asrun_export import BOM
 from web.auth import ADMIN, role_required
 from web.paging import page_of
@@ -125,9 +125,7 @@ def read_filter(args: Mapping[str, str]) -> tuple[AuditFilter, str | None]:
     if not text:
         return AuditFilter(username, action), None
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError(text)
-        return AuditFilter(username, action, dt.date.fromisoformat(text)), None
+        return AuditFilter(username, action, day_of(text)), None
     except ValueError:
         return AuditFilter(username, action), _("Write the day as a date like 2023-03-28.")
 
