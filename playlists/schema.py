@@ -255,5 +255,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 1;
     DELETE FROM api_tokens WHERE user_id IN (SELECT id FROM users WHERE disabled = 1);
+
+    -- Failed log-ins count on one row per address and name per window (playlists/audit.py).
+    ALTER TABLE audit ADD COLUMN repeats INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE audit ADD COLUMN source TEXT;
+    CREATE INDEX audit_failed_logins ON audit (source, username, at)
+        WHERE action = 'login_failed';
     """,
 )

@@ -300,6 +300,10 @@ class PanelSettings:
     language: str = dataclasses.field(
         default="zh_CN", metadata=_doc("default language", _one_of(("zh_CN", "en")))
     )
+    failed_login_days: int = dataclasses.field(
+        default=90,
+        metadata=_doc("days the audit log keeps its rows of failed log-ins", _range(1, 3650)),
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -82,6 +82,11 @@ def subject_label(subject: str) -> str:
 
 def record_session(action: str, username: str, user_id: int | None = None) -> None:
     """Record a log-in, log-out or failed log-in with the address it came from."""
+    if action == audit.FAILED_LOGIN:
+        address = request.remote_addr or "unknown address"
+        days = settings().panel.failed_login_days
+        audit.record_failed_login(store(), username[:MAX_TRIED_NAME], address, now(), days)
+        return
     audit.record(
         store(),
         username[:MAX_TRIED_NAME],
