@@ -32,6 +32,7 @@ from collections.abc import Callable, Hashable
 
 WINDOW_SECONDS = 15 * 60
 MAX_TRACKED = 10_000  # keys with recent failures kept before stale ones are pruned
+MAX_NAME = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,7 +146,8 @@ class LoginThrottle:
         return counter.failures[0] + WINDOW_SECONDS - now
 
     def _pair(self, address: str | None, name: str) -> _Counter:
-        return self._counters.setdefault((address_key(address), name), _Counter())
+        # No user name is longer than 32 characters; a huge typed one must not be kept.
+        return self._counters.setdefault((address_key(address), name[:MAX_NAME]), _Counter())
 
     def _address(self, address: str | None) -> _Counter:
         return self._counters.setdefault(address_key(address), _Counter())
