@@ -1,8 +1,9 @@
 """The audit log: who created, changed, approved, played or stopped what, and when.
 
-Rows are only ever added. A change and its audit row are written in one transaction
-where the change is made here in `playlists/`; the panel records what it does itself
-(play, stop, log in) with `record`.
+Rows are only ever added, except failed log-ins: those count on one row per address
+and name per window and are deleted after a while (`record_failed_login`). A change
+and its audit row are written in one transaction where the change is made here in
+`playlists/`; the panel records what it does itself (play, stop, log in) with `record`.
 """
 
 from __future__ import annotations
