@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-# mkstemp creates files readable by the owner only; the panel must be able to
-# serve what the player renders, so finished files get ordinary permissions.
-_FILE_MODE = 0o644
+# Owner-only, like everything in the data folder: the player, the panel and the
+# kiosk run as the same user (systemd/), so the panel still serves what the player renders.
+_FILE_MODE = 0o600
 
 
 @contextmanager

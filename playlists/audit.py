@@ -1,8 +1,9 @@
 """The audit log: who created, changed, approved, played or stopped what, and when.
 
-Rows are only ever added. A change and its audit row are written in one transaction
-where the change is made here in `playlists/`; the panel records what it does itself
-(play, stop, log in) with `record`.
+Rows are only ever added, except failed log-ins: those count on one row per address
+and name per window and are deleted after a while (`record_failed_login`). A change
+and its audit row are written in one transaction where the change is made here in
+`playlists/`; the panel records what it does itself (play, stop, log in) with `record`.
 """
 
 from __future__ import annotations
@@ -44,6 +45,75 @@ def record(
             "VALUES (?, ?, ?, ?, ?, ?)",
             (to_db_time(now), username, action, subject, subject_id, detail[:MAX_DETAIL]),
         )
+
+
+FAILED_LOGIN = "login_failed"
+REPEAT_WINDOW = dt.timedelta(minutes=15)  # as web/throttle.py's window
+MAX_NAMES_PER_ADDRESS = 20  # rows one address opens per window; more names share one row
+MAX_FAILED_ROWS = 200  # rows everyone opens per window; more attempts share one row
+MANY = "*"  # the name (and address) of a row that counts what is past a cap
+
+
+def record_failed_login(
+    store: Store, username: str, address: str, now: dt.datetime, keep_days: int
+) -> None:
+    """Count a failed log-in: one row per address and name per window, with a count.
+
+    Past MAX_NAMES_PER_ADDRESS names from one address, or MAX_FAILED_ROWS rows from
+    everyone, attempts count on one row named MANY, so a flood writes a bounded number
+    of rows. Rows of failed log-ins older than keep_days are deleted.
+    """
+    since = to_db_time(now - REPEAT_WINDOW)
+    with store.transaction() as conn:
+        key = _failed_login_key(conn, username, address, since)
+        found = conn.execute(
+            "SELECT id, repeats FROM audit WHERE action = ? AND source = ? AND username = ? "
+            "AND at >= ? ORDER BY id DESC LIMIT 1",
+            (FAILED_LOGIN, key[1], key[0], since),
+        ).fetchone()
+        if found is not None:
+            repeats = found["repeats"] + 1
+            conn.execute(
+                "UPDATE audit SET repeats = ?, detail = ? WHERE id = ?",
+                (repeats, _failed_detail(key[1], repeats), found["id"]),
+            )
+            return
+        conn.execute(
+            "INSERT INTO audit (at, username, action, subject, detail, source) "
+            "VALUES (?, ?, ?, 'user', ?, ?)",
+            (to_db_time(now), key[0], FAILED_LOGIN, _failed_detail(key[1], 1), key[1]),
+        )
+        conn.execute(
+            "DELETE FROM audit WHERE action = ? AND at < ?",
+            (FAILED_LOGIN, to_db_time(now - dt.timedelta(days=keep_days))),
+        )
+
+
+def _failed_login_key(
+    conn: sqlite3.Connection, username: str, address: str, since: str
+) -> tuple[str, str]:
+    """Return the (name, address) row an attempt counts on, within the caps."""
+    opened = conn.execute(
+        "SELECT 1 FROM audit WHERE action = ? AND source = ? AND username = ? AND at >= ?",
+        (FAILED_LOGIN, address, username, since),
+    ).fetchone()
+    if opened is not None:
+        return username, address
+    everyone = conn.execute(
+        "SELECT COUNT(*) FROM audit WHERE action = ? AND at >= ?", (FAILED_LOGIN, since)
+    ).fetchone()[0]
+    if everyone >= MAX_FAILED_ROWS:
+        return MANY, MANY
+    names = conn.execute(
+        "SELECT COUNT(*) FROM audit WHERE action = ? AND source = ? AND at >= ?",
+        (FAILED_LOGIN, address, since),
+    ).fetchone()[0]
+    return (MANY, address) if names >= MAX_NAMES_PER_ADDRESS else (username, address)
+
+
+def _failed_detail(address: str, repeats: int) -> str:
+    where = "many addresses" if address == MANY else address
+    return f"from {where}" if repeats == 1 else f"from {where}, {repeats} times"
 
 
 def rows(

@@ -21,6 +21,7 @@ import yaml
 from playlists.bundle_keys import key_problem
 from playlists.errors import ConfigError
 from playlists.model import QuietHours
+from playlists.sync_format import MAX_ASRUN_ROWS
 
 T = TypeVar("T")
 
@@ -334,6 +335,10 @@ class PanelSettings:
             _whole(1, 300),
         ),
     )
+    failed_login_days: int = dataclasses.field(
+        default=90,
+        metadata=_doc("days the audit log keeps its rows of failed log-ins", _range(1, 3650)),
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -343,6 +348,20 @@ class TownSettings:
         metadata=_doc(
             "private key file (.key of `villagecast keys generate`) that signs the bundles "
             "shared with villages, relative to config.yaml's folder; empty = unsigned"
+        ),
+    )
+    village_requests_per_minute: int = dataclasses.field(
+        default=600,
+        metadata=_doc(
+            "requests one village may make to /town/v1 a minute (bursts up to as many)",
+            _range(10, 100_000),
+        ),
+    )
+    village_asrun_rows_per_hour: int = dataclasses.field(
+        default=2000,
+        metadata=_doc(
+            "as-run rows one village may send an hour (at least one batch of 500)",
+            _range(MAX_ASRUN_ROWS, 1_000_000),
         ),
     )
 

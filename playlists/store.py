@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from playlists.errors import VillagecastError
 from playlists.schema import MIGRATIONS
 
 SCHEMA_VERSION = len(MIGRATIONS)
+PRIVATE_UMASK = 0o077  # files rw-------, folders rwx------
 
 
 def to_db_time(value: dt.datetime) -> str:
@@ -54,7 +56,8 @@ class Store:
     def open(cls, path: Path) -> Store:
         """Open (creating if needed) a store and bring its schema up to date."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _make_private(path)
             store = cls(path)
             store.migrate()
         except (OSError, sqlite3.Error) as exc:
@@ -234,6 +237,29 @@ class Store:
 
     def command(self, command_id: int) -> sqlite3.Row | None:
         return self.query_one("SELECT * FROM commands WHERE id = ?", (command_id,))
+
+
+def keep_files_private() -> None:
+    """Make every file and folder this process creates owner-only, whatever the shell's umask.
+
+    The data folder holds the users' password hashes, API token hashes and the session
+    secret; the player, the panel and the kiosk all run as the same user.
+    """
+    os.umask(PRIVATE_UMASK)
+
+
+def _make_private(path: Path) -> None:
+    """Create the database owner-only before SQLite does, and narrow an existing one.
+
+    SQLite gives its -wal and -shm files the database file's mode. Best effort: on a
+    read-only folder SQLite itself then says what is wrong.
+    """
+    with contextlib.suppress(FileExistsError, OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(OSError):
+            if file.exists() and file.stat().st_mode & 0o077:
+                os.chmod(file, 0o600)
 
 
 def _statements(script: str) -> Iterator[str]:

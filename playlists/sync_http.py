@@ -6,6 +6,7 @@ Errors, all under ``SyncError``::
     ├── TownUnreachableError  no answer: no route, refused, timed out, cut off midway
     └── TownAnswerError       an answer the village cannot use
         └── TownRefusedError  the town said no: 401 (device token), 404, 5xx, ...
+            └── TownBusyError the town said 429: wait `retry_after` seconds, then again
 
 `HttpClient` is the one seam: `UrllibClient` talks HTTP with urllib.request and a
 timeout on every socket operation; tests plug in a fake town instead.
@@ -48,6 +49,22 @@ class TownRefusedError(TownAnswerError):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+class TownBusyError(TownRefusedError):
+    """The town asked this village to slow down (429); nothing sent since is lost."""
+
+    def __init__(self, message: str, retry_after: float | None) -> None:
+        super().__init__(message, 429)
+        self.retry_after = retry_after  # seconds, None when the town did not say
+
+
+def retry_after(reply: Reply) -> float | None:
+    """Read Retry-After in seconds (the town sends whole seconds); None when absent or odd."""
+    value = reply.headers.get("retry-after", "").strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 9:
+        return None
+    return float(value)
 
 
 class Body(Protocol):
@@ -197,6 +214,8 @@ class TownApi:
         if reply.status in (200, 204, 304):
             return reply
         with reply:
+            if reply.status == 429:
+                raise TownBusyError(_refusal(reply, method, where), retry_after(reply))
             raise TownRefusedError(_refusal(reply, method, where), reply.status)
 
 

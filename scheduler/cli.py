@@ -20,6 +20,7 @@ from media.errors import MediaError
 from playlists.bundle import is_bundle
 from playlists.errors import ConfigError, VillagecastError
 from playlists.settings import Settings, load_settings
+from playlists.store import keep_files_private
 from playlists.users import ROLES
 from scheduler import (
     bundle_commands,
@@ -178,6 +179,7 @@ def config_path(arg: Path | None) -> Path | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    keep_files_private()  # also for the processes `up` starts
     # Reports (plan, simulate) print their own output; the daemons log what they do.
     quiet = args.command in ("plan", "simulate", "check")
     logging.basicConfig(

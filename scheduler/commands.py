@@ -42,7 +42,8 @@ def utc_now() -> dt.datetime:
 
 def init(settings: Settings) -> int:
     """Create the data folder, the first admin and the sample campaign; idempotent."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings.data_dir.chmod(0o700)  # also a folder made earlier by hand or a looser umask
     store = Store.open(settings.db_path)
     print(f"data folder: {settings.data_dir}")
     if users.count_users(store) == 0:

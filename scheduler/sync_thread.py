@@ -4,7 +4,9 @@ Playout never waits for it: the thread has its own store connection, every reque
 has a timeout, and the speech and leveling of an imported playlist run at a lower
 CPU priority than the player. While the town does not answer, the thread waits
 `sync.poll_seconds`, doubling with every failure up to `sync.max_backoff_seconds`,
-less a random part so that villages cut off together do not call back together. It
+less a random part so that villages cut off together do not call back together; a
+town that answers 429 is waited for at least its Retry-After (at most
+`sync.max_backoff_seconds`), and the as-run rows it did not take stay pending. It
 logs when the state changes (the town stops or starts answering), not every
 attempt, and writes its state to the player status for the panel's system page.
 """
@@ -25,7 +27,7 @@ from playlists.library import Library
 from playlists.settings import Settings, SyncSettings
 from playlists.store import Store
 from playlists.sync_client import CycleReport, run_cycle
-from playlists.sync_http import HttpClient, SyncError, UrllibClient
+from playlists.sync_http import HttpClient, SyncError, TownBusyError, UrllibClient
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +109,14 @@ class SyncThread:
     def step(self) -> float:
         """Sync once, record the outcome; return the seconds to wait before the next."""
         started = self.now()
+        asked_wait = 0.0
         try:
             report = run_cycle(
                 self.store, self.settings, self.library, self.client, started, self.refused
             )
+        except TownBusyError as exc:
+            self._failed(str(exc))
+            asked_wait = exc.retry_after or 0.0
         except SyncError as exc:
             self._failed(str(exc))
         except Exception as exc:  # the thread outlives any bad answer; the player goes on
@@ -119,6 +125,9 @@ class SyncThread:
         else:
             self._succeeded(report)
         delay = backoff_seconds(self.settings.sync, self.state.failures, self.rng)
+        # The town's own word, but never longer than the longest backoff: a wrong
+        # Retry-After must not stop a village's reports for days.
+        delay = max(delay, min(asked_wait, self.settings.sync.max_backoff_seconds))
         finished = self.now()
         self.state.next_attempt = finished + dt.timedelta(seconds=delay)
         self._publish(finished)

@@ -74,7 +74,7 @@ def make_settings(data_dir: Path, **changes: object) -> Settings:
 def quick_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Hash passwords at a small scrypt cost in this process.
 
-    The real cost (n = 2**14, about 50 ms) is paid at every user added and every log-in,
+    The real cost (n = 2**15, p = 3, about 0.3 s) is paid at every user added and every log-in,
     over a thousand times a run. Hashes name their cost, so checking works either way;
     tests marked real_scrypt (and every station run as a process) use the real one.
     """

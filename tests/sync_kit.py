@@ -49,6 +49,10 @@ class FakeTown:
         self.down = False
         self.lose_next_ack = False  # the town stores the rows, the answer never arrives
         self.wrong_media: dict[str, bytes] = {}  # SHA-256 → the bytes served instead
+        # After this many as-run posts the town answers 429 (None: never), with this
+        # Retry-After header (None: without one).
+        self.busy_after_posts: int | None = None
+        self.retry_after: str | None = "45"
 
     def share(
         self, playlist_id: int, name: str, files: dict[str, bytes], key: SigningKey | None = None
@@ -121,6 +125,9 @@ class FakeTown:
             self.heartbeats.append(document)
             return Reply(204, {}, io.BytesIO())
         assert path == "/asrun", path
+        if self.busy_after_posts is not None and self.asrun_posts >= self.busy_after_posts:
+            wait = {"Retry-After": self.retry_after} if self.retry_after is not None else {}
+            return _json(429, {"error": "This village calls the town too often."}, wait)
         self.asrun_posts += 1
         rows = document["rows"]
         assert len(rows) <= 500

@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -28,7 +29,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def villagecast(
-    *args: str, config: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+    *args: str,
+    config: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    umask: int = 0o022,  # a normal shell's
 ) -> subprocess.CompletedProcess[str]:
     argv = [sys.executable, "-m", "scheduler"]
     if config is not None:
@@ -40,6 +45,7 @@ def villagecast(
         timeout=timeout,
         cwd=REPO,
         env={**os.environ, **(env or {})},
+        preexec_fn=lambda: os.umask(umask) and None,
     )
 
 
@@ -77,6 +83,29 @@ def test_init_twice_changes_nothing(initialized: Path) -> None:
     assert len(catalog.list_playlists(store)) == 1
     assert store.query_one("SELECT COUNT(*) AS n FROM users")["n"] == 1  # type: ignore[index]
     assert len(before) > 0
+
+
+def test_init_from_a_normal_shell_leaves_the_data_owner_only(initialized_once: Path) -> None:
+    data = initialized_once.parent / "data"
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "villagecast.db").stat().st_mode) == 0o600
+    found = [data, *data.rglob("*")]
+    assert len(found) > 5  # the database and the sample campaign's speech and slides
+    loose = [str(p) for p in found if stat.S_IMODE(p.stat().st_mode) & 0o077]
+    assert loose == []
+
+
+def test_init_narrows_a_data_folder_and_database_made_loose_before(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)
+    Store.open(data / "villagecast.db").close()
+    (data / "villagecast.db").chmod(0o644)
+    result = villagecast("init", config=config)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "villagecast.db").stat().st_mode) == 0o600
 
 
 def test_simulate_campaign_plays_33_on_time_whatever_the_tz(initialized: Path) -> None:
@@ -241,13 +270,13 @@ def wait_for_heartbeat(config: Path, timeout: float = 30) -> None:
 def children_of(pid: int) -> list[int]:
     """Return the pids whose parent is pid."""
     found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for status in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            fields = status.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
+            found.append(int(status.parent.name))
     return found
 
 

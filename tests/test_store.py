@@ -143,3 +143,31 @@ def test_content_that_aired_before_review_existed_stays_approved(tmp_path: Path)
     # Operators could send emergencies before the right existed; they keep it.
     assert upgraded.query_one("SELECT may_emergency FROM users")["may_emergency"] == 1  # type: ignore[index]
     upgraded.close()
+
+
+def test_upgrade_gives_users_a_session_version_and_drops_disabled_users_tokens(
+    tmp_path: Path,
+) -> None:
+    from playlists.schema import MIGRATIONS
+
+    T = "2023-03-01T00:00:00.000+00:00"
+    path = tmp_path / "v3.db"
+    old = sqlite3.connect(path)
+    old.executescript("".join(MIGRATIONS[:3]) + "PRAGMA user_version = 3;")
+    old.execute(
+        "INSERT INTO users (id, username, password_hash, role, created_at, disabled) "
+        "VALUES (1, 'op', 'h', 'operator', ?, 0), (2, 'gone', 'h', 'operator', ?, 1)",
+        (T, T),
+    )
+    old.execute(
+        "INSERT INTO api_tokens (user_id, name, token_hash, created_at) "
+        "VALUES (1, 'kept', 'a', ?), (2, 'dead', 'b', ?)",
+        (T, T),
+    )
+    old.commit()
+    old.close()
+    upgraded = Store.open(path)
+    assert [row["name"] for row in upgraded.query("SELECT name FROM api_tokens")] == ["kept"]
+    versions = upgraded.query("SELECT session_version FROM users ORDER BY id")
+    assert [row["session_version"] for row in versions] == [1, 1]
+    upgraded.close()

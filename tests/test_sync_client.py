@@ -24,7 +24,7 @@ from playlists.model import Outcome, Priority
 from playlists.settings import BundleSettings, Settings, SyncSettings
 from playlists.store import Store
 from playlists.sync_client import CycleReport, run_cycle
-from playlists.sync_http import TownRefusedError, TownUnreachableError
+from playlists.sync_http import TownBusyError, TownRefusedError, TownUnreachableError
 from tests.bundle_kit import (
     GOOD_ITEMS,
     files_under,
@@ -353,6 +353,20 @@ def test_many_rows_go_oldest_first_500_at_a_time(v: Village, town: FakeTown) -> 
     assert v.sync(town).asrun_sent == 1203
     assert [len(batch) for batch in sent] == [500, 500, 203]
     assert [row_id for batch in sent for row_id in batch] == sorted(ids)
+
+
+def test_a_busy_town_stops_the_cycle_and_the_rows_it_did_not_take_stay_pending(
+    v: Village, town: FakeTown
+) -> None:
+    ids = add_rows(v.store, 1203)
+    town.busy_after_posts = 1
+    with pytest.raises(TownBusyError) as refused:
+        v.sync(town)
+    assert (refused.value.status, refused.value.retry_after) == (429, 45)
+    assert sorted(town.asrun) == sorted(ids)[:500]  # the first batch, acknowledged
+    town.busy_after_posts = None
+    assert v.sync(town).asrun_sent == 703
+    assert sorted(town.asrun) == sorted(ids) and town.asrun_posts == 3
 
 
 def test_a_copy_deleted_at_the_village_stays_deleted_until_the_town_changes_it(

@@ -105,6 +105,38 @@ def test_a_broken_answer_is_a_failure_and_the_thread_goes_on(
     assert vstore.status()["sync"]["last_error"] == "KeyError: 'surprise'"
 
 
+@pytest.mark.parametrize(
+    ("retry_after", "wait"),
+    [
+        pytest.param("45", 45, id="longer-than-the-backoff"),
+        pytest.param("5", 20, id="shorter-than-the-backoff"),
+        pytest.param("99999", 60, id="capped-at-the-longest-backoff"),
+        pytest.param("soon", 20, id="unreadable"),
+        pytest.param(None, 20, id="absent"),
+    ],
+)
+def test_a_busy_town_is_waited_for_and_no_row_is_lost(
+    village: Settings, vstore: Store, retry_after: str | None, wait: float
+) -> None:
+    with vstore.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO as_run (playlist_name, priority, scheduled_at, status) "
+            "VALUES ('通知', 'scheduled', ?, 'played')",
+            [(f"2023-03-28T01:{n // 60:02d}:{n % 60:02d}.000+00:00",) for n in range(1200)],
+        )
+    town = FakeTown()
+    town.busy_after_posts, town.retry_after = 1, retry_after
+    thread = SyncThread(village, vstore, lambda: NOW, client=town, rng=NoJitter())
+    assert thread.step() == wait
+    status = vstore.status()["sync"]
+    assert status["state"] == "failing" and "429" in status["last_error"]
+    assert len(town.asrun) == 500
+    town.busy_after_posts = None
+    assert thread.step() == pytest.approx(9.0)
+    assert len(town.asrun) == 1200  # every row, each once (kept by its id)
+    assert vstore.query_one("SELECT COUNT(*) AS n FROM asrun_sent")["n"] == 1200  # type: ignore[index]
+
+
 @pytest.fixture
 def silent_town() -> Iterator[str]:
     """A town that accepts connections and never answers, as a stopped process does."""

@@ -92,14 +92,17 @@ def test_a_clock_set_back_still_records_use(people: Store) -> None:
     assert tokens.list_tokens(people)[0].last_used_at == earlier
 
 
-def test_a_disabled_users_tokens_stop_working_and_come_back(people: Store) -> None:
+def test_a_disabled_users_tokens_die_and_enabling_does_not_revive_them(people: Store) -> None:
     secret = tokens.create_token(people, "op", "script", NOW)
     users.update_user(people, "op", disabled=True)
     assert tokens.verify(people, secret, NOW) is None
+    assert tokens.list_tokens(people, "op") == []
     with pytest.raises(ContentError, match="disabled"):
         tokens.create_token(people, "op", "another", NOW)
     users.update_user(people, "op", disabled=False)
-    assert tokens.verify(people, secret, NOW) is not None
+    assert tokens.verify(people, secret, NOW) is None
+    fresh = tokens.create_token(people, "op", "new script", NOW)
+    assert tokens.verify(people, fresh, NOW) is not None
 
 
 def test_a_changed_role_applies_at_once(people: Store) -> None:

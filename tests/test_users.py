@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -76,7 +79,7 @@ def test_bad_changes_change_nothing(
 def test_passwords_are_hashed_with_scrypt_at_the_production_cost() -> None:
     stored = users.hash_password(PASSWORD)
     scheme, n, r, p, salt, digest = stored.split("$")
-    assert (scheme, n, r, p) == ("scrypt", "16384", "8", "1")
+    assert (scheme, n, r, p) == ("scrypt", "32768", "8", "3")
     assert len(bytes.fromhex(salt)) == 16 and len(bytes.fromhex(digest)) == 64
     assert users.check_password(stored, PASSWORD)
     assert not users.check_password(stored, PASSWORD + "x")
@@ -88,3 +91,75 @@ def test_a_hash_of_another_cost_still_checks() -> None:
     stored = users.hash_password(PASSWORD)  # the tests' small cost
     assert stored.split("$")[1] == "256"
     assert users.check_password(stored, PASSWORD)
+
+
+def _version(store: Store, name: str) -> int:
+    return next(u.session_version for u in users.list_users(store) if u.username == name)
+
+
+@pytest.mark.parametrize(
+    ("change", "ends_sessions"),
+    [
+        pytest.param(lambda s: users.set_password(s, "op", "another pass"), True, id="password"),
+        pytest.param(lambda s: users.update_user(s, "op", role="reviewer"), True, id="role"),
+        pytest.param(lambda s: users.update_user(s, "op", disabled=True), True, id="disable"),
+        pytest.param(lambda s: users.end_sessions(s, 2), True, id="log-out"),
+        pytest.param(lambda s: users.update_user(s, "op", may_emergency=True), False, id="right"),
+        pytest.param(lambda s: users.update_user(s, "op", role="operator"), False, id="same-role"),
+    ],
+)
+def test_changes_that_end_a_users_sessions(
+    store: Store, change: Callable[[Store], None], ends_sessions: bool
+) -> None:
+    users.add_user(store, "admin", PASSWORD, "admin", NOW)
+    users.add_user(store, "op", PASSWORD, "operator", NOW)
+    before = _version(store, "op")
+    change(store)
+    assert (_version(store, "op") != before) is ends_sessions
+    assert _version(store, "admin") == 1
+
+
+def test_a_right_password_with_an_old_cost_is_hashed_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(users._SCRYPT, "p", 1)
+    users.add_user(store, "op", PASSWORD, "operator", NOW)
+    monkeypatch.setitem(users._SCRYPT, "p", 3)  # the cost was raised since
+    assert users.authenticate(store, "op", "wrong password") is None
+    stored = store.query_one("SELECT password_hash FROM users")["password_hash"]  # type: ignore[index]
+    assert stored.split("$")[3] == "1"  # a wrong password changes nothing
+    assert users.authenticate(store, "op", PASSWORD) is not None
+    stored = store.query_one("SELECT password_hash FROM users")["password_hash"]  # type: ignore[index]
+    assert stored.split("$")[1:4] == ["256", "8", "3"]
+    assert users.authenticate(store, "op", PASSWORD) is not None
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        pytest.param("bcrypt$12$x", id="other-scheme"),
+        pytest.param("scrypt$99999999999$8$1$00$00", id="absurd-cost"),
+        pytest.param("scrypt$x$8$1$00$00", id="not-a-number"),
+        pytest.param("scrypt$256$8$1$zz$00", id="bad-salt"),
+    ],
+)
+def test_a_hash_that_is_not_ours_never_checks(stored: str) -> None:
+    assert not users.check_password(stored, PASSWORD)
+
+
+def test_an_unknown_name_costs_one_scrypt_run_like_a_known_one(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    users.add_user(store, "op", PASSWORD, "operator", NOW)
+    users.dummy_hash()
+    runs: list[int] = []
+    real = hashlib.scrypt
+
+    def counting(*args: Any, **kwargs: Any) -> bytes:
+        runs.append(kwargs["n"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hashlib, "scrypt", counting)
+    users.authenticate(store, "op", "wrong password")
+    users.authenticate(store, "nobody", "wrong password")
+    assert runs == [2**8, 2**8]

@@ -170,6 +170,20 @@ def test_log_in_failed_log_in_and_log_out_are_recorded(
     assert "登录失败" in html
 
 
+def test_a_flood_of_failed_log_ins_writes_a_few_rows(app: Flask, store: Store) -> None:
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "192.168.1.66"
+    for _ in range(200):  # the throttle refuses most of them; each is counted all the same
+        log_in(attacker, "boss", "guess-guess")
+    for n in range(60):
+        log_in(attacker, f"name{n}", "guess-guess")
+    rows = audit.rows(store, action="login_failed")
+    assert len(rows) == audit.MAX_NAMES_PER_ADDRESS + 1
+    details = {row.username: row.detail for row in rows}
+    assert details["boss"] == "from 192.168.1.66, 200 times"
+    assert details[audit.MANY] == "from 192.168.1.66, 41 times"
+
+
 def test_a_long_tried_name_is_cut_short(app: Flask, store: Store) -> None:
     log_in(app.test_client(), "x" * 5000, "whatever")
     (row,) = audit.rows(store)

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import io
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from playlists import catalog, users
+from playlists import catalog, tokens, users
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import (
     FAKE_SHA,
+    NOW,
     PASSWORD,
     add_fake_announcement,
     add_pause_playlist,
@@ -89,6 +94,141 @@ def test_logout_ends_the_session(client: FlaskClient, store: Store) -> None:
     assert client.get("/").headers["Location"].startswith("/login")
 
 
+def test_log_in_costs_the_same_for_an_unknown_name(
+    client: FlaskClient, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_user(store, "op", "operator")
+    runs: list[str] = []
+    real = hashlib.scrypt
+
+    def counting(password: bytes, **kwargs: Any) -> bytes:
+        runs.append(f"{kwargs['n']}/{kwargs['r']}/{kwargs['p']}")
+        return real(password, **kwargs)
+
+    monkeypatch.setattr(hashlib, "scrypt", counting)
+    log_in(client, "op", "wrong-password")
+    known = list(runs)
+    runs.clear()
+    log_in(client, "nobody", "wrong-password")
+    assert runs == known and len(known) == 1  # one run at the same cost: no timing tell
+
+
+# -- a copied cookie dies with the session it was copied from ---------------------
+
+COOKIE = "villagecast_session"
+
+
+def _copy_cookie(app: Flask, source: FlaskClient) -> FlaskClient:
+    """Return a second browser holding a copy of the first one's session cookie."""
+    cookie = source.get_cookie(COOKIE)
+    assert cookie is not None
+    thief = app.test_client()
+    thief.set_cookie(COOKIE, cookie.value)
+    return thief
+
+
+def _assert_logged_out(thief: FlaskClient) -> None:
+    page = thief.get("/announcements")
+    assert page.status_code == 302
+    assert page.headers["Location"].startswith("/login")
+    api = thief.get("/api/v1/status")
+    assert api.status_code == 401
+    assert api.json and "error" in api.json
+
+
+def _log_out(owner: FlaskClient, admin: FlaskClient) -> None:
+    owner.post("/logout", data={"csrf_token": fresh_token(owner)})
+
+
+def _change_own_password(owner: FlaskClient, admin: FlaskClient) -> None:
+    form = {
+        "current_password": PASSWORD,
+        "new_password": "a-new-secret",
+        "confirm": "a-new-secret",
+        "csrf_token": csrf_of(owner.get("/password")),
+    }
+    assert owner.post("/password", data=form).headers["Location"] == "/"
+    assert owner.get("/announcements").status_code == 200  # the owner's browser stays in
+
+
+def _admin_post(admin: FlaskClient, path: str, **form: str) -> None:
+    form["csrf_token"] = csrf_of(admin.get("/users"))
+    assert admin.post(path, data=form).status_code in (200, 302)
+
+
+def _reset_password(owner: FlaskClient, admin: FlaskClient) -> None:
+    _admin_post(admin, "/users/password", username="op")
+
+
+def _disable_and_enable(owner: FlaskClient, admin: FlaskClient) -> None:
+    _admin_post(admin, "/users/access", username="op", disabled="yes")
+    _admin_post(admin, "/users/access", username="op", disabled="no")
+
+
+def _change_role(owner: FlaskClient, admin: FlaskClient) -> None:
+    _admin_post(admin, "/users/role", username="op", role="reviewer")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [_log_out, _change_own_password, _reset_password, _disable_and_enable, _change_role],
+    ids=["log-out", "own-password-change", "admin-reset", "disable-enable", "role-change"],
+)
+def test_a_copied_cookie_dies_with_the_session(
+    app: Flask, store: Store, event: Callable[[FlaskClient, FlaskClient], None]
+) -> None:
+    add_user(store, "op", "operator")
+    add_user(store, "boss", "admin")
+    owner, admin = app.test_client(), app.test_client()
+    log_in(owner, "op")
+    log_in(admin, "boss")
+    thief = _copy_cookie(app, owner)
+    assert thief.get("/announcements").status_code == 200  # the copy works until the event
+    event(owner, admin)
+    _assert_logged_out(thief)
+
+
+def test_a_session_ends_a_week_after_log_in_however_often_it_is_used(
+    app: Flask, client: FlaskClient, store: Store
+) -> None:
+    add_user(store, "op", "operator")
+    log_in(client, "op")
+    thief = _copy_cookie(app, client)
+    start = NOW
+    for day in range(6):  # used every day: each answer may re-sign the cookie
+        state(app).clock = lambda day=day: start + dt.timedelta(days=day, hours=23)
+        assert thief.get("/announcements").status_code == 200
+        assert client.get("/announcements").status_code == 200
+    state(app).clock = lambda: start + dt.timedelta(days=7, minutes=1)
+    _assert_logged_out(thief)
+    assert client.get("/announcements").headers["Location"].startswith("/login")
+
+
+def test_an_answer_does_not_re_sign_an_unchanged_session(client: FlaskClient, store: Store) -> None:
+    add_user(store, "op", "operator")
+    log_in(client, "op")
+    client.get("/announcements")
+    answer = client.get("/announcements")
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers
+
+
+def test_a_disabled_users_token_stays_dead_after_enabling(
+    app: Flask, client: FlaskClient, store: Store
+) -> None:
+    add_user(store, "op", "operator")
+    add_user(store, "boss", "admin")
+    secret = tokens.create_token(store, "op", "script", NOW)
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/status", headers=bearer).status_code == 200
+    log_in(client, "boss")
+    _disable_and_enable(client, client)
+    other = app.test_client()
+    refused = other.get("/api/v1/status", headers=bearer)
+    assert refused.status_code == 401
+    assert refused.json and "error" in refused.json
+
+
 # -- lock-out ----------------------------------------------------------------------
 
 
@@ -129,6 +269,49 @@ def test_failures_spread_over_more_than_the_window_do_not_lock(
         log_in(client, "op", "wrong-password")
         clock.value += 4 * 60  # five failures never fall inside 15 minutes
     assert log_in(client, "op").status_code == 302
+
+
+def _from(app: Flask, address: str) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_an_attacker_cannot_lock_the_admin_out_of_the_station(app: Flask, store: Store) -> None:
+    add_user(store, "boss", "admin")
+    attacker = _from(app, "192.168.1.66")
+    for _ in range(30):
+        log_in(attacker, "boss", "guess-guess")
+    for n in range(60):  # and from many more addresses: the global backoff starts
+        log_in(_from(app, f"192.168.2.{n + 1}"), "boss", "guess-guess")
+    assert state(app).throttle.under_attack()
+    refused = log_in(attacker, "boss")  # even the right password, from the attacker's address
+    assert "登录失败次数过多" in refused.get_data(as_text=True)
+    station = _from(app, "127.0.0.1")
+    assert log_in(station, "boss").headers["Location"] == "/"
+    assert station.get("/users").status_code == 200
+
+
+def test_the_current_password_on_the_password_page_is_throttled(
+    client: FlaskClient, store: Store
+) -> None:
+    add_user(store, "op", "operator")
+    log_in(client, "op")
+
+    def change(current: str) -> TestResponse:
+        form = {
+            "current_password": current,
+            "new_password": "a-new-secret",
+            "confirm": "a-new-secret",
+            "csrf_token": csrf_of(client.get("/password")),
+        }
+        return client.post("/password", data=form)
+
+    for _ in range(5):
+        assert "当前密码不正确" in change("guess-guess").get_data(as_text=True)
+    refused = change(PASSWORD)
+    assert "登录失败次数过多" in refused.get_data(as_text=True)
+    assert users.authenticate(store, "op", PASSWORD) is not None
 
 
 # -- forced password change -------------------------------------------------------
@@ -345,13 +528,3 @@ def test_language_choice_survives_log_in_and_out(client: FlaskClient, store: Sto
     assert "On air now" in client.get("/").get_data(as_text=True)
     client.post("/logout", data={"csrf_token": fresh_token(client)})
     assert "Log in" in client.get("/login").get_data(as_text=True)
-
-
-def test_throttle_forgets_old_names_when_many_are_tried() -> None:
-    clock = FakeMonotonic()
-    throttle = LoginThrottle(clock=clock)
-    for number in range(1001):
-        throttle.failed(f"user{number}")
-    clock.value += 16 * 60
-    throttle.failed("late")
-    assert len(throttle._failures) == 1

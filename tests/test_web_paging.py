@@ -17,6 +17,8 @@ from web.paging import page_of
         pytest.param("-4", 250, (1, 3), id="negative-is-the-first"),
         pytest.param("x", 250, (1, 3), id="not-a-number-is-the-first"),
         pytest.param("", 100, (1, 1), id="exactly-one-page"),
+        pytest.param("9" * 4000, 250, (1, 3), id="4000-digits-is-the-first"),
+        pytest.param("²", 250, (1, 3), id="non-ascii-digit-is-the-first"),
     ],
 )
 def test_page_of(value: str | None, total: int, expected: tuple[int, int]) -> None:

@@ -7,12 +7,14 @@ from typing import Any
 
 from flask import Flask
 
+from playlists import users
 from playlists.library import Library
 from playlists.settings import Settings
 from playlists.store import Store
 from web import (
     announcement_views,
     api_content_views,
+    api_fields,
     api_views,
     asrun_views,
     audit_views,
@@ -52,13 +54,18 @@ def create_app(
 ) -> Flask:
     """Build the panel for one station; the settings object is passed in, never global."""
     app = Flask(__name__)
+    app.json = api_fields.BoundedJSONProvider(app)
+    app.url_map.converters["int"] = api_fields.IdConverter  # before any route is added
     app.config.from_mapping(
         SECRET_KEY=security.load_secret_key(settings.data_dir),
         SESSION_COOKIE_NAME="villagecast_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         # Not Secure-only: the panel is reached over plain HTTP on the village LAN.
+        # Counted from the log-in (web/auth.py), not from the last answer.
         PERMANENT_SESSION_LIFETIME=dt.timedelta(days=7),
+        # Re-sign the cookie only when the session changes, not on every answer.
+        SESSION_REFRESH_EACH_REQUEST=False,
         # The largest recording upload; web/uploads.py keeps every other body small.
         MAX_CONTENT_LENGTH=uploads.recording_limit(settings),
     )
@@ -72,6 +79,7 @@ def create_app(
         library = Library(store, settings)
     app.extensions[EXTENSION] = PanelState(settings=settings, store=store, library=library)
 
+    users.dummy_hash()  # made now, so the first unknown name is not slower than the rest
     security.init_app(app)
     errors.init_app(app)
     i18n.init_app(app, settings.panel, settings.station.timezone)

@@ -14,7 +14,7 @@ from types import FrameType
 from playlists import events
 from playlists.errors import ConfigError
 from playlists.settings import load_settings
-from playlists.store import Store, StoreVersionError
+from playlists.store import Store, StoreVersionError, keep_files_private
 from web import create_app
 from web.serving import addresses, bind
 from web.uploads import serving_limits
@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m web", description=__doc__)
     parser.add_argument("--config", help="path of config.yaml (default: ./config.yaml)")
     args = parser.parse_args(argv)
+    keep_files_private()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = load_settings(config_path(args.config))

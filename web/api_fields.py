@@ -15,16 +15,62 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from flask import abort, request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 from playlists.model import DEFAULT_WAIT, InterruptPolicy, Priority
 
 E = TypeVar("E", bound=StrEnum)
 
-_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ID = re.compile(r"[0-9]{1,19}")
+# Days a request may name: a station's campaigns fall well inside, and a day after
+# the last still has a next day (9999-12-31 has none, 0001-01-01 no UTC instant).
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2099, 12, 31)
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a bigger one is no row's id
 _CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 MAX_TIMES = 48  # every half hour: more is surely a mistake
 MAX_WAIT = 3600  # as in playlist@1's `wait`
+
+
+def day_of(text: str | None) -> dt.date:
+    """Read a day written YYYY-MM-DD from 2000 to 2099; ValueError for anything else."""
+    if text is None or not _DATE.fullmatch(text):
+        raise ValueError(text)
+    day = dt.date.fromisoformat(text)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(text)
+    return day
+
+
+def id_of(text: str) -> int:
+    """Read an id written in ASCII digits that a row could have; ValueError otherwise."""
+    if not _ID.fullmatch(text) or not 0 < int(text) <= MAX_ID:
+        raise ValueError(text)
+    return int(text)
+
+
+class IdConverter(IntegerConverter):
+    """The ``<int:...>`` of every route: an id past SQLite's integers is a 400, not a 500."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if not isinstance(number, int) or number > MAX_ID:
+            raise BadRequest(_("That number is too large to name anything."))
+        return number
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Parse JSON bodies so that nesting too deep is bad JSON (a 400), not a crash."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deep") from None
 
 
 def json_object(allowed: Collection[str], required: Collection[str] = ()) -> dict[str, Any]:
@@ -75,7 +121,7 @@ def positive_id(body: Mapping[str, Any], key: str) -> int | None:
     value = body.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
         abort(400, _("%(field)s must be a positive whole number.", field=key))
     return value
 
@@ -146,9 +192,9 @@ def schedule_request() -> ScheduleRequest:
 
 def _date(body: Mapping[str, Any], key: str) -> dt.date:
     value = body.get(key)
-    if isinstance(value, str) and _DATE.fullmatch(value):
+    if isinstance(value, str):
         with contextlib.suppress(ValueError):  # 2023-02-30 and the like fall through to 400
-            return dt.date.fromisoformat(value)
+            return day_of(value)
     abort(400, _("%(field)s must be a date written YYYY-MM-DD, like 2023-03-28.", field=key))
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from collections.abc import Mapping
 
 from flask_babel import gettext as _
 
 from playlists.model import AsRunRow, Outcome
 from playlists.settings import CampaignSettings
+from web.api_fields import day_of
 
 MAX_DAYS = 366  # a year of rows is a few thousand: enough for any campaign, cheap to page
 
@@ -43,12 +43,6 @@ def default_range(campaign: CampaignSettings, today: dt.date) -> tuple[dt.date, 
     return first, max(first, min(campaign.end, today))
 
 
-def _date(value: str | None) -> dt.date:
-    if value is None or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ValueError(value)
-    return dt.date.fromisoformat(value)
-
-
 def read_filter(
     args: Mapping[str, str], default: tuple[dt.date, dt.date]
 ) -> tuple[AsRunFilter, list[str]]:
@@ -61,8 +55,8 @@ def read_filter(
     try:
         if args.get("from") or args.get("to"):
             # One day given alone is a range of that one day.
-            first = _date(args.get("from") or args.get("to"))
-            last = _date(args.get("to") or args.get("from"))
+            first = day_of(args.get("from") or args.get("to"))
+            last = day_of(args.get("to") or args.get("from"))
     except ValueError:
         errors.append(_("Write the day as a date like 2023-03-28."))
         first, last = default

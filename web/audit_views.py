@@ -11,7 +11,6 @@ import csv
 import dataclasses
 import datetime as dt
 import io
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from playlists import audit, users
 from playlists.plan import day_range
 from playlists.store import Store
+from web.api_fields import day_of
 from web.asrun_export import BOM
 from web.auth import ADMIN, role_required
 from web.paging import page_of
@@ -83,6 +83,11 @@ def subject_label(subject: str) -> str:
 
 def record_session(action: str, username: str, user_id: int | None = None) -> None:
     """Record a log-in, log-out or failed log-in with the address it came from."""
+    if action == audit.FAILED_LOGIN:
+        address = request.remote_addr or "unknown address"
+        days = settings().panel.failed_login_days
+        audit.record_failed_login(store(), username[:MAX_TRIED_NAME], address, now(), days)
+        return
     audit.record(
         store(),
         username[:MAX_TRIED_NAME],
@@ -126,9 +131,7 @@ def read_filter(args: Mapping[str, str]) -> tuple[AuditFilter, str | None]:
     if not text:
         return AuditFilter(username, action), None
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError(text)
-        return AuditFilter(username, action, dt.date.fromisoformat(text)), None
+        return AuditFilter(username, action, day_of(text)), None
     except ValueError:
         return AuditFilter(username, action), _("Write the day as a date like 2023-03-28.")
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from playlists import tokens, users
@@ -48,9 +48,49 @@ def load_user() -> None:
     user_id = session.get("user_id")
     if isinstance(user_id, int):
         user = users.get_user(store(), user_id)
-        if user is not None and not user.disabled:  # disabling ends their sessions at once
+        if user is not None and _session_is_current(user):
             g.user = user
             g.auth_via = "session"
+        else:
+            forget_user()
+
+
+def _session_is_current(user: users.User) -> bool:
+    """Tell whether the cookie belongs to the user's current sessions and is young enough.
+
+    The version moves on log-out, password change, disable/enable and role change, so
+    a copied cookie dies with them. The age counts from the log-in, however often the
+    cookie has been re-signed since: a stolen cookie is not kept alive by using it.
+    """
+    if user.disabled or session.get("version") != user.session_version:
+        return False
+    logged_in_at = session.get("logged_in_at")
+    if not isinstance(logged_in_at, int | float):
+        return False
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    # abs(): a Pi without a clock chip may have started in the past and been corrected.
+    return abs(now().timestamp() - logged_in_at) < lifetime
+
+
+def start_session(user: users.User) -> None:
+    """Tie the session to the user's current version and the time of this log-in."""
+    session["user_id"] = user.id
+    session["version"] = user.session_version
+    session["logged_in_at"] = int(now().timestamp())
+    session.permanent = True
+
+
+def keep_session(user_id: int) -> None:
+    """Keep this browser logged in after a change that ended the user's other sessions."""
+    user = users.get_user(store(), user_id)
+    if user is not None and session.get("user_id") == user_id:
+        session["version"] = user.session_version
+
+
+def forget_user() -> None:
+    """Drop the user from the session cookie (the language stays)."""
+    for key in ("user_id", "version", "logged_in_at"):
+        session.pop(key, None)
 
 
 def require_password_change() -> Any:

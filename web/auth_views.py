@@ -11,29 +11,41 @@ from werkzeug.wrappers import Response
 from playlists import users
 from playlists.errors import VillagecastError
 from web.audit_views import record_session
-from web.auth import login_required, safe_target
+from web.auth import keep_session, login_required, safe_target, start_session
 from web.state import panel, store
 
 bp = Blueprint("auth", __name__)
 
 
-def _attempt(username: str, password: str) -> tuple[users.User | None, str | None]:
-    """Check a log-in against the lock-out counter and the store."""
+def _wait_message(seconds: float) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return _(
+        "Too many failed log-ins for this user. Try again in %(minutes)d minutes.",
+        minutes=minutes,
+    )
+
+
+def _checked(username: str, password: str) -> tuple[users.User | None, str | None]:
+    """Check a password within this address's budget (web/throttle.py)."""
     throttle = panel().throttle
-    left = throttle.locked_for(username)
-    if left > 0:
-        minutes = max(1, math.ceil(left / 60))
-        message = _(
-            "Too many failed log-ins for this user. Try again in %(minutes)d minutes.",
-            minutes=minutes,
-        )
-        return None, message
-    user = users.authenticate(store(), username, password)
-    if user is None:
-        throttle.failed(username)
-        return None, _("Wrong user name or password.")
-    throttle.succeeded(username)
+    address = request.remote_addr
+    wait = throttle.begin(address, username)
+    if wait > 0:
+        return None, _wait_message(wait)
+    user = None
+    try:
+        user = users.authenticate(store(), username, password)
+    finally:
+        throttle.finish(address, username, succeeded=user is not None)
     return user, None
+
+
+def _attempt(username: str, password: str) -> tuple[users.User | None, str | None]:
+    """Check a log-in against the throttle and the store."""
+    user, error = _checked(username, password)
+    if user is None and error is None:
+        error = _("Wrong user name or password.")
+    return user, error
 
 
 def _reset_session() -> None:
@@ -47,8 +59,7 @@ def _reset_session() -> None:
 def _start_session(user: users.User) -> None:
     # A fresh session on log-in, so a token or cookie planted before it is worthless.
     _reset_session()
-    session["user_id"] = user.id
-    session.permanent = True
+    start_session(user)
 
 
 @bp.route("/login", methods=("GET", "POST"))
@@ -72,14 +83,21 @@ def login() -> Response | str:
 @bp.route("/logout", methods=("POST",))
 def logout() -> Response:
     if g.user is not None:
-        record_session("logout", g.user.username, g.user.id)
+        # Every session of the user ends, so a copy of this cookie is worthless too.
+        with store().transaction():
+            users.end_sessions(store(), g.user.id)
+            record_session("logout", g.user.username, g.user.id)
     _reset_session()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
 def _password_error(current: str, new: str, confirm: str) -> str | None:
-    if users.authenticate(store(), g.user.username, current) is None:
+    # The same budget as log-ins: a borrowed session cannot guess the password here.
+    user, error = _checked(g.user.username, current)
+    if error is not None:
+        return error
+    if user is None:
         return _("The current password is wrong.")
     if len(new) < users.MIN_PASSWORD:
         return _("The new password needs at least %(n)d characters.", n=users.MIN_PASSWORD)
@@ -103,6 +121,7 @@ def password() -> Response | str:
             except VillagecastError as exc:
                 error = str(exc)
             else:
+                keep_session(g.user.id)  # other browsers and copied cookies are logged out
                 flash(_("Your password has been changed."), "info")
                 return redirect(url_for("dashboard.index"))
         flash(error, "error")

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from playlists.errors import NotFoundError
 from playlists.review import ReviewError
 from web import commands
+from web.api_fields import id_of
 from web.auth import OPERATOR, role_required
 
 bp = Blueprint("commands", __name__, url_prefix="/commands")
@@ -21,9 +22,10 @@ def _form_id(name: str) -> int | None:
     value = request.form.get(name, "").strip()
     if not value:
         return None
-    if not value.isdigit():
+    try:
+        return id_of(value)
+    except ValueError:
         abort(400, _("%(field)s must be a whole number.", field=name))
-    return int(value)
 
 
 @bp.route("/play", methods=("POST",))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
@@ -11,6 +10,7 @@ from flask_babel import gettext as _
 from playlists import asrun
 from playlists.model import AsRunRow
 from playlists.plan import day_range, station_plan
+from web.api_fields import day_of
 from web.auth import login_required
 from web.state import now, settings, store
 
@@ -22,9 +22,7 @@ def parse_day(value: str | None, default: dt.date) -> dt.date:
     if not value:
         return default
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError(value)
-        return dt.date.fromisoformat(value)
+        return day_of(value)
     except ValueError:
         abort(400, _("Write the day as a date like 2023-03-28."))
 

@@ -25,6 +25,7 @@ from playlists.playlist_format import parse_playlist
 from playlists.playlist_rules import EditError, check_seconds
 from web import errors, uploads
 from web import playlist_forms as forms
+from web.api_fields import id_of
 from web.auth import OPERATOR, has_role, login_required, role_required
 from web.playlist_forms import Refused, who
 from web.playlist_messages import describe_use, edit_message
@@ -177,7 +178,7 @@ def delete(playlist_id: int) -> Response:
 def add_announcement(playlist_id: int) -> Response | str:
     def change() -> str:
         try:
-            announcement_id = int(request.form.get("announcement_id", ""))
+            announcement_id = id_of(request.form.get("announcement_id", ""))
         except ValueError:
             raise Refused(_("Choose an announcement first.")) from None
         editing.add_item(

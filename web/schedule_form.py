@@ -13,12 +13,12 @@ from flask_babel import lazy_gettext as _l
 
 from playlists.model import DEFAULT_WAIT, InterruptPolicy, Priority, ScheduleEntry
 from playlists.settings import CampaignSettings
+from web.api_fields import day_of
 
 MAX_WAIT = 3600
 MAX_TIMES = 48
 MAX_DAYS = 366  # a year; a longer range is a typo in the year
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Commas and spaces, also as a Chinese keyboard types them.
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
 
@@ -164,9 +164,7 @@ def _playlist(value: str, playlists: Sequence[Mapping[str, Any]]) -> int:
 
 def _date(value: str, message: str) -> dt.date:
     try:
-        if not _DATE.fullmatch(value):
-            raise ValueError(value)
-        return dt.date.fromisoformat(value)
+        return day_of(value)
     except ValueError:
         raise FormErrors([message]) from None
 

@@ -7,7 +7,7 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from playlists.errors import ConfigError
 
@@ -62,9 +62,24 @@ def _write_secret(path: Path, key: str) -> None:
         os.close(dir_fd)
 
 
+# Answers anyone may see and keep: the kiosk pages, their state and slides, and the
+# static files. Every other answer (pages, CSV, JSON) is private and never cached.
+PUBLIC_ENDPOINTS = frozenset({"static"})
+PUBLIC_BLUEPRINTS = frozenset({"screens"})
+
+
+def is_public(endpoint: str | None) -> bool:
+    if endpoint is None:
+        return False
+    return endpoint in PUBLIC_ENDPOINTS or endpoint.partition(".")[0] in PUBLIC_BLUEPRINTS
+
+
 def add_security_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    # A view that set its own rule (media files, the village feed) keeps it.
+    if "Cache-Control" not in response.headers and not is_public(request.endpoint):
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

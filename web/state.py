@@ -13,6 +13,7 @@ from playlists.settings import Settings
 from playlists.store import Store
 from web.system import CheckCache
 from web.throttle import LoginThrottle
+from web.town_limits import VillageLimits
 
 EXTENSION = "villagecast"
 
@@ -30,8 +31,12 @@ class PanelState:
     library: Library
     throttle: LoginThrottle = dataclasses.field(default_factory=LoginThrottle)
     checks: CheckCache = dataclasses.field(default_factory=CheckCache)
+    village_limits: VillageLimits = dataclasses.field(init=False)  # from the settings
     # Tests replace the clock, so "now" is never read from the machine behind their back.
     clock: Callable[[], dt.datetime] = utc_now
+
+    def __post_init__(self) -> None:
+        self.village_limits = VillageLimits(self.settings.town)
 
 
 def panel() -> PanelState:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, g, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import Unauthorized
+from werkzeug.exceptions import TooManyRequests, Unauthorized
 
 from playlists import town, village_asrun, villages
 from playlists.errors import ContentError, NotFoundError
 from playlists.town_bundles import media_chunks
-from web.state import now, settings, store
+from web.state import now, panel, settings, store
 
 bp = Blueprint("town_api", __name__, url_prefix="/town/v1")
 
@@ -33,6 +33,16 @@ def authenticate() -> None:
             www_authenticate=WWWAuthenticate("bearer"),
         )
     g.village = device
+    _within(panel().village_limits.request(device.id))
+
+
+def _within(wait: int) -> None:
+    """Answer 429 with Retry-After when a village is over its rate (web/town_limits.py)."""
+    if wait > 0:
+        raise TooManyRequests(
+            _("This village calls the town too often; try again in %(n)d seconds.", n=wait),
+            retry_after=wait,
+        )
 
 
 @bp.get("/feed")
@@ -83,6 +93,7 @@ def asrun() -> Response:
         rows = village_asrun.check_batch(_json_body())
     except ContentError as exc:
         abort(400, _("The broadcast records were refused: %(problem)s", problem=str(exc)))
+    _within(panel().village_limits.asrun_rows(g.village.id, len(rows)))
     acked = village_asrun.store_batch(store(), g.village.id, rows, now())
     return jsonify(acked=acked)
 

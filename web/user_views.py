@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from playlists import audit, users
 from playlists.errors import ContentError, VillagecastError
-from web.auth import ADMIN, role_required
+from web.auth import ADMIN, keep_session, role_required
 from web.state import now, store
 
 bp = Blueprint("users", __name__, url_prefix="/users")
@@ -167,6 +167,7 @@ def change_role() -> Response:
                 "info",
             )
             if target.id == g.user.id:  # they gave up their own admin role: no users page now
+                keep_session(g.user.id)
                 return redirect(url_for("dashboard.index"))
     return redirect(url_for("users.index"))
 
@@ -217,4 +218,5 @@ def reset_password() -> Response:
     with store().transaction():
         users.set_password(store(), target.username, password, must_change=True)
         _record("reset", target, f"{target.username}: one-time password")
+    keep_session(g.user.id)  # an admin resetting their own password stays logged in here
     return render_users(one_time=(target.username, password))
