@@ -8,12 +8,11 @@ not at all.
 import asyncio
 import math
 import re
-from concurrent.futures import Future
 from pathlib import Path
-from threading import Thread
 
 from media.errors import TtsError
 from media.files import atomic_output
+from media.online import fetch_within
 
 DEFAULT_EDGE_VOICE = "zh-CN-XiaoxiaoNeural"
 # Short names as Microsoft lists them: language-REGION[-dialect]-NameNeural.
@@ -50,35 +49,18 @@ class EdgeTtsEngine:
 
     def _fetch(self, text: str) -> bytes:
         """Return the MP3 bytes, received within self.timeout in total."""
-        # edge-tts's own timeouts apply to each socket read, so a server that trickles
-        # frames could stretch a call without limit; the worker stops itself at the
-        # limit, and is abandoned (a daemon thread touching only its own buffer) if
-        # even that hangs, as a stuck name lookup can.
-        outcome: Future[bytes] = Future()
-        worker = Thread(
-            target=self._download, args=(text, outcome), name="edge-tts-download", daemon=True
+        # The worker also stops itself at the limit (asyncio.timeout in _collect); the
+        # grace lets it say so before it is abandoned, as a stuck name lookup can be.
+        audio = fetch_within(
+            lambda: asyncio.run(self._collect(text)),
+            self.timeout,
+            self.name,
+            self._describe,
+            grace=_GRACE_SECONDS,
         )
-        worker.start()
-        worker.join(self.timeout + _GRACE_SECONDS)
-        if not outcome.done():
-            raise TtsError(f"timed out after {self.timeout:g} s", engine=self.name)
-        failure = outcome.exception()
-        if failure is not None:
-            raise TtsError(self._describe(failure), engine=self.name) from failure
-        audio = outcome.result()
         if not audio:
             raise TtsError("the service returned no audio", engine=self.name)
         return audio
-
-    def _download(self, text: str, outcome: Future[bytes]) -> None:
-        """Run edge-tts in this thread's own event loop; hand its bytes or error over."""
-        try:
-            audio = asyncio.run(self._collect(text))
-        # This is the thread's top level: whatever happens must reach the caller.
-        except BaseException as exc:
-            outcome.set_exception(exc)
-        else:
-            outcome.set_result(audio)
 
     async def _collect(self, text: str) -> bytes:
         """Stream the speech from the service and return its audio frames joined."""

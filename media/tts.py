@@ -12,9 +12,7 @@ import json
 import logging
 import subprocess
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future
 from pathlib import Path
-from threading import Thread
 from typing import Protocol
 
 from gtts import gTTS  # type: ignore[import-untyped]
@@ -23,6 +21,7 @@ from gtts.lang import tts_langs  # type: ignore[import-untyped]
 from media.edge_engine import DEFAULT_EDGE_VOICE, EdgeTtsEngine
 from media.errors import TtsError, TtsUnavailableError
 from media.files import atomic_output
+from media.online import fetch_within
 
 logger = logging.getLogger(__name__)
 
@@ -69,38 +68,18 @@ class GttsEngine:
 
     def _fetch(self, text: str) -> bytes:
         """Download the MP3 bytes within self.timeout in total."""
-        # gTTS sends one request per ~100 characters and its timeout applies to
-        # each socket read, so a slow server can stretch a call without limit.
-        # The call runs in a daemon thread that is abandoned when time is up;
-        # it only ever touches its own buffer, never out_path.
-        outcome: Future[bytes] = Future()
-        worker = Thread(
-            target=self._download, args=(text, outcome), name="gtts-download", daemon=True
-        )
-        worker.start()
-        worker.join(self.timeout)
-        if not outcome.done():
-            raise TtsError(f"timed out after {self.timeout:g} s", engine=self.name)
-        failure = outcome.exception()
-        if failure is not None:
-            raise TtsError(self._describe(failure), engine=self.name) from failure
-        return outcome.result()
+        return fetch_within(lambda: self._download(text), self.timeout, self.name, self._describe)
 
-    def _download(self, text: str, outcome: Future[bytes]) -> None:
-        """Run gTTS and hand its bytes or its exception to the waiting caller."""
+    def _download(self, text: str) -> bytes:
+        """Run gTTS and return the MP3 bytes."""
         buffer = io.BytesIO()
-        try:
-            # The language was checked in __init__; gTTS's own check wrongly calls
-            # "zh-CN" deprecated and logs a warning on every call.
-            speech = gTTS(
-                text=text, lang=self.voice, tld=self.tld, timeout=self.timeout, lang_check=False
-            )
-            speech.write_to_fp(buffer)
-        # This is the thread's top level: whatever happens must reach the caller.
-        except Exception as exc:
-            outcome.set_exception(exc)
-        else:
-            outcome.set_result(buffer.getvalue())
+        # The language was checked in __init__; gTTS's own check wrongly calls
+        # "zh-CN" deprecated and logs a warning on every call.
+        speech = gTTS(
+            text=text, lang=self.voice, tld=self.tld, timeout=self.timeout, lang_check=False
+        )
+        speech.write_to_fp(buffer)
+        return buffer.getvalue()
 
     def _describe(self, exc: BaseException) -> str:
         """Say why a gTTS call failed, naming the network cause when there is one."""
