@@ -16,9 +16,9 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
-from playlists import asrun, audit, catalog, events, review
-from playlists.errors import ContentError, NotFoundError, VillagecastError
-from playlists.model import Priority, ScheduleEntry
+from playlists import asrun, audit, catalog, emergency_right, events, review
+from playlists.errors import ContentError, EmergencyRightError, NotFoundError, VillagecastError
+from playlists.model import ScheduleEntry
 from playlists.plan import day_range, station_plan
 from playlists.review import ReviewError
 from web import api_fields, commands
@@ -200,7 +200,9 @@ def schedule() -> Response:
 @role_required(OPERATOR)
 def add_schedule() -> tuple[Response, int]:
     asked = api_fields.schedule_request()
-    if asked.priority is Priority.EMERGENCY and not may_broadcast_emergency():
+    try:
+        emergency_right.check((asked.priority,), emergency_right.holds(g.user))
+    except EmergencyRightError:
         abort(403, _("Your account may not schedule emergency broadcasts."))
     try:
         unplayable = review.playlist_unplayable(store(), asked.playlist_id)

@@ -11,6 +11,8 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from playlists import emergency_right
+from playlists.errors import EmergencyRightError
 from playlists.model import DEFAULT_WAIT, InterruptPolicy, Priority, ScheduleEntry
 from playlists.settings import CampaignSettings
 
@@ -193,8 +195,10 @@ def _priority(value: str, may_emergency: bool) -> Priority:
         priority = Priority(value)
     except ValueError:
         raise FormErrors([_("Choose a priority from the list.")]) from None
-    if priority is Priority.EMERGENCY and not may_emergency:
-        raise FormErrors([_("Your account may not schedule emergency broadcasts.")])
+    try:
+        emergency_right.check((priority,), may_emergency)
+    except EmergencyRightError:
+        raise FormErrors([_("Your account may not schedule emergency broadcasts.")]) from None
     return priority
 
 

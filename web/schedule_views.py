@@ -13,10 +13,10 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from playlists import asrun, audit, calendar, catalog
+from playlists import asrun, audit, calendar, catalog, emergency_right
 from playlists.errors import ContentError, NotFoundError
 from playlists.model import WEEKDAYS, Priority, ScheduleEntry
-from web.auth import ADMIN, OPERATOR, has_role, login_required, role_required
+from web.auth import OPERATOR, login_required, role_required
 from web.formatting import translated
 from web.plan_cache import plan_of
 from web.schedule_calendar import page_calendar
@@ -116,7 +116,7 @@ def _entry_or_404(schedule_id: int) -> ScheduleEntry:
 
 
 def _may_emergency() -> bool:
-    return bool(g.user.may_emergency) or has_role(ADMIN)
+    return emergency_right.holds(g.user)
 
 
 def _render_form(
