@@ -18,13 +18,12 @@ from flask import abort, request
 from flask_babel import gettext as _
 
 from playlists.model import DEFAULT_WAIT, InterruptPolicy, Priority
+from playlists.schedule_limits import MAX_DAYS, MAX_TIMES, MAX_WAIT
 
 E = TypeVar("E", bound=StrEnum)
 
 _DATE = re.compile(r"\d{4}-\d\d-\d\d")
 _CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
-MAX_TIMES = 48  # every half hour: more is surely a mistake
-MAX_WAIT = 3600  # as in playlist@1's `wait`
 
 
 def json_object(allowed: Collection[str], required: Collection[str] = ()) -> dict[str, Any]:
@@ -132,6 +131,8 @@ def schedule_request() -> ScheduleRequest:
     start, end = _date(body, "start"), _date(body, "end")
     if end < start:
         abort(400, _("'end' must not be before 'start'."))
+    if (end - start).days >= MAX_DAYS:
+        abort(400, _("A schedule entry may span at most %(max)d days.", max=MAX_DAYS))
     return ScheduleRequest(
         playlist_id=playlist_id,
         start=start,

@@ -25,6 +25,7 @@ from playlists.errors import VillagecastError
 from playlists.model import Review
 from web import errors, uploads
 from web.auth import OPERATOR, has_role, role_required
+from web.playlist_messages import import_refusal
 from web.state import library, settings
 
 bp = Blueprint("bundles", __name__, url_prefix="/bundles")
@@ -46,11 +47,8 @@ _PROBLEMS = {
 
 
 def _refusal(error: Exception) -> str:
-    if isinstance(error, core.EmergencyRightError):
-        return _(
-            "The playlist was not imported: %(reason)s",
-            reason=_("Your account may not schedule emergency broadcasts."),
-        )
+    if isinstance(error, core.EmergencyRightError | core.ScheduleLimitError):
+        return _("The playlist was not imported: %(reason)s", reason=import_refusal(error))
     problem = _PROBLEMS.get(type(error))
     if problem is None:
         return _("The playlist was not imported: %(reason)s", reason=str(error))

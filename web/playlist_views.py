@@ -18,7 +18,12 @@ from werkzeug.wrappers import Response
 
 from media.errors import MediaError
 from playlists import catalog, editing, emergency_right, review
-from playlists.errors import EmergencyRightError, NotFoundError, VillagecastError
+from playlists.errors import (
+    EmergencyRightError,
+    NotFoundError,
+    ScheduleLimitError,
+    VillagecastError,
+)
 from playlists.model import ItemKind, Review, Slide
 from playlists.playlist_contents import items_of, schedules_using
 from playlists.playlist_format import parse_playlist
@@ -27,7 +32,7 @@ from web import errors, uploads
 from web import playlist_forms as forms
 from web.auth import OPERATOR, has_role, login_required, role_required
 from web.playlist_forms import Refused, who
-from web.playlist_messages import describe_use, edit_message
+from web.playlist_messages import describe_use, edit_message, import_refusal
 from web.review_views import review_message
 from web.state import library, now, settings, store
 
@@ -85,8 +90,8 @@ def import_yaml() -> Response | str:
             created_by=g.user.username,
             may_emergency=emergency_right.holds(g.user),
         )
-    except EmergencyRightError:
-        reason = _("Your account may not schedule emergency broadcasts.")
+    except (EmergencyRightError, ScheduleLimitError) as exc:
+        reason = import_refusal(exc)
         flash(_("The playlist was not imported: %(reason)s", reason=reason), "error")
         return redirect(url_for("playlists.index"))
     except (VillagecastError, MediaError) as exc:
