@@ -171,8 +171,10 @@ def test_the_command_line_refuses_the_file_in_one_line(tmp_path: Path, entries: 
     assert f"'schedule' has {entries} entries; at most 20" in result.stderr
 
 
-def api_schedule(url: str, token: str, playlist_id: int, times: list[str]) -> tuple[int, str]:
-    body = {"playlist_id": playlist_id, "start": "2023-03-28", "end": "2023-04-07", "times": times}
+def api_schedule(
+    url: str, token: str, playlist_id: int, times: list[str], end: str = "2023-04-07"
+) -> tuple[int, str]:
+    body = {"playlist_id": playlist_id, "start": "2023-03-28", "end": end, "times": times}
     request = urllib.request.Request(
         url + "/api/v1/schedule",
         data=json.dumps(body).encode(),
@@ -214,6 +216,8 @@ def test_the_form_and_the_api_refuse_what_passes_the_station_caps(
         too_many = [f"{t:%H:%M}" for t in EVERY_HALF_HOUR] + ["23:45"]
         status, answer = api_schedule(url, token, full[0], too_many)
         assert status == 400 and "49" not in answer and "48" in answer
+        status, answer = api_schedule(url, token, full[0], ["08:15"], end="2024-03-28")
+        assert status == 400 and "366" in answer  # 367 days
         # 480 times are on the schedule: 21 more would make 501.
         more = [f"{t:%H:%M}" for t in EVERY_HALF_HOUR[:21]]
         status, answer = api_schedule(url, token, full[1], more)
