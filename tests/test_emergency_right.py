@@ -14,15 +14,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import waitress
-from waitress import wasyncore
 
 from playlists import emergency_right, tokens
 from playlists.errors import EmergencyRightError
@@ -31,7 +28,7 @@ from playlists.settings import Settings
 from playlists.store import Store
 from playlists.users import User
 from tests.bundle_kit import bundle_entries, make_png, playlist_yaml, write_zip
-from tests.web_fixtures import NOW, Browser, add_pause_playlist, add_user
+from tests.web_fixtures import NOW, Browser, add_pause_playlist, add_user, serving
 from web import create_app
 
 EMERGENCY_SCHEDULE = (
@@ -95,15 +92,8 @@ def station(settings: Settings, store: Store) -> Iterator[Station]:
     add_user(store, "boss", "operator", may_emergency=True)
     playlist_id = add_pause_playlist(store, "日常节目")
     minted = {name: tokens.create_token(store, name, "tests", NOW) for name in ("op", "boss")}
-    server = waitress.create_server(create_app(settings, store), host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.run, name="panel", daemon=True)
-    thread.start()
-    try:
-        yield Station(f"http://127.0.0.1:{server.effective_port}", store, playlist_id, minted)
-    finally:
-        server.task_dispatcher.shutdown()
-        wasyncore.close_all(server._map)
-        thread.join(timeout=5)
+    with serving(create_app(settings, store)) as url:
+        yield Station(url, store, playlist_id, minted)
 
 
 def emergency_yaml(name: str, with_picture: bool = False) -> bytes:

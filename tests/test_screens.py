@@ -5,6 +5,7 @@ past, one a reviewer rejected, one approved and then edited back to draft). The 
 player publishes the screens; the real panel, under waitress on loopback, serves them
 to an anonymous kiosk. None of the unapproved text or pictures may reach it, neither in
 /screen/<name>/state nor by asking /slides/<hash>.png or /media/<hash> for their hashes.
+A town's playlist synced unsigned (a draft here) stays off the street the same way.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import dataclasses
 import datetime as dt
 import io
 import json
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -21,17 +21,19 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import waitress
 from PIL import Image
-from waitress import wasyncore
 
 from playlists import editing, review
 from playlists.library import Library
 from playlists.model import Review, Slide
 from playlists.playlist_format import parse_playlist
-from playlists.settings import PlayerSettings, Settings
+from playlists.settings import PlayerSettings, Settings, SyncSettings
 from playlists.store import Store
+from playlists.sync_client import run_cycle
 from scheduler.simulate import Simulation
+from tests.bundle_kit import playlist_yaml
+from tests.sync_kit import TOKEN, TOWN_URL, FakeTown
+from tests.web_fixtures import serving
 from web import create_app
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -56,7 +58,7 @@ class Imported:
     picture: str  # the uploaded picture's SHA-256
 
 
-def playlist_yaml(kind: str, schedule_start: str, schedule_end: str) -> str:
+def campaign_yaml(kind: str, schedule_start: str, schedule_end: str) -> str:
     return f"""
 format: villagecast/playlist@1
 name: 节目{kind}
@@ -79,7 +81,7 @@ def import_one(
     Image.new("RGB", (320, 200), COLOURS[kind]).save(picture, format="PNG")
     (folder / f"{kind}.png").write_bytes(picture.getvalue())
     dates = ("2020-03-01", "2020-03-07") if past else ("2023-03-28", "2023-04-07")
-    spec = parse_playlist(playlist_yaml(kind, *dates))
+    spec = parse_playlist(campaign_yaml(kind, *dates))
     playlist_id = library.import_playlist(spec, folder, "op", review=review_state)
     row = library.store.query_one(
         "SELECT media_sha256 FROM playlist_items WHERE playlist_id = ? AND kind = 'image'",
@@ -120,15 +122,8 @@ def station(settings: Settings, store: Store) -> Settings:
 @pytest.fixture
 def panel(station: Settings, store: Store) -> Iterator[str]:
     """The panel under waitress on a free loopback port, as `villagecast panel` runs it."""
-    server = waitress.create_server(create_app(station, store), host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.run, name="panel", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.task_dispatcher.shutdown()
-        wasyncore.close_all(server._map)
-        thread.join(timeout=5)
+    with serving(create_app(station, store)) as url:
+        yield url
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -216,3 +211,24 @@ def test_unapproved_content_never_reaches_the_street(
     for sha in secret:
         assert get(f"{panel}/slides/{sha}.png")[0] == 404, sha
         assert get(f"{panel}/media/{sha}.png")[0] == 302, sha  # to the log-in page
+
+
+def test_a_town_playlist_synced_as_a_draft_stays_off_the_street(
+    station: Settings, store: Store, panel: str, tmp_path: Path
+) -> None:
+    """The town's sync is another way in: unsigned, its playlist is a draft here."""
+    town = FakeTown()
+    schedule = "schedule:\n  - {start: 2023-03-28, end: 2023-04-07, times: ['12:00']}\n"
+    items = "  - announcement: 镇里的通知\n    slide: {title: 镇里未审标题, body: 镇里未审正文}\n"
+    town.share(1, "镇节目", {"playlist.yaml": playlist_yaml(items, schedule, name="镇节目")})
+    synced = dataclasses.replace(
+        station, sync=SyncSettings(town_url=TOWN_URL, device_token=TOKEN, poll_seconds=1)
+    )
+    library = Library(store, synced, now=lambda: CLOCK)
+    report = run_cycle(store, synced, library, town, CLOCK)
+    assert report.imported == ["'镇节目' (new, draft)"]
+    approved = import_one(library, tmp_path, "approved", Review.APPROVED)
+    Simulation.build(station, store, START).run(START + dt.timedelta(seconds=5))
+    text, _shown = published(panel, station)
+    assert approved.title in text
+    assert "镇里未审标题" not in text and "镇里未审正文" not in text

@@ -273,5 +273,7 @@ def serving(app: Flask) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
         server.task_dispatcher.shutdown()
-        wasyncore.close_all(server._map)
+        # Closed from the server's own loop, which then ends: closing the sockets from
+        # here could pull them out from under a select() in progress.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         thread.join(timeout=5)
