@@ -62,9 +62,10 @@ def _problem(row: object) -> str | None:
     row_id = row["id"]
     if isinstance(row_id, bool) or not isinstance(row_id, int) or not 0 < row_id < 2**63:
         return "'id' must be a positive whole number"
-    if row["priority"] not in _PRIORITIES:
+    # Text first: a list or an object is unhashable, and `in` a set would raise.
+    if not isinstance(row["priority"], str) or row["priority"] not in _PRIORITIES:
         return f"'priority' must be one of: {', '.join(sorted(_PRIORITIES))}"
-    if row["status"] not in _OUTCOMES:
+    if not isinstance(row["status"], str) or row["status"] not in _OUTCOMES:
         return f"'status' must be one of: {', '.join(sorted(_OUTCOMES))}"
     if parse_instant(row["scheduled"]) is None:
         return "'scheduled' must be a time from 1970 to 2099 like 2023-03-28T07:30:00+08:00"

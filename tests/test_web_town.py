@@ -374,6 +374,8 @@ HOSTILE_ROWS = {
     "nul-in-reason": {"reason": "停电\x00"},
     "escape-in-requested-by": {"requested_by": "\x1b[2J"},
     "huge-id": {"id": 10**30},
+    "list-priority": {"priority": ["scheduled"]},
+    "object-status": {"status": {"played": True}},
 }
 HOSTILE_HEARTBEATS = {
     "year-9999": {"now": "9999-12-31T23:59:59-14:00"},
