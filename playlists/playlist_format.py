@@ -188,16 +188,12 @@ def _schedule(data: Any, number: int) -> ScheduleSpec:
     weekdays = data.get("weekdays", list(WEEKDAYS))
     if not isinstance(weekdays, list) or not weekdays or any(d not in WEEKDAYS for d in weekdays):
         raise PlaylistFormatError(f"{where}'weekdays' must be a list of: {', '.join(WEEKDAYS)}")
-    priority = data.get("priority", Priority.SCHEDULED.value)
-    if priority not in {p.value for p in Priority}:
-        allowed = ", ".join(p.value for p in Priority)
-        raise PlaylistFormatError(f"{where}'priority' must be one of: {allowed}")
     return ScheduleSpec(
         start=start,
         end=end,
         times=tuple(sorted({parse_clock(t, f"{where}'times'") for t in times})),
         weekdays=frozenset(WEEKDAYS.index(d) for d in weekdays),
-        priority=Priority(priority),
+        priority=_choice(data, "priority", where, Priority, Priority.SCHEDULED),
         on_interrupt=_choice(data, "on_interrupt", where, InterruptPolicy, InterruptPolicy.RESUME),
         wait=wait,
     )
