@@ -160,6 +160,7 @@ def test_the_panel_imports_refuse_the_file_and_store_nothing(
     assert store.query("SELECT * FROM schedules") == []
 
 
+@pytest.mark.slow  # a real `villagecast` process
 @pytest.mark.parametrize("entries", [80, 300], ids=["80-entries", "300-entries"])
 def test_the_command_line_refuses_the_file_in_one_line(tmp_path: Path, entries: int) -> None:
     config = write_config(tmp_path)
