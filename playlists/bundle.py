@@ -231,8 +231,12 @@ def import_bundle(
     review: Review = Review.DRAFT,
     *,
     town_may_approve: bool = True,
+    may_emergency: bool = False,
 ) -> int:
-    """Store a checked bundle; a trusted town signature approves it where config.yaml says so."""
+    """Store a checked bundle; a trusted town signature approves it where config.yaml says so.
+
+    Emergency entries need the importer's emergency right, or a trusted town signature.
+    """
     review, reviewed_by, note = bundle_review(
         library.settings.bundles, bundle.signer, review, town_may_approve=town_may_approve
     )
@@ -243,6 +247,7 @@ def import_bundle(
         review=review,
         reviewed_by=reviewed_by,
         note=note,
+        may_emergency=may_emergency or bundle.signer is not None,
     )
 
 

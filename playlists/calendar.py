@@ -104,23 +104,27 @@ def quiet_hour(hour: int, quiet: QuietHours | None) -> bool:
 
 
 def find_conflicts(planned: Sequence[PlannedBroadcast], tz: ZoneInfo) -> list[Conflict]:
-    """Return every pair of broadcasts whose spans overlap, in plan order.
+    """Return the overlaps that hold broadcasts up, at most one per broadcast, in plan order.
 
-    Broadcasts in the quiet hours never sound, so they hold up nobody. The first of a
-    pair is the one the player starts first: earlier, or at the same instant of higher
-    (or equal) priority, as `plan` orders them.
+    One sort and one sweep: each broadcast is judged against the one holding the lane
+    when it comes due, the earlier broadcast that ends last. Pairing every overlapping
+    pair instead grew with the square of a crowded slot (80 entries at one time made
+    3,160 pairs a slot and gigabytes per calendar view). Broadcasts in the quiet hours
+    never sound, so they hold up nobody. The first of a pair is the one the player
+    starts first: earlier, or at the same instant of higher (or equal) priority, as
+    `plan` orders them.
     """
     audible = sorted(
-        (b for b in planned if not b.quiet),
+        (b for b in planned if not b.quiet and b.end > b.start),  # zero-length: occupies nothing
         key=lambda b: (b.start, -b.priority.rank, b.schedule_id),
     )
     conflicts = []
-    for i, first in enumerate(audible):
-        for second in audible[i + 1 :]:
-            if second.start >= first.end:
-                break  # sorted by start: no later one overlaps `first` either
-            if second.end > second.start:  # a zero-length broadcast occupies nothing
-                conflicts.append(_conflict(first, second, tz))
+    holder: PlannedBroadcast | None = None
+    for broadcast in audible:
+        if holder is not None and broadcast.start < holder.end:
+            conflicts.append(_conflict(holder, broadcast, tz))
+        if holder is None or broadcast.end > holder.end:
+            holder = broadcast
     return conflicts
 
 

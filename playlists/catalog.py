@@ -8,6 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from playlists import schedule_limits
 from playlists.errors import ContentError, NotFoundError
 from playlists.model import (
     DEFAULT_WAIT,
@@ -427,6 +428,7 @@ def add_schedule(
         approved_only=not with_content,
     )  # fmt: skip
     with store.transaction() as conn:
+        _check_counts(conn, playlist_id, len(times), None)
         cursor = conn.execute(
             "INSERT INTO schedules (playlist_id, start_date, end_date, times, weekdays, "
             "priority, on_interrupt, wait_seconds, created_at) "
@@ -462,6 +464,7 @@ def _schedule_columns(
         raise ContentError(f"the schedule ends ({end}) before it starts ({start})")
     if not times:
         raise ContentError("a schedule needs at least one time of day")
+    schedule_limits.check_entry(len(times), start, end, wait_seconds)
     return (
         playlist_id,
         start.isoformat(),
@@ -472,6 +475,18 @@ def _schedule_columns(
         on_interrupt.value,
         wait_seconds,
     )
+
+
+def _check_counts(
+    conn: sqlite3.Connection, playlist_id: int, times: int, replacing: int | None
+) -> None:
+    """Refuse an entry that takes its playlist or the station over a schedule cap."""
+    row = conn.execute(
+        "SELECT COUNT(*) FROM schedules WHERE playlist_id = ? AND id IS NOT ?",
+        (playlist_id, replacing),
+    ).fetchone()
+    schedule_limits.check_playlist(int(row[0]) + 1)
+    schedule_limits.check_station(conn, [times], replacing)
 
 
 def schedule_entries(store: Store) -> list[ScheduleEntry]:
@@ -537,6 +552,7 @@ def update_schedule(
             store, playlist_id, start, end, times, weekdays, priority, on_interrupt,
             wait_seconds, approved_only=True,
         )  # fmt: skip
+        _check_counts(conn, playlist_id, len(times), schedule_id)
         cursor = conn.execute(
             "UPDATE schedules SET playlist_id = ?, start_date = ?, end_date = ?, times = ?, "
             "weekdays = ?, priority = ?, on_interrupt = ?, wait_seconds = ? WHERE id = ?",

@@ -5,6 +5,8 @@ VillagecastError
 ├── PlaylistFormatError  a playlist YAML names the item and field that is wrong
 ├── NotFoundError        a playlist, announcement or schedule id that does not exist
 ├── ContentError         content that cannot be saved (empty text, unknown media, ...)
+│   ├── EmergencyRightError  priority: emergency from someone without the emergency right
+│   └── ScheduleLimitError   a schedule over a cap of playlists/schedule_limits.py
 ├── KeyFileError         a bundle signing key file that is missing, malformed or in the way
 └── BundleError          a playlist bundle (zip) refused whole; the subclass names the problem
     ├── BundleFormatError     not a zip villagecast reads (damaged, encrypted, odd compression)
@@ -39,6 +41,20 @@ class NotFoundError(VillagecastError):
 
 class ContentError(VillagecastError):
     """Content cannot be saved as given."""
+
+
+class EmergencyRightError(ContentError):
+    """An emergency priority brought in by someone who does not hold the emergency right."""
+
+
+class ScheduleLimitError(ContentError):
+    """A schedule over one of the caps; `limit` names it, so the panel can say it."""
+
+    def __init__(self, limit: str, message: str, maximum: int, found: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.maximum = maximum
+        self.found = found
 
 
 class KeyFileError(VillagecastError):

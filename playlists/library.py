@@ -23,7 +23,7 @@ from media.files import fsync_path
 from media.images import check_image
 from media.textnorm import NORMALIZER_VERSION, speech_text
 from media.tts import EngineChain, build_chain, cache_key
-from playlists import audit, catalog
+from playlists import audit, catalog, emergency_right, schedule_limits
 from playlists.catalog import MediaRecord, NewItem
 from playlists.errors import ContentError
 from playlists.model import ItemKind, Review, Slide
@@ -329,14 +329,19 @@ class Library:
         review: Review = Review.DRAFT,
         reviewed_by: str | None = None,
         note: str = "",
+        may_emergency: bool = False,
     ) -> int:
         """Store a parsed playlist with its media and schedule, all or nothing.
 
         Its announcements and the playlist take the review state given: a draft from the
         panel, approved when whoever runs the command line on the station imports it.
         reviewed_by names the approver when it is not the importer (a town's signing
-        key); note goes into the audit log (where the playlist came from).
+        key); note goes into the audit log (where the playlist came from). may_emergency:
+        whoever imports holds the emergency right (playlists/emergency_right.py).
         """
+        emergency_right.check((entry.priority for entry in spec.schedule), may_emergency)
+        # Before the slow part (speech, slides); add_schedule asks again as it stores.
+        schedule_limits.check_station(self.store.conn, [len(e.times) for e in spec.schedule])
         if catalog.playlist_id_by_name(self.store, spec.name) is not None:
             raise ContentError(f"a playlist named {spec.name!r} already exists")
         prepared = self.prepare_items(spec, base_dir)

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
-from playlists.errors import PlaylistFormatError
+from playlists import schedule_limits
+from playlists.errors import PlaylistFormatError, ScheduleLimitError
 from playlists.model import DEFAULT_WAIT, WEEKDAYS, InterruptPolicy, ItemKind, Priority, Slide
 from playlists.safe_yaml import load_bounded
 
@@ -99,6 +100,11 @@ def _playlist(data: Any) -> PlaylistSpec:
     schedule = data.get("schedule") or []
     if not isinstance(schedule, list):
         raise PlaylistFormatError("'schedule' must be a list")
+    if len(schedule) > schedule_limits.MAX_ENTRIES_PER_PLAYLIST:
+        raise PlaylistFormatError(
+            f"'schedule' has {len(schedule)} entries; at most "
+            f"{schedule_limits.MAX_ENTRIES_PER_PLAYLIST}"
+        )
     return PlaylistSpec(
         name=name,
         description=description,
@@ -152,21 +158,22 @@ def _schedule(data: Any, number: int) -> ScheduleSpec:
     times = data.get("times")
     if not isinstance(times, list) or not times:
         raise PlaylistFormatError(f'{where}\'times\' must be a list like ["07:30", "18:30"]')
+    wait = _wait(data, where)
+    try:  # counted before the times are read: a long list costs nothing more
+        schedule_limits.check_entry(len(times), start, end, wait)
+    except ScheduleLimitError as exc:
+        raise PlaylistFormatError(f"{where}{exc}") from None
     weekdays = data.get("weekdays", list(WEEKDAYS))
     if not isinstance(weekdays, list) or not weekdays or any(d not in WEEKDAYS for d in weekdays):
         raise PlaylistFormatError(f"{where}'weekdays' must be a list of: {', '.join(WEEKDAYS)}")
-    priority = data.get("priority", Priority.SCHEDULED.value)
-    if priority not in {p.value for p in Priority}:
-        allowed = ", ".join(p.value for p in Priority)
-        raise PlaylistFormatError(f"{where}'priority' must be one of: {allowed}")
     return ScheduleSpec(
         start=start,
         end=end,
         times=tuple(sorted({parse_clock(t, f"{where}'times'") for t in times})),
         weekdays=frozenset(WEEKDAYS.index(d) for d in weekdays),
-        priority=Priority(priority),
+        priority=_choice(data, "priority", where, Priority, Priority.SCHEDULED),
         on_interrupt=_choice(data, "on_interrupt", where, InterruptPolicy, InterruptPolicy.RESUME),
-        wait=_wait(data, where),
+        wait=wait,
     )
 
 
@@ -181,9 +188,10 @@ def _choice(data: Mapping[str, Any], key: str, where: str, kind: type[E], defaul
 
 def _wait(data: Mapping[str, Any], where: str) -> float:
     value = data.get("wait", DEFAULT_WAIT)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 3600:
+    limit = schedule_limits.MAX_WAIT
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= limit:
         raise PlaylistFormatError(
-            f"{where}'wait' must be a number of seconds from 0 to 3600 (got {value!r})"
+            f"{where}'wait' must be a number of seconds from 0 to {limit} (got {value!r})"
         )
     return float(value)
 

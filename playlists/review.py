@@ -3,7 +3,8 @@
 Announcements and playlists carry a review state. Anything written or changed in
 the panel becomes a draft; its author sends it for review; a reviewer approves it or
 sends it back with a comment. Only a playlist that is approved, and whose every
-announcement is approved, is scheduled into the plan or played (`PLAYABLE_SQL`). By
+announcement is approved, is scheduled into the plan, played, or shown on a screen
+(`PLAYABLE_SQL`, `is_playable`): the one rule every path to the street asks. By
 default nobody approves content they changed themselves; `review.self_approval`
 lets a one-person village do so.
 """
@@ -206,8 +207,18 @@ def reject(
         )
 
 
+def is_playable(store: Store, playlist_id: int) -> bool:
+    """Tell whether a playlist may reach a loudspeaker or a screen now (`PLAYABLE_SQL`)."""
+    row = store.query_one(
+        f"SELECT {PLAYABLE_SQL} AS playable FROM playlists p WHERE p.id = ?", (playlist_id,)
+    )
+    return row is not None and bool(row["playable"])
+
+
 def playlist_unplayable(store: Store, playlist_id: int) -> str | None:
     """Say why a playlist may not air now, or None when it may."""
+    if is_playable(store, playlist_id):
+        return None
     current = state(store, PLAYLIST, playlist_id)
     if current.review is not Review.APPROVED:
         return f"playlist “{current.label}” is not approved ({current.review.value})"
@@ -217,9 +228,7 @@ def playlist_unplayable(store: Store, playlist_id: int) -> str | None:
     ):
         return f"playlist “{current.label}” has no items"
     waiting = _unapproved_announcements(store, playlist_id)
-    if waiting:
-        return "not approved: " + ", ".join(f"“{t}”" for t in waiting)
-    return None
+    return "not approved: " + ", ".join(f"“{t}”" for t in waiting)
 
 
 def announcement_unplayable(store: Store, announcement_id: int) -> str | None:

@@ -203,6 +203,14 @@ class Store:
         row = self.query_one("SELECT seq, state FROM screen_state WHERE screen = ?", (screen,))
         return None if row is None else (int(row["seq"]), json.loads(row["state"]))
 
+    def on_screens(self, sha256: str) -> bool:
+        """Tell whether a picture is part of what some screen shows now (still or scroll)."""
+        for row in self.query("SELECT state FROM screen_state"):
+            slides = json.loads(row["state"]).get("slides") or []
+            if any(sha256 in (s.get("image"), s.get("scroll")) for s in slides):
+                return True
+        return False
+
     # -- commands from the panel to the player ---------------------------------------
 
     def add_command(

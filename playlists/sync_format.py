@@ -8,8 +8,10 @@ in POST /town/v1/asrun: canonical JSON (sorted keys, no spaces, UTF-8 kept as is
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import re
 
 API_PREFIX = "/town/v1"
 DEVICE_TOKEN_PREFIX = "vcd_"
@@ -28,6 +30,24 @@ ASRUN_FIELDS = (
     "requested_by",
 )
 FEED_REVISION_META = "town_feed_revision"
+# The instants a village may send (as-run times, the heartbeat's clock). A Pi without a
+# real-time clock may boot in 1970, so that is allowed; years 1 or 9999 overflow the
+# moment they are moved to another time zone, so they are not.
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+# An occurrence key as playlists/model.py writes it: "<schedule id>@<UTC time>[#<part>]".
+# ASCII digits only: str.isdigit() also takes "²" and "٣", which int() refuses.
+OCCURRENCE = re.compile(
+    r"[0-9]{1,19}@[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z(?:#[0-9]{1,6})?"
+)
+# Characters no text field carries: control characters other than tab and line breaks,
+# and lone surrogates (JSON can spell them; UTF-8 cannot store them).
+_UNWANTED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def text_allowed(value: str) -> bool:
+    """Tell whether a text field holds only characters the protocol allows."""
+    return _UNWANTED.search(value) is None
 
 
 def canonical_row(row: dict[str, object]) -> str:

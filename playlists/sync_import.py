@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import sqlite3
 
-from playlists import audit, catalog
+from playlists import audit, catalog, emergency_right
 from playlists.bundle import CheckedBundle, bundle_review
 from playlists.errors import ContentError
 from playlists.library import Library
@@ -59,6 +59,8 @@ def install(
 ) -> Installed | None:
     """Store a checked bundle as the village's copy of origin; None if it already is."""
     store, spec = library.store, bundle.spec
+    # The town's right travels with its signature only: an unsigned feed may not.
+    emergency_right.check((entry.priority for entry in spec.schedule), bundle.signer is not None)
     review, reviewed_by, note = bundle_review(library.settings.bundles, bundle.signer)
     if local_version(store, origin) == version:
         return None

@@ -16,7 +16,13 @@ from collections.abc import Mapping
 from playlists.errors import ContentError
 from playlists.model import Outcome, Priority
 from playlists.store import Store, to_db_time
-from playlists.sync_format import ASRUN_FIELDS, MAX_ASRUN_ROWS, row_digest
+from playlists.sync_format import (
+    ASRUN_FIELDS,
+    MAX_ASRUN_ROWS,
+    OCCURRENCE,
+    row_digest,
+    text_allowed,
+)
 from playlists.villages import parse_instant
 
 MAX_TEXT = {"occurrence": 100, "playlist": 200, "reason": 500, "requested_by": 100}
@@ -56,16 +62,23 @@ def _problem(row: object) -> str | None:
     row_id = row["id"]
     if isinstance(row_id, bool) or not isinstance(row_id, int) or not 0 < row_id < 2**63:
         return "'id' must be a positive whole number"
-    if row["priority"] not in _PRIORITIES:
+    # Text first: a list or an object is unhashable, and `in` a set would raise.
+    if not isinstance(row["priority"], str) or row["priority"] not in _PRIORITIES:
         return f"'priority' must be one of: {', '.join(sorted(_PRIORITIES))}"
-    if row["status"] not in _OUTCOMES:
+    if not isinstance(row["status"], str) or row["status"] not in _OUTCOMES:
         return f"'status' must be one of: {', '.join(sorted(_OUTCOMES))}"
     if parse_instant(row["scheduled"]) is None:
-        return "'scheduled' must be a time like 2023-03-28T07:30:00+08:00"
+        return "'scheduled' must be a time from 1970 to 2099 like 2023-03-28T07:30:00+08:00"
     for field in ("started", "ended"):
         if row[field] is not None and parse_instant(row[field]) is None:
-            return f"{field!r} must be a time with its UTC offset, or null"
-    return _text_problem(row)
+            return f"{field!r} must be a time from 1970 to 2099 with its UTC offset, or null"
+    return _text_problem(row) or _occurrence_problem(row["occurrence"])
+
+
+def _occurrence_problem(occurrence: object) -> str | None:
+    if occurrence is None or OCCURRENCE.fullmatch(str(occurrence)):
+        return None
+    return "'occurrence' must be null or like 12@2023-03-28T07:30:00Z or 12@2023-03-28T07:30:00Z#2"
 
 
 def _text_problem(row: Mapping[str, object]) -> str | None:
@@ -74,9 +87,9 @@ def _text_problem(row: Mapping[str, object]) -> str | None:
         nullable = field in ("occurrence", "requested_by")
         if value is None and nullable:
             continue
-        if not isinstance(value, str) or len(value) > limit:
+        if not isinstance(value, str) or len(value) > limit or not text_allowed(value):
             kind = "text or null" if nullable else "text"
-            return f"{field!r} must be {kind} of at most {limit} characters"
+            return f"{field!r} must be {kind} of at most {limit} characters, no control characters"
     if not str(row["playlist"]).strip():
         return "'playlist' must not be empty"
     return None

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import math
 import secrets
 import sqlite3
 from typing import Any
@@ -19,12 +18,13 @@ from typing import Any
 from playlists import audit
 from playlists.errors import ContentError, NotFoundError
 from playlists.store import Store, from_db_time, to_db_time
-from playlists.sync_format import DEVICE_TOKEN_PREFIX
+from playlists.sync_format import DEVICE_TOKEN_PREFIX, EARLIEST, LATEST, text_allowed
 from playlists.tokens import hash_secret
 
 MAX_NAME = 100
 SUBJECT = "village"
 MAX_TEXT = 200  # now_playing and version in a heartbeat
+MAX_FREE_MB = 10**9  # a petabyte: anything more is not a disk
 HEARTBEAT_FIELDS = frozenset(
     {"now", "clock_synchronized", "now_playing", "free_mb", "version", "player_running"}
 )
@@ -130,26 +130,33 @@ def check_heartbeat(body: object) -> dict[str, Any]:
     if not isinstance(body["player_running"], bool):
         raise HeartbeatError("'player_running' must be true or false")
     free = body["free_mb"]
-    if isinstance(free, bool) or not isinstance(free, int | float) or not math.isfinite(free):
-        raise HeartbeatError("'free_mb' must be a number")
+    # Compared, not converted: NaN and infinity fail, and a huge integer cannot overflow.
+    if isinstance(free, bool) or not isinstance(free, int | float) or not 0 <= free <= MAX_FREE_MB:
+        raise HeartbeatError(f"'free_mb' must be a number from 0 to {MAX_FREE_MB}")
     for field, optional in (("now_playing", True), ("version", False)):
         value = body[field]
-        if (value is None and optional) or (isinstance(value, str) and len(value) <= MAX_TEXT):
+        if value is None and optional:
+            continue
+        if isinstance(value, str) and len(value) <= MAX_TEXT and text_allowed(value):
             continue
         kind = "text or null" if optional else "text"
-        raise HeartbeatError(f"{field!r} must be {kind} of at most {MAX_TEXT} characters")
+        raise HeartbeatError(
+            f"{field!r} must be {kind} of at most {MAX_TEXT} characters, no control characters"
+        )
     return dict(body)
 
 
 def parse_instant(value: object) -> dt.datetime | None:
-    """Read an ISO 8601 time with its UTC offset; None for anything else."""
-    if not isinstance(value, str) or len(value) > 40:
+    """Read an ISO 8601 time with its UTC offset from 1970 to 2099; None for anything else."""
+    if not isinstance(value, str) or len(value) > 40 or not value.isascii():
         return None
     try:
         instant = dt.datetime.fromisoformat(value)
     except ValueError:
         return None
-    return instant if instant.tzinfo is not None else None
+    if instant.tzinfo is None or not EARLIEST.year <= instant.year < LATEST.year:
+        return None
+    return instant if EARLIEST <= instant < LATEST else None
 
 
 def _village(row: sqlite3.Row) -> Village:

@@ -248,7 +248,11 @@ def import_file(settings: Settings, path: Path, *, draft: bool = False) -> int:
     library = Library(store, settings)
     review = Review.DRAFT if draft else Review.APPROVED
     playlist_id = library.import_playlist(
-        spec, base_dir=path.resolve().parent, created_by=f"cli:{getpass.getuser()}", review=review
+        spec,
+        base_dir=path.resolve().parent,
+        created_by=f"cli:{getpass.getuser()}",
+        review=review,
+        may_emergency=True,  # the station's shell is trusted like an admin
     )
     print(
         f"imported playlist {spec.name!r} (id {playlist_id}) with {len(spec.items)} items "

@@ -186,8 +186,14 @@ class Player:
             asrun.claim(self.store, planned, Outcome.MISSED, now, self._late_reason(planned, late))
             return
         broadcast = self._planned_broadcast(planned)
-        if broadcast is not None:
-            self.playout.submit(broadcast)
+        if broadcast is None:
+            return
+        # Asked again after loading: an edit since sent the content back to review.
+        held = self._held_reason(planned)
+        if held is not None:
+            asrun.claim(self.store, planned, Outcome.SKIPPED, self.timeline.now(), held)
+            return
+        self.playout.submit(broadcast)
 
     def _held_reason(self, planned: PlannedBroadcast) -> str | None:
         """Say why a due broadcast is skipped rather than played, or None.
@@ -268,10 +274,11 @@ class Player:
         local = now.astimezone(self.settings.tz).time()
         if priority is not Priority.EMERGENCY and quiet is not None and quiet.contains(local):
             return f"refused: quiet hours {quiet}; only emergencies play now"
+        broadcast = self._manual_broadcast(payload, priority, who, now)
+        # Asked after loading, so what airs is what the reviewer approved.
         unapproved = self._unapproved(payload)
         if unapproved is not None:
             return f"refused: {unapproved}"
-        broadcast = self._manual_broadcast(payload, priority, who, now)
         return self.playout.submit(broadcast)
 
     def _unapproved(self, payload: dict[str, Any]) -> str | None:

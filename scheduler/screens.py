@@ -11,9 +11,9 @@ import logging
 from typing import Any
 
 from media.errors import MediaError
-from playlists import catalog
+from playlists import catalog, review
 from playlists.errors import VillagecastError
-from playlists.model import Slide
+from playlists.model import Playlist, Slide
 from playlists.settings import ScreenSettings, Settings
 from playlists.slide_cache import SlideCache
 from playlists.store import Store
@@ -54,15 +54,16 @@ class ScreenPublisher:
         self._idle = None
 
     def idle_slides(self) -> list[tuple[Slide, str | None]]:
-        """Return the distinct slides of every scheduled playlist, in schedule order."""
+        """Return the distinct slides of every scheduled playable playlist, in schedule order.
+
+        Only content that may air may show (review.is_playable): a draft, rejected or
+        changed playlist stays off the street whatever its schedule says.
+        """
         if self._idle is None:
             seen: dict[tuple[Slide, str | None], None] = {}
             for entry in catalog.schedule_entries(self.store):
-                try:
-                    playlist = catalog.get_playlist(
-                        self.store, entry.playlist_id, self.settings.media_dir
-                    )
-                except VillagecastError:
+                playlist = self._playable(entry.playlist_id) if entry.approved else None
+                if playlist is None:
                     continue
                 for item in playlist.items:
                     image = item.media_sha256 if item.kind.value == "image" else None
@@ -70,6 +71,15 @@ class ScreenPublisher:
                         seen.setdefault((item.slide, image), None)
             self._idle = list(seen)
         return self._idle
+
+    def _playable(self, playlist_id: int) -> Playlist | None:
+        """Load a playlist, then ask review: what was loaded is what may air, or None."""
+        try:
+            playlist = catalog.get_playlist(self.store, playlist_id, self.settings.media_dir)
+        except VillagecastError:
+            return None
+        # Asked after loading: an edit in between sent it back to draft, so it is left out.
+        return playlist if review.is_playable(self.store, playlist_id) else None
 
     def prepare(self, segments: list[Segment]) -> None:
         """Render, ahead of air time, whatever slides these segments lack."""

@@ -11,7 +11,7 @@ import datetime as dt
 import getpass
 import sys
 
-from playlists import audit, users
+from playlists import audit, emergency_right, users
 from playlists.errors import ContentError, NotFoundError
 from playlists.settings import Settings
 from playlists.store import Store
@@ -44,7 +44,7 @@ def list_users(store: Store) -> int:
     """Print every user with role, emergency right and whether they may log in."""
     print(f"{'user':<20} {'role':<9} {'emergency':<10} account")
     for entry in users.list_users(store):
-        emergency = entry.may_emergency or entry.role == "admin"  # admins hold it always
+        emergency = emergency_right.holds(entry)  # admins hold it always
         state = "disabled" if entry.disabled else "active"
         note = "  (must choose a new password)" if entry.must_change_password else ""
         print(f"{entry.username:<20} {entry.role:<9} {_yes(emergency):<10} {state:<8}{note}")

@@ -292,3 +292,26 @@ def test_preview_counts_an_entrys_own_times_that_overlap() -> None:
     crowded = entry(0, "A", "07:30 07:35", LONG, start=FIRST, end=FIRST)
     [conflict] = preview_conflicts(crowded, [], TZ, QUIET)
     assert conflict.effect is Effect.WAITS and conflict.affected.start.minute == 35
+
+
+def test_a_crowded_slot_holds_each_broadcast_up_once_by_the_one_on_air() -> None:
+    entries = [entry(n, f"P{n}", "07:30", LONG) for n in (1, 2, 3)]
+    entries.append(entry(4, "P4", "07:35", LONG))  # due while P1 is still on air
+    conflicts = [c for c in find_conflicts(campaign_plan(*entries), TZ) if c.day == FIRST]
+    assert [(c.affected.playlist_name, c.by.playlist_name, c.effect) for c in conflicts] == [
+        ("P2", "P1", Effect.SKIPPED),  # the lane is busy 600 s; P2 waits 300 s at most
+        ("P3", "P1", Effect.SKIPPED),
+        ("P4", "P1", Effect.WAITS),
+    ]
+
+
+def test_conflicts_grow_with_the_broadcasts_not_their_pairs() -> None:
+    """80 entries at the same 48 times: pairing them made 3,160 conflicts a slot."""
+    times = " ".join(f"{h:02d}:{m:02d}" for h in range(24) for m in (0, 30))
+    entries = [entry(n, f"P{n}", times, LONG) for n in range(1, 81)]
+    planned = campaign_plan(*entries)
+    conflicts = find_conflicts(planned, TZ)
+    assert len(planned) > 20_000
+    assert len(conflicts) < len(planned)
+    held_up = [c.affected.key for c in conflicts]
+    assert len(held_up) == len(set(held_up)), "each broadcast is judged once"

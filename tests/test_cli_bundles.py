@@ -174,3 +174,26 @@ def test_export_errors_are_one_line(
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and message in result.stderr
     assert not (config.parent / "x.zip").exists()
+
+
+@pytest.mark.parametrize("as_bundle", [False, True], ids=["yaml", "unsigned-bundle"])
+def test_the_station_shell_holds_the_emergency_right(tmp_path: Path, as_bundle: bool) -> None:
+    """Whoever runs commands on the station is trusted like an admin (emergency_right.py)."""
+    config = site(tmp_path / "site")
+    source = tmp_path / "source"
+    (source / "media").mkdir(parents=True)
+    (source / "media" / "poster.png").write_bytes(make_png())
+    emergency = PLAYLIST.replace("times: ['12:00']", "times: ['03:00'], priority: emergency")
+    (source / "playlist.yaml").write_text(emergency, encoding="utf-8")
+    path = source / "playlist.yaml"
+    if as_bundle:
+        maker = site(tmp_path / "maker")
+        plain = villagecast("import", str(path), config=maker)
+        assert plain.returncode == 0, plain.stderr
+        path = tmp_path / "alert.zip"
+        made = villagecast("export", "1", "--out", str(path), config=maker)
+        assert made.returncode == 0, made.stderr
+    result = villagecast("import", str(path), config=config)
+    assert result.returncode == 0, result.stderr
+    store = Store.open(config.parent / "data" / "villagecast.db")
+    assert [e.priority.value for e in catalog.schedule_entries(store)] == ["emergency"]

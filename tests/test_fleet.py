@@ -105,3 +105,26 @@ def test_the_report_keeps_to_its_days(store: Store) -> None:
         fleet.fleet_report(store, TZ, *day_range(dt.date(2023, 3, 29), dt.date(2023, 3, 30), TZ))
         == []
     )
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"occurrence": "3@2023-03-28T00:00:00Z#²"},  # "²".isdigit() is true; int() refuses it
+        {"occurrence": "3@2023-03-28T00:00:00Z#٣"},
+        {"occurrence": "3@2023-03-28T00:00:00Z#x"},
+        {"status": "exploded"},
+    ],
+    ids=["superscript-part", "arabic-digit-part", "letter-part", "unknown-status"],
+)
+def test_a_stored_row_it_cannot_read_is_counted_apart_and_logged(
+    store: Store, bad: dict[str, object], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Rows stored before the door checked them (issue 11, finding 5) break nothing."""
+    east = add(store, "东村")
+    send(store, east, asrun_row(1, status="played"), asrun_row(2, **{"status": "played", **bad}))
+    [line] = fleet.fleet_report(store, TZ, *CAMPAIGN)
+    assert line.tally == fleet.Tally(planned=1, played=1, unreadable=1)
+    [status] = fleet.village_statuses(store, NOW, *CAMPAIGN)
+    assert status.campaign == fleet.Tally(planned=1, played=1, unreadable=1)
+    assert "as-run row 2 is unreadable" in caplog.text

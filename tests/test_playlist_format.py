@@ -155,6 +155,14 @@ def doc(items: str = '  - announcement: "你好"\n', extra: str = "") -> str:
             "schedule 1: 'priority' must be one of",
             id="bad-priority",
         ),
+        pytest.param(
+            doc(
+                extra="schedule:\n  - {start: 2023-03-28, end: 2023-04-07, times: "
+                "['07:30'], priority: [emergency]}\n"
+            ),
+            "schedule 1: 'priority' must be one of",
+            id="priority-a-list",  # unhashable: a TypeError (a 500) before
+        ),
         pytest.param("items: [", "is not valid YAML", id="bad-yaml"),
         pytest.param("- a", "must be a mapping", id="not-a-mapping"),
         pytest.param(

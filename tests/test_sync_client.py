@@ -190,6 +190,39 @@ def test_a_key_the_village_does_not_trust_is_refused_once_and_not_fetched_again(
     assert v.store.meta("sync_feed_etag") is None  # the feed is read in full until it changes
 
 
+EMERGENCY_SCHEDULE = (
+    "schedule:\n  - {start: 2023-03-28, end: 2023-04-07, times: ['03:00'], priority: emergency}\n"
+)
+
+
+def test_an_unsigned_emergency_entry_is_refused_and_nothing_is_stored(
+    v: Village, town: FakeTown, wav: bytes, png: bytes
+) -> None:
+    town.share(1, NAME, files(wav, png, schedule=EMERGENCY_SCHEDULE))
+    report = v.sync(town)
+    assert report.imported == [] and "emergency right" in report.refused[0]
+    assert v.copy() is None and catalog.schedule_entries(v.store) == []
+
+
+def test_a_signed_emergency_entry_carries_the_town_s_right(
+    va: Village, town: FakeTown, wav: bytes, png: bytes, town_key: SigningKey
+) -> None:
+    town.share(1, NAME, files(wav, png, schedule=EMERGENCY_SCHEDULE), key=town_key)
+    assert va.sync(town).imported == [f"{NAME!r} (new, approved)"]
+    assert [e.priority for e in catalog.schedule_entries(va.store)] == [Priority.EMERGENCY]
+
+
+def test_a_schedule_over_the_caps_is_refused_and_nothing_is_stored(
+    v: Village, town: FakeTown, wav: bytes, png: bytes
+) -> None:
+    """The red team's 80 entries (issue 11, finding 4) from the town, not a file."""
+    entry = "  - {start: 2023-03-28, end: 2023-04-07, times: ['08:00', '12:00']}\n"
+    town.share(1, NAME, files(wav, png, schedule="schedule:\n" + entry * 80))
+    report = v.sync(town)
+    assert report.imported == [] and "'schedule' has 80 entries; at most 20" in report.refused[0]
+    assert v.copy() is None and catalog.schedule_entries(v.store) == []
+
+
 def test_an_unchanged_feed_is_a_304_and_nothing_is_downloaded(
     v: Village, town: FakeTown, wav: bytes, png: bytes
 ) -> None:

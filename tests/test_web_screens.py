@@ -44,6 +44,13 @@ def add_png(
     return sha
 
 
+def show(store: Store, *shas: str) -> None:
+    """Publish the pictures on a screen, as the player does with what may air."""
+    state = slide_state(shas[0])
+    state["slides"] = [slide_state(sha)["slides"][0] for sha in shas]
+    store.set_screen_state("led-wall", state, NOW)
+
+
 def slide_state(image: str | None, title: str = "推进五社联动", body: str = "关爱一小一老") -> dict:
     return {
         "mode": "broadcast",
@@ -166,6 +173,7 @@ def test_slide_png_is_served_with_an_immutable_cache_header(
     client: FlaskClient, store: Store, settings: Settings
 ) -> None:
     sha = add_png(store, settings, (200, 30, 30), (352, 80))
+    show(store, sha)
     response = client.get(f"/slides/{sha}.png")
     assert response.status_code == 200
     assert response.mimetype == "image/png"
@@ -178,6 +186,7 @@ def test_slide_png_answers_304_to_a_browser_that_has_it(
     client: FlaskClient, store: Store, settings: Settings
 ) -> None:
     sha = add_png(store, settings, (0, 0, 200), (352, 80))
+    show(store, sha)
     etag = client.get(f"/slides/{sha}.png").headers["ETag"]
     assert client.get(f"/slides/{sha}.png", headers={"If-None-Match": etag}).status_code == 304
 
@@ -196,6 +205,7 @@ def test_slides_refuse_what_is_not_a_stored_png(
     escaping = "12" * 32
     catalog.add_media(store, MediaRecord(escaping, "image", "../../secret_key.png", None, 10), NOW)
     (settings.data_dir / "secret_key.png").write_bytes(b"not for the street")
+    show(store, png, jpeg, "ab" * 32, missing, escaping)  # shown, so only the file rules refuse
 
     for path in (
         f"/slides/{png.upper()}.png",  # hashes are lowercase hex only
@@ -209,6 +219,19 @@ def test_slides_refuse_what_is_not_a_stored_png(
     ):
         assert client.get(path).status_code == 404, path
     assert client.get(f"/slides/{png}.png").status_code == 200
+
+
+def test_a_picture_no_screen_shows_is_for_logged_in_users_only(
+    client: FlaskClient, store: Store, settings: Settings
+) -> None:
+    sha = add_png(store, settings, (90, 90, 0), (352, 80))  # a draft's slide, say
+    assert client.get(f"/slides/{sha}.png").status_code == 404  # a kiosk, or anyone
+    add_user(store, "rev", "reviewer")
+    log_in(client, "rev")
+    preview = client.get(f"/slides/{sha}.png")  # the review page previews it here
+    assert preview.status_code == 200
+    assert "private" in preview.headers["Cache-Control"]
+    assert "public" not in preview.headers["Cache-Control"]
 
 
 # -- escaping ------------------------------------------------------------------------
@@ -243,6 +266,7 @@ def test_screen_routes_are_open_while_the_panel_stays_closed(
     client: FlaskClient, store: Store, settings: Settings
 ) -> None:
     sha = add_png(store, settings, (10, 20, 30), (352, 80))
+    show(store, sha)
     for path in ("/screen/led-bar", "/screen/led-bar/state", f"/slides/{sha}.png"):
         assert client.get(path).status_code == 200, path
 

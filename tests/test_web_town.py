@@ -7,6 +7,8 @@ import csv
 import hashlib
 import io
 import json
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,7 @@ from playlists.store import Store
 from playlists.sync_format import row_digest
 from tests.test_villages import HEARTBEAT, asrun_row
 from tests.town_kit import add_media_playlist
-from tests.web_fixtures import NOW, add_user, csrf_of, log_in
+from tests.web_fixtures import NOW, Browser, add_user, csrf_of, log_in, make_app, serving
 
 HOSTILE = '<script>alert("村")</script>'
 HB, ASRUN, JSON = "/town/v1/heartbeat", "/town/v1/asrun", "application/json"
@@ -355,3 +357,102 @@ def test_a_draft_has_no_share_button_and_is_refused_with_a_message(
     assert town.shared_ids(store) == set()
     missing = client.post("/fleet/playlists/999/share", data={"csrf_token": csrf_of(page)})
     assert missing.status_code == 404
+
+
+# -- a hostile village (issue 11, finding 5), over HTTP -----------------------------
+
+HOSTILE_ROWS = {
+    "superscript-part": {"occurrence": "3@2023-03-28T00:00:00Z#²"},
+    "arabic-digit-part": {"occurrence": "3@2023-03-28T00:00:00Z#٣"},
+    "long-part": {"occurrence": "3@2023-03-28T00:00:00Z#" + "9" * 4000},
+    "no-key-shape": {"occurrence": "whatever#2"},
+    "year-1": {"scheduled": "0001-01-01T00:00:00+14:00"},
+    "year-9999": {"scheduled": "9999-12-31T23:59:59-14:00"},
+    "started-year-1": {"started": "0001-01-01T00:00:00+00:00"},
+    "non-ascii-digits-in-time": {"scheduled": "２０２３-03-28T08:00:00+08:00"},
+    "lone-surrogate": {"playlist": "\ud800节目"},
+    "nul-in-reason": {"reason": "停电\x00"},
+    "escape-in-requested-by": {"requested_by": "\x1b[2J"},
+    "huge-id": {"id": 10**30},
+    "list-priority": {"priority": ["scheduled"]},
+    "object-status": {"status": {"played": True}},
+}
+HOSTILE_HEARTBEATS = {
+    "year-9999": {"now": "9999-12-31T23:59:59-14:00"},
+    "year-1": {"now": "0001-01-01T00:00:00+14:00"},
+    "huge-free-mb": {"free_mb": 10**300},
+    "negative-free-mb": {"free_mb": -5},
+    "lone-surrogate": {"now_playing": "\udfff"},
+    "control-version": {"version": "0.9\x07"},
+}
+
+
+def post_json(url: str, token: str, body: object) -> tuple[int, dict[str, object]]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),  # ASCII escapes: lone surrogates travel as \ud800
+        headers={"Authorization": f"Bearer {token}", "Content-Type": JSON},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read()
+            return response.status, json.loads(text) if text else {}
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def fleet_pages_answer(browser: Browser) -> dict[str, tuple[int, str]]:
+    pages = ("/fleet", "/fleet/report", "/fleet/report.csv")
+    return {page: browser.open(urllib.request.Request(browser.url + page)) for page in pages}
+
+
+def test_a_hostile_village_is_refused_at_the_door_and_the_fleet_pages_stay_up(
+    settings: Settings, store: Store
+) -> None:
+    token = villages.add_village(store, "东村", "cli:town", NOW)
+    add_user(store, "chief", "reviewer")
+    with serving(make_app(settings, store)) as url:
+        good = [asrun_row(1, status="played")]
+        assert post_json(url + ASRUN, token, {"rows": good})[0] == 200
+        assert post_json(url + HB, token, HEARTBEAT)[0] == 204
+        before = village_tables(store)
+        answers = {}
+        for name, changes in HOSTILE_ROWS.items():
+            answers[name] = post_json(url + ASRUN, token, {"rows": [asrun_row(2, **changes)]})
+        for name, changes in HOSTILE_HEARTBEATS.items():
+            answers["hb-" + name] = post_json(url + HB, token, {**HEARTBEAT, **changes})
+        fields = {**HOSTILE_ROWS, **{"hb-" + k: v for k, v in HOSTILE_HEARTBEATS.items()}}
+        for name, (status, body) in answers.items():
+            field = f"'{next(iter(fields[name]))}'"  # the answer names the field
+            assert status == 400 and field in str(body["error"]), (name, status, body)
+        assert village_tables(store) == before, "nothing stored"
+
+        browser = Browser(url, "chief")
+        for page, (status, text) in fleet_pages_answer(browser).items():
+            assert status == 200, page
+            assert "东村" in text, page
+
+
+def test_a_stored_row_the_report_cannot_read_is_marked_not_fatal(
+    settings: Settings, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A row stored before the door checked it (as the red team's `#²` was) breaks nothing."""
+    villages.add_village(store, "东村", "cli:town", NOW)
+    add_user(store, "chief", "reviewer")
+    rows = [
+        asrun_row(1, status="played"),
+        asrun_row(2, occurrence="3@2023-03-28T00:00:00Z#²", status="played"),
+        asrun_row(3, occurrence="3@2023-03-28T02:00:00Z", status="exploded"),
+    ]
+    village_asrun.store_batch(store, 1, rows, NOW)
+    with serving(make_app(settings, store)) as url:
+        browser = Browser(url, "chief")
+        answered = fleet_pages_answer(browser)
+    for page, (status, _text) in answered.items():
+        assert status == 200, page
+    marker = "2 条记录无法读取（见日志）"
+    assert marker in answered["/fleet"][1] and marker in answered["/fleet/report"][1]
+    csv_text = answered["/fleet/report.csv"][1]
+    assert marker in csv_text and ",1,1,0,0,0,0,0," in csv_text  # the good row still counts
+    warnings = [r.getMessage() for r in caplog.records if "unreadable" in r.getMessage()]
+    assert len(warnings) >= 2 and any("'3@2023-03-28T00:00:00Z#²'" in w for w in warnings)

@@ -6,17 +6,25 @@ Registered as a plugin by tests/conftest.py, so every test module can ask for `a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import http.cookiejar
 import re
 import socket
 import threading
-from collections.abc import Callable
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
 import pytest
+import waitress
 from flask import Flask
 from flask.testing import FlaskClient
+from waitress import wasyncore
 from werkzeug.test import TestResponse
 
 from playlists import catalog, users
@@ -208,3 +216,64 @@ def client(app: Flask, store: Store) -> FlaskClient:
     client = app.test_client()
     log_in(client, "op")
     return client
+
+
+class Browser:
+    """A logged-in browser: a cookie jar, the CSRF token, and no automatic redirects."""
+
+    def __init__(self, url: str, username: str) -> None:
+        self.url = url
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        status, _ = self.post("/login", {"username": username, "password": PASSWORD})
+        assert status == 200, "logged in, and followed to the dashboard"
+
+    def token(self) -> str:
+        html = self.open(urllib.request.Request(self.url + "/login"))[1]
+        match = re.search(r'<meta name="csrf-token" content="([^"]+)">', html)
+        assert match
+        return match[1]
+
+    def open(self, request: urllib.request.Request) -> tuple[int, str]:
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode("utf-8")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode("utf-8")
+
+    def post(self, path: str, fields: dict[str, str | list[str]]) -> tuple[int, str]:
+        data = urllib.parse.urlencode({**fields, "csrf_token": self.token()}, doseq=True)
+        return self.open(urllib.request.Request(self.url + path, data=data.encode()))
+
+    def upload(self, path: str, field: str, filename: str, data: bytes) -> tuple[int, str]:
+        boundary = uuid.uuid4().hex
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+            f"{self.token()}\r\n".encode(),
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode(),
+            data,
+            f"\r\n--{boundary}--\r\n".encode(),
+        ]
+        request = urllib.request.Request(
+            self.url + path,
+            data=b"".join(parts),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        return self.open(request)
+
+
+@contextlib.contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve the panel under waitress on a free loopback port; yield its address."""
+    server = waitress.create_server(app, host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run, name="panel", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.task_dispatcher.shutdown()
+        # Closed from the server's own loop, which then ends: closing the sockets from
+        # here could pull them out from under a select() in progress.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        thread.join(timeout=5)

@@ -21,6 +21,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 from playlists.model import DEFAULT_WAIT, InterruptPolicy, Priority
+from playlists.schedule_limits import MAX_DAYS, MAX_TIMES, MAX_WAIT
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -32,8 +33,6 @@ FIRST_DAY = dt.date(2000, 1, 1)
 LAST_DAY = dt.date(2099, 12, 31)
 MAX_ID = 2**63 - 1  # SQLite's largest integer: a bigger one is no row's id
 _CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
-MAX_TIMES = 48  # every half hour: more is surely a mistake
-MAX_WAIT = 3600  # as in playlist@1's `wait`
 
 
 def day_of(text: str | None) -> dt.date:
@@ -178,6 +177,8 @@ def schedule_request() -> ScheduleRequest:
     start, end = _date(body, "start"), _date(body, "end")
     if end < start:
         abort(400, _("'end' must not be before 'start'."))
+    if (end - start).days >= MAX_DAYS:
+        abort(400, _("A schedule entry may span at most %(max)d days.", max=MAX_DAYS))
     return ScheduleRequest(
         playlist_id=playlist_id,
         start=start,

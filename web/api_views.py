@@ -16,9 +16,15 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
-from playlists import asrun, audit, catalog, events, review
-from playlists.errors import ContentError, NotFoundError, VillagecastError
-from playlists.model import Priority, ScheduleEntry
+from playlists import asrun, audit, catalog, emergency_right, events, review
+from playlists.errors import (
+    ContentError,
+    EmergencyRightError,
+    NotFoundError,
+    ScheduleLimitError,
+    VillagecastError,
+)
+from playlists.model import ScheduleEntry
 from playlists.plan import day_range, station_plan
 from playlists.review import ReviewError
 from web import api_fields, commands
@@ -27,6 +33,7 @@ from web.asrun_filter import default_range, read_filter
 from web.auth import ADMIN, OPERATOR, login_required, role_required
 from web.emergency_views import may_broadcast_emergency, send_emergency, text_error
 from web.plan_views import parse_day
+from web.schedule_form import schedule_limit_message
 from web.state import now, panel, settings, store
 from web.status import broadcast_json, player_status, status_json, upcoming
 from web.system import EVENTS_SHOWN, check_json, event_json
@@ -200,7 +207,9 @@ def schedule() -> Response:
 @role_required(OPERATOR)
 def add_schedule() -> tuple[Response, int]:
     asked = api_fields.schedule_request()
-    if asked.priority is Priority.EMERGENCY and not may_broadcast_emergency():
+    try:
+        emergency_right.check((asked.priority,), emergency_right.holds(g.user))
+    except EmergencyRightError:
         abort(403, _("Your account may not schedule emergency broadcasts."))
     try:
         unplayable = review.playlist_unplayable(store(), asked.playlist_id)
@@ -232,6 +241,8 @@ def add_schedule() -> tuple[Response, int]:
                 subject_id=new_id,
                 detail=_describe(entry),
             )
+    except ScheduleLimitError as exc:
+        abort(400, schedule_limit_message(exc))
     except ContentError as exc:  # approval withdrawn since the check above
         abort(409, _("Only approved playlists can be scheduled: %(reason)s", reason=str(exc)))
     return jsonify(schedule_json(entry)), 201

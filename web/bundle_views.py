@@ -18,12 +18,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
+from playlists import emergency_right
 from playlists import errors as core
 from playlists.bundle import import_bundle, is_bundle, parse_playlist_safely, read_bundle
 from playlists.errors import VillagecastError
 from playlists.model import Review
 from web import errors, uploads
 from web.auth import OPERATOR, has_role, role_required
+from web.playlist_messages import import_refusal
 from web.state import library, settings
 
 bp = Blueprint("bundles", __name__, url_prefix="/bundles")
@@ -45,6 +47,8 @@ _PROBLEMS = {
 
 
 def _refusal(error: Exception) -> str:
+    if isinstance(error, core.EmergencyRightError | core.ScheduleLimitError):
+        return _("The playlist was not imported: %(reason)s", reason=import_refusal(error))
     problem = _PROBLEMS.get(type(error))
     if problem is None:
         return _("The playlist was not imported: %(reason)s", reason=str(error))
@@ -79,15 +83,20 @@ def import_bundle_upload() -> Response:
 def _import(path: Path, filename: str) -> tuple[int, str, str | None]:
     """Import a bundle or a bare YAML file; return its id, name and town approver if any."""
     user = g.user.username
+    may_emergency = emergency_right.holds(g.user)
     if is_bundle(path):
         with read_bundle(path, settings()) as bundle:
-            playlist_id = import_bundle(library(), bundle, user, Review.DRAFT)
+            playlist_id = import_bundle(
+                library(), bundle, user, Review.DRAFT, may_emergency=may_emergency
+            )
             signer = bundle.signer
             counts = signer is not None and settings().bundles.signed_counts_as_approval
             approver = _("town key %(key)s", key=signer.label) if signer and counts else None
             return playlist_id, bundle.spec.name, approver
     spec = parse_playlist_safely(path.read_bytes(), Path(filename).name[:100])
-    playlist_id = library().import_playlist(spec, base_dir=None, created_by=user, note="YAML file")
+    playlist_id = library().import_playlist(
+        spec, base_dir=None, created_by=user, note="YAML file", may_emergency=may_emergency
+    )
     return playlist_id, spec.name, None
 
 

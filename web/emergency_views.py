@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
+from playlists import emergency_right
 from playlists.errors import VillagecastError
 from playlists.model import Priority, Slide
 from web import commands
-from web.auth import ADMIN, login_required
+from web.auth import login_required
 from web.dashboard_views import render_dashboard
 from web.state import library
 
@@ -26,12 +27,10 @@ MAX_TITLE = 100
 def may_broadcast_emergency() -> bool:
     """Tell whether the current user may send an emergency broadcast.
 
-    Emergency text interrupts everything and skips review, so it is a right an admin
-    gives to named users (`villagecast user add --emergency`, the users page), whatever
-    their role; admins hold it always.
+    Emergency text interrupts everything and skips review: the right is the one every
+    door asks (playlists/emergency_right.py).
     """
-    user = g.get("user")
-    return user is not None and (user.role == ADMIN or user.may_emergency)
+    return emergency_right.holds(g.get("user"))
 
 
 @bp.app_context_processor

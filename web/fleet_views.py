@@ -42,6 +42,12 @@ CSV_COLUMNS = (
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+@bp.app_template_global()
+def unreadable_label(count: int) -> str:
+    """Mark stored as-run rows the report could not read; the town's log names each."""
+    return _("%(n)d unreadable records (see the log)", n=count)
+
+
 def _campaign_window() -> tuple[AsRunFilter, list[str]]:
     campaign = settings().campaign
     return read_filter(request.args, (campaign.start, campaign.end))
@@ -102,10 +108,17 @@ def _cell(value: object) -> str:
 
 def csv_lines(lines: Iterable[fleet.ReportLine]) -> Iterator[str]:
     """Yield the report as CSV with a byte-order mark, so Excel on Chinese Windows reads it."""
+    # Rows are made now, in the request: the streamed body is written after it ends, when
+    # the user's language is no longer known.
+    rows = [_csv_row(line) for line in lines]
+    return _csv_text(rows)
+
+
+def _csv_text(rows: list[list[object]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # Excel's line ends
     yield BOM
-    for values in ([*CSV_COLUMNS], *(_csv_row(line) for line in lines)):
+    for values in ([*CSV_COLUMNS], *rows):
         writer.writerow(values)
         yield buffer.getvalue()
         buffer.seek(0)
@@ -115,6 +128,8 @@ def csv_lines(lines: Iterable[fleet.ReportLine]) -> Iterator[str]:
 def _csv_row(line: fleet.ReportLine) -> list[object]:
     t = line.tally
     why = "; ".join(f"{reason} × {count}" for reason, count in line.reasons)
+    if t.unreadable:
+        why = "; ".join(filter(None, (why, unreadable_label(t.unreadable))))
     return [
         _cell(line.village),
         line.day.isoformat(),

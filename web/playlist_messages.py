@@ -7,8 +7,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from playlists.errors import EmergencyRightError, ScheduleLimitError
 from playlists.playlist_contents import ScheduleUse
 from playlists.playlist_rules import EditError
+from web.schedule_form import schedule_limit_message
 
 _LENGTH: dict[str, Callable[[int, int], str]] = {
     "name-length": lambda n, limit: _(
@@ -73,3 +75,10 @@ def describe_use(use: ScheduleUse) -> str:
 
 def describe_uses(uses: Sequence[ScheduleUse]) -> str:
     return "; ".join(describe_use(use) for use in uses)
+
+
+def import_refusal(exc: EmergencyRightError | ScheduleLimitError) -> str:
+    """Say in the user's language why an import was refused by the right or a cap."""
+    if isinstance(exc, ScheduleLimitError):
+        return schedule_limit_message(exc)
+    return _("Your account may not schedule emergency broadcasts.")

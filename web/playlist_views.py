@@ -17,8 +17,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
-from playlists import catalog, editing, review
-from playlists.errors import NotFoundError, VillagecastError
+from playlists import catalog, editing, emergency_right, review
+from playlists.errors import (
+    EmergencyRightError,
+    NotFoundError,
+    ScheduleLimitError,
+    VillagecastError,
+)
 from playlists.model import ItemKind, Review, Slide
 from playlists.playlist_contents import items_of, schedules_using
 from playlists.playlist_format import parse_playlist
@@ -28,7 +33,7 @@ from web import playlist_forms as forms
 from web.api_fields import id_of
 from web.auth import OPERATOR, has_role, login_required, role_required
 from web.playlist_forms import Refused, who
-from web.playlist_messages import describe_use, edit_message
+from web.playlist_messages import describe_use, edit_message, import_refusal
 from web.review_views import review_message
 from web.state import library, now, settings, store
 
@@ -80,7 +85,16 @@ def import_yaml() -> Response | str:
     try:
         # Parsing checks the whole document before anything is stored.
         spec = parse_playlist(upload.read(), source=upload.filename)
-        playlist_id = library().import_playlist(spec, base_dir=None, created_by=g.user.username)
+        playlist_id = library().import_playlist(
+            spec,
+            base_dir=None,
+            created_by=g.user.username,
+            may_emergency=emergency_right.holds(g.user),
+        )
+    except (EmergencyRightError, ScheduleLimitError) as exc:
+        reason = import_refusal(exc)
+        flash(_("The playlist was not imported: %(reason)s", reason=reason), "error")
+        return redirect(url_for("playlists.index"))
     except (VillagecastError, MediaError) as exc:
         flash(_("The playlist was not imported: %(reason)s", reason=str(exc)), "error")
         return redirect(url_for("playlists.index"))

@@ -11,13 +11,13 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from playlists import emergency_right, schedule_limits
+from playlists.errors import EmergencyRightError, ScheduleLimitError
 from playlists.model import DEFAULT_WAIT, InterruptPolicy, Priority, ScheduleEntry
+from playlists.schedule_limits import MAX_DAYS, MAX_TIMES, MAX_WAIT
 from playlists.settings import CampaignSettings
 from web.api_fields import day_of
 
-MAX_WAIT = 3600
-MAX_TIMES = 48
-MAX_DAYS = 366  # a year; a longer range is a typo in the year
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 # Commas and spaces, also as a Chinese keyboard types them.
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
@@ -191,8 +191,10 @@ def _priority(value: str, may_emergency: bool) -> Priority:
         priority = Priority(value)
     except ValueError:
         raise FormErrors([_("Choose a priority from the list.")]) from None
-    if priority is Priority.EMERGENCY and not may_emergency:
-        raise FormErrors([_("Your account may not schedule emergency broadcasts.")])
+    try:
+        emergency_right.check((priority,), may_emergency)
+    except EmergencyRightError:
+        raise FormErrors([_("Your account may not schedule emergency broadcasts.")]) from None
     return priority
 
 
@@ -209,3 +211,33 @@ def _wait(value: str) -> float:
             [_("The wait must be a whole number of seconds from 0 to %(max)d.", max=MAX_WAIT)]
         )
     return float(value)
+
+
+def schedule_limit_message(exc: ScheduleLimitError) -> str:
+    """Say in the user's language which schedule cap was reached."""
+    n, most = exc.found, exc.maximum
+    if exc.limit == schedule_limits.TIMES:
+        return _("Write at most %(max)d times of day.", max=most)
+    if exc.limit == schedule_limits.DAYS:
+        return _("A schedule entry may span at most %(max)d days.", max=most)
+    if exc.limit == schedule_limits.WAIT:
+        return _("The wait must be a whole number of seconds from 0 to %(max)d.", max=most)
+    if exc.limit == schedule_limits.PLAYLIST_ENTRIES:
+        return _(
+            "A playlist may have at most %(max)d schedule entries (this one would have %(n)d).",
+            max=most,
+            n=n,
+        )
+    if exc.limit == schedule_limits.STATION_ENTRIES:
+        return _(
+            "The station may have at most %(max)d schedule entries (it would have %(n)d): "
+            "remove some first.",
+            max=most,
+            n=n,
+        )
+    return _(
+        "The station's schedule may hold at most %(max)d times of day (it would hold %(n)d): "
+        "remove some entries or times first.",
+        max=most,
+        n=n,
+    )

@@ -13,10 +13,10 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from playlists import asrun, audit, calendar, catalog
-from playlists.errors import ContentError, NotFoundError
+from playlists import asrun, audit, calendar, catalog, emergency_right
+from playlists.errors import ContentError, NotFoundError, ScheduleLimitError
 from playlists.model import WEEKDAYS, Priority, ScheduleEntry
-from web.auth import ADMIN, OPERATOR, has_role, login_required, role_required
+from web.auth import OPERATOR, login_required, role_required
 from web.formatting import translated
 from web.plan_cache import plan_of
 from web.schedule_calendar import page_calendar
@@ -27,6 +27,7 @@ from web.schedule_form import (
     ParsedSchedule,
     ScheduleForm,
     parse,
+    schedule_limit_message,
 )
 from web.schedule_marks import Labels, conflict_rows
 from web.state import now, settings, store
@@ -116,7 +117,7 @@ def _entry_or_404(schedule_id: int) -> ScheduleEntry:
 
 
 def _may_emergency() -> bool:
-    return bool(g.user.may_emergency) or has_role(ADMIN)
+    return emergency_right.holds(g.user)
 
 
 def _render_form(
@@ -168,6 +169,9 @@ def _save(form: ScheduleForm, entry: ScheduleEntry | None) -> Response | str:
         schedule_id = _store_entry(parsed, playlist["name"], entry)
     except NotFoundError:
         abort(404, _("There is no such schedule entry; it may have been removed."))
+    except ScheduleLimitError as exc:
+        flash(schedule_limit_message(exc), "error")
+        return _render_form(form, entry)
     except ContentError as exc:  # the playlist went back to review since the form was read
         flash(_("The schedule entry was not saved: %(reason)s", reason=str(exc)), "error")
         return _render_form(form, entry)

@@ -2,7 +2,8 @@
 
 These three addresses need no log-in: a kiosk browser on the LED sending card's
 HDMI input opens them and nobody is there to type a password. They show only
-what the player already puts on the street screens.
+what the player already puts on the street screens, and the player puts there
+only content that may air (playlists/review.py `is_playable`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, render_template, request, send_file, url_for
+from flask import Blueprint, abort, g, jsonify, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -71,8 +72,17 @@ def state(name: str) -> Response:
 
 @bp.route("/slides/<sha256>.png")
 def slide(sha256: str) -> Response:
+    """Serve a slide picture: to anyone while a screen shows it, else to logged-in users.
+
+    A kiosk has no account, and the street sees what the screens show anyway; a hash of
+    anything else (a draft's slide, an unapproved picture) answers 404 to it. Reviewers
+    preview slides of content not yet approved through this same address.
+    """
     not_found = _("No such media file.")
     if not _SHA256.fullmatch(sha256):
+        abort(404, not_found)
+    public = store().on_screens(sha256)
+    if not public and g.get("user") is None:
         abort(404, not_found)
     record = catalog.get_media(store(), sha256)
     if record is None or record.kind != "image" or not record.path.endswith(".png"):
@@ -84,6 +94,7 @@ def slide(sha256: str) -> Response:
         abort(404, not_found)
     response = send_file(path, mimetype="image/png", conditional=True, max_age=_ONE_YEAR)
     # The address names the content's hash, so the bytes behind it never change.
-    response.cache_control.public = True
     response.cache_control.immutable = True
+    response.cache_control.public = public
+    response.cache_control.private = not public  # shown to a logged-in user only
     return response
