@@ -462,6 +462,7 @@ def test_panel_killed_20_times_during_imports_and_edits_leaves_whole_content(
     sentences = [f"第{n}条：请大家关爱一小一老。" for n in range(1, 4)]
     bundles = town_bundles(tmp_path / "town", sentences, KILLS // 3 + 1)
     sent = {"import": 0, "bundle": 0, "announcement": 0}
+    spans: dict[str, float] = {}  # seconds one request of each kind takes, unkilled
     for attempt in range(KILLS):
         panel = spawned.start(
             [sys.executable, "-m", "web", "--config", str(config)],
@@ -520,11 +521,17 @@ def test_panel_killed_20_times_during_imports_and_edits_leaves_whole_content(
             except requests.RequestException:
                 return  # the panel was killed under the request: that is the point
 
-        sent[("announcement", "import", "bundle")[attempt % 3]] += 1
+        kind = ("announcement", "import", "bundle")[attempt % 3]
+        sent[kind] += 1
         worker = threading.Thread(target=edit)
+        began = time.monotonic()
         worker.start()
-        # Imports make speech for three items: give some of them time to finish.
-        time.sleep(rng.uniform(0.05, 2.5 if attempt % 3 == 0 else 5.0))
+        if kind in spans:
+            # Kill anywhere in the time this kind of request takes, or just after it.
+            time.sleep(rng.uniform(0.05, 1.2 * spans[kind]))
+        else:  # the first of each kind runs to the end: how long it takes is the span
+            worker.join(timeout=60)
+            spans[kind] = time.monotonic() - began
         os.kill(panel.pid, signal.SIGKILL)
         panel.wait()
         worker.join(timeout=30)
