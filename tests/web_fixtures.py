@@ -10,7 +10,6 @@ import contextlib
 import datetime as dt
 import http.cookiejar
 import re
-import socket
 import threading
 import urllib.error
 import urllib.parse
@@ -158,13 +157,6 @@ def add_fake_announcement(
 
 def commands_in(store: Store) -> list[dict[str, object]]:
     return [dict(row) for row in store.query("SELECT * FROM commands ORDER BY id")]
-
-
-def free_port() -> int:
-    """Return a loopback TCP port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class FakePlayer:
