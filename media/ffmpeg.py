@@ -28,6 +28,14 @@ _LOUDNESS_RE = re.compile(r"^\s*I:\s+(-?\d+(?:\.\d+)?) LUFS", re.MULTILINE)
 _OUT_TIME_RE = re.compile(r"^out_time_us=(\d+)$", re.MULTILINE)
 # "[mp3 @ 0x55c0f7f691c0] " names ffmpeg's internal component: noise to an operator.
 _COMPONENT_RE = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\]\s*")
+# What the system said when a write failed (strerror texts), worth more than any report.
+_SYSTEM_CAUSES = (
+    "No space left on device",
+    "Read-only file system",
+    "Permission denied",
+    "Input/output error",
+    "Disk quota exceeded",
+)
 
 
 @dataclass(frozen=True)
@@ -64,9 +72,18 @@ def run_tool(args: Sequence[str], *, timeout: float) -> subprocess.CompletedProc
 
 
 def stderr_tail(stderr: str, path: Path | None = None, lines: int = 3) -> str:
-    """Return the last few lines of a tool's error output on one line, naming path briefly."""
+    """Return the last few lines of a tool's error output on one line, naming path briefly.
+
+    A line naming a system cause (a full disk, a read-only folder) leads, wherever it
+    stood: ffmpeg may print its loudness report after it, and the operator must read
+    "No space left on device", not the report.
+    """
     kept = [_COMPONENT_RE.sub("", line.strip()) for line in stderr.splitlines() if line.strip()]
-    tail = " | ".join(kept[-lines:]) or "no error output"
+    chosen = kept[-lines:]
+    cause = next((line for line in kept if any(c in line for c in _SYSTEM_CAUSES)), None)
+    if cause is not None and cause not in chosen:
+        chosen = [cause, *chosen[1:]] if lines > 1 else [cause]
+    tail = " | ".join(chosen) or "no error output"
     return tail.replace(media_arg(path), path.name) if path is not None else tail
 
 

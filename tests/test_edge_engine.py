@@ -171,10 +171,19 @@ def run_service(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FakeS
         app.router.add_get(ENDPOINT, make(service))
         loop = asyncio.new_event_loop()
         runner = web.AppRunner(app, shutdown_timeout=0.5)
-        loop.run_until_complete(runner.setup())
-        loop.run_until_complete(web.SockSite(runner, sock).start())
-        thread = threading.Thread(target=loop.run_forever, daemon=True)
+        ready = threading.Event()
+
+        def serve() -> None:
+            # Set up in the service's own thread: the test's thread may already run an
+            # event loop (Playwright's, once a browser test has run in this session).
+            loop.run_until_complete(runner.setup())
+            loop.run_until_complete(web.SockSite(runner, sock).start())
+            ready.set()
+            loop.run_forever()
+
+        thread = threading.Thread(target=serve, daemon=True)
         thread.start()
+        assert ready.wait(10), "the fake service did not start"
         started.append((loop, runner, thread))
         monkeypatch.setattr(edge_tts.communicate, "WSS_URL", service.url)
         return service
