@@ -28,6 +28,7 @@ from playlists import asrun, catalog
 from playlists.errors import VillagecastError
 from playlists.library import Library
 from playlists.model import AsRunRow, ItemKind, Outcome, Priority, Review, Slide
+from playlists.schedule_limits import MAX_TIMES
 from playlists.settings import AudioSettings, PlayerSettings, StorageSettings
 from playlists.store import Store
 from scheduler.daemon import Daemon
@@ -76,18 +77,19 @@ def station(folder: Path) -> Path:
     first = (now + dt.timedelta(seconds=3)).replace(microsecond=0)
     moments = [(first + dt.timedelta(seconds=6 * n)).astimezone(settings.tz) for n in range(50)]
     for day in sorted({m.date() for m in moments}):
-        times = tuple(m.time() for m in moments if m.date() == day)
-        catalog.add_schedule(
-            store,
-            playlist,
-            day,
-            day,
-            times,
-            frozenset(range(7)),
-            Priority.SCHEDULED,
-            now,
-            wait_seconds=10,
-        )
+        times = [m.time() for m in moments if m.date() == day]
+        for first_of in range(0, len(times), MAX_TIMES):  # an entry holds at most 48 times
+            catalog.add_schedule(
+                store,
+                playlist,
+                day,
+                day,
+                tuple(times[first_of : first_of + MAX_TIMES]),
+                frozenset(range(7)),
+                Priority.SCHEDULED,
+                now,
+                wait_seconds=10,
+            )
     store.close()
     return config
 
