@@ -47,6 +47,8 @@ def chain_from_settings(settings: Settings) -> EngineChain:
         gtts_timeout=tts.gtts_timeout,
         espeak_voice=tts.espeak_voice,
         espeak_speed=tts.espeak_speed,
+        mbrola_voice=tts.mbrola_voice,
+        mbrola_pace=tts.mbrola_pace,
     )
 
 

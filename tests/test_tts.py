@@ -283,7 +283,8 @@ def test_build_chain_follows_the_named_order() -> None:
     espeak, gtts = engines
     assert isinstance(espeak, EspeakEngine) and espeak.speed == 120
     assert isinstance(gtts, GttsEngine) and gtts.timeout == 4
-    assert [e.name for e in build_chain(ENGINE_NAMES).engines] == ["gtts", "espeak-ng"]
+    default = build_chain(ENGINE_NAMES).engines
+    assert [e.name for e in default] == ["gtts", "mbrola", "espeak-ng"]
 
 
 @pytest.mark.parametrize(
@@ -291,7 +292,7 @@ def test_build_chain_follows_the_named_order() -> None:
     [
         pytest.param(
             ["gtts", "azure"],
-            r"unknown speech engine 'azure'; choose from gtts, espeak-ng",
+            r"unknown speech engine 'azure'; choose from gtts, mbrola, espeak-ng",
             id="unknown",
         ),
         pytest.param([], "at least one engine", id="empty"),
