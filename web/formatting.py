@@ -40,6 +40,7 @@ REVIEW_LABELS = {
 }
 ENGINE_LABELS = {
     "gtts": _l("online voice (gTTS)"),
+    "mbrola": _l("offline voice (MBROLA cn1)"),
     "espeak-ng": _l("offline voice (espeak-ng)"),
     "recording": _l("recording"),
 }
