@@ -75,6 +75,19 @@ DIPHONES: dict[str, frozenset[str]] = {
 
 FINALS = frozenset(name for name, rights in DIPHONES.items() if SILENCE in rights)
 
+# How long each initial unit lasts as recorded, in ms: the mean of its part of the
+# initial→final diphones (the database's frames are 168 samples at 22,050 Hz).
+# The recordings are slow citation syllables; the finals, sung out, last longer still.
+RECORDED_INITIAL_MS = {
+    "b": 85, "bi": 164, "c": 210, "ch": 190, "chu": 265, "cu": 221, "d": 130, "di": 140,
+    "du": 198, "f": 229, "g": 145, "gu": 216, "h": 196, "hu": 245, "j": 165, "ji": 247,
+    "ju": 236, "k": 199, "ku": 165, "l": 175, "li": 189, "lu": 206, "m": 151, "mi": 255,
+    "n": 178, "ni": 297, "nu": 221, "p": 163, "pi": 221, "q": 224, "qi": 239, "qu": 251,
+    "r": 211, "ru": 213, "s": 256, "sh": 285, "shu": 277, "su": 274, "t": 206, "ti": 221,
+    "tu": 213, "w": 196, "x": 295, "xi": 294, "xu": 328, "y": 199, "yu": 236, "z": 188,
+    "zh": 168, "zhu": 184, "zu": 210,
+}  # fmt: skip
+
 _AFTER_GLIDE = ("a", "ai", "an", "ang", "ao", "o", "ong")
 _INITIALS = ("zh", "ch", "sh", *"bpmfdtnlgkhjqxrzcsyw")
 # Syllables spelled apart from the initial + final pattern.

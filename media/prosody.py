@@ -14,7 +14,7 @@ tone before it. The register drifts down across each clause, as speech does.
 import math
 from collections.abc import Iterable, Iterator, Sequence
 
-from media.cn1 import SILENCE, units
+from media.cn1 import RECORDED_INITIAL_MS, SILENCE, units
 from media.mandarin import Pause, Syllable, Token
 
 DEFAULT_PACE = 4.0  # syllables a second, pauses aside
@@ -36,12 +36,10 @@ _NEUTRAL_LEVEL = {1: 2.4, 2: 3.0, 3: 3.8, 4: 1.6, 5: 2.0}
 _TONE_LENGTH = {1: 1.0, 2: 1.05, 3: 1.1, 4: 0.92, 5: 0.6}
 _PAUSE_MS = {Pause.PHRASE: 110, Pause.LIST: 220, Pause.CLAUSE: 340, Pause.SENTENCE: 620}
 _FINAL_LENGTHENING = {Pause.PHRASE: 1.15, Pause.LIST: 1.2, Pause.CLAUSE: 1.3, Pause.SENTENCE: 1.35}
-# Length of each initial at the default pace, in ms; a glide unit (hu, xi) adds 35.
-_INITIAL_MS = {
-    "b": 25, "d": 25, "g": 30, "p": 70, "t": 70, "k": 75, "z": 60, "zh": 65, "j": 60,
-    "c": 100, "ch": 105, "q": 100, "f": 95, "s": 105, "sh": 105, "x": 105, "h": 80,
-    "m": 60, "n": 55, "l": 55, "r": 60, "y": 40, "w": 40,
-}  # fmt: skip
+# An initial keeps this share of its recorded length (consonants shrink less than
+# vowels as speech gets faster; shrunk too far they are heard as other consonants).
+_CONSONANT_SHARE = 0.6
+_SHORTEST_FINAL_MS = 120.0
 _DECLINATION = 0.1  # the register falls by this fraction across a clause
 _LEAD_MS = 150  # silence before the first syllable
 _TAIL_MS = 300  # and after the last
@@ -110,17 +108,9 @@ def _syllable_lines(
     pitch = " ".join(f"{at} {_hz(level, register)}" for at, level in _contour(spoken, pause))
     if len(phones) == 1:
         return [f"{phones[0]} {round(length)} {pitch}"]
-    initial_ms = _initial_ms(phones[0], pace)
-    final_ms = max(length - initial_ms, length * 0.5)
+    initial_ms = RECORDED_INITIAL_MS.get(phones[0], 150) * _CONSONANT_SHARE
+    final_ms = max(length - initial_ms, _SHORTEST_FINAL_MS * _TONE_LENGTH[syllable.tone])
     return [f"{phones[0]} {round(initial_ms)}", f"{phones[1]} {round(final_ms)} {pitch}"]
-
-
-def _initial_ms(initial: str, pace: float) -> float:
-    """Return the length of an initial unit, scaled gently with the pace."""
-    base = _INITIAL_MS.get(initial, 0)
-    if not base:
-        base = _INITIAL_MS.get(initial[:-1], 60) + 35  # a glide unit: hu, xi, zhu
-    return base * math.sqrt(DEFAULT_PACE / pace)
 
 
 def _contour(spoken: _Spoken, pause: Pause | None) -> Iterable[tuple[int, float]]:
