@@ -37,16 +37,15 @@ def test_mbrola_speaks_a_notice_into_a_wav(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notice.wav"]
 
 
-@pytest.mark.parametrize(
-    ("pace", "longer"),
-    [pytest.param(3.0, True, id="slower"), pytest.param(5.5, False, id="faster")],
-)
-def test_pace_sets_the_length(tmp_path: Path, pace: float, longer: bool) -> None:
-    default, paced = tmp_path / "default.wav", tmp_path / "paced.wav"
-    MbrolaEngine().synthesize(NOTICE, default)
-    MbrolaEngine(pace=pace).synthesize(NOTICE, paced)
-    assert (probe(paced).duration > probe(default).duration * 1.15) is longer
-    assert (probe(paced).duration < probe(default).duration * 0.85) is not longer
+def test_pace_sets_the_length(tmp_path: Path) -> None:
+    lengths = []
+    for pace in (3.0, 4.0, 5.5):
+        out = tmp_path / f"{pace}.wav"
+        MbrolaEngine(pace=pace).synthesize(NOTICE, out)
+        lengths.append(probe(out).duration)
+    slow, default, fast = lengths
+    # Consonants and the shortest final keep their length: faster shortens less.
+    assert slow > default * 1.15 and fast < default * 0.95
 
 
 @pytest.mark.parametrize(
