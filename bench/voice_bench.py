@@ -389,7 +389,11 @@ def main(argv: Iterable[str] | None = None) -> int:
     args = parse_args(argv)
     notices = load_corpus(args.corpus)[: args.limit]
     start = time.perf_counter()
-    judge = Judge(args.model_dir)
+    try:
+        judge = Judge(args.model_dir)
+    except ModuleNotFoundError as exc:
+        print(f"{exc.name} is missing: pip install '.[bench]'", file=sys.stderr)
+        return 2
     print(f"model loaded in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     results = measure(args.engines, notices, judge)
     if not results:
