@@ -103,6 +103,33 @@ def test_speech_without_offline_engine_warns(sample_settings: Settings) -> None:
     assert verdicts(online)["speech"] == "warn"
 
 
+@pytest.mark.parametrize(
+    ("engines", "status", "says"),
+    [
+        pytest.param(("gtts", "mbrola", "espeak-ng"), "warn", "falls back to espeak-ng", id="warn"),
+        pytest.param(("mbrola",), "fail", "offline speech is impossible", id="only-offline"),
+    ],
+)
+def test_speech_without_mbrola(
+    sample_settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    engines: tuple[str, ...],
+    status: str,
+    says: str,
+) -> None:
+    espeak = shutil.which("espeak-ng")
+    assert espeak is not None
+    programs = tmp_path / "bin"
+    programs.mkdir()
+    (programs / "espeak-ng").symlink_to(espeak)
+    monkeypatch.setenv("PATH", str(programs))  # a machine with espeak-ng and no mbrola
+    settings = dataclasses.replace(sample_settings, tts=TtsSettings(engines=engines))
+    assert verdicts(settings)["speech"] == status
+    assert detail(settings, "speech").startswith("mbrola is not installed (apt install mbrola")
+    assert says in detail(settings, "speech")
+
+
 def test_json_output_lists_every_check(
     sample_settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
