@@ -87,6 +87,13 @@ RECORDED_INITIAL_MS = {
     "tu": 213, "w": 196, "x": 295, "xi": 294, "xu": 328, "y": 199, "yu": 236, "z": 188,
     "zh": 168, "zhu": 184, "zu": 210,
 }  # fmt: skip
+# How long each final lasts as recorded, in ms (its part of the final→silence diphone).
+RECORDED_FINAL_MS = {
+    "a": 190, "ai": 488, "an": 358, "ang": 442, "ao": 282, "e": 267, "ei": 434, "en": 229,
+    "eng": 183, "er": 381, "o": 244, "ou": 274, "i": 160, "ie": 251, "ll": 198, "u": 137,
+    "ong": 244, "in": 335, "ing": 495, "ii": 160, "ui": 282, "iu": 328, "ue": 244,
+    "un": 503, "v": 168,
+}  # fmt: skip
 
 _AFTER_GLIDE = ("a", "ai", "an", "ang", "ao", "o", "ong")
 _INITIALS = ("zh", "ch", "sh", *"bpmfdtnlgkhjqxrzcsyw")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from media.pinyin import Word, read_han
 from media.sandhi import apply_sandhi
 
-# Raise when a change here, in pinyin, polyphones or sandhi changes what is said.
+# Raise when a change here or in pinyin, polyphones, sandhi, prosody or cn1 changes a clip.
 FRONT_END_VERSION = "1"
 
 
