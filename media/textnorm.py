@@ -3,9 +3,10 @@
 Dates, times, amounts, percentages and temperatures are read by wetext, the
 pynini-free runtime of WeTextProcessing's Chinese grammars, which ships its
 transducers in the wheel and is loaded on first use (about 0.4 s and 40 MB).
-Small steps around it add what it lacks: phone numbers written with separators
-read digit by digit with 幺, a few symbols it misreads, and punctuation turned
-into marks that both gTTS and espeak-ng pause on. The slide keeps the original
+Small steps around it add what it lacks: phone numbers read digit by digit with
+幺, in groups with a pause between (mobile 3-4-4, the area code apart),
+temperatures below zero read 零下, a few symbols it misreads, and punctuation
+turned into marks that every engine pauses on. The slide keeps the original
 text; only speech goes through here.
 
 Speech clips are cached by the text they speak, so callers add
@@ -22,7 +23,7 @@ from importlib import metadata
 logger = logging.getLogger(__name__)
 
 # Raise when a rule below changes what is spoken.
-_RULES_VERSION = "vc1"
+_RULES_VERSION = "vc2"
 
 Normalize = Callable[[str], str]
 
@@ -38,6 +39,18 @@ _DIGIT_NAMES = str.maketrans("0123456789", "零幺二三四五六七八九")
 _SYMBOL_LOOKALIKES = str.maketrans(
     {"−": "-", "﹣": "-", "－": "-", "∶": ":", "％": "%", "﹪": "%", "～": "~", "〜": "~"}
 )
+# Units squeezed into one character, which would be dropped as pictographs.
+_UNIT_SIGNS = str.maketrans(
+    {
+        "㎡": "平方米",
+        "㎥": "立方米",
+        "㎞": "公里",
+        "㎏": "千克",
+        "㎎": "毫克",
+        "㎝": "厘米",
+        "㎜": "毫米",
+    }
+)
 _LINE_BULLET = re.compile(r"^ *(?:[-*+>] +|[•·◦‣⁃※] *)", re.MULTILINE)
 
 _LANDLINE = re.compile(
@@ -50,7 +63,17 @@ _AFTER_PHONE_WORD = re.compile(
 )
 _BEFORE_HOTLINE = re.compile(r"(?<![\d.])(\d{3,12})(?=热线|专线)")
 
-_RANGE_DASH = re.compile(r"(?<=[\d年月日号时点分秒%℃元])(?:\s*[—–~]\s*|\s+-\s+)(?=\d)")
+_RANGE_DASH = re.compile(
+    r"(?<=[\d年月日号时点分秒%℃元])(?:\s*[—–~]\s*|\s+-\s+)(?=\d)|(?<=%)-(?=\d)"
+)
+# A temperature, or a range of them with the unit at least at its end: -3~5℃.
+_DEGREES = r"(-?)\s*(\d+(?:\.\d+)?)\s*(?:℃|°C)"
+_TEMPERATURE_RANGE = re.compile(
+    r"(?<![\d.])(-?)\s*(\d+(?:\.\d+)?)\s*(?:℃|°C)?\s*(?:~|至|到|—|–|-)\s*" + _DEGREES
+)
+_TEMPERATURE = re.compile(r"(?<![\d.])" + _DEGREES)
+# wetext says 两摄氏度 for 2℃, as it says 两个; a temperature is read 二摄氏度.
+_TWO_DEGREES = re.compile(r"(?<![零一二两三四五六七八九十百千万点])两(?=摄氏度)")
 _HOUR_ZERO = re.compile(r"(?<![\d:])0:(?=[0-5]\d(?!\d))")
 _LATIN_HYPHEN = re.compile(r"(?<=[A-Za-z])-(?=\d)")
 _DOCUMENT_YEAR = re.compile(r"[〔［\[]((?:19|20)\d\d)[〕］\]]")
@@ -151,12 +174,14 @@ def _spoken(text: str, normalize: Normalize) -> str:
     text = _prepare_for_normalizer(text)
     text = _read_numbers(text, normalize)
     text = _fix_ordinals(text)
+    text = _TWO_DEGREES.sub("二", text)
     return _punctuation_to_pauses(text)
 
 
 def _clean_characters(text: str) -> str:
     """Drop what cannot be spoken and make every space and line break plain."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_SYMBOL_LOOKALIKES)
+    text = text.translate(_UNIT_SIGNS)
     kept: list[str] = []
     for char in text:
         category = unicodedata.category(char)
@@ -186,28 +211,49 @@ def _is_pictograph(char: str, category: str) -> bool:
 
 
 def _read_phone_numbers(text: str) -> str:
-    """Spell out phone numbers digit by digit, with 幺 for 1, where wetext would not."""
-    text = _LANDLINE.sub(lambda m: _digits(m.group(1) + m.group(2)), text)
-    text = _SERVICE_400.sub(lambda m: _digits(m.group(0)), text)
-    # wetext already reads a bare 11-digit mobile number the same way.
-    text = _MOBILE.sub(lambda m: m.group(0) if m.group(0).isdigit() else _digits(m.group(0)), text)
+    """Spell out phone numbers digit by digit with 幺 for 1, in groups with a pause between."""
+    text = _LANDLINE.sub(lambda m: _grouped(m.group(1), m.group(2)), text)
+    text = _SERVICE_400.sub(lambda m: _grouped(*m.groups()), text)
+    text = _MOBILE.sub(lambda m: _mobile(m.group(0)), text)
     text = _AFTER_PHONE_WORD.sub(lambda m: m.group(1) + m.group(2) + _digits(m.group(3)), text)
     return _BEFORE_HOTLINE.sub(lambda m: _digits(m.group(1)), text)
 
 
+def _mobile(number: str) -> str:
+    """Read a mobile number in the groups listeners write it down in: 3-4-4."""
+    digits = re.sub(r"\D", "", number.removeprefix("+86"))
+    return _grouped(digits[:3], digits[3:7], digits[7:])
+
+
+def _grouped(*groups: str) -> str:
+    """Read groups of digits one by one, with a pause between groups."""
+    return "，".join(_digits(group) for group in groups)
+
+
 def _digits(number: str) -> str:
     """Return the digits of number as spoken one by one."""
-    if number.startswith("+86"):
-        number = number[3:]  # listeners dial the number without the country code
     return re.sub(r"\D", "", number).translate(_DIGIT_NAMES)
 
 
 def _prepare_for_normalizer(text: str) -> str:
     """Rewrite forms wetext misreads into forms it reads right."""
+    text = _read_temperatures(text)
     text = _RANGE_DASH.sub("~", text)  # 8:00—12:00 is a range, read with 到
     text = _HOUR_ZERO.sub("00:", text)  # 0:30 would be read as the ratio 零比三十
     text = _LATIN_HYPHEN.sub(" ", text)  # COVID-19 would be read as COVID负十九
     return _DOCUMENT_YEAR.sub(r"\1年", text)  # 〔2023〕 is a year, not 两千零二十三
+
+
+def _read_temperatures(text: str) -> str:
+    """Say 零下 for a temperature below zero, and give both ends of a range their unit."""
+
+    def degrees(sign: str, number: str) -> str:
+        return f"{'零下' if sign else ''}{number}℃"
+
+    text = _TEMPERATURE_RANGE.sub(
+        lambda m: f"{degrees(m.group(1), m.group(2))}到{degrees(m.group(3), m.group(4))}", text
+    )
+    return _TEMPERATURE.sub(lambda m: degrees(m.group(1), m.group(2)), text)
 
 
 def _read_numbers(text: str, normalize: Normalize) -> str:

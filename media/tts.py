@@ -1,7 +1,10 @@
 """Turn announcement text into speech with an ordered chain of engines.
 
 The default chain tries Google's online voice (gTTS) with a short timeout, then
-the offline espeak-ng. Engines write any format ffmpeg reads; the caller
+the offline MBROLA cn1 voice driven by villagecast's Mandarin front end
+(``media.mbrola``), then espeak-ng as the last resort. An engine that is not
+installed fails at once with a message naming its package, and the next one
+speaks. Engines write any format ffmpeg reads; the caller
 normalizes the result with ``media.audio.normalize`` and caches it under
 ``cache_key``.
 """
@@ -21,11 +24,13 @@ from gtts.lang import tts_langs  # type: ignore[import-untyped]
 from media.edge_engine import DEFAULT_EDGE_VOICE, EdgeTtsEngine
 from media.errors import TtsError, TtsUnavailableError
 from media.files import atomic_output
+from media.mbrola import MbrolaEngine
 from media.online import fetch_within
+from media.prosody import DEFAULT_PACE
 
 logger = logging.getLogger(__name__)
 
-ENGINE_NAMES = ("gtts", "edge-tts", "espeak-ng")
+ENGINE_NAMES = ("gtts", "edge-tts", "mbrola", "espeak-ng")
 
 # espeak-ng writes a 44-byte RIFF header before any samples.
 _WAV_HEADER_BYTES = 44
@@ -190,6 +195,8 @@ def build_chain(
     espeak_speed: int = 150,
     edge_voice: str = DEFAULT_EDGE_VOICE,
     edge_timeout: float = 10.0,
+    mbrola_voice: str = "cn1",
+    mbrola_pace: float = DEFAULT_PACE,
 ) -> EngineChain:
     """Build the engine chain named in the settings, in that order."""
     # A bare string is a Sequence[str] too, and would be read letter by letter.
@@ -199,6 +206,8 @@ def build_chain(
     for name in names:
         if name == "gtts":
             engines.append(GttsEngine(lang=gtts_lang, timeout=gtts_timeout))
+        elif name == "mbrola":
+            engines.append(MbrolaEngine(voice=mbrola_voice, pace=mbrola_pace))
         elif name == "espeak-ng":
             engines.append(EspeakEngine(voice=espeak_voice, speed=espeak_speed))
         elif name == "edge-tts":

@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 from collections.abc import Callable
 
+from media.mbrola import MbrolaEngine
 from playlists.settings import Settings
 from playlists.store import SCHEMA_VERSION, Store, from_db_time
 
@@ -115,11 +116,25 @@ def _player(settings: Settings, now: dt.datetime) -> tuple[str, str]:
 
 
 def _speech(settings: Settings) -> tuple[str, str]:
-    if "espeak-ng" in settings.tts.engines and shutil.which("espeak-ng") is None:
+    tts = settings.tts
+    offline = [name for name in tts.engines if name in ("mbrola", "espeak-ng")]
+    missing = {name: _engine_missing(settings, name) for name in offline}
+    if "espeak-ng" in offline and missing["espeak-ng"]:
         return FAIL, "espeak-ng is not installed: offline speech is impossible"
-    if "espeak-ng" not in settings.tts.engines:
+    if not offline:
         return WARN, "no offline engine in tts.engines: without the network nothing is spoken"
-    return OK, " → ".join(settings.tts.engines)
+    if missing.get("mbrola"):
+        if offline == ["mbrola"]:
+            return FAIL, f"{missing['mbrola']}: offline speech is impossible"
+        return WARN, f"{missing['mbrola']}: offline speech falls back to espeak-ng"
+    return OK, " → ".join(tts.engines)
+
+
+def _engine_missing(settings: Settings, name: str) -> str | None:
+    """Say what an offline engine lacks, or None when it is installed."""
+    if name == "mbrola":
+        return MbrolaEngine(voice=settings.tts.mbrola_voice).missing()
+    return None if shutil.which(name) else f"{name} is not installed"
 
 
 def _audio(settings: Settings) -> tuple[str, str]:

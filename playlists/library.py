@@ -49,6 +49,8 @@ def chain_from_settings(settings: Settings) -> EngineChain:
         espeak_speed=tts.espeak_speed,
         edge_voice=tts.edge_voice,
         edge_timeout=tts.edge_timeout,
+        mbrola_voice=tts.mbrola_voice,
+        mbrola_pace=tts.mbrola_pace,
     )
 
 

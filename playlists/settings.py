@@ -26,8 +26,9 @@ from playlists.sync_format import MAX_ASRUN_ROWS
 T = TypeVar("T")
 
 SINKS = ("aplay", "mpv", "command", "recording")
-TTS_ENGINES = ("gtts", "edge-tts", "espeak-ng")
-DEFAULT_TTS_ENGINES = ("gtts", "espeak-ng")
+TTS_ENGINES = ("gtts", "edge-tts", "mbrola", "espeak-ng")
+DEFAULT_TTS_ENGINES = ("gtts", "mbrola", "espeak-ng")
+MBROLA_VOICES = ("cn1",)
 GTTS_LANGS = ("zh-CN", "zh-TW", "zh", "yue")
 SLIDE_THEMES = ("led-red", "led-amber", "color", "high-contrast")
 
@@ -136,6 +137,12 @@ class TtsSettings:
     )
     espeak_speed: int = dataclasses.field(
         default=150, metadata=_doc("espeak-ng words per minute", _range(80, 450))
+    )
+    mbrola_voice: str = dataclasses.field(
+        default="cn1", metadata=_doc("MBROLA voice", _one_of(MBROLA_VOICES))
+    )
+    mbrola_pace: float = dataclasses.field(
+        default=4.0, metadata=_doc("MBROLA syllables per second", _range(2.5, 6))
     )
 
 

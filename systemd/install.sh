@@ -29,7 +29,7 @@ umask 022
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON=/usr/bin/python3
-PACKAGES=(python3-venv espeak-ng ffmpeg mpv alsa-utils fonts-noto-cjk sqlite3 curl)
+PACKAGES=(python3-venv espeak-ng mbrola mbrola-cn1 ffmpeg mpv alsa-utils fonts-noto-cjk sqlite3 curl)
 # cage draws on the HDMI output through seatd; it needs Xwayland to start at all.
 KIOSK_PACKAGES=(cage seatd xwayland)
 UNITS=(villagecast-player.service villagecast-panel.service)
@@ -105,8 +105,24 @@ install_packages() {
     say "Debian packages: all there"
     return
   fi
+  if [[ " ${missing[*]} " == *" mbrola"* ]]; then
+    # mbrola is in Debian's contrib component and its Mandarin voice in non-free.
+    local enabled
+    enabled=$("$PYTHON" "$SRC/scripts/enable-debian-components" contrib non-free) ||
+      warn "no Debian source in apt's sources to enable contrib and non-free in"
+    [[ -z $enabled ]] || say "$enabled"
+  fi
   say "apt-get update"
   apt-get update -q
+  # Without the MBROLA voice the clearer offline engine is skipped, not the install.
+  if ! has_candidate mbrola-cn1 || ! has_candidate mbrola; then
+    warn "mbrola or mbrola-cn1 cannot be installed: offline speech falls back to espeak-ng"
+    local kept=()
+    for package in "${missing[@]}"; do
+      [[ $package == mbrola* ]] || kept+=("$package")
+    done
+    missing=("${kept[@]}")
+  fi
   if [[ -n $chromium ]]; then
     # Raspberry Pi OS ships its own build as chromium-browser; Debian calls it chromium.
     if has_candidate chromium-browser; then

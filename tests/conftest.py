@@ -86,6 +86,7 @@ def quick_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.M
 # one is a set-up fault, not a reason to skip (a skipped test protects nothing).
 REQUIRED_PROGRAMS = {
     "espeak-ng": "espeak-ng",
+    "mbrola": "mbrola",
     "ffmpeg": "ffmpeg",
     "ffprobe": "ffmpeg",
     "mpv": "mpv",

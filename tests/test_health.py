@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,33 @@ def test_audio_output(sample_settings: Settings, audio: AudioSettings, status: s
 def test_speech_without_offline_engine_warns(sample_settings: Settings) -> None:
     online = dataclasses.replace(sample_settings, tts=TtsSettings(engines=("gtts",)))
     assert verdicts(online)["speech"] == "warn"
+
+
+@pytest.mark.parametrize(
+    ("engines", "status", "says"),
+    [
+        pytest.param(("gtts", "mbrola", "espeak-ng"), "warn", "falls back to espeak-ng", id="warn"),
+        pytest.param(("mbrola",), "fail", "offline speech is impossible", id="only-offline"),
+    ],
+)
+def test_speech_without_mbrola(
+    sample_settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    engines: tuple[str, ...],
+    status: str,
+    says: str,
+) -> None:
+    espeak = shutil.which("espeak-ng")
+    assert espeak is not None
+    programs = tmp_path / "bin"
+    programs.mkdir()
+    (programs / "espeak-ng").symlink_to(espeak)
+    monkeypatch.setenv("PATH", str(programs))  # a machine with espeak-ng and no mbrola
+    settings = dataclasses.replace(sample_settings, tts=TtsSettings(engines=engines))
+    assert verdicts(settings)["speech"] == status
+    assert detail(settings, "speech").startswith("mbrola is not installed (apt install mbrola")
+    assert says in detail(settings, "speech")
 
 
 def test_json_output_lists_every_check(

@@ -232,6 +232,6 @@ def test_speech_is_normalized_but_cached_per_written_form(store: Store, settings
     library = Library(store, settings, chain=EngineChain([Spy()]))
     clip = library.speak("3月28日18:30开会，电话13812345678。")
     assert "十八点三十分" in spoken[0]
-    assert "幺三八幺二三四五六七八" in spoken[0]
+    assert "幺三八，幺二三四，五六七八" in spoken[0]
     assert library.speak("3月28日18:30开会，电话13812345678。") == clip
     assert len(spoken) == 1

@@ -35,25 +35,47 @@ SPOKEN = [
     pytest.param("凌晨0:30", "凌晨零点三十分", id="time-zero-hour"),
     pytest.param("参与率达到50%", "参与率达到百分之五十", id="percent"),
     pytest.param("参与率达到50％", "参与率达到百分之五十", id="percent-fullwidth"),
-    pytest.param("最低气温−3℃", "最低气温负三摄氏度", id="temperature-minus-sign"),
-    pytest.param("最低气温-3℃", "最低气温负三摄氏度", id="temperature-hyphen"),
+    pytest.param("最低气温−3℃", "最低气温零下三摄氏度", id="temperature-minus-sign"),
+    pytest.param("最低气温-3℃", "最低气温零下三摄氏度", id="temperature-hyphen"),
+    pytest.param("夜间−2℃", "夜间零下二摄氏度", id="temperature-minus-two"),
+    pytest.param("-2°C", "零下二摄氏度", id="temperature-degree-c"),
+    pytest.param("零下2℃", "零下二摄氏度", id="temperature-written-below-zero"),
+    pytest.param("气温2℃", "气温二摄氏度", id="temperature-two-not-liang"),
+    pytest.param("-2.5℃", "零下二点五摄氏度", id="temperature-decimal"),
+    pytest.param("气温3℃到11℃", "气温三摄氏度到十一摄氏度", id="temperature-range"),
+    pytest.param("气温-3~5℃", "气温零下三摄氏度到五摄氏度", id="temperature-range-below-zero"),
+    pytest.param("15-20℃", "十五摄氏度到二十摄氏度", id="temperature-range-hyphen"),
+    pytest.param("-5℃至-1℃", "零下五摄氏度到零下一摄氏度", id="temperature-range-both-below"),
+    pytest.param("200℃", "两百摄氏度", id="temperature-hundreds"),
+    pytest.param("降幅-10%", "降幅百分之负十", id="negative-percent-stays-fu"),
+    pytest.param("占比50%-60%", "占比百分之五十到百分之六十", id="percent-range"),
+    pytest.param("12.6万元", "十二点六万元", id="amount-wan-yuan"),
+    pytest.param("5万-10万元", "五万到十万元", id="amount-range"),
+    pytest.param("¥200", "两百元", id="amount-yuan-sign"),
+    pytest.param("提高2.3个百分点", "提高二点三个百分点", id="percentage-points"),
+    pytest.param("面积30㎡", "面积三十平方米", id="square-metre-sign"),
+    pytest.param("5㎏", "五千克", id="kilogram-sign"),
+    pytest.param("8:00-17:30", "八点到十七点三十分", id="time-range-hyphen"),
     pytest.param("每人1.5元", "每人一点五元", id="amount-decimal"),
     pytest.param("补贴100元", "补贴一百元", id="amount"),
     pytest.param("共有12345人参加", "共有一万二千三百四十五人参加", id="count-not-a-phone"),
     pytest.param("第2名", "第二名", id="ordinal-two"),
     pytest.param("南民发〔2023〕5号", "南民发二零二三年五号", id="document-number-year"),
     # phone numbers, digit by digit with 幺
-    pytest.param("咨询电话13812345678", "咨询电话幺三八幺二三四五六七八", id="mobile"),
-    pytest.param("手机138-1234-5678", "手机幺三八幺二三四五六七八", id="mobile-dashes"),
-    pytest.param("手机 138 1234 5678", "手机，幺三八幺二三四五六七八", id="mobile-spaces"),
-    pytest.param("+86 138 1234 5678", "幺三八幺二三四五六七八", id="mobile-country-code"),
-    pytest.param("联系电话：0827-8221234", "联系电话：零八二七八二二幺二三四", id="landline"),
-    pytest.param("（0827）8221234", "零八二七八二二幺二三四", id="landline-brackets"),
+    pytest.param("咨询电话13812345678", "咨询电话幺三八，幺二三四，五六七八", id="mobile-3-4-4"),
+    pytest.param("手机138-1234-5678", "手机幺三八，幺二三四，五六七八", id="mobile-dashes"),
+    pytest.param("手机 138 1234 5678", "手机，幺三八，幺二三四，五六七八", id="mobile-spaces"),
+    pytest.param("+86 138 1234 5678", "幺三八，幺二三四，五六七八", id="mobile-country-code"),
+    pytest.param("联系电话：0827-8221234", "联系电话：零八二七，八二二幺二三四", id="landline"),
+    pytest.param("咨询电话0595-22345678", "咨询电话零五九五，二二三四五六七八", id="landline-8"),
+    pytest.param("（0827）8221234", "零八二七，八二二幺二三四", id="landline-brackets"),
     pytest.param("电话：8221234", "电话：八二二幺二三四", id="local-number-after-phone-word"),
     pytest.param("拨打12345热线", "拨打幺二三四五热线", id="service-number"),
     pytest.param("12349热线", "幺二三四九热线", id="service-number-before-hotline"),
-    pytest.param("客服400-123-4567", "客服四零零幺二三四五六七", id="400-number"),
+    pytest.param("客服400-123-4567", "客服四零零，幺二三，四五六七", id="400-number"),
     pytest.param("请拨打110报警", "请拨打幺幺零报警", id="emergency-number"),
+    pytest.param("急救请拨打120", "急救请拨打幺二零", id="ambulance-number"),
+    pytest.param("消费投诉请拨打12315", "消费投诉请拨打幺二三幺五", id="consumer-hotline"),
     # Latin abbreviations
     pytest.param("CPU、APP和Wi-Fi", "CPU、APP和Wi-Fi", id="latin-abbreviations"),
     pytest.param("请下载 APP 报名", "请下载APP报名", id="latin-spaced"),
@@ -156,7 +178,7 @@ def phonemes(text: str) -> str:
         pytest.param("18:30", "十八点三十分", id="time"),
         pytest.param("2023年3月28日", "二零二三年三月二十八日", id="date"),
         pytest.param("50%", "百分之五十", id="percent"),
-        pytest.param("−3℃", "负三摄氏度", id="temperature"),
+        pytest.param("−3℃", "零下三摄氏度", id="temperature"),
     ],
 )
 def test_espeak_reads_numbers_in_mandarin(raw: str, words: str) -> None:
@@ -222,7 +244,7 @@ def test_without_wetext_the_other_steps_still_run(
     with caplog.at_level(logging.WARNING, logger="media.textnorm"):
         first = speech_text("【通知】3月28日,电话0827-8221234")
         speech_text("再来3次")
-    assert first == "通知，3月28日，电话零八二七八二二幺二三四"
+    assert first == "通知，3月28日，电话零八二七，八二二幺二三四"
     assert calls == [1]  # a failed load is not retried on every sentence
     assert caplog.text.count("No module named 'wetext'") == 1
 

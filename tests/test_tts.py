@@ -284,7 +284,12 @@ def test_build_chain_follows_the_named_order() -> None:
     espeak, gtts = engines
     assert isinstance(espeak, EspeakEngine) and espeak.speed == 120
     assert isinstance(gtts, GttsEngine) and gtts.timeout == 4
-    assert [e.name for e in build_chain(ENGINE_NAMES).engines] == ["gtts", "edge-tts", "espeak-ng"]
+    assert [e.name for e in build_chain(ENGINE_NAMES).engines] == [
+        "gtts",
+        "edge-tts",
+        "mbrola",
+        "espeak-ng",
+    ]
 
 
 def test_build_chain_passes_the_edge_voice_and_timeout() -> None:
@@ -299,7 +304,7 @@ def test_build_chain_passes_the_edge_voice_and_timeout() -> None:
     [
         pytest.param(
             ["gtts", "azure"],
-            r"unknown speech engine 'azure'; choose from gtts, edge-tts, espeak-ng",
+            r"unknown speech engine 'azure'; choose from gtts, edge-tts, mbrola, espeak-ng",
             id="unknown",
         ),
         pytest.param([], "at least one engine", id="empty"),
