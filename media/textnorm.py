@@ -23,7 +23,7 @@ from importlib import metadata
 logger = logging.getLogger(__name__)
 
 # Raise when a rule below changes what is spoken.
-_RULES_VERSION = "vc2"
+_RULES_VERSION = "vc3"
 
 Normalize = Callable[[str], str]
 
@@ -73,6 +73,8 @@ _TEMPERATURE_RANGE = re.compile(
 )
 _TEMPERATURE = re.compile(r"(?<![\d.])" + _DEGREES)
 # wetext says 两摄氏度 for 2℃, as it says 两个; a temperature is read 二摄氏度.
+# The second day of a month (4月2日 → 四月两日 from wetext), not 十二日 or 二十二日.
+_TWO_DAY = re.compile(r"(?<=月)两日")
 _TWO_DEGREES = re.compile(r"(?<![零一二两三四五六七八九十百千万点])两(?=摄氏度)")
 _HOUR_ZERO = re.compile(r"(?<![\d:])0:(?=[0-5]\d(?!\d))")
 _LATIN_HYPHEN = re.compile(r"(?<=[A-Za-z])-(?=\d)")
@@ -275,8 +277,8 @@ def _read_numbers(text: str, normalize: Normalize) -> str:
 
 
 def _fix_ordinals(text: str) -> str:
-    """Say 第二, never 第两: wetext reads 第2名 with the counting form."""
-    return text.replace("第两", "第二")
+    """Say 第二 and 二日, never 第两 or 两日: wetext reads 第2名 and 4月2日 as counts."""
+    return _TWO_DAY.sub("二日", text.replace("第两", "第二"))
 
 
 def _punctuation_to_pauses(text: str) -> str:

@@ -60,6 +60,9 @@ SPOKEN = [
     pytest.param("补贴100元", "补贴一百元", id="amount"),
     pytest.param("共有12345人参加", "共有一万二千三百四十五人参加", id="count-not-a-phone"),
     pytest.param("第2名", "第二名", id="ordinal-two"),
+    pytest.param("4月2日开会", "四月二日开会", id="second-day-of-the-month"),
+    pytest.param("4月12日开会", "四月十二日开会", id="twelfth-day-of-the-month"),
+    pytest.param("2日内答复", "两日内答复", id="two-days-is-a-count"),
     pytest.param("南民发〔2023〕5号", "南民发二零二三年五号", id="document-number-year"),
     # phone numbers, digit by digit with 幺
     pytest.param("咨询电话13812345678", "咨询电话幺三八，幺二三四，五六七八", id="mobile-3-4-4"),
