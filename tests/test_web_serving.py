@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from waitress import wasyncore
 
 from playlists import catalog, villages
 from playlists.settings import PanelSettings, Settings
@@ -30,6 +29,7 @@ from tests.web_fixtures import (
     csrf_of,
     log_in,
     make_app,
+    stop_serving,
 )
 from web.serving import PanelServer, build_server
 from web.uploads import serving_limits
@@ -78,9 +78,7 @@ def served(
     try:
         yield Served(app, panel_settings, int(server.effective_port))
     finally:
-        server.task_dispatcher.shutdown()
-        wasyncore.close_all(server._map)
-        thread.join(timeout=5)
+        stop_serving(server, thread)
 
 
 def read_answer(sock: socket.socket) -> bytes:

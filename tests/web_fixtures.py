@@ -264,8 +264,13 @@ def serving(app: Flask) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.task_dispatcher.shutdown()
-        # Closed from the server's own loop, which then ends: closing the sockets from
-        # here could pull them out from under a select() in progress.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-        thread.join(timeout=5)
+        stop_serving(server, thread)
+
+
+def stop_serving(server: Any, thread: threading.Thread) -> None:
+    """Stop a waitress server running in thread, from the server's own loop."""
+    server.task_dispatcher.shutdown()
+    # Closed from the server's own loop, which then ends: closing the sockets from
+    # here could pull them out from under a select() in progress (EBADF in its thread).
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    thread.join(timeout=5)
