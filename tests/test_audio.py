@@ -321,6 +321,7 @@ def pcm(path: Path) -> bytes:
         return clip.readframes(clip.getnframes())
 
 
+@pytest.mark.slow
 def test_join_clips_plays_them_in_order_samples_unchanged(tmp_path: Path) -> None:
     parts = [tmp_path / "a.wav", tmp_path / "b.wav", tmp_path / "c.wav"]
     make_silence(parts[0], 0.5)

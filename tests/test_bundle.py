@@ -491,6 +491,7 @@ def test_signed_bundle_is_a_draft_unless_the_signature_counts(
 # -- round trip ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_export_then_import_on_another_station_gives_the_same_playlist(
     kit: Kit, tmp_path: Path
 ) -> None:

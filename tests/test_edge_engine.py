@@ -237,6 +237,7 @@ def test_speaks_with_the_chosen_voice(
     assert "ConnectionId=" in service.requests[0] and "Sec-MS-GEC=" in service.requests[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("make", "timeout", "reason"),
     [
@@ -272,6 +273,7 @@ def test_without_network_fails_fast(tmp_path: Path, closed_port: int) -> None:
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "make", [pytest.param(hanging, id="hangs"), pytest.param(refusing, id="refuses")]
 )

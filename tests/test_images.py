@@ -294,6 +294,7 @@ def test_a_large_picture_reduced_before_fitting_keeps_colours_and_transparency(
     assert fitted.getpixel((176 + 20, 40)) == (255, 255, 255)
 
 
+@pytest.mark.slow
 def test_three_large_pictures_at_once_cost_about_what_one_does(tmp_path: Path) -> None:
     """The attack itself: big pictures fitted in parallel, peak memory of a fresh process."""
     black_png(tmp_path / "big.png", 4600, 3450)  # 15.9 megapixels: the largest PNG allowed

@@ -20,6 +20,8 @@ from playlists.revoice import engine_rank, revoice
 from playlists.settings import Settings
 from playlists.store import Store
 
+pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
+
 NOW = dt.datetime(2023, 3, 27, 9, 0, tzinfo=dt.UTC)
 TEXTS = ("村民朋友们，今晚八点放映电影。", "请大家注意防火，不要在山上用火。")
 BY = "cli:tester"

@@ -36,6 +36,8 @@ from tests.sync_kit import TOKEN, TOWN_URL, FakeTown
 from tests.web_fixtures import serving
 from web import create_app
 
+pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
+
 TZ = ZoneInfo("Asia/Shanghai")
 START = dt.datetime(2023, 3, 28, 10, 0, tzinfo=TZ)  # nothing is due before 12:00
 CLOCK = dt.datetime(2023, 3, 28, 9, 0, tzinfo=TZ)  # when content is written

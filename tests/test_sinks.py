@@ -87,6 +87,7 @@ def test_command_needs_a_file_field() -> None:
         ProcessSink(["mpv", "--ao=null"])
 
 
+@pytest.mark.slow
 def test_mpv_plays_in_real_time_from_an_offset(clip: Path) -> None:
     done = Done()
     machine = MachineLag.measure()
@@ -98,6 +99,7 @@ def test_mpv_plays_in_real_time_from_an_offset(clip: Path) -> None:
     assert 0.8 < took < machine.allow(2.5), f"one second of a two-second clip: {took:.2f} s"
 
 
+@pytest.mark.slow
 def test_stop_ends_the_process_without_a_report(clip: Path) -> None:
     done = Done()
     sink = ProcessSink(MPV_NULL, name="mpv")

@@ -234,6 +234,7 @@ def test_an_unchanged_feed_is_a_304_and_nothing_is_downloaded(
     assert not report.feed_changed and report.downloads.files == 0
 
 
+@pytest.mark.slow
 def test_a_new_version_replaces_the_copy_and_the_town_schedule_but_not_the_village_s(
     va: Village, town: FakeTown, wav: bytes, png: bytes, town_key: SigningKey
 ) -> None:
@@ -263,6 +264,7 @@ def test_a_new_version_replaces_the_copy_and_the_town_schedule_but_not_the_villa
     assert actions == ["sync", "sync"]
 
 
+@pytest.mark.slow
 def test_only_the_media_files_the_village_lacks_are_downloaded(
     v: Village, town: FakeTown, wav: bytes, png: bytes
 ) -> None:
@@ -309,6 +311,7 @@ def test_a_hostile_name_in_the_manifest_is_refused_before_any_download(
     assert town.count("GET", "/media/") == 0 and v.copy() is None
 
 
+@pytest.mark.slow
 def test_a_local_playlist_of_the_same_name_holds_the_town_s_back_until_renamed(
     v: Village, town: FakeTown, wav: bytes, png: bytes
 ) -> None:
@@ -402,6 +405,7 @@ def test_a_busy_town_stops_the_cycle_and_the_rows_it_did_not_take_stay_pending(
     assert sorted(town.asrun) == sorted(ids) and town.asrun_posts == 3
 
 
+@pytest.mark.slow
 def test_a_copy_deleted_at_the_village_stays_deleted_until_the_town_changes_it(
     v: Village, town: FakeTown, wav: bytes, png: bytes
 ) -> None:

@@ -188,6 +188,7 @@ def test_gtts_without_network_fails_fast(
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_gtts_gives_up_on_a_server_that_never_answers(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, silent_proxy: int
 ) -> None:
@@ -199,6 +200,7 @@ def test_gtts_gives_up_on_a_server_that_never_answers(
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_gtts_bounds_the_whole_call_when_every_read_gets_a_byte(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, trickling_proxy: int
 ) -> None:

@@ -34,6 +34,8 @@ from tests.web_fixtures import (
 from web.serving import PanelServer, build_server
 from web.uploads import serving_limits
 
+pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
+
 MB = 1_000_000
 
 

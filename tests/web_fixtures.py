@@ -272,5 +272,8 @@ def stop_serving(server: Any, thread: threading.Thread) -> None:
     server.task_dispatcher.shutdown()
     # Closed from the server's own loop, which then ends: closing the sockets from
     # here could pull them out from under a select() in progress (EBADF in its thread).
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    try:
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    except OSError:  # the loop has ended already and closed its trigger with it
+        wasyncore.close_all(server._map)
     thread.join(timeout=5)
