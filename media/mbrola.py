@@ -7,16 +7,15 @@ broken in Debian 12.
 """
 
 import shutil
-import subprocess
 from pathlib import Path
 
 from media.errors import TtsError
 from media.files import atomic_output
 from media.mandarin import FRONT_END_VERSION, Syllable, transcribe
 from media.prosody import DEFAULT_PACE, pho_script
+from media.synth_process import run_synthesizer
 
 VOICE_DIR = Path("/usr/share/mbrola")
-_WAV_HEADER_BYTES = 44
 
 
 class MbrolaEngine:
@@ -83,20 +82,11 @@ class MbrolaEngine:
         """Run mbrola on script into wav; raise TtsError unless it wrote some sound."""
         # -e: a diphone the voice lacks is skipped, never the whole announcement.
         args = [self.binary, "-e", str(self.database), "-", str(wav)]
-        try:
-            result = subprocess.run(
-                args,
-                input=script.encode("ascii"),
-                capture_output=True,
-                timeout=self.timeout,
-                check=False,
-            )
-        except FileNotFoundError:
-            raise TtsError(f"{self.binary} is not installed", engine=self.name) from None
-        except subprocess.TimeoutExpired:
-            raise TtsError(f"timed out after {self.timeout:g} s", engine=self.name) from None
-        if result.returncode != 0:
-            said = result.stderr.decode("utf-8", "replace").strip() or "no error output"
-            raise TtsError(f"exit status {result.returncode}: {said}", engine=self.name)
-        if not wav.is_file() or wav.stat().st_size <= _WAV_HEADER_BYTES:
-            raise TtsError("it produced an empty audio file", engine=self.name)
+        run_synthesizer(
+            args,
+            script.encode("ascii"),
+            wav,
+            engine=self.name,
+            timeout=self.timeout,
+            install="apt install mbrola, from Debian contrib",
+        )

@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import logging
-import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -27,13 +26,11 @@ from media.files import atomic_output
 from media.mbrola import MbrolaEngine
 from media.online import fetch_within
 from media.prosody import DEFAULT_PACE
+from media.synth_process import run_synthesizer
 
 logger = logging.getLogger(__name__)
 
 ENGINE_NAMES = ("gtts", "edge-tts", "mbrola", "espeak-ng")
-
-# espeak-ng writes a 44-byte RIFF header before any samples.
-_WAV_HEADER_BYTES = 44
 
 
 class TtsEngine(Protocol):
@@ -137,25 +134,14 @@ class EspeakEngine:
         # Text goes through stdin: no shell, no argument-length limit, and text
         # starting with "-" cannot be taken for an option.
         args = [self.binary, "-v", self.voice, "-s", str(self.speed), "-w", str(wav), "--stdin"]
-        try:
-            result = subprocess.run(
-                args,
-                input=text.encode("utf-8"),
-                capture_output=True,
-                timeout=self.timeout,
-                check=False,
-            )
-        except FileNotFoundError:
-            raise TtsError(
-                f"{self.binary} is not installed (apt install espeak-ng)", engine=self.name
-            ) from None
-        except subprocess.TimeoutExpired:
-            raise TtsError(f"timed out after {self.timeout:g} s", engine=self.name) from None
-        if result.returncode != 0:
-            said = result.stderr.decode("utf-8", "replace").strip() or "no error output"
-            raise TtsError(f"exit status {result.returncode}: {said}", engine=self.name)
-        if wav.stat().st_size <= _WAV_HEADER_BYTES:
-            raise TtsError("it produced an empty audio file", engine=self.name)
+        run_synthesizer(
+            args,
+            text.encode("utf-8"),
+            wav,
+            engine=self.name,
+            timeout=self.timeout,
+            install="apt install espeak-ng",
+        )
 
 
 class EngineChain:
