@@ -3,12 +3,12 @@
 Run: .venv/bin/python bench/media_bench.py [--minutes 10 60] [--count N] [--rebuild N]
 
 - memory: peak resident set of the Python process (VmHWM) and of each tool it runs
-  (/usr/bin/time) while `Library.ingest_audio` normalizes a 10- and a 60-minute MP3, and
+  (/usr/bin/time) while `Ingest.ingest_audio` normalizes a 10- and a 60-minute MP3, and
   while a `Daemon` plays a playlist built round each recording on `aplay -D null` (which
   reads a file as fast as it can, so an hour plays in seconds); goal: under 80 MB and flat
   with length. Peaks last a process's lifetime, so each case runs in a fresh process;
   a play case also prints how many files the player holds open once it is done;
-- speech: wall time of `Library.speak` over N fresh announcement texts against espeak-ng
+- speech: wall time of `Ingest.speak` over N fresh announcement texts against espeak-ng
   and the same ffmpeg passes run by hand on the same texts, interleaved;
 - rebuild: importing a playlist of announcements, then the same one under a new name:
   time and engine calls of each pass; goal: 0 engine calls the second time.
@@ -34,10 +34,11 @@ from typing import Any
 
 from media.textnorm import speech_text
 from media.tts import EngineChain, EspeakEngine
-from playlists import asrun, catalog
-from playlists.library import Library
+from playlists.content import catalog
+from playlists.content.ingest import Ingest
+from playlists.content.playlist_format import ItemSpec, PlaylistSpec
 from playlists.model import ItemKind, Outcome, Review, Slide
-from playlists.playlist_format import ItemSpec, PlaylistSpec
+from playlists.record import asrun
 from playlists.settings import (
     AudioSettings,
     BroadcastSettings,
@@ -97,7 +98,7 @@ def status_mb(key: str) -> float:
 def child_ingest(folder: Path, source: str) -> dict[str, Any]:
     """Normalize one long recording into the media folder."""
     settings = settings_in(folder)
-    record = Library(Store.open(settings.db_path), settings).ingest_audio(Path(source))
+    record = Ingest(Store.open(settings.db_path), settings).ingest_audio(Path(source))
     return {"sha256": record.sha256, "duration": record.duration}
 
 
@@ -186,11 +187,11 @@ def build_playlist(folder: Path, recording: str, texts: list[str]) -> tuple[int,
     """Store a loop of announcements then the recording; return id, seconds and clips."""
     settings = settings_in(folder)
     store = Store.open(settings.db_path)
-    library = Library(store, settings)
-    openers = library.openers()  # made now: the daemon only looks them up
+    ingest = Ingest(store, settings)
+    openers = ingest.openers()  # made now: the daemon only looks them up
     record = catalog.get_media(store, recording)
     assert record is not None and record.duration is not None
-    clips = [library.speak(text) for text in texts[:LOOP_CLIPS]]
+    clips = [ingest.speak(text) for text in texts[:LOOP_CLIPS]]
     loop_seconds = sum(clip.duration or 0.0 for clip in clips)
     repeat = max(1, round(LOOP_SHARE * record.duration / loop_seconds))
     items = [
@@ -201,7 +202,7 @@ def build_playlist(folder: Path, recording: str, texts: list[str]) -> tuple[int,
     items.append(catalog.NewItem(ItemKind.AUDIO, record.duration, 1, Slide("录音", "通知录音"),
                                  media_sha256=record.sha256))  # fmt: skip
     for item in items:  # slides are rendered when content is saved, never at air time
-        library.render_slides(item.slide)
+        ingest.render_slides(item.slide)
     playlist_id = catalog.add_playlist(
         store, "long", "", items, dt.datetime.now(dt.UTC), review=Review.APPROVED, created_by="test"
     )
@@ -260,7 +261,7 @@ def tools_peak(case: dict[str, Any]) -> str:
     )
 
 
-# -- speech: Library.speak against the bare commands -------------------------------------
+# -- speech: Ingest.speak against the bare commands -------------------------------------
 
 
 def bare_speech(work: Path, text: str, settings: Settings) -> None:
@@ -309,7 +310,7 @@ def bench_speech(folder: Path, texts: list[str]) -> str:
     normalizer = time.perf_counter() - began
     assert len(set(spoken)) == len(texts), "two texts read the same: one would be a cache hit"
     settings = settings_in(folder / "speak")
-    library = Library(Store.open(settings.db_path), settings)
+    ingest = Ingest(Store.open(settings.db_path), settings)
     work = folder / "bare"
     work.mkdir()
     bare = library_seconds = 0.0
@@ -319,11 +320,11 @@ def bench_speech(folder: Path, texts: list[str]) -> str:
         bare_speech(work, words, settings)
         bare += time.perf_counter() - began
         began = time.perf_counter()
-        library.speak(text)
+        ingest.speak(text)
         library_seconds += time.perf_counter() - began
     extra = (library_seconds - bare) / len(texts) * 1000
     return (
-        f"speech, {len(texts)} announcements: Library.speak {library_seconds:.1f} s, "
+        f"speech, {len(texts)} announcements: Ingest.speak {library_seconds:.1f} s, "
         f"bare espeak-ng + ffmpeg passes {bare:.1f} s, overhead x{library_seconds / bare:.2f} "
         f"({extra:+.0f} ms each); wetext load + {len(texts)} texts {normalizer:.2f} s"
     )
@@ -352,9 +353,9 @@ def bench_rebuild(folder: Path, texts: list[str]) -> str:
     for name in ("notices", "notices again"):
         # A fresh store connection and library: the cache must live in the store.
         engine = CountingEngine(EspeakEngine(tts.espeak_voice, tts.espeak_speed))
-        library = Library(Store.open(settings.db_path), settings, EngineChain([engine]))
+        ingest = Ingest(Store.open(settings.db_path), settings, EngineChain([engine]))
         began = time.perf_counter()
-        library.import_playlist(PlaylistSpec(name, "", items), None, "bench")
+        ingest.import_playlist(PlaylistSpec(name, "", items), None, "bench")
         passes.append((time.perf_counter() - began, engine.calls))
     (first, first_calls), (again, again_calls) = passes
     return (

@@ -31,7 +31,8 @@ from pathlib import Path
 import waitress
 from waitress import wasyncore
 
-from playlists import catalog, users
+from playlists.access import users
+from playlists.content import catalog
 from playlists.model import ItemKind, Outcome, Priority, Review
 from playlists.settings import AudioSettings, Settings, TtsSettings
 from playlists.store import Store, to_db_time

@@ -25,10 +25,11 @@ import threading
 import time
 from pathlib import Path
 
-from playlists import asrun, catalog
-from playlists.library import Library
+from playlists.content import catalog
+from playlists.content.ingest import Ingest
 from playlists.model import ItemKind, Outcome, Priority, Review
 from playlists.plan import day_range
+from playlists.record import asrun
 from playlists.settings import (
     AudioSettings,
     BroadcastSettings,
@@ -105,7 +106,7 @@ def bench_start_lag(folder: Path, count: int) -> tuple[list[float], float, float
     config.write_text(LAG_CONFIG.format(log=log), encoding="utf-8")
     settings = settings_in(site / "data")
     store = Store.open(settings.db_path)
-    clip = Library(store, settings).speak("好")
+    clip = Ingest(store, settings).speak("好")
     now = dt.datetime.now(dt.UTC)
     item = catalog.NewItem(ItemKind.ANNOUNCEMENT, clip.duration or 0.3, media_sha256=clip.sha256)
     playlist = catalog.add_playlist(
@@ -148,7 +149,7 @@ def status_mb(pid: int, field: str) -> float:
 def bench_stop_latency(folder: Path, count: int) -> list[float]:
     settings = dataclasses.replace(settings_in(folder / "stop"))
     store = Store.open(settings.db_path)
-    clip = Library(store, settings).speak("社会工作是帮助有困难的群众、服务社区的专业工作。" * 2)
+    clip = Ingest(store, settings).speak("社会工作是帮助有困难的群众、服务社区的专业工作。" * 2)
     sink = TimedSink()
     daemon = Daemon(settings, store, sink=sink)
     thread = threading.Thread(target=daemon.run, daemon=True)

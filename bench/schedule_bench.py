@@ -3,7 +3,7 @@
 Run: .venv/bin/python bench/schedule_bench.py [--requests N]
 
 Issue 11 found that one playlist@1 file of 80 schedule entries made one view of
-/schedule take 16 s and 1.5 GB. The caps (playlists/schedule_limits.py) now bound a
+/schedule take 16 s and 1.5 GB. The caps (playlists/schedule/limits.py) now bound a
 station's schedule; this fills a station to them in two shapes and times the
 calendar after every change of the plan (nothing kept between views is reused):
 
@@ -30,9 +30,11 @@ from pathlib import Path
 
 from panel_bench import PASSWORD, Panel, bump_plan_revision
 
-from playlists import calendar, catalog, schedule_limits, users
+from playlists.access import users
+from playlists.content import catalog
 from playlists.model import ItemKind, PlannedBroadcast, Priority, Review
 from playlists.plan import day_range, station_plan
+from playlists.schedule import calendar, limits
 from playlists.settings import AudioSettings, Settings, TtsSettings
 from playlists.store import Store
 
@@ -41,8 +43,8 @@ HALF_HOURS = tuple(dt.time(h, m) for h in range(24) for m in (0, 30))
 
 def stacked() -> list[tuple[dt.time, ...]]:
     """Every entry at 07:30; the times left over stacked on the same few instants."""
-    entries = schedule_limits.MAX_ENTRIES_PER_STATION
-    spare = schedule_limits.MAX_TIMES_PER_STATION - entries
+    entries = limits.MAX_ENTRIES_PER_STATION
+    spare = limits.MAX_TIMES_PER_STATION - entries
     extra = (dt.time(8, 0), dt.time(12, 0), dt.time(18, 30))
     shapes = []
     for _ in range(entries):
@@ -54,7 +56,7 @@ def stacked() -> list[tuple[dt.time, ...]]:
 
 def spread() -> list[tuple[dt.time, ...]]:
     """Entries of every half hour, up to the station's times cap."""
-    count = schedule_limits.MAX_TIMES_PER_STATION // schedule_limits.MAX_TIMES
+    count = limits.MAX_TIMES_PER_STATION // limits.MAX_TIMES
     return [HALF_HOURS] * count
 
 
@@ -117,10 +119,10 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=5)
     args = parser.parse_args()
     print(
-        f"caps: {schedule_limits.MAX_ENTRIES_PER_STATION} entries, "
-        f"{schedule_limits.MAX_TIMES_PER_STATION} times of day per station; "
-        f"{schedule_limits.MAX_ENTRIES_PER_PLAYLIST} entries per playlist, "
-        f"{schedule_limits.MAX_TIMES} times per entry; {args.requests} cold views each"
+        f"caps: {limits.MAX_ENTRIES_PER_STATION} entries, "
+        f"{limits.MAX_TIMES_PER_STATION} times of day per station; "
+        f"{limits.MAX_ENTRIES_PER_PLAYLIST} entries per playlist, "
+        f"{limits.MAX_TIMES} times per entry; {args.requests} cold views each"
     )
     measure("spread", spread(), args.requests)
     measure("stacked", stacked(), args.requests)

@@ -6,7 +6,7 @@ The town is `villagecast panel` and the village `villagecast player` (recording 
 each its own process on loopback, the village syncing every --poll seconds (default
 1). N playlists (default 5), each an announcement and a recording of --recording
 seconds (default 60, a different tone each, so every one downloads its own file),
-are shared one after another with `playlists.town.share`; the clock runs from the
+are shared one after another with `playlists.town.sharing.share`; the clock runs from the
 share call until the village's database holds the imported copy. Printed: the time
 the town takes to share (its bundle export), share → imported at the village (median
 and max), and one sync cycle run in this process for a fresh village that imports
@@ -32,14 +32,14 @@ from typing import TypeVar
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playlists import town, villages  # noqa: E402
-from playlists.library import Library  # noqa: E402
+from playlists.content.ingest import Ingest  # noqa: E402
+from playlists.content.playlist_format import parse_playlist  # noqa: E402
 from playlists.model import Review  # noqa: E402
-from playlists.playlist_format import parse_playlist  # noqa: E402
 from playlists.settings import load_settings  # noqa: E402
 from playlists.store import Store  # noqa: E402
-from playlists.sync_client import run_cycle  # noqa: E402
-from playlists.sync_http import UrllibClient  # noqa: E402
+from playlists.sync.client import run_cycle  # noqa: E402
+from playlists.sync.transport import UrllibClient  # noqa: E402
+from playlists.town import sharing, villages  # noqa: E402
 
 T = TypeVar("T")
 ENV = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
@@ -93,7 +93,7 @@ def make_town(folder: Path, count: int, seconds: float) -> tuple[Path, str, list
     config.write_text(COMMON + f"panel: {{port: {port}}}\n", encoding="utf-8")
     settings = load_settings(config)
     store = Store.open(settings.db_path)
-    library = Library(store, settings)
+    ingest = Ingest(store, settings)
     ids = []
     for n in range(1, count + 1):
         tone = f"sine=frequency={300 + 40 * n}:duration={seconds}"
@@ -103,7 +103,7 @@ def make_town(folder: Path, count: int, seconds: float) -> tuple[Path, str, list
             check=True,
         )  # fmt: skip
         spec = parse_playlist(PLAYLIST.format(n=n), "bench.yaml")
-        ids.append(library.import_playlist(spec, folder, "bench", review=Review.APPROVED))
+        ids.append(ingest.import_playlist(spec, folder, "bench", review=Review.APPROVED))
     store.close()
     return config, f"http://127.0.0.1:{port}", ids
 
@@ -145,7 +145,7 @@ def main() -> None:
             shares, reaches = [], []
             for playlist_id in ids:
                 began = time.monotonic()
-                town.share(town_store, town_settings, playlist_id, "bench", now)
+                sharing.share(town_store, town_settings, playlist_id, "bench", now)
                 shares.append(time.monotonic() - began)
                 wait_for(
                     f"playlist {playlist_id} at the village",
@@ -181,7 +181,7 @@ def one_cycle(folder: Path, url: str, token: str) -> float:
     settings = load_settings(make_village(folder, url, token, 1.0))
     store = Store.open(settings.db_path)
     began = time.monotonic()
-    report = run_cycle(store, settings, Library(store, settings), UrllibClient(10), _utc())
+    report = run_cycle(store, settings, Ingest(store, settings), UrllibClient(10), _utc())
     elapsed = time.monotonic() - began
     if report.refused or not report.imported:
         raise SystemExit(f"the fresh village did not import: {report.lines()}")

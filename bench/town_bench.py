@@ -34,10 +34,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playlists import catalog, town, villages  # noqa: E402
+from playlists.content import catalog  # noqa: E402
 from playlists.model import ItemKind, Review  # noqa: E402
 from playlists.settings import AudioSettings, Settings, TtsSettings  # noqa: E402
 from playlists.store import Store  # noqa: E402
+from playlists.town import sharing, villages  # noqa: E402
 
 NOW = dt.datetime(2023, 3, 28, 3, 0, tzinfo=dt.UTC)
 BARE = "/bench/bare"
@@ -60,7 +61,7 @@ def seed(settings: Settings, count: int) -> list[str]:
         playlist_id = catalog.add_playlist(
             store, name, "", items, NOW, review=Review.APPROVED, created_by="bench"
         )
-        town.share(store, settings, playlist_id, "bench", NOW)
+        sharing.share(store, settings, playlist_id, "bench", NOW)
     secrets = [villages.add_village(store, f"村{n:03d}", "bench", NOW) for n in range(count)]
     store.close()
     return secrets

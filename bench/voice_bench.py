@@ -6,7 +6,7 @@ Run from the repository root, with the bench extra installed (`pip install .[ben
         [--show-errors N] [--json] [--corpus FILE] [--model-dir DIR]
 
 Each notice of the corpus (bench/voice_corpus.yaml) is spoken the way the product
-speaks it: `Library.speak` in a fresh data folder, so `speech_text` reads it for the
+speaks it: `Ingest.speak` in a fresh data folder, so `speech_text` reads it for the
 ear, the engine (built by `chain_from_settings`, alone in its chain) synthesizes it,
 and `normalize` levels and trims the clip that would air. faster-whisper with the
 Whisper base model (CTranslate2, int8, 2 CPU threads, beam 5, language zh) then
@@ -45,8 +45,8 @@ import yaml
 from media.errors import MediaError
 from media.textnorm import speech_text
 from media.tts import ENGINE_NAMES, EngineChain, TtsEngine
+from playlists.content.ingest import Ingest, chain_from_settings
 from playlists.errors import VillagecastError
-from playlists.library import Library, chain_from_settings
 from playlists.settings import Settings, TtsSettings
 from playlists.store import Store
 
@@ -192,27 +192,27 @@ class TimedEngine:
             self.last_seconds = time.perf_counter() - start
 
 
-def library_for(name: str, folder: Path) -> tuple[Library, TimedEngine]:
-    """Build the product's Library speaking with engine name alone, in folder."""
+def library_for(name: str, folder: Path) -> tuple[Ingest, TimedEngine]:
+    """Build the product's Ingest speaking with engine name alone, in folder."""
     settings = Settings(data_dir=folder, tts=TtsSettings(engines=(name,)))
     (engine,) = chain_from_settings(settings).engines
     timed = TimedEngine(engine)
     store = Store.open(settings.db_path)
-    return Library(store, settings, chain=EngineChain([timed])), timed
+    return Ingest(store, settings, chain=EngineChain([timed])), timed
 
 
 def speak_all(name: str, notices: Sequence[Notice], folder: Path) -> list[Spoken]:
     """Speak every notice with engine name as the product would; note time and length."""
-    library, timed = library_for(name, folder)
+    ingest, timed = library_for(name, folder)
     spoken = []
     for number, notice in enumerate(notices, start=1):
         try:
-            record = library.speak(notice.text)
+            record = ingest.speak(notice.text)
         except (MediaError, VillagecastError) as exc:
             print(f"  {name} {notice.id}: failed: {exc}", file=sys.stderr)
             spoken.append(Spoken(notice, None, timed.last_seconds, 0.0, failure=str(exc)))
             continue
-        spoken.append(Spoken(notice, library.path_of(record), timed.last_seconds, record.duration))
+        spoken.append(Spoken(notice, ingest.path_of(record), timed.last_seconds, record.duration))
         print(f"  {name} spoke {number}/{len(notices)}", end="\r", file=sys.stderr)
     print(file=sys.stderr)
     return spoken

@@ -6,7 +6,7 @@ VillagecastError
 ├── NotFoundError        a playlist, announcement or schedule id that does not exist
 ├── ContentError         content that cannot be saved (empty text, unknown media, ...)
 │   ├── EmergencyRightError  priority: emergency from someone without the emergency right
-│   └── ScheduleLimitError   a schedule over a cap of playlists/schedule_limits.py
+│   └── ScheduleLimitError   a schedule over a cap of playlists/schedule/limits.py
 ├── KeyFileError         a bundle signing key file that is missing, malformed or in the way
 └── BundleError          a playlist bundle (zip) refused whole; the subclass names the problem
     ├── BundleFormatError     not a zip villagecast reads (damaged, encrypted, odd compression)

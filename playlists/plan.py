@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
-from playlists import catalog
+from playlists.content import catalog
 from playlists.model import PlannedBroadcast, Priority, QuietHours, ScheduleEntry
 from playlists.settings import Settings
 from playlists.store import Store

@@ -250,13 +250,13 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 4: a session version per user, carried in the session cookie and bumped on log-out,
     # password change, disable/enable and role change, so copied cookies stop working.
-    # A disabled user's API tokens are deleted when they are disabled (playlists/users.py);
+    # A disabled user's API tokens are deleted when they are disabled (playlists/access/users.py);
     # tokens kept by users disabled before this migration go too.
     """
     ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 1;
     DELETE FROM api_tokens WHERE user_id IN (SELECT id FROM users WHERE disabled = 1);
 
-    -- Failed log-ins count on one row per address and name per window (playlists/audit.py).
+    -- Failed log-ins count on one row per address and name per window (playlists/record/audit.py).
     ALTER TABLE audit ADD COLUMN repeats INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE audit ADD COLUMN source TEXT;
     CREATE INDEX audit_failed_logins ON audit (source, username, at)

@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from playlists.bundle_keys import key_problem
+from playlists.bundles.keys import key_problem
 from playlists.errors import ConfigError
 from playlists.model import QuietHours
-from playlists.sync_format import MAX_ASRUN_ROWS
+from playlists.sync.wire import MAX_ASRUN_ROWS
 
 T = TypeVar("T")
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
-from playlists import catalog
-from playlists.bundle import export_bundle, import_bundle, read_bundle
-from playlists.bundle_keys import generate_keys, load_signing_key, parse_public_key
+from playlists.bundles.bundle import export_bundle, import_bundle, read_bundle
+from playlists.bundles.keys import generate_keys, load_signing_key, parse_public_key
+from playlists.content import catalog
+from playlists.content.ingest import Ingest
 from playlists.errors import NotFoundError
-from playlists.library import Library
 from playlists.model import Review
 from playlists.settings import Settings
 from playlists.store import Store
@@ -61,11 +61,11 @@ def keys_generate(folder: Path, name: str) -> int:
 def import_bundle_file(settings: Settings, path: Path, *, draft: bool) -> int:
     """Check a bundle whole, then import it; approved unless draft (or the town approves)."""
     store = Store.open(settings.db_path)
-    library = Library(store, settings)
+    ingest = Ingest(store, settings)
     review = Review.DRAFT if draft else Review.APPROVED
     with read_bundle(path, settings) as bundle:
         playlist_id = import_bundle(
-            library,
+            ingest,
             bundle,
             f"cli:{getpass.getuser()}",
             review,

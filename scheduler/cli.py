@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from media.errors import MediaError
-from playlists.bundle import is_bundle
+from playlists.access.users import ROLES
+from playlists.bundles.bundle import is_bundle
 from playlists.errors import ConfigError, VillagecastError
 from playlists.settings import Settings, load_settings
 from playlists.store import keep_files_private
-from playlists.users import ROLES
 from scheduler import (
     bundle_commands,
     commands,

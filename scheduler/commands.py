@@ -20,13 +20,14 @@ from types import FrameType
 
 from media.audio import join_clips
 from media.files import atomic_output
-from playlists import catalog, tokens, users
+from playlists.access import tokens, users
+from playlists.content import catalog
+from playlists.content.ingest import Ingest
+from playlists.content.playlist_format import parse_playlist
+from playlists.content.prune import prune
 from playlists.health import run_checks
-from playlists.library import Library
 from playlists.model import AsRunRow, PlannedBroadcast, Review, Slide
 from playlists.plan import day_range, station_plan
-from playlists.playlist_format import parse_playlist
-from playlists.prune import prune
 from playlists.settings import Settings
 from playlists.store import Store
 from scheduler.daemon import run_player
@@ -54,9 +55,9 @@ def init(settings: Settings) -> int:
     sample = resources.files("playlists").joinpath("samples", SAMPLE).read_bytes()
     spec = parse_playlist(sample, SAMPLE)
     if catalog.playlist_id_by_name(store, spec.name) is None:
-        library = Library(store, settings)
+        ingest = Ingest(store, settings)
         # The sample is the station's own, shipped with villagecast: approved, so it airs.
-        library.import_playlist(spec, base_dir=None, created_by="init", review=Review.APPROVED)
+        ingest.import_playlist(spec, base_dir=None, created_by="init", review=Review.APPROVED)
         print(f"imported the sample campaign playlist {spec.name!r}")
     print(
         "ready: run `villagecast up` and open the panel at "
@@ -245,9 +246,9 @@ def import_file(settings: Settings, path: Path, *, draft: bool = False) -> int:
         return 1
     spec = parse_playlist(data, str(path))
     store = Store.open(settings.db_path)
-    library = Library(store, settings)
+    ingest = Ingest(store, settings)
     review = Review.DRAFT if draft else Review.APPROVED
-    playlist_id = library.import_playlist(
+    playlist_id = ingest.import_playlist(
         spec,
         base_dir=path.resolve().parent,
         created_by=f"cli:{getpass.getuser()}",
@@ -268,24 +269,24 @@ def render(settings: Settings, text: str, title: str, out: Path, *, as_aired: bo
     With as_aired, speech.wav opens with the lead-in and chime the player plays before it.
     """
     store = Store.open(settings.db_path)
-    library = Library(store, settings)
-    clip = library.speak(text)
+    ingest = Ingest(store, settings)
+    clip = ingest.speak(text)
     out.mkdir(parents=True, exist_ok=True)
     speech = out / "speech.wav"
     if as_aired:
-        openers = library.openers()
+        openers = ingest.openers()
         # The player plays the openers straight into the first item, with no gap.
         records = [r for r in (openers.lead_in, openers.chime, clip) if r is not None]
-        aired = join_clips([library.path_of(record) for record in records], speech)
+        aired = join_clips([ingest.path_of(record) for record in records], speech)
         opened = " and ".join(
             name for name, r in (("lead-in", openers.lead_in), ("chime", openers.chime)) if r
         )
         print(f"as aired: {opened or 'no openers'} before the speech, {aired.duration:.1f} s")
         written = [speech]
     else:
-        written = [_copy(library.path_of(clip), speech)]
+        written = [_copy(ingest.path_of(clip), speech)]
     for screen in settings.screens:
-        images = library.slides.for_screen(screen, Slide(title.strip(), text.strip()))
+        images = ingest.slides.for_screen(screen, Slide(title.strip(), text.strip()))
         if images is None:
             continue
         written.append(
@@ -319,9 +320,9 @@ def _copy(source: Path, target: Path) -> Path:
 def say(settings: Settings, text: str, wait: float = 5.0) -> int:
     """Speak a text now: synthesize here, then ask the player to play it."""
     store = Store.open(settings.db_path)
-    library = Library(store, settings)
-    record = library.speak(text)
-    library.render_slides(Slide(text[:20], text))  # so the screens switch with the voice
+    ingest = Ingest(store, settings)
+    record = ingest.speak(text)
+    ingest.render_slides(Slide(text[:20], text))  # so the screens switch with the voice
     payload = {
         "media_sha256": record.sha256,
         "title": text[:20],

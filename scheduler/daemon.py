@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
-from playlists import events
+from playlists.content.prune import prune
 from playlists.health import clock_synchronized
-from playlists.prune import prune
+from playlists.record import events
 from playlists.settings import Settings
 from playlists.store import Store, from_db_time, to_db_time
 from scheduler.player import Player

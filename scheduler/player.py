@@ -12,9 +12,9 @@ import os
 from typing import Any
 
 from media.errors import MediaError
-from playlists import asrun, catalog, review
+from playlists.content import catalog, review
+from playlists.content.ingest import Ingest
 from playlists.errors import VillagecastError
-from playlists.library import Library
 from playlists.model import (
     AsRunRow,
     InterruptPolicy,
@@ -25,6 +25,7 @@ from playlists.model import (
     Slide,
 )
 from playlists.plan import station_plan
+from playlists.record import asrun
 from playlists.settings import Settings
 from playlists.store import Store, from_db_time
 from scheduler.playout import (
@@ -58,9 +59,9 @@ class Player:
         self.timeline = timeline
         self.grace = dt.timedelta(seconds=settings.player.grace_seconds)
         self.horizon = dt.timedelta(hours=settings.player.horizon_hours)
-        self.library = Library(store, settings, now=timeline.now)
+        self.ingest = Ingest(store, settings, now=timeline.now)
         self.assembly = Assembly(gap=settings.broadcast.gap_seconds)
-        self.screens = ScreenPublisher(settings, store, timeline, self.library.slides)
+        self.screens = ScreenPublisher(settings, store, timeline, self.ingest.slides)
         self.playout = Playout(
             store, timeline, sink, on_change=self.publish_status, on_air=self.screens.on_air
         )
@@ -89,12 +90,12 @@ class Player:
     def _assembly(self) -> Assembly:
         """Make (once) the lead-in and chime, so no broadcast waits for them."""
         try:
-            openers = self.library.openers()
+            openers = self.ingest.openers()
         except (MediaError, OSError) as exc:
             log.error("broadcasts will open without lead-in and chime: %s", exc)
             return Assembly(gap=self.settings.broadcast.gap_seconds)
         clips = tuple(
-            (self.library.path_of(record), record.duration or 0.0)
+            (self.ingest.path_of(record), record.duration or 0.0)
             for record in (openers.lead_in, openers.chime)
             if record is not None
         )

@@ -22,7 +22,6 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from playlists import asrun
 from playlists.model import (
     DEFAULT_WAIT,
     InterruptPolicy,
@@ -33,6 +32,7 @@ from playlists.model import (
     Priority,
     Slide,
 )
+from playlists.record import asrun
 from playlists.store import Store
 from scheduler.sinks import AudioSink, SinkError
 from scheduler.timeline import Timeline

@@ -11,11 +11,11 @@ import logging
 from typing import Any
 
 from media.errors import MediaError
-from playlists import catalog, review
+from playlists.content import catalog, review
+from playlists.content.slide_cache import SlideCache
 from playlists.errors import VillagecastError
 from playlists.model import Playlist, Slide
 from playlists.settings import ScreenSettings, Settings
-from playlists.slide_cache import SlideCache
 from playlists.store import Store
 from scheduler.playout import Broadcast, Segment
 from scheduler.timeline import Timeline

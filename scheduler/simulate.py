@@ -14,8 +14,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from playlists import asrun
 from playlists.model import AsRunRow
+from playlists.record import asrun
 from playlists.settings import Settings
 from playlists.store import Store
 from scheduler.player import Player

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from playlists.content.ingest import Ingest
 from playlists.errors import ConfigError
-from playlists.library import Library
 from playlists.settings import Settings
 from playlists.store import Store
-from playlists.sync_client import run_cycle
-from playlists.sync_http import UrllibClient
+from playlists.sync.client import run_cycle
+from playlists.sync.transport import UrllibClient
 
 
 def sync_now(settings: Settings) -> int:
@@ -25,9 +25,9 @@ def sync_now(settings: Settings) -> int:
             "(set sync.town_url and sync.device_token in config.yaml)"
         )
     store = Store.open(settings.db_path)
-    library = Library(store, settings)
+    ingest = Ingest(store, settings)
     client = UrllibClient(settings.sync.timeout_seconds)
-    report = run_cycle(store, settings, library, client, dt.datetime.now(dt.UTC))
+    report = run_cycle(store, settings, ingest, client, dt.datetime.now(dt.UTC))
     print(f"synced with the town {settings.sync.town_url}")
     for line in report.lines():
         print(f"  {line}")

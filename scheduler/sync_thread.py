@@ -23,11 +23,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from playlists.library import Library
+from playlists.content.ingest import Ingest
 from playlists.settings import Settings, SyncSettings
 from playlists.store import Store
-from playlists.sync_client import CycleReport, run_cycle
-from playlists.sync_http import HttpClient, SyncError, TownBusyError, UrllibClient
+from playlists.sync.client import CycleReport, run_cycle
+from playlists.sync.transport import HttpClient, SyncError, TownBusyError, UrllibClient
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class SyncThread:
         rng: random.Random | None = None,
     ) -> None:
         self.settings, self.store, self.now = settings, store, now
-        self.library = Library(store, settings, now=now)
+        self.ingest = Ingest(store, settings, now=now)
         self.client = client or UrllibClient(settings.sync.timeout_seconds)
         self.rng = rng or random.Random()
         self.state = SyncState()
@@ -112,7 +112,7 @@ class SyncThread:
         asked_wait = 0.0
         try:
             report = run_cycle(
-                self.store, self.settings, self.library, self.client, started, self.refused
+                self.store, self.settings, self.ingest, self.client, started, self.refused
             )
         except TownBusyError as exc:
             self._failed(str(exc))

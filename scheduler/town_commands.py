@@ -11,9 +11,9 @@ import argparse
 import datetime as dt
 import getpass
 
-from playlists import town, villages
 from playlists.settings import Settings
 from playlists.store import Store
+from playlists.town import sharing, villages
 from scheduler.bundle_commands import find_playlist
 
 COMMANDS = ("village", "share", "unshare")
@@ -45,10 +45,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.command in ("share", "unshare"):
         playlist_id = find_playlist(store, args.playlist)
         if args.command == "share":
-            town.share(store, settings, playlist_id, actor, now)
+            sharing.share(store, settings, playlist_id, actor, now)
             print(f"shared {args.playlist!r} with the villages (at their next sync)")
         else:
-            town.unshare(store, settings, playlist_id, actor, now)
+            sharing.unshare(store, settings, playlist_id, actor, now)
             print(f"stopped sharing {args.playlist!r}; villages keep the copy they have")
         return 0
     if args.village_command == "add":

@@ -11,8 +11,9 @@ import datetime as dt
 import getpass
 import sys
 
-from playlists import audit, emergency_right, users
+from playlists.access import emergency_right, users
 from playlists.errors import ContentError, NotFoundError
+from playlists.record import audit
 from playlists.settings import Settings
 from playlists.store import Store
 

@@ -10,8 +10,8 @@ import argparse
 import dataclasses
 import getpass
 
-from playlists.library import Library, chain_from_settings
-from playlists.revoice import Revoiced, RevoiceReport, revoice
+from playlists.content.ingest import Ingest, chain_from_settings
+from playlists.content.revoice import Revoiced, RevoiceReport, revoice
 from playlists.settings import TTS_ENGINES, Settings
 from playlists.store import Store
 
@@ -41,9 +41,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.engine:
         tts = dataclasses.replace(settings.tts, engines=(args.engine,))
         settings = dataclasses.replace(settings, tts=tts)
-    library = Library(Store.open(settings.db_path), settings, chain_from_settings(settings))
+    ingest = Ingest(Store.open(settings.db_path), settings, chain_from_settings(settings))
     report = revoice(
-        library, f"cli:{getpass.getuser()}", everything=args.everything, dry_run=args.dry_run
+        ingest, f"cli:{getpass.getuser()}", everything=args.everything, dry_run=args.dry_run
     )
     for found in report.changed:
         print(_line(found, args.dry_run))

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from playlists.bundle_keys import SigningKey
-from playlists.bundle_manifest import build_manifest, build_signature
-from playlists.bundle_unpack import Unpacked
+from playlists.bundles.keys import SigningKey
+from playlists.bundles.manifest import build_manifest, build_signature
+from playlists.bundles.unpack import Unpacked
 from playlists.store import Store
 
 GOOD_ITEMS = (

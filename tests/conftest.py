@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from playlists import users
-from playlists.library import Library
+from playlists.access import users
+from playlists.content.ingest import Ingest
 from playlists.settings import (
     AudioSettings,
     BroadcastSettings,
@@ -161,8 +161,8 @@ def store(settings: Settings, empty_database: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def library(store: Store, settings: Settings) -> Library:
-    return Library(store, settings)
+def ingest(store: Store, settings: Settings) -> Ingest:
+    return Ingest(store, settings)
 
 
 @pytest.fixture(scope="session")

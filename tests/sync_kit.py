@@ -15,10 +15,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from playlists.bundle_keys import SigningKey
-from playlists.bundle_manifest import build_signature
-from playlists.sync_format import API_PREFIX, row_digest
-from playlists.sync_http import Reply, TownUnreachableError
+from playlists.bundles.keys import SigningKey
+from playlists.bundles.manifest import build_signature
+from playlists.sync.transport import Reply, TownUnreachableError
+from playlists.sync.wire import API_PREFIX, row_digest
 from tests.bundle_kit import manifest_of
 
 TOWN_URL = "http://town.test:8080"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from playlists.library import Library
+from playlists.content.ingest import Ingest
+from playlists.content.playlist_format import parse_playlist
 from playlists.model import Review
-from playlists.playlist_format import parse_playlist
 from tests.bundle_kit import make_png, make_wav, playlist_yaml
 
 MEDIA_ITEMS = (
@@ -23,7 +23,7 @@ def media_bytes() -> tuple[bytes, bytes]:
 
 
 def add_media_playlist(
-    library: Library,
+    ingest: Ingest,
     folder: Path,
     name: str = "镇共享节目",
     review: Review = Review.APPROVED,
@@ -35,4 +35,4 @@ def add_media_playlist(
     (source / "media" / "chime.wav").write_bytes(wav)
     (source / "media" / "poster.png").write_bytes(png)
     spec = parse_playlist(playlist_yaml(MEDIA_ITEMS, SCHEDULE, name=name))
-    return library.import_playlist(spec, source, "town", review=review)
+    return ingest.import_playlist(spec, source, "town", review=review)

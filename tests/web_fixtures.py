@@ -26,8 +26,9 @@ from flask.testing import FlaskClient
 from waitress import wasyncore
 from werkzeug.test import TestResponse
 
-from playlists import catalog, users
-from playlists.catalog import MediaRecord, NewItem
+from playlists.access import users
+from playlists.content import catalog
+from playlists.content.catalog import MediaRecord, NewItem
 from playlists.model import ItemKind, Priority, Review
 from playlists.settings import Settings
 from playlists.store import Store

@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Flask
 
-from playlists import users
-from playlists.library import Library
+from playlists.access import users
+from playlists.content.ingest import Ingest
 from playlists.settings import Settings
 from playlists.store import Store
 from web import (
@@ -49,7 +49,7 @@ from web.state import EXTENSION, PanelState
 def create_app(
     settings: Settings,
     store: Store | None = None,
-    library: Library | None = None,
+    ingest: Ingest | None = None,
     test_config: dict[str, Any] | None = None,
 ) -> Flask:
     """Build the panel for one station; the settings object is passed in, never global."""
@@ -75,9 +75,9 @@ def create_app(
 
     if store is None:
         store = Store.open(settings.db_path)
-    if library is None:
-        library = Library(store, settings)
-    app.extensions[EXTENSION] = PanelState(settings=settings, store=store, library=library)
+    if ingest is None:
+        ingest = Ingest(store, settings)
+    app.extensions[EXTENSION] = PanelState(settings=settings, store=store, ingest=ingest)
 
     users.dummy_hash()  # made now, so the first unknown name is not slower than the rest
     security.init_app(app)

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from playlists import events
 from playlists.errors import ConfigError
+from playlists.record import events
 from playlists.settings import load_settings
 from playlists.store import Store, StoreVersionError, keep_files_private
 from web import create_app

@@ -9,14 +9,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
-from playlists import catalog, review
+from playlists.content import catalog, review
+from playlists.content.playlist_format import MAX_TEXT
 from playlists.errors import NotFoundError, VillagecastError
 from playlists.model import Announcement
-from playlists.playlist_format import MAX_TEXT
 from web import errors, uploads
 from web.auth import OPERATOR, has_role, login_required, role_required
 from web.review_views import review_message
-from web.state import library, now, settings, store
+from web.state import ingest, now, settings, store
 
 bp = Blueprint("announcements", __name__, url_prefix="/announcements")
 
@@ -65,7 +65,7 @@ def create() -> Response | str:
     if error is None:
         try:
             # Speech is made now, while someone waits for it, never at air time.
-            library().create_announcement(title, text, created_by=g.user.username)
+            ingest().create_announcement(title, text, created_by=g.user.username)
         except (VillagecastError, MediaError) as exc:
             error = _("The announcement was not saved: %(reason)s", reason=str(exc))
         else:
@@ -98,7 +98,7 @@ def edit(announcement_id: int) -> Response | str:
     error = _form_error(title, text)
     if error is None:
         try:
-            library().edit_announcement(announcement_id, title, text, g.user.username)
+            ingest().edit_announcement(announcement_id, title, text, g.user.username)
         except (VillagecastError, MediaError) as exc:
             error = _("The announcement was not changed: %(reason)s", reason=str(exc))
         else:
@@ -139,7 +139,7 @@ def set_voice(announcement_id: int) -> Response:
     try:
         with uploads.saved_upload(upload) as path:
             # Checked (size, length, ffprobe) and leveled before anything changes.
-            library().set_voice(announcement_id, path, upload.filename, g.user.username)
+            ingest().set_voice(announcement_id, path, upload.filename, g.user.username)
     except (VillagecastError, MediaError) as exc:
         # The checks name the file they read: name the one the operator chose, not our copy.
         reason = str(exc).replace(path.name, upload.filename)

@@ -15,15 +15,15 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
-from playlists import catalog, review
+from playlists.content import catalog, review
+from playlists.content.playlist_format import MAX_TEXT
+from playlists.content.review import ANNOUNCEMENT, PLAYLIST, ReviewError, ReviewState
 from playlists.errors import ContentError, NotFoundError
 from playlists.model import Announcement
-from playlists.playlist_format import MAX_TEXT
-from playlists.review import ANNOUNCEMENT, PLAYLIST, ReviewError, ReviewState
 from web import api_fields
 from web.auth import OPERATOR, REVIEWER, login_required, role_required
 from web.review_views import review_message
-from web.state import library, now, settings, store
+from web.state import ingest, now, settings, store
 
 bp = Blueprint("api_content", __name__, url_prefix="/api/v1")
 
@@ -115,7 +115,7 @@ def create_announcement() -> tuple[Response, int, dict[str, str]]:
     text = api_fields.text(body, "text", MAX_TEXT, required=True)
     try:
         # Speech is made now, while the script waits, never at air time.
-        new_id = library().create_announcement(title, text, created_by=g.user.username)
+        new_id = ingest().create_announcement(title, text, created_by=g.user.username)
     except ContentError as exc:
         abort(400, _("The announcement was not saved: %(reason)s", reason=str(exc)))
     except MediaError as exc:  # the speech engines failed: the station's trouble, not the text

@@ -21,7 +21,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 from playlists.model import DEFAULT_WAIT, InterruptPolicy, Priority
-from playlists.schedule_limits import MAX_DAYS, MAX_TIMES, MAX_WAIT
+from playlists.schedule.limits import MAX_DAYS, MAX_TIMES, MAX_WAIT
 
 E = TypeVar("E", bound=StrEnum)
 

@@ -16,7 +16,9 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
-from playlists import asrun, audit, catalog, emergency_right, events, review
+from playlists.access import emergency_right
+from playlists.content import catalog, review
+from playlists.content.review import ReviewError
 from playlists.errors import (
     ContentError,
     EmergencyRightError,
@@ -26,7 +28,7 @@ from playlists.errors import (
 )
 from playlists.model import ScheduleEntry
 from playlists.plan import day_range, station_plan
-from playlists.review import ReviewError
+from playlists.record import asrun, audit, events
 from web import api_fields, commands
 from web.asrun_export import asrun_json
 from web.asrun_filter import default_range, read_filter

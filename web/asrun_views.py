@@ -7,10 +7,11 @@ import datetime as dt
 
 from flask import Blueprint, Response, abort, flash, render_template, request
 
-from playlists import asrun, catalog
+from playlists.content import catalog
 from playlists.model import AsRunRow, Outcome
 from playlists.plan import day_range
-from playlists.report import campaign_report
+from playlists.record import asrun
+from playlists.record.report import campaign_report
 from web.asrun_export import csv_lines
 from web.asrun_filter import AsRunFilter, default_range, read_filter
 from web.auth import login_required

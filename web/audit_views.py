@@ -19,8 +19,9 @@ from flask import Blueprint, Response, abort, flash, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from playlists import audit, users
+from playlists.access import users
 from playlists.plan import day_range
+from playlists.record import audit
 from playlists.store import Store
 from web.api_fields import day_of
 from web.asrun_export import BOM

@@ -1,7 +1,7 @@
 """Who is asking: load the user for each request and guard views by login and role.
 
 People are authenticated by the session cookie. Scripts calling /api/ send
-``Authorization: Bearer <token>`` (playlists/tokens.py): that sets ``g.user`` and
+``Authorization: Bearer <token>`` (playlists/access/tokens.py): that sets ``g.user`` and
 ``g.auth_via = "token"``, and CSRF checks then skip the request (see web/csrf.py).
 """
 
@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
-from playlists import tokens, users
+from playlists.access import tokens, users
 from web.errors import wants_json
 from web.state import now, store
 
@@ -27,7 +27,7 @@ REVIEWER = "reviewer"
 
 # What a user who must change the password may still reach.
 _OPEN_WHILE_CHANGING = frozenset({"auth.password", "auth.logout", "static", "set_language"})
-# The town's endpoints for villages (see playlists/sync_format.py).
+# The town's endpoints for villages (see playlists/sync/wire.py).
 DEVICE_PATH = "/town/v1/"
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from playlists import users
+from playlists.access import users
 from playlists.errors import VillagecastError
 from web.audit_views import record_session
 from web.auth import keep_session, login_required, safe_target, start_session

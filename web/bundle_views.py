@@ -18,15 +18,15 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
-from playlists import emergency_right
 from playlists import errors as core
-from playlists.bundle import import_bundle, is_bundle, parse_playlist_safely, read_bundle
+from playlists.access import emergency_right
+from playlists.bundles.bundle import import_bundle, is_bundle, parse_playlist_safely, read_bundle
 from playlists.errors import VillagecastError
 from playlists.model import Review
 from web import errors, uploads
 from web.auth import OPERATOR, has_role, role_required
 from web.playlist_messages import import_refusal
-from web.state import library, settings
+from web.state import ingest, settings
 
 bp = Blueprint("bundles", __name__, url_prefix="/bundles")
 
@@ -87,14 +87,14 @@ def _import(path: Path, filename: str) -> tuple[int, str, str | None]:
     if is_bundle(path):
         with read_bundle(path, settings()) as bundle:
             playlist_id = import_bundle(
-                library(), bundle, user, Review.DRAFT, may_emergency=may_emergency
+                ingest(), bundle, user, Review.DRAFT, may_emergency=may_emergency
             )
             signer = bundle.signer
             counts = signer is not None and settings().bundles.signed_counts_as_approval
             approver = _("town key %(key)s", key=signer.label) if signer and counts else None
             return playlist_id, bundle.spec.name, approver
     spec = parse_playlist_safely(path.read_bytes(), Path(filename).name[:100])
-    playlist_id = library().import_playlist(
+    playlist_id = ingest().import_playlist(
         spec, base_dir=None, created_by=user, note="YAML file", may_emergency=may_emergency
     )
     return playlist_id, spec.name, None

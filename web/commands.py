@@ -15,8 +15,9 @@ from flask import current_app, flash, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from playlists import audit, catalog, review
+from playlists.content import catalog, review
 from playlists.model import Priority
+from playlists.record import audit
 from web.state import now, settings, store
 from web.status import player_status
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from flask import Blueprint, render_template
 
-from playlists import asrun
 from playlists.plan import day_range
-from playlists.report import Tally, campaign_report
+from playlists.record import asrun
+from playlists.record.report import Tally, campaign_report
 from web.auth import login_required
 from web.plan_cache import plan_of
 from web.state import now, settings, store

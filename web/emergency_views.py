@@ -7,13 +7,13 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
-from playlists import emergency_right
+from playlists.access import emergency_right
 from playlists.errors import VillagecastError
 from playlists.model import Priority, Slide
 from web import commands
 from web.auth import login_required
 from web.dashboard_views import render_dashboard
-from web.state import library
+from web.state import ingest
 
 bp = Blueprint("emergency", __name__, url_prefix="/emergency")
 
@@ -28,7 +28,7 @@ def may_broadcast_emergency() -> bool:
     """Tell whether the current user may send an emergency broadcast.
 
     Emergency text interrupts everything and skips review: the right is the one every
-    door asks (playlists/emergency_right.py).
+    door asks (playlists/access/emergency_right.py).
     """
     return emergency_right.holds(g.get("user"))
 
@@ -71,8 +71,8 @@ def send_emergency(title: str, text: str) -> commands.SentCommand:
     """
     slide = Slide(title or DEFAULT_TITLE, text)
     # Speech is made while the operator waits: seconds with espeak-ng.
-    record = library().speak(text)
-    library().render_slides(slide)
+    record = ingest().speak(text)
+    ingest().render_slides(slide)
     payload = {
         "media_sha256": record.sha256,
         "title": slide.title,

@@ -15,9 +15,10 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from playlists import catalog, fleet, town
+from playlists.content import catalog
 from playlists.errors import VillagecastError
 from playlists.plan import day_range
+from playlists.town import fleet, sharing
 from web.asrun_export import BOM
 from web.asrun_filter import AsRunFilter, read_filter
 from web.auth import REVIEWER, role_required
@@ -64,7 +65,7 @@ def index() -> str:
         statuses=statuses,
         stale_after=int(fleet.STALE_AFTER.total_seconds() // 60),
         campaign=campaign,
-        shared=len(town.current_feed(store(), settings()).entries),
+        shared=len(sharing.current_feed(store(), settings()).entries),
     )
 
 
@@ -142,11 +143,11 @@ def _csv_row(line: fleet.ReportLine) -> list[object]:
 @bp.get("/playlists")
 @role_required(REVIEWER)
 def playlists() -> str:
-    feed = town.current_feed(store(), settings())
+    feed = sharing.current_feed(store(), settings())
     return render_template(
         "fleet_playlists.html",
         playlists=catalog.list_playlists(store()),
-        shared=town.shared_ids(store()),
+        shared=sharing.shared_ids(store()),
         versions={entry.id: entry.version for entry in feed.entries},
         problems=feed.problems,
     )
@@ -155,13 +156,13 @@ def playlists() -> str:
 @bp.post("/playlists/<int:playlist_id>/share")
 @role_required(REVIEWER)
 def share(playlist_id: int) -> BaseResponse:
-    return _change(playlist_id, town.share, _shared)
+    return _change(playlist_id, sharing.share, _shared)
 
 
 @bp.post("/playlists/<int:playlist_id>/unshare")
 @role_required(REVIEWER)
 def unshare(playlist_id: int) -> BaseResponse:
-    return _change(playlist_id, town.unshare, _unshared)
+    return _change(playlist_id, sharing.unshare, _unshared)
 
 
 def _shared(name: str) -> str:
@@ -180,7 +181,7 @@ def _change(
         abort(404, _("That playlist does not exist (any more)."))
     try:
         action(store(), settings(), playlist_id, g.user.username, now())
-    except town.ShareError as exc:
+    except sharing.ShareError as exc:
         flash(_share_error(exc), "error")
     except VillagecastError as exc:  # a bundle that cannot be made: the export says why
         flash(_("The playlist was not shared: %(reason)s", reason=str(exc)), "error")
@@ -189,7 +190,7 @@ def _change(
     return redirect(url_for("fleet.playlists"))
 
 
-def _share_error(exc: town.ShareError) -> str:
+def _share_error(exc: sharing.ShareError) -> str:
     if exc.code == "NOT_PLAYABLE":
         return _("Only approved playlists are shared with villages.")
     if exc.code == "ALREADY_SHARED":

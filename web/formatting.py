@@ -61,7 +61,7 @@ CHECK_LABELS = {
 CHECK_STATUS_LABELS = {"ok": _l("OK"), "warn": _l("Attention"), "fail": _l("Fault")}
 PROCESS_LABELS = {"player": _l("Player"), "panel": _l("Control panel")}
 LEVEL_LABELS = {"WARNING": _l("warning"), "ERROR": _l("error"), "CRITICAL": _l("critical")}
-# What did not play, in the order a report lists it (playlists.report.Tally's fields).
+# What did not play, in the order a report lists it (playlists.record.report.Tally's fields).
 TALLY_LABELS = {
     "missed": _l("missed"),
     "skipped": _l("skipped"),

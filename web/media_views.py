@@ -8,7 +8,7 @@ from flask import Blueprint, abort, send_file, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from playlists import catalog
+from playlists.content import catalog
 from web.auth import login_required
 from web.state import settings, store
 

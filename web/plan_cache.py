@@ -14,9 +14,9 @@ import threading
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from playlists import calendar
 from playlists.model import PlannedBroadcast, QuietHours
 from playlists.plan import day_range, station_plan
+from playlists.schedule import calendar
 from web.state import settings, store
 
 KEPT = 4  # stretches of days kept: the campaign, and a few report ranges

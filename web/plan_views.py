@@ -7,9 +7,9 @@ import datetime as dt
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
-from playlists import asrun
 from playlists.model import AsRunRow
 from playlists.plan import day_range, station_plan
+from playlists.record import asrun
 from web.api_fields import day_of
 from web.auth import login_required
 from web.state import now, settings, store

@@ -12,13 +12,13 @@ from flask import g, request
 
 from media import images
 from media.errors import MediaError
-from playlists import playlist_rules
-from playlists.catalog import MediaRecord
+from playlists.content import playlist_rules
+from playlists.content.catalog import MediaRecord
+from playlists.content.playlist_rules import EditError, check_repeat, check_slide
 from playlists.errors import VillagecastError
 from playlists.model import Slide
-from playlists.playlist_rules import EditError, check_repeat, check_slide
 from web import uploads
-from web.state import library, now, settings
+from web.state import ingest, now, settings
 
 
 class Refused(Exception):
@@ -43,7 +43,7 @@ def limits() -> dict[str, Any]:
 
 
 def who() -> tuple[str, dt.datetime]:
-    """Return who makes the change and when, as playlists/editing.py takes them."""
+    """Return who makes the change and when, as playlists/content/editing.py takes them."""
     return g.user.username, now()
 
 
@@ -70,7 +70,7 @@ def slide() -> Slide:
 
 def render_slide(shown: Slide) -> None:
     if shown.title or shown.body:
-        library().render_slides(shown)  # now, so air time only looks it up
+        ingest().render_slides(shown)  # now, so air time only looks it up
 
 
 def upload_in(field: str, missing: str) -> Any:

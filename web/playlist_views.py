@@ -1,6 +1,6 @@
 """Playlists: list, build and change them by hand, send them for review, import YAML.
 
-Every change goes through playlists/editing.py: one transaction that takes an approved
+Every change goes through playlists/content/editing.py: one transaction that takes an approved
 playlist back to draft and writes the audit row. The pages work without JavaScript:
 moving an item is a form with an up and a down button.
 """
@@ -17,7 +17,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
-from playlists import catalog, editing, emergency_right, review
+from playlists.access import emergency_right
+from playlists.content import catalog, editing, review
+from playlists.content.playlist_contents import items_of, schedules_using
+from playlists.content.playlist_format import parse_playlist
+from playlists.content.playlist_rules import EditError, check_seconds
 from playlists.errors import (
     EmergencyRightError,
     NotFoundError,
@@ -25,9 +29,6 @@ from playlists.errors import (
     VillagecastError,
 )
 from playlists.model import ItemKind, Review, Slide
-from playlists.playlist_contents import items_of, schedules_using
-from playlists.playlist_format import parse_playlist
-from playlists.playlist_rules import EditError, check_seconds
 from web import errors, uploads
 from web import playlist_forms as forms
 from web.api_fields import id_of
@@ -35,7 +36,7 @@ from web.auth import OPERATOR, has_role, login_required, role_required
 from web.playlist_forms import Refused, who
 from web.playlist_messages import describe_use, edit_message, import_refusal
 from web.review_views import review_message
-from web.state import library, now, settings, store
+from web.state import ingest, now, settings, store
 
 bp = Blueprint("playlists", __name__, url_prefix="/playlists")
 
@@ -85,7 +86,7 @@ def import_yaml() -> Response | str:
     try:
         # Parsing checks the whole document before anything is stored.
         spec = parse_playlist(upload.read(), source=upload.filename)
-        playlist_id = library().import_playlist(
+        playlist_id = ingest().import_playlist(
             spec,
             base_dir=None,
             created_by=g.user.username,
@@ -217,7 +218,7 @@ def add_recording(playlist_id: int) -> Response | str:
         repeat, slide = forms.repeat(), forms.slide()  # refused before the slow part
         record = forms.stored(
             upload,
-            lambda path: library().add_recording(path, upload.filename or ""),
+            lambda path: ingest().add_recording(path, upload.filename or ""),
             lambda reason: _("The recording was not added: %(reason)s", reason=reason),
         )
         editing.add_item(
@@ -238,14 +239,14 @@ def add_image(playlist_id: int) -> Response | str:
         seconds = check_seconds(ItemKind.IMAGE, forms.seconds())
         record = forms.stored(
             upload,
-            library().ingest_image,
+            ingest().ingest_image,
             lambda reason: _("The picture was not added: %(reason)s", reason=reason),
         )
         editing.add_item(
             store(), playlist_id, ItemKind.IMAGE, *who(),
             media_sha256=record.sha256, seconds=seconds, repeat=forms.repeat(),
         )  # fmt: skip
-        library().render_slides(Slide(), record.sha256)  # fitted to every screen now
+        ingest().render_slides(Slide(), record.sha256)  # fitted to every screen now
         return _("Added the picture “%(name)s”.", name=upload.filename)
 
     return _change(playlist_id, change)

@@ -8,12 +8,12 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from playlists import catalog, review
+from playlists.content import catalog, review
+from playlists.content.review import ANNOUNCEMENT, PLAYLIST, ReviewError
 from playlists.errors import NotFoundError
 from playlists.model import Slide
-from playlists.review import ANNOUNCEMENT, PLAYLIST, ReviewError
 from web.auth import REVIEWER, has_role, login_required, role_required
-from web.state import library, now, settings, store
+from web.state import ingest, now, settings, store
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -28,7 +28,7 @@ def slide_previews(slide: Slide, image_sha256: str | None = None) -> list[dict[s
     """
     previews = []
     for screen in settings().screens:
-        images = library().slides.lookup(screen, slide, image_sha256)
+        images = ingest().slides.lookup(screen, slide, image_sha256)
         previews.append(
             {
                 "screen": screen,

@@ -24,8 +24,8 @@ from flask_babel import get_locale
 from jinja2 import Template
 from markupsafe import Markup
 
-from playlists.calendar import Cell, Conflict, Grid
 from playlists.model import Outcome, PlannedBroadcast, Priority
+from playlists.schedule.calendar import Cell, Conflict, Grid
 from web.formatting import duration
 from web.plan_cache import Plan
 from web.schedule_marks import DayLabel, Labels

@@ -11,10 +11,11 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from playlists import emergency_right, schedule_limits
+from playlists.access import emergency_right
 from playlists.errors import EmergencyRightError, ScheduleLimitError
 from playlists.model import DEFAULT_WAIT, InterruptPolicy, Priority, ScheduleEntry
-from playlists.schedule_limits import MAX_DAYS, MAX_TIMES, MAX_WAIT
+from playlists.schedule import limits
+from playlists.schedule.limits import MAX_DAYS, MAX_TIMES, MAX_WAIT
 from playlists.settings import CampaignSettings
 from web.api_fields import day_of
 
@@ -216,19 +217,19 @@ def _wait(value: str) -> float:
 def schedule_limit_message(exc: ScheduleLimitError) -> str:
     """Say in the user's language which schedule cap was reached."""
     n, most = exc.found, exc.maximum
-    if exc.limit == schedule_limits.TIMES:
+    if exc.limit == limits.TIMES:
         return _("Write at most %(max)d times of day.", max=most)
-    if exc.limit == schedule_limits.DAYS:
+    if exc.limit == limits.DAYS:
         return _("A schedule entry may span at most %(max)d days.", max=most)
-    if exc.limit == schedule_limits.WAIT:
+    if exc.limit == limits.WAIT:
         return _("The wait must be a whole number of seconds from 0 to %(max)d.", max=most)
-    if exc.limit == schedule_limits.PLAYLIST_ENTRIES:
+    if exc.limit == limits.PLAYLIST_ENTRIES:
         return _(
             "A playlist may have at most %(max)d schedule entries (this one would have %(n)d).",
             max=most,
             n=n,
         )
-    if exc.limit == schedule_limits.STATION_ENTRIES:
+    if exc.limit == limits.STATION_ENTRIES:
         return _(
             "The station may have at most %(max)d schedule entries (it would have %(n)d): "
             "remove some first.",

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 
-from playlists.calendar import Conflict, Effect
 from playlists.model import InterruptPolicy, Outcome, Priority
+from playlists.schedule.calendar import Conflict, Effect
 from web.formatting import OUTCOME_LABELS, PRIORITY_LABELS, duration, translated
 from web.schedule_form import POLICY_LABELS
 

@@ -13,9 +13,12 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from playlists import asrun, audit, calendar, catalog, emergency_right
+from playlists.access import emergency_right
+from playlists.content import catalog
 from playlists.errors import ContentError, NotFoundError, ScheduleLimitError
 from playlists.model import WEEKDAYS, Priority, ScheduleEntry
+from playlists.record import asrun, audit
+from playlists.schedule import calendar
 from web.auth import OPERATOR, login_required, role_required
 from web.formatting import translated
 from web.plan_cache import plan_of

@@ -3,7 +3,7 @@
 These three addresses need no log-in: a kiosk browser on the LED sending card's
 HDMI input opens them and nobody is there to type a password. They show only
 what the player already puts on the street screens, and the player puts there
-only content that may air (playlists/review.py `is_playable`).
+only content that may air (playlists/content/review.py `is_playable`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from media.slides import BAR_MAX_HEIGHT
-from playlists import catalog
+from playlists.content import catalog
 from playlists.settings import ScreenSettings
 from web.state import settings, store
 

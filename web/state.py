@@ -1,4 +1,4 @@
-"""What every request needs: settings, store, library, clock, login throttle and check cache."""
+"""What every request needs: settings, store, ingest, clock, login throttle and check cache."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from flask import current_app
 
-from playlists.library import Library
+from playlists.content.ingest import Ingest
 from playlists.settings import Settings
 from playlists.store import Store
 from web.system import CheckCache
@@ -28,7 +28,7 @@ class PanelState:
 
     settings: Settings
     store: Store
-    library: Library
+    ingest: Ingest
     throttle: LoginThrottle = dataclasses.field(default_factory=LoginThrottle)
     checks: CheckCache = dataclasses.field(default_factory=CheckCache)
     village_limits: VillageLimits = dataclasses.field(init=False)  # from the settings
@@ -53,8 +53,8 @@ def store() -> Store:
     return panel().store
 
 
-def library() -> Library:
-    return panel().library
+def ingest() -> Ingest:
+    return panel().ingest
 
 
 def now() -> dt.datetime:

@@ -16,8 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from playlists import health
-from playlists.events import Event
 from playlists.health import CheckResult
+from playlists.record.events import Event
 from playlists.settings import Settings
 from playlists.store import from_db_time
 

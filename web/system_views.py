@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from playlists import events
+from playlists.record import events
 from web.auth import OPERATOR, role_required
 from web.state import now, panel, settings, store
 from web.system import EVENTS_SHOWN, sync_view

@@ -16,7 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from playlists import tokens
+from playlists.access import tokens
 from playlists.errors import NotFoundError, VillagecastError
 from web.auth import ADMIN, login_required
 from web.state import now, store

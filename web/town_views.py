@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import TooManyRequests, Unauthorized
 
-from playlists import town, village_asrun, villages
 from playlists.errors import ContentError, NotFoundError
-from playlists.town_bundles import media_chunks
+from playlists.town import sharing, village_asrun, villages
+from playlists.town.bundle_cache import media_chunks
 from web.state import now, panel, settings, store
 
 bp = Blueprint("town_api", __name__, url_prefix="/town/v1")
@@ -47,11 +47,11 @@ def _within(wait: int) -> None:
 
 @bp.get("/feed")
 def feed() -> Response:
-    revision = town.current_revision(store(), settings())
+    revision = sharing.current_revision(store(), settings())
     if request.if_none_match.contains_weak(revision):
         response = Response(status=304)
     else:
-        response = jsonify(town.current_feed(store(), settings()).listing())
+        response = jsonify(sharing.current_feed(store(), settings()).listing())
     # Each village asks again every time; the ETag makes the answer a bodiless 304.
     response.set_etag(revision)
     response.headers["Cache-Control"] = "no-cache"
@@ -61,14 +61,14 @@ def feed() -> Response:
 @bp.get("/playlists/<int:playlist_id>/bundle-index")
 def bundle_index(playlist_id: int) -> Response:
     try:
-        return jsonify(town.bundle_index(store(), settings(), playlist_id))
+        return jsonify(sharing.bundle_index(store(), settings(), playlist_id))
     except NotFoundError:
         abort(404, _("This playlist is not shared with the villages."))
 
 
 @bp.get("/media/<sha256>")
 def media(sha256: str) -> Response:
-    found = town.find_media(store(), settings(), sha256)
+    found = sharing.find_media(store(), settings(), sha256)
     if found is None:
         abort(404, _("No shared playlist has a file with this SHA-256."))
     response = Response(media_chunks(found), mimetype="application/octet-stream")

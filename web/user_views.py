@@ -14,15 +14,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from playlists import audit, users
+from playlists.access import users
 from playlists.errors import ContentError, VillagecastError
+from playlists.record import audit
 from web.auth import ADMIN, keep_session, role_required
 from web.state import now, store
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
 ROLE_LABELS = {"admin": _l("admin"), "reviewer": _l("reviewer"), "operator": _l("operator")}
-# The rule playlists/users.py enforces, checked here first to say it in the user's language.
+# The rule playlists/access/users.py enforces, checked here first to say it in the user's language.
 USERNAME = re.compile(r"[A-Za-z0-9_.\-]{2,32}")
 
 

@@ -18,7 +18,7 @@ from playlists.settings import AudioSettings, Settings
 from playlists.store import Store
 from scheduler.daemon import Daemon
 from tests.conftest import live_player
-from tests.test_web_uploads import pink_noise
+from tests.web.test_uploads import pink_noise
 from tests.web_fixtures import PASSWORD, FakePlayer, add_fake_announcement
 
 pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from playlists import catalog
-from playlists.playlist_contents import items_of
+from playlists.content import catalog
+from playlists.content.playlist_contents import items_of
 from playlists.store import Store
 from tests.web_fixtures import PASSWORD
 

@@ -17,8 +17,8 @@ import pytest
 
 from media.audio import probe
 from media.tts import EspeakEngine
-from playlists import catalog
-from playlists.library import Library
+from playlists.content import catalog
+from playlists.content.ingest import Ingest
 from playlists.model import Review
 from playlists.settings import Settings
 from playlists.store import Store
@@ -79,8 +79,8 @@ def test_operator_records_the_voice_on_a_phone(
 ) -> None:
     from playwright.sync_api import expect
 
-    library = Library(store, settings)
-    announcement_id = library.create_announcement(
+    ingest = Ingest(store, settings)
+    announcement_id = ingest.create_announcement(
         "停水通知", "村民朋友们，明天上午停水。", "op", review=Review.APPROVED
     )
     before = catalog.get_announcement(store, announcement_id)
@@ -142,7 +142,7 @@ def test_where_the_browser_cannot_record_it_says_to_upload_a_file(
     """A plain http:// address on the village LAN has no getUserMedia: the page says why."""
     from playwright.sync_api import expect
 
-    Library(store, settings).create_announcement("停水通知", "明天上午停水。", "op")
+    Ingest(store, settings).create_announcement("停水通知", "明天上午停水。", "op")
     context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
     # What an insecure origin looks like to a script: no navigator.mediaDevices.
     context.add_init_script("Object.defineProperty(navigator, 'mediaDevices', {value: undefined})")

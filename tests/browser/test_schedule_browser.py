@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from playlists import catalog
+from playlists.content import catalog
 from playlists.store import Store
 from tests.web_fixtures import PASSWORD, add_pause_playlist
 

@@ -22,8 +22,8 @@ from waitress import wasyncore
 
 from media.fonts import find_cjk_font
 from media.slides import render_slide, slide_png, theme_for
-from playlists import catalog
-from playlists.catalog import MediaRecord
+from playlists.content import catalog
+from playlists.content.catalog import MediaRecord
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.realtime import MachineLag

@@ -1,0 +1,1 @@
+"""Who may do what: panel users, API tokens and the emergency right."""

@@ -1,0 +1,1 @@
+"""Playlist bundles: keys, manifest, unpacking, reading and export."""

@@ -1,0 +1,1 @@
+"""Content and its life: ingest, the catalog, playlists, editing and review."""

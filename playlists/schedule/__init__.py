@@ -1,0 +1,1 @@
+"""When content plays: schedule limits and the calendar."""

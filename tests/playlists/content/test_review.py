@@ -1,0 +1,243 @@
+"""Review before broadcast: drafts, the queue, approval, rejection, and what may air."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from playlists.content import catalog, review
+from playlists.content.review import ANNOUNCEMENT, PLAYLIST, ReviewError
+from playlists.errors import ContentError
+from playlists.model import ItemKind, Priority, Review
+from playlists.plan import day_range, station_plan
+from playlists.record import audit
+from playlists.settings import Settings
+from playlists.store import Store
+
+NOW = dt.datetime(2023, 3, 27, 9, 0, tzinfo=dt.UTC)
+SHA = "0" * 64
+DAY = dt.date(2023, 3, 28)
+
+
+def announcement(store: Store, title: str, state: Review = Review.DRAFT, by: str = "op") -> int:
+    catalog.add_media(store, catalog.MediaRecord(SHA, "audio", "x.wav", 3.0, 10), NOW)
+    return catalog.add_announcement(store, title, "今天停水。", SHA, by, NOW, review=state)
+
+
+def playlist(
+    store: Store, name: str, announcement_id: int | None, state: Review = Review.DRAFT
+) -> int:
+    item = (
+        catalog.NewItem(
+            ItemKind.ANNOUNCEMENT, 3.0, announcement_id=announcement_id, media_sha256=SHA
+        )
+        if announcement_id is not None
+        else catalog.NewItem(ItemKind.PAUSE, 3.0)
+    )
+    return catalog.add_playlist(store, name, "", [item], NOW, review=state, created_by="op")
+
+
+def states(store: Store) -> list[tuple[str, str, str]]:
+    rows = store.query(
+        "SELECT 'announcement' AS s, title AS label, review FROM announcements UNION ALL "
+        "SELECT 'playlist', name, review FROM playlists ORDER BY 1, 2"
+    )
+    return [(r["s"], r["label"], r["review"]) for r in rows]
+
+
+def test_draft_is_submitted_approved_and_audited(store: Store) -> None:
+    notice = announcement(store, "停水")
+    review.submit(store, ANNOUNCEMENT, notice, "op", NOW)
+    assert [s.label for s in review.queue(store)] == ["停水"]
+    review.approve(store, ANNOUNCEMENT, notice, "rev", NOW)
+    approved = review.state(store, ANNOUNCEMENT, notice)
+    assert approved.review is Review.APPROVED and approved.reviewed_by == "rev"
+    assert review.queue(store) == []
+    assert [(r.username, r.action, r.detail) for r in reversed(audit.rows(store))] == [
+        ("op", "submit", "停水"),
+        ("rev", "approve", "停水"),
+    ]
+
+
+def test_rejection_carries_the_comment_back_to_the_author(store: Store) -> None:
+    notice = announcement(store, "停水")
+    review.submit(store, ANNOUNCEMENT, notice, "op", NOW)
+    review.reject(store, ANNOUNCEMENT, notice, "rev", "  时间写错了，应为下午三点。 ", NOW)
+    rejected = catalog.get_announcement(store, notice)
+    assert rejected.review is Review.REJECTED
+    assert rejected.review_comment == "时间写错了，应为下午三点。"
+    review.submit(store, ANNOUNCEMENT, notice, "op", NOW)  # reworked and sent again
+    assert review.state(store, ANNOUNCEMENT, notice).comment == ""
+
+
+@pytest.mark.parametrize(
+    ("start", "step", "message"),
+    [
+        pytest.param(Review.DRAFT, "approve", "not waiting for review", id="approve-draft"),
+        pytest.param(Review.APPROVED, "approve", "not waiting for review", id="approve-twice"),
+        pytest.param(Review.REJECTED, "reject", "not waiting for review", id="reject-rejected"),
+        pytest.param(Review.PENDING, "submit", "not a draft", id="submit-twice"),
+        pytest.param(Review.APPROVED, "submit", "not a draft", id="submit-approved"),
+        pytest.param(
+            Review.PENDING, "reject-empty", "needs a comment", id="reject-without-comment"
+        ),
+        pytest.param(Review.PENDING, "reject-long", "at most 500", id="reject-long-comment"),
+        pytest.param(Review.PENDING, "self-approve", "another reviewer", id="self-approval-off"),
+    ],
+)
+def test_steps_that_do_not_apply_are_refused_and_change_nothing(
+    store: Store, start: Review, step: str, message: str
+) -> None:
+    notice = announcement(store, "停水", start)
+    before = states(store)
+    with pytest.raises(ReviewError, match=message):
+        if step == "approve":
+            review.approve(store, ANNOUNCEMENT, notice, "rev", NOW)
+        elif step == "submit":
+            review.submit(store, ANNOUNCEMENT, notice, "op", NOW)
+        elif step == "reject":
+            review.reject(store, ANNOUNCEMENT, notice, "rev", "不行", NOW)
+        elif step == "reject-empty":
+            review.reject(store, ANNOUNCEMENT, notice, "rev", "  ", NOW)
+        elif step == "reject-long":
+            review.reject(store, ANNOUNCEMENT, notice, "rev", "长" * 501, NOW)
+        else:
+            review.approve(store, ANNOUNCEMENT, notice, "op", NOW)
+    assert states(store) == before
+    assert audit.rows(store) == []
+
+
+def test_self_approval_is_a_switch_for_one_person_villages(store: Store) -> None:
+    notice = announcement(store, "停水", Review.PENDING, by="chief")
+    review.approve(store, ANNOUNCEMENT, notice, "chief", NOW, self_approval=True)
+    assert review.state(store, ANNOUNCEMENT, notice).review is Review.APPROVED
+
+
+def test_a_playlist_is_reviewed_after_its_announcements(store: Store) -> None:
+    notice = announcement(store, "停水")
+    campaign = playlist(store, "宣传", notice)
+    with pytest.raises(ReviewError, match="send its announcements for review first: “停水”"):
+        review.submit(store, PLAYLIST, campaign, "op", NOW)
+    review.submit(store, ANNOUNCEMENT, notice, "op", NOW)
+    review.submit(store, PLAYLIST, campaign, "op", NOW)
+    with pytest.raises(ReviewError, match="approve its announcements first: “停水”"):
+        review.approve(store, PLAYLIST, campaign, "rev", NOW)
+    review.approve(store, ANNOUNCEMENT, notice, "rev", NOW)
+    review.approve(store, PLAYLIST, campaign, "rev", NOW)
+    assert review.playlist_unplayable(store, campaign) is None
+
+
+@pytest.mark.parametrize(
+    ("playlist_state", "announcement_state", "reason"),
+    [
+        pytest.param(Review.APPROVED, Review.APPROVED, None, id="both-approved"),
+        pytest.param(Review.DRAFT, Review.APPROVED, "is not approved (draft)", id="playlist-draft"),
+        pytest.param(
+            Review.PENDING, Review.APPROVED, "is not approved (pending)", id="playlist-pending"
+        ),
+        pytest.param(Review.APPROVED, Review.DRAFT, "not approved: “停水”", id="edited-notice"),
+        pytest.param(
+            Review.APPROVED, Review.REJECTED, "not approved: “停水”", id="rejected-notice"
+        ),
+    ],
+)
+def test_only_approved_content_is_scheduled_planned_or_played(
+    store: Store,
+    settings: Settings,
+    playlist_state: Review,
+    announcement_state: Review,
+    reason: str | None,
+) -> None:
+    notice = announcement(store, "停水", announcement_state)
+    campaign = playlist(store, "宣传", notice, playlist_state)
+    unplayable = review.playlist_unplayable(store, campaign)
+    times = (dt.time(8, 0),)
+    if reason is None:
+        assert unplayable is None
+        catalog.add_schedule(
+            store, campaign, DAY, DAY, times, frozenset(range(7)), Priority.SCHEDULED, NOW
+        )
+    else:
+        assert unplayable is not None and reason in unplayable
+        with pytest.raises(ContentError, match="only approved playlists can be scheduled"):
+            catalog.add_schedule(
+                store, campaign, DAY, DAY, times, frozenset(range(7)), Priority.SCHEDULED, NOW
+            )
+        assert catalog.schedule_entries(store) == []
+        # What an import brings is reviewed with it: held in the plan until approved.
+        catalog.add_schedule(
+            store,
+            campaign,
+            DAY,
+            DAY,
+            times,
+            frozenset(range(7)),
+            Priority.SCHEDULED,
+            NOW,
+            with_content=True,
+        )
+    (planned,) = station_plan(store, settings, *day_range(DAY, DAY, settings.tz))
+    assert planned.unapproved is (reason is not None)
+    assert planned.held is (reason is not None)
+    listed = {row["name"]: bool(row["playable"]) for row in catalog.list_playlists(store)}
+    assert listed == {"宣传": reason is None}
+
+
+def test_changing_approved_content_sends_it_back_to_draft(store: Store) -> None:
+    notice = announcement(store, "停水", Review.APPROVED)
+    review.mark_changed(store, ANNOUNCEMENT, notice, "op2", NOW)
+    changed = catalog.get_announcement(store, notice)
+    assert (changed.review, changed.reviewed_by, changed.changed_by) == (Review.DRAFT, None, "op2")
+
+
+def test_the_comment_stays_while_the_author_works_on_it(store: Store) -> None:
+    notice = announcement(store, "停水", Review.PENDING)
+    review.reject(store, ANNOUNCEMENT, notice, "rev", "时间写错了", NOW)
+    review.mark_changed(store, ANNOUNCEMENT, notice, "op", NOW)  # a first fix
+    changed = review.state(store, ANNOUNCEMENT, notice)
+    assert (changed.review, changed.comment, changed.reviewed_by) == (
+        Review.DRAFT,
+        "时间写错了",
+        "rev",
+    )
+    review.submit(store, ANNOUNCEMENT, notice, "op", NOW)
+    assert review.state(store, ANNOUNCEMENT, notice).comment == ""
+
+
+def test_an_empty_playlist_is_never_submitted_nor_played(store: Store) -> None:
+    campaign = playlist(store, "宣传", None, Review.APPROVED)
+    store.query("DELETE FROM playlist_items")
+    store.conn.commit()
+    assert review.playlist_unplayable(store, campaign) == "playlist “宣传” has no items"
+    assert [bool(row["playable"]) for row in catalog.list_playlists(store)] == [False]
+    review.mark_changed(store, PLAYLIST, campaign, "op", NOW)
+    with pytest.raises(ReviewError, match="has no items yet") as refused:
+        review.submit(store, PLAYLIST, campaign, "op", NOW)
+    assert refused.value.code == review.EMPTY
+
+
+def test_screens_show_an_edited_announcements_new_words(store: Store) -> None:
+    notice = announcement(store, "停水", Review.APPROVED)
+    own = catalog.NewItem(
+        ItemKind.ANNOUNCEMENT, 3.0, slide=catalog.Slide("停水", "今天停水。"),
+        announcement_id=notice, media_sha256=SHA,
+    )  # fmt: skip
+    custom = dataclasses.replace(own, slide=catalog.Slide("通知", "请留意"))
+    campaign = catalog.add_playlist(
+        store, "宣传", "", [own, custom], NOW, review=Review.APPROVED, created_by="op"
+    )
+    catalog.update_announcement(store, notice, "停水", "明天停水。", SHA, "op", NOW)
+    slides = [item.slide for item in catalog.get_playlist(store, campaign, Path("m")).items]
+    assert slides == [catalog.Slide("停水", "明天停水。"), catalog.Slide("通知", "请留意")]
+
+
+def test_unknown_content_is_not_found(store: Store) -> None:
+    from playlists.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        review.submit(store, PLAYLIST, 99, "op", NOW)
+    with pytest.raises(ValueError, match="no review"):
+        review.state(store, "user", 1)

@@ -1,0 +1,317 @@
+"""The schedule calendar: the campaign grid across a month end, quiet hours and conflicts."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import itertools
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from playlists.model import (
+    InterruptPolicy,
+    PlannedBroadcast,
+    Priority,
+    QuietHours,
+    ScheduleEntry,
+)
+from playlists.plan import day_range, plan
+from playlists.schedule.calendar import (
+    Effect,
+    build_grid,
+    campaign_days,
+    conflicts_by_key,
+    find_conflicts,
+    preview_conflicts,
+)
+
+TZ = ZoneInfo("Asia/Shanghai")
+FIRST, LAST = dt.date(2023, 3, 28), dt.date(2023, 4, 7)
+QUIET = QuietHours(dt.time(22, 0), dt.time(6, 30))
+
+
+def entry(
+    schedule_id: int,
+    name: str,
+    times: str,
+    seconds: float = 60.0,
+    **changes: object,
+) -> ScheduleEntry:
+    """A schedule entry over the campaign window; times written "07:30 12:00"."""
+    base = ScheduleEntry(
+        id=schedule_id,
+        playlist_id=schedule_id,
+        playlist_name=name,
+        start=FIRST,
+        end=LAST,
+        times=tuple(dt.time.fromisoformat(t) for t in times.split()),
+        duration=seconds,
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def campaign_plan(
+    *entries: ScheduleEntry, quiet: QuietHours | None = QUIET
+) -> list[PlannedBroadcast]:
+    start, end = day_range(FIRST, LAST, TZ)
+    return plan(entries, start, end, TZ, quiet)
+
+
+# -- the grid ----------------------------------------------------------------------
+
+
+def test_campaign_days_cross_the_month_end() -> None:
+    days = campaign_days(FIRST, LAST)
+    assert len(days) == 11
+    assert days[0] == FIRST and days[-1] == LAST
+    assert dt.date(2023, 3, 31) in days and dt.date(2023, 4, 1) in days
+    assert all((b - a).days == 1 for a, b in itertools.pairwise(days))
+
+
+def test_grid_has_a_column_per_day_and_a_row_per_hour_with_something_due() -> None:
+    planned = campaign_plan(
+        entry(1, "早间", "07:30 18:30"), entry(2, "午间", "12:00 18:30", priority=Priority.IDLE)
+    )
+    grid = build_grid(planned, FIRST, LAST, TZ, QUIET)
+    assert grid.days == campaign_days(FIRST, LAST)
+    assert [f"{t:%H:%M}" for t in grid.hours] == ["07:00", "12:00", "18:00"]
+    evening = grid.rows[2]
+    assert len(evening) == 11
+    for cell in evening:  # both entries are due at 18:30 on every day, the 31st and 1st too
+        assert [b.playlist_name for b in cell.broadcasts] == ["早间", "午间"]
+    month_end = grid.days.index(dt.date(2023, 3, 31))
+    assert grid.rows[0][month_end].broadcasts[0].start == dt.datetime(2023, 3, 31, 7, 30, tzinfo=TZ)
+
+
+def test_grid_leaves_days_empty_that_the_weekdays_skip() -> None:
+    weekend = entry(1, "周末", "09:00", weekdays=frozenset({5, 6}))
+    grid = build_grid(campaign_plan(weekend), FIRST, LAST, TZ, QUIET)
+    filled = [cell.day for cell in grid.rows[0] if cell.broadcasts]
+    assert filled == [dt.date(2023, 4, 1), dt.date(2023, 4, 2)]
+
+
+def test_an_hour_holds_its_broadcasts_in_time_order() -> None:
+    planned = campaign_plan(entry(1, "晚", "07:50"), entry(2, "早", "07:05 07:30"))
+    grid = build_grid(planned, FIRST, LAST, TZ, QUIET)
+    assert grid.hours == (dt.time(7),)
+    cell = grid.rows[0][0]
+    assert cell.hour == dt.time(7) and cell.day == FIRST
+    assert [f"{b.start:%H:%M} {b.playlist_name}" for b in cell.broadcasts] == [
+        "07:05 早",
+        "07:30 早",
+        "07:50 晚",
+    ]
+
+
+def test_grid_reads_times_in_the_station_zone() -> None:
+    # 07:30 in Shanghai is 23:30 UTC the day before: the cell is the local day and time.
+    grid = build_grid(campaign_plan(entry(1, "早间", "07:30")), FIRST, LAST, TZ, QUIET)
+    assert grid.hours == (dt.time(7),)
+    assert grid.rows[0][0].day == FIRST and grid.rows[0][0].broadcasts
+
+
+def test_grid_ignores_broadcasts_outside_its_days() -> None:
+    planned = campaign_plan(entry(1, "早间", "07:30"))
+    grid = build_grid(planned, dt.date(2023, 4, 1), dt.date(2023, 4, 2), TZ, QUIET)
+    assert len(grid.days) == 2
+    assert sum(len(cell.broadcasts) for row in grid.rows for cell in row) == 2
+
+
+def test_empty_plan_gives_days_and_no_rows() -> None:
+    grid = build_grid([], FIRST, LAST, TZ, QUIET)
+    assert len(grid.days) == 11 and grid.hours == () and grid.rows == ()
+
+
+MIDDAY = QuietHours(dt.time(12, 30), dt.time(14, 0))
+
+
+@pytest.mark.parametrize(
+    ("time", "quiet", "held", "hour_quiet"),
+    [
+        ("07:30", QUIET, False, False),
+        ("06:29", QUIET, True, False),  # 06:30..06:59 plays: the hour is not hatched
+        ("06:30", QUIET, False, False),
+        ("22:00", QUIET, True, True),
+        ("23:45", QUIET, True, True),
+        ("00:10", QUIET, True, True),
+        ("23:45", None, False, False),
+        ("13:00", MIDDAY, True, True),
+        ("12:45", MIDDAY, True, False),
+        ("06:15", QuietHours(dt.time(22, 0), dt.time(7, 0)), True, True),
+    ],
+    ids=[
+        "morning",
+        "just-before-quiet-ends",
+        "quiet-ends",
+        "quiet-starts",
+        "late-night",
+        "after-midnight",
+        "no-quiet-hours",
+        "midday-rest",
+        "midday-rest-starts-mid-hour",
+        "quiet-ends-on-the-hour",
+    ],
+)
+def test_quiet_hours_cells(
+    time: str, quiet: QuietHours | None, held: bool, hour_quiet: bool
+) -> None:
+    planned = campaign_plan(entry(1, "通知", time), quiet=quiet)
+    grid = build_grid(planned, FIRST, LAST, TZ, quiet)
+    assert all(cell.quiet is hour_quiet for cell in grid.rows[0])
+    assert all(b.quiet is held for cell in grid.rows[0] for b in cell.broadcasts)
+
+
+def test_emergency_in_quiet_hours_is_not_held_but_its_cell_is_quiet() -> None:
+    alarm = entry(1, "防汛", "23:00", priority=Priority.EMERGENCY)
+    grid = build_grid(campaign_plan(alarm), FIRST, LAST, TZ, QUIET)
+    cell = grid.rows[0][0]
+    assert cell.quiet and not cell.broadcasts[0].quiet
+
+
+# -- conflicts ---------------------------------------------------------------------
+
+LONG = 600.0  # ten minutes on air
+
+CONFLICTS = [
+    pytest.param(
+        [entry(1, "A", "07:30", LONG), entry(2, "B", "07:35")],
+        [("B", "A", Effect.WAITS, 300.0)],
+        id="same-priority-later-one-waits",
+    ),
+    pytest.param(
+        [entry(1, "A", "07:30", LONG), entry(2, "B", "07:35", wait_seconds=120.0)],
+        [("B", "A", Effect.SKIPPED, 300.0)],
+        id="waits-longer-than-allowed-is-skipped",
+    ),
+    pytest.param(
+        [entry(1, "A", "07:30", LONG), entry(2, "B", "07:35", on_interrupt=InterruptPolicy.SKIP)],
+        [("B", "A", Effect.SKIPPED, 300.0)],
+        id="skip-policy-never-waits",
+    ),
+    pytest.param(
+        [entry(1, "A", "07:30", LONG, priority=Priority.IDLE), entry(2, "B", "07:35")],
+        [("A", "B", Effect.CUT, 0.0)],
+        id="higher-priority-cuts-in",
+    ),
+    pytest.param(
+        [entry(1, "A", "07:30", LONG, priority=Priority.MANUAL), entry(2, "B", "07:35")],
+        [("B", "A", Effect.WAITS, 300.0)],
+        id="lower-priority-waits-for-higher",
+    ),
+    pytest.param(
+        [entry(1, "A", "07:30", LONG), entry(2, "B", "07:30", LONG, priority=Priority.MANUAL)],
+        [("A", "B", Effect.SKIPPED, LONG)],
+        id="same-instant-higher-goes-first",
+    ),
+    pytest.param(
+        [entry(1, "A", "07:30", 120.0), entry(2, "B", "07:30")],
+        [("B", "A", Effect.WAITS, 120.0)],
+        id="same-instant-same-priority-by-entry",
+    ),
+    pytest.param(
+        [entry(1, "A", "07:30", 300.0), entry(2, "B", "07:35")],
+        [],
+        id="back-to-back-is-no-conflict",
+    ),
+    pytest.param(
+        [entry(1, "A", "23:00", LONG), entry(2, "B", "23:05")],
+        [],
+        id="quiet-hours-hold-nobody-up",
+    ),
+    pytest.param(
+        [entry(1, "A", "07:30", 0.0), entry(2, "B", "07:30")],
+        [],
+        id="empty-playlist-occupies-nothing",
+    ),
+    pytest.param(
+        [entry(1, "A", "07:30", LONG, weekdays=frozenset({0})), entry(2, "B", "07:35")],
+        [("B", "A", Effect.WAITS, 300.0)],
+        id="only-on-the-days-both-play",
+    ),
+]
+
+
+@pytest.mark.parametrize(("entries", "expected"), CONFLICTS)
+def test_conflicts(
+    entries: list[ScheduleEntry], expected: list[tuple[str, str, Effect, float]]
+) -> None:
+    conflicts = find_conflicts(campaign_plan(*entries), TZ)
+    # One per campaign day the pair meets; compare the first day's and count the rest.
+    days = {c.day for c in conflicts}
+    first_day = [
+        (c.affected.playlist_name, c.by.playlist_name, c.effect, c.wait)
+        for c in conflicts
+        if c.day == min(days, default=None)
+    ]
+    assert first_day == expected
+    if expected:
+        both = set.intersection(*(set(e.weekdays) for e in entries))
+        assert len(days) == sum(1 for d in campaign_days(FIRST, LAST) if d.weekday() in both)
+
+
+def test_conflict_day_is_the_station_day_across_the_month_end() -> None:
+    planned = campaign_plan(entry(1, "A", "00:10", LONG), entry(2, "B", "00:15"), quiet=None)
+    conflicts = find_conflicts(planned, TZ)
+    days = [c.day for c in conflicts]
+    assert dt.date(2023, 3, 31) in days and dt.date(2023, 4, 1) in days
+    assert days[0] == FIRST  # 00:15 in Shanghai is still the 27th in UTC
+
+
+def test_conflicts_by_key_marks_both_broadcasts() -> None:
+    [conflict, *_] = find_conflicts(
+        campaign_plan(entry(1, "A", "07:30", LONG), entry(2, "B", "07:35")), TZ
+    )
+    index = conflicts_by_key([conflict])
+    assert index[conflict.affected.key] == [conflict]
+    assert index[conflict.by.key] == [conflict]
+
+
+def test_preview_shows_only_the_new_entrys_conflicts() -> None:
+    existing = [
+        entry(1, "A", "07:30", LONG),
+        entry(2, "B", "07:35"),  # A and B already clash; that is not the new entry's doing
+        entry(3, "C", "18:00", LONG),
+    ]
+    new = entry(0, "新", "18:05", start=dt.date(2023, 4, 6), end=dt.date(2023, 4, 7))
+    conflicts = preview_conflicts(new, existing, TZ, QUIET)
+    assert [(c.day, c.affected.playlist_name, c.by.playlist_name) for c in conflicts] == [
+        (dt.date(2023, 4, 6), "新", "C"),
+        (dt.date(2023, 4, 7), "新", "C"),
+    ]
+
+
+def test_preview_of_an_edit_ignores_the_entrys_old_self() -> None:
+    old = entry(1, "A", "07:30", LONG)
+    moved = dataclasses.replace(old, times=(dt.time(7, 35),))
+    assert preview_conflicts(moved, [old], TZ, QUIET) == []
+    assert preview_conflicts(dataclasses.replace(moved, id=0), [old], TZ, QUIET) != []
+
+
+def test_preview_counts_an_entrys_own_times_that_overlap() -> None:
+    crowded = entry(0, "A", "07:30 07:35", LONG, start=FIRST, end=FIRST)
+    [conflict] = preview_conflicts(crowded, [], TZ, QUIET)
+    assert conflict.effect is Effect.WAITS and conflict.affected.start.minute == 35
+
+
+def test_a_crowded_slot_holds_each_broadcast_up_once_by_the_one_on_air() -> None:
+    entries = [entry(n, f"P{n}", "07:30", LONG) for n in (1, 2, 3)]
+    entries.append(entry(4, "P4", "07:35", LONG))  # due while P1 is still on air
+    conflicts = [c for c in find_conflicts(campaign_plan(*entries), TZ) if c.day == FIRST]
+    assert [(c.affected.playlist_name, c.by.playlist_name, c.effect) for c in conflicts] == [
+        ("P2", "P1", Effect.SKIPPED),  # the lane is busy 600 s; P2 waits 300 s at most
+        ("P3", "P1", Effect.SKIPPED),
+        ("P4", "P1", Effect.WAITS),
+    ]
+
+
+def test_conflicts_grow_with_the_broadcasts_not_their_pairs() -> None:
+    """80 entries at the same 48 times: pairing them made 3,160 conflicts a slot."""
+    times = " ".join(f"{h:02d}:{m:02d}" for h in range(24) for m in (0, 30))
+    entries = [entry(n, f"P{n}", times, LONG) for n in range(1, 81)]
+    planned = campaign_plan(*entries)
+    conflicts = find_conflicts(planned, TZ)
+    assert len(planned) > 20_000
+    assert len(conflicts) < len(planned)
+    held_up = [c.affected.key for c in conflicts]
+    assert len(held_up) == len(set(held_up)), "each broadcast is judged once"

@@ -1,0 +1,159 @@
+"""`villagecast check`: each check's verdict, and the exit code that scripts rely on."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from playlists.content.ingest import Ingest
+from playlists.errors import ContentError
+from playlists.health import CheckResult, run_checks
+from playlists.settings import AudioSettings, Settings, StorageSettings, TtsSettings
+from playlists.store import Store
+from scheduler import commands
+
+NOW = dt.datetime(2026, 11, 29, 8, 0, tzinfo=dt.UTC)
+
+
+def verdicts(settings: Settings, now: dt.datetime = NOW) -> dict[str, str]:
+    return {r.name: r.status for r in run_checks(settings, now)}
+
+
+def detail(settings: Settings, name: str) -> str:
+    return next(r.detail for r in run_checks(settings, NOW) if r.name == name)
+
+
+def alive(settings: Settings, at: dt.datetime = NOW) -> None:
+    store = Store.open(settings.db_path)
+    store.set_status({"heartbeat": at.isoformat()}, at)
+    for screen in settings.screens:
+        store.set_screen_state(screen.name, {"mode": "idle", "slides": []}, at)
+    store.close()
+
+
+@pytest.mark.slow
+def test_a_running_station_passes(sample_settings: Settings) -> None:
+    alive(sample_settings)
+    result = verdicts(sample_settings)
+    assert result["store"] == result["player"] == result["screens"] == result["speech"] == "ok"
+    assert result["audio"] == "warn"  # the tests' recording sink is silent
+
+
+@pytest.mark.parametrize(
+    ("heartbeat_age", "status"),
+    [pytest.param(2, "ok", id="fresh"), pytest.param(60, "fail", id="stale")],
+)
+def test_player_heartbeat(sample_settings: Settings, heartbeat_age: int, status: str) -> None:
+    alive(sample_settings, NOW - dt.timedelta(seconds=heartbeat_age))
+    assert verdicts(sample_settings)["player"] == status
+
+
+def test_player_that_never_ran_fails_and_exit_code_is_1(
+    sample_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert commands.check(sample_settings, as_json=False) == 1
+    assert "FAIL  player   the player has never run" in capsys.readouterr().out
+
+
+def test_missing_database_fails(settings: Settings) -> None:
+    assert verdicts(settings)["store"] == "fail"
+    assert "run `villagecast init`" in detail(settings, "store")
+
+
+def test_corrupted_database_fails(sample_settings: Settings) -> None:
+    store = Store.open(sample_settings.db_path)
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    data = bytearray(sample_settings.db_path.read_bytes())
+    page = 4096
+    data[2 * page : 3 * page] = b"\xff" * page  # scribble over a table page
+    sample_settings.db_path.write_bytes(bytes(data))
+    assert verdicts(sample_settings)["store"] == "fail"
+
+
+def test_low_disk_fails(sample_settings: Settings) -> None:
+    full = dataclasses.replace(sample_settings, storage=StorageSettings(min_free_mb=100_000_000))
+    assert verdicts(full)["disk"] == "fail"
+
+
+@pytest.mark.parametrize(
+    ("audio", "status"),
+    [
+        pytest.param(AudioSettings(sink="aplay", device="null"), "ok", id="aplay-null"),
+        pytest.param(AudioSettings(sink="aplay", device="no_such_card"), "fail", id="no-card"),
+        pytest.param(
+            AudioSettings(sink="command", command=("no-such-player", "{file}")),
+            "fail",
+            id="missing-player",
+        ),
+        pytest.param(AudioSettings(sink="recording"), "warn", id="silent"),
+    ],
+)
+def test_audio_output(sample_settings: Settings, audio: AudioSettings, status: str) -> None:
+    assert verdicts(dataclasses.replace(sample_settings, audio=audio))["audio"] == status
+
+
+def test_speech_without_offline_engine_warns(sample_settings: Settings) -> None:
+    online = dataclasses.replace(sample_settings, tts=TtsSettings(engines=("gtts",)))
+    assert verdicts(online)["speech"] == "warn"
+
+
+@pytest.mark.parametrize(
+    ("engines", "status", "says"),
+    [
+        pytest.param(("gtts", "mbrola", "espeak-ng"), "warn", "falls back to espeak-ng", id="warn"),
+        pytest.param(("mbrola",), "fail", "offline speech is impossible", id="only-offline"),
+    ],
+)
+def test_speech_without_mbrola(
+    sample_settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    engines: tuple[str, ...],
+    status: str,
+    says: str,
+) -> None:
+    espeak = shutil.which("espeak-ng")
+    assert espeak is not None
+    programs = tmp_path / "bin"
+    programs.mkdir()
+    (programs / "espeak-ng").symlink_to(espeak)
+    monkeypatch.setenv("PATH", str(programs))  # a machine with espeak-ng and no mbrola
+    settings = dataclasses.replace(sample_settings, tts=TtsSettings(engines=engines))
+    assert verdicts(settings)["speech"] == status
+    assert detail(settings, "speech").startswith("mbrola is not installed (apt install mbrola")
+    assert says in detail(settings, "speech")
+
+
+def test_json_output_lists_every_check(
+    sample_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    alive(sample_settings)
+    commands.check(sample_settings, as_json=True)
+    rows = [CheckResult(**row) for row in json.loads(capsys.readouterr().out)]
+    assert [r.name for r in rows] == [
+        "config",
+        "store",
+        "disk",
+        "clock",
+        "player",
+        "speech",
+        "audio",
+        "screens",
+    ]
+
+
+def test_new_speech_is_refused_when_the_disk_is_nearly_full(
+    settings: Settings, tmp_path: Path
+) -> None:
+    full = dataclasses.replace(settings, storage=StorageSettings(min_free_mb=100_000_000))
+    store = Store.open(full.db_path)
+    with pytest.raises(ContentError, match="MB free on the data disk"):
+        Ingest(store, full).speak("今天停水。")
+    assert store.query_one("SELECT COUNT(*) AS n FROM media")["n"] == 0  # type: ignore[index]

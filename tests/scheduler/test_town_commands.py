@@ -1,0 +1,69 @@
+"""`villagecast village add|list|remove` and `share`/`unshare`, run as a user runs them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from playlists.content import catalog
+from playlists.model import ItemKind, Review
+from playlists.record import audit
+from playlists.store import Store
+from playlists.town import sharing, villages
+from tests.scheduler.test_cli import villagecast, write_config
+from tests.web_fixtures import NOW
+
+pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
+
+
+def test_village_add_prints_the_token_once_and_list_and_remove(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    added = villagecast("village", "add", "东村", config=config)
+    assert added.returncode == 0, added.stderr
+    token = re.search(r"device token: (vcd_\S+)", added.stdout)
+    assert token
+    store = Store.open(tmp_path / "data" / "villagecast.db")
+    assert villages.verify(store, token[1]) == villages.Device(1, "东村")
+
+    listed = villagecast("village", "list", config=config)
+    assert "东村" in listed.stdout and "never" in listed.stdout
+    assert token[1] not in listed.stdout
+
+    twice = villagecast("village", "add", "东村", config=config)
+    assert (twice.returncode, twice.stderr.count("\n")) == (1, 1)
+    assert "already exists" in twice.stderr
+
+    removed = villagecast("village", "remove", "东村", config=config)
+    assert removed.returncode == 0, removed.stderr
+    assert villages.verify(store, token[1]) is None
+    gone = villagecast("village", "remove", "东村", config=config)
+    assert gone.returncode == 1 and "no village is named" in gone.stderr
+    actions = [(r.action, r.username.startswith("cli:")) for r in audit.rows(store)]
+    assert actions.count(("create", True)) == 1 and actions.count(("delete", True)) == 1
+
+
+def test_share_and_unshare_by_name_only_approved_playlists(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    store = Store.open(tmp_path / "data" / "villagecast.db")
+    for name, review in (("宣传", Review.APPROVED), ("草稿", Review.DRAFT)):
+        catalog.add_playlist(
+            store,
+            name,
+            "",
+            [catalog.NewItem(ItemKind.PAUSE, 5.0)],
+            NOW,
+            review=review,
+            created_by="test",
+        )
+    shared = villagecast("share", "宣传", config=config)
+    assert shared.returncode == 0, shared.stderr
+    assert sharing.shared_ids(store) == {1}
+    draft = villagecast("share", "草稿", config=config)
+    assert draft.returncode == 1 and "not approved" in draft.stderr
+    unshared = villagecast("unshare", "1", config=config)
+    assert unshared.returncode == 0, unshared.stderr
+    assert sharing.shared_ids(store) == set()
+    unknown = villagecast("unshare", "没有", config=config)
+    assert unknown.returncode == 1 and "no playlist is named" in unknown.stderr

@@ -1,0 +1,286 @@
+"""Commands and what the player made of them: skip, results in the operator's words, emergency."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from markupsafe import escape
+
+from playlists.content import catalog
+from playlists.settings import Settings
+from playlists.store import Store
+from tests.web_fixtures import (
+    NOW,
+    FakePlayer,
+    add_pause_playlist,
+    add_user,
+    commands_in,
+    csrf_of,
+    log_in,
+    make_app,
+)
+from web.commands import describe_result
+
+NASTY = '<script>alert(1)</script> "双引号" & 村民'
+RUNNING = {"heartbeat": "2023-03-28T02:59:59+00:00"}  # a second before NOW
+
+
+def logged_in(app: Flask, store: Store) -> FlaskClient:
+    """An operator an admin has given the emergency right."""
+    add_user(store, "op", "operator", may_emergency=True)
+    client = app.test_client()
+    log_in(client, "op")
+    return client
+
+
+@pytest.fixture
+def client(settings: Settings, store: Store) -> FlaskClient:
+    """An operator on a panel that waits long enough for the fake player to answer."""
+    return logged_in(make_app(settings, store, command_wait=5.0), store)
+
+
+@pytest.fixture
+def impatient(settings: Settings, store: Store) -> FlaskClient:
+    """An operator on a panel that gives up on the player after a tenth of a second."""
+    return logged_in(make_app(settings, store, command_wait=0.1), store)
+
+
+def post(client: FlaskClient, path: str, form: dict[str, str]) -> str:
+    """Post a dashboard form and return the page it leads to."""
+    data = {**form, "csrf_token": csrf_of(client.get("/"))}
+    response = client.post(path, data=data, follow_redirects=True)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def payload_of(row: dict[str, object]) -> dict[str, object]:
+    payload: dict[str, object] = json.loads(str(row["payload"]))
+    return payload
+
+
+# -- skip ----------------------------------------------------------------------------
+
+
+def test_dashboard_has_a_skip_button_next_to_stop(client: FlaskClient) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert 'action="/commands/stop"' in html
+    assert 'action="/commands/skip"' in html and "跳过这一条" in html
+
+
+def test_skip_writes_a_skip_command_and_shows_what_the_player_did(
+    client: FlaskClient, store: Store
+) -> None:
+    with FakePlayer(store, "skipped the item") as player:
+        html = post(client, "/commands/skip", {})
+    assert "已跳过正在播出的这一条，接着播下一条。" in html
+    [row] = commands_in(store)
+    assert (row["kind"], row["payload"], row["created_by"]) == ("skip", "{}", "op")
+    assert row["result"] == "skipped the item"
+    assert [c["kind"] for c in player.taken] == ["skip"]
+
+
+# -- results in the operator's words -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "answer", "shown", "category"),
+    [
+        ("/commands/play", "started", "播放器已开始播出。", "info"),
+        ("/commands/play", "waiting", "已排队：正在播出的内容结束后开始播出。", "info"),
+        ("/commands/play", "skipped", "播放器没有播出，原因见今日播出记录。", "warning"),
+        (
+            "/commands/play",
+            "refused: quiet hours 22:00-06:00; only emergencies play now",
+            "没有播出：现在是静音时段（22:00-06:00），只有紧急广播可以播出。",
+            "warning",
+        ),
+        (
+            "/commands/play",
+            "expired: the player was not running when it was given",
+            "没有执行：发出命令时播放器没有运行。",
+            "warning",
+        ),
+        (
+            "/commands/play",
+            "error: no stored audio abc",
+            "播放器执行出错：no stored audio abc",
+            "error",
+        ),
+        ("/commands/play", "dancing", "播放器回复：dancing", "info"),
+        ("/commands/stop", "stopped", "已停止播出。", "info"),
+        ("/commands/stop", "nothing was playing", "当前没有正在播出的内容，无需操作。", "info"),
+        ("/commands/skip", "skipped", "已跳过正在播出的这一条，接着播下一条。", "info"),
+    ],
+    ids=[
+        "started",
+        "waiting",
+        "skipped",
+        "quiet-hours",
+        "expired",
+        "error",
+        "unknown",
+        "stopped",
+        "nothing-playing",
+        "skip-skipped",
+    ],
+)
+def test_the_players_answer_is_flashed_in_chinese(
+    client: FlaskClient, store: Store, path: str, answer: str, shown: str, category: str
+) -> None:
+    playlist_id = add_pause_playlist(store, "定时节目")
+    form = {"playlist_id": str(playlist_id)} if path == "/commands/play" else {}
+    with FakePlayer(store, answer):
+        html = post(client, path, form)
+    assert f'<p class="flash flash-{category}"' in html
+    assert shown in html
+    [row] = commands_in(store)
+    assert row["result"] == answer
+
+
+def test_a_player_that_is_not_running_is_named(impatient: FlaskClient, store: Store) -> None:
+    html = post(impatient, "/commands/stop", {})
+    assert "播放器没有运行，命令尚未执行" in html
+    assert 'class="flash flash-warning" role="alert"' in html
+    [row] = commands_in(store)
+    assert row["result"] is None and row["taken_at"] is None  # kept for the player
+
+
+def test_a_running_player_that_does_not_answer_is_named(
+    impatient: FlaskClient, store: Store
+) -> None:
+    store.set_status(RUNNING, NOW)  # a fresh heartbeat, but nobody takes the command
+    html = post(impatient, "/commands/stop", {})
+    assert "播放器正在运行，但没有及时回应" in html
+    assert "播放器没有运行，命令尚未执行" not in html
+
+
+def test_english_results_for_english_operators(settings: Settings, store: Store) -> None:
+    app = make_app(settings, store)
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert describe_result("play", "started") == ("info", "The player started the broadcast.")
+        assert describe_result("play", "refused: because") == (
+            "warning",
+            "The player refused: because",
+        )
+
+
+# -- emergency broadcast -------------------------------------------------------------
+
+
+def emergency(client: FlaskClient, **form: str) -> str:
+    return post(client, "/emergency", form)
+
+
+def test_dashboard_has_the_emergency_form_with_a_confirm_box(client: FlaskClient) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert 'class="card emergency"' in html and "紧急广播" in html
+    assert 'maxlength="500"' in html
+    assert '<input type="checkbox" name="confirm" value="yes" required>' in html
+    assert "我确认立即播出" in html
+
+
+def test_reviewers_see_no_emergency_form(settings: Settings, store: Store) -> None:
+    add_user(store, "rev", "reviewer")
+    client = make_app(settings, store).test_client()
+    log_in(client, "rev")
+    html = client.get("/").get_data(as_text=True)
+    assert 'action="/emergency"' not in html
+    assert 'action="/commands/skip"' not in html
+
+
+@pytest.mark.parametrize(
+    ("role", "granted", "allowed"),
+    [
+        pytest.param("operator", None, False, id="operator-by-default"),
+        pytest.param("operator", True, True, id="operator-granted"),
+        pytest.param("reviewer", True, True, id="reviewer-granted"),
+        pytest.param("admin", None, True, id="admin-always"),
+        pytest.param("admin", False, True, id="admin-even-unticked"),
+    ],
+)
+def test_emergency_is_a_right_given_per_user(
+    settings: Settings, store: Store, role: str, granted: bool | None, allowed: bool
+) -> None:
+    add_user(store, "someone", role, may_emergency=granted)
+    client = make_app(settings, store, command_wait=0.1).test_client()
+    log_in(client, "someone")
+    html = client.get("/").get_data(as_text=True)
+    assert ('action="/emergency"' in html) is allowed
+    form = {"text": "河水上涨，请撤离。", "confirm": "yes", "csrf_token": csrf_of(html)}
+    response = client.post("/emergency", data=form)
+    if allowed:
+        assert response.status_code == 302
+        assert store.query("SELECT kind FROM commands")[0]["kind"] == "play"
+    else:
+        assert response.status_code == 403
+        assert store.query("SELECT * FROM commands") == []
+
+
+def test_emergency_makes_speech_and_plays_it_above_everything(
+    client: FlaskClient, store: Store, settings: Settings
+) -> None:
+    text = "村民朋友们，河水上涨，请立即撤离河道。"
+    with FakePlayer(store, "started"):
+        html = emergency(client, text=text, confirm="yes")
+    assert "播放器已开始播出。" in html
+    [row] = commands_in(store)
+    assert row["kind"] == "play" and row["created_by"] == "op"
+    payload = payload_of(row)
+    assert payload == {
+        "media_sha256": payload["media_sha256"],
+        "title": "紧急通知",  # the screens' title when none is given
+        "text": text,
+        "priority": "emergency",
+    }
+    record = catalog.get_media(store, str(payload["media_sha256"]))
+    assert record is not None and record.engine == "espeak-ng"
+    assert (settings.media_dir / record.path).is_file()
+
+
+def test_emergency_keeps_its_own_title(client: FlaskClient, store: Store) -> None:
+    with FakePlayer(store, "started"):
+        emergency(client, title="停水通知", text="今天下午停水。", confirm="yes")
+    [row] = commands_in(store)
+    assert payload_of(row)["title"] == "停水通知"
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"text": "请立即撤离。"}, "请先勾选“我确认立即播出”"),
+        ({"text": "请立即撤离。", "confirm": "no"}, "请先勾选“我确认立即播出”"),
+        ({"text": "  ", "confirm": "yes"}, "请先填写紧急广播的内容"),
+        ({"text": "撤" * 501, "confirm": "yes"}, "内容有 501 字，最多允许 500 字"),
+        ({"title": "标" * 101, "text": "撤离", "confirm": "yes"}, "标题最多 100 字"),
+    ],
+    ids=["not-confirmed", "confirm-wrong-value", "empty", "too-long", "title-too-long"],
+)
+def test_refused_emergency_writes_nothing_and_keeps_the_text(
+    client: FlaskClient, store: Store, form: dict[str, str], message: str
+) -> None:
+    html = emergency(client, **form)
+    assert message in html
+    assert 'class="flash flash-error"' in html
+    if form["text"].strip():
+        assert f">{form['text']}</textarea>" in html
+    assert commands_in(store) == []
+    assert store.query("SELECT * FROM media") == []  # no speech was made either
+
+
+def test_emergency_text_is_escaped_on_the_dashboard(client: FlaskClient, store: Store) -> None:
+    # Refused (no confirmation): the form comes back holding the text.
+    html = emergency(client, title=NASTY, text=NASTY)
+    assert "<script>alert(1)</script>" not in html
+    assert f">{escape(NASTY)}</textarea>" in html
+    assert f'value="{escape(NASTY)}"' in html
+
+    # Sent: the player then reports it on air under its title.
+    with FakePlayer(store, "started"):
+        emergency(client, title=NASTY, text=NASTY, confirm="yes")
+    store.set_status({**RUNNING, "now_playing": {"name": NASTY, "priority": "emergency"}}, NOW)
+    html = client.get("/").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert str(escape("<script>alert(1)</script>")) in html

@@ -1,0 +1,89 @@
+"""The plan kept between requests: the same until what plays changes."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+
+from playlists.content import catalog, review
+from playlists.model import Priority
+from playlists.settings import Settings
+from playlists.store import Store
+from tests.web_fixtures import NOW, add_pause_playlist, make_app
+from web.plan_cache import Plan, plan_of
+
+FIRST, LAST = dt.date(2023, 3, 28), dt.date(2023, 4, 7)
+
+
+@pytest.fixture
+def app(settings: Settings, store: Store) -> Flask:
+    add_pause_playlist(store, "早间宣传", 600.0, times=(dt.time(7, 30),))
+    add_pause_playlist(store, "午间新闻", 60.0, times=(dt.time(7, 35), dt.time(12, 0)))
+    return make_app(settings, store)
+
+
+def current_plan(app: Flask, first: dt.date = FIRST, last: dt.date = LAST) -> Plan:
+    with app.test_request_context():
+        return plan_of(first, last)
+
+
+def test_the_plan_is_kept_while_nothing_changes(app: Flask) -> None:
+    plan = current_plan(app)
+    assert len(plan.planned) == 33  # 3 a day over 11 days
+    assert len(plan.conflicts) == 11  # 07:35 waits for the ten-minute 07:30 every day
+    assert current_plan(app) is plan
+    assert current_plan(app, FIRST, FIRST) is not plan  # other days, another plan
+    assert len(current_plan(app, FIRST, FIRST).planned) == 3
+
+
+def add_entry(store: Store) -> None:
+    catalog.add_schedule(
+        store, 1, FIRST, LAST, (dt.time(20, 0),), frozenset(range(7)), Priority.SCHEDULED, NOW
+    )
+
+
+def rename(store: Store) -> None:
+    with store.transaction() as conn:
+        conn.execute("UPDATE playlists SET name = '晨间宣传' WHERE id = 1")
+
+
+def send_back(store: Store) -> None:
+    review.mark_changed(store, review.PLAYLIST, 1, "op", NOW)
+
+
+@pytest.mark.parametrize(
+    ("change", "seen"),
+    [
+        (add_entry, lambda plan: len(plan.planned) == 44),
+        (rename, lambda plan: "晨间宣传" in {b.playlist_name for b in plan.planned}),
+        (send_back, lambda plan: any(b.unapproved for b in plan.planned)),
+    ],
+    ids=["schedule-entry-added", "playlist-renamed", "playlist-back-to-draft"],
+)
+def test_a_change_to_what_plays_is_seen_at_once(
+    app: Flask, store: Store, change: Callable[[Store], None], seen: Callable[[Plan], bool]
+) -> None:
+    before = current_plan(app)
+    assert not seen(before)
+    change(store)
+    assert seen(current_plan(app))
+
+
+def test_other_quiet_hours_make_another_plan(app: Flask, settings: Settings, store: Store) -> None:
+    plan = current_plan(app)
+    player = dataclasses.replace(settings.player, quiet_hours=("07:00", "08:00"))
+    quiet = make_app(dataclasses.replace(settings, player=player), store)
+    held = current_plan(quiet)
+    assert held is not plan
+    assert all(b.quiet for b in held.planned if b.start.astimezone(settings.tz).hour == 7)
+
+
+def test_conflicts_are_indexed_by_both_broadcasts(app: Flask) -> None:
+    plan = current_plan(app)
+    first = plan.conflicts[0]
+    assert plan.conflicts_of[first.affected.key] == [first]
+    assert plan.conflicts_of[first.by.key] == [first]
