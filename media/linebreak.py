@@ -2,7 +2,7 @@
 
 The text is cut into tokens that never split: a number with its separators, sign
 and unit ("0595-2234567", "8:00-17:30", "-2℃", "15.6万元", "第7年",
-"2023年4月9日"), a Latin word, a short 《title》 or a doubled mark (……, ——).
+"2023年4月9日"), a Latin word, a short 《title》 or （aside）, or a doubled mark (……, ——).
 Closing marks cling to the token before them and opening marks to the token after
 them, so every break between these segments obeys the rules, even on a line that
 holds a single token. Lines are then filled greedily and the last one is kept
@@ -25,6 +25,7 @@ NO_LINE_END = frozenset("（《「『【〔〖〈［｛“‘([{")
 # Marks dropped before the "…" of a cut line: "今晚停电，…" reads worse than "今晚停电…".
 _PAUSES = "，、；：,;: \u3000"
 TITLE_MAX_CHARS = 12
+ASIDE_MAX_CHARS = 4
 
 # Units and measure words a number keeps ("2000余份", "15.6万元", "3个", "-2℃").
 _UNITS = (
@@ -53,6 +54,7 @@ _TOKEN = re.compile(
     rf"{_AMOUNT}"
     r"|[A-Za-z][A-Za-z0-9]*(?:[.'’_@&+\-/][A-Za-z0-9]+)*"  # Latin words, addresses
     rf"|《[^《》\n]{{1,{TITLE_MAX_CHARS}}}》"
+    rf"|（[^（）\n]{{1,{ASIDE_MAX_CHARS}}}）|\([^()\n]{{1,{ASIDE_MAX_CHARS}}}\)"  # （周五）, (社区)
     r"|……|——|\.{3,}|\s+|.",
     re.DOTALL,
 )

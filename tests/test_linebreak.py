@@ -47,6 +47,8 @@ def cells(text: str) -> float:
         pytest.param("5G网络覆盖", "5G", id="number-and-letter"),
         pytest.param("宣传《森林防火条例》", "《森林防火条例》", id="short-book-title"),
         pytest.param("请稍候……好的", "……", id="ellipsis-pair"),
+        pytest.param("4月9日（周五）停电", "（周五）", id="short-aside"),
+        pytest.param("请各村(社区)结合实际", "(社区)", id="half-width-aside"),
     ],
 )
 def test_tokens_that_never_split(text: str, whole: str) -> None:
@@ -62,6 +64,9 @@ def test_tokens_that_never_split(text: str, whole: str) -> None:
             "拨打0595-2234567，或", ["拨", "打", "0595-2234567，", "或"], id="closer-on-number"
         ),
         pytest.param("（一）社会", ["（一）", "社", "会"], id="bracketed-number"),
+        pytest.param(
+            "（不超过五个字）", ["（不", *"超过五个", "字）"], id="long-aside-breaks-inside"
+        ),
         pytest.param("五 ，六", ["五 ，", "六"], id="space-before-comma"),
         pytest.param(
             "宣传《南江县加强社会工作专业人才队伍建设实施办法》",
