@@ -136,20 +136,39 @@ def is_widow(line: str) -> bool:
 
 def _break_paragraph(pieces: list[str], measure: Measure, max_width: float) -> list[str]:
     """Fill lines greedily with whole segments, then keep the last line from being a widow."""
+    widths = {piece: measure(piece) for piece in set(pieces)}
     lines: list[list[str]] = []
     current: list[str] = []
+    used = 0.0
     for piece in pieces:
         if not current and piece.isspace():
             continue  # no line starts with a space
-        if current and measure("".join([*current, piece]).rstrip()) > max_width:
+        # A space at the end of a line is dropped, so only what follows it must fit.
+        if current and not piece.isspace() and used + widths[piece] > max_width:
             lines.append(current)
-            current = [] if piece.isspace() else [piece]
-        else:
-            current.append(piece)
+            current, used = [], 0.0
+        current.append(piece)
+        used += widths[piece]
     if current:
         lines.append(current)
+    lines = _measured(lines, measure, max_width)
     _avoid_widow(lines, measure, max_width)
     return ["".join(line).strip() for line in lines]
+
+
+def _measured(lines: list[list[str]], measure: Measure, max_width: float) -> list[list[str]]:
+    """Move segments down where a whole line measures wider than its parts (kerning)."""
+    checked: list[list[str]] = []
+    carry: list[str] = []
+    for line in lines:
+        line = [*carry, *line]
+        carry = []
+        while len(line) > 1 and measure("".join(line).strip()) > max_width:
+            carry.insert(0, line.pop())
+        checked.append(line)
+    if carry:
+        checked.extend(_measured([carry], measure, max_width))
+    return checked
 
 
 def _avoid_widow(lines: list[list[str]], measure: Measure, max_width: float) -> None:

@@ -7,6 +7,7 @@ patterns LED modules are built for. An outline face is drawn at any size.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -21,6 +22,9 @@ _INK_PROBE = "国"
 _CELL_PROBE = "国困通知，（《"
 LINE_PITCH = 1.3
 MAX_DOT_SCALE = 8
+# Widths remembered: a few screens' size searches, each a few thousand segments and lines.
+_MEASURES_KEPT = 64
+_WIDTHS_KEPT = 4096
 
 
 @dataclass(frozen=True, order=True)
@@ -123,8 +127,14 @@ class Typeface:
         image.paste(Image.new(image.mode, big.size, fill), corner, big)
 
 
+@lru_cache(maxsize=_MEASURES_KEPT)
 def _measure(face: FontFace, size: TextSize) -> Measure:
+    """Return a width function for one face and size that remembers what it measured."""
     font = load_font(face, size.px)
-    if size.scale == 1:
-        return font.getlength
-    return lambda text: font.getlength(text) * size.scale
+
+    # The size search and the evening of lines measure the same segments many times.
+    @lru_cache(maxsize=_WIDTHS_KEPT)
+    def measure(text: str) -> float:
+        return font.getlength(text) * size.scale
+
+    return measure
