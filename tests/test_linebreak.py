@@ -102,6 +102,10 @@ def test_marks_cling_to_their_text(text: str, parts: list[str]) -> None:
         ),
         pytest.param("请拨打0595-2234567", 6, ["请拨打", "0595-2234567"], id="phone-moves-whole"),
         pytest.param("最低气温-2℃。", 5, ["最低气", "温-2℃。"], id="widow-gets-company"),
+        pytest.param("一二三四五。", 5, ["一二三", "四五。"], id="no-lone-full-stop"),
+        pytest.param(
+            "话：0595-2234567，或拨打", 7, ["话：", "0595-2234567，", "或拨打"], id="one-token-line"
+        ),
         pytest.param(
             "话：0595-2234567，", 4, ["话：", "0595-2234567，"], id="too-wide-stays-whole"
         ),
@@ -181,6 +185,18 @@ def test_notice_lines_break_by_the_rules(name: str, width: int) -> None:
     for token in tokens(text):
         if len(token) > 1 and not token.isspace():
             assert any(token in line for line in broken.lines), token
+
+
+def test_a_line_wider_than_its_parts_moves_a_segment_down() -> None:
+    # As kerning can make a whole line wider than its segments measured apart.
+    def kerned(text: str) -> float:
+        return cells(text) + (1.0 if "三四" in text else 0.0)
+
+    lines = break_lines("一二三四五六七八", kerned, 4)
+
+    assert all(kerned(line) <= 4 for line in lines), lines
+    assert "".join(lines) == "一二三四五六七八"
+    assert lines[0] == "一二三"  # "一二三四" measures 5 whole
 
 
 def test_real_font_widths_are_respected() -> None:

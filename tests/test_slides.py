@@ -257,6 +257,21 @@ def test_a_token_too_wide_at_the_smallest_size_scrolls(face: FontFace, dot_face:
     assert slide.lines == ["请拨打…"]
 
 
+@pytest.mark.parametrize(("width", "height"), [(16, 8), (16, 16), (64, 16), (20, 200)])
+def test_tiny_and_odd_screens_still_get_a_slide(
+    face: FontFace, dot_face: Typeface, width: int, height: int
+) -> None:
+    slide = render_on("停电通知", NOTICE_LINES["outage"], (width, height), face, dot_face)
+
+    assert slide.image.size == (width, height)
+    assert slide.mode == "scroll"
+    body = slide.lines[slide.title_line_count :]
+    if body:
+        assert_lines_follow_rules(body, NOTICE_LINES["outage"])
+    else:
+        assert_lines_follow_rules(slide.lines, "停电通知")
+
+
 def test_describe_gives_the_layout_as_text(face: FontFace, dot_face: Typeface) -> None:
     slide = render_on("停电通知", "周五8:00-17:30停电。", (1920, 1080), face, dot_face)
 
