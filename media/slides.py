@@ -16,18 +16,22 @@ from PIL import Image, ImageDraw
 from media.errors import SlideError
 from media.files import atomic_output
 from media.fonts import FontFace
-from media.linebreak import Measure, break_lines, break_with_fit, truncate
+from media.slide_layout import (
+    BAR_MAX_HEIGHT,
+    Box,
+    Layout,
+    Page,
+    block_height,
+    gap,
+    largest_layout,
+    size_range,
+    stack_height,
+    text_box,
+    truncated_layout,
+)
 from media.typeset import TextSize, Typeface
 
 RGB = tuple[int, int, int]
-Box = tuple[int, int, int, int]
-
-BAR_MAX_HEIGHT = 128
-TITLE_SCALE = 1.25
-# Dot-matrix LED modules are built around 16×16 characters.
-DOT_MIN_PX = 16
-# A big screen's text is never so large that a line holds fewer characters than this.
-MIN_CHARS_PER_LINE = 7
 
 
 @dataclass(frozen=True)
@@ -84,23 +88,6 @@ class RenderedSlide:
         return "still" if self.scroll is None else "scroll"
 
 
-@dataclass(frozen=True)
-class _Layout:
-    title_size: TextSize
-    body_size: TextSize
-    title_lines: list[str]
-    body_lines: list[str]
-
-
-@dataclass(frozen=True)
-class _Page:
-    """What a layout is set in and on: the typeface and the area text may use."""
-
-    typeface: Typeface
-    box: Box
-    banded: bool
-
-
 def theme_for(width: int, height: int, name: str = "auto") -> Theme:
     """Return the named theme, or for "auto" the one that suits the screen's shape."""
     if name == "auto":
@@ -109,24 +96,6 @@ def theme_for(width: int, height: int, name: str = "auto") -> Theme:
         known = ", ".join(["auto", *THEMES])
         raise SlideError(f"unknown slide theme {name!r}; use one of: {known}")
     return THEMES[name]
-
-
-def default_min_glyph_px(height: int, width: int | None = None) -> int:
-    """Return the smallest text size still readable from across a village square."""
-    if height <= BAR_MAX_HEIGHT:
-        return max(12, height // 5)
-    # A portrait screen is read at the distance its width allows.
-    return max(16, min(height, width or height) // 18)
-
-
-def text_box(width: int, height: int, dot_matrix: bool = False) -> Box:
-    """Return the area inside the margins, which grow with the screen."""
-    if dot_matrix:
-        # LED modules have no bezel to keep clear: a 32-row module holds two 16-dot lines.
-        margin_x, margin_y = max(0, width // 64 - 1), max(0, height // 32 - 1)
-    else:
-        margin_x, margin_y = max(2, round(width * 0.035)), max(2, round(height * 0.05))
-    return margin_x, margin_y, width - 2 * margin_x, height - 2 * margin_y
 
 
 def render_slide(
@@ -149,16 +118,16 @@ def render_slide(
     title, body = _distinct_title(title, body)
     typeface = dot_font if dot_font is not None and not theme.antialias else Typeface(font)
     box = text_box(width, height, typeface.dot_matrix)
-    sizes = _size_range(width, height, box, typeface, min_glyph_px)
-    page = _Page(typeface, box, theme.band is not None and bool(title and body))
-    layout = _largest_layout(title, body, page, sizes)
+    sizes = size_range(width, height, box, typeface, min_glyph_px)
+    page = Page(typeface, box, theme.band is not None and bool(title and body))
+    layout = largest_layout(title, body, page, sizes)
     scroll = None
     if layout is None:
         # The whole text goes onto the scrolling strip; the still shows where it starts.
         scroll = _scroll_strip(title, body, typeface, (width, height), theme, sizes[0])
         page = replace(page, banded=False)
-        layout = _largest_layout(title, "", page, sizes) if title else None
-        layout = layout or _truncated_layout(title or body, bool(title), page, sizes[0])
+        layout = largest_layout(title, "", page, sizes) if title else None
+        layout = layout or truncated_layout(title or body, bool(title), page, sizes[0])
     image = _draw(layout, theme, page, (width, height))
     return RenderedSlide(
         image=image,
@@ -199,131 +168,6 @@ def _distinct_title(title: str, body: str) -> tuple[str, str]:
 
 def _bare(text: str) -> str:
     return re.sub(r"\s+", "", text)
-
-
-def _size_range(
-    width: int, height: int, box: Box, typeface: Typeface, min_glyph_px: int | None
-) -> list[TextSize]:
-    """List the sizes text may take on this screen, smallest (the legible minimum) first."""
-    min_px = min_glyph_px or default_min_glyph_px(height, width)
-    if typeface.dot_matrix and not min_glyph_px:
-        # 16 dots is the LED-module standard; 12 only where 16 cannot fit.
-        min_px = max(min_px, min(DOT_MIN_PX, box[3]))
-    # A bar shows its text as tall as it can; on a big screen, text above a quarter
-    # of its height would break a short title into a stack of huge fragments, and
-    # a portrait screen's lines must still hold a few words.
-    big_screen_px = min(height // 4, box[2] // MIN_CHARS_PER_LINE)
-    max_px = box[3] if height <= BAR_MAX_HEIGHT else big_screen_px
-    sizes = typeface.sizes(min_px, max(min_px, max_px))
-    return sizes or [typeface.size_at_most(max(min_px, max_px))]
-
-
-def _title_size(
-    title: str, body: str, size: TextSize, typeface: Typeface
-) -> tuple[TextSize, TextSize]:
-    """Return (title, body) sizes for a search size, which is the smaller text's size."""
-    if not (title and body):
-        return (size, TextSize(0)) if title else (TextSize(0), size)
-    if typeface.dot_matrix:
-        return size, size  # a bar has no room for two sizes of dots
-    return TextSize(round(size.px * TITLE_SCALE)), size
-
-
-def _block_height(lines: list[str], size: TextSize, typeface: Typeface) -> int:
-    if not lines:
-        return 0
-    above, below = typeface.ink(size)
-    return (len(lines) - 1) * typeface.pitch(size) + above + below
-
-
-def _gap(layout: _Layout, page: _Page) -> int:
-    """Return the space between title and body: the band's padding, or part of a line."""
-    if not (layout.title_lines and layout.body_lines):
-        return 0
-    if page.typeface.dot_matrix:
-        return 0
-    return 2 * page.box[1] if page.banded else round(layout.body_size.px * 0.6)
-
-
-def _stack_height(layout: _Layout, page: _Page) -> int:
-    title_h = _block_height(layout.title_lines, layout.title_size, page.typeface)
-    body_h = _block_height(layout.body_lines, layout.body_size, page.typeface)
-    return title_h + _gap(layout, page) + body_h
-
-
-def _try_layout(title: str, body: str, page: _Page, size: TextSize) -> _Layout | None:
-    """Set the text at one size; None if a token or the block does not fit the box."""
-    title_size, body_size = _title_size(title, body, size, page.typeface)
-    title_lines: list[str] = []
-    body_lines: list[str] = []
-    if title:
-        broken = break_with_fit(title, page.typeface.measure(title_size), page.box[2])
-        if not broken.fits:
-            return None
-        title_lines = broken.lines
-    if body:
-        broken = break_with_fit(body, page.typeface.measure(body_size), page.box[2])
-        if not broken.fits:
-            return None
-        body_lines = broken.lines
-    layout = _Layout(title_size, body_size, title_lines, body_lines)
-    return layout if _stack_height(layout, page) <= page.box[3] else None
-
-
-def _largest_layout(title: str, body: str, page: _Page, sizes: list[TextSize]) -> _Layout | None:
-    """Binary-search the largest size that fits; None if even the smallest does not."""
-    if not (title or body):
-        return _Layout(TextSize(0), TextSize(0), [], [])
-    best = _try_layout(title, body, page, sizes[0])
-    if best is None:
-        return None
-    low, high = 0, len(sizes) - 1
-    while low < high:
-        mid = (low + high + 1) // 2
-        layout = _try_layout(title, body, page, sizes[mid])
-        if layout is None:
-            high = mid - 1
-        else:
-            low, best = mid, layout
-    return _balance(best, title, body, page)
-
-
-def _balance(layout: _Layout, title: str, body: str, page: _Page) -> _Layout:
-    """Even out the lines of title and body, so neither ends in a stray word or two."""
-    typeface = page.typeface
-    if len(layout.title_lines) > 1:
-        measure = typeface.measure(layout.title_size)
-        layout = replace(layout, title_lines=_even_lines(title, layout.title_lines, measure, page))
-    if len(layout.body_lines) > 1:
-        measure = typeface.measure(layout.body_size)
-        layout = replace(layout, body_lines=_even_lines(body, layout.body_lines, measure, page))
-    return layout
-
-
-def _even_lines(text: str, lines: list[str], measure: Measure, page: _Page) -> list[str]:
-    """Break text again at the narrowest width that needs no more lines than it has."""
-    count = len(lines)
-    low, high = 1, page.box[2]
-    while low < high:
-        mid = (low + high) // 2
-        broken = break_with_fit(text, measure, mid)
-        if broken.fits and len(broken.lines) <= count:
-            high = mid
-        else:
-            low = mid + 1
-    return break_lines(text, measure, high)
-
-
-def _truncated_layout(text: str, is_title: bool, page: _Page, size: TextSize) -> _Layout:
-    """Set the start of text at the smallest size: whole lines that fit, the last ending in "…"."""
-    measure = page.typeface.measure(size)
-    lines = break_lines(text, measure, page.box[2])
-    above, below = page.typeface.ink(size)
-    room = max(1, 1 + (page.box[3] - above - below) // page.typeface.pitch(size))
-    lines = truncate(lines, room, measure, page.box[2])
-    if is_title:
-        return _Layout(size, TextSize(0), lines, [])
-    return _Layout(TextSize(0), size, [], lines)
 
 
 def _scroll_strip(
@@ -375,21 +219,21 @@ def _background(theme: Theme, size: tuple[int, int]) -> Image.Image:
     return Image.composite(bottom, top, mask).resize(size, Image.Resampling.NEAREST)
 
 
-def _draw(layout: _Layout, theme: Theme, page: _Page, size: tuple[int, int]) -> Image.Image:
+def _draw(layout: Layout, theme: Theme, page: Page, size: tuple[int, int]) -> Image.Image:
     """Draw the laid-out text: centred title lines, a left-aligned body block centred."""
     image = _background(theme, size)
     left, top, box_w, box_h = page.box
     typeface = page.typeface
-    title_h = _block_height(layout.title_lines, layout.title_size, typeface)
-    body_h = _block_height(layout.body_lines, layout.body_size, typeface)
+    title_h = block_height(layout.title_lines, layout.title_size, typeface)
+    body_h = block_height(layout.body_lines, layout.body_size, typeface)
     if page.banded and theme.band is not None:
         band_bottom = 2 * top + title_h
         ImageDraw.Draw(image).rectangle((0, 0, size[0] - 1, band_bottom - 1), fill=theme.band)
         title_top = top
         body_top = band_bottom + top + (size[1] - 2 * top - band_bottom - body_h) // 2
     else:
-        title_top = top + (box_h - _stack_height(layout, page)) // 2
-        body_top = title_top + title_h + _gap(layout, page)
+        title_top = top + (box_h - stack_height(layout, page)) // 2
+        body_top = title_top + title_h + gap(layout, page)
     if layout.title_lines:
         measure = typeface.measure(layout.title_size)
         lefts = [left + (box_w - round(measure(line))) // 2 for line in layout.title_lines]

@@ -10,10 +10,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from media.errors import SlideError
 from media.fonts import FontFace, find_cjk_font, find_dot_matrix_font, load_font
+from media.slide_layout import default_min_glyph_px
 from media.slides import (
     THEMES,
     RenderedSlide,
-    default_min_glyph_px,
     describe,
     render_slide,
     scroll_path,
@@ -344,21 +344,6 @@ def test_body_too_long_without_title_shows_its_start(face: FontFace) -> None:
     assert slide.font_px == default_min_glyph_px(80)
     assert slide.lines[-1].endswith("…")
     assert SEED["knowledge"].startswith(slide.lines[0])
-
-
-@pytest.mark.parametrize(
-    ("height", "minimum"),
-    [
-        pytest.param(80, 16, id="bar-80"),
-        pytest.param(32, 12, id="bar-32"),
-        pytest.param(128, 25, id="bar-128"),
-        pytest.param(576, 32, id="960x576"),
-        pytest.param(1080, 60, id="1920x1080"),
-        pytest.param(200, 16, id="small-screen"),
-    ],
-)
-def test_minimum_glyph_size(height: int, minimum: int) -> None:
-    assert default_min_glyph_px(height) == minimum
 
 
 @pytest.mark.parametrize(("theme_name"), ["led-red", "led-amber"])
