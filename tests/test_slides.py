@@ -6,7 +6,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from media.errors import SlideError
 from media.fonts import FontFace, find_cjk_font, find_dot_matrix_font, load_font
@@ -47,15 +47,6 @@ def face() -> FontFace:
     return find_cjk_font()
 
 
-def assert_well_broken(
-    lines: list[str], text: str, font: ImageFont.FreeTypeFont, width: int
-) -> None:
-    """Check the line-breaking rules on lines set from text at one font size."""
-    assert_lines_follow_rules(lines, text)
-    for number, line in enumerate(lines):
-        assert font.getlength(line) <= width, f"line {number} is too wide: {line!r}"
-
-
 def splits_a_figure(before: str, after: str) -> bool:
     """Tell whether a break between two characters cuts a number, its unit or a word."""
     if before.isdigit():
@@ -93,14 +84,6 @@ def assert_lines_follow_rules(lines: list[str], text: str) -> None:
             assert not splits_a_figure(shown[-1], chars[position][1]), f"a figure is cut: {lines}"
     else:
         assert position == len(chars), f"text is missing: {lines}"
-
-
-def assert_lines_fit(slide: RenderedSlide, face: FontFace) -> None:
-    title_font = load_font(face, slide.title_px) if slide.title_line_count else None
-    body_font = load_font(face, slide.font_px)
-    for number, line in enumerate(slide.lines):
-        font = title_font if number < slide.title_line_count and title_font else body_font
-        assert font.getlength(line) <= slide.box[2], line
 
 
 @pytest.fixture(scope="module")
