@@ -84,9 +84,9 @@ def segments(paragraph: str) -> list[str]:
             # A closing mark stays with what it closes, even across a space ("五 ，").
             space = groups.pop() if groups[-1].isspace() and len(groups) > 1 else ""
             groups[-1] += space + token
-        elif token[-1] in NO_LINE_END:
-            pending_open += token  # an opening mark waits for what it opens
-        elif token.isspace() and not pending_open:
+        elif token[-1] in NO_LINE_END or (pending_open and token.isspace()):
+            pending_open += token  # an opening mark waits for what it opens ("“ 五")
+        elif token.isspace():
             groups.append(token)
         else:
             groups.append(pending_open + token)

@@ -68,6 +68,7 @@ def test_tokens_that_never_split(text: str, whole: str) -> None:
             "（不超过五个字）", ["（不", *"超过五个", "字）"], id="long-aside-breaks-inside"
         ),
         pytest.param("五 ，六", ["五 ，", "六"], id="space-before-comma"),
+        pytest.param("五“ 六”", ["五", "“ 六”"], id="space-after-opener"),
         pytest.param(
             "宣传《南江县加强社会工作专业人才队伍建设实施办法》",
             ["宣", "传", "《南", *"江县加强社会工作专业人才队伍建设实施办", "法》"],
