@@ -147,11 +147,15 @@ def render_slide(
 def describe(rendered: RenderedSlide) -> dict[str, object]:
     """Return a slide's layout as plain data: mode, font, sizes and lines as text."""
     count = rendered.title_line_count
+    # The size font_px tells: the body's, or the title's on a slide showing no body.
+    size = rendered.body_size if count < len(rendered.lines) else rendered.title_size
     return {
         "mode": rendered.mode,
         "font": rendered.font_name,
         "dot_matrix": rendered.dot_matrix,
         "px": rendered.font_px,
+        # A dot-matrix face's native size; each of its dots is drawn px ÷ dots pixels square.
+        "dots": size.px if rendered.dot_matrix else None,
         "title_px": rendered.title_px if count else 0,
         "title_lines": rendered.lines[:count],
         "lines": rendered.lines[count:],

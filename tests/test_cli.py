@@ -368,7 +368,8 @@ def test_render_writes_speech_and_a_slide_per_screen(initialized: Path, tmp_path
     bar, tv = screens["led-bar"], screens["tv"]
     # The bar scrolls in a dot-matrix face; its still shows the title.
     assert (bar["mode"], bar["dot_matrix"], bar["title_lines"]) == ("scroll", True, ["五社联动"])
-    assert bar["font"] == "WenQuanYi Zen Hei Sharp Regular" and bar["px"] % 16 == 0
+    assert bar["font"] == "WenQuanYi Zen Hei Sharp Regular"
+    assert bar["dots"] == 16 and bar["px"] % 16 == 0  # 16-dot glyphs, each dot a square
     assert (tv["mode"], tv["dot_matrix"], tv["font"]) == ("still", False, "Noto Sans CJK SC Bold")
     assert tv["title_lines"] == ["五社联动"]
     assert "".join(tv["lines"]) == "推进五社联动，关爱一小一老。" * 8

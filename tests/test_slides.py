@@ -185,6 +185,7 @@ def test_small_bars_use_16_dot_characters(
     slide = render_on("", "".join(lines), shape, face, dot_face)
 
     assert (slide.mode, slide.dot_matrix, slide.font_px) == ("still", True, 16)
+    assert describe(slide)["dots"] == 16
     assert len(slide.lines) == 2 and "".join(slide.lines) == "".join(lines)
     assert describe(slide)["font"] == "WenQuanYi Zen Hei Sharp Regular"
 
@@ -263,6 +264,7 @@ def test_describe_gives_the_layout_as_text(face: FontFace, dot_face: Typeface) -
         "font": "Noto Sans CJK SC Bold",
         "dot_matrix": False,
         "px": slide.font_px,
+        "dots": None,
         "title_px": slide.title_px,
         "title_lines": ["停电通知"],
         "lines": slide.lines[1:],
