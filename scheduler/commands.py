@@ -21,6 +21,7 @@ from types import FrameType
 from media.audio import join_clips
 from media.files import atomic_output
 from playlists.access import tokens, users
+from playlists.clock import station_iso, station_today, utc_now
 from playlists.content import catalog
 from playlists.content.ingest import Ingest
 from playlists.content.playlist_format import parse_playlist
@@ -35,10 +36,6 @@ from scheduler.lifeline import start_child
 from scheduler.simulate import simulate as run_simulation
 
 SAMPLE = "social-work-2023.yaml"
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def init(settings: Settings) -> int:
@@ -121,7 +118,7 @@ def up(path: Path | None, verbose: bool) -> int:
 def _range(
     settings: Settings, first: dt.date | None, last: dt.date | None
 ) -> tuple[dt.datetime, dt.datetime]:
-    today = utc_now().astimezone(settings.tz).date()
+    today = station_today(utc_now(), settings.tz)
     first = first or today
     last = last or first + dt.timedelta(days=6)
     return day_range(first, last, settings.tz)
@@ -150,8 +147,8 @@ def plan(settings: Settings, first: dt.date | None, last: dt.date | None, as_jso
 
 def _plan_json(b: PlannedBroadcast, settings: Settings) -> dict[str, str | bool]:
     return {
-        "start": b.start.astimezone(settings.tz).isoformat(),
-        "end": b.end.astimezone(settings.tz).isoformat(),
+        "start": station_iso(b.start, settings.tz),
+        "end": station_iso(b.end, settings.tz),
         "playlist": b.playlist_name,
         "priority": b.priority.value,
         "quiet": b.quiet,
@@ -178,7 +175,7 @@ def simulate(settings: Settings, first: dt.date | None, last: dt.date | None, as
 
 
 def _local(value: dt.datetime | None, settings: Settings) -> str | None:
-    return None if value is None else value.astimezone(settings.tz).isoformat()
+    return station_iso(value, settings.tz)
 
 
 def _row_json(r: AsRunRow, settings: Settings) -> dict[str, str | None]:

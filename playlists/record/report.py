@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
+from playlists.clock import station_date
 from playlists.model import AsRunRow, Outcome, PlannedBroadcast
 from playlists.plan import day_range, station_plan
 from playlists.record import asrun
@@ -134,7 +135,7 @@ def campaign_report(
     counts = _Counts()
     for b in planned:
         parts = logged.take(b.key)
-        counts.add(b.start.astimezone(tz).date(), b.playlist_name, b.start < now, parts)
+        counts.add(station_date(b.start, tz), b.playlist_name, b.start < now, parts)
     # The rest have rows but are no longer planned: their schedule was since changed or
     # deleted (every row of an old campaign, once its entries are removed). They were
     # planned when they ran, and were due.

@@ -28,6 +28,7 @@ import shutil
 from typing import Any
 
 from media.errors import MediaError
+from playlists.clock import station_iso
 from playlists.content.ingest import Ingest
 from playlists.errors import BundleError, ContentError
 from playlists.health import HEARTBEAT_STALE
@@ -172,7 +173,7 @@ def heartbeat(store: Store, settings: Settings, now: dt.datetime) -> dict[str, A
     playing = status.get("now_playing") if running else None
     free = shutil.disk_usage(settings.data_dir).free if settings.data_dir.exists() else 0
     return {
-        "now": now.astimezone(settings.tz).isoformat(),
+        "now": station_iso(now, settings.tz),
         "clock_synchronized": clock.get("synchronized"),
         "now_playing": playing.get("name") if isinstance(playing, dict) else None,
         "free_mb": round(free / 1e6),

@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
+from playlists.clock import station_date
 from playlists.model import Outcome
 from playlists.store import Store, from_db_time, to_db_time
 from playlists.town.villages import Village, list_villages, parse_instant
@@ -170,7 +171,7 @@ def _station_day(scheduled: str, tz: ZoneInfo) -> dt.date | None:
     """Return the station day of a stored UTC time, None if it cannot be read or moved."""
     try:
         at = from_db_time(scheduled)
-        return None if at is None else at.astimezone(tz).date()
+        return None if at is None else station_date(at, tz)
     except (ValueError, OverflowError):
         return None
 
