@@ -128,13 +128,13 @@ def _csv_text(rows: list[list[object]]) -> Iterator[str]:
 
 def _csv_row(line: fleet.ReportLine) -> list[object]:
     t = line.tally
-    why = "; ".join(f"{reason} × {count}" for reason, count in line.reasons)
+    why = "; ".join(f"{r.reason} × {r.count}" for r in line.reasons)
     if t.unreadable:
         why = "; ".join(filter(None, (why, unreadable_label(t.unreadable))))
     return [
         _cell(line.village),
         line.day.isoformat(),
-        _cell(line.playlist),
+        _cell(line.playlist_name),
         *(t.planned, t.played, t.missed, t.skipped, t.failed, t.interrupted, t.playing),
         _cell(why),
     ]
