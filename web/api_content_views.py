@@ -18,8 +18,8 @@ from media.errors import MediaError
 from playlists.clock import station_iso
 from playlists.content import catalog, review
 from playlists.content.playlist_format import MAX_TEXT
-from playlists.content.review import ANNOUNCEMENT, PLAYLIST, ReviewError, ReviewState
-from playlists.errors import ContentError, NotFoundError
+from playlists.content.review import ANNOUNCEMENT, PLAYLIST, ReviewState
+from playlists.errors import ContentError, NotFoundError, ReviewError
 from playlists.model import Announcement
 from web import api_fields
 from web.auth import OPERATOR, REVIEWER, login_required, role_required

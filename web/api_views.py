@@ -19,11 +19,11 @@ from media.errors import MediaError
 from playlists.access import emergency_right
 from playlists.clock import station_iso, station_today
 from playlists.content import catalog, review
-from playlists.content.review import ReviewError
 from playlists.errors import (
     ContentError,
     EmergencyRightError,
     NotFoundError,
+    ReviewError,
     ScheduleLimitError,
     VillagecastError,
 )

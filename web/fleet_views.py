@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from playlists.content import catalog
-from playlists.errors import VillagecastError
+from playlists.errors import ShareError, VillagecastError
 from playlists.plan import day_range
 from playlists.town import fleet, sharing
 from web.asrun_export import BOM
@@ -181,7 +181,7 @@ def _change(
         abort(404, _("That playlist does not exist (any more)."))
     try:
         action(store(), settings(), playlist_id, g.user.username, now())
-    except sharing.ShareError as exc:
+    except ShareError as exc:
         flash(_share_error(exc), "error")
     except VillagecastError as exc:  # a bundle that cannot be made: the export says why
         flash(_("The playlist was not shared: %(reason)s", reason=str(exc)), "error")
@@ -190,7 +190,7 @@ def _change(
     return redirect(url_for("fleet.playlists"))
 
 
-def _share_error(exc: sharing.ShareError) -> str:
+def _share_error(exc: ShareError) -> str:
     if exc.code == "NOT_PLAYABLE":
         return _("Only approved playlists are shared with villages.")
     if exc.code == "ALREADY_SHARED":

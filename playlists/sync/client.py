@@ -30,29 +30,27 @@ from typing import Any
 from media.errors import MediaError
 from playlists.clock import station_iso
 from playlists.content.ingest import Ingest
-from playlists.errors import BundleError, ContentError
+from playlists.errors import (
+    BundleError,
+    ContentError,
+    MediaDownloadError,
+    NameTakenError,
+    TownAnswerError,
+)
 from playlists.health import HEARTBEAT_STALE
 from playlists.settings import Settings
 from playlists.store import Store, from_db_time
 from playlists.sync import outbox
-from playlists.sync.media import (
-    Downloads,
-    MediaCache,
-    MediaDownloadError,
-    assemble,
-    index_files,
-    media_sha256s,
-)
+from playlists.sync.media import Downloads, MediaCache, assemble, index_files, media_sha256s
 from playlists.sync.playlist_import import (
     MEDIA_META,
     Installed,
-    NameTakenError,
     deleted_here,
     install,
     local_version,
     origin_of,
 )
-from playlists.sync.transport import FeedEntry, HttpClient, TownAnswerError, TownApi
+from playlists.sync.transport import FeedEntry, HttpClient, TownApi
 from playlists.sync.wire import MAX_ASRUN_ROWS
 
 log = logging.getLogger(__name__)

@@ -22,16 +22,12 @@ from media.files import atomic_output
 from playlists.bundles.bundle import CheckedBundle, bundle_workdir, check_unpacked
 from playlists.bundles.manifest import MANIFEST, PLAYLIST, SIGNATURE, parse_manifest
 from playlists.bundles.unpack import Unpacked, checked_entries
-from playlists.errors import BundleChecksumError, ContentError
+from playlists.errors import ContentError, MediaDownloadError
 from playlists.settings import Settings
 from playlists.sync.transport import TownApi
 
 _CHUNK = 1 << 16
 KEEP_UNUSED = 24 * 3600.0  # seconds an unused file stays (a cycle may be using it)
-
-
-class MediaDownloadError(BundleChecksumError):
-    """A file from the town is not what the manifest says; it is fetched again next time."""
 
 
 @dataclasses.dataclass

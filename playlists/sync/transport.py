@@ -1,12 +1,7 @@
 """Talking to the town: the HTTP seam, the town's endpoints, and what can go wrong.
 
-Errors, all under ``SyncError``::
-
-    SyncError                 anything that stops a sync cycle or one playlist in it
-    ├── TownUnreachableError  no answer: no route, refused, timed out, cut off midway
-    └── TownAnswerError       an answer the village cannot use
-        └── TownRefusedError  the town said no: 401 (device token), 404, 5xx, ...
-            └── TownBusyError the town said 429: wait `retry_after` seconds, then again
+What can go wrong is a ``SyncError`` (playlists/errors.py): the town is unreachable,
+or its answer is refused, busy (429) or unusable.
 
 `HttpClient` is the one seam: `UrllibClient` talks HTTP with urllib.request and a
 timeout on every socket operation; tests plug in a fake town instead.
@@ -24,39 +19,11 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from playlists.errors import VillagecastError
+from playlists.errors import TownAnswerError, TownBusyError, TownRefusedError, TownUnreachableError
 from playlists.sync.wire import API_PREFIX
 
 MAX_JSON_BYTES = 16_000_000  # a bundle index holds playlist.yaml (5 MB) and the manifest
 _CHUNK = 1 << 16
-
-
-class SyncError(VillagecastError):
-    """Something stopped a sync with the town."""
-
-
-class TownUnreachableError(SyncError):
-    """The town did not answer: the village keeps playing and tries again later."""
-
-
-class TownAnswerError(SyncError):
-    """The town answered something the village cannot use."""
-
-
-class TownRefusedError(TownAnswerError):
-    """The town answered with an error status."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class TownBusyError(TownRefusedError):
-    """The town asked this village to slow down (429); nothing sent since is lost."""
-
-    def __init__(self, message: str, retry_after: float | None) -> None:
-        super().__init__(message, 429)
-        self.retry_after = retry_after  # seconds, None when the town did not say
 
 
 def retry_after(reply: Reply) -> float | None:

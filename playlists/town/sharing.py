@@ -25,7 +25,7 @@ from typing import Any
 
 from playlists.bundles.keys import SigningKey
 from playlists.content.review import PLAYABLE_SQL
-from playlists.errors import ContentError, NotFoundError, VillagecastError
+from playlists.errors import NotFoundError, ShareError, VillagecastError
 from playlists.record import audit
 from playlists.settings import Settings
 from playlists.store import Store
@@ -38,14 +38,6 @@ FEED_BASIS_META = "town_feed_basis"  # what the feed was built from
 SUBJECT = "playlist"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _rebuilding = threading.Lock()  # one rebuild at a time per process; polls meanwhile wait
-
-
-class ShareError(ContentError):
-    """A playlist that cannot be shared or unshared as asked; `code` names why."""
-
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.code = code  # NOT_PLAYABLE, ALREADY_SHARED, NOT_SHARED, BUNDLE
 
 
 @dataclasses.dataclass(frozen=True)
