@@ -50,8 +50,8 @@ from playlists.sync.playlist_import import (
     local_version,
     origin_of,
 )
-from playlists.sync.transport import FeedEntry, HttpClient, TownApi
-from playlists.sync.wire import MAX_ASRUN_ROWS
+from playlists.sync.transport import HttpClient, TownApi
+from playlists.sync.wire import MAX_ASRUN_ROWS, FeedEntry
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +99,8 @@ def run_cycle(
         complete = all(
             [_take(store, settings, ingest, api, e, refused, report) for e in feed.playlists]
         )
-        if complete and feed.etag:
-            store.set_meta(ETAG_META, feed.etag)
+        if complete and feed.revision:
+            store.set_meta(ETAG_META, feed.revision)
         MediaCache(settings).prune(_media_in_use(store))
     report.asrun_sent = send_asrun(store, settings, api, now)
     return report

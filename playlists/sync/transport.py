@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from playlists.errors import TownAnswerError, TownBusyError, TownRefusedError, TownUnreachableError
-from playlists.sync.wire import API_PREFIX
+from playlists.sync.wire import API_PREFIX, Feed
 
 MAX_JSON_BYTES = 16_000_000  # a bundle index holds playlist.yaml (5 MB) and the manifest
 _CHUNK = 1 << 16
@@ -102,19 +102,6 @@ class UrllibClient:
 
 
 @dataclasses.dataclass(frozen=True)
-class FeedEntry:
-    id: int
-    name: str
-    version: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Feed:
-    etag: str | None
-    playlists: tuple[FeedEntry, ...]
-
-
-@dataclasses.dataclass(frozen=True)
 class BundleIndex:
     manifest: bytes
     signature: bytes | None
@@ -138,8 +125,8 @@ class TownApi:
             if reply.status == 304:
                 return None
             document = _json_object(reply, "/feed")
-            tag = reply.headers.get("etag", "").removeprefix("W/").strip('"') or None
-        return Feed(tag, _feed_entries(document))
+            tag = reply.headers.get("etag", "").removeprefix("W/").strip('"')
+        return Feed.from_json(document, tag)
 
     def bundle_index(self, playlist_id: int) -> BundleIndex:
         """Return everything of a shared playlist's bundle except its media files."""
@@ -211,23 +198,6 @@ def _json_object(reply: Reply, where: str) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise TownAnswerError(f"{where}: the answer is not a JSON object")
     return document
-
-
-def _feed_entries(document: dict[str, Any]) -> tuple[FeedEntry, ...]:
-    listing = document.get("playlists")
-    if not isinstance(listing, list):
-        raise TownAnswerError("/feed: 'playlists' must be a list")
-    entries = []
-    for entry in listing:
-        if not isinstance(entry, dict):
-            raise TownAnswerError("/feed: every playlist must be an object")
-        playlist_id, name, version = entry.get("id"), entry.get("name"), entry.get("version")
-        if isinstance(playlist_id, bool) or not isinstance(playlist_id, int):
-            raise TownAnswerError("/feed: a playlist's 'id' must be a whole number")
-        if not isinstance(name, str) or not isinstance(version, str) or not version:
-            raise TownAnswerError(f"/feed: playlist {playlist_id} needs a 'name' and a 'version'")
-        entries.append(FeedEntry(playlist_id, name, version))
-    return tuple(entries)
 
 
 def _base64(text: str, where: str) -> bytes:
