@@ -26,6 +26,7 @@ import json
 import logging
 import shutil
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from media.errors import MediaError
 from playlists.clock import station_iso
@@ -102,7 +103,7 @@ def run_cycle(
         if complete and feed.revision:
             store.set_meta(ETAG_META, feed.revision)
         MediaCache(settings).prune(_media_in_use(store))
-    report.asrun_sent = send_asrun(store, settings, api, now)
+    report.asrun_sent = send_asrun(store, settings.tz, api, now)
     return report
 
 
@@ -180,10 +181,10 @@ def heartbeat(store: Store, settings: Settings, now: dt.datetime) -> dict[str, A
     }
 
 
-def send_asrun(store: Store, settings: Settings, api: TownApi, now: dt.datetime) -> int:
+def send_asrun(store: Store, tz: ZoneInfo, api: TownApi, now: dt.datetime) -> int:
     """Send the rows the town lacks, 500 at a time, remembering each acknowledgement."""
     sent = 0
-    while rows := outbox.pending(store, settings.tz):
+    while rows := outbox.pending(store, tz):
         answer = api.post("/asrun", {"rows": rows}) or {}
         acked = _acks(answer, {row["id"] for row in rows})
         if not acked:

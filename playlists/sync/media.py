@@ -110,7 +110,7 @@ def assemble(
     _check_space(settings, sum(want.size for _, want in missing))
     for name, want in missing:
         cache.fetch(api, name, want, downloads)
-    tmp = bundle_workdir(settings, "sync-")
+    tmp = bundle_workdir(settings.data_dir, "sync-")
     try:
         folder = Path(tmp.name)
         files = {name: _write(folder, name, data) for name, data in index_files.items()}

@@ -27,7 +27,7 @@ from playlists.bundles.keys import SigningKey
 from playlists.content.review import PLAYABLE_SQL
 from playlists.errors import NotFoundError, ShareError, VillagecastError
 from playlists.record import audit
-from playlists.settings import Settings
+from playlists.settings import Settings, TownSettings
 from playlists.store import Store
 from playlists.sync.wire import FEED_REVISION_META, Feed, FeedEntry
 from playlists.town import bundle_cache
@@ -79,7 +79,7 @@ def share(store: Store, settings: Settings, playlist_id: int, user: str, now: dt
             "NOT_PLAYABLE",
         )
     try:  # a bundle that cannot be made would never reach a village: say so now
-        key = bundle_cache.signing_key(settings)
+        key = bundle_cache.signing_key(settings.town)
         built = _build(
             store, settings, playlist_id, key, bundle_cache.content_key(store, playlist_id, key)
         )
@@ -138,7 +138,8 @@ def current_revision(store: Store, settings: Settings) -> str:
         for row in store.query("SELECT key, value FROM meta WHERE key IN (?, ?, ?)", keys)
     }
     revision = values.get(FEED_REVISION_META)
-    if revision and values.get(FEED_BASIS_META) == _basis(values.get("plan_revision"), settings):
+    basis = _basis(values.get("plan_revision"), settings.town)
+    if revision and values.get(FEED_BASIS_META) == basis:
         return str(revision)
     # While another request rebuilds, answer with the feed as it was: a village asks
     # again at its next poll, and no server thread waits on a long export.
@@ -172,7 +173,7 @@ def _refresh(
         return None
     try:
         # Read before building: a change made during the build leaves the basis stale.
-        basis = _basis(str(store.plan_revision()), settings)
+        basis = _basis(str(store.plan_revision()), settings.town)
         if store.meta(FEED_BASIS_META) == basis and store.meta(FEED_REVISION_META):
             return _load(store)  # another thread rebuilt it while this one waited
         feed = _rebuild(store, settings, built)
@@ -186,8 +187,8 @@ def _refresh(
         _rebuilding.release()
 
 
-def _basis(plan_revision: str | None, settings: Settings) -> str:
-    return f"{plan_revision}|{settings.town.signing_key}"
+def _basis(plan_revision: str | None, town: TownSettings) -> str:
+    return f"{plan_revision}|{town.signing_key}"
 
 
 def _rebuild(store: Store, settings: Settings, built: SharedPlaylist | None) -> SharedFeed:
@@ -197,7 +198,7 @@ def _rebuild(store: Store, settings: Settings, built: SharedPlaylist | None) -> 
     problems: dict[int, str] = {}
     entries: list[SharedPlaylist] = []
     try:
-        key = bundle_cache.signing_key(settings)
+        key = bundle_cache.signing_key(settings.town)
     except VillagecastError as exc:  # no unsigned bundle where a signed one is promised
         key, problem = None, f"town.signing_key: {exc}"
     else:
