@@ -11,7 +11,8 @@ from flask import Blueprint, render_template
 from playlists.clock import station_date, station_today
 from playlists.plan import day_range
 from playlists.record import asrun
-from playlists.record.report import Tally, campaign_report
+from playlists.record.report import campaign_report
+from playlists.record.tally import Tally
 from web.auth import login_required
 from web.plan_cache import plan_of
 from web.state import now, settings, store

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from playlists.content import catalog
 from playlists.errors import ShareError, VillagecastError
 from playlists.plan import day_range
+from playlists.record.tally import ReportLine
 from playlists.town import fleet, sharing
 from web.asrun_export import BOM
 from web.asrun_filter import AsRunFilter, read_filter
@@ -69,7 +70,7 @@ def index() -> str:
     )
 
 
-def _report() -> tuple[AsRunFilter, list[fleet.ReportLine]]:
+def _report() -> tuple[AsRunFilter, list[ReportLine]]:
     chosen, errors = _campaign_window()
     for error in errors:
         flash(error, "error")
@@ -107,7 +108,7 @@ def _cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def csv_lines(lines: Iterable[fleet.ReportLine]) -> Iterator[str]:
+def csv_lines(lines: Iterable[ReportLine]) -> Iterator[str]:
     """Yield the report as CSV with a byte-order mark, so Excel on Chinese Windows reads it."""
     # Rows are made now, in the request: the streamed body is written after it ends, when
     # the user's language is no longer known.
@@ -126,7 +127,7 @@ def _csv_text(rows: list[list[object]]) -> Iterator[str]:
         buffer.truncate()
 
 
-def _csv_row(line: fleet.ReportLine) -> list[object]:
+def _csv_row(line: ReportLine) -> list[object]:
     t = line.tally
     why = "; ".join(f"{r.reason} × {r.count}" for r in line.reasons)
     if t.unreadable:
