@@ -37,6 +37,10 @@ ASRUN_FIELDS = (
     "reason",
     "requested_by",
 )
+# The keys of a POST /town/v1/heartbeat body: the village sends exactly these.
+HEARTBEAT_FIELDS = frozenset(
+    {"now", "clock_synchronized", "now_playing", "free_mb", "version", "player_running"}
+)
 FEED_REVISION_META = "town_feed_revision"
 # The instants a village may send (as-run times, the heartbeat's clock). A Pi without a
 # real-time clock may boot in 1970, so that is allowed; years 1 or 9999 overflow the

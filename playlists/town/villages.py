@@ -19,15 +19,18 @@ from playlists.access.tokens import hash_secret
 from playlists.errors import ContentError, HeartbeatError, NotFoundError
 from playlists.record import audit
 from playlists.store import Store, from_db_time, to_db_time
-from playlists.sync.wire import DEVICE_TOKEN_PREFIX, EARLIEST, LATEST, text_allowed
+from playlists.sync.wire import (
+    DEVICE_TOKEN_PREFIX,
+    EARLIEST,
+    HEARTBEAT_FIELDS,
+    LATEST,
+    text_allowed,
+)
 
 MAX_NAME = 100
 SUBJECT = "village"
 MAX_TEXT = 200  # now_playing and version in a heartbeat
 MAX_FREE_MB = 10**9  # a petabyte: anything more is not a disk
-HEARTBEAT_FIELDS = frozenset(
-    {"now", "clock_synchronized", "now_playing", "free_mb", "version", "player_running"}
-)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The feed schema town and village share: written by one, read back the same by the other."""
+"""What town and village share: the feed written by one and read back by the other, the keys."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ from typing import Any
 import pytest
 
 from playlists.errors import TownAnswerError
-from playlists.sync.wire import Feed, FeedEntry
+from playlists.settings import Settings
+from playlists.store import Store, to_db_time
+from playlists.sync.client import heartbeat
+from playlists.sync.outbox import pending
+from playlists.sync.wire import ASRUN_FIELDS, HEARTBEAT_FIELDS, Feed, FeedEntry
 from playlists.town.sharing import SharedFeed, SharedPlaylist
+from tests.web_fixtures import NOW
 
 VERSION = "a" * 64
 
@@ -68,3 +73,17 @@ def test_the_revision_read_is_the_etag_given() -> None:
 def test_a_feed_the_village_cannot_use_is_refused(document: dict[str, Any], message: str) -> None:
     with pytest.raises(TownAnswerError, match=message):
         Feed.from_json(document, "r1")
+
+
+def test_the_village_sends_the_heartbeat_and_rows_the_town_checks(
+    store: Store, settings: Settings
+) -> None:
+    assert heartbeat(store, settings, NOW).keys() == HEARTBEAT_FIELDS
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO as_run (occurrence, playlist_name, priority, scheduled_at, status) "
+            "VALUES ('3@2023-03-28T04:00:00Z', '社会工作宣传', 'scheduled', ?, 'played')",
+            (to_db_time(NOW),),
+        )
+    [row] = pending(store, settings.tz)
+    assert list(row) == list(ASRUN_FIELDS)
