@@ -32,6 +32,7 @@ from typing import TypeVar
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from playlists.clock import utc_now  # noqa: E402
 from playlists.content.ingest import Ingest  # noqa: E402
 from playlists.content.playlist_format import parse_playlist  # noqa: E402
 from playlists.model import Review  # noqa: E402
@@ -181,15 +182,11 @@ def one_cycle(folder: Path, url: str, token: str) -> float:
     settings = load_settings(make_village(folder, url, token, 1.0))
     store = Store.open(settings.db_path)
     began = time.monotonic()
-    report = run_cycle(store, settings, Ingest(store, settings), UrllibClient(10), _utc())
+    report = run_cycle(store, settings, Ingest(store, settings), UrllibClient(10), utc_now())
     elapsed = time.monotonic() - began
     if report.refused or not report.imported:
         raise SystemExit(f"the fresh village did not import: {report.lines()}")
     return elapsed
-
-
-def _utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _free_port() -> int:

@@ -11,10 +11,17 @@ import datetime as dt
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from media.mbrola import MbrolaEngine
-from playlists.settings import Settings
+from playlists.settings import (
+    AudioSettings,
+    ScreenSettings,
+    Settings,
+    StorageSettings,
+    TtsSettings,
+)
 from playlists.store import SCHEMA_VERSION, Store, from_db_time
 
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -46,13 +53,13 @@ def run_checks(settings: Settings, now: dt.datetime) -> list[CheckResult]:
     """Run every check; a check that crashes is reported as failed, not raised."""
     checks: list[tuple[str, Callable[[], tuple[str, str]]]] = [
         ("config", lambda: (OK, f"station {settings.station.name}, {settings.station.timezone}")),
-        ("store", lambda: _store(settings)),
-        ("disk", lambda: _disk(settings)),
+        ("store", lambda: _store(settings.db_path)),
+        ("disk", lambda: _disk(settings.data_dir, settings.storage)),
         ("clock", _clock),
-        ("player", lambda: _player(settings, now)),
-        ("speech", lambda: _speech(settings)),
-        ("audio", lambda: _audio(settings)),
-        ("screens", lambda: _screens(settings)),
+        ("player", lambda: _player(settings.db_path, now)),
+        ("speech", lambda: _speech(settings.tts)),
+        ("audio", lambda: _audio(settings.audio)),
+        ("screens", lambda: _screens(settings.db_path, settings.screens)),
     ]
     results = []
     for name, check in checks:
@@ -64,27 +71,27 @@ def run_checks(settings: Settings, now: dt.datetime) -> list[CheckResult]:
     return results
 
 
-def _store(settings: Settings) -> tuple[str, str]:
-    if not settings.db_path.is_file():
-        return FAIL, f"no database at {settings.db_path}; run `villagecast init`"
+def _store(db_path: Path) -> tuple[str, str]:
+    if not db_path.is_file():
+        return FAIL, f"no database at {db_path}; run `villagecast init`"
     try:
-        store = Store(settings.db_path)
+        store = Store(db_path)
         version = store.schema_version()
         healthy = store.integrity_ok()
         store.close()
     except sqlite3.Error as exc:
-        return FAIL, f"{settings.db_path}: {exc}"
+        return FAIL, f"{db_path}: {exc}"
     if not healthy:
-        return FAIL, f"{settings.db_path} fails PRAGMA integrity_check; restore a backup"
+        return FAIL, f"{db_path} fails PRAGMA integrity_check; restore a backup"
     if version != SCHEMA_VERSION:
         return WARN, f"schema version {version}; this villagecast expects {SCHEMA_VERSION}"
-    return OK, f"{settings.db_path} (schema {version}, integrity ok)"
+    return OK, f"{db_path} (schema {version}, integrity ok)"
 
 
-def _disk(settings: Settings) -> tuple[str, str]:
-    folder = settings.data_dir if settings.data_dir.exists() else settings.data_dir.parent
+def _disk(data_dir: Path, storage: StorageSettings) -> tuple[str, str]:
+    folder = data_dir if data_dir.exists() else data_dir.parent
     free_mb = shutil.disk_usage(folder).free / 1e6
-    need = settings.storage.min_free_mb
+    need = storage.min_free_mb
     if free_mb < need:
         return FAIL, f"{free_mb:.0f} MB free in {folder}; below {need} MB, uploads are refused"
     if free_mb < 4 * need:
@@ -101,10 +108,10 @@ def _clock() -> tuple[str, str]:
     return OK, "synchronized"
 
 
-def _player(settings: Settings, now: dt.datetime) -> tuple[str, str]:
-    if not settings.db_path.is_file():
+def _player(db_path: Path, now: dt.datetime) -> tuple[str, str]:
+    if not db_path.is_file():
         return FAIL, "no database"
-    store = Store(settings.db_path)
+    store = Store(db_path)
     heartbeat = from_db_time(store.status().get("heartbeat"))
     store.close()
     if heartbeat is None:
@@ -115,10 +122,9 @@ def _player(settings: Settings, now: dt.datetime) -> tuple[str, str]:
     return OK, f"running (heartbeat {age.total_seconds():.0f} s ago)"
 
 
-def _speech(settings: Settings) -> tuple[str, str]:
-    tts = settings.tts
+def _speech(tts: TtsSettings) -> tuple[str, str]:
     offline = [name for name in tts.engines if name in ("mbrola", "espeak-ng")]
-    missing = {name: _engine_missing(settings, name) for name in offline}
+    missing = {name: _engine_missing(tts, name) for name in offline}
     if "espeak-ng" in offline and missing["espeak-ng"]:
         return FAIL, "espeak-ng is not installed: offline speech is impossible"
     if not offline:
@@ -130,15 +136,14 @@ def _speech(settings: Settings) -> tuple[str, str]:
     return OK, " → ".join(tts.engines)
 
 
-def _engine_missing(settings: Settings, name: str) -> str | None:
+def _engine_missing(tts: TtsSettings, name: str) -> str | None:
     """Say what an offline engine lacks, or None when it is installed."""
     if name == "mbrola":
-        return MbrolaEngine(voice=settings.tts.mbrola_voice).missing()
+        return MbrolaEngine(voice=tts.mbrola_voice).missing()
     return None if shutil.which(name) else f"{name} is not installed"
 
 
-def _audio(settings: Settings) -> tuple[str, str]:
-    audio = settings.audio
+def _audio(audio: AudioSettings) -> tuple[str, str]:
     if audio.sink == "recording":
         return WARN, "audio.sink is `recording`: nothing is heard"
     if audio.sink == "command":
@@ -161,13 +166,13 @@ def _audio(settings: Settings) -> tuple[str, str]:
     return OK, f"ALSA device {audio.device} opens"
 
 
-def _screens(settings: Settings) -> tuple[str, str]:
-    if not settings.db_path.is_file():
+def _screens(db_path: Path, screens: Sequence[ScreenSettings]) -> tuple[str, str]:
+    if not db_path.is_file():
         return FAIL, "no database"
-    store = Store(settings.db_path)
-    missing = [s.name for s in settings.screens if store.screen_state(s.name) is None]
+    store = Store(db_path)
+    missing = [s.name for s in screens if store.screen_state(s.name) is None]
     store.close()
-    names = ", ".join(f"{s.name} {s.width}×{s.height}" for s in settings.screens)
+    names = ", ".join(f"{s.name} {s.width}×{s.height}" for s in screens)
     if missing:
         return WARN, f"no slide published yet for {', '.join(missing)} (is the player running?)"
     return OK, names

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
+from playlists.clock import station_date, station_instant, station_time
 from playlists.content import catalog
 from playlists.model import PlannedBroadcast, Priority, QuietHours, ScheduleEntry
 from playlists.settings import Settings
@@ -42,28 +43,20 @@ def _occurrences(
     quiet: QuietHours | None,
 ) -> Iterator[PlannedBroadcast]:
     # Walk real calendar days, so a window that crosses a month end is no special case.
-    first = max(entry.start, start.astimezone(tz).date())
-    last = min(entry.end, end.astimezone(tz).date())
+    first = max(entry.start, station_date(start, tz))
+    last = min(entry.end, station_date(end, tz))
     silenced = quiet is not None and entry.priority is not Priority.EMERGENCY
     day = first
     while day <= last:
         if day.weekday() in entry.weekdays:
             for time in entry.times:
-                instant = _local_instant(day, time, tz)
+                instant = station_instant(day, time, tz)
                 if start <= instant < end:
-                    local = instant.astimezone(tz).time()
+                    local = station_time(instant, tz)
                     yield entry.occurrence(
                         instant, quiet=silenced and quiet is not None and quiet.contains(local)
                     )
         day += dt.timedelta(days=1)
-
-
-def _local_instant(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
-    """Return the aware instant of a wall-clock time, shifting times that a DST gap skips."""
-    naive = dt.datetime.combine(day, time)
-    aware = naive.replace(tzinfo=tz)
-    # A round trip through UTC moves a time inside a spring-forward gap to a real instant.
-    return aware.astimezone(dt.UTC).astimezone(tz)
 
 
 def station_plan(

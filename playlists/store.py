@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from playlists.errors import VillagecastError
+from playlists.errors import StoreError, StoreVersionError
 from playlists.schema import MIGRATIONS
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -33,14 +33,6 @@ def to_db_time(value: dt.datetime) -> str:
 
 def from_db_time(value: str | None) -> dt.datetime | None:
     return None if value is None else dt.datetime.fromisoformat(value)
-
-
-class StoreError(VillagecastError):
-    """The database cannot be opened or written."""
-
-
-class StoreVersionError(StoreError):
-    """The database was written by a newer villagecast."""
 
 
 class Store:

@@ -17,11 +17,13 @@ import time
 from importlib import resources
 from pathlib import Path
 from types import FrameType
+from zoneinfo import ZoneInfo
 
 from media.audio import join_clips
 from media.files import atomic_output
 from media.slides import describe
 from playlists.access import tokens, users
+from playlists.clock import station_iso, station_today, utc_now
 from playlists.content import catalog
 from playlists.content.ingest import Ingest
 from playlists.content.playlist_format import parse_playlist
@@ -36,10 +38,6 @@ from scheduler.lifeline import start_child
 from scheduler.simulate import simulate as run_simulation
 
 SAMPLE = "social-work-2023.yaml"
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def init(settings: Settings) -> int:
@@ -120,22 +118,21 @@ def up(path: Path | None, verbose: bool) -> int:
 
 
 def _range(
-    settings: Settings, first: dt.date | None, last: dt.date | None
+    tz: ZoneInfo, first: dt.date | None, last: dt.date | None
 ) -> tuple[dt.datetime, dt.datetime]:
-    today = utc_now().astimezone(settings.tz).date()
+    today = station_today(utc_now(), tz)
     first = first or today
     last = last or first + dt.timedelta(days=6)
-    return day_range(first, last, settings.tz)
+    return day_range(first, last, tz)
 
 
 def plan(settings: Settings, first: dt.date | None, last: dt.date | None, as_json: bool) -> int:
-    start, end = _range(settings, first, last)
+    start, end = _range(settings.tz, first, last)
     store = Store.open(settings.db_path)
     broadcasts = station_plan(store, settings, start, end)
     if as_json:
-        print(
-            json.dumps([_plan_json(b, settings) for b in broadcasts], ensure_ascii=False, indent=2)
-        )
+        listing = [_plan_json(b, settings.tz) for b in broadcasts]
+        print(json.dumps(listing, ensure_ascii=False, indent=2))
         return 0
     for b in broadcasts:
         local = b.start.astimezone(settings.tz)
@@ -149,10 +146,10 @@ def plan(settings: Settings, first: dt.date | None, last: dt.date | None, as_jso
     return 0
 
 
-def _plan_json(b: PlannedBroadcast, settings: Settings) -> dict[str, str | bool]:
+def _plan_json(b: PlannedBroadcast, tz: ZoneInfo) -> dict[str, str | bool]:
     return {
-        "start": b.start.astimezone(settings.tz).isoformat(),
-        "end": b.end.astimezone(settings.tz).isoformat(),
+        "start": station_iso(b.start, tz),
+        "end": station_iso(b.end, tz),
         "playlist": b.playlist_name,
         "priority": b.priority.value,
         "quiet": b.quiet,
@@ -161,14 +158,14 @@ def _plan_json(b: PlannedBroadcast, settings: Settings) -> dict[str, str | bool]
 
 
 def simulate(settings: Settings, first: dt.date | None, last: dt.date | None, as_json: bool) -> int:
-    start, end = _range(settings, first, last)
+    start, end = _range(settings.tz, first, last)
     store = Store.open(settings.db_path)
     rows = run_simulation(settings, store, start, end)
     if as_json:
-        print(json.dumps([_row_json(r, settings) for r in rows], ensure_ascii=False, indent=2))
+        print(json.dumps([_row_json(r, settings.tz) for r in rows], ensure_ascii=False, indent=2))
         return 0
     for r in rows:
-        started = _local(r.started_at, settings)
+        started = station_iso(r.started_at, settings.tz)
         print(
             f"{r.scheduled_at.astimezone(settings.tz):%Y-%m-%d %H:%M:%S}  "
             f"{r.status.value:<11}  {r.playlist_name}  started {started or '-'}  {r.reason}"
@@ -178,15 +175,11 @@ def simulate(settings: Settings, first: dt.date | None, last: dt.date | None, as
     return 0
 
 
-def _local(value: dt.datetime | None, settings: Settings) -> str | None:
-    return None if value is None else value.astimezone(settings.tz).isoformat()
-
-
-def _row_json(r: AsRunRow, settings: Settings) -> dict[str, str | None]:
+def _row_json(r: AsRunRow, tz: ZoneInfo) -> dict[str, str | None]:
     return {
-        "scheduled": _local(r.scheduled_at, settings),
-        "started": _local(r.started_at, settings),
-        "ended": _local(r.ended_at, settings),
+        "scheduled": station_iso(r.scheduled_at, tz),
+        "started": station_iso(r.started_at, tz),
+        "ended": station_iso(r.ended_at, tz),
         "playlist": r.playlist_name,
         "priority": r.priority.value,
         "status": r.status.value,

@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from media.errors import MediaError
+from playlists.clock import station_iso, station_time
 from playlists.content import catalog, review
 from playlists.content.ingest import Ingest
 from playlists.errors import VillagecastError
@@ -272,7 +273,7 @@ class Player:
         payload = command["payload"]
         priority = Priority(payload.get("priority", Priority.MANUAL.value))
         quiet = self.settings.player.quiet
-        local = now.astimezone(self.settings.tz).time()
+        local = station_time(now, self.settings.tz)
         if priority is not Priority.EMERGENCY and quiet is not None and quiet.contains(local):
             return f"refused: quiet hours {quiet}; only emergencies play now"
         broadcast = self._manual_broadcast(payload, priority, who, now)
@@ -337,7 +338,7 @@ class Player:
             values["now_playing"] = self._now_playing()
             values["next"] = [
                 {
-                    "start": b.start.astimezone(self.settings.tz).isoformat(),
+                    "start": station_iso(b.start, self.settings.tz),
                     "playlist": b.playlist_name,
                     "priority": b.priority.value,
                 }

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from playlists.errors import SinkError
 from playlists.model import (
     DEFAULT_WAIT,
     InterruptPolicy,
@@ -34,7 +35,7 @@ from playlists.model import (
 )
 from playlists.record import asrun
 from playlists.store import Store
-from scheduler.sinks import AudioSink, SinkError
+from scheduler.sinks import AudioSink
 from scheduler.timeline import Timeline
 
 log = logging.getLogger(__name__)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from playlists.errors import SinkError
 from playlists.settings import AudioSettings
 from scheduler.timeline import Timeline
 
@@ -26,10 +27,6 @@ log = logging.getLogger(__name__)
 
 # Called once when a clip ends by itself: None when it played through, else the reason.
 DoneCallback = Callable[[str | None], None]
-
-
-class SinkError(Exception):
-    """The sink could not start playing a clip."""
 
 
 class AudioSink(Protocol):

@@ -7,8 +7,7 @@ Both may run together: a version already taken is not taken twice.
 
 from __future__ import annotations
 
-import datetime as dt
-
+from playlists.clock import utc_now
 from playlists.content.ingest import Ingest
 from playlists.errors import ConfigError
 from playlists.settings import Settings
@@ -27,7 +26,7 @@ def sync_now(settings: Settings) -> int:
     store = Store.open(settings.db_path)
     ingest = Ingest(store, settings)
     client = UrllibClient(settings.sync.timeout_seconds)
-    report = run_cycle(store, settings, ingest, client, dt.datetime.now(dt.UTC))
+    report = run_cycle(store, settings, ingest, client, utc_now())
     print(f"synced with the town {settings.sync.town_url}")
     for line in report.lines():
         print(f"  {line}")

@@ -24,10 +24,11 @@ from collections.abc import Callable
 from typing import Any
 
 from playlists.content.ingest import Ingest
+from playlists.errors import SyncError, TownBusyError
 from playlists.settings import Settings, SyncSettings
 from playlists.store import Store
 from playlists.sync.client import CycleReport, run_cycle
-from playlists.sync.transport import HttpClient, SyncError, TownBusyError, UrllibClient
+from playlists.sync.transport import HttpClient, UrllibClient
 
 log = logging.getLogger(__name__)
 

@@ -24,6 +24,8 @@ from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from playlists.clock import utc_now
+
 log = logging.getLogger(__name__)
 
 Callback = Callable[[], None]
@@ -81,7 +83,7 @@ class SchedulerTimeline:
         self.scheduler.wakeup()
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
+        return utc_now()
 
     def monotonic(self) -> float:
         return time.monotonic()

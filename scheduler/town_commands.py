@@ -8,9 +8,9 @@ audited as ``cli:<login name>``. A village's device token is printed once by
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import getpass
 
+from playlists.clock import utc_now
 from playlists.settings import Settings
 from playlists.store import Store
 from playlists.town import sharing, villages
@@ -40,7 +40,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     store = Store.open(settings.db_path)
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     actor = f"cli:{getpass.getuser()}"
     if args.command in ("share", "unshare"):
         playlist_id = find_playlist(store, args.playlist)

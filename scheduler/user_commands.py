@@ -12,14 +12,11 @@ import getpass
 import sys
 
 from playlists.access import emergency_right, users
+from playlists.clock import utc_now
 from playlists.errors import ContentError, NotFoundError
 from playlists.record import audit
 from playlists.settings import Settings
 from playlists.store import Store
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _actor() -> str:

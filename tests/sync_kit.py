@@ -17,7 +17,8 @@ from typing import Any
 
 from playlists.bundles.keys import SigningKey
 from playlists.bundles.manifest import build_signature
-from playlists.sync.transport import Reply, TownUnreachableError
+from playlists.errors import TownUnreachableError
+from playlists.sync.transport import Reply
 from playlists.sync.wire import API_PREFIX, row_digest
 from tests.bundle_kit import manifest_of
 

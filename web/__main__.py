@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from playlists.errors import ConfigError
+from playlists.errors import ConfigError, StoreVersionError
 from playlists.record import events
 from playlists.settings import load_settings
-from playlists.store import Store, StoreVersionError, keep_files_private
+from playlists.store import Store, keep_files_private
 from web import create_app
 from web.serving import addresses, bind
 from web.uploads import serving_limits

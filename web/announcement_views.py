@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from media.errors import MediaError
 from playlists.content import catalog, review
 from playlists.content.playlist_format import MAX_TEXT
-from playlists.errors import NotFoundError, VillagecastError
+from playlists.errors import NotFoundError, ReviewError, VillagecastError
 from playlists.model import Announcement
 from web import errors, uploads
 from web.auth import OPERATOR, has_role, login_required, role_required
@@ -119,7 +119,7 @@ def submit(announcement_id: int) -> Response:
     _existing(announcement_id)
     try:
         review.submit(store(), review.ANNOUNCEMENT, announcement_id, g.user.username, now())
-    except review.ReviewError as exc:
+    except ReviewError as exc:
         flash(review_message(exc), "error")
     else:
         flash(_("Sent for review. A reviewer approves it before it is broadcast."), "info")

@@ -15,10 +15,11 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
+from playlists.clock import station_iso
 from playlists.content import catalog, review
 from playlists.content.playlist_format import MAX_TEXT
-from playlists.content.review import ANNOUNCEMENT, PLAYLIST, ReviewError, ReviewState
-from playlists.errors import ContentError, NotFoundError
+from playlists.content.review import ANNOUNCEMENT, PLAYLIST, ReviewState
+from playlists.errors import ContentError, NotFoundError, ReviewError
 from playlists.model import Announcement
 from web import api_fields
 from web.auth import OPERATOR, REVIEWER, login_required, role_required
@@ -33,7 +34,7 @@ _REVIEW_STATUS = {review.OWN_CHANGE: 403, review.NO_COMMENT: 400, review.LONG_CO
 
 
 def _iso(value: Any) -> str | None:
-    return value.astimezone(settings().tz).isoformat() if value else None
+    return station_iso(value, settings().tz)
 
 
 def _not_found(subject: str, subject_id: int) -> NoReturn:

@@ -17,12 +17,13 @@ from werkzeug.wrappers import Response
 
 from media.errors import MediaError
 from playlists.access import emergency_right
+from playlists.clock import station_iso, station_today
 from playlists.content import catalog, review
-from playlists.content.review import ReviewError
 from playlists.errors import (
     ContentError,
     EmergencyRightError,
     NotFoundError,
+    ReviewError,
     ScheduleLimitError,
     VillagecastError,
 )
@@ -58,7 +59,7 @@ def status() -> Response:
 @login_required
 def plan_range() -> Response:
     tz = settings().tz
-    first = parse_day(request.args.get("from"), now().astimezone(tz).date())
+    first = parse_day(request.args.get("from"), station_today(now(), tz))
     last = parse_day(request.args.get("to"), first)
     if last < first:
         abort(400, _("'to' must not be before 'from'."))
@@ -73,7 +74,7 @@ def plan_range() -> Response:
 @login_required
 def asrun_rows() -> Response:
     tz = settings().tz
-    today = now().astimezone(tz).date()
+    today = station_today(now(), tz)
     # A script gets a 400 for what is wrong, never silently other days than it asked for.
     chosen, errors = read_filter(request.args, default_range(settings().campaign, today))
     if errors:
@@ -161,7 +162,7 @@ def audit_log() -> Response:
         rows=[
             {
                 "id": row.id,
-                "at": row.at.astimezone(tz).isoformat(),
+                "at": station_iso(row.at, tz),
                 "user": row.username,
                 "action": row.action,
                 "subject": row.subject,

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from playlists.clock import station_iso
 from playlists.model import AsRunRow
 
 COLUMNS = (
@@ -28,7 +29,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _iso(value: dt.datetime | None, tz: ZoneInfo) -> str:
-    return value.astimezone(tz).isoformat() if value else ""
+    return station_iso(value, tz) or ""
 
 
 def _text(value: str | None) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 
 from flask import Blueprint, Response, abort, flash, render_template, request
 
+from playlists.clock import station_today
 from playlists.content import catalog
 from playlists.model import AsRunRow, Outcome
 from playlists.plan import day_range
@@ -25,7 +26,7 @@ PAGE_SIZE = 100
 
 
 def today() -> dt.date:
-    return now().astimezone(settings().tz).date()
+    return station_today(now(), settings().tz)
 
 
 def filtered_rows(chosen: AsRunFilter, limit: int | None = None, offset: int = 0) -> list[AsRunRow]:

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from playlists.access import users
+from playlists.clock import station_iso
 from playlists.plan import day_range
 from playlists.record import audit
 from playlists.store import Store
@@ -181,7 +182,7 @@ def csv_lines(source: Store, where: dict[str, Any], tz: ZoneInfo) -> Iterator[st
             if below is not None and row.id >= below:
                 continue  # a row added meanwhile pushed this one into the next chunk
             below = row.id
-            at = row.at.astimezone(tz).isoformat()
+            at = station_iso(row.at, tz)
             subject_id = "" if row.subject_id is None else str(row.subject_id)
             texts = (row.username, row.action, row.subject)
             writer.writerow([at, *map(_cell, texts), subject_id, _cell(row.detail)])

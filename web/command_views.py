@@ -9,8 +9,7 @@ from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from playlists.content.review import ReviewError
-from playlists.errors import NotFoundError
+from playlists.errors import NotFoundError, ReviewError
 from web import commands
 from web.api_fields import id_of
 from web.auth import OPERATOR, role_required

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from playlists.content import catalog, review
+from playlists.errors import ReviewError
 from playlists.model import Priority
 from playlists.record import audit
 from web.state import now, settings, store
@@ -81,7 +82,7 @@ def play_payload(playlist_id: int | None, announcement_id: int | None) -> dict[s
 
 def _check_approved(reason: str | None) -> None:
     if reason is not None:
-        raise review.ReviewError(reason, review.NOT_APPROVED)
+        raise ReviewError(reason, review.NOT_APPROVED)
 
 
 def send(kind: str, payload: dict[str, Any]) -> int:

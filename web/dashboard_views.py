@@ -8,9 +8,11 @@ from pathlib import Path
 
 from flask import Blueprint, render_template
 
+from playlists.clock import station_date, station_today
 from playlists.plan import day_range
 from playlists.record import asrun
-from playlists.record.report import Tally, campaign_report
+from playlists.record.report import campaign_report
+from playlists.record.tally import Tally
 from web.auth import login_required
 from web.plan_cache import plan_of
 from web.state import now, settings, store
@@ -41,7 +43,7 @@ def campaign_progress(instant: dt.datetime) -> Tally:
 @functools.lru_cache(maxsize=4)
 def _progress(db_path: Path, version: tuple[object, ...], slot: dt.datetime) -> Tally:
     campaign = settings().campaign
-    last = min(campaign.end, slot.astimezone(settings().tz).date())
+    last = min(campaign.end, station_date(slot, settings().tz))
     if last < campaign.start:
         return Tally()
     planned = plan_of(campaign.start, last).planned  # the plan the calendar keeps too
@@ -52,7 +54,7 @@ def render_dashboard(emergency_title: str = "", emergency_text: str = "") -> str
     """Render the dashboard, keeping what was typed into the emergency form."""
     instant = now()
     tz = settings().tz
-    today = instant.astimezone(tz).date()
+    today = station_today(instant, tz)
     start, end = day_range(today, today, tz)
     rows = asrun.rows_between(store(), start, end)
     return render_template(

@@ -16,8 +16,9 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from playlists.content import catalog
-from playlists.errors import VillagecastError
+from playlists.errors import ShareError, VillagecastError
 from playlists.plan import day_range
+from playlists.record.tally import ReportLine
 from playlists.town import fleet, sharing
 from web.asrun_export import BOM
 from web.asrun_filter import AsRunFilter, read_filter
@@ -69,7 +70,7 @@ def index() -> str:
     )
 
 
-def _report() -> tuple[AsRunFilter, list[fleet.ReportLine]]:
+def _report() -> tuple[AsRunFilter, list[ReportLine]]:
     chosen, errors = _campaign_window()
     for error in errors:
         flash(error, "error")
@@ -107,7 +108,7 @@ def _cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def csv_lines(lines: Iterable[fleet.ReportLine]) -> Iterator[str]:
+def csv_lines(lines: Iterable[ReportLine]) -> Iterator[str]:
     """Yield the report as CSV with a byte-order mark, so Excel on Chinese Windows reads it."""
     # Rows are made now, in the request: the streamed body is written after it ends, when
     # the user's language is no longer known.
@@ -126,15 +127,15 @@ def _csv_text(rows: list[list[object]]) -> Iterator[str]:
         buffer.truncate()
 
 
-def _csv_row(line: fleet.ReportLine) -> list[object]:
+def _csv_row(line: ReportLine) -> list[object]:
     t = line.tally
-    why = "; ".join(f"{reason} × {count}" for reason, count in line.reasons)
+    why = "; ".join(f"{r.reason} × {r.count}" for r in line.reasons)
     if t.unreadable:
         why = "; ".join(filter(None, (why, unreadable_label(t.unreadable))))
     return [
         _cell(line.village),
         line.day.isoformat(),
-        _cell(line.playlist),
+        _cell(line.playlist_name),
         *(t.planned, t.played, t.missed, t.skipped, t.failed, t.interrupted, t.playing),
         _cell(why),
     ]
@@ -181,7 +182,7 @@ def _change(
         abort(404, _("That playlist does not exist (any more)."))
     try:
         action(store(), settings(), playlist_id, g.user.username, now())
-    except sharing.ShareError as exc:
+    except ShareError as exc:
         flash(_share_error(exc), "error")
     except VillagecastError as exc:  # a bundle that cannot be made: the export says why
         flash(_("The playlist was not shared: %(reason)s", reason=str(exc)), "error")
@@ -190,7 +191,7 @@ def _change(
     return redirect(url_for("fleet.playlists"))
 
 
-def _share_error(exc: sharing.ShareError) -> str:
+def _share_error(exc: ShareError) -> str:
     if exc.code == "NOT_PLAYABLE":
         return _("Only approved playlists are shared with villages.")
     if exc.code == "ALREADY_SHARED":

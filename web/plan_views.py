@@ -7,6 +7,7 @@ import datetime as dt
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
+from playlists.clock import station_today
 from playlists.model import AsRunRow
 from playlists.plan import day_range, station_plan
 from playlists.record import asrun
@@ -31,7 +32,7 @@ def parse_day(value: str | None, default: dt.date) -> dt.date:
 @login_required
 def index() -> str:
     tz = settings().tz
-    today = now().astimezone(tz).date()
+    today = station_today(now(), tz)
     day = parse_day(request.args.get("day"), today)
     start, end = day_range(day, day, tz)
     rows = asrun.rows_between(store(), start, end)

@@ -14,8 +14,8 @@ from media import images
 from media.errors import MediaError
 from playlists.content import playlist_rules
 from playlists.content.catalog import MediaRecord
-from playlists.content.playlist_rules import EditError, check_repeat, check_slide
-from playlists.errors import VillagecastError
+from playlists.content.playlist_rules import check_repeat, check_slide
+from playlists.errors import EditError, VillagecastError
 from playlists.model import Slide
 from web import uploads
 from web.state import ingest, now, settings

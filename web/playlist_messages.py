@@ -8,8 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from playlists.content.playlist_contents import ScheduleUse
-from playlists.content.playlist_rules import EditError
-from playlists.errors import EmergencyRightError, ScheduleLimitError
+from playlists.errors import EditError, EmergencyRightError, ScheduleLimitError
 from web.schedule_form import schedule_limit_message
 
 _LENGTH: dict[str, Callable[[int, int], str]] = {

@@ -21,10 +21,12 @@ from playlists.access import emergency_right
 from playlists.content import catalog, editing, review
 from playlists.content.playlist_contents import items_of, schedules_using
 from playlists.content.playlist_format import parse_playlist
-from playlists.content.playlist_rules import EditError, check_seconds
+from playlists.content.playlist_rules import check_seconds
 from playlists.errors import (
+    EditError,
     EmergencyRightError,
     NotFoundError,
+    ReviewError,
     ScheduleLimitError,
     VillagecastError,
 )
@@ -161,7 +163,7 @@ def submit(playlist_id: int) -> Response:
         editing.submit_for_review(store(), playlist_id, *who())
     except EditError as exc:
         flash(edit_message(exc), "error")
-    except review.ReviewError as exc:
+    except ReviewError as exc:
         flash(review_message(exc), "error")
     else:
         flash(_("Sent for review. A reviewer approves it before it is broadcast."), "info")

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from playlists.content import catalog, review
-from playlists.content.review import ANNOUNCEMENT, PLAYLIST, ReviewError
-from playlists.errors import NotFoundError
+from playlists.content.review import ANNOUNCEMENT, PLAYLIST
+from playlists.errors import NotFoundError, ReviewError
 from playlists.model import Slide
 from web.auth import REVIEWER, has_role, login_required, role_required
 from web.state import ingest, now, settings, store

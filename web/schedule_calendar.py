@@ -24,6 +24,7 @@ from flask_babel import get_locale
 from jinja2 import Template
 from markupsafe import Markup
 
+from playlists.clock import station_today
 from playlists.model import Outcome, PlannedBroadcast, Priority
 from playlists.schedule.calendar import Cell, Conflict, Grid
 from web.formatting import duration
@@ -179,7 +180,7 @@ def build_calendar(
     language: the day's look and each broadcast's logged outcome and due state. Such a
     cell is not worked out again; `kept` is left holding this calendar's cells.
     """
-    today = now.astimezone(tz).date()
+    today = station_today(now, tz)
     day_css = ["past" if d < today else "today" if d == today else "" for d in grid.days]
     marker = _Marker(conflicts_of, outcomes, now, tz, labels)
     known = kept if kept is not None else {}

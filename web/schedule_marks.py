@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 
+from playlists.clock import station_time
 from playlists.model import InterruptPolicy, Outcome, Priority
 from playlists.schedule.calendar import Conflict, Effect
 from web.formatting import OUTCOME_LABELS, PRIORITY_LABELS, duration, translated
@@ -94,7 +95,7 @@ def conflict_rows(
         rows.append(
             ConflictRow(
                 day=f"{date} {weekday}",
-                time=f"{c.affected.start.astimezone(tz):%H:%M}",
+                time=f"{station_time(c.affected.start, tz):%H:%M}",
                 name=c.affected.playlist_name,
                 priority=labels.priorities[c.affected.priority],
                 text=labels.conflict(c, c.affected.key),

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from playlists.access import emergency_right
+from playlists.clock import station_today
 from playlists.content import catalog
 from playlists.errors import ContentError, NotFoundError, ScheduleLimitError
 from playlists.model import WEEKDAYS, Priority, ScheduleEntry
@@ -75,7 +76,7 @@ def _page_context() -> dict[str, Any]:
         "campaign": settings().campaign,
         "quiet": settings().player.quiet,
         "now": now(),
-        "today": now().astimezone(settings().tz).date(),
+        "today": station_today(now(), settings().tz),
         "day_label": day_label,
         "weekday_names": _weekday_names(),
         "policy_labels": translated(POLICY_LABELS),

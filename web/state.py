@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from flask import current_app
 
+from playlists.clock import utc_now
 from playlists.content.ingest import Ingest
 from playlists.settings import Settings
 from playlists.store import Store
@@ -16,10 +17,6 @@ from web.throttle import LoginThrottle
 from web.town_limits import VillageLimits
 
 EXTENSION = "villagecast"
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclasses.dataclass

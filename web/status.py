@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from playlists.clock import station_iso
 from playlists.model import PlannedBroadcast
 from playlists.plan import station_plan
 from playlists.settings import Settings
@@ -96,8 +97,8 @@ def upcoming(
 
 def broadcast_json(broadcast: PlannedBroadcast, tz: ZoneInfo) -> dict[str, Any]:
     return {
-        "start": broadcast.start.astimezone(tz).isoformat(),
-        "end": broadcast.end.astimezone(tz).isoformat(),
+        "start": station_iso(broadcast.start, tz),
+        "end": station_iso(broadcast.end, tz),
         "playlist": broadcast.playlist_name,
         "playlist_id": broadcast.playlist_id,
         "priority": broadcast.priority.value,
@@ -113,7 +114,7 @@ def status_json(
     playing = status.now_playing
 
     def iso(value: dt.datetime | None) -> str | None:
-        return value.astimezone(tz).isoformat() if value else None
+        return station_iso(value, tz)
 
     return {
         "now": iso(now),

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from playlists import health
+from playlists.clock import station_iso
 from playlists.health import CheckResult
 from playlists.record.events import Event
 from playlists.settings import Settings
@@ -55,7 +56,7 @@ def check_json(result: CheckResult) -> dict[str, Any]:
 
 def event_json(event: Event, tz: ZoneInfo) -> dict[str, Any]:
     return {
-        "at": event.at.astimezone(tz).isoformat(),
+        "at": station_iso(event.at, tz),
         "process": event.process,
         "level": event.level,
         "source": event.source,

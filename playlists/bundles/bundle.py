@@ -100,7 +100,7 @@ def is_bundle(path: Path) -> bool:
 
 def read_bundle(path: Path, settings: Settings) -> CheckedBundle:
     """Check a bundle whole, unpacked into a fresh folder under data_dir/tmp."""
-    tmp = bundle_workdir(settings, "bundle-")
+    tmp = bundle_workdir(settings.data_dir, "bundle-")
     try:
         folder = Path(tmp.name)
         files = unpack(path, folder, settings.bundles)
@@ -111,9 +111,9 @@ def read_bundle(path: Path, settings: Settings) -> CheckedBundle:
     return CheckedBundle(spec, folder, signer, tmp)
 
 
-def bundle_workdir(settings: Settings, prefix: str) -> tempfile.TemporaryDirectory[str]:
+def bundle_workdir(data_dir: Path, prefix: str) -> tempfile.TemporaryDirectory[str]:
     """Make a fresh folder under data_dir/tmp to unpack or assemble a bundle in."""
-    tmp_root = settings.data_dir / "tmp"
+    tmp_root = data_dir / "tmp"
     tmp_root.mkdir(parents=True, exist_ok=True)
     return tempfile.TemporaryDirectory(prefix=prefix, dir=tmp_root)
 

@@ -57,7 +57,7 @@ def export_bundle(
     """Write playlist_id as a bundle to out_path, atomically; sign it when a key is given."""
     playlist = catalog.get_playlist(store, playlist_id, settings.media_dir)
     media: dict[str, Path] = {}
-    document = _document(store, settings, playlist, media)
+    document = _document(store, settings.media_dir, playlist, media)
     text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=1000)
     data = text.encode("utf-8")
     parse_playlist(data, PLAYLIST)  # what is written must read back
@@ -89,13 +89,13 @@ def export_bundle(
 
 
 def _document(
-    store: Store, settings: Settings, playlist: Playlist, media: dict[str, Path]
+    store: Store, media_dir: Path, playlist: Playlist, media: dict[str, Path]
 ) -> dict[str, Any]:
     """Return the playlist@1 document of a stored playlist, collecting its media files."""
     document: dict[str, Any] = {"format": FORMAT, "name": playlist.name}
     if playlist.description:
         document["description"] = playlist.description
-    document["items"] = [_item(store, settings, item, media) for item in playlist.items]
+    document["items"] = [_item(store, media_dir, item, media) for item in playlist.items]
     schedule = [
         _schedule(e) for e in catalog.schedule_entries(store) if e.playlist_id == playlist.id
     ]
@@ -105,12 +105,12 @@ def _document(
 
 
 def _item(
-    store: Store, settings: Settings, item: PlaylistItem, media: dict[str, Path]
+    store: Store, media_dir: Path, item: PlaylistItem, media: dict[str, Path]
 ) -> dict[str, Any]:
     if item.kind is ItemKind.PAUSE:
         return {"pause": item.duration}
     if item.kind is ItemKind.IMAGE:
-        return {"image": _media(settings, store, item, media), "duration": item.duration}
+        return {"image": _media(media_dir, store, item, media), "duration": item.duration}
     entry: dict[str, Any]
     if item.kind is ItemKind.ANNOUNCEMENT and not _recorded(store, item):
         entry = {"announcement": item.text}
@@ -119,7 +119,7 @@ def _item(
     else:
         # playlist@1 has no announcement spoken by a recording: the recording is the
         # item, and its text is what the screens show.
-        entry = {"audio": _media(settings, store, item, media)}
+        entry = {"audio": _media(media_dir, store, item, media)}
         shown = item.slide
         if item.kind is ItemKind.ANNOUNCEMENT and not (shown.title or shown.body):
             shown = Slide(body=item.text)
@@ -141,13 +141,13 @@ def _slide(slide: Slide) -> dict[str, Any]:
     return {"slide": shown} if shown else {}
 
 
-def _media(settings: Settings, store: Store, item: PlaylistItem, media: dict[str, Path]) -> str:
+def _media(media_dir: Path, store: Store, item: PlaylistItem, media: dict[str, Path]) -> str:
     """Name an item's file inside the bundle by its hash, checking it is whole on disk."""
     record = catalog.get_media(store, item.media_sha256 or "")
     where = f"item {item.position} ({item.kind.value})"
     if record is None:
         raise ContentError(f"{where}: its media is not in the store")
-    path = settings.media_dir / record.path
+    path = media_dir / record.path
     if not path.is_file():
         raise ContentError(f"{where}: the media file {record.path} is missing from the data folder")
     name = f"media/{record.sha256[:16]}{PurePosixPath(record.path).suffix}"

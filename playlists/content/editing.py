@@ -15,13 +15,12 @@ from playlists.content import review
 from playlists.content.playlist_contents import schedules_using
 from playlists.content.playlist_rules import (
     SECONDS_RANGE,
-    EditError,
     check_details,
     check_repeat,
     check_seconds,
     check_slide,
 )
-from playlists.errors import NotFoundError
+from playlists.errors import EditError, NotFoundError
 from playlists.model import ItemKind, Slide
 from playlists.record import audit
 from playlists.store import Store, to_db_time
@@ -88,7 +87,7 @@ def delete_playlist(store: Store, playlist_id: int, user: str, now: dt.datetime)
 def submit_for_review(store: Store, playlist_id: int, user: str, now: dt.datetime) -> None:
     """Send a playlist for review; an empty one never airs, so it is refused here.
 
-    Raises EditError (empty) or review.ReviewError (not a draft, announcements unsent).
+    Raises EditError (empty) or ReviewError (not a draft, announcements unsent).
     """
     with store.transaction() as conn:
         _playlist(conn, playlist_id)

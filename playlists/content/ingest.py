@@ -24,6 +24,7 @@ from media.images import check_image
 from media.textnorm import NORMALIZER_VERSION, speech_text
 from media.tts import EngineChain, build_chain, cache_key
 from playlists.access import emergency_right
+from playlists.clock import utc_now
 from playlists.content import catalog
 from playlists.content.catalog import MediaRecord, NewItem
 from playlists.content.playlist_format import MAX_TEXT, ItemSpec, PlaylistSpec
@@ -36,10 +37,6 @@ from playlists.settings import Settings
 from playlists.store import Store
 
 log = logging.getLogger(__name__)
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def chain_from_settings(settings: Settings) -> EngineChain:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from playlists.errors import ContentError
+from playlists.errors import EditError
 from playlists.model import ItemKind, Slide
 
 MAX_NAME = 100
@@ -16,15 +16,6 @@ PAUSE_RANGE = (0.5, 600.0)  # seconds
 IMAGE_RANGE = (1.0, 600.0)  # seconds a picture stays on the screens
 # The items whose length the operator sets; the others last as long as their audio.
 SECONDS_RANGE = {ItemKind.PAUSE: PAUSE_RANGE, ItemKind.IMAGE: IMAGE_RANGE}
-
-
-class EditError(ContentError):
-    """A change the rules refuse; `rule` and `values` let the panel say so in its language."""
-
-    def __init__(self, rule: str, message: str, **values: object) -> None:
-        super().__init__(message)
-        self.rule = rule
-        self.values = values
 
 
 def check_details(name: str, description: str) -> tuple[str, str]:

@@ -15,6 +15,7 @@ import logging
 import os
 import time
 
+from playlists.clock import utc_now
 from playlists.content import catalog
 from playlists.content.slide_cache import SlideCache
 from playlists.model import Slide
@@ -78,7 +79,7 @@ def _current_slide_keys(store: Store, settings: Settings) -> set[str]:
     ):
         image = row["media_sha256"] if row["kind"] == "image" else None
         slides.add((Slide(row["slide_title"], row["slide_body"]), image))
-    cache = SlideCache(store, settings, lambda: dt.datetime.now(dt.UTC))
+    cache = SlideCache(store, settings, utc_now)
     return {
         cache.key(screen, slide, image) for screen in settings.screens for slide, image in slides
     }

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from playlists.errors import ContentError, NotFoundError
+from playlists.errors import NotFoundError, ReviewError
 from playlists.model import Review
 from playlists.record import audit
 from playlists.store import Store, from_db_time, to_db_time
@@ -42,20 +42,6 @@ MARK_DRAFT_SQL = (
     "reviewed_by = CASE WHEN review_comment != '' THEN reviewed_by END, "
     "changed_by = ?, updated_at = ? WHERE id = ?"
 )
-
-
-class ReviewError(ContentError):
-    """A review step that does not apply to the content as it is now.
-
-    `code` names the situation and `names` the titles it concerns, so the panel can say
-    it in the user's language: NOT_DRAFT, NOT_PENDING, OWN_CHANGE, SUBMIT_ITEMS_FIRST,
-    APPROVE_ITEMS_FIRST, NO_COMMENT, LONG_COMMENT, NOT_APPROVED, EMPTY.
-    """
-
-    def __init__(self, message: str, code: str, names: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.code = code
-        self.names = names
 
 
 NOT_DRAFT = "not-draft"

@@ -16,55 +16,14 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
+from playlists.clock import station_date
 from playlists.model import AsRunRow, Outcome, PlannedBroadcast
 from playlists.plan import day_range, station_plan
 from playlists.record import asrun
 from playlists.record.asrun import PlannedPart
+from playlists.record.tally import TALLY_FIELDS, ReasonCount, ReportLine, Tally, combined_outcome
 from playlists.settings import Settings
 from playlists.store import Store, to_db_time
-
-
-@dataclasses.dataclass(frozen=True)
-class Tally:
-    """Counts of occurrences; every occurrence is in `planned` and in at most one outcome."""
-
-    planned: int = 0
-    due: int = 0  # planned before the report's `now`
-    played: int = 0
-    interrupted: int = 0  # cut off and never completed
-    skipped: int = 0
-    missed: int = 0
-    failed: int = 0
-    playing: int = 0  # on air as the report is made
-    unlogged: int = 0  # due, but the log has no row for it
-
-    @property
-    def not_played(self) -> int:
-        return self.interrupted + self.skipped + self.missed + self.failed + self.unlogged
-
-    def __add__(self, other: Tally) -> Tally:
-        return Tally(
-            **{
-                field.name: getattr(self, field.name) + getattr(other, field.name)
-                for field in dataclasses.fields(self)
-            }
-        )
-
-
-@dataclasses.dataclass(frozen=True)
-class ReasonCount:
-    reason: str
-    count: int
-
-
-@dataclasses.dataclass(frozen=True)
-class ReportLine:
-    """One playlist on one station day."""
-
-    day: dt.date
-    playlist_name: str
-    tally: Tally
-    reasons: tuple[ReasonCount, ...]  # why what did not play did not play, most common first
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,16 +57,7 @@ def occurrence_outcome(parts: Sequence[PlannedPart]) -> tuple[Outcome, str]:
         _, status, reason, _, _ = parts[0]
         outcome = _OUTCOMES[status]
         return outcome, "" if outcome in _ON_AIR else reason
-    ordered = sorted(parts, key=_part)
-    statuses = {status for _, status, _, _, _ in ordered}
-    reason = next((reason for _, _, reason, _, _ in reversed(ordered) if reason), "")
-    if Outcome.PLAYED in statuses:
-        return Outcome.PLAYED, ""
-    if Outcome.PLAYING in statuses:
-        return Outcome.PLAYING, ""
-    if Outcome.INTERRUPTED in statuses:  # it was on air, but never to the end
-        return Outcome.INTERRUPTED, reason
-    return _OUTCOMES[ordered[-1][1]], reason
+    return combined_outcome([(_part(row), row[1], row[2]) for row in parts])
 
 
 _OUTCOMES = {outcome.value: outcome for outcome in Outcome}  # faster than calling Outcome
@@ -134,7 +84,7 @@ def campaign_report(
     counts = _Counts()
     for b in planned:
         parts = logged.take(b.key)
-        counts.add(b.start.astimezone(tz).date(), b.playlist_name, b.start < now, parts)
+        counts.add(station_date(b.start, tz), b.playlist_name, b.start < now, parts)
     # The rest have rows but are no longer planned: their schedule was since changed or
     # deleted (every row of an old campaign, once its entries are removed). They were
     # planned when they ran, and were due.
@@ -212,9 +162,6 @@ class _StationDays:
             begin = end
 
 
-_TALLY_FIELDS = tuple(field.name for field in dataclasses.fields(Tally))
-
-
 class _Counts:
     """Tallies and reasons per station day and playlist, one occurrence at a time."""
 
@@ -226,7 +173,7 @@ class _Counts:
     def tally(self, day: dt.date, name: str) -> dict[str, int]:
         tally = self.tallies.get((day, name))
         if tally is None:
-            tally = self.tallies[day, name] = dict.fromkeys(_TALLY_FIELDS, 0)
+            tally = self.tallies[day, name] = dict.fromkeys(TALLY_FIELDS, 0)
         return tally
 
     def add(self, day: dt.date, name: str, due: bool, parts: Sequence[PlannedPart]) -> None:
@@ -256,7 +203,7 @@ class _Counts:
 
     def totals(self) -> Tally:
         tallies = self.tallies.values()
-        return Tally(**{name: sum(tally[name] for tally in tallies) for name in _TALLY_FIELDS})
+        return Tally(**{name: sum(tally[name] for tally in tallies) for name in TALLY_FIELDS})
 
     def all_reasons(self) -> Counter[str]:
         reasons: Counter[str] = Counter()

@@ -14,6 +14,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
+from playlists.clock import station_date
 from playlists.model import InterruptPolicy, PlannedBroadcast, QuietHours, ScheduleEntry
 from playlists.plan import day_range, plan
 
@@ -131,11 +132,11 @@ def find_conflicts(planned: Sequence[PlannedBroadcast], tz: ZoneInfo) -> list[Co
 def _conflict(first: PlannedBroadcast, second: PlannedBroadcast, tz: ZoneInfo) -> Conflict:
     """Judge an overlapping pair: `second` starts while `first` is (due to be) on air."""
     if second.start > first.start and second.priority.rank > first.priority.rank:
-        return Conflict(first.start.astimezone(tz).date(), first, second, Effect.CUT, 0.0)
+        return Conflict(station_date(first.start, tz), first, second, Effect.CUT, 0.0)
     wait = (first.end - second.start).total_seconds()
     gives_up = second.on_interrupt is InterruptPolicy.SKIP or wait > second.wait_seconds
     effect = Effect.SKIPPED if gives_up else Effect.WAITS
-    return Conflict(second.start.astimezone(tz).date(), second, first, effect, wait)
+    return Conflict(station_date(second.start, tz), second, first, effect, wait)
 
 
 def conflicts_by_key(conflicts: Iterable[Conflict]) -> dict[str, list[Conflict]]:

@@ -26,33 +26,33 @@ import json
 import logging
 import shutil
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from media.errors import MediaError
+from playlists.clock import station_iso
 from playlists.content.ingest import Ingest
-from playlists.errors import BundleError, ContentError
+from playlists.errors import (
+    BundleError,
+    ContentError,
+    MediaDownloadError,
+    NameTakenError,
+    TownAnswerError,
+)
 from playlists.health import HEARTBEAT_STALE
 from playlists.settings import Settings
 from playlists.store import Store, from_db_time
 from playlists.sync import outbox
-from playlists.sync.media import (
-    Downloads,
-    MediaCache,
-    MediaDownloadError,
-    assemble,
-    index_files,
-    media_sha256s,
-)
+from playlists.sync.media import Downloads, MediaCache, assemble, index_files, media_sha256s
 from playlists.sync.playlist_import import (
     MEDIA_META,
     Installed,
-    NameTakenError,
     deleted_here,
     install,
     local_version,
     origin_of,
 )
-from playlists.sync.transport import FeedEntry, HttpClient, TownAnswerError, TownApi
-from playlists.sync.wire import MAX_ASRUN_ROWS
+from playlists.sync.transport import HttpClient, TownApi
+from playlists.sync.wire import MAX_ASRUN_ROWS, FeedEntry
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +100,10 @@ def run_cycle(
         complete = all(
             [_take(store, settings, ingest, api, e, refused, report) for e in feed.playlists]
         )
-        if complete and feed.etag:
-            store.set_meta(ETAG_META, feed.etag)
+        if complete and feed.revision:
+            store.set_meta(ETAG_META, feed.revision)
         MediaCache(settings).prune(_media_in_use(store))
-    report.asrun_sent = send_asrun(store, settings, api, now)
+    report.asrun_sent = send_asrun(store, settings.tz, api, now)
     return report
 
 
@@ -172,7 +172,7 @@ def heartbeat(store: Store, settings: Settings, now: dt.datetime) -> dict[str, A
     playing = status.get("now_playing") if running else None
     free = shutil.disk_usage(settings.data_dir).free if settings.data_dir.exists() else 0
     return {
-        "now": now.astimezone(settings.tz).isoformat(),
+        "now": station_iso(now, settings.tz),
         "clock_synchronized": clock.get("synchronized"),
         "now_playing": playing.get("name") if isinstance(playing, dict) else None,
         "free_mb": round(free / 1e6),
@@ -181,10 +181,10 @@ def heartbeat(store: Store, settings: Settings, now: dt.datetime) -> dict[str, A
     }
 
 
-def send_asrun(store: Store, settings: Settings, api: TownApi, now: dt.datetime) -> int:
+def send_asrun(store: Store, tz: ZoneInfo, api: TownApi, now: dt.datetime) -> int:
     """Send the rows the town lacks, 500 at a time, remembering each acknowledgement."""
     sent = 0
-    while rows := outbox.pending(store, settings.tz):
+    while rows := outbox.pending(store, tz):
         answer = api.post("/asrun", {"rows": rows}) or {}
         acked = _acks(answer, {row["id"] for row in rows})
         if not acked:

@@ -22,16 +22,12 @@ from media.files import atomic_output
 from playlists.bundles.bundle import CheckedBundle, bundle_workdir, check_unpacked
 from playlists.bundles.manifest import MANIFEST, PLAYLIST, SIGNATURE, parse_manifest
 from playlists.bundles.unpack import Unpacked, checked_entries
-from playlists.errors import BundleChecksumError, ContentError
+from playlists.errors import ContentError, MediaDownloadError
 from playlists.settings import Settings
 from playlists.sync.transport import TownApi
 
 _CHUNK = 1 << 16
 KEEP_UNUSED = 24 * 3600.0  # seconds an unused file stays (a cycle may be using it)
-
-
-class MediaDownloadError(BundleChecksumError):
-    """A file from the town is not what the manifest says; it is fetched again next time."""
 
 
 @dataclasses.dataclass
@@ -114,7 +110,7 @@ def assemble(
     _check_space(settings, sum(want.size for _, want in missing))
     for name, want in missing:
         cache.fetch(api, name, want, downloads)
-    tmp = bundle_workdir(settings, "sync-")
+    tmp = bundle_workdir(settings.data_dir, "sync-")
     try:
         folder = Path(tmp.name)
         files = {name: _write(folder, name, data) for name, data in index_files.items()}

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from playlists.clock import station_iso
 from playlists.store import Store, from_db_time, to_db_time
 from playlists.sync.wire import MAX_ASRUN_ROWS, row_digest
 
@@ -69,4 +70,4 @@ def mark_sent(store: Store, acked: Iterable[tuple[int, str]], now: dt.datetime) 
 
 def _local(value: str | None, tz: ZoneInfo) -> str | None:
     moment = from_db_time(value)
-    return None if moment is None else moment.astimezone(tz).isoformat()
+    return station_iso(moment, tz)

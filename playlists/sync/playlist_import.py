@@ -19,7 +19,7 @@ from playlists.bundles.bundle import CheckedBundle, bundle_review
 from playlists.content import catalog
 from playlists.content.ingest import Ingest
 from playlists.content.playlist_format import PlaylistSpec
-from playlists.errors import ContentError
+from playlists.errors import NameTakenError
 from playlists.model import Review
 from playlists.record import audit
 from playlists.store import Store
@@ -28,10 +28,6 @@ SYNC_USER = "town-sync"  # who the audit log and the review state name for the t
 SCHEDULES_META = "sync_schedules:"  # + origin: ids of the entries that came from the town
 MEDIA_META = "sync_media:"  # + origin: the town media files the stored version uses
 TAKEN_META = "sync_taken:"  # + origin: the version last taken (the copy may be deleted since)
-
-
-class NameTakenError(ContentError):
-    """A playlist of this station has the town playlist's name; taken once it is renamed."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,12 +1,7 @@
 """Talking to the town: the HTTP seam, the town's endpoints, and what can go wrong.
 
-Errors, all under ``SyncError``::
-
-    SyncError                 anything that stops a sync cycle or one playlist in it
-    ├── TownUnreachableError  no answer: no route, refused, timed out, cut off midway
-    └── TownAnswerError       an answer the village cannot use
-        └── TownRefusedError  the town said no: 401 (device token), 404, 5xx, ...
-            └── TownBusyError the town said 429: wait `retry_after` seconds, then again
+What can go wrong is a ``SyncError`` (playlists/errors.py): the town is unreachable,
+or its answer is refused, busy (429) or unusable.
 
 `HttpClient` is the one seam: `UrllibClient` talks HTTP with urllib.request and a
 timeout on every socket operation; tests plug in a fake town instead.
@@ -24,39 +19,11 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from playlists.errors import VillagecastError
-from playlists.sync.wire import API_PREFIX
+from playlists.errors import TownAnswerError, TownBusyError, TownRefusedError, TownUnreachableError
+from playlists.sync.wire import API_PREFIX, Feed
 
 MAX_JSON_BYTES = 16_000_000  # a bundle index holds playlist.yaml (5 MB) and the manifest
 _CHUNK = 1 << 16
-
-
-class SyncError(VillagecastError):
-    """Something stopped a sync with the town."""
-
-
-class TownUnreachableError(SyncError):
-    """The town did not answer: the village keeps playing and tries again later."""
-
-
-class TownAnswerError(SyncError):
-    """The town answered something the village cannot use."""
-
-
-class TownRefusedError(TownAnswerError):
-    """The town answered with an error status."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class TownBusyError(TownRefusedError):
-    """The town asked this village to slow down (429); nothing sent since is lost."""
-
-    def __init__(self, message: str, retry_after: float | None) -> None:
-        super().__init__(message, 429)
-        self.retry_after = retry_after  # seconds, None when the town did not say
 
 
 def retry_after(reply: Reply) -> float | None:
@@ -135,19 +102,6 @@ class UrllibClient:
 
 
 @dataclasses.dataclass(frozen=True)
-class FeedEntry:
-    id: int
-    name: str
-    version: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Feed:
-    etag: str | None
-    playlists: tuple[FeedEntry, ...]
-
-
-@dataclasses.dataclass(frozen=True)
 class BundleIndex:
     manifest: bytes
     signature: bytes | None
@@ -171,8 +125,8 @@ class TownApi:
             if reply.status == 304:
                 return None
             document = _json_object(reply, "/feed")
-            tag = reply.headers.get("etag", "").removeprefix("W/").strip('"') or None
-        return Feed(tag, _feed_entries(document))
+            tag = reply.headers.get("etag", "").removeprefix("W/").strip('"')
+        return Feed.from_json(document, tag)
 
     def bundle_index(self, playlist_id: int) -> BundleIndex:
         """Return everything of a shared playlist's bundle except its media files."""
@@ -244,23 +198,6 @@ def _json_object(reply: Reply, where: str) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise TownAnswerError(f"{where}: the answer is not a JSON object")
     return document
-
-
-def _feed_entries(document: dict[str, Any]) -> tuple[FeedEntry, ...]:
-    listing = document.get("playlists")
-    if not isinstance(listing, list):
-        raise TownAnswerError("/feed: 'playlists' must be a list")
-    entries = []
-    for entry in listing:
-        if not isinstance(entry, dict):
-            raise TownAnswerError("/feed: every playlist must be an object")
-        playlist_id, name, version = entry.get("id"), entry.get("name"), entry.get("version")
-        if isinstance(playlist_id, bool) or not isinstance(playlist_id, int):
-            raise TownAnswerError("/feed: a playlist's 'id' must be a whole number")
-        if not isinstance(name, str) or not isinstance(version, str) or not version:
-            raise TownAnswerError(f"/feed: playlist {playlist_id} needs a 'name' and a 'version'")
-        entries.append(FeedEntry(playlist_id, name, version))
-    return tuple(entries)
 
 
 def _base64(text: str, where: str) -> bytes:

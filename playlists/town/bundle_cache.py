@@ -21,7 +21,7 @@ from typing import Any
 from playlists.bundles.export import export_bundle
 from playlists.bundles.keys import SigningKey, load_signing_key
 from playlists.bundles.manifest import MANIFEST, PLAYLIST, SIGNATURE, parse_manifest
-from playlists.settings import Settings
+from playlists.settings import Settings, TownSettings
 from playlists.store import Store
 
 _CHUNK = 1 << 16
@@ -52,9 +52,9 @@ def bundle_path(settings: Settings, version: str) -> Path:
     return bundles_dir(settings) / f"{version}.zip"
 
 
-def signing_key(settings: Settings) -> SigningKey | None:
+def signing_key(town: TownSettings) -> SigningKey | None:
     """Return the key of ``town.signing_key``, or None when bundles go unsigned."""
-    path = settings.town.signing_key
+    path = town.signing_key
     return load_signing_key(Path(path)) if path else None
 
 

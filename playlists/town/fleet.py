@@ -21,7 +21,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
+from playlists.clock import station_date
 from playlists.model import Outcome
+from playlists.record.tally import Part, ReasonCount, ReportLine, Tally, combined_outcome
 from playlists.store import Store, from_db_time, to_db_time
 from playlists.town.villages import Village, list_villages, parse_instant
 
@@ -34,28 +36,6 @@ _OUTCOMES = {o.value: o for o in Outcome}
 STALE_AFTER = dt.timedelta(minutes=15)
 # A village clock this far from the town's when its heartbeat arrived is called wrong.
 CLOCK_TOLERANCE = dt.timedelta(minutes=2)
-
-
-@dataclasses.dataclass(frozen=True)
-class Tally:
-    """Occurrences a village logged, each in `planned` and in at most one outcome."""
-
-    planned: int = 0
-    played: int = 0
-    missed: int = 0
-    skipped: int = 0
-    failed: int = 0
-    interrupted: int = 0
-    playing: int = 0
-    unreadable: int = 0  # stored rows the report cannot read (logged); not planned
-
-    def __add__(self, other: Tally) -> Tally:
-        return Tally(
-            **{
-                f.name: getattr(self, f.name) + getattr(other, f.name)
-                for f in dataclasses.fields(self)
-            }
-        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,23 +52,12 @@ class VillageStatus:
         return value if isinstance(value, str) and value else None
 
 
-@dataclasses.dataclass(frozen=True)
-class ReportLine:
-    """One playlist on one station day in one village."""
-
-    village: str
-    day: dt.date
-    playlist: str
-    tally: Tally
-    reasons: tuple[tuple[str, int], ...]  # why what did not play did not play, most first
-
-
 @dataclasses.dataclass
 class _Occurrence:
     village: str
     scheduled: str  # UTC text of its first part
     playlist: str
-    parts: list[tuple[int, str, str]]  # (part number, status, reason); none if unreadable
+    parts: list[Part]  # none if unreadable
 
 
 def village_statuses(
@@ -134,50 +103,40 @@ def fleet_report(
         tallies[group] += _tally(occurrence)
         if not occurrence.parts:
             continue
-        status, reason = outcome(occurrence.parts)
+        status, reason = combined_outcome(occurrence.parts)
         if status not in (Outcome.PLAYED, Outcome.PLAYING):
             reasons[group][reason or status.value] += 1
-    return [
-        ReportLine(*group, tallies[group], tuple(reasons[group].most_common()))
-        for group in sorted(tallies)
-    ]
+    return [_line(group, tallies[group], reasons[group]) for group in sorted(tallies)]
+
+
+def _line(group: tuple[str, dt.date, str], tally: Tally, reasons: Counter[str]) -> ReportLine:
+    village, day, playlist = group
+    counts = tuple(ReasonCount(reason, n) for reason, n in reasons.most_common())
+    return ReportLine(day, playlist, tally, counts, village)
 
 
 def totals(lines: Iterable[ReportLine]) -> Tally:
     return sum((line.tally for line in lines), Tally())
 
 
-def outcome(parts: list[tuple[int, str, str]]) -> tuple[Outcome, str]:
-    """Return what happened to one occurrence, from all its parts, and the reason given."""
-    ordered = sorted(parts)
-    statuses = {status for _part, status, _reason in ordered}
-    reason = next((r for _part, _status, r in reversed(ordered) if r), "")
-    for winner in (Outcome.PLAYED, Outcome.PLAYING):
-        if winner.value in statuses:
-            return winner, ""
-    if Outcome.INTERRUPTED.value in statuses:  # it was on air, but never to the end
-        return Outcome.INTERRUPTED, reason
-    return Outcome(ordered[-1][1]), reason
-
-
 def _tally(occurrence: _Occurrence) -> Tally:
     if not occurrence.parts:
         return Tally(unreadable=1)
-    return _count(outcome(occurrence.parts)[0])
+    return _count(combined_outcome(occurrence.parts)[0])
 
 
 def _station_day(scheduled: str, tz: ZoneInfo) -> dt.date | None:
     """Return the station day of a stored UTC time, None if it cannot be read or moved."""
     try:
         at = from_db_time(scheduled)
-        return None if at is None else at.astimezone(tz).date()
+        return None if at is None else station_date(at, tz)
     except (ValueError, OverflowError):
         return None
 
 
 def _count(status: Outcome) -> Tally:
-    field = {Outcome.PLAYING: "playing"}.get(status, status.value)
-    return dataclasses.replace(Tally(planned=1), **{field: 1})
+    # A village logs an occurrence once its time has come: every logged one was due.
+    return dataclasses.replace(Tally(planned=1, due=1), **{status.value: 1})
 
 
 def _occurrences(store: Store, first: dt.datetime, end: dt.datetime) -> Iterable[_Occurrence]:
@@ -205,7 +164,7 @@ def _occurrences(store: Store, first: dt.datetime, end: dt.datetime) -> Iterable
     return found.values()
 
 
-def _read_part(row: sqlite3.Row, part: str) -> tuple[int, str, str] | None:
+def _read_part(row: sqlite3.Row, part: str) -> Part | None:
     """Return a stored row's (part number, status, reason); log and None if unreadable."""
     status = _OUTCOMES.get(row["status"])
     if (part and not _PART.fullmatch(part)) or status is None:

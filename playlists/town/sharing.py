@@ -25,11 +25,11 @@ from typing import Any
 
 from playlists.bundles.keys import SigningKey
 from playlists.content.review import PLAYABLE_SQL
-from playlists.errors import ContentError, NotFoundError, VillagecastError
+from playlists.errors import NotFoundError, ShareError, VillagecastError
 from playlists.record import audit
-from playlists.settings import Settings
+from playlists.settings import Settings, TownSettings
 from playlists.store import Store
-from playlists.sync.wire import FEED_REVISION_META
+from playlists.sync.wire import FEED_REVISION_META, Feed, FeedEntry
 from playlists.town import bundle_cache
 from playlists.town.bundle_cache import SharedMedia, bundle_path
 
@@ -40,33 +40,31 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _rebuilding = threading.Lock()  # one rebuild at a time per process; polls meanwhile wait
 
 
-class ShareError(ContentError):
-    """A playlist that cannot be shared or unshared as asked; `code` names why."""
-
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.code = code  # NOT_PLAYABLE, ALREADY_SHARED, NOT_SHARED, BUNDLE
-
-
 @dataclasses.dataclass(frozen=True)
-class FeedEntry:
+class SharedPlaylist:
+    """A playlist the feed lists, with what the town keeps to serve and rebuild its bundle."""
+
     id: int
     name: str
     version: str  # SHA-256 of the bundle's manifest.json
     key: str  # the content key the bundle was built from
     media: dict[str, str]  # SHA-256 → file name inside the bundle
 
+    def listed(self) -> FeedEntry:
+        return FeedEntry(self.id, self.name, self.version)
+
 
 @dataclasses.dataclass(frozen=True)
-class Feed:
+class SharedFeed:
+    """The feed as the town keeps it: what it lists, and what could not be listed and why."""
+
     revision: str
-    entries: tuple[FeedEntry, ...]
+    entries: tuple[SharedPlaylist, ...]
     problems: dict[int, str]  # shared and playable, but no bundle could be made: why
 
     def listing(self) -> dict[str, Any]:
         """Return the body of GET /town/v1/feed."""
-        playlists = [{"id": e.id, "name": e.name, "version": e.version} for e in self.entries]
-        return {"revision": self.revision, "playlists": playlists}
+        return Feed(self.revision, tuple(e.listed() for e in self.entries)).to_json()
 
 
 def share(store: Store, settings: Settings, playlist_id: int, user: str, now: dt.datetime) -> None:
@@ -81,7 +79,7 @@ def share(store: Store, settings: Settings, playlist_id: int, user: str, now: dt
             "NOT_PLAYABLE",
         )
     try:  # a bundle that cannot be made would never reach a village: say so now
-        key = bundle_cache.signing_key(settings)
+        key = bundle_cache.signing_key(settings.town)
         built = _build(
             store, settings, playlist_id, key, bundle_cache.content_key(store, playlist_id, key)
         )
@@ -140,7 +138,8 @@ def current_revision(store: Store, settings: Settings) -> str:
         for row in store.query("SELECT key, value FROM meta WHERE key IN (?, ?, ?)", keys)
     }
     revision = values.get(FEED_REVISION_META)
-    if revision and values.get(FEED_BASIS_META) == _basis(values.get("plan_revision"), settings):
+    basis = _basis(values.get("plan_revision"), settings.town)
+    if revision and values.get(FEED_BASIS_META) == basis:
         return str(revision)
     # While another request rebuilds, answer with the feed as it was: a village asks
     # again at its next poll, and no server thread waits on a long export.
@@ -148,13 +147,15 @@ def current_revision(store: Store, settings: Settings) -> str:
     return feed.revision if feed else str(revision)
 
 
-def current_feed(store: Store, settings: Settings) -> Feed:
+def current_feed(store: Store, settings: Settings) -> SharedFeed:
     """Return the feed as it stands, rebuilt first if content changed since."""
     current_revision(store, settings)
     return _load(store)
 
 
-def refresh_feed(store: Store, settings: Settings, built: FeedEntry | None = None) -> Feed:
+def refresh_feed(
+    store: Store, settings: Settings, built: SharedPlaylist | None = None
+) -> SharedFeed:
     """Rebuild the feed from the shared playlists, re-exporting only those that changed.
 
     `built` is a bundle just made for a playlist being shared, so it is not made twice.
@@ -165,14 +166,14 @@ def refresh_feed(store: Store, settings: Settings, built: FeedEntry | None = Non
 
 
 def _refresh(
-    store: Store, settings: Settings, built: FeedEntry | None, *, wait: bool
-) -> Feed | None:
+    store: Store, settings: Settings, built: SharedPlaylist | None, *, wait: bool
+) -> SharedFeed | None:
     """Rebuild the feed; without `wait`, return None at once when another thread is at it."""
     if not _rebuilding.acquire(blocking=wait):
         return None
     try:
         # Read before building: a change made during the build leaves the basis stale.
-        basis = _basis(str(store.plan_revision()), settings)
+        basis = _basis(str(store.plan_revision()), settings.town)
         if store.meta(FEED_BASIS_META) == basis and store.meta(FEED_REVISION_META):
             return _load(store)  # another thread rebuilt it while this one waited
         feed = _rebuild(store, settings, built)
@@ -186,18 +187,18 @@ def _refresh(
         _rebuilding.release()
 
 
-def _basis(plan_revision: str | None, settings: Settings) -> str:
-    return f"{plan_revision}|{settings.town.signing_key}"
+def _basis(plan_revision: str | None, town: TownSettings) -> str:
+    return f"{plan_revision}|{town.signing_key}"
 
 
-def _rebuild(store: Store, settings: Settings, built: FeedEntry | None) -> Feed:
+def _rebuild(store: Store, settings: Settings, built: SharedPlaylist | None) -> SharedFeed:
     old = {entry.id: entry for entry in _load(store).entries}
     if built is not None:
         old[built.id] = built
     problems: dict[int, str] = {}
-    entries: list[FeedEntry] = []
+    entries: list[SharedPlaylist] = []
     try:
-        key = bundle_cache.signing_key(settings)
+        key = bundle_cache.signing_key(settings.town)
     except VillagecastError as exc:  # no unsigned bundle where a signed one is promised
         key, problem = None, f"town.signing_key: {exc}"
     else:
@@ -219,10 +220,10 @@ def _rebuild(store: Store, settings: Settings, built: FeedEntry | None) -> Feed:
             entries.append(_build(store, settings, playlist_id, key, content))
         except VillagecastError as exc:  # kept out of the feed and shown to town staff
             problems[playlist_id] = str(exc)
-    return Feed(_revision(entries), tuple(entries), problems)
+    return SharedFeed(_revision(entries), tuple(entries), problems)
 
 
-def _revision(entries: list[FeedEntry]) -> str:
+def _revision(entries: list[SharedPlaylist]) -> str:
     listing = [[e.id, e.name, e.version] for e in sorted(entries, key=lambda e: e.id)]
     text = json.dumps(listing, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
@@ -230,12 +231,12 @@ def _revision(entries: list[FeedEntry]) -> str:
 
 def _build(
     store: Store, settings: Settings, playlist_id: int, key: SigningKey | None, content: str
-) -> FeedEntry:
+) -> SharedPlaylist:
     made = bundle_cache.build_bundle(store, settings, playlist_id, key)
-    return FeedEntry(playlist_id, made.name, made.version, content, made.media)
+    return SharedPlaylist(playlist_id, made.name, made.version, content, made.media)
 
 
-def _document(feed: Feed) -> dict[str, Any]:
+def _document(feed: SharedFeed) -> dict[str, Any]:
     return {
         "revision": feed.revision,
         "entries": [dataclasses.asdict(entry) for entry in feed.entries],
@@ -243,14 +244,14 @@ def _document(feed: Feed) -> dict[str, Any]:
     }
 
 
-def _load(store: Store) -> Feed:
+def _load(store: Store) -> SharedFeed:
     text = store.meta(FEED_META)
     if not text:
-        return Feed("", (), {})
+        return SharedFeed("", (), {})
     document = json.loads(text)
-    entries = tuple(FeedEntry(**entry) for entry in document["entries"])
+    entries = tuple(SharedPlaylist(**entry) for entry in document["entries"])
     problems = {int(k): str(v) for k, v in document["problems"].items()}
-    return Feed(str(document["revision"]), entries, problems)
+    return SharedFeed(str(document["revision"]), entries, problems)
 
 
 # -- bundles and media for villages ----------------------------------------------
@@ -268,7 +269,7 @@ def bundle_index(store: Store, settings: Settings, playlist_id: int) -> dict[str
     return bundle_cache.read_index(path)
 
 
-def _entry(store: Store, settings: Settings, playlist_id: int) -> FeedEntry:
+def _entry(store: Store, settings: Settings, playlist_id: int) -> SharedPlaylist:
     for entry in current_feed(store, settings).entries:
         if entry.id == playlist_id:
             return entry

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from playlists.errors import ContentError
+from playlists.errors import AsRunBatchError
 from playlists.model import Outcome, Priority
 from playlists.store import Store, to_db_time
 from playlists.sync.wire import (
@@ -29,10 +29,6 @@ MAX_TEXT = {"occurrence": 100, "playlist": 200, "reason": 500, "requested_by": 1
 _FIELDS = frozenset(ASRUN_FIELDS)
 _PRIORITIES = frozenset(p.value for p in Priority)
 _OUTCOMES = frozenset(o.value for o in Outcome)
-
-
-class AsRunBatchError(ContentError):
-    """A batch of as-run rows that is refused whole; the message names row and field."""
 
 
 def check_batch(body: object) -> list[dict[str, object]]:

@@ -16,22 +16,21 @@ import sqlite3
 from typing import Any
 
 from playlists.access.tokens import hash_secret
-from playlists.errors import ContentError, NotFoundError
+from playlists.errors import ContentError, HeartbeatError, NotFoundError
 from playlists.record import audit
 from playlists.store import Store, from_db_time, to_db_time
-from playlists.sync.wire import DEVICE_TOKEN_PREFIX, EARLIEST, LATEST, text_allowed
+from playlists.sync.wire import (
+    DEVICE_TOKEN_PREFIX,
+    EARLIEST,
+    HEARTBEAT_FIELDS,
+    LATEST,
+    text_allowed,
+)
 
 MAX_NAME = 100
 SUBJECT = "village"
 MAX_TEXT = 200  # now_playing and version in a heartbeat
 MAX_FREE_MB = 10**9  # a petabyte: anything more is not a disk
-HEARTBEAT_FIELDS = frozenset(
-    {"now", "clock_synchronized", "now_playing", "free_mb", "version", "player_running"}
-)
-
-
-class HeartbeatError(ContentError):
-    """A heartbeat body that is not as the protocol says; the message names the field."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from playlists.content import catalog
+from playlists.errors import StoreVersionError
 from playlists.model import ItemKind, Priority, Review
-from playlists.store import SCHEMA_VERSION, Store, StoreVersionError
+from playlists.store import SCHEMA_VERSION, Store
 
 NOW = dt.datetime(2023, 3, 27, 12, 0, tzinfo=dt.UTC)
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.sinks import MPV, AplaySink, ProcessSink, SinkError, _program_of
+from playlists.errors import SinkError
+from scheduler.sinks import MPV, AplaySink, ProcessSink, _program_of
 from tests.realtime import MachineLag
 
 MPV_NULL = [part.replace("--audio-device=alsa/{device}", "--ao=null") for part in MPV]

@@ -9,8 +9,7 @@ import pytest
 
 from playlists.content import catalog, editing, review
 from playlists.content.playlist_contents import items_of
-from playlists.content.playlist_rules import EditError
-from playlists.errors import NotFoundError
+from playlists.errors import EditError, NotFoundError, ReviewError
 from playlists.model import ItemKind, Priority, Review, Slide
 from playlists.record import audit
 from playlists.store import Store
@@ -437,10 +436,10 @@ def test_saving_without_a_difference_keeps_the_approval(
     [
         pytest.param("empty", EditError, "empty", id="empty"),
         pytest.param(
-            "draft-announcement", review.ReviewError, review.SUBMIT_ITEMS_FIRST, id="draft-notice"
+            "draft-announcement", ReviewError, review.SUBMIT_ITEMS_FIRST, id="draft-notice"
         ),
-        pytest.param("pending", review.ReviewError, review.NOT_DRAFT, id="already-pending"),
-        pytest.param("approved", review.ReviewError, review.NOT_DRAFT, id="already-approved"),
+        pytest.param("pending", ReviewError, review.NOT_DRAFT, id="already-pending"),
+        pytest.param("approved", ReviewError, review.NOT_DRAFT, id="already-approved"),
     ],
 )
 def test_submit_refuses_what_may_not_be_reviewed(

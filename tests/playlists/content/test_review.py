@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from playlists.content import catalog, review
-from playlists.content.review import ANNOUNCEMENT, PLAYLIST, ReviewError
-from playlists.errors import ContentError
+from playlists.content.review import ANNOUNCEMENT, PLAYLIST
+from playlists.errors import ContentError, ReviewError
 from playlists.model import ItemKind, Priority, Review
 from playlists.plan import day_range, station_plan
 from playlists.record import audit

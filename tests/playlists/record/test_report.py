@@ -14,7 +14,8 @@ from playlists.content.catalog import NewItem
 from playlists.model import ItemKind, Outcome, PlannedBroadcast, Priority, Review
 from playlists.plan import day_range, station_plan
 from playlists.record import asrun
-from playlists.record.report import ReasonCount, Report, Tally, campaign_report
+from playlists.record.report import Report, campaign_report
+from playlists.record.tally import ReasonCount, Tally
 from playlists.settings import Settings
 from playlists.store import Store, to_db_time
 from tests.conftest import make_settings

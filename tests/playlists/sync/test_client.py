@@ -20,12 +20,12 @@ from PIL import Image
 from playlists.bundles.keys import SigningKey, generate_keys, load_signing_key
 from playlists.content import catalog
 from playlists.content.ingest import Ingest
+from playlists.errors import TownBusyError, TownRefusedError, TownUnreachableError
 from playlists.model import Outcome, Priority
 from playlists.record import asrun
 from playlists.settings import BundleSettings, Settings, SyncSettings
 from playlists.store import Store
 from playlists.sync.client import CycleReport, run_cycle
-from playlists.sync.transport import TownBusyError, TownRefusedError, TownUnreachableError
 from tests.bundle_kit import (
     GOOD_ITEMS,
     files_under,

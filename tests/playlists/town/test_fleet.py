@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from playlists.plan import day_range
+from playlists.record.tally import ReasonCount, Tally
 from playlists.store import Store
 from playlists.town import fleet, village_asrun, villages
 from tests.playlists.town.test_villages import HEARTBEAT, asrun_row
@@ -68,8 +69,8 @@ def test_the_campaign_so_far_counts_each_occurrence_once(store: Store) -> None:
     )
     send(store, west, asrun_row(1, status="failed", reason="声卡故障"))
     tallies = {s.village.name: s.campaign for s in fleet.village_statuses(store, NOW, *CAMPAIGN)}
-    assert tallies["东村"] == fleet.Tally(planned=4, played=2, missed=1, skipped=1)
-    assert tallies["西村"] == fleet.Tally(planned=1, failed=1)
+    assert tallies["东村"] == Tally(planned=4, due=4, played=2, missed=1, skipped=1)
+    assert tallies["西村"] == Tally(planned=1, due=1, failed=1)
 
 
 def test_the_report_is_per_village_station_day_and_playlist_with_reasons(store: Store) -> None:
@@ -87,16 +88,17 @@ def test_the_report_is_per_village_station_day_and_playlist_with_reasons(store: 
     send(store, west, asrun_row(9, status="played"))
     lines = fleet.fleet_report(store, TZ, *CAMPAIGN)
     got = [
-        (x.village, x.day.isoformat(), x.playlist, x.tally.planned, x.tally.played) for x in lines
+        (x.village, x.day.isoformat(), x.playlist_name, x.tally.planned, x.tally.played)
+        for x in lines
     ]
     assert got == [
         ("东村", "2023-03-28", "社会工作宣传", 4, 1),
         ("东村", "2023-03-29", "防诈骗", 1, 0),
         ("西村", "2023-03-28", "社会工作宣传", 1, 1),
     ]
-    assert lines[0].reasons == (("停电", 2), ("failed", 1))
+    assert lines[0].reasons == (ReasonCount("停电", 2), ReasonCount("failed", 1))
     assert lines[1].tally.playing == 1 and lines[1].reasons == ()
-    assert fleet.totals(lines) == fleet.Tally(planned=6, played=2, missed=2, failed=1, playing=1)
+    assert fleet.totals(lines) == Tally(planned=6, due=6, played=2, missed=2, failed=1, playing=1)
 
 
 def test_the_report_keeps_to_its_days(store: Store) -> None:
@@ -124,7 +126,7 @@ def test_a_stored_row_it_cannot_read_is_counted_apart_and_logged(
     east = add(store, "东村")
     send(store, east, asrun_row(1, status="played"), asrun_row(2, **{"status": "played", **bad}))
     [line] = fleet.fleet_report(store, TZ, *CAMPAIGN)
-    assert line.tally == fleet.Tally(planned=1, played=1, unreadable=1)
+    assert line.tally == Tally(planned=1, due=1, played=1, unreadable=1)
     [status] = fleet.village_statuses(store, NOW, *CAMPAIGN)
-    assert status.campaign == fleet.Tally(planned=1, played=1, unreadable=1)
+    assert status.campaign == Tally(planned=1, due=1, played=1, unreadable=1)
     assert "as-run row 2 is unreadable" in caplog.text

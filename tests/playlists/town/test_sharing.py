@@ -17,7 +17,7 @@ from playlists.bundles.keys import generate_keys, load_signing_key
 from playlists.bundles.manifest import check_signature
 from playlists.content import catalog, review
 from playlists.content.ingest import Ingest
-from playlists.errors import NotFoundError
+from playlists.errors import NotFoundError, ShareError
 from playlists.model import Priority, Review
 from playlists.record import audit
 from playlists.settings import Settings, TownSettings, load_settings
@@ -63,7 +63,7 @@ def test_only_approved_playlists_are_shared(
     ingest: Ingest, store: Store, settings: Settings, tmp_path: Path, state: Review, code: str
 ) -> None:
     playlist_id = add_media_playlist(ingest, tmp_path, review=state)
-    with pytest.raises(sharing.ShareError) as refused:
+    with pytest.raises(ShareError) as refused:
         sharing.share(store, settings, playlist_id, "chief", NOW)
     assert refused.value.code == code
     assert sharing.shared_ids(store) == set()
@@ -74,11 +74,11 @@ def test_sharing_twice_and_unsharing_what_is_not_shared_are_refused(
     ingest: Ingest, store: Store, settings: Settings, tmp_path: Path
 ) -> None:
     playlist_id = shared_playlist(ingest, tmp_path)
-    with pytest.raises(sharing.ShareError) as twice:
+    with pytest.raises(ShareError) as twice:
         sharing.share(store, settings, playlist_id, "chief", NOW)
     assert twice.value.code == "ALREADY_SHARED"
     sharing.unshare(store, settings, playlist_id, "chief", NOW)
-    with pytest.raises(sharing.ShareError) as again:
+    with pytest.raises(ShareError) as again:
         sharing.unshare(store, settings, playlist_id, "chief", NOW)
     assert again.value.code == "NOT_SHARED"
     assert [r.action for r in audit.rows(store) if r.subject == "playlist"].count("unshare") == 1
@@ -92,7 +92,7 @@ def test_a_playlist_whose_media_is_gone_is_not_shared(
     playlist_id = add_media_playlist(ingest, tmp_path)
     for path in settings.media_dir.rglob("*.png"):
         path.unlink()
-    with pytest.raises(sharing.ShareError) as refused:
+    with pytest.raises(ShareError) as refused:
         sharing.share(store, settings, playlist_id, "chief", NOW)
     assert refused.value.code == "BUNDLE"
     assert sharing.shared_ids(store) == set()

@@ -15,12 +15,14 @@ from waitress import wasyncore
 from playlists.bundles.keys import generate_keys
 from playlists.content import catalog
 from playlists.content.ingest import Ingest
+from playlists.errors import TownBusyError
 from playlists.model import Review
 from playlists.plan import day_range
+from playlists.record.tally import ReasonCount
 from playlists.settings import BundleSettings, Settings, SyncSettings, TownSettings
 from playlists.store import Store, to_db_time
 from playlists.sync.client import run_cycle
-from playlists.sync.transport import TownBusyError, UrllibClient
+from playlists.sync.transport import UrllibClient
 from playlists.sync.wire import row_digest
 from playlists.town import fleet, sharing, villages
 from tests.conftest import make_settings
@@ -122,7 +124,7 @@ def test_a_village_takes_the_shared_playlist_and_reports_back(
 
     campaign = day_range(settings.campaign.start, settings.campaign.end, settings.tz)
     [line] = fleet.fleet_report(real_town.store, real_town.settings.tz, *campaign)
-    assert (line.village, line.tally.missed, line.reasons) == ("东村", 1, (("停电", 1),))
+    assert (line.village, line.tally.missed, line.reasons) == ("东村", 1, (ReasonCount("停电", 1),))
     store.close()
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from playlists.errors import ContentError, NotFoundError
+from playlists.errors import AsRunBatchError, ContentError, HeartbeatError, NotFoundError
 from playlists.record import audit
 from playlists.store import Store
 from playlists.sync.wire import MAX_ASRUN_ROWS, canonical_row, row_digest
@@ -128,7 +128,7 @@ def test_bad_heartbeats_are_refused_and_change_nothing(
     store: Store, changes: dict[str, object], message: str
 ) -> None:
     villages.add_village(store, "东村", "cli:town", NOW)
-    with pytest.raises(villages.HeartbeatError, match=message):
+    with pytest.raises(HeartbeatError, match=message):
         villages.record_heartbeat(store, 1, {**HEARTBEAT, **changes}, NOW)
     [village] = villages.list_villages(store)
     assert (village.heartbeat, village.last_seen_at) == ({}, None)
@@ -136,9 +136,9 @@ def test_bad_heartbeats_are_refused_and_change_nothing(
 
 def test_a_heartbeat_without_a_field_is_refused() -> None:
     partial = {k: v for k, v in HEARTBEAT.items() if k != "free_mb"}
-    with pytest.raises(villages.HeartbeatError, match="lacks the field 'free_mb'"):
+    with pytest.raises(HeartbeatError, match="lacks the field 'free_mb'"):
         villages.check_heartbeat(partial)
-    with pytest.raises(villages.HeartbeatError, match="JSON object"):
+    with pytest.raises(HeartbeatError, match="JSON object"):
         villages.check_heartbeat([HEARTBEAT])
 
 
@@ -228,7 +228,7 @@ def test_two_villages_may_send_the_same_row_id(store: Store) -> None:
     ],
 )
 def test_bad_batches_are_refused_whole(body: object, message: str) -> None:
-    with pytest.raises(village_asrun.AsRunBatchError, match=message):
+    with pytest.raises(AsRunBatchError, match=message):
         village_asrun.check_batch(body)
 
 
