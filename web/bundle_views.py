@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask import Blueprint, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -31,7 +32,7 @@ from web.state import ingest, settings
 bp = Blueprint("bundles", __name__, url_prefix="/bundles")
 
 # What went wrong, in the operator's language; the core's message gives the details.
-_PROBLEMS = {
+_PROBLEMS: dict[type[Exception], LazyString] = {
     core.BundleFormatError: _l("the file is not a bundle villagecast can read"),
     core.BundlePathError: _l("a file name in it leads out of the bundle's folder"),
     core.BundleLinkError: _l("it holds a link or a special file"),

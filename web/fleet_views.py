@@ -119,7 +119,8 @@ def _csv_text(rows: list[list[object]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # Excel's line ends
     yield BOM
-    for values in ([*CSV_COLUMNS], *rows):
+    header: list[object] = [*CSV_COLUMNS]
+    for values in (header, *rows):
         writer.writerow(values)
         yield buffer.getvalue()
         buffer.seek(0)

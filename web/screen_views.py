@@ -96,5 +96,6 @@ def slide(sha256: str) -> Response:
     # The address names the content's hash, so the bytes behind it never change.
     response.cache_control.immutable = True
     response.cache_control.public = public
-    response.cache_control.private = not public  # shown to a logged-in user only
+    if not public:
+        response.cache_control.private = True  # shown to a logged-in user only
     return response
