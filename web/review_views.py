@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from playlists.content import catalog, review
 from playlists.content.review import ANNOUNCEMENT, PLAYLIST, ReviewError
 from playlists.errors import NotFoundError
-from playlists.model import Slide
+from playlists.model import Announcement, Playlist, Slide
 from web.auth import REVIEWER, has_role, login_required, role_required
 from web.state import current_user, ingest, now, settings, store
 
@@ -80,7 +80,7 @@ def index() -> str:
     entries = []
     for item in review.queue(store()):
         if item.subject == ANNOUNCEMENT:
-            content: Any = catalog.get_announcement(store(), item.id)
+            content: Announcement | Playlist = catalog.get_announcement(store(), item.id)
         else:
             content = catalog.get_playlist(store(), item.id, settings().media_dir)
         entries.append({"state": item, "content": content, "own": _own(item)})
