@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
 
 from playlists.access import emergency_right
 from playlists.errors import EmergencyRightError, ScheduleLimitError
@@ -74,7 +75,7 @@ class ScheduleForm:
         )
 
     @classmethod
-    def of_request(cls, form: Any) -> ScheduleForm:
+    def of_request(cls, form: MultiDict[str, str]) -> ScheduleForm:
         """Read a posted form (a werkzeug MultiDict)."""
         return cls(
             playlist_id=form.get("playlist_id", "").strip(),
