@@ -40,7 +40,8 @@ def check_csrf() -> None:
         return  # changes nothing: every API change needs a login, and a script learns 401
     expected = session.get(FIELD)
     sent = request.headers.get(HEADER) or request.form.get(FIELD)
-    if not expected or not sent or not hmac.compare_digest(str(sent), str(expected)):
+    # Compared as bytes: compare_digest refuses str that is not ASCII, which anyone may send.
+    if not expected or not sent or not hmac.compare_digest(sent.encode(), str(expected).encode()):
         abort(
             400,
             _(
