@@ -24,7 +24,7 @@ class Babel:
         app: Flask | None = None,
         date_formats: dict[str, str | None] | None = None,
         configure_jinja: bool = True,
-        *,
+        # The rest goes on to Babel.init_app, in this order.
         default_locale: str = "en",
         default_domain: str = "messages",
         default_translation_directories: str = "translations",
