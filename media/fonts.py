@@ -1,7 +1,10 @@
-"""Find the CJK font slides are drawn with, and load it at any pixel size.
+"""Find the CJK fonts slides are drawn with, and load them at any pixel size.
 
-Everything here works offline: the font comes from the system (Debian package
-``fonts-noto-cjk``), found through fontconfig or, without it, at known paths.
+Everything here works offline: the fonts come from the system, found through
+fontconfig or, without it, at known paths. The outline face is from the Debian
+package ``fonts-noto-cjk``; the dot-matrix face for single-colour LED screens is
+WenQuanYi Zen Hei Sharp (``fonts-wqy-zenhei``), whose 12–16 px bitmap strikes
+FreeType draws one pixel per dot, or else GNU Unifont (``fonts-unifont``, 16 px).
 """
 
 import shutil
@@ -10,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 from media.errors import FontError
 
@@ -30,6 +33,15 @@ KNOWN_FONT_FILES = (
     Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
     Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
 )
+# Bitmap CJK faces, best first: Zen Hei Sharp's strikes set Chinese punctuation in
+# the corner of its cell; Unifont centres it, the Japanese way.
+DOT_MATRIX_FACES = (
+    (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"), "WenQuanYi Zen Hei Sharp"),
+    (Path("/usr/share/fonts/opentype/unifont/unifont.otf"), "Unifont"),
+)
+# Bitmap strikes of CJK fonts lie in this range; sizes outside it are never native.
+_STRIKE_RANGE = range(9, 33)
+_STRIKE_PROBE = "国困通知"
 _FC_TIMEOUT = 10.0
 # A .ttc rarely holds more than a dozen faces; the bound stops a broken file
 # from keeping the scan busy.
@@ -71,6 +83,40 @@ def load_font(face: FontFace, size: int) -> ImageFont.FreeTypeFont:
         )
     except OSError as exc:
         raise FontError(f"cannot load font {face.path} ({exc}); {INSTALL_HINT}") from None
+
+
+def find_dot_matrix_font() -> tuple[FontFace, tuple[int, ...]] | None:
+    """Find an installed bitmap CJK face and its native pixel sizes; None if there is none."""
+    for path, family in DOT_MATRIX_FACES:
+        if not path.is_file():
+            continue
+        for index, (name, _) in enumerate(_face_names(path)):
+            if name == family:
+                face = FontFace(path, index)
+                sizes = native_sizes(face)
+                if sizes:
+                    return face, sizes
+    return None
+
+
+@lru_cache(maxsize=8)
+def native_sizes(face: FontFace) -> tuple[int, ...]:
+    """Return the pixel sizes at which the face draws Chinese as bitmaps, one pixel per dot."""
+    sizes = []
+    for px in _STRIKE_RANGE:
+        # Only a bitmap (or a pixel-grid outline at its design size) draws with
+        # nothing but fully lit and fully dark pixels when antialiasing is on.
+        font = load_font(face, px)
+        mask = Image.new("L", (px * len(_STRIKE_PROBE) + 4, 2 * px), 0)
+        draw = ImageDraw.Draw(mask)
+        draw.fontmode = "L"
+        draw.text((2, px // 2), _STRIKE_PROBE, font=font, fill=255)
+        levels = {level for level, count in enumerate(mask.histogram()) if count}
+        if levels == {0, 255}:
+            sizes.append(px)
+    # A grid outline such as Unifont is also sharp at 2, 3… times its design size;
+    # those are drawn by enlarging the design size instead.
+    return tuple(px for px in sizes if not any(px % low == 0 and px > low for low in sizes))
 
 
 def _looks_like_path(preferred: str) -> bool:

@@ -1,7 +1,9 @@
 """Draw announcement slides at each screen's exact pixel size.
 
-Text is set as large as the screen allows; what cannot fit even at the
-smallest readable size also goes onto a one-line strip the screen page scrolls.
+Text is set as large as the screen allows, shrinking before any number, date or
+word would have to split (media.linebreak); what cannot fit even at the smallest
+readable size goes onto a one-line strip the screen page scrolls, and the still
+shows its start in whole tokens. Single-colour LED screens use a dot-matrix face.
 """
 
 import io
@@ -9,20 +11,27 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from media.errors import SlideError
 from media.files import atomic_output
-from media.fonts import FontFace, load_font
-from media.linebreak import break_lines, break_with_fit
+from media.fonts import FontFace
+from media.slide_layout import (
+    BAR_MAX_HEIGHT,
+    Box,
+    Layout,
+    Page,
+    block_height,
+    gap,
+    largest_layout,
+    size_range,
+    stack_height,
+    text_box,
+    truncated_layout,
+)
+from media.typeset import TextSize, Typeface
 
 RGB = tuple[int, int, int]
-Box = tuple[int, int, int, int]
-
-BAR_MAX_HEIGHT = 128
-TITLE_SCALE = 1.25
-# The ideograph whose ink marks the top and bottom of a line of Chinese text.
-_INK_PROBE = "国"
 
 
 @dataclass(frozen=True)
@@ -68,14 +77,15 @@ class RenderedSlide:
     title_px: int = 0
     title_line_count: int = 0
     box: Box = (0, 0, 0, 0)  # left, top, width, height of the area text may use
+    font_name: str = ""
+    dot_matrix: bool = False  # drawn in a bitmap face at a native size (or a whole multiple)
+    title_size: TextSize = TextSize(0)
+    body_size: TextSize = TextSize(0)
 
-
-@dataclass(frozen=True)
-class _Layout:
-    title_px: int
-    body_px: int
-    title_lines: list[str]
-    body_lines: list[str]
+    @property
+    def mode(self) -> str:
+        """Return "scroll" when the screen scrolls the text, else "still"."""
+        return "still" if self.scroll is None else "scroll"
 
 
 def theme_for(width: int, height: int, name: str = "auto") -> Theme:
@@ -88,20 +98,6 @@ def theme_for(width: int, height: int, name: str = "auto") -> Theme:
     return THEMES[name]
 
 
-def default_min_glyph_px(height: int) -> int:
-    """Return the smallest text size still readable from across a village square."""
-    if height <= BAR_MAX_HEIGHT:
-        return max(12, height // 5)
-    return max(16, height // 18)
-
-
-def text_box(width: int, height: int) -> Box:
-    """Return the area inside the margins, which grow with the screen."""
-    margin_x = max(2, round(width * 0.035))
-    margin_y = max(2, round(height * 0.05))
-    return margin_x, margin_y, width - 2 * margin_x, height - 2 * margin_y
-
-
 def render_slide(
     title: str,
     body: str,
@@ -111,180 +107,108 @@ def render_slide(
     theme: Theme,
     font: FontFace,
     min_glyph_px: int | None = None,
+    dot_font: Typeface | None = None,
 ) -> RenderedSlide:
-    """Render a slide at the screen's pixel size, with text as large as fits."""
+    """Render a slide at the screen's pixel size, with text as large as fits.
+
+    A single-colour theme uses dot_font, a bitmap face, when one is given.
+    """
     if width < 16 or height < 8:
         raise SlideError(f"a screen of {width}×{height} pixels is too small for a slide")
-    title, body = title.strip(), body.strip()
-    min_px = min_glyph_px or default_min_glyph_px(height)
-    box = text_box(width, height)
-    # A bar shows its text as tall as it can; on a big screen, text above a quarter
-    # of its height would break a short title into a stack of huge fragments.
-    max_px = max(min_px, box[3] if height <= BAR_MAX_HEIGHT else height // 4)
-    banded = theme.band is not None and bool(title and body)
-    layout = _largest_layout(title, body, font, box, (min_px, max_px), banded)
+    title, body = _distinct_title(title, body)
+    typeface = dot_font if dot_font is not None and not theme.antialias else Typeface(font)
+    box = text_box(width, height, typeface.dot_matrix)
+    sizes = size_range(width, height, box, typeface, min_glyph_px)
+    page = Page(typeface, box, theme.band is not None and bool(title and body))
+    layout = largest_layout(title, body, page, sizes)
     scroll = None
     if layout is None:
         # The whole text goes onto the scrolling strip; the still shows where it starts.
-        scroll = _scroll_strip(title, body, font, width, height, theme, min_px)
-        layout = _largest_layout(title, "", font, box, (min_px, max_px), False) if title else None
-        layout = layout or _truncated_layout(title or body, bool(title), font, box, min_px)
-        banded = False
-    image = _draw(layout, theme, font, (width, height), box, banded)
+        scroll = _scroll_strip(title, body, typeface, (width, height), theme, sizes[0])
+        page = replace(page, banded=False)
+        layout = largest_layout(title, "", page, sizes) if title else None
+        layout = layout or truncated_layout(title or body, bool(title), page, sizes[0])
+    image = _draw(layout, theme, page, (width, height))
     return RenderedSlide(
         image=image,
         scroll=scroll,
-        font_px=layout.body_px if layout.body_lines else layout.title_px,
+        font_px=(layout.body_size if layout.body_lines else layout.title_size).height,
         lines=[*layout.title_lines, *layout.body_lines],
-        title_px=layout.title_px,
+        title_px=layout.title_size.height,
         title_line_count=len(layout.title_lines),
         box=box,
+        font_name=typeface.name,
+        dot_matrix=typeface.dot_matrix,
+        title_size=layout.title_size,
+        body_size=layout.body_size,
     )
 
 
-def _sizes(title: str, body: str, size: int) -> tuple[int, int]:
-    """Return (title px, body px) for a search size, which is the smaller text's size."""
-    if title and body:
-        return round(size * TITLE_SCALE), size
-    return (size, 0) if title else (0, size)
+def describe(rendered: RenderedSlide) -> dict[str, object]:
+    """Return a slide's layout as plain data: mode, font, sizes and lines as text."""
+    count = rendered.title_line_count
+    # The size font_px tells: the body's, or the title's on a slide showing no body.
+    size = rendered.body_size if count < len(rendered.lines) else rendered.title_size
+    return {
+        "mode": rendered.mode,
+        "font": rendered.font_name,
+        "dot_matrix": rendered.dot_matrix,
+        "px": rendered.font_px,
+        # A dot-matrix face's native size; each of its dots is drawn px ÷ dots pixels square.
+        "dots": size.px if rendered.dot_matrix else None,
+        "title_px": rendered.title_px if count else 0,
+        "title_lines": rendered.lines[:count],
+        "lines": rendered.lines[count:],
+    }
 
 
-def _pitch(px: int) -> int:
-    """Return the distance between baselines of consecutive lines."""
-    return round(px * 1.3)
+def _distinct_title(title: str, body: str) -> tuple[str, str]:
+    """Drop a title that only repeats the start of the body (a notice titled by its first words)."""
+    title, body = title.strip(), body.strip()
+    if title and body and _bare(body).startswith(_bare(title).rstrip("…")):
+        return "", body
+    return title, body
 
 
-def _ink(font: ImageFont.FreeTypeFont) -> tuple[int, int]:
-    """Return how far Chinese text reaches above and below the baseline."""
-    _, top, _, bottom = font.getbbox(_INK_PROBE, anchor="ls")
-    return -int(top), int(bottom)
-
-
-def _block_height(lines: list[str], px: int, face: FontFace) -> int:
-    if not lines:
-        return 0
-    above, below = _ink(load_font(face, px))
-    return (len(lines) - 1) * _pitch(px) + above + below
-
-
-def _gap(layout: _Layout, box: Box, banded: bool) -> int:
-    """Return the space between title and body: the band's padding, or part of a line."""
-    if not (layout.title_lines and layout.body_lines):
-        return 0
-    return 2 * box[1] if banded else round(layout.body_px * 0.6)
-
-
-def _stack_height(layout: _Layout, face: FontFace, box: Box, banded: bool) -> int:
-    title_h = _block_height(layout.title_lines, layout.title_px, face)
-    body_h = _block_height(layout.body_lines, layout.body_px, face)
-    return title_h + _gap(layout, box, banded) + body_h
-
-
-def _try_layout(
-    title: str, body: str, face: FontFace, box: Box, size: int, banded: bool
-) -> _Layout | None:
-    """Set the text at one size; None if it does not fit the box."""
-    title_px, body_px = _sizes(title, body, size)
-    title_lines: list[str] = []
-    body_lines: list[str] = []
-    if title:
-        title_lines, title_fits = break_with_fit(title, load_font(face, title_px), box[2])
-        if not title_fits:
-            return None
-    if body:
-        body_lines, body_fits = break_with_fit(body, load_font(face, body_px), box[2])
-        if not body_fits:
-            return None
-    layout = _Layout(title_px, body_px, title_lines, body_lines)
-    return layout if _stack_height(layout, face, box, banded) <= box[3] else None
-
-
-def _largest_layout(
-    title: str, body: str, face: FontFace, box: Box, px_range: tuple[int, int], banded: bool
-) -> _Layout | None:
-    """Binary-search the largest text size in px_range that fits; None if the smallest does not."""
-    if not (title or body):
-        return _Layout(0, 0, [], [])
-    low, high = px_range
-    best = _try_layout(title, body, face, box, low, banded)
-    if best is None:
-        return None
-    while low < high:
-        mid = (low + high + 1) // 2
-        layout = _try_layout(title, body, face, box, mid, banded)
-        if layout is None:
-            high = mid - 1
-        else:
-            low, best = mid, layout
-    return _balance_title(best, title, face, box[2])
-
-
-def _balance_title(layout: _Layout, title: str, face: FontFace, max_width: int) -> _Layout:
-    """Even out the title's lines, so a heading never ends in a stray word or two."""
-    count = len(layout.title_lines)
-    if count < 2:
-        return layout
-    font = load_font(face, layout.title_px)
-    # The narrowest width that still needs no more lines spreads the text evenly.
-    low, high = 1, max_width
-    while low < high:
-        mid = (low + high) // 2
-        lines, fits = break_with_fit(title, font, mid)
-        if fits and len(lines) <= count:
-            high = mid
-        else:
-            low = mid + 1
-    return replace(layout, title_lines=break_lines(title, font, high))
-
-
-def _truncated_layout(text: str, is_title: bool, face: FontFace, box: Box, min_px: int) -> _Layout:
-    """Set the start of text at min_px: the lines that fit, the last one ending in "…"."""
-    font = load_font(face, min_px)
-    lines = break_lines(text, font, box[2])
-    above, below = _ink(font)
-    room = max(1, 1 + (box[3] - above - below) // _pitch(min_px))
-    if len(lines) > room:
-        lines = lines[:room]
-        last = lines[-1]
-        while last and font.getlength(last + "…") > box[2]:
-            last = last[:-1]
-        lines[-1] = last.rstrip() + "…"
-    if is_title:
-        return _Layout(min_px, 0, lines, [])
-    return _Layout(0, min_px, [], lines)
+def _bare(text: str) -> str:
+    return re.sub(r"\s+", "", text)
 
 
 def _scroll_strip(
-    title: str, body: str, face: FontFace, width: int, height: int, theme: Theme, min_px: int
+    title: str,
+    body: str,
+    typeface: Typeface,
+    screen: tuple[int, int],
+    theme: Theme,
+    min_size: TextSize,
 ) -> Image.Image:
     """Draw the whole text on one line as tall as the screen allows, for the page to scroll."""
+    width, height = screen
     text = f"{title}：{body}" if title and body else title or body
     # Line breaks become wide spaces: the strip has one line.
     text = re.sub(r"\s*\n\s*", "\u3000", text)
-    margin = text_box(width, height)[1]
-    px = _fill_px(face, height - 2 * margin)
+    margin = text_box(width, height, typeface.dot_matrix)[1]
+    size = _fill_size(typeface, height - 2 * margin)
     if height > BAR_MAX_HEIGHT:
         # On a big screen a strip filling the height would be absurd; a large
         # crawl is still read from far away.
-        px = min(px, max(min_px, height // 6))
-    font = load_font(face, px)
-    above, below = _ink(font)
+        size = typeface.size_at_most(max(min_size.height, height // 6))
+    above, below = typeface.ink(size)
     # Half the height of blank at each end keeps repeats apart when the page loops.
     pad = height // 2
-    strip = Image.new("RGB", (round(font.getlength(text)) + 2 * pad, height), theme.background)
-    draw = ImageDraw.Draw(strip)
-    draw.fontmode = "L" if theme.antialias else "1"
+    length = round(typeface.measure(size)(text))
+    strip = Image.new("RGB", (length + 2 * pad, height), theme.background)
     baseline = (height - above - below) // 2 + above
-    draw.text((pad, baseline), text, font=font, fill=theme.body, anchor="ls")
+    typeface.draw(strip, (pad, baseline), text, size, theme.body, theme.antialias)
     return strip
 
 
-def _fill_px(face: FontFace, room: int) -> int:
-    """Return the largest text size whose line of Chinese fits room pixels of height."""
-    px = max(1, room)
-    while px > 1 and sum(_ink(load_font(face, px))) > room:
-        px -= 1
-    return px
+def _fill_size(typeface: Typeface, room: int) -> TextSize:
+    """Return the largest size whose line of Chinese fits room pixels of height."""
+    sizes = typeface.sizes(1, max(1, room))
+    while len(sizes) > 1 and sum(typeface.ink(sizes[-1])) > room:
+        sizes.pop()
+    return sizes[-1] if sizes else typeface.size_at_most(room)
 
 
 def _background(theme: Theme, size: tuple[int, int]) -> Image.Image:
@@ -299,53 +223,66 @@ def _background(theme: Theme, size: tuple[int, int]) -> Image.Image:
     return Image.composite(bottom, top, mask).resize(size, Image.Resampling.NEAREST)
 
 
-def _draw(
-    layout: _Layout,
-    theme: Theme,
-    face: FontFace,
-    size: tuple[int, int],
-    box: Box,
-    banded: bool,
-) -> Image.Image:
+def _draw(layout: Layout, theme: Theme, page: Page, size: tuple[int, int]) -> Image.Image:
     """Draw the laid-out text: centred title lines, a left-aligned body block centred."""
     image = _background(theme, size)
-    draw = ImageDraw.Draw(image)
-    draw.fontmode = "L" if theme.antialias else "1"
-    left, top, box_w, box_h = box
-    title_h = _block_height(layout.title_lines, layout.title_px, face)
-    body_h = _block_height(layout.body_lines, layout.body_px, face)
-    if banded and theme.band is not None:
+    left, top, box_w, box_h = page.box
+    typeface = page.typeface
+    title_h = block_height(layout.title_lines, layout.title_size, typeface)
+    body_h = block_height(layout.body_lines, layout.body_size, typeface)
+    if page.banded and theme.band is not None:
         band_bottom = 2 * top + title_h
-        draw.rectangle((0, 0, size[0] - 1, band_bottom - 1), fill=theme.band)
+        ImageDraw.Draw(image).rectangle((0, 0, size[0] - 1, band_bottom - 1), fill=theme.band)
         title_top = top
         body_top = band_bottom + top + (size[1] - 2 * top - band_bottom - body_h) // 2
     else:
-        title_top = top + (box_h - _stack_height(layout, face, box, banded)) // 2
-        body_top = title_top + title_h + _gap(layout, box, banded)
+        title_top = top + (box_h - stack_height(layout, page)) // 2
+        body_top = title_top + title_h + gap(layout, page)
     if layout.title_lines:
-        font = load_font(face, layout.title_px)
-        lefts = [left + (box_w - round(font.getlength(line))) // 2 for line in layout.title_lines]
-        _draw_lines(draw, layout.title_lines, font, lefts, title_top, theme.title)
+        measure = typeface.measure(layout.title_size)
+        lefts = [left + (box_w - round(measure(line))) // 2 for line in layout.title_lines]
+        _draw_lines(
+            image,
+            layout.title_lines,
+            typeface,
+            layout.title_size,
+            lefts,
+            title_top,
+            theme.title,
+            theme.antialias,
+        )
     if layout.body_lines:
-        font = load_font(face, layout.body_px)
-        widths = [round(font.getlength(line)) for line in layout.body_lines]
+        measure = typeface.measure(layout.body_size)
+        widths = [round(measure(line)) for line in layout.body_lines]
         block_left = left + (box_w - max(widths)) // 2
-        _draw_lines(draw, layout.body_lines, font, [block_left] * len(widths), body_top, theme.body)
+        lefts = [block_left] * len(widths)
+        _draw_lines(
+            image,
+            layout.body_lines,
+            typeface,
+            layout.body_size,
+            lefts,
+            body_top,
+            theme.body,
+            theme.antialias,
+        )
     return image
 
 
 def _draw_lines(
-    draw: ImageDraw.ImageDraw,
+    image: Image.Image,
     lines: list[str],
-    font: ImageFont.FreeTypeFont,
+    typeface: Typeface,
+    size: TextSize,
     lefts: list[int],
     top: int,
     fill: RGB,
+    antialias: bool,
 ) -> None:
-    above = _ink(font)[0]
-    pitch = _pitch(round(font.size))
+    above = typeface.ink(size)[0]
+    pitch = typeface.pitch(size)
     for number, (line, x) in enumerate(zip(lines, lefts, strict=True)):
-        draw.text((x, top + above + number * pitch), line, font=font, fill=fill, anchor="ls")
+        typeface.draw(image, (x, top + above + number * pitch), line, size, fill, antialias)
 
 
 def slide_png(image: Image.Image) -> bytes:

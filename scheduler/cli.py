@@ -142,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--draft", action="store_true", help="import it as a draft that a reviewer approves"
     )
     cmd = sub.add_parser(
-        "render", help="write a text's speech clip and a slide per screen into a folder"
+        "render",
+        help="write a text's speech clip, a slide per screen and layout.json into a folder",
     )
     cmd.add_argument("text")
     cmd.add_argument("--title", default="", help="slide title (default: none)")

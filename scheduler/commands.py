@@ -20,6 +20,7 @@ from types import FrameType
 
 from media.audio import join_clips
 from media.files import atomic_output
+from media.slides import describe
 from playlists.access import tokens, users
 from playlists.content import catalog
 from playlists.content.ingest import Ingest
@@ -264,9 +265,11 @@ def import_file(settings: Settings, path: Path, *, draft: bool = False) -> int:
 
 
 def render(settings: Settings, text: str, title: str, out: Path, *, as_aired: bool = False) -> int:
-    """Write speech.wav and <screen>.png (and <screen>.scroll.png) for a text into out.
+    """Write speech.wav, <screen>.png (and <screen>.scroll.png) and layout.json into out.
 
     With as_aired, speech.wav opens with the lead-in and chime the player plays before it.
+    layout.json tells for each screen the mode (still or scroll), the font, its pixel
+    size and the lines as text, so a layout can be checked without looking at pixels.
     """
     store = Store.open(settings.db_path)
     ingest = Ingest(store, settings)
@@ -285,8 +288,9 @@ def render(settings: Settings, text: str, title: str, out: Path, *, as_aired: bo
         written = [speech]
     else:
         written = [_copy(ingest.path_of(clip), speech)]
+    slide = Slide(title.strip(), text.strip())
     for screen in settings.screens:
-        images = ingest.slides.for_screen(screen, Slide(title.strip(), text.strip()))
+        images = ingest.slides.for_screen(screen, slide)
         if images is None:
             continue
         written.append(
@@ -299,10 +303,26 @@ def render(settings: Settings, text: str, title: str, out: Path, *, as_aired: bo
                     out / f"{screen.name}.scroll.png",
                 )
             )
+    written.append(_write_layout(ingest, settings, slide, out / "layout.json"))
     for path in written:
         print(path)
     print(f"speech by {clip.engine}, {clip.duration or 0:.1f} s")
     return 0
+
+
+def _write_layout(ingest: Ingest, settings: Settings, slide: Slide, target: Path) -> Path:
+    """Write how the slide is laid out on every screen, as JSON, to target."""
+    screens = [
+        {"screen": screen.name, "width": screen.width, "height": screen.height}
+        | describe(ingest.slides.render(screen, slide))
+        for screen in settings.screens
+    ]
+    data = json.dumps(
+        {"title": slide.title, "text": slide.body, "screens": screens}, ensure_ascii=False, indent=2
+    )
+    with atomic_output(target, ".tmp") as tmp:
+        tmp.write_text(data + "\n", encoding="utf-8")
+    return target
 
 
 def _media_path(store: Store, settings: Settings, sha256: str) -> Path:

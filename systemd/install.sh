@@ -29,7 +29,7 @@ umask 022
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON=/usr/bin/python3
-PACKAGES=(python3-venv espeak-ng mbrola mbrola-cn1 ffmpeg mpv alsa-utils fonts-noto-cjk sqlite3 curl)
+PACKAGES=(python3-venv espeak-ng mbrola mbrola-cn1 ffmpeg mpv alsa-utils fonts-noto-cjk fonts-wqy-zenhei fonts-unifont sqlite3 curl)
 # cage draws on the HDMI output through seatd; it needs Xwayland to start at all.
 KIOSK_PACKAGES=(cage seatd xwayland)
 UNITS=(villagecast-player.service villagecast-panel.service)

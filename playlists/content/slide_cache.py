@@ -17,16 +17,17 @@ from pathlib import Path
 from typing import Literal
 
 from media.files import atomic_output
-from media.fonts import FontFace, find_cjk_font
+from media.fonts import FontFace, find_cjk_font, find_dot_matrix_font
 from media.images import fit_image
 from media.slides import RenderedSlide, render_slide, slide_png, theme_for
+from media.typeset import Typeface
 from playlists.content import catalog
 from playlists.content.catalog import MediaRecord
 from playlists.model import Slide
 from playlists.settings import ScreenSettings, Settings
 from playlists.store import Store, to_db_time
 
-RENDERER_VERSION = "slides-1"
+RENDERER_VERSION = "slides-2"  # whole tokens, kinsoku segments, dot-matrix bars
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +47,7 @@ class SlideCache:
         self.settings = settings
         self.now = now
         self._font: FontFace | None = None
+        self._dot_font: Typeface | Literal[False] | None = False  # False: not looked for yet
         self._lock = threading.Lock()
 
     @property
@@ -54,6 +56,15 @@ class SlideCache:
             if self._font is None:
                 self._font = find_cjk_font(self.settings.slides.font or None)
             return self._font
+
+    @property
+    def dot_font(self) -> Typeface | None:
+        """Return the bitmap face single-colour screens use; None if none is installed."""
+        with self._lock:
+            if self._dot_font is False:
+                found = find_dot_matrix_font()
+                self._dot_font = Typeface(*found) if found else None
+            return self._dot_font
 
     def ensure(self, slide: Slide, image_sha256: str | None = None) -> None:
         """Render a slide (or fit an image) for every screen that lacks it."""
@@ -100,16 +111,23 @@ class SlideCache:
     def key(self, screen: ScreenSettings, slide: Slide, image_sha256: str | None) -> str:
         parts = [
             RENDERER_VERSION, screen.width, screen.height, screen.theme, screen.min_glyph_px,
-            screen.fit, self.settings.slides.font, slide.title, slide.body, image_sha256,
+            screen.fit, self.settings.slides.font, self._dot_font_key(), slide.title, slide.body,
+            image_sha256,
         ]  # fmt: skip
         return hashlib.sha256(json.dumps(parts, ensure_ascii=True).encode()).hexdigest()
+
+    def _dot_font_key(self) -> str:
+        """Name the bitmap face in the key: installing one re-renders the bars."""
+        dot_font = self.dot_font
+        return f"{dot_font.face.path}#{dot_font.face.index}" if dot_font else ""
 
     def _present(self, sha256: str) -> bool:
         record = catalog.get_media(self.store, sha256)
         return record is not None and (self.settings.media_dir / record.path).is_file()
 
-    def _render(self, screen: ScreenSettings, slide: Slide) -> SlideImages:
-        rendered: RenderedSlide = render_slide(
+    def render(self, screen: ScreenSettings, slide: Slide) -> RenderedSlide:
+        """Draw a slide for a screen, without storing it."""
+        return render_slide(
             slide.title,
             slide.body,
             screen.width,
@@ -117,7 +135,11 @@ class SlideCache:
             theme=theme_for(screen.width, screen.height, screen.theme),
             font=self.font,
             min_glyph_px=screen.min_glyph_px or None,
+            dot_font=self.dot_font,
         )
+
+    def _render(self, screen: ScreenSettings, slide: Slide) -> SlideImages:
+        rendered = self.render(screen, slide)
         still = self._store_png(slide_png(rendered.image))
         scroll = self._store_png(slide_png(rendered.scroll)) if rendered.scroll else None
         return SlideImages(still.sha256, scroll.sha256 if scroll else None, rendered.font_px)

@@ -6,7 +6,7 @@ import pytest
 
 from media import fonts
 from media.errors import FontError, MediaError
-from media.fonts import FontFace, find_cjk_font, load_font
+from media.fonts import FontFace, find_cjk_font, find_dot_matrix_font, load_font, native_sizes
 
 
 def test_default_font_is_bold_simplified_chinese() -> None:
@@ -85,3 +85,35 @@ def test_file_that_is_not_a_font_is_refused(tmp_path: Path) -> None:
 def test_unloadable_face_is_a_font_error(tmp_path: Path) -> None:
     with pytest.raises(FontError, match="fonts-noto-cjk"):
         load_font(FontFace(tmp_path / "gone.ttc", 0), 20)
+
+
+def test_dot_matrix_face_is_zen_hei_sharp_with_its_bitmap_strikes() -> None:
+    found = find_dot_matrix_font()
+
+    assert found is not None, "install fonts-wqy-zenhei (scripts/setup does)"
+    face, sizes = found
+    assert load_font(face, 16).getname() == ("WenQuanYi Zen Hei Sharp", "Regular")
+    assert sizes == (12, 13, 14, 15, 16)
+
+
+def test_unifont_is_the_dot_matrix_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    unifont = [entry for entry in fonts.DOT_MATRIX_FACES if entry[1] == "Unifont"]
+    monkeypatch.setattr(fonts, "DOT_MATRIX_FACES", tuple(unifont))
+
+    found = find_dot_matrix_font()
+
+    assert found is not None, "install fonts-unifont (scripts/setup does)"
+    face, sizes = found
+    assert load_font(face, 16).getname()[0] == "Unifont"
+    # Also sharp at 32, 48…, which are drawn by enlarging 16.
+    assert sizes == (16,)
+
+
+def test_no_dot_matrix_face_installed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(fonts, "DOT_MATRIX_FACES", ((tmp_path / "absent.ttc", "Absent"),))
+
+    assert find_dot_matrix_font() is None
+
+
+def test_an_outline_face_has_no_native_sizes() -> None:
+    assert native_sizes(find_cjk_font()) == ()

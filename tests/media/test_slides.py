@@ -2,73 +2,38 @@
 
 import hashlib
 import io
-import re
 import struct
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageFont
+from PIL import Image, ImageDraw
 
 from media.errors import SlideError
-from media.fonts import FontFace, find_cjk_font, load_font
-from media.linebreak import break_lines
+from media.fonts import FontFace, find_cjk_font, find_dot_matrix_font, load_font
+from media.slide_layout import default_min_glyph_px
 from media.slides import (
     THEMES,
     RenderedSlide,
-    default_min_glyph_px,
+    describe,
     render_slide,
     scroll_path,
     slide_png,
-    text_box,
     theme_for,
     write_slide,
 )
+from media.typeset import Typeface
+from tests.notice_kit import NOTICE_LINES, SCREEN_SHAPES, SEED
 from tests.paths import REPO
 
 ARTIFACTS = REPO / "test-artifacts" / "slides"
 
 # Written out here rather than imported, so the test holds the rules on its own.
-CLOSING = set("，。、；：？！）》」』】…％”’,.;:?!)%")
+CLOSING = set("，。、；：？！）》」』】…％”’,.;:?!)%℃")
 OPENING = set("（《「『【“‘(")
+SEPARATORS = set(":.-–—~～/")
+UNIT_CHARS = set("年月日号时点分秒岁元万亿余份个人次户名项期周小毫℃%％")
+PAUSES = set("，、；：,;:")
 
-# Sentences copied from the seed notice (seed/000_764db24b36885519.txt), with its
-# half-width commas and brackets, no-break spaces and broken quotation marks.
-SEED = {
-    "dated-line": "2023-07-04 11:05\u2003来源: 镇本级",
-    "circular": (
-        "现将《赤溪镇2023年社会工作主题宣传活动方案》印发你们,请按照要求,结合实际,认真组织实施。"
-    ),
-    "theme": "推进五社联动关爱一小一老",
-    "signature-date": "2023年3月27日",
-    "villages": "请各村(社区)结合实际,因地制宜重点宣传下列内容。",
-    "knowledge": (
-        "(一)社会工作知识宣传。通过公示栏粘贴、广场拉标语横幅、电子宣传屏投屏、"
-        "广播等形式向群众宣传普及社会工作基本知识、服务宗旨、政策法规、标准规范等,"
-        "让社会各界了解社工、关注社工、走近社工。"
-    ),
-    "book-titles": (
-        "积极宣传《四川省社工人才培养工作方案》和"
-        "《南江县加强社会工作专业人才队伍建设实施办法(试行)》,"
-        "积极动员社会工作从业人员、村社区两委成员等参加全国社会工作者职业水平考试。"
-    ),
-    "quotes": (
-        "公示社工服务范围、服务内容、服务清单、服务流程、优秀案例、"
-        "服务人员和联系方式等突出社工服务的亲民化”“社会化”“专业化”\xa0特色,"
-        "让社工服务是优质服务的认识深入人心。"
-    ),
-    "five-links": (
-        "(五)“五社联动”助理基层治理宣传。\xa0宣传社区、社会组织、社会工作者、"
-        "社区志愿者、社会慈善资源五社联动的意义,宣传社工在协助社区开展服务、"
-        "培育社区社会组织、发展社区志愿者队伍、链接社会慈善资源中的作用;"
-    ),
-    "ceremony": "高度重视,精心组织。\xa0今年全国社会工作主题宣传活动启动仪式将在我省举办。",
-    "safety": (
-        "要严格贯彻落实中央八项规定精神等要求,坚持节俭高效原则,"
-        "提前做好风险预估和风险防控,选择安全、合理的方式进行活动宣传。"
-    ),
-    "report": "各村(社区)要于49日前将本辖区开展宣传活动影像资料上报镇民政办。",
-}
-SENTENCES = [pytest.param(text, id=name) for name, text in SEED.items()]
 SCREENS = [
     pytest.param(352, 80, id="352x80"),
     pytest.param(960, 576, id="960x576"),
@@ -83,108 +48,228 @@ def face() -> FontFace:
     return find_cjk_font()
 
 
-def assert_well_broken(
-    lines: list[str], text: str, font: ImageFont.FreeTypeFont, width: int
-) -> None:
-    """Check the line-breaking rules on lines set from text at one font size."""
-    for number, line in enumerate(lines):
-        assert font.getlength(line) <= width, f"line {number} is too wide: {line!r}"
+def splits_a_figure(before: str, after: str) -> bool:
+    """Tell whether a break between two characters cuts a number, its unit or a word."""
+    if before.isdigit():
+        return after.isdigit() or after in UNIT_CHARS or after in SEPARATORS
+    if before in SEPARATORS or before in "第+":
+        return after.isdigit()
+    return before.isascii() and before.isalnum() and after.isascii() and after.isalnum()
+
+
+def assert_lines_follow_rules(lines: list[str], text: str) -> None:
+    """Check every break of lines set from text (the last one maybe cut with "…")."""
+    cut = bool(lines) and lines[-1].endswith("…") and not text.rstrip().endswith("…")
+    visible = [*lines[:-1], lines[-1].removesuffix("…")] if cut else lines
+    chars = [(index, char) for index, char in enumerate(text) if not char.isspace()]
+    position = 0
+    for number, line in enumerate(visible):
         assert line == line.strip(), f"line {number} keeps a space at a break: {line!r}"
-        assert not line or line[-1] not in OPENING, f"line {number} ends with an opener: {line!r}"
-        if number > 0:
-            assert line[:1] not in CLOSING, f"line {number} starts with a closer: {line!r}"
-    # The lines are the text itself: nothing added, nothing lost but spaces at breaks.
-    spaced = r"\s*" + r"\s*".join(map(re.escape, "".join(lines))) + r"\s*"
-    assert re.fullmatch(spaced, text), lines
+        if number > 0 and line:
+            (before_at, before), (after_at, after) = chars[position - 1], chars[position]
+            assert after not in CLOSING, f"line {number} starts with a closer: {line!r}"
+            assert before not in OPENING, f"line {number - 1} ends with an opener: {lines}"
+            # Two figures a space apart ("2023-07-04 11:05") may go on two lines.
+            spaced = after_at - before_at > 1
+            assert spaced or not splits_a_figure(before, after), f"a figure is split: {lines}"
+        for char in "".join(line.split()):
+            assert chars[position][1] == char, f"line {number} is not the text: {lines}"
+            position += 1
+    if cut:
+        # What the still leaves out starts at a break the rules allow.
+        while position < len(chars) and chars[position][1] in PAUSES:
+            position += 1
+        shown = visible[-1]
+        assert shown[-1:] not in OPENING, f"a cut line ends with an opener: {lines}"
+        if shown and position < len(chars):
+            assert not splits_a_figure(shown[-1], chars[position][1]), f"a figure is cut: {lines}"
+    else:
+        assert position == len(chars), f"text is missing: {lines}"
 
 
-def assert_lines_fit(slide: RenderedSlide, face: FontFace) -> None:
-    title_font = load_font(face, slide.title_px) if slide.title_line_count else None
-    body_font = load_font(face, slide.font_px)
+@pytest.fixture(scope="module")
+def dot_face() -> Typeface:
+    found = find_dot_matrix_font()
+    assert found is not None, "install fonts-wqy-zenhei (scripts/setup does)"
+    return Typeface(*found)
+
+
+def render_on(
+    title: str, body: str, shape: tuple[int, int], face: FontFace, dot_face: Typeface
+) -> RenderedSlide:
+    """Render as the player does: the screen's auto theme, dots on single-colour screens."""
+    width, height = shape
+    theme = theme_for(width, height)
+    return render_slide(title, body, width, height, theme=theme, font=face, dot_font=dot_face)
+
+
+def assert_slide_lines_fit(slide: RenderedSlide, face: FontFace, dot_face: Typeface) -> None:
+    typeface = dot_face if slide.dot_matrix else Typeface(face)
     for number, line in enumerate(slide.lines):
-        font = title_font if number < slide.title_line_count and title_font else body_font
-        assert font.getlength(line) <= slide.box[2], line
+        title = number < slide.title_line_count
+        measure = typeface.measure(slide.title_size if title else slide.body_size)
+        assert measure(line) <= slide.box[2], f"line {number} is clipped: {slide.lines}"
 
 
-@pytest.mark.parametrize(("width", "height"), SCREENS)
-@pytest.mark.parametrize("text", SENTENCES)
-def test_seed_sentences_break_by_the_rules(
-    face: FontFace, text: str, width: int, height: int
+SHAPES = [pytest.param(shape, id=f"{shape[0]}x{shape[1]}") for shape in SCREEN_SHAPES]
+NOTICES = [pytest.param(text, id=name) for name, text in NOTICE_LINES.items()]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("text", NOTICES)
+def test_notice_lines_on_every_screen_follow_the_rules(
+    face: FontFace, dot_face: Typeface, text: str, shape: tuple[int, int]
 ) -> None:
-    box_width = text_box(width, height)[2]
-    font = load_font(face, default_min_glyph_px(height))
+    slide = render_on("", text, shape, face, dot_face)
 
-    assert_well_broken(break_lines(text, font, box_width), text, font, box_width)
+    assert slide.image.size == shape
+    assert_slide_lines_fit(slide, face, dot_face)
+    # No split token, no closer starting a line, no opener ending one, units kept,
+    # and on a still that cannot show everything, no cut figure.
+    assert_lines_follow_rules(slide.lines, text)
+    if slide.scroll is None:
+        assert not slide.lines[-1].endswith("…") or text.endswith("…")
+    else:
+        assert slide.scroll.height == shape[1]
 
-    slide = render_slide("", text, width, height, theme=theme_for(width, height), font=face)
+
+@pytest.mark.parametrize(
+    ("shape", "title_px_at_least"),
+    [
+        pytest.param((1920, 1080), 150, id="landscape-tv"),
+        pytest.param((1080, 1920), 120, id="portrait-tv"),
+        pytest.param((768, 768), 90, id="square"),
+    ],
+)
+def test_big_screens_keep_several_characters_a_line(
+    face: FontFace, dot_face: Typeface, shape: tuple[int, int], title_px_at_least: int
+) -> None:
+    slide = render_on("防诈骗", "不听、不信、不转账！", shape, face, dot_face)
+
+    assert slide.lines == ["防诈骗", "不听、不信、", "不转账！"]
+    assert slide.title_px >= title_px_at_least
+    # A line holds at least seven characters' width: no stack of two-character lines.
+    assert slide.font_px * 7 <= slide.box[2]
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "shown_title"),
+    [
+        pytest.param(
+            "村民朋友们，现在播报社会", "村民朋友们，现在播报社会工作知识。", [], id="first-words"
+        ),
+        pytest.param("紧急通知", "紧急通知", [], id="same-text"),
+        pytest.param("停电通知", "周五8:00-17:30停电。", ["停电通知"], id="real-title"),
+    ],
+)
+def test_a_title_that_repeats_the_body_is_not_shown(
+    face: FontFace, title: str, body: str, shown_title: list[str]
+) -> None:
+    slide = render_slide(title, body, 1920, 1080, theme=THEMES["color"], font=face)
+
+    assert slide.lines[: slide.title_line_count] == shown_title
+    assert "".join(slide.lines[slide.title_line_count :]) == body
+
+
+@pytest.mark.parametrize(
+    ("shape", "lines"),
+    [
+        pytest.param((64, 32), ["困难群众", "找社工！"], id="64x32-two-lines-of-four"),
+        pytest.param(
+            (128, 32), ["困难群众请找社工", "服务热线12345"], id="128x32-two-lines-of-eight"
+        ),
+    ],
+)
+def test_small_bars_use_16_dot_characters(
+    face: FontFace, dot_face: Typeface, shape: tuple[int, int], lines: list[str]
+) -> None:
+    slide = render_on("", "".join(lines), shape, face, dot_face)
+
+    assert (slide.mode, slide.dot_matrix, slide.font_px) == ("still", True, 16)
+    assert describe(slide)["dots"] == 16
+    assert len(slide.lines) == 2 and "".join(slide.lines) == "".join(lines)
+    assert describe(slide)["font"] == "WenQuanYi Zen Hei Sharp Regular"
+
+
+def test_dot_matrix_glyphs_are_the_fonts_own_dots(face: FontFace, dot_face: Typeface) -> None:
+    slide = render_on("", "困国困国困国", (64, 32), face, dot_face)
+    assert slide.font_px == 16 and len(slide.lines) == 2
+    # The same characters drawn straight from the 16-pixel bitmap strike, 16 rows apart.
+    reference = Image.new("1", (64, 48), 0)
+    draw = ImageDraw.Draw(reference)
+    draw.fontmode = "1"
+    for row, line in enumerate(slide.lines):
+        draw.text((0, 16 * row), line, font=load_font(dot_face.face, 16), fill=1)
+
+    lit = slide.image.convert("L").point(lambda level: 255 if level else 0).convert("1")
+    assert lit.getbbox() is not None
+    assert _ink_pattern(lit) == _ink_pattern(reference)
+    assert {colour for _, colour in slide.image.getcolors() or []} == {BLACK, LED_RED}
+
+
+def _ink_pattern(image: Image.Image) -> bytes:
+    box = image.getbbox()
+    assert box is not None
+    return image.crop(box).tobytes()
+
+
+def test_a_bigger_dot_size_enlarges_every_dot(face: FontFace, dot_face: Typeface) -> None:
+    slide = render_on("", "困国", (352, 80), face, dot_face)
+
+    assert slide.dot_matrix and slide.body_size.scale > 1
+    lit = slide.image.convert("L").point(lambda level: 255 if level else 0)
+    box = lit.getbbox()
+    assert box is not None
+    scale = slide.body_size.scale
+    ink = lit.crop(box)
+    small = ink.resize((ink.width // scale, ink.height // scale), Image.Resampling.NEAREST)
+    assert small.resize(ink.size, Image.Resampling.NEAREST).tobytes() == ink.tobytes()
+
+
+def test_without_a_dot_matrix_face_bars_use_the_outline_face_without_smoothing(
+    face: FontFace,
+) -> None:
+    slide = render_slide("", "困难群众请找社工", 128, 32, theme=THEMES["led-red"], font=face)
+
+    assert not slide.dot_matrix
+    assert {colour for _, colour in slide.image.getcolors() or []} == {BLACK, LED_RED}
+
+
+def test_a_token_too_wide_at_the_smallest_size_scrolls(face: FontFace, dot_face: Typeface) -> None:
+    slide = render_on("", "请拨打0595-2234567", (64, 32), face, dot_face)
+
+    assert slide.mode == "scroll"
+    assert slide.lines == ["请拨打…"]
+
+
+@pytest.mark.parametrize(("width", "height"), [(16, 8), (16, 16), (64, 16), (20, 200)])
+def test_tiny_and_odd_screens_still_get_a_slide(
+    face: FontFace, dot_face: Typeface, width: int, height: int
+) -> None:
+    slide = render_on("停电通知", NOTICE_LINES["outage"], (width, height), face, dot_face)
 
     assert slide.image.size == (width, height)
-    assert_lines_fit(slide, face)
-    if slide.scroll is None:
-        assert_well_broken(slide.lines, text, load_font(face, slide.font_px), box_width)
+    assert slide.mode == "scroll"
+    body = slide.lines[slide.title_line_count :]
+    if body:
+        assert_lines_follow_rules(body, NOTICE_LINES["outage"])
     else:
-        # The still shows how the text starts; the strip carries all of it.
-        assert slide.lines[0] and text.startswith(slide.lines[0].rstrip("…"))
+        assert_lines_follow_rules(slide.lines, "停电通知")
 
 
-@pytest.mark.parametrize(
-    ("text", "chars_per_line", "expected"),
-    [
-        pytest.param("一二三四五，六七", 5, ["一二三四", "五，六七"], id="comma-pulls-a-char-down"),
-        pytest.param("一二三四五。”六七", 5, ["一二三四", "五。”六七"], id="closers-in-a-row"),
-        pytest.param("一二三四《五》六", 5, ["一二三四", "《五》六"], id="opener-moves-down"),
-        pytest.param("一二三“四五”六", 4, ["一二三", "“四五”", "六"], id="opening-quote"),
-        pytest.param("一二三四五…六", 5, ["一二三四", "五…六"], id="ellipsis"),
-        pytest.param("一二三四五％", 5, ["一二三四", "五％"], id="percent"),
-        pytest.param("第一行\n第二行", 5, ["第一行", "第二行"], id="newline-kept"),
-        pytest.param("第一段\n\n第二段", 5, ["第一段", "", "第二段"], id="empty-line-kept"),
-        pytest.param("  开头有空格", 8, ["开头有空格"], id="leading-spaces-dropped"),
-        pytest.param("一二三四五 六七", 5, ["一二三四五", "六七"], id="space-at-break-dropped"),
-        pytest.param("一二三四五 ，六", 5, ["一二三四", "五 ，六"], id="space-before-comma"),
-        pytest.param("", 5, [""], id="empty"),
-    ],
-)
-def test_break_rules(face: FontFace, text: str, chars_per_line: int, expected: list[str]) -> None:
-    font = load_font(face, 20)
-    width = round(font.getlength("中") * chars_per_line)
+def test_describe_gives_the_layout_as_text(face: FontFace, dot_face: Typeface) -> None:
+    slide = render_on("停电通知", "周五8:00-17:30停电。", (1920, 1080), face, dot_face)
 
-    assert break_lines(text, font, width) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "words"),
-    [
-        pytest.param("活动时间为2023年3月28日至4月7日", ["2023年3月28日", "4月7日"], id="dates"),
-        pytest.param("每天18:30准时播放宣传内容", ["18:30"], id="time"),
-        pytest.param(SEED["dated-line"], ["2023-07-04", "11:05"], id="seed-dated-line"),
-        pytest.param("请检查广播主机CPU温度是否正常", ["CPU"], id="latin-word"),
-        pytest.param(SEED["signature-date"], ["2023年3月27日"], id="seed-date"),
-    ],
-)
-def test_words_and_numbers_stay_whole(face: FontFace, text: str, words: list[str]) -> None:
-    font = load_font(face, 20)
-    longest = max(font.getlength(word) for word in words)
-
-    for width in range(int(longest) + 1, int(font.getlength(text)) + 40, 3):
-        lines = break_lines(text, font, width)
-        for word in words:
-            assert any(word in line for line in lines), (width, lines)
-
-
-def test_word_wider_than_the_line_is_split(face: FontFace) -> None:
-    font = load_font(face, 20)
-    word = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-    lines = break_lines(word, font, 100)
-
-    assert len(lines) > 1
-    assert "".join(lines) == word
-    assert all(font.getlength(line) <= 100 for line in lines)
-
-
-def test_zero_width_line_is_refused(face: FontFace) -> None:
-    with pytest.raises(SlideError):
-        break_lines("中文", load_font(face, 20), 0)
+    assert describe(slide) == {
+        "mode": "still",
+        "font": "Noto Sans CJK SC Bold",
+        "dot_matrix": False,
+        "px": slide.font_px,
+        "dots": None,
+        "title_px": slide.title_px,
+        "title_lines": ["停电通知"],
+        "lines": slide.lines[1:],
+    }
 
 
 @pytest.mark.parametrize(("width", "height"), SCREENS)
@@ -245,21 +330,6 @@ def test_body_too_long_without_title_shows_its_start(face: FontFace) -> None:
     assert slide.font_px == default_min_glyph_px(80)
     assert slide.lines[-1].endswith("…")
     assert SEED["knowledge"].startswith(slide.lines[0])
-
-
-@pytest.mark.parametrize(
-    ("height", "minimum"),
-    [
-        pytest.param(80, 16, id="bar-80"),
-        pytest.param(32, 12, id="bar-32"),
-        pytest.param(128, 25, id="bar-128"),
-        pytest.param(576, 32, id="960x576"),
-        pytest.param(1080, 60, id="1920x1080"),
-        pytest.param(200, 16, id="small-screen"),
-    ],
-)
-def test_minimum_glyph_size(height: int, minimum: int) -> None:
-    assert default_min_glyph_px(height) == minimum
 
 
 @pytest.mark.parametrize(("theme_name"), ["led-red", "led-amber"])

@@ -351,7 +351,9 @@ def test_render_writes_speech_and_a_slide_per_screen(initialized: Path, tmp_path
     )
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["led-bar.png", "led-bar.scroll.png", "led-wall.png", "speech.wav", "tv.png"]
+    assert names == [
+        "layout.json", "led-bar.png", "led-bar.scroll.png", "led-wall.png", "speech.wav", "tv.png"
+    ]  # fmt: skip
     sizes = {"led-bar": (352, 80), "led-wall": (960, 576), "tv": (1920, 1080)}
     for screen, size in sizes.items():
         with Image.open(out / f"{screen}.png") as image:
@@ -359,6 +361,18 @@ def test_render_writes_speech_and_a_slide_per_screen(initialized: Path, tmp_path
     with Image.open(out / "led-bar.scroll.png") as strip:
         assert strip.height == 80 and strip.width > 352
     assert "speech by espeak-ng" in result.stdout
+    layout = json.loads((out / "layout.json").read_text(encoding="utf-8"))
+    screens = {screen["screen"]: screen for screen in layout["screens"]}
+    assert sorted(screens) == ["led-bar", "led-wall", "tv"]
+    bar, tv = screens["led-bar"], screens["tv"]
+    # The bar scrolls in a dot-matrix face; its still shows the title.
+    assert (bar["mode"], bar["dot_matrix"], bar["title_lines"]) == ("scroll", True, ["五社联动"])
+    assert bar["font"] == "WenQuanYi Zen Hei Sharp Regular"
+    assert bar["dots"] == 16 and bar["px"] % 16 == 0  # 16-dot glyphs, each dot a square
+    assert (tv["mode"], tv["dot_matrix"], tv["font"]) == ("still", False, "Noto Sans CJK SC Bold")
+    assert tv["title_lines"] == ["五社联动"]
+    assert "".join(tv["lines"]) == "推进五社联动，关爱一小一老。" * 8
+    assert (tv["width"], tv["height"]) == (1920, 1080) and tv["px"] >= 60
 
 
 def wav_frames(path: Path) -> tuple[bytes, int]:
