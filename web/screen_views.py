@@ -15,7 +15,7 @@ from flask import Blueprint, abort, jsonify, render_template, request, send_file
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from media.slides import BAR_MAX_HEIGHT
+from media.slide_layout import BAR_MAX_HEIGHT
 from playlists.content import catalog
 from playlists.settings import ScreenSettings
 from web.state import settings, signed_in_user, store
