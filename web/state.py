@@ -1,5 +1,4 @@
-"""What every request needs: settings, store, ingest, clock, login throttle, check cache,
-and who is asking."""
+"""What every request needs: settings, store, ingest, clock, throttle, checks, and who asks."""
 
 from __future__ import annotations
 
