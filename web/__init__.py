@@ -71,7 +71,7 @@ def create_app(
     )
     if test_config:
         app.config.from_mapping(test_config)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in JSON
+    app.json.ensure_ascii = False  # readable Chinese in JSON
 
     if store is None:
         store = Store.open(settings.db_path)

@@ -8,6 +8,8 @@ web/api_views.py; web/static/openapi.yaml describes every call.
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
 from typing import Any, NoReturn
 
 from flask import Blueprint, abort, g, jsonify, url_for
@@ -33,7 +35,7 @@ MAX_TITLE = 100  # as on the announcements page
 _REVIEW_STATUS = {review.OWN_CHANGE: 403, review.NO_COMMENT: 400, review.LONG_COMMENT: 400}
 
 
-def _iso(value: Any) -> str | None:
+def _iso(value: dt.datetime | None) -> str | None:
     return station_iso(value, settings().tz)
 
 
@@ -146,7 +148,7 @@ def submit_announcement(announcement_id: int) -> Response:
 # -- playlists ---------------------------------------------------------------------
 
 
-def _summary_json(row: Any) -> dict[str, Any]:
+def _summary_json(row: sqlite3.Row) -> dict[str, Any]:
     return {
         "id": row["id"],
         "name": row["name"],

@@ -101,7 +101,7 @@ def optional_object(allowed: Collection[str] = ()) -> dict[str, Any]:
 
 
 def text(
-    body: Mapping[str, Any], key: str, limit: int | None = None, *, required: bool = False
+    body: Mapping[str, object], key: str, limit: int | None = None, *, required: bool = False
 ) -> str:
     """Return a text field, stripped; empty when it is optional and absent."""
     value = body.get(key, "")
@@ -115,7 +115,7 @@ def text(
     return value
 
 
-def positive_id(body: Mapping[str, Any], key: str) -> int | None:
+def positive_id(body: Mapping[str, object], key: str) -> int | None:
     """Return an id field, None when absent."""
     value = body.get(key)
     if value is None:
@@ -191,7 +191,7 @@ def schedule_request() -> ScheduleRequest:
     )
 
 
-def _date(body: Mapping[str, Any], key: str) -> dt.date:
+def _date(body: Mapping[str, object], key: str) -> dt.date:
     value = body.get(key)
     if isinstance(value, str):
         with contextlib.suppress(ValueError):  # 2023-02-30 and the like fall through to 400
@@ -199,7 +199,7 @@ def _date(body: Mapping[str, Any], key: str) -> dt.date:
     abort(400, _("%(field)s must be a date written YYYY-MM-DD, like 2023-03-28.", field=key))
 
 
-def _times(value: Any) -> tuple[dt.time, ...]:
+def _times(value: object) -> tuple[dt.time, ...]:
     if (
         not isinstance(value, list)
         or not 0 < len(value) <= MAX_TIMES
@@ -215,7 +215,7 @@ def _times(value: Any) -> tuple[dt.time, ...]:
     return tuple(sorted({dt.time.fromisoformat(t) for t in value}))
 
 
-def _weekdays(value: Any) -> frozenset[int]:
+def _weekdays(value: object) -> frozenset[int]:
     if (
         not isinstance(value, list)
         or not value
@@ -225,7 +225,7 @@ def _weekdays(value: Any) -> frozenset[int]:
     return frozenset(value)
 
 
-def _choice(body: Mapping[str, Any], key: str, kind: type[E], default: E) -> E:
+def _choice(body: Mapping[str, object], key: str, kind: type[E], default: E) -> E:
     value = body.get(key, default.value)
     if not isinstance(value, str) or value not in {member.value for member in kind}:
         allowed = ", ".join(member.value for member in kind)
@@ -233,7 +233,7 @@ def _choice(body: Mapping[str, Any], key: str, kind: type[E], default: E) -> E:
     return kind(value)
 
 
-def _wait(value: Any) -> float:
+def _wait(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_WAIT:
         abort(
             400,

@@ -2,24 +2,27 @@
 
 People are authenticated by the session cookie. Scripts calling /api/ send
 ``Authorization: Bearer <token>`` (playlists/access/tokens.py): that sets ``g.user`` and
-``g.auth_via = "token"``, and CSRF checks then skip the request (see web/csrf.py).
+``g.auth_via = "token"`` (read them with web/state.py's ``signed_in_user``, ``current_user``
+and ``auth_via``), and CSRF checks then skip the request (see web/csrf.py).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
 from playlists.access import tokens, users
 from web.errors import wants_json
-from web.state import now, store
+from web.state import auth_via, now, set_user, signed_in_user, store
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 ADMIN = "admin"
 OPERATOR = "operator"
@@ -33,24 +36,22 @@ DEVICE_PATH = "/town/v1/"
 
 def load_user() -> None:
     """Put the logged-in user (or None) on ``g`` for this request."""
-    g.user = None
-    g.auth_via = None
+    set_user(None, None)
     if request.path.startswith(DEVICE_PATH):
         return  # villages' stations: a device token only (web/town_views.py), never a session
     scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and request.path.startswith("/api/"):
         # A bad token is refused even beside a good session: the script must learn it is bad.
-        g.user = tokens.verify(store(), secret.strip(), now())
-        if g.user is None:
+        token_user = tokens.verify(store(), secret.strip(), now())
+        if token_user is None:
             abort(401, _("The API token is wrong, revoked or belongs to a disabled user."))
-        g.auth_via = "token"
+        set_user(token_user, "token")
         return
     user_id = session.get("user_id")
     if isinstance(user_id, int):
         user = users.get_user(store(), user_id)
         if user is not None and _session_is_current(user):
-            g.user = user
-            g.auth_via = "session"
+            set_user(user, "session")
         else:
             forget_user()
 
@@ -93,11 +94,11 @@ def forget_user() -> None:
         session.pop(key, None)
 
 
-def require_password_change() -> Any:
+def require_password_change() -> Response | None:
     """Send a user with a one-time password to the change-password page first."""
-    user = g.get("user")
+    user = signed_in_user()
     # A script's token stands on its own; the person behind the user changes the password.
-    if user is None or not user.must_change_password or g.auth_via == "token":
+    if user is None or not user.must_change_password or auth_via() == "token":
         return None
     if request.endpoint in _OPEN_WHILE_CHANGING:
         return None
@@ -108,36 +109,36 @@ def require_password_change() -> Any:
 
 def has_role(*roles: str) -> bool:
     """Tell whether the current user holds one of the roles (admin holds them all)."""
-    user = g.get("user")
+    user = signed_in_user()
     return user is not None and (user.role == ADMIN or user.role in roles)
 
 
-def login_required(view: F) -> F:
+def login_required(view: Callable[P, R]) -> Callable[P, R | Response]:
     """Send anonymous visitors to the log-in page (API clients get 401)."""
 
     @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if g.get("user") is None:
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        if signed_in_user() is None:
             if wants_json():
                 abort(401, _("Log in first."))
             target = request.full_path if request.method == "GET" else None
             return redirect(url_for("auth.login", next=target))
         return view(*args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]
+    return wrapped
 
 
-def role_required(*roles: str) -> Callable[[F], F]:
+def role_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:
     """Allow a view only to logged-in users holding one of the roles (or admin)."""
 
-    def decorator(view: F) -> F:
+    def decorator(view: Callable[P, R]) -> Callable[P, R | Response]:
         @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
             if not has_role(*roles):
                 abort(403, _("Your account may not do this."))
             return view(*args, **kwargs)
 
-        return login_required(wrapped)  # type: ignore[return-value]
+        return login_required(wrapped)
 
     return decorator
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -12,7 +12,7 @@ from playlists.access import users
 from playlists.errors import VillagecastError
 from web.audit_views import record_session
 from web.auth import keep_session, login_required, safe_target, start_session
-from web.state import panel, store
+from web.state import current_user, panel, signed_in_user, store
 
 bp = Blueprint("auth", __name__)
 
@@ -75,18 +75,19 @@ def login() -> Response | str:
             return redirect(safe_target(request.args.get("next"), url_for("dashboard.index")))
         flash(error or "", "error")
         return render_template("login.html", username=username)
-    if g.user is not None:
+    if signed_in_user() is not None:
         return redirect(url_for("dashboard.index"))
     return render_template("login.html", username="")
 
 
 @bp.route("/logout", methods=("POST",))
 def logout() -> Response:
-    if g.user is not None:
+    user = signed_in_user()
+    if user is not None:
         # Every session of the user ends, so a copy of this cookie is worthless too.
         with store().transaction():
-            users.end_sessions(store(), g.user.id)
-            record_session("logout", g.user.username, g.user.id)
+            users.end_sessions(store(), user.id)
+            record_session("logout", user.username, user.id)
     _reset_session()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -94,7 +95,7 @@ def logout() -> Response:
 
 def _password_error(current: str, new: str, confirm: str) -> str | None:
     # The same budget as log-ins: a borrowed session cannot guess the password here.
-    user, error = _checked(g.user.username, current)
+    user, error = _checked(current_user().username, current)
     if error is not None:
         return error
     if user is None:
@@ -117,11 +118,11 @@ def password() -> Response | str:
         error = _password_error(form.get("current_password", ""), new, form.get("confirm", ""))
         if error is None:
             try:
-                users.set_password(store(), g.user.username, new)
+                users.set_password(store(), current_user().username, new)
             except VillagecastError as exc:
                 error = str(exc)
             else:
-                keep_session(g.user.id)  # other browsers and copied cookies are logged out
+                keep_session(current_user().id)  # other browsers and copied cookies are logged out
                 flash(_("Your password has been changed."), "info")
                 return redirect(url_for("dashboard.index"))
         flash(error, "error")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, flash, g, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -26,12 +27,12 @@ from playlists.model import Review
 from web import errors, uploads
 from web.auth import OPERATOR, has_role, role_required
 from web.playlist_messages import import_refusal
-from web.state import ingest, settings
+from web.state import current_user, ingest, settings
 
 bp = Blueprint("bundles", __name__, url_prefix="/bundles")
 
 # What went wrong, in the operator's language; the core's message gives the details.
-_PROBLEMS = {
+_PROBLEMS: dict[type[Exception], LazyString] = {
     core.BundleFormatError: _l("the file is not a bundle villagecast can read"),
     core.BundlePathError: _l("a file name in it leads out of the bundle's folder"),
     core.BundleLinkError: _l("it holds a link or a special file"),
@@ -82,8 +83,8 @@ def import_bundle_upload() -> Response:
 
 def _import(path: Path, filename: str) -> tuple[int, str, str | None]:
     """Import a bundle or a bare YAML file; return its id, name and town approver if any."""
-    user = g.user.username
-    may_emergency = emergency_right.holds(g.user)
+    user = current_user().username
+    may_emergency = emergency_right.holds(current_user())
     if is_bundle(path):
         with read_bundle(path, settings()) as bundle:
             playlist_id = import_bundle(

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import Flask, abort, g, request, session
+from flask import Flask, abort, request, session
 from flask_babel import gettext as _
 
 from web.auth import DEVICE_PATH
+from web.state import auth_via, signed_in_user
 
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
@@ -33,13 +34,14 @@ def check_csrf() -> None:
     """Refuse a state-changing request whose token is missing or wrong."""
     if request.method in SAFE_METHODS or request.routing_exception is not None:
         return
-    if g.get("auth_via") == "token" or request.path.startswith(DEVICE_PATH):
+    if auth_via() == "token" or request.path.startswith(DEVICE_PATH):
         return  # a bearer token, which no other site can send; /town/v1/ reads no session
-    if g.get("user") is None and request.path.startswith("/api/"):
+    if signed_in_user() is None and request.path.startswith("/api/"):
         return  # changes nothing: every API change needs a login, and a script learns 401
     expected = session.get(FIELD)
     sent = request.headers.get(HEADER) or request.form.get(FIELD)
-    if not expected or not sent or not hmac.compare_digest(str(sent), str(expected)):
+    # Compared as bytes: compare_digest refuses str that is not ASCII, which anyone may send.
+    if not expected or not sent or not hmac.compare_digest(sent.encode(), str(expected).encode()):
         abort(
             400,
             _(

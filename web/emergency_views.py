@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -13,7 +13,7 @@ from playlists.model import Priority, Slide
 from web import commands
 from web.auth import login_required
 from web.dashboard_views import render_dashboard
-from web.state import ingest
+from web.state import ingest, signed_in_user
 
 bp = Blueprint("emergency", __name__, url_prefix="/emergency")
 
@@ -30,7 +30,7 @@ def may_broadcast_emergency() -> bool:
     Emergency text interrupts everything and skips review: the right is the one every
     door asks (playlists/access/emergency_right.py).
     """
-    return emergency_right.holds(g.get("user"))
+    return emergency_right.holds(signed_in_user())
 
 
 @bp.app_context_processor

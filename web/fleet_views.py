@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -23,7 +23,7 @@ from playlists.town import fleet, sharing
 from web.asrun_export import BOM
 from web.asrun_filter import AsRunFilter, read_filter
 from web.auth import REVIEWER, role_required
-from web.state import now, settings, store
+from web.state import current_user, now, settings, store
 
 bp = Blueprint("fleet", __name__, url_prefix="/fleet")
 
@@ -120,7 +120,8 @@ def _csv_text(rows: list[list[object]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # Excel's line ends
     yield BOM
-    for values in ([*CSV_COLUMNS], *rows):
+    header: list[object] = [*CSV_COLUMNS]
+    for values in (header, *rows):
         writer.writerow(values)
         yield buffer.getvalue()
         buffer.seek(0)
@@ -181,7 +182,7 @@ def _change(
     if playlist_id not in names:
         abort(404, _("That playlist does not exist (any more)."))
     try:
-        action(store(), settings(), playlist_id, g.user.username, now())
+        action(store(), settings(), playlist_id, current_user().username, now())
     except ShareError as exc:
         flash(_share_error(exc), "error")
     except VillagecastError as exc:  # a bundle that cannot be made: the export says why

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, g
 from flask_babel import lazy_gettext as _l
 
 from playlists.model import ItemKind, Outcome, Priority, Review
 from web.state import settings
+
+K = TypeVar("K")
 
 OUTCOME_LABELS = {
     Outcome.PLAYING: _l("playing"),
@@ -100,29 +102,30 @@ def excerpt(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def translated(labels: Mapping[Any, Any]) -> dict[Any, str]:
+def translated(labels: Mapping[K, object]) -> dict[K, str]:
     """A table's labels in this request's language, translated once per request."""
+    # One cache for tables of every key type, so it holds dict[Any, str].
     cache: dict[int, dict[Any, str]] = g.setdefault("translated_labels", {})
     if id(labels) not in cache:
         cache[id(labels)] = {key: str(label) for key, label in labels.items()}
     return cache[id(labels)]
 
 
-def tally_details(tally: Any) -> str:
+def tally_details(tally: object) -> str:
     """Say what of a tally did not play, or plays now: "missed 3 · no record 1"."""
     labels = translated(TALLY_LABELS)
     counts = ((labels[name], getattr(tally, name)) for name in TALLY_LABELS)
     return " · ".join(f"{label} {count}" for label, count in counts if count)
 
 
-def outcome_label(value: Any) -> str:
+def outcome_label(value: str) -> str:
     try:
         return translated(OUTCOME_LABELS)[Outcome(value)]
     except ValueError:
         return str(value)
 
 
-def priority_label(value: Any) -> str:
+def priority_label(value: str) -> str:
     try:
         return translated(PRIORITY_LABELS)[Priority(value)]
     except ValueError:
@@ -149,14 +152,14 @@ def level_label(level: str) -> str:
     return str(LEVEL_LABELS.get(level, level))
 
 
-def item_kind_label(value: Any) -> str:
+def item_kind_label(value: str) -> str:
     try:
         return str(ITEM_KIND_LABELS[ItemKind(value)])
     except ValueError:
         return str(value)
 
 
-def review_label(value: Any) -> str:
+def review_label(value: str) -> str:
     try:
         return str(REVIEW_LABELS[Review(value)])
     except ValueError:

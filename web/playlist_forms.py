@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import g, request
+from werkzeug.datastructures import FileStorage
 
 from media import images
 from media.errors import MediaError
@@ -73,7 +74,7 @@ def render_slide(shown: Slide) -> None:
         ingest().render_slides(shown)  # now, so air time only looks it up
 
 
-def upload_in(field: str, missing: str) -> Any:
+def upload_in(field: str, missing: str) -> FileStorage:
     """Return the file sent in a field, or refuse with the message for a missing one."""
     upload = request.files.get(field)
     if upload is None or not upload.filename:
@@ -82,7 +83,7 @@ def upload_in(field: str, missing: str) -> Any:
 
 
 def stored(
-    upload: Any, ingest: Callable[[Path], MediaRecord], refused: Callable[[str], str]
+    upload: FileStorage, ingest: Callable[[Path], MediaRecord], refused: Callable[[str], str]
 ) -> MediaRecord:
     """Check and store an uploaded file; nothing is kept when it is refused."""
     path: Path | None = None

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from playlists.content import catalog, review
 from playlists.content.review import ANNOUNCEMENT, PLAYLIST
 from playlists.errors import NotFoundError, ReviewError
-from playlists.model import Slide
+from playlists.model import Announcement, Playlist, Slide
 from web.auth import REVIEWER, has_role, login_required, role_required
-from web.state import ingest, now, settings, store
+from web.state import current_user, ingest, now, settings, store
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -80,7 +80,7 @@ def index() -> str:
     entries = []
     for item in review.queue(store()):
         if item.subject == ANNOUNCEMENT:
-            content: Any = catalog.get_announcement(store(), item.id)
+            content: Announcement | Playlist = catalog.get_announcement(store(), item.id)
         else:
             content = catalog.get_playlist(store(), item.id, settings().media_dir)
         entries.append({"state": item, "content": content, "own": _own(item)})
@@ -95,7 +95,7 @@ def index() -> str:
 
 def _own(item: review.ReviewState) -> bool:
     """Tell whether the reviewer would be approving their own change."""
-    return item.changed_by == g.user.username and not settings().review.self_approval
+    return item.changed_by == current_user().username and not settings().review.self_approval
 
 
 def _schedules_by_playlist() -> dict[int, list[dict[str, Any]]]:
@@ -127,7 +127,7 @@ def approve(subject: str, subject_id: int) -> Response:
             store(),
             _subject(subject),
             subject_id,
-            g.user.username,
+            current_user().username,
             now(),
             self_approval=settings().review.self_approval,
         )
@@ -145,7 +145,9 @@ def approve(subject: str, subject_id: int) -> Response:
 def reject(subject: str, subject_id: int) -> Response:
     comment = request.form.get("comment", "")
     try:
-        review.reject(store(), _subject(subject), subject_id, g.user.username, comment, now())
+        review.reject(
+            store(), _subject(subject), subject_id, current_user().username, comment, now()
+        )
     except NotFoundError:
         abort(404, _("That content does not exist (any more)."))
     except ReviewError as exc:

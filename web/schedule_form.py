@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
 
 from playlists.access import emergency_right
 from playlists.errors import EmergencyRightError, ScheduleLimitError
@@ -73,7 +75,7 @@ class ScheduleForm:
         )
 
     @classmethod
-    def of_request(cls, form: Any) -> ScheduleForm:
+    def of_request(cls, form: MultiDict[str, str]) -> ScheduleForm:
         """Read a posted form (a werkzeug MultiDict)."""
         return cls(
             playlist_id=form.get("playlist_id", "").strip(),
@@ -121,7 +123,7 @@ def parse_times(text: str) -> tuple[dt.time, ...]:
 
 
 def parse(
-    form: ScheduleForm, playlists: Sequence[Mapping[str, Any]], *, may_emergency: bool
+    form: ScheduleForm, playlists: Sequence[sqlite3.Row], *, may_emergency: bool
 ) -> ParsedSchedule:
     """Check every field; raise FormErrors naming each problem, so nothing half-saves."""
     errors: list[str] = []
@@ -148,7 +150,7 @@ def parse(
     return ParsedSchedule(playlist_id, start, end, times, weekdays, priority, on_interrupt, wait)
 
 
-def _playlist(value: str, playlists: Sequence[Mapping[str, Any]]) -> int:
+def _playlist(value: str, playlists: Sequence[sqlite3.Row]) -> int:
     if not value:
         raise FormErrors([_("Choose a playlist.")])
     found = next((p for p in playlists if str(p["id"]) == value), None)

@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, abort, g, jsonify, render_template, request, send_file, url_for
+from flask import Blueprint, abort, jsonify, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from media.slides import BAR_MAX_HEIGHT
+from media.slide_layout import BAR_MAX_HEIGHT
 from playlists.content import catalog
 from playlists.settings import ScreenSettings
-from web.state import settings, store
+from web.state import settings, signed_in_user, store
 
 bp = Blueprint("screens", __name__)
 
@@ -82,7 +82,7 @@ def slide(sha256: str) -> Response:
     if not _SHA256.fullmatch(sha256):
         abort(404, not_found)
     public = store().on_screens(sha256)
-    if not public and g.get("user") is None:
+    if not public and signed_in_user() is None:
         abort(404, not_found)
     record = catalog.get_media(store(), sha256)
     if record is None or record.kind != "image" or not record.path.endswith(".png"):
@@ -96,5 +96,6 @@ def slide(sha256: str) -> Response:
     # The address names the content's hash, so the bytes behind it never change.
     response.cache_control.immutable = True
     response.cache_control.public = public
-    response.cache_control.private = not public  # shown to a logged-in user only
+    if not public:
+        response.cache_control.private = True  # shown to a logged-in user only
     return response

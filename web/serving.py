@@ -28,9 +28,11 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from io import BufferedRandom
 from pathlib import Path
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
 
+from waitress import wasyncore
 from waitress.adjustments import Adjustments
 from waitress.buffers import OverflowableBuffer, TempfileBasedBuffer
 from waitress.channel import HTTPChannel
@@ -40,6 +42,9 @@ from waitress.task import ThreadedTaskDispatcher, WSGITask
 from waitress.utilities import RequestEntityTooLarge
 
 from playlists.settings import PanelSettings
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 logger = logging.getLogger(__name__)
 
@@ -68,18 +73,18 @@ class ServingLimits:
     connections_per_client: int
 
 
-class _SpoolFileBuffer(TempfileBasedBuffer):  # type: ignore[misc]
+class _SpoolFileBuffer(TempfileBasedBuffer):
     def __init__(self, folder: Path, from_buffer: Any = None) -> None:
         self.folder = folder
         super().__init__(from_buffer)
 
-    def newfile(self) -> IO[bytes]:
+    def newfile(self) -> BufferedRandom:
         self.folder.mkdir(parents=True, exist_ok=True)
         # Unnamed where the file system allows: nothing is left after a crash.
         return tempfile.TemporaryFile("w+b", dir=self.folder)
 
 
-class SpoolBuffer(OverflowableBuffer):  # type: ignore[misc]
+class SpoolBuffer(OverflowableBuffer):
     """waitress's body buffer, overflowing into a file in the spool folder, not /tmp."""
 
     def __init__(self, overflow: int, folder: Path) -> None:
@@ -88,17 +93,23 @@ class SpoolBuffer(OverflowableBuffer):  # type: ignore[misc]
 
     def _set_large_buffer(self) -> None:
         old = self.buf
-        self.buf = _SpoolFileBuffer(self.folder, old)
-        if hasattr(old, "close"):
+        # types-waitress 3.0.1 declares buf a BufferedIOBase: it holds waitress's buffers.
+        self.buf = _SpoolFileBuffer(self.folder, old)  # type: ignore[assignment]
+        if old is not None:
             old.close()
         self.overflowed = True
 
 
-class PanelRequestParser(HTTPRequestParser):  # type: ignore[misc]
+class PanelRequestParser(HTTPRequestParser):
     """A request whose body is bounded by its route and read against a deadline."""
 
     body_refused = False
     head_done_at = 0.0
+    # Set by waitress's parse_header; types-waitress 3.0.1 omits path, calls the (decoded)
+    # command bytes and the headers (a dict) read-only.
+    command: str  # type: ignore[assignment]
+    path: str
+    headers: dict[str, str]
 
     def __init__(self, adj: Adjustments, limits: ServingLimits) -> None:
         super().__init__(adj)
@@ -147,8 +158,11 @@ class PanelRequestParser(HTTPRequestParser):  # type: ignore[misc]
         return now - self.head_done_at > allowed
 
 
-class PanelTask(WSGITask):  # type: ignore[misc]
+class PanelTask(WSGITask):
     """A WSGI task that tells the app when the server left a body over its limit unread."""
+
+    # The channel's parser (types-waitress 3.0.1 declares an error here).
+    request: PanelRequestParser  # type: ignore[assignment]
 
     def get_environment(self) -> dict[str, Any]:
         environ: dict[str, Any] = super().get_environment()
@@ -156,30 +170,38 @@ class PanelTask(WSGITask):  # type: ignore[misc]
         return environ
 
 
-class PanelChannel(HTTPChannel):  # type: ignore[misc]
+class PanelChannel(HTTPChannel):
     """One client connection, whose requests use the panel's parser."""
 
     task_class = PanelTask
+    request: PanelRequestParser | None
 
     def __init__(self, server: PanelServer, *args: Any, **kwargs: Any) -> None:
-        self.parser_class = functools.partial(PanelRequestParser, limits=server.limits)
+        # waitress only calls parser_class(adj): a partial with the server's limits will do.
+        self.parser_class = functools.partial(  # type: ignore[assignment]
+            PanelRequestParser, limits=server.limits
+        )
         super().__init__(server, *args, **kwargs)
 
     def overdue(self, now: float) -> bool:
         """Tell whether the request being read missed its deadline."""
         if self.requests or self.request is None:
             return False  # answering, or idle (waitress's channel_timeout covers that)
-        overdue: bool = self.request.overdue(now)
-        return overdue
+        return self.request.overdue(now)
 
 
-class PanelServer(TcpWSGIServer):  # type: ignore[misc]
+class PanelServer(TcpWSGIServer):
     """waitress's TCP server with per-client connection quotas and read deadlines."""
 
     channel_class = PanelChannel
     _last_refusal_logged = 0.0
+    # Set by waitress, and left out or mistyped by types-waitress 3.0.1.
+    _map: dict[int, wasyncore.dispatcher]
+    active_channels: dict[int, PanelChannel]  # type: ignore[assignment]
+    effective_host: str
+    effective_port: int
 
-    def __init__(self, app: Any, limits: ServingLimits, **kwargs: Any) -> None:
+    def __init__(self, app: WSGIApplication, limits: ServingLimits, **kwargs: Any) -> None:
         self.limits = limits
         super().__init__(app, **kwargs)
 
@@ -216,7 +238,8 @@ class PanelServer(TcpWSGIServer):  # type: ignore[misc]
         return self.connections_from(host) >= self.limits.connections_per_client
 
     def maintenance(self, now: float) -> None:
-        super().maintenance(now)  # idle connections, by waitress's channel_timeout
+        # Idle connections, by waitress's channel_timeout (types-waitress: an int "now").
+        super().maintenance(now)  # type: ignore[arg-type]
         mono = time.monotonic()
         for channel in list(self.active_channels.values()):
             if channel.overdue(mono):
@@ -234,7 +257,7 @@ class PanelServer(TcpWSGIServer):  # type: ignore[misc]
 
 
 def build_server(
-    app: Any, panel: PanelSettings, limits: ServingLimits
+    app: WSGIApplication, panel: PanelSettings, limits: ServingLimits
 ) -> PanelServer | MultiSocketServer:
     """Make the panel's server on panel.host:panel.port (port 0: any free port)."""
     adjustments = Adjustments(
@@ -250,7 +273,7 @@ def build_server(
     )
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(THREADS)
-    socket_map: dict[int, Any] = {}
+    socket_map: dict[int, Any] = {}  # waitress's dispatchers (types-waitress: sockets)
     # A host name such as localhost may stand for an IPv4 and an IPv6 address.
     servers = [
         PanelServer(
@@ -264,7 +287,9 @@ def build_server(
     return MultiSocketServer(socket_map, adjustments, listening, dispatcher, logger.info)
 
 
-def bind(app: Any, panel: PanelSettings, limits: ServingLimits) -> PanelServer | MultiSocketServer:
+def bind(
+    app: WSGIApplication, panel: PanelSettings, limits: ServingLimits
+) -> PanelServer | MultiSocketServer:
     """Make the spool folder and bind the panel's server; serve with its run()."""
     limits.spool_dir.mkdir(parents=True, exist_ok=True)
     # Anything else that spools (waitress's answers, libraries) stays in data_dir too.

@@ -1,13 +1,15 @@
-"""What every request needs: settings, store, ingest, clock, login throttle and check cache."""
+"""What every request needs: settings, store, ingest, clock, throttle, checks, and who asks."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from typing import Literal
 
-from flask import current_app
+from flask import current_app, g
 
+from playlists.access.users import User
 from playlists.clock import utc_now
 from playlists.content.ingest import Ingest
 from playlists.settings import Settings
@@ -17,6 +19,9 @@ from web.throttle import LoginThrottle
 from web.town_limits import VillageLimits
 
 EXTENSION = "villagecast"
+
+# How the user of a request proved who they are (web/auth.py).
+AuthVia = Literal["session", "token"]
 
 
 @dataclasses.dataclass
@@ -57,3 +62,29 @@ def ingest() -> Ingest:
 def now() -> dt.datetime:
     """Return the current instant as an aware UTC datetime."""
     return panel().clock()
+
+
+def set_user(user: User | None, via: AuthVia | None) -> None:
+    """Record who this request acts for (``g.user``, which templates read too)."""
+    g.user = user
+    g.auth_via = via
+
+
+def signed_in_user() -> User | None:
+    """Return the user this request acts for, or None for an anonymous one."""
+    user: User | None = g.get("user")
+    return user
+
+
+def current_user() -> User:
+    """Return the user of a view that only a logged-in user reaches (login_required)."""
+    user = signed_in_user()
+    if user is None:
+        raise RuntimeError("no user on this request: the view is not behind login_required")
+    return user
+
+
+def auth_via() -> AuthVia | None:
+    """Return how this request's user proved who they are, None when anonymous."""
+    via: AuthVia | None = g.get("auth_via")
+    return via

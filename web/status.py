@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,7 +41,7 @@ class PlayerStatus:
         return "yes" if self.clock_synchronized else "no"
 
 
-def parse_instant(value: Any) -> dt.datetime | None:
+def parse_instant(value: object) -> dt.datetime | None:
     """Parse an ISO timestamp written by the player; naive ones are UTC."""
     if not isinstance(value, str):
         return None
@@ -51,7 +52,7 @@ def parse_instant(value: Any) -> dt.datetime | None:
     return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)
 
 
-def _now_playing(value: Any) -> NowPlaying | None:
+def _now_playing(value: object) -> NowPlaying | None:
     # The player owns this value's shape; accept a name or a mapping naming the broadcast.
     if isinstance(value, str) and value:
         return NowPlaying(value)
@@ -68,11 +69,11 @@ def _now_playing(value: Any) -> NowPlaying | None:
     )
 
 
-def _count(value: Any) -> int | None:
+def _count(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
-def player_status(raw: dict[str, Any], now: dt.datetime) -> PlayerStatus:
+def player_status(raw: Mapping[str, object], now: dt.datetime) -> PlayerStatus:
     """Summarize the player's status values as seen at ``now``."""
     heartbeat = parse_instant(raw.get("heartbeat"))
     # A heartbeat far in the future (clock stepped back) is no proof of life either.

@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    g,
     make_response,
     redirect,
     render_template,
@@ -19,16 +18,17 @@ from werkzeug.wrappers import Response
 from playlists.access import tokens
 from playlists.errors import NotFoundError, VillagecastError
 from web.auth import ADMIN, login_required
-from web.state import now, store
+from web.state import current_user, now, store
 
 bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")
 
 
 def _render(secret: str | None = None, name: str = "") -> str:
-    admin = g.user.role == ADMIN
+    me = current_user()
+    admin = me.role == ADMIN
     return render_template(
         "tokens.html",
-        tokens=tokens.list_tokens(store(), None if admin else g.user.username),
+        tokens=tokens.list_tokens(store(), None if admin else me.username),
         show_owner=admin,
         secret=secret,
         name=name,
@@ -53,7 +53,7 @@ def create() -> Response | str:
         flash(_("The name may have at most %(max)d characters.", max=tokens.MAX_NAME), "error")
         return _render(name=name)
     try:
-        secret = tokens.create_token(store(), g.user.username, name, now())
+        secret = tokens.create_token(store(), current_user().username, name, now())
     except VillagecastError as exc:
         flash(_("No token was made: %(reason)s", reason=str(exc)), "error")
         return _render(name=name)
@@ -67,11 +67,12 @@ def create() -> Response | str:
 @login_required
 def revoke(token_id: int) -> Response:
     gone = _("That token does not exist (any more).")
+    me = current_user()
     try:
         token = tokens.get_token(store(), token_id)
-        if token.username != g.user.username and g.user.role != ADMIN:
+        if token.username != me.username and me.role != ADMIN:
             abort(404, gone)  # others' tokens stay unseen
-        tokens.revoke(store(), token_id, g.user.username, now())
+        tokens.revoke(store(), token_id, me.username, now())
     except NotFoundError:
         abort(404, gone)
     flash(_("Token “%(name)s” revoked: scripts using it are refused now.", name=token.name), "info")

@@ -36,6 +36,12 @@ def authenticate() -> None:
     _within(panel().village_limits.request(device.id))
 
 
+def _village() -> villages.Device:
+    """Return the village whose device token let this request in (see authenticate)."""
+    device: villages.Device = g.village
+    return device
+
+
 def _within(wait: int) -> None:
     """Answer 429 with Retry-After when a village is over its rate (web/town_limits.py)."""
     if wait > 0:
@@ -81,7 +87,7 @@ def media(sha256: str) -> Response:
 @bp.post("/heartbeat")
 def heartbeat() -> Response:
     try:
-        villages.record_heartbeat(store(), g.village.id, _json_body(), now())
+        villages.record_heartbeat(store(), _village().id, _json_body(), now())
     except ContentError as exc:
         abort(400, _("The heartbeat was refused: %(problem)s", problem=str(exc)))
     return Response(status=204)
@@ -93,8 +99,8 @@ def asrun() -> Response:
         rows = village_asrun.check_batch(_json_body())
     except ContentError as exc:
         abort(400, _("The broadcast records were refused: %(problem)s", problem=str(exc)))
-    _within(panel().village_limits.asrun_rows(g.village.id, len(rows)))
-    acked = village_asrun.store_batch(store(), g.village.id, rows, now())
+    _within(panel().village_limits.asrun_rows(_village().id, len(rows)))
+    acked = village_asrun.store_batch(store(), _village().id, rows, now())
     return jsonify(acked=acked)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from flask import Flask, Request, current_app, request
-from werkzeug.datastructures import FileStorage
+from werkzeug.datastructures import FileStorage, Headers
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.test import EnvironBuilder
 
@@ -108,7 +108,7 @@ def head_body_limit(app: Flask, method: str, path: str, headers: Mapping[str, st
     ``headers`` are waitress's (``COOKIE``, ``AUTHORIZATION``). Only an upload route
     asks who is logged in; everything else gets the small limit at once.
     """
-    small = min(app.config["MAX_CONTENT_LENGTH"], SMALL_BODY_BYTES)
+    small: int = min(app.config["MAX_CONTENT_LENGTH"], SMALL_BODY_BYTES)
     try:
         endpoint, _args = app.url_map.bind("localhost").match(path, method)
     except HTTPException:
@@ -116,7 +116,7 @@ def head_body_limit(app: Flask, method: str, path: str, headers: Mapping[str, st
     if endpoint not in RECORDING_ENDPOINTS and endpoint != BUNDLE_ENDPOINT:
         return small
     sent = {name: headers[key] for key, name in _HEAD_FIELDS.items() if key in headers}
-    builder = EnvironBuilder(path=path, method=method, headers=sent)
+    builder = EnvironBuilder(path=path, method=method, headers=Headers(sent))
     try:
         with app.request_context(builder.get_environ()):
             load_user()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, flash, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -18,7 +18,7 @@ from playlists.access import users
 from playlists.errors import ContentError, VillagecastError
 from playlists.record import audit
 from web.auth import ADMIN, keep_session, role_required
-from web.state import now, store
+from web.state import current_user, now, store
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -57,7 +57,7 @@ def _record(action: str, target: users.User | None, detail: str) -> None:
     """Write the audit row of a change to a user (call inside the change's transaction)."""
     audit.record(
         store(),
-        g.user.username,
+        current_user().username,
         action,
         now(),
         subject="user",
@@ -167,8 +167,9 @@ def change_role() -> Response:
                 _("%(name)s is now: %(role)s.", name=target.username, role=role_label(role)),
                 "info",
             )
-            if target.id == g.user.id:  # they gave up their own admin role: no users page now
-                keep_session(g.user.id)
+            me = current_user()
+            if target.id == me.id:  # they gave up their own admin role: no users page now
+                keep_session(me.id)
                 return redirect(url_for("dashboard.index"))
     return redirect(url_for("users.index"))
 
@@ -195,7 +196,7 @@ def change_emergency() -> Response:
 def change_access() -> Response:
     target = _target()
     disable = request.form.get("disabled") == "yes"
-    if target is not None and disable and target.id == g.user.id:
+    if target is not None and disable and target.id == current_user().id:
         flash(_("You cannot disable your own account; ask another admin."), "error")
     elif target is not None and disable != target.disabled:
         action = "disable" if disable else "enable"
@@ -219,5 +220,5 @@ def reset_password() -> Response:
     with store().transaction():
         users.set_password(store(), target.username, password, must_change=True)
         _record("reset", target, f"{target.username}: one-time password")
-    keep_session(g.user.id)  # an admin resetting their own password stays logged in here
+    keep_session(current_user().id)  # an admin resetting their own password stays logged in here
     return render_users(one_time=(target.username, password))

@@ -494,6 +494,34 @@ def test_posts_without_the_right_csrf_token_are_refused(
     assert_nothing_changed(seeded)
 
 
+@pytest.mark.parametrize(
+    ("sent", "as_header"),
+    [
+        ("forged-token", False),
+        ("forgé-token", False),
+        ("伪造的令牌", False),
+        ("forgé-token", True),
+    ],
+    ids=["wrong", "accented", "chinese", "accented-header"],
+)
+def test_a_wrong_token_beside_the_sessions_own_is_refused(
+    client: FlaskClient, seeded: Store, sent: str, as_header: bool
+) -> None:
+    # The session holds its token, so the sent one is compared with it: text that is not
+    # ASCII must be refused like any other wrong token, not crash the comparison.
+    add_user(seeded, "op", "operator")
+    log_in(client, "op")
+    fresh_token(client)
+    if as_header:
+        response = client.post(
+            "/api/v1/commands", json={"kind": "stop"}, headers={"X-CSRF-Token": sent}
+        )
+    else:
+        response = client.post("/commands/stop", data={"csrf_token": sent})
+    assert response.status_code == 400
+    assert commands_in(seeded) == []
+
+
 @pytest.mark.parametrize("path", ["/login", "/logout"])
 def test_login_and_logout_need_the_csrf_token_too(client: FlaskClient, path: str) -> None:
     response = client.post(path, data={"username": "op", "password": PASSWORD})
