@@ -7,6 +7,7 @@ VillagecastError
 ├── ContentError         content that cannot be saved (empty text, unknown media, ...)
 │   ├── EmergencyRightError  priority: emergency from someone without the emergency right
 │   └── ScheduleLimitError   a schedule over a cap of playlists/schedule/limits.py
+├── CommandFormatError   a command row whose request or answer is not the contract's
 ├── KeyFileError         a bundle signing key file that is missing, malformed or in the way
 └── BundleError          a playlist bundle (zip) refused whole; the subclass names the problem
     ├── BundleFormatError     not a zip villagecast reads (damaged, encrypted, odd compression)
@@ -55,6 +56,10 @@ class ScheduleLimitError(ContentError):
         self.limit = limit
         self.maximum = maximum
         self.found = found
+
+
+class CommandFormatError(VillagecastError):
+    """A command row's request or result does not follow playlists/commands.py."""
 
 
 class KeyFileError(VillagecastError):

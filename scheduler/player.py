@@ -12,9 +12,25 @@ import os
 from typing import Any
 
 from media.errors import MediaError
+from playlists.commands import (
+    CommandResult,
+    PlayAnnouncement,
+    PlayPlaylist,
+    PlayRequest,
+    PlaySpeech,
+    ReasonCode,
+    Request,
+    Skip,
+    Stop,
+    answer,
+    decode_request,
+    encode_result,
+    english,
+)
 from playlists.content import catalog, review
+from playlists.content.catalog import MediaRecord
 from playlists.content.ingest import Ingest
-from playlists.errors import VillagecastError
+from playlists.errors import CommandFormatError, NotFoundError, VillagecastError
 from playlists.model import (
     AsRunRow,
     InterruptPolicy,
@@ -250,79 +266,103 @@ class Player:
     # -- commands from the panel -------------------------------------------------------
 
     def run_commands(self) -> None:
+        """Take the panel's commands and write the player's typed answer to each."""
         now = self.timeline.now()
-        for command in self.store.take_commands(now):
-            created = from_db_time(command["created_at"]) or now
-            if now - created > COMMAND_TTL:
-                result = "expired: the player was not running when it was given"
-            else:
-                try:
-                    result = self._run_command(command, now)
-                except VillagecastError as exc:
-                    result = f"error: {exc}"
-            self.store.finish_command(command["id"], result)
-            log.info("command %s by %s: %s", command["kind"], command["created_by"], result)
+        for row in self.store.take_commands(now):
+            result = self._answer(row, now)
+            self.store.finish_command(row["id"], encode_result(result))
+            log.info("command %s by %s: %s", row["kind"], row["created_by"], english(result))
 
-    def _run_command(self, command: dict[str, Any], now: dt.datetime) -> str:
-        who = command["created_by"]
-        if command["kind"] == "stop":
-            return "stopped" if self.playout.stop(who) else "nothing was playing"
-        if command["kind"] == "skip":
-            return "skipped the item" if self.playout.skip(who) else "nothing was playing"
-        payload = command["payload"]
-        priority = Priority(payload.get("priority", Priority.MANUAL.value))
+    def _answer(self, row: dict[str, Any], now: dt.datetime) -> CommandResult:
+        try:
+            request = decode_request(row["kind"], row["payload"])
+        except CommandFormatError as exc:
+            return answer(ReasonCode.BAD_COMMAND, detail=str(exc))
+        age = now - (from_db_time(row["created_at"]) or now)
+        if age > COMMAND_TTL:
+            return answer(ReasonCode.PLAYER_NOT_RUNNING, seconds=int(age.total_seconds()))
+        try:
+            return self._run_command(request, row["created_by"], now)
+        except NotFoundError:
+            assert isinstance(request, PlayPlaylist | PlayAnnouncement)  # only they name ids
+            return answer(ReasonCode.NOT_FOUND, subject=_subject(request), id=_content_id(request))
+        except VillagecastError as exc:
+            return answer(ReasonCode.PLAYER_ERROR, detail=str(exc))
+
+    def _run_command(self, request: Request, who: str, now: dt.datetime) -> CommandResult:
+        if isinstance(request, Stop):
+            stopped = self.playout.stop(who)
+            return answer(ReasonCode.STOPPED if stopped else ReasonCode.NOTHING_PLAYING)
+        if isinstance(request, Skip):
+            item = self.playout.skip(who)
+            if item is None:
+                return answer(ReasonCode.NOTHING_PLAYING)
+            return answer(ReasonCode.ITEM_SKIPPED, item=item)
+        refused = self._quiet_now(request.priority, now)
+        if refused is not None:
+            return refused
+        return self._play(request, who, now)
+
+    def _quiet_now(self, priority: Priority, now: dt.datetime) -> CommandResult | None:
+        """Refuse all but an emergency during quiet hours; None when it may play."""
         quiet = self.settings.player.quiet
-        local = now.astimezone(self.settings.tz).time()
-        if priority is not Priority.EMERGENCY and quiet is not None and quiet.contains(local):
-            return f"refused: quiet hours {quiet}; only emergencies play now"
-        broadcast = self._manual_broadcast(payload, priority, who, now)
+        if priority is Priority.EMERGENCY or quiet is None:
+            return None
+        if not quiet.contains(now.astimezone(self.settings.tz).time()):
+            return None
+        return answer(
+            ReasonCode.QUIET_HOURS, start=f"{quiet.start:%H:%M}", end=f"{quiet.end:%H:%M}"
+        )
+
+    def _play(self, request: PlayRequest, who: str, now: dt.datetime) -> CommandResult:
+        if isinstance(request, PlayPlaylist):
+            playlist = catalog.get_playlist(
+                self.store, request.playlist_id, self.settings.media_dir
+            )
+            segments = segments_of(playlist, self.assembly)
+            broadcast = Broadcast(
+                playlist.name, request.priority, segments, now, playlist_id=playlist.id
+            )
+        else:
+            speech = request if isinstance(request, PlaySpeech) else self._speech_of(request)
+            record = catalog.get_media(self.store, speech.media_sha256)
+            if record is None:
+                return answer(ReasonCode.AUDIO_MISSING, sha256=speech.media_sha256)
+            broadcast = self._speech_broadcast(speech, record, now)
+        broadcast.requested_by = who
         # Asked after loading, so what airs is what the reviewer approved.
-        unapproved = self._unapproved(payload)
-        if unapproved is not None:
-            return f"refused: {unapproved}"
+        if not isinstance(request, PlaySpeech) and self._unapproved(request):
+            subject = _subject(request)
+            return answer(ReasonCode.NOT_APPROVED, subject=subject, name=broadcast.name)
         return self.playout.submit(broadcast)
 
-    def _unapproved(self, payload: dict[str, Any]) -> str | None:
-        """Say why stored content named by a command may not air; the panel checked too.
+    def _unapproved(self, request: PlayPlaylist | PlayAnnouncement) -> bool:
+        """Tell whether stored content a command names may not air; the panel checked too.
 
         Text typed for an emergency or `villagecast say` names no stored content: the
         panel lets only users with the emergency right send it, the shell only its users.
         """
-        if "playlist_id" in payload:
-            return review.playlist_unplayable(self.store, int(payload["playlist_id"]))
-        if "announcement_id" in payload:
-            return review.announcement_unplayable(self.store, int(payload["announcement_id"]))
-        return None
+        if isinstance(request, PlayPlaylist):
+            return review.playlist_unplayable(self.store, request.playlist_id) is not None
+        return review.announcement_unplayable(self.store, request.announcement_id) is not None
 
-    def _manual_broadcast(
-        self, payload: dict[str, Any], priority: Priority, who: str, now: dt.datetime
+    def _speech_of(self, request: PlayAnnouncement) -> PlaySpeech:
+        announcement = catalog.get_announcement(self.store, request.announcement_id)
+        return PlaySpeech(
+            announcement.media_sha256, announcement.title, announcement.text, request.priority
+        )
+
+    def _speech_broadcast(
+        self, speech: PlaySpeech, record: MediaRecord, now: dt.datetime
     ) -> Broadcast:
-        media_dir = self.settings.media_dir
-        if "playlist_id" in payload:
-            playlist = catalog.get_playlist(self.store, int(payload["playlist_id"]), media_dir)
-            return Broadcast(
-                playlist.name,
-                priority,
-                segments_of(playlist, self.assembly),
-                now,
-                playlist_id=playlist.id,
-                requested_by=who,
-            )
-        if "announcement_id" in payload:
-            announcement = catalog.get_announcement(self.store, int(payload["announcement_id"]))
-            sha, title, text = announcement.media_sha256, announcement.title, announcement.text
-        else:
-            sha, title, text = payload["media_sha256"], payload["title"], payload["text"]
-        record = catalog.get_media(self.store, sha)
-        if record is None:
-            raise VillagecastError(f"no stored audio {sha}")
         segment = Segment(
             ItemKind.ANNOUNCEMENT,
             record.duration or 0.0,
-            Slide(title, text),
-            media_dir / record.path,
+            Slide(speech.title, speech.text),
+            self.settings.media_dir / record.path,
         )
-        return Broadcast(title, priority, assemble([segment], self.assembly), now, requested_by=who)
+        core = assemble([segment], self.assembly)
+        return Broadcast(speech.title, speech.priority, core, now)
 
     # -- status for the panel ----------------------------------------------------------
 
@@ -365,3 +405,11 @@ class Player:
     def upcoming(self, now: dt.datetime, limit: int) -> list[PlannedBroadcast]:
         upcoming = station_plan(self.store, self.settings, now, now + self.horizon)
         return [b for b in upcoming if not b.held][:limit]
+
+
+def _subject(request: PlayPlaylist | PlayAnnouncement) -> str:
+    return "playlist" if isinstance(request, PlayPlaylist) else "announcement"
+
+
+def _content_id(request: PlayPlaylist | PlayAnnouncement) -> int:
+    return request.playlist_id if isinstance(request, PlayPlaylist) else request.announcement_id

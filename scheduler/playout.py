@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from playlists.commands import CommandResult, ReasonCode, answer
 from playlists.model import (
     DEFAULT_WAIT,
     InterruptPolicy,
@@ -165,27 +166,28 @@ class Playout:
 
     # -- entry points ------------------------------------------------------------------
 
-    def submit(self, broadcast: Broadcast) -> str:
+    def submit(self, broadcast: Broadcast) -> CommandResult:
         """Put a broadcast on air now, cutting into a lower one, or queue it behind its peers.
 
-        Return what happened: "started", "waiting" or "skipped".
+        Return what happened, as the player answers a command that asked for it.
         """
         with self.lock:
             current = self.current
             if current is not None and broadcast.priority.rank <= current.priority.rank:
                 if broadcast.on_interrupt is InterruptPolicy.SKIP:
                     self._log_unplayed(broadcast, f"slot busy: {current.name} was on air")
-                    return "skipped"
+                    return answer(ReasonCode.SLOT_BUSY, on_air=current.name)
                 self._enqueue(broadcast)
                 self.on_change()
-                return "waiting"
+                return answer(ReasonCode.WAITING, on_air=current.name)
             if current is not None:
                 self._interrupt(
                     f"interrupted by {broadcast.priority.value}: {broadcast.name}", broadcast
                 )
             self._start(broadcast)
             self.on_change()
-            return "started" if self.current is broadcast else "skipped"
+            started = self.current is broadcast
+            return answer(ReasonCode.STARTED if started else ReasonCode.NOT_PLAYED)
 
     def stop(self, requested_by: str) -> bool:
         """Stop what is on air for good (waiting broadcasts still follow); False if nothing was."""
@@ -196,20 +198,21 @@ class Playout:
             self._next_waiting()
             return True
 
-    def skip(self, requested_by: str) -> bool:
-        """Skip the item on air and go on with the next; False if nothing was on air."""
+    def skip(self, requested_by: str) -> int | None:
+        """Skip the item on air and go on with the next; return its number, None if idle."""
         with self.lock:
             broadcast = self.current
             if broadcast is None:
-                return False
-            skipped = f"item {broadcast.index + 1} skipped by {requested_by}"
+                return None
+            item = broadcast.index + 1
+            skipped = f"item {item} skipped by {requested_by}"
             broadcast.note = "; ".join(part for part in (broadcast.note, skipped) if part)
             log.info("%s: %s", broadcast.name, skipped)
             self._token = next(self._tokens)
             self.timeline.cancel(SEGMENT_KEY)
             self.sink.stop()
             self._advance()
-            return True
+            return item
 
     def shutdown(self, reason: str) -> None:
         """Stop the sink and close the row on air, as the daemon exits."""

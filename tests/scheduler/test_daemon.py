@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from playlists.commands import PlaySpeech, Stop, encode_request
 from playlists.content import catalog
 from playlists.content.ingest import Ingest
 from playlists.model import AsRunRow, ItemKind, Outcome, Priority, Review, Slide
@@ -151,7 +152,7 @@ def test_stop_command_cuts_the_player_process(
     wait_for_row(rt_store, {Outcome.PLAYING}, timeout=10)
     time.sleep(1.0)
     machine = MachineLag.measure()
-    rt_store.add_command("stop", {}, "王五", dt.datetime.now(dt.UTC))
+    rt_store.add_command("stop", encode_request(Stop()), "王五", dt.datetime.now(dt.UTC))
     sent = time.monotonic()
     row = wait_for_row(rt_store, {Outcome.INTERRUPTED}, timeout=5)
     took = time.monotonic() - sent
@@ -205,7 +206,7 @@ def test_say_plays_at_once_on_the_running_player(
     from scheduler import commands
 
     assert commands.say(rt_settings, "村委会通知：今晚七点开会。", wait=5) == 0
-    assert "player: started (espeak-ng" in capsys.readouterr().out
+    assert "player: started the broadcast (espeak-ng" in capsys.readouterr().out
     row = wait_for_row(rt_store, {Outcome.PLAYED, Outcome.FAILED}, timeout=20)
     assert row.status is Outcome.PLAYED, row.reason
     assert row.priority is Priority.MANUAL
@@ -248,12 +249,9 @@ def test_emergency_cuts_the_audio_within_300_ms_and_switches_the_screens(
         time.sleep(1.0)
         machine = MachineLag.measure()
         before = rt_store.screen_state("led-bar")
-        payload = {
-            "media_sha256": alarm.sha256,
-            "title": "紧急通知",
-            "text": "今晚有大风",
-            "priority": "emergency",
-        }
+        payload = encode_request(
+            PlaySpeech(alarm.sha256, "紧急通知", "今晚有大风", Priority.EMERGENCY)
+        )
         sent = time.monotonic()
         rt_store.add_command("play", payload, "王五", dt.datetime.now(dt.UTC))
         while len(sink.events) < 3 and time.monotonic() - sent < 5:
