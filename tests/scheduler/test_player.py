@@ -283,6 +283,71 @@ def test_stale_command_is_not_played_late(settings: Settings, store: Store) -> N
     assert rows(store) == []
 
 
+@pytest.mark.parametrize(
+    ("kind", "payload", "expected"),
+    [
+        pytest.param(
+            "play",
+            '{"playlist_id": 99}',
+            answer(ReasonCode.NOT_FOUND, subject="playlist", id=99),
+            id="unknown-playlist",
+        ),
+        pytest.param(
+            "play",
+            '{"announcement_id": 42}',
+            answer(ReasonCode.NOT_FOUND, subject="announcement", id=42),
+            id="unknown-announcement",
+        ),
+        pytest.param(
+            "play",
+            '{"media_sha256": "ab12", "title": "t", "text": "t"}',
+            answer(ReasonCode.AUDIO_MISSING, sha256="ab12"),
+            id="speech-without-audio",
+        ),
+        pytest.param(
+            "play",
+            '{"v": 2, "playlist_id": 1}',
+            answer(
+                ReasonCode.BAD_COMMAND,
+                detail="the command's payload has format 2; this villagecast reads 1",
+            ),
+            id="newer-format",
+        ),
+        pytest.param(
+            "play",
+            "not json",
+            answer(ReasonCode.BAD_COMMAND, detail="the command's payload is not JSON: 'not json'"),
+            id="not-json",
+        ),
+        pytest.param("skip", "{}", answer(ReasonCode.NOTHING_PLAYING), id="skip-when-idle"),
+        pytest.param("stop", "{}", answer(ReasonCode.NOTHING_PLAYING), id="stop-when-idle"),
+    ],
+)
+def test_commands_that_cannot_be_carried_out_are_answered_with_a_code(
+    settings: Settings, store: Store, kind: str, payload: str, expected: CommandResult
+) -> None:
+    simulation = Simulation.build(settings, store, at(8))
+    command = store.add_command(kind, payload, "王五", at(8))
+    simulation.player.run_commands()
+    assert answer_to(store, command) == expected
+    assert rows(store) == []
+
+
+def test_a_queued_command_names_what_it_waits_for(settings: Settings, store: Store) -> None:
+    pause_playlist(store, "news", 30, times=(dt.time(8, 0),))
+    manual = pause_playlist(store, "manual", 5, priority=Priority.SCHEDULED)
+    simulation = Simulation.build(settings, store, at(7))
+    results: list[CommandResult] = []
+
+    def play() -> None:
+        command = give(store, PlayPlaylist(manual, Priority.SCHEDULED), at(8, 0, 10))
+        simulation.player.run_commands()
+        results.append(answer_to(store, command))
+
+    simulation.run(at(9), at={at(8, 0, 10): play})
+    assert results == [answer(ReasonCode.WAITING, on_air="news")]
+
+
 def test_slots_missed_while_the_player_was_down(settings: Settings, store: Store) -> None:
     pause_playlist(
         store, "p", 5, times=(dt.time(6, 0), dt.time(8, 0), dt.time(9, 0), dt.time(10, 0))
