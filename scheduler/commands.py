@@ -29,6 +29,7 @@ from playlists.content.prune import prune
 from playlists.health import run_checks
 from playlists.model import AsRunRow, PlannedBroadcast, Priority, Review, Slide
 from playlists.plan import day_range, station_plan
+from playlists.record import notes
 from playlists.settings import Settings
 from playlists.store import Store
 from scheduler.daemon import run_player
@@ -171,7 +172,8 @@ def simulate(settings: Settings, first: dt.date | None, last: dt.date | None, as
         started = _local(r.started_at, settings)
         print(
             f"{r.scheduled_at.astimezone(settings.tz):%Y-%m-%d %H:%M:%S}  "
-            f"{r.status.value:<11}  {r.playlist_name}  started {started or '-'}  {r.reason}"
+            f"{r.status.value:<11}  {r.playlist_name}  started {started or '-'}  "
+            f"{notes.english(r.reason)}"
         )
     counts = {s: sum(r.status == s for r in rows) for s in {r.status for r in rows}}
     print(f"{len(rows)} broadcasts: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
@@ -190,7 +192,7 @@ def _row_json(r: AsRunRow, settings: Settings) -> dict[str, str | None]:
         "playlist": r.playlist_name,
         "priority": r.priority.value,
         "status": r.status.value,
-        "reason": r.reason,
+        "reason": notes.english(r.reason),
     }
 
 

@@ -41,11 +41,11 @@ from playlists.model import (
     Slide,
 )
 from playlists.plan import station_plan
-from playlists.record import asrun
+from playlists.record import asrun, notes
+from playlists.record.notes import NoteCode, note
 from playlists.settings import Settings
 from playlists.store import Store, from_db_time
 from scheduler.playout import (
-    PAST,
     Assembly,
     Broadcast,
     Playout,
@@ -95,7 +95,8 @@ class Player:
         last_seen = from_db_time(self.store.status().get("heartbeat"))
         # The player was last known alive at its last heartbeat: that is when the cut came.
         cut_at = min(last_seen or now, now)
-        closed = asrun.close_orphans(self.store, "player stopped during the broadcast", cut_at)
+        cut = notes.encode((note(NoteCode.PLAYER_CUT),))
+        closed = asrun.close_orphans(self.store, cut, cut_at)
         if closed:
             log.warning("closed %d broadcast(s) cut off when the player stopped", len(closed))
         self._log_missed_while_down(now)
@@ -133,8 +134,8 @@ class Player:
         if row.item_started_at is not None:
             offset = (cut_at - row.item_started_at).total_seconds()
         policy = entry.on_interrupt
-        note = f"{PAST[policy]} after the player stopped"
-        self.playout.submit(broadcast.continuation(policy, (row.item or 0, offset), note, cut_at))
+        after = (note(NoteCode.CONTINUED_AFTER_RESTART, policy=policy.value),)
+        self.playout.submit(broadcast.continuation(policy, (row.item or 0, offset), after, cut_at))
 
     def _log_missed_while_down(self, now: dt.datetime) -> None:
         last_seen = from_db_time(self.store.status().get("heartbeat"))
@@ -150,9 +151,8 @@ class Player:
             if held is not None:  # it would not have played anyway
                 asrun.claim(self.store, broadcast, Outcome.SKIPPED, now, held)
             else:
-                asrun.claim(
-                    self.store, broadcast, Outcome.MISSED, now, "the player was not running"
-                )
+                down = notes.encode((note(NoteCode.PLAYER_DOWN),))
+                asrun.claim(self.store, broadcast, Outcome.MISSED, now, down)
 
     # -- the plan ----------------------------------------------------------------------
 
@@ -213,17 +213,22 @@ class Player:
         self.playout.submit(broadcast)
 
     def _held_reason(self, planned: PlannedBroadcast) -> str | None:
-        """Say why a due broadcast is skipped rather than played, or None.
+        """Say (as the as-run reason) why a due broadcast is skipped rather than played.
 
-        Review is asked again now: content may have been changed since the plan was armed.
+        None when it may play. Review is asked again now: content may have been changed
+        since the plan was armed.
         """
-        if planned.quiet:
-            return f"quiet hours {self.settings.player.quiet}"
+        quiet = self.settings.player.quiet
+        if planned.quiet and quiet is not None:
+            start, end = f"{quiet.start:%H:%M}", f"{quiet.end:%H:%M}"
+            return notes.encode((note(NoteCode.QUIET_HOURS, start=start, end=end),))
         try:
             unapproved = review.playlist_unplayable(self.store, planned.playlist_id)
         except VillagecastError:
             return None  # gone: logged as failed when it is loaded
-        return None if unapproved is None else f"awaiting review: {unapproved}"
+        if unapproved is None:
+            return None
+        return notes.encode((note(NoteCode.AWAITING_REVIEW, name=planned.playlist_name),))
 
     def _planned_broadcast(self, planned: PlannedBroadcast) -> Broadcast | None:
         """Load a planned broadcast's playlist; log it as failed if that is impossible."""
@@ -232,7 +237,8 @@ class Player:
                 self.store, planned.playlist_id, self.settings.media_dir
             )
         except VillagecastError as exc:
-            asrun.claim(self.store, planned, Outcome.FAILED, self.timeline.now(), str(exc))
+            failed = notes.encode((note(NoteCode.LOAD_FAILED, detail=str(exc)),))
+            asrun.claim(self.store, planned, Outcome.FAILED, self.timeline.now(), failed)
             return None
         return Broadcast(
             name=planned.playlist_name,
@@ -248,8 +254,8 @@ class Player:
     def _late_reason(self, planned: PlannedBroadcast, late: dt.timedelta) -> str:
         jump = self.last_jump
         if jump is not None and jump[1] > 0 and jump[0] >= planned.start:
-            return f"the clock jumped forward {jump[1]:.0f} s past it"
-        return f"{late.total_seconds():.0f} s late: the player was busy or stopped"
+            return notes.encode((note(NoteCode.CLOCK_JUMPED, seconds=round(jump[1])),))
+        return notes.encode((note(NoteCode.LATE, seconds=round(late.total_seconds())),))
 
     def clock_jumped(self, seconds: float) -> None:
         """Re-arm after the wall clock jumped; slots it skipped are logged as missed."""

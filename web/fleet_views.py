@@ -21,6 +21,7 @@ from playlists.plan import day_range
 from playlists.town import fleet, sharing
 from web.asrun_export import BOM
 from web.asrun_filter import AsRunFilter, read_filter
+from web.asrun_words import note_words
 from web.auth import REVIEWER, role_required
 from web.state import now, settings, store
 
@@ -128,7 +129,7 @@ def _csv_text(rows: list[list[object]]) -> Iterator[str]:
 
 def _csv_row(line: fleet.ReportLine) -> list[object]:
     t = line.tally
-    why = "; ".join(f"{reason} × {count}" for reason, count in line.reasons)
+    why = "; ".join(f"{note_words(reason)} × {count}" for reason, count in line.reasons)
     if t.unreadable:
         why = "; ".join(filter(None, (why, unreadable_label(t.unreadable))))
     return [

@@ -26,6 +26,7 @@ from playlists.commands import (
 from playlists.content import catalog
 from playlists.model import InterruptPolicy, ItemKind, Outcome, Priority, Review
 from playlists.record import asrun
+from playlists.record.notes import english
 from playlists.settings import Settings
 from playlists.store import Store
 from scheduler.simulate import Simulation, simulate
@@ -72,13 +73,13 @@ def pause_playlist(
 
 
 def rows(store: Store) -> list[tuple[str, str, str | None, str | None, str]]:
-    """The as-run log as (playlist, status, started, ended, reason) in station time."""
+    """The as-run log as (playlist, status, started, ended, reason in English), station time."""
 
     def local(value: dt.datetime | None) -> str | None:
         return None if value is None else value.astimezone(TZ).strftime("%H:%M:%S")
 
     return [
-        (r.playlist_name, r.status.value, local(r.started_at), local(r.ended_at), r.reason)
+        (r.playlist_name, r.status.value, local(r.started_at), local(r.ended_at), english(r.reason))
         for r in sorted(asrun.all_rows(store), key=lambda r: r.id)
     ]
 
@@ -623,6 +624,6 @@ def test_content_that_went_back_to_review_is_skipped_and_refused(
             "skipped",
             None,
             None,
-            "awaiting review: playlist “changed” is not approved (draft)",
+            "awaiting review: playlist “changed” is not approved",
         ),
     ]
