@@ -19,8 +19,10 @@ from playlists.record import asrun
 from playlists.record.notes import Note, NoteCode, encode, note, read
 from playlists.settings import Settings
 from playlists.store import Store
+from playlists.town import village_asrun, villages
 from scheduler.simulate import Simulation
-from tests.web_fixtures import add_pause_playlist, add_user, log_in, make_app
+from tests.playlists.town.test_villages import asrun_row
+from tests.web_fixtures import NOW, add_pause_playlist, add_user, log_in, make_app
 from web.asrun_words import WORDS, note_words
 
 TABLE = [
@@ -236,3 +238,19 @@ def test_the_api_keeps_english_reasons_and_adds_the_codes(day: FlaskClient) -> N
     stopped = rows[-1]
     assert stopped["reason"] == "stopped by 王五"
     assert stopped["note"] == [{"code": "stopped-by", "params": {"who": "王五"}}]
+
+
+def test_the_town_says_a_villages_notes_in_chinese(app: Flask, store: Store) -> None:
+    device = villages.verify(store, villages.add_village(store, "东村", "cli:town", NOW))
+    assert device is not None
+    stopped = encode((note(NoteCode.STOPPED_BY, who="王五"),))
+    row = asrun_row(1, status="interrupted", reason=stopped, ended="2023-03-28T08:00:05+08:00")
+    village_asrun.store_batch(store, device.id, [row], NOW)
+    add_user(store, "chief", "reviewer")
+    client = app.test_client()
+    log_in(client, "chief")
+    for page in ("/fleet/report", "/fleet/report.csv"):
+        page += "?from=2023-03-28&to=2023-03-28"
+        text = client.get(page).get_data(as_text=True)
+        assert "被 王五 停止 × 1" in text
+        assert "stopped" not in text
