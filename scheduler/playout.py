@@ -203,7 +203,7 @@ class Playout:
             if broadcast is None:
                 return None
             item = broadcast.index + 1
-            broadcast.note += (note(NoteCode.ITEM_SKIPPED, item=item, who=requested_by),)
+            broadcast.note = notes.with_skip(broadcast.note, item, requested_by)
             log.info("%s: item %d skipped by %s", broadcast.name, item, requested_by)
             self._token = next(self._tokens)
             self.timeline.cancel(SEGMENT_KEY)

@@ -48,6 +48,14 @@ def _continued_after(p: Params) -> str:
     return _("resumed after the %(priority)s broadcast “%(name)s”", **words)
 
 
+def _items_skipped(p: Params) -> str:
+    items = str(p["items"])
+    if "," in items:
+        items = items.replace(", ", _(", "))  # the reader's list separator
+        return _("items %(items)s skipped by %(who)s", items=items, who=p["who"])
+    return _("item %(items)s skipped by %(who)s", items=items, who=p["who"])
+
+
 WORDS: dict[NoteCode, Callable[[Params], str]] = {
     NoteCode.PLAYER_STOPPED: lambda p: _("the player was shut down"),
     NoteCode.PLAYER_CUT: lambda p: _("the player stopped during the broadcast"),
@@ -70,9 +78,7 @@ WORDS: dict[NoteCode, Callable[[Params], str]] = {
     NoteCode.INTERRUPTED: _interrupted,
     NoteCode.CONTINUED_AFTER: _continued_after,
     NoteCode.STOPPED_BY: lambda p: _("stopped by %(who)s", who=p["who"]),
-    NoteCode.ITEM_SKIPPED: lambda p: _(
-        "item %(item)s skipped by %(who)s", item=p["item"], who=p["who"]
-    ),
+    NoteCode.ITEM_SKIPPED: _items_skipped,
     NoteCode.WAITED_TOO_LONG: lambda p: _(
         "waited %(waited)s s for the broadcast on air, longer than its %(wait)s s",
         waited=p["waited"],

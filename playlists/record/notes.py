@@ -35,7 +35,7 @@ class NoteCode(enum.StrEnum):
     INTERRUPTED = "interrupted"  # priority, name: what cut in; then: resume | restart | ""
     CONTINUED_AFTER = "continued-after"  # policy; priority, name: what had cut in
     STOPPED_BY = "stopped-by"  # who
-    ITEM_SKIPPED = "item-skipped"  # item, who
+    ITEM_SKIPPED = "item-skipped"  # items: "2" or "2, 3"; who
     WAITED_TOO_LONG = "waited-too-long"  # waited, wait: seconds
     AUDIO_FAILED = "audio-failed"  # sink, detail
 
@@ -54,7 +54,7 @@ PARAMS: dict[NoteCode, frozenset[str]] = {
     NoteCode.INTERRUPTED: frozenset({"priority", "name", "then"}),
     NoteCode.CONTINUED_AFTER: frozenset({"policy", "priority", "name"}),
     NoteCode.STOPPED_BY: frozenset({"who"}),
-    NoteCode.ITEM_SKIPPED: frozenset({"item", "who"}),
+    NoteCode.ITEM_SKIPPED: frozenset({"items", "who"}),
     NoteCode.WAITED_TOO_LONG: frozenset({"waited", "wait"}),
     NoteCode.AUDIO_FAILED: frozenset({"sink", "detail"}),
 }
@@ -132,6 +132,23 @@ def _interrupted(p: Mapping[str, Param]) -> str:
     return f"{words}; will {p['then']}" if p["then"] else words
 
 
+def _items(p: Mapping[str, Param]) -> str:
+    items = str(p["items"])
+    return f"items {items}" if "," in items else f"item {items}"
+
+
+def with_skip(notes: Notes, item: int, who: str) -> Notes:
+    """Add an item skipped to a broadcast's notes, one note for a run of skips by one user.
+
+    Kept short: the row travels to the town, whose reason column holds 500 characters.
+    """
+    last = notes[-1] if notes else None
+    if last is not None and last.code is NoteCode.ITEM_SKIPPED and last.params["who"] == who:
+        items = f"{last.params['items']}, {item}"
+        return (*notes[:-1], note(NoteCode.ITEM_SKIPPED, items=items, who=who))
+    return (*notes, note(NoteCode.ITEM_SKIPPED, items=str(item), who=who))
+
+
 _PAST = {InterruptPolicy.RESUME.value: "resumed", InterruptPolicy.RESTART.value: "restarted"}
 
 ENGLISH: dict[NoteCode, Callable[[Mapping[str, Param]], str]] = {
@@ -152,7 +169,7 @@ ENGLISH: dict[NoteCode, Callable[[Mapping[str, Param]], str]] = {
         f"{_PAST[str(p['policy'])]} after {p['priority']}: {p['name']}"
     ),
     NoteCode.STOPPED_BY: lambda p: f"stopped by {p['who']}",
-    NoteCode.ITEM_SKIPPED: lambda p: f"item {p['item']} skipped by {p['who']}",
+    NoteCode.ITEM_SKIPPED: lambda p: f"{_items(p)} skipped by {p['who']}",
     NoteCode.WAITED_TOO_LONG: lambda p: (
         f"the lane was busy for {p['waited']} s, longer than its wait of {p['wait']} s"
     ),

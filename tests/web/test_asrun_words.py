@@ -96,9 +96,14 @@ TABLE = [
     ),
     (note(NoteCode.STOPPED_BY, who="xiaowang"), "被 xiaowang 停止", "stopped by xiaowang"),
     (
-        note(NoteCode.ITEM_SKIPPED, item=2, who="王五"),
+        note(NoteCode.ITEM_SKIPPED, items="2", who="王五"),
         "第 2 条被 王五 跳过",
         "item 2 skipped by 王五",
+    ),
+    (
+        note(NoteCode.ITEM_SKIPPED, items="2, 3", who="王五"),
+        "第 2、3 条被 王五 跳过",
+        "items 2, 3 skipped by 王五",
     ),
     (
         note(NoteCode.WAITED_TOO_LONG, waited=240, wait=120),

@@ -15,6 +15,7 @@ from playlists.record.notes import (
     english,
     note,
     read,
+    with_skip,
 )
 
 # Each code, and the English it reads as: the sentence the player wrote before codes.
@@ -48,7 +49,8 @@ TABLE = [
         "restarted after emergency: alarm",
     ),
     (note(NoteCode.STOPPED_BY, who="王五"), "stopped by 王五"),
-    (note(NoteCode.ITEM_SKIPPED, item=1, who="王五"), "item 1 skipped by 王五"),
+    (note(NoteCode.ITEM_SKIPPED, items="1", who="王五"), "item 1 skipped by 王五"),
+    (note(NoteCode.ITEM_SKIPPED, items="1, 3", who="王五"), "items 1, 3 skipped by 王五"),
     (
         note(NoteCode.WAITED_TOO_LONG, waited=240, wait=120),
         "the lane was busy for 240 s, longer than its wait of 120 s",
@@ -77,7 +79,7 @@ def test_several_notes_are_joined_as_before() -> None:
     text = encode(
         (
             note(NoteCode.CONTINUED_AFTER, policy="resume", priority="emergency", name="alarm"),
-            note(NoteCode.ITEM_SKIPPED, item=2, who="王五"),
+            note(NoteCode.ITEM_SKIPPED, items="2", who="王五"),
         )
     )
     assert english(text) == "resumed after emergency: alarm; item 2 skipped by 王五"
@@ -130,3 +132,19 @@ def test_a_note_with_wrong_params_is_refused(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         Note(code, params)  # type: ignore[arg-type]
+
+
+def test_a_run_of_skips_by_one_user_is_one_short_note() -> None:
+    notes: tuple[Note, ...] = ()
+    for item, who in ((2, "王五"), (3, "王五"), (5, "王五"), (6, "李四")):
+        notes = with_skip(notes, item, who)
+    assert english(encode(notes)) == "items 2, 3, 5 skipped by 王五; item 6 skipped by 李四"
+
+
+def test_a_long_broadcast_skipped_through_still_fits_the_towns_column() -> None:
+    notes = (
+        note(NoteCode.CONTINUED_AFTER, policy="resume", priority="emergency", name="紧" * 100),
+    )
+    for item in range(1, 61):
+        notes = with_skip(notes, item, "xiaowang")
+    assert len(encode(notes)) <= 500  # playlists/town/village_asrun.py MAX_TEXT["reason"]
