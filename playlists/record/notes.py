@@ -89,7 +89,13 @@ class Note:
 Notes = tuple[Note, ...]
 
 
+MAX_DETAIL = 200  # an error's own words, cut so the row still fits the town's column
+
+
 def note(code: NoteCode, **params: Param) -> Note:
+    """Make a note; an error's words (`detail`) are cut to MAX_DETAIL characters."""
+    if isinstance(params.get("detail"), str):
+        params["detail"] = str(params["detail"])[:MAX_DETAIL]
     return Note(code, params)
 
 

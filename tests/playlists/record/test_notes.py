@@ -148,3 +148,9 @@ def test_a_long_broadcast_skipped_through_still_fits_the_towns_column() -> None:
     for item in range(1, 61):
         notes = with_skip(notes, item, "xiaowang")
     assert len(encode(notes)) <= 500  # playlists/town/village_asrun.py MAX_TEXT["reason"]
+
+
+def test_an_errors_long_words_are_cut() -> None:
+    failed = note(NoteCode.AUDIO_FAILED, sink="alsa", detail="x" * 5000)
+    assert failed.params["detail"] == "x" * 200
+    assert len(encode((failed,))) <= 500
