@@ -19,7 +19,6 @@ from media.errors import MediaError
 from playlists.access import emergency_right
 from playlists.commands import Request, Skip, Stop
 from playlists.content import catalog, review
-from playlists.content.review import ReviewError
 from playlists.errors import (
     ContentError,
     EmergencyRightError,
@@ -117,8 +116,9 @@ def send_command() -> tuple[Response, int]:
             abort(400, _("A play command names exactly one of playlist_id and announcement_id."))
         except NotFoundError as exc:
             abort(404, str(exc))
-        except ReviewError as exc:
-            abort(409, _("Only approved content can be played: %(reason)s", reason=str(exc)))
+        refused = commands.refusal(command)
+        if refused is not None:
+            abort(409, refused)
     else:
         abort(400, _('\'kind\' must be "play", "stop" or "skip".'))
     # "result" and "reason" are null when the player did not answer in time.

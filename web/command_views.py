@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from playlists.commands import Skip, Stop
-from playlists.content.review import ReviewError
 from playlists.errors import NotFoundError
 from web import commands
 from web.api_fields import id_of
@@ -38,8 +37,9 @@ def play() -> Response:
         abort(400, _("Choose one playlist or one announcement to play."))
     except NotFoundError:
         abort(404, _("That playlist or announcement does not exist (any more)."))
-    except ReviewError as exc:
-        abort(409, _("Only approved content can be played: %(reason)s", reason=str(exc)))
+    refused = commands.refusal(command)
+    if refused is not None:
+        abort(409, refused)
     commands.flash_result(commands.send_and_wait(command))
     return redirect(url_for("dashboard.index"))
 

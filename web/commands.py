@@ -12,7 +12,15 @@ from typing import Any
 from flask import current_app, flash, g
 
 from playlists import commands as contract
-from playlists.commands import PlayAnnouncement, PlayPlaylist, PlaySpeech, Request, SentCommand
+from playlists.commands import (
+    PlayAnnouncement,
+    PlayPlaylist,
+    PlaySpeech,
+    ReasonCode,
+    Request,
+    SentCommand,
+    answer,
+)
 from playlists.content import catalog, review
 from playlists.record import audit
 from web.command_words import no_answer_words, result_words, unreadable_words
@@ -28,25 +36,32 @@ DEFAULT_POLL_SECONDS = 0.05
 def play_request(
     playlist_id: int | None, announcement_id: int | None
 ) -> PlayPlaylist | PlayAnnouncement:
-    """Build a manual play command for approved content.
+    """Build a manual play command for stored content.
 
-    Raises NotFoundError for an unknown id and ReviewError for content not approved.
+    Raises ValueError unless exactly one id is given, NotFoundError for an unknown one.
     """
     if (playlist_id is None) == (announcement_id is None):
         raise ValueError("name exactly one of playlist_id and announcement_id")
     if playlist_id is not None:
         catalog.get_playlist(store(), playlist_id, settings().media_dir)
-        _check_approved(review.playlist_unplayable(store(), playlist_id))
         return PlayPlaylist(playlist_id)
     assert announcement_id is not None
     catalog.get_announcement(store(), announcement_id)
-    _check_approved(review.announcement_unplayable(store(), announcement_id))
     return PlayAnnouncement(announcement_id)
 
 
-def _check_approved(reason: str | None) -> None:
-    if reason is not None:
-        raise review.ReviewError(reason, review.NOT_APPROVED)
+def refusal(request: PlayPlaylist | PlayAnnouncement) -> str | None:
+    """Say, as the player would, why content may not be played now; None when it may."""
+    if isinstance(request, PlayPlaylist):
+        subject, content_id = review.PLAYLIST, request.playlist_id
+        unplayable = review.playlist_unplayable(store(), content_id)
+    else:
+        subject, content_id = review.ANNOUNCEMENT, request.announcement_id
+        unplayable = review.announcement_unplayable(store(), content_id)
+    if unplayable is None:
+        return None
+    name = review.state(store(), subject, content_id).label
+    return result_words(answer(ReasonCode.NOT_APPROVED, subject=subject, name=name))[1]
 
 
 def send_and_wait(request: Request) -> SentCommand:

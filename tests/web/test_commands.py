@@ -11,11 +11,13 @@ from markupsafe import escape
 
 from playlists.commands import CommandResult, ReasonCode, SentCommand, Stop, answer, decode_result
 from playlists.content import catalog
+from playlists.model import Review
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import (
     NOW,
     FakePlayer,
+    add_fake_announcement,
     add_pause_playlist,
     add_user,
     commands_in,
@@ -311,3 +313,24 @@ def test_emergency_text_is_escaped_on_the_dashboard(client: FlaskClient, store: 
     html = client.get("/").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert str(escape("<script>alert(1)</script>")) in html
+
+
+@pytest.mark.parametrize("api", [False, True], ids=["form", "api"])
+def test_content_not_approved_is_refused_in_the_players_words(
+    client: FlaskClient, store: Store, api: bool
+) -> None:
+    draft = add_fake_announcement(store, title="停水通知", review=Review.DRAFT)
+    if api:
+        response = client.post(
+            "/api/v1/commands",
+            json={"kind": "play", "announcement_id": draft},
+            headers={"X-CSRF-Token": csrf_of(client.get("/"))},
+        )
+        shown = str((response.json or {}).get("error"))
+    else:
+        data = {"announcement_id": str(draft), "csrf_token": csrf_of(client.get("/"))}
+        response = client.post("/commands/play", data=data)
+        shown = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "没有播出：通知“停水通知”还没有审核通过。" in shown
+    assert commands_in(store) == []
