@@ -34,6 +34,7 @@ from typing import Any
 
 from media.textnorm import speech_text
 from media.tts import EngineChain, EspeakEngine
+from playlists.commands import PlayPlaylist, encode_request
 from playlists.content import catalog
 from playlists.content.ingest import Ingest
 from playlists.content.playlist_format import ItemSpec, PlaylistSpec
@@ -109,7 +110,7 @@ def child_play(folder: Path, playlist_id: str) -> dict[str, Any]:
     daemon = Daemon(settings, store)
     thread = threading.Thread(target=daemon.run, daemon=True)
     thread.start()
-    payload = {"playlist_id": int(playlist_id), "priority": "manual"}
+    payload = encode_request(PlayPlaylist(int(playlist_id)))
     before = len(asrun.all_rows(store))
     store.add_command("play", payload, "bench", dt.datetime.now(dt.UTC))
     deadline = time.monotonic() + 300

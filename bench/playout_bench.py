@@ -25,6 +25,7 @@ import threading
 import time
 from pathlib import Path
 
+from playlists.commands import PlaySpeech, Stop, encode_request
 from playlists.content import catalog
 from playlists.content.ingest import Ingest
 from playlists.model import ItemKind, Outcome, Priority, Review
@@ -155,7 +156,7 @@ def bench_stop_latency(folder: Path, count: int) -> list[float]:
     thread = threading.Thread(target=daemon.run, daemon=True)
     thread.start()
     latencies = []
-    payload = {"media_sha256": clip.sha256, "title": "t", "text": "t", "priority": "manual"}
+    payload = encode_request(PlaySpeech(clip.sha256, "t", "t"))
     for _ in range(count):
         before = len(sink.started)
         store.add_command("play", payload, "bench", dt.datetime.now(dt.UTC))
@@ -164,7 +165,7 @@ def bench_stop_latency(folder: Path, count: int) -> list[float]:
         time.sleep(0.5)
         sink.ended.clear()
         sent = time.perf_counter()
-        store.add_command("stop", {}, "bench", dt.datetime.now(dt.UTC))
+        store.add_command("stop", encode_request(Stop()), "bench", dt.datetime.now(dt.UTC))
         sink.ended.wait(5)
         latencies.append((time.perf_counter() - sent) * 1000)
         while asrun.all_rows(store)[-1].status is Outcome.PLAYING:

@@ -19,6 +19,7 @@ the operator's language. Declared here, whoever raises them::
     │   ├── NameTakenError       a town playlist whose name a playlist of this station holds
     │   ├── HeartbeatError       a village heartbeat not as the protocol says (names the field)
     │   └── AsRunBatchError      a village's batch of as-run rows, refused whole
+    ├── CommandFormatError   a command row whose request or answer is not the contract's
     ├── StoreError           the database cannot be opened or written
     │   └── StoreVersionError    the database was written by a newer villagecast
     ├── KeyFileError         a bundle signing key file that is missing, malformed or in the way
@@ -133,6 +134,10 @@ class StoreError(VillagecastError):
 
 class StoreVersionError(StoreError):
     """The database was written by a newer villagecast."""
+
+
+class CommandFormatError(VillagecastError):
+    """A command row's request or result does not follow playlists/commands.py."""
 
 
 class KeyFileError(VillagecastError):

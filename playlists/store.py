@@ -205,18 +205,20 @@ class Store:
 
     # -- commands from the panel to the player ---------------------------------------
 
-    def add_command(
-        self, kind: str, payload: dict[str, Any], created_by: str, now: dt.datetime
-    ) -> int:
+    def add_command(self, kind: str, payload: str, created_by: str, now: dt.datetime) -> int:
+        """Queue a command row; its payload is JSON text of playlists/commands.py."""
         with self.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO commands (kind, payload, created_by, created_at) VALUES (?, ?, ?, ?)",
-                (kind, json.dumps(payload, ensure_ascii=False), created_by, to_db_time(now)),
+                (kind, payload, created_by, to_db_time(now)),
             )
         return int(cursor.lastrowid or 0)
 
     def take_commands(self, now: dt.datetime) -> list[dict[str, Any]]:
-        """Claim every pending command, oldest first, so each is acted on once."""
+        """Claim every pending command, oldest first, so each is acted on once.
+
+        The payload comes back as stored: playlists/commands.py reads and checks it.
+        """
         # The player polls several times a second: look before taking the write lock.
         if self.query_one("SELECT 1 FROM commands WHERE taken_at IS NULL LIMIT 1") is None:
             return []
@@ -229,9 +231,10 @@ class Store:
                 "UPDATE commands SET taken_at = ? WHERE id = ?",
                 [(to_db_time(now), row["id"]) for row in rows],
             )
-        return [{**dict(row), "payload": json.loads(row["payload"])} for row in rows]
+        return [dict(row) for row in rows]
 
     def finish_command(self, command_id: int, result: str) -> None:
+        """Write the player's answer to a command (JSON text of playlists/commands.py)."""
         with self.transaction() as conn:
             conn.execute("UPDATE commands SET result = ? WHERE id = ?", (result, command_id))
 

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from importlib import resources
 from pathlib import Path
 from types import FrameType
@@ -22,15 +21,18 @@ from zoneinfo import ZoneInfo
 from media.audio import join_clips
 from media.files import atomic_output
 from media.slides import describe
+from playlists import commands as contract
 from playlists.access import tokens, users
 from playlists.clock import station_iso, station_today, utc_now
+from playlists.commands import PlaySpeech, ReasonCode
 from playlists.content import catalog
 from playlists.content.ingest import Ingest
 from playlists.content.playlist_format import parse_playlist
 from playlists.content.prune import prune
 from playlists.health import run_checks
-from playlists.model import AsRunRow, PlannedBroadcast, Review, Slide
+from playlists.model import AsRunRow, PlannedBroadcast, Priority, Review, Slide
 from playlists.plan import day_range, station_plan
+from playlists.record import notes
 from playlists.settings import Settings
 from playlists.store import Store
 from scheduler.daemon import run_player
@@ -168,7 +170,8 @@ def simulate(settings: Settings, first: dt.date | None, last: dt.date | None, as
         started = station_iso(r.started_at, settings.tz)
         print(
             f"{r.scheduled_at.astimezone(settings.tz):%Y-%m-%d %H:%M:%S}  "
-            f"{r.status.value:<11}  {r.playlist_name}  started {started or '-'}  {r.reason}"
+            f"{r.status.value:<11}  {r.playlist_name}  started {started or '-'}  "
+            f"{notes.english(r.reason)}"
         )
     counts = {s: sum(r.status == s for r in rows) for s in {r.status for r in rows}}
     print(f"{len(rows)} broadcasts: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
@@ -183,7 +186,7 @@ def _row_json(r: AsRunRow, tz: ZoneInfo) -> dict[str, str | None]:
         "playlist": r.playlist_name,
         "priority": r.priority.value,
         "status": r.status.value,
-        "reason": r.reason,
+        "reason": notes.english(r.reason),
     }
 
 
@@ -336,23 +339,18 @@ def say(settings: Settings, text: str, wait: float = 5.0) -> int:
     ingest = Ingest(store, settings)
     record = ingest.speak(text)
     ingest.render_slides(Slide(text[:20], text))  # so the screens switch with the voice
-    payload = {
-        "media_sha256": record.sha256,
-        "title": text[:20],
-        "text": text,
-        "priority": "manual",
-    }
-    command_id = store.add_command("play", payload, f"cli:{getpass.getuser()}", utc_now())
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        row = store.command(command_id)
-        if row is not None and row["result"]:
-            print(f"player: {row['result']} ({record.engine}, {record.duration:.1f} s)")
-            return 0 if row["result"] == "started" else 1
-        time.sleep(0.1)
-    print(
-        "villagecast: the player did not take the command within "
-        f"{wait:.0f} s; is `villagecast player` running?",
-        file=sys.stderr,
-    )
-    return 1
+    speech = PlaySpeech(record.sha256, text[:20], text, Priority.MANUAL)
+    waiting = contract.Waiting(seconds=wait, poll=0.1)
+    sent = contract.send_and_await(store, speech, f"cli:{getpass.getuser()}", utc_now(), waiting)
+    if sent.unreadable is not None:
+        print(f"villagecast: cannot read the player's answer: {sent.unreadable}", file=sys.stderr)
+        return 1
+    if sent.result is None:
+        print(
+            "villagecast: the player did not take the command within "
+            f"{wait:.0f} s; is `villagecast player` running?",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"player: {contract.english(sent.result)} ({record.engine}, {record.duration:.1f} s)")
+    return 0 if sent.result.reason.code is ReasonCode.STARTED else 1

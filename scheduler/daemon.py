@@ -95,7 +95,7 @@ class Daemon:
                     last_heartbeat = mono
         finally:
             self.systemd.stopping()
-            self.player.playout.shutdown("player stopped")
+            self.player.playout.shutdown()
             self.timeline.shutdown()
             self.player.write_status(force=True)
             if self.sync is not None:  # after playout: a request may wait for its timeout

@@ -13,9 +13,25 @@ from typing import Any
 
 from media.errors import MediaError
 from playlists.clock import station_iso, station_time
+from playlists.commands import (
+    CommandResult,
+    PlayAnnouncement,
+    PlayPlaylist,
+    PlayRequest,
+    PlaySpeech,
+    ReasonCode,
+    Request,
+    Skip,
+    Stop,
+    answer,
+    decode_request,
+    encode_result,
+    english,
+)
 from playlists.content import catalog, review
+from playlists.content.catalog import MediaRecord
 from playlists.content.ingest import Ingest
-from playlists.errors import VillagecastError
+from playlists.errors import CommandFormatError, NotFoundError, VillagecastError
 from playlists.model import (
     AsRunRow,
     InterruptPolicy,
@@ -26,11 +42,11 @@ from playlists.model import (
     Slide,
 )
 from playlists.plan import station_plan
-from playlists.record import asrun
+from playlists.record import asrun, notes
+from playlists.record.notes import NoteCode, note
 from playlists.settings import Settings
 from playlists.store import Store, from_db_time
 from scheduler.playout import (
-    PAST,
     Assembly,
     Broadcast,
     Playout,
@@ -80,7 +96,8 @@ class Player:
         last_seen = from_db_time(self.store.status().get("heartbeat"))
         # The player was last known alive at its last heartbeat: that is when the cut came.
         cut_at = min(last_seen or now, now)
-        closed = asrun.close_orphans(self.store, "player stopped during the broadcast", cut_at)
+        cut = notes.encode((note(NoteCode.PLAYER_CUT),))
+        closed = asrun.close_orphans(self.store, cut, cut_at)
         if closed:
             log.warning("closed %d broadcast(s) cut off when the player stopped", len(closed))
         self._log_missed_while_down(now)
@@ -118,8 +135,8 @@ class Player:
         if row.item_started_at is not None:
             offset = (cut_at - row.item_started_at).total_seconds()
         policy = entry.on_interrupt
-        note = f"{PAST[policy]} after the player stopped"
-        self.playout.submit(broadcast.continuation(policy, (row.item or 0, offset), note, cut_at))
+        after = (note(NoteCode.CONTINUED_AFTER_RESTART, policy=policy.value),)
+        self.playout.submit(broadcast.continuation(policy, (row.item or 0, offset), after, cut_at))
 
     def _log_missed_while_down(self, now: dt.datetime) -> None:
         last_seen = from_db_time(self.store.status().get("heartbeat"))
@@ -135,9 +152,8 @@ class Player:
             if held is not None:  # it would not have played anyway
                 asrun.claim(self.store, broadcast, Outcome.SKIPPED, now, held)
             else:
-                asrun.claim(
-                    self.store, broadcast, Outcome.MISSED, now, "the player was not running"
-                )
+                down = notes.encode((note(NoteCode.PLAYER_DOWN),))
+                asrun.claim(self.store, broadcast, Outcome.MISSED, now, down)
 
     # -- the plan ----------------------------------------------------------------------
 
@@ -198,17 +214,22 @@ class Player:
         self.playout.submit(broadcast)
 
     def _held_reason(self, planned: PlannedBroadcast) -> str | None:
-        """Say why a due broadcast is skipped rather than played, or None.
+        """Say (as the as-run reason) why a due broadcast is skipped rather than played.
 
-        Review is asked again now: content may have been changed since the plan was armed.
+        None when it may play. Review is asked again now: content may have been changed
+        since the plan was armed.
         """
-        if planned.quiet:
-            return f"quiet hours {self.settings.player.quiet}"
+        quiet = self.settings.player.quiet
+        if planned.quiet and quiet is not None:
+            start, end = f"{quiet.start:%H:%M}", f"{quiet.end:%H:%M}"
+            return notes.encode((note(NoteCode.QUIET_HOURS, start=start, end=end),))
         try:
             unapproved = review.playlist_unplayable(self.store, planned.playlist_id)
         except VillagecastError:
             return None  # gone: logged as failed when it is loaded
-        return None if unapproved is None else f"awaiting review: {unapproved}"
+        if unapproved is None:
+            return None
+        return notes.encode((note(NoteCode.AWAITING_REVIEW, name=planned.playlist_name),))
 
     def _planned_broadcast(self, planned: PlannedBroadcast) -> Broadcast | None:
         """Load a planned broadcast's playlist; log it as failed if that is impossible."""
@@ -217,7 +238,8 @@ class Player:
                 self.store, planned.playlist_id, self.settings.media_dir
             )
         except VillagecastError as exc:
-            asrun.claim(self.store, planned, Outcome.FAILED, self.timeline.now(), str(exc))
+            failed = notes.encode((note(NoteCode.LOAD_FAILED, detail=str(exc)),))
+            asrun.claim(self.store, planned, Outcome.FAILED, self.timeline.now(), failed)
             return None
         return Broadcast(
             name=planned.playlist_name,
@@ -233,8 +255,8 @@ class Player:
     def _late_reason(self, planned: PlannedBroadcast, late: dt.timedelta) -> str:
         jump = self.last_jump
         if jump is not None and jump[1] > 0 and jump[0] >= planned.start:
-            return f"the clock jumped forward {jump[1]:.0f} s past it"
-        return f"{late.total_seconds():.0f} s late: the player was busy or stopped"
+            return notes.encode((note(NoteCode.CLOCK_JUMPED, seconds=round(jump[1])),))
+        return notes.encode((note(NoteCode.LATE, seconds=round(late.total_seconds())),))
 
     def clock_jumped(self, seconds: float) -> None:
         """Re-arm after the wall clock jumped; slots it skipped are logged as missed."""
@@ -251,79 +273,103 @@ class Player:
     # -- commands from the panel -------------------------------------------------------
 
     def run_commands(self) -> None:
+        """Take the panel's commands and write the player's typed answer to each."""
         now = self.timeline.now()
-        for command in self.store.take_commands(now):
-            created = from_db_time(command["created_at"]) or now
-            if now - created > COMMAND_TTL:
-                result = "expired: the player was not running when it was given"
-            else:
-                try:
-                    result = self._run_command(command, now)
-                except VillagecastError as exc:
-                    result = f"error: {exc}"
-            self.store.finish_command(command["id"], result)
-            log.info("command %s by %s: %s", command["kind"], command["created_by"], result)
+        for row in self.store.take_commands(now):
+            result = self._answer(row, now)
+            self.store.finish_command(row["id"], encode_result(result))
+            log.info("command %s by %s: %s", row["kind"], row["created_by"], english(result))
 
-    def _run_command(self, command: dict[str, Any], now: dt.datetime) -> str:
-        who = command["created_by"]
-        if command["kind"] == "stop":
-            return "stopped" if self.playout.stop(who) else "nothing was playing"
-        if command["kind"] == "skip":
-            return "skipped the item" if self.playout.skip(who) else "nothing was playing"
-        payload = command["payload"]
-        priority = Priority(payload.get("priority", Priority.MANUAL.value))
+    def _answer(self, row: dict[str, Any], now: dt.datetime) -> CommandResult:
+        try:
+            request = decode_request(row["kind"], row["payload"])
+        except CommandFormatError as exc:
+            return answer(ReasonCode.BAD_COMMAND, detail=str(exc))
+        age = now - (from_db_time(row["created_at"]) or now)
+        if age > COMMAND_TTL:
+            return answer(ReasonCode.PLAYER_NOT_RUNNING, seconds=int(age.total_seconds()))
+        try:
+            return self._run_command(request, row["created_by"], now)
+        except NotFoundError:
+            assert isinstance(request, PlayPlaylist | PlayAnnouncement)  # only they name ids
+            return answer(ReasonCode.NOT_FOUND, subject=_subject(request), id=_content_id(request))
+        except VillagecastError as exc:
+            return answer(ReasonCode.PLAYER_ERROR, detail=str(exc))
+
+    def _run_command(self, request: Request, who: str, now: dt.datetime) -> CommandResult:
+        if isinstance(request, Stop):
+            stopped = self.playout.stop(who)
+            return answer(ReasonCode.STOPPED if stopped else ReasonCode.NOTHING_PLAYING)
+        if isinstance(request, Skip):
+            item = self.playout.skip(who)
+            if item is None:
+                return answer(ReasonCode.NOTHING_PLAYING)
+            return answer(ReasonCode.ITEM_SKIPPED, item=item)
+        refused = self._quiet_now(request.priority, now)
+        if refused is not None:
+            return refused
+        return self._play(request, who, now)
+
+    def _quiet_now(self, priority: Priority, now: dt.datetime) -> CommandResult | None:
+        """Refuse all but an emergency during quiet hours; None when it may play."""
         quiet = self.settings.player.quiet
-        local = station_time(now, self.settings.tz)
-        if priority is not Priority.EMERGENCY and quiet is not None and quiet.contains(local):
-            return f"refused: quiet hours {quiet}; only emergencies play now"
-        broadcast = self._manual_broadcast(payload, priority, who, now)
+        if priority is Priority.EMERGENCY or quiet is None:
+            return None
+        if not quiet.contains(station_time(now, self.settings.tz)):
+            return None
+        return answer(
+            ReasonCode.QUIET_HOURS, start=f"{quiet.start:%H:%M}", end=f"{quiet.end:%H:%M}"
+        )
+
+    def _play(self, request: PlayRequest, who: str, now: dt.datetime) -> CommandResult:
+        if isinstance(request, PlayPlaylist):
+            playlist = catalog.get_playlist(
+                self.store, request.playlist_id, self.settings.media_dir
+            )
+            segments = segments_of(playlist, self.assembly)
+            broadcast = Broadcast(
+                playlist.name, request.priority, segments, now, playlist_id=playlist.id
+            )
+        else:
+            speech = request if isinstance(request, PlaySpeech) else self._speech_of(request)
+            record = catalog.get_media(self.store, speech.media_sha256)
+            if record is None:
+                return answer(ReasonCode.AUDIO_MISSING, sha256=speech.media_sha256)
+            broadcast = self._speech_broadcast(speech, record, now)
+        broadcast.requested_by = who
         # Asked after loading, so what airs is what the reviewer approved.
-        unapproved = self._unapproved(payload)
-        if unapproved is not None:
-            return f"refused: {unapproved}"
+        if not isinstance(request, PlaySpeech) and self._unapproved(request):
+            subject = _subject(request)
+            return answer(ReasonCode.NOT_APPROVED, subject=subject, name=broadcast.name)
         return self.playout.submit(broadcast)
 
-    def _unapproved(self, payload: dict[str, Any]) -> str | None:
-        """Say why stored content named by a command may not air; the panel checked too.
+    def _unapproved(self, request: PlayPlaylist | PlayAnnouncement) -> bool:
+        """Tell whether stored content a command names may not air; the panel checked too.
 
         Text typed for an emergency or `villagecast say` names no stored content: the
         panel lets only users with the emergency right send it, the shell only its users.
         """
-        if "playlist_id" in payload:
-            return review.playlist_unplayable(self.store, int(payload["playlist_id"]))
-        if "announcement_id" in payload:
-            return review.announcement_unplayable(self.store, int(payload["announcement_id"]))
-        return None
+        if isinstance(request, PlayPlaylist):
+            return review.playlist_unplayable(self.store, request.playlist_id) is not None
+        return review.announcement_unplayable(self.store, request.announcement_id) is not None
 
-    def _manual_broadcast(
-        self, payload: dict[str, Any], priority: Priority, who: str, now: dt.datetime
+    def _speech_of(self, request: PlayAnnouncement) -> PlaySpeech:
+        announcement = catalog.get_announcement(self.store, request.announcement_id)
+        return PlaySpeech(
+            announcement.media_sha256, announcement.title, announcement.text, request.priority
+        )
+
+    def _speech_broadcast(
+        self, speech: PlaySpeech, record: MediaRecord, now: dt.datetime
     ) -> Broadcast:
-        media_dir = self.settings.media_dir
-        if "playlist_id" in payload:
-            playlist = catalog.get_playlist(self.store, int(payload["playlist_id"]), media_dir)
-            return Broadcast(
-                playlist.name,
-                priority,
-                segments_of(playlist, self.assembly),
-                now,
-                playlist_id=playlist.id,
-                requested_by=who,
-            )
-        if "announcement_id" in payload:
-            announcement = catalog.get_announcement(self.store, int(payload["announcement_id"]))
-            sha, title, text = announcement.media_sha256, announcement.title, announcement.text
-        else:
-            sha, title, text = payload["media_sha256"], payload["title"], payload["text"]
-        record = catalog.get_media(self.store, sha)
-        if record is None:
-            raise VillagecastError(f"no stored audio {sha}")
         segment = Segment(
             ItemKind.ANNOUNCEMENT,
             record.duration or 0.0,
-            Slide(title, text),
-            media_dir / record.path,
+            Slide(speech.title, speech.text),
+            self.settings.media_dir / record.path,
         )
-        return Broadcast(title, priority, assemble([segment], self.assembly), now, requested_by=who)
+        core = assemble([segment], self.assembly)
+        return Broadcast(speech.title, speech.priority, core, now)
 
     # -- status for the panel ----------------------------------------------------------
 
@@ -366,3 +412,11 @@ class Player:
     def upcoming(self, now: dt.datetime, limit: int) -> list[PlannedBroadcast]:
         upcoming = station_plan(self.store, self.settings, now, now + self.horizon)
         return [b for b in upcoming if not b.held][:limit]
+
+
+def _subject(request: PlayPlaylist | PlayAnnouncement) -> str:
+    return "playlist" if isinstance(request, PlayPlaylist) else "announcement"
+
+
+def _content_id(request: PlayPlaylist | PlayAnnouncement) -> int:
+    return request.playlist_id if isinstance(request, PlayPlaylist) else request.announcement_id

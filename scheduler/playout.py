@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from playlists.commands import CommandResult, ReasonCode, answer
 from playlists.errors import SinkError
 from playlists.model import (
     DEFAULT_WAIT,
@@ -33,7 +34,8 @@ from playlists.model import (
     Priority,
     Slide,
 )
-from playlists.record import asrun
+from playlists.record import asrun, notes
+from playlists.record.notes import Note, NoteCode, Notes, note
 from playlists.store import Store
 from scheduler.sinks import AudioSink
 from scheduler.timeline import Timeline
@@ -41,7 +43,6 @@ from scheduler.timeline import Timeline
 log = logging.getLogger(__name__)
 
 SEGMENT_KEY = "playout:segment"
-PAST = {InterruptPolicy.RESUME: "resumed", InterruptPolicy.RESTART: "restarted"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,9 +69,9 @@ class Broadcast:
     wait: dt.timedelta = dt.timedelta(seconds=DEFAULT_WAIT)
     first_item: int = 0  # where to start: 0, or where an interrupted part stopped
     first_offset: float = 0.0
-    note: str = ""  # logged on its row when it plays through ("resumed after ...")
+    note: Notes = ()  # logged on its row when it plays through ("resumed after ...")
     as_run_id: int | None = None
-    failure: str | None = None  # why the audio failed; the slides go on without it
+    failure: Note | None = None  # why the audio failed; the slides go on without it
     index: int = -1
     segment_zero: dt.datetime | None = None  # the instant the current segment's second 0 was
 
@@ -85,7 +86,7 @@ class Broadcast:
         return self.index, max(0.0, (now - self.segment_zero).total_seconds())
 
     def continuation(
-        self, policy: InterruptPolicy, at: tuple[int, float], note: str, since: dt.datetime
+        self, policy: InterruptPolicy, at: tuple[int, float], note: Notes, since: dt.datetime
     ) -> Broadcast:
         """Return the part that plays this broadcast on after an interruption."""
         item, offset = at if policy is InterruptPolicy.RESUME else (0, 0.0)
@@ -166,57 +167,56 @@ class Playout:
 
     # -- entry points ------------------------------------------------------------------
 
-    def submit(self, broadcast: Broadcast) -> str:
+    def submit(self, broadcast: Broadcast) -> CommandResult:
         """Put a broadcast on air now, cutting into a lower one, or queue it behind its peers.
 
-        Return what happened: "started", "waiting" or "skipped".
+        Return what happened, as the player answers a command that asked for it.
         """
         with self.lock:
             current = self.current
             if current is not None and broadcast.priority.rank <= current.priority.rank:
                 if broadcast.on_interrupt is InterruptPolicy.SKIP:
-                    self._log_unplayed(broadcast, f"slot busy: {current.name} was on air")
-                    return "skipped"
+                    self._log_unplayed(broadcast, note(NoteCode.SLOT_BUSY, on_air=current.name))
+                    return answer(ReasonCode.SLOT_BUSY, on_air=current.name)
                 self._enqueue(broadcast)
                 self.on_change()
-                return "waiting"
+                return answer(ReasonCode.WAITING, on_air=current.name)
             if current is not None:
-                self._interrupt(
-                    f"interrupted by {broadcast.priority.value}: {broadcast.name}", broadcast
-                )
+                self._interrupt(broadcast)
             self._start(broadcast)
             self.on_change()
-            return "started" if self.current is broadcast else "skipped"
+            started = self.current is broadcast
+            return answer(ReasonCode.STARTED if started else ReasonCode.NOT_PLAYED)
 
     def stop(self, requested_by: str) -> bool:
         """Stop what is on air for good (waiting broadcasts still follow); False if nothing was."""
         with self.lock:
             if self.current is None:
                 return False
-            self._end_current(Outcome.INTERRUPTED, f"stopped by {requested_by}")
+            self._end_current(Outcome.INTERRUPTED, (note(NoteCode.STOPPED_BY, who=requested_by),))
             self._next_waiting()
             return True
 
-    def skip(self, requested_by: str) -> bool:
-        """Skip the item on air and go on with the next; False if nothing was on air."""
+    def skip(self, requested_by: str) -> int | None:
+        """Skip the item on air and go on with the next; return its number, None if idle."""
         with self.lock:
             broadcast = self.current
             if broadcast is None:
-                return False
-            skipped = f"item {broadcast.index + 1} skipped by {requested_by}"
-            broadcast.note = "; ".join(part for part in (broadcast.note, skipped) if part)
-            log.info("%s: %s", broadcast.name, skipped)
+                return None
+            item = broadcast.index + 1
+            broadcast.note = notes.with_skip(broadcast.note, item, requested_by)
+            log.info("%s: item %d skipped by %s", broadcast.name, item, requested_by)
             self._token = next(self._tokens)
             self.timeline.cancel(SEGMENT_KEY)
             self.sink.stop()
             self._advance()
-            return True
+            return item
 
-    def shutdown(self, reason: str) -> None:
+    def shutdown(self) -> None:
         """Stop the sink and close the row on air, as the daemon exits."""
         with self.lock:
             if self.current is not None:
-                self._end_current(Outcome.INTERRUPTED, reason)
+                self._end_current(Outcome.INTERRUPTED, (note(NoteCode.PLAYER_STOPPED),))
             self.waiting.clear()
 
     # -- starting and stopping ---------------------------------------------------------
@@ -225,10 +225,10 @@ class Playout:
         now = self.timeline.now()
         waited = now - broadcast.due
         if waited > broadcast.wait:
+            waited_for = round(waited.total_seconds())
+            wait = round(broadcast.wait.total_seconds())
             self._log_unplayed(
-                broadcast,
-                f"the lane was busy for {waited.total_seconds():.0f} s, longer "
-                f"than its wait of {broadcast.wait.total_seconds():.0f} s",
+                broadcast, note(NoteCode.WAITED_TOO_LONG, waited=waited_for, wait=wait)
             )
             self._next_waiting()
             return
@@ -242,7 +242,7 @@ class Playout:
 
     def _open_row(self, broadcast: Broadcast, now: dt.datetime) -> bool:
         if broadcast.planned is None:
-            broadcast.as_run_id = self._manual_row(broadcast, now, Outcome.PLAYING, "")
+            broadcast.as_run_id = self._manual_row(broadcast, now, Outcome.PLAYING, ())
             return True
         row = asrun.claim(self.store, broadcast.planned, Outcome.PLAYING, now)
         if row is None:
@@ -251,19 +251,22 @@ class Playout:
         broadcast.as_run_id = row
         return True
 
-    def _interrupt(self, reason: str, by: Broadcast) -> None:
+    def _interrupt(self, by: Broadcast) -> None:
         """Cut the broadcast on air; queue its continuation if its policy asks for one."""
         cut = self.current
         assert cut is not None
         now = self.timeline.now()
         at = cut.position(now)
         policy = cut.on_interrupt
+        then = "" if policy is InterruptPolicy.SKIP else policy.value
+        priority = by.priority.value
+        cut_in = note(NoteCode.INTERRUPTED, priority=priority, name=by.name, then=then)
+        self._end_current(Outcome.INTERRUPTED, (cut_in,))
         if policy is not InterruptPolicy.SKIP:
-            reason += f"; will {policy.value}"
-        self._end_current(Outcome.INTERRUPTED, reason)
-        if policy is not InterruptPolicy.SKIP:
-            note = f"{PAST[policy]} after {by.priority.value}: {by.name}"
-            self._enqueue(cut.continuation(policy, at, note, since=now))
+            after = note(
+                NoteCode.CONTINUED_AFTER, policy=policy.value, priority=priority, name=by.name
+            )
+            self._enqueue(cut.continuation(policy, at, (after,), since=now))
 
     def _enqueue(self, broadcast: Broadcast) -> None:
         self.waiting.append(broadcast)
@@ -280,7 +283,7 @@ class Playout:
         token = self._token = next(self._tokens)
         if segment is None:
             if broadcast.failure:
-                self._finish(Outcome.FAILED, broadcast.failure)
+                self._finish(Outcome.FAILED, (broadcast.failure,))
             else:
                 self._finish(Outcome.PLAYED, broadcast.note)
             return
@@ -298,7 +301,7 @@ class Playout:
                     lambda error: self._segment_done(token, error),
                 )
             except SinkError as exc:
-                broadcast.failure = f"audio output {self.sink.name}: {exc}"
+                broadcast.failure = self._audio_failed(str(exc))
                 silent = True
         if silent:
             # Pauses, pictures, and every item after the audio failed run on the clock,
@@ -317,7 +320,7 @@ class Playout:
                 return  # a late report from a segment that was stopped
             broadcast = self.current
             if error:
-                broadcast.failure = f"audio output {self.sink.name}: {error}"
+                broadcast.failure = self._audio_failed(error)
                 segment = broadcast.current
                 if segment is not None and broadcast.segment_zero is not None:
                     # The slide stays up for the rest of the item, as if it had sounded.
@@ -329,22 +332,26 @@ class Playout:
                         return
             self._advance()
 
-    def _finish(self, outcome: Outcome, reason: str) -> None:
+    def _audio_failed(self, error: str) -> Note:
+        return note(NoteCode.AUDIO_FAILED, sink=self.sink.name, detail=error)
+
+    def _finish(self, outcome: Outcome, reason: Notes) -> None:
         self._close_current(outcome, reason)
         self._next_waiting()
 
-    def _end_current(self, outcome: Outcome, reason: str) -> None:
+    def _end_current(self, outcome: Outcome, reason: Notes) -> None:
         self._token = next(self._tokens)  # later reports from the old segment are stale
         self.timeline.cancel(SEGMENT_KEY)
         self.sink.stop()
         self._close_current(outcome, reason)
 
-    def _close_current(self, outcome: Outcome, reason: str) -> None:
+    def _close_current(self, outcome: Outcome, reason: Notes) -> None:
         broadcast, self.current = self.current, None
         if broadcast is None or broadcast.as_run_id is None:
             return
-        asrun.close(self.store, broadcast.as_run_id, outcome, self.timeline.now(), reason)
-        log.info("%s: %s %s", outcome.value, broadcast.name, reason)
+        text = notes.encode(reason)
+        asrun.close(self.store, broadcast.as_run_id, outcome, self.timeline.now(), text)
+        log.info("%s: %s %s", outcome.value, broadcast.name, notes.english(text))
         self.on_change()
 
     def _next_waiting(self) -> None:
@@ -361,19 +368,20 @@ class Playout:
         except Exception:
             log.exception("updating the screens failed")
 
-    def _log_unplayed(self, broadcast: Broadcast, reason: str) -> None:
+    def _log_unplayed(self, broadcast: Broadcast, reason: Note) -> None:
         now = self.timeline.now()
+        text = notes.encode((reason,))
         if broadcast.planned is not None:
-            asrun.claim(self.store, broadcast.planned, Outcome.SKIPPED, now, reason)
+            asrun.claim(self.store, broadcast.planned, Outcome.SKIPPED, now, text)
         else:
-            self._manual_row(broadcast, now, Outcome.SKIPPED, reason)
-        log.warning("skipped: %s (%s)", broadcast.name, reason)
+            self._manual_row(broadcast, now, Outcome.SKIPPED, (reason,))
+        log.warning("skipped: %s (%s)", broadcast.name, notes.english(text))
 
     def _manual_row(
-        self, broadcast: Broadcast, now: dt.datetime, status: Outcome, reason: str
+        self, broadcast: Broadcast, now: dt.datetime, status: Outcome, reason: Notes
     ) -> int:
         """Log a broadcast a command asked for, on air or not."""
         return asrun.open_manual(
             self.store, broadcast.name, broadcast.playlist_id, broadcast.priority,
-            broadcast.requested_by or "", now, status, reason,
+            broadcast.requested_by or "", now, status, notes.encode(reason),
         )  # fmt: skip

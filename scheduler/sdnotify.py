@@ -55,6 +55,7 @@ class Notifier:
         environ: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        env: Mapping[str, str]
         if environ is None:
             # Like sd_notify(unset_environment=1): children (mpv, ffmpeg, timedatectl)
             # must not inherit the socket and speak to systemd in the player's name.

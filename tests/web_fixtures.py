@@ -27,6 +27,7 @@ from waitress import wasyncore
 from werkzeug.test import TestResponse
 
 from playlists.access import users
+from playlists.commands import CommandResult, encode_result
 from playlists.content import catalog
 from playlists.content.catalog import MediaRecord, NewItem
 from playlists.model import ItemKind, Priority, Review
@@ -163,11 +164,16 @@ def commands_in(store: Store) -> list[dict[str, object]]:
 class FakePlayer:
     """Take commands from the store as the player daemon does, and answer each one.
 
-    ``answer`` is the result to write, or a function of the command giving it.
+    ``answer`` is the result to write, or a function of the command row giving it;
+    text is written as it is (an answer the panel cannot read).
     Use as a context manager: the thread runs inside the ``with`` block.
     """
 
-    def __init__(self, store: Store, answer: str | Callable[[dict[str, Any]], str]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        answer: CommandResult | str | Callable[[dict[str, Any]], CommandResult],
+    ) -> None:
         self.store = store
         self.answer = answer
         self.taken: list[dict[str, Any]] = []
@@ -178,9 +184,14 @@ class FakePlayer:
         while not self._stop.is_set():
             for command in self.store.take_commands(NOW):
                 self.taken.append(command)
-                result = self.answer if isinstance(self.answer, str) else self.answer(command)
-                self.store.finish_command(command["id"], result)
+                self.store.finish_command(command["id"], self._text(command))
             self._stop.wait(0.01)
+
+    def _text(self, command: dict[str, Any]) -> str:
+        answer = self.answer
+        if isinstance(answer, str):
+            return answer
+        return encode_result(answer if isinstance(answer, CommandResult) else answer(command))
 
     def __enter__(self) -> FakePlayer:
         self._thread.start()

@@ -17,6 +17,7 @@ from web import (
     api_fields,
     api_views,
     asrun_views,
+    asrun_words,
     audit_views,
     auth,
     auth_views,
@@ -87,6 +88,7 @@ def create_app(
     uploads.init_app(app)  # before CSRF, which reads the body
     csrf.init_app(app)
     formatting.init_app(app)
+    asrun_words.init_app(app)
     app.jinja_env.globals["station_name"] = settings.station.name
 
     for feature in (

@@ -18,12 +18,12 @@ from werkzeug.wrappers import Response
 from media.errors import MediaError
 from playlists.access import emergency_right
 from playlists.clock import station_iso, station_today
+from playlists.commands import Request, Skip, Stop
 from playlists.content import catalog, review
 from playlists.errors import (
     ContentError,
     EmergencyRightError,
     NotFoundError,
-    ReviewError,
     ScheduleLimitError,
     VillagecastError,
 )
@@ -102,11 +102,14 @@ def send_command() -> tuple[Response, int]:
     if not isinstance(body, dict):
         abort(400, _('Send a JSON object such as {"kind": "stop"}.'))
     kind = body.get("kind")
-    if kind in ("stop", "skip"):
-        payload: dict[str, Any] = {}
+    command: Request
+    if kind == "stop":
+        command = Stop()
+    elif kind == "skip":
+        command = Skip()
     elif kind == "play":
         try:
-            payload = commands.play_payload(
+            command = commands.play_request(
                 api_fields.positive_id(body, "playlist_id"),
                 api_fields.positive_id(body, "announcement_id"),
             )
@@ -114,13 +117,13 @@ def send_command() -> tuple[Response, int]:
             abort(400, _("A play command names exactly one of playlist_id and announcement_id."))
         except NotFoundError as exc:
             abort(404, str(exc))
-        except ReviewError as exc:
-            abort(409, _("Only approved content can be played: %(reason)s", reason=str(exc)))
+        refused = commands.refusal(command)
+        if refused is not None:
+            abort(409, refused)
     else:
         abort(400, _('\'kind\' must be "play", "stop" or "skip".'))
-    # "result" is what the player did, or null when it did not answer in time.
-    sent = commands.send_and_wait(kind, payload)
-    return jsonify(sent.json()), 201
+    # "result" and "reason" are null when the player did not answer in time.
+    return jsonify(commands.sent_json(commands.send_and_wait(command))), 201
 
 
 @bp.route("/emergency", methods=("POST",))
@@ -139,7 +142,7 @@ def emergency() -> tuple[Response, int]:
         sent = send_emergency(title, text)
     except (VillagecastError, MediaError) as exc:  # no speech: the station's trouble
         abort(503, _("The emergency broadcast was not sent: %(reason)s", reason=str(exc)))
-    return jsonify(sent.json()), 201
+    return jsonify(commands.sent_json(sent)), 201
 
 
 MAX_AUDIT_ROWS = 500

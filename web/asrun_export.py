@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from playlists.clock import station_iso
 from playlists.model import AsRunRow
+from playlists.record import notes
 
 COLUMNS = (
     "scheduled",
@@ -37,7 +38,7 @@ def _text(value: str | None) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
-def csv_row(row: AsRunRow, tz: ZoneInfo) -> list[str]:
+def csv_row(row: AsRunRow, tz: ZoneInfo, words: Mapping[str, str]) -> list[str]:
     return [
         _iso(row.scheduled_at, tz),
         _iso(row.started_at, tz),
@@ -45,17 +46,21 @@ def csv_row(row: AsRunRow, tz: ZoneInfo) -> list[str]:
         _text(row.playlist_name),
         row.priority.value,
         row.status.value,
-        _text(row.reason),
+        _text(words.get(row.reason, row.reason)),
         _text(row.requested_by),
     ]
 
 
-def csv_lines(rows: Iterable[AsRunRow], tz: ZoneInfo) -> Iterator[str]:
-    """Yield the CSV a line at a time, so a long export is streamed, not built whole."""
+def csv_lines(rows: Iterable[AsRunRow], tz: ZoneInfo, words: Mapping[str, str]) -> Iterator[str]:
+    """Yield the CSV a line at a time, so a long export is streamed, not built whole.
+
+    `words` holds each reason in the reader's language, made in the request: the body
+    is written after it ends, when the language is no longer known.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # Excel's line ends
     yield BOM
-    for values in ([*COLUMNS], *(csv_row(row, tz) for row in rows)):
+    for values in ([*COLUMNS], *(csv_row(row, tz, words) for row in rows)):
         writer.writerow(values)
         yield buffer.getvalue()
         buffer.seek(0)
@@ -74,6 +79,15 @@ def asrun_json(row: AsRunRow, tz: ZoneInfo) -> dict[str, Any]:
         "playlist_id": row.playlist_id,
         "priority": row.priority.value,
         "status": row.status.value,
-        "reason": row.reason,
+        "reason": notes.english(row.reason),  # English words, as before notes were codes
+        "note": _coded(row.reason),
         "requested_by": row.requested_by,
     }
+
+
+def _coded(reason: str) -> list[dict[str, Any]] | None:
+    """Return a row's notes as {code, params}; None for a row from before they were codes."""
+    read = notes.read(reason)
+    if isinstance(read, str):
+        return None
+    return [{"code": n.code.value, "params": dict(n.params)} for n in read]

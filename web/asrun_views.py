@@ -15,6 +15,7 @@ from playlists.record import asrun
 from playlists.record.report import campaign_report
 from web.asrun_export import csv_lines
 from web.asrun_filter import AsRunFilter, default_range, read_filter
+from web.asrun_words import note_words
 from web.auth import login_required
 from web.paging import page_of
 from web.plan_cache import plan_of
@@ -89,7 +90,7 @@ def export_csv() -> Response:
     rows = filtered_rows(chosen)
     filename = f"asrun-{chosen.first.isoformat()}-{chosen.last.isoformat()}.csv"
     return Response(
-        csv_lines(rows, settings().tz),
+        csv_lines(rows, settings().tz, {r.reason: note_words(r.reason) for r in rows}),
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={filename}"},
     )

@@ -9,7 +9,8 @@ from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from playlists.errors import NotFoundError, ReviewError
+from playlists.commands import Skip, Stop
+from playlists.errors import NotFoundError
 from web import commands
 from web.api_fields import id_of
 from web.auth import OPERATOR, role_required
@@ -31,26 +32,27 @@ def _form_id(name: str) -> int | None:
 @role_required(OPERATOR)
 def play() -> Response:
     try:
-        payload = commands.play_payload(_form_id("playlist_id"), _form_id("announcement_id"))
+        command = commands.play_request(_form_id("playlist_id"), _form_id("announcement_id"))
     except ValueError:
         abort(400, _("Choose one playlist or one announcement to play."))
     except NotFoundError:
         abort(404, _("That playlist or announcement does not exist (any more)."))
-    except ReviewError as exc:
-        abort(409, _("Only approved content can be played: %(reason)s", reason=str(exc)))
-    commands.flash_result(commands.send_and_wait("play", payload))
+    refused = commands.refusal(command)
+    if refused is not None:
+        abort(409, refused)
+    commands.flash_result(commands.send_and_wait(command))
     return redirect(url_for("dashboard.index"))
 
 
 @bp.route("/stop", methods=("POST",))
 @role_required(OPERATOR)
 def stop() -> Response:
-    commands.flash_result(commands.send_and_wait("stop", {}))
+    commands.flash_result(commands.send_and_wait(Stop()))
     return redirect(url_for("dashboard.index"))
 
 
 @bp.route("/skip", methods=("POST",))
 @role_required(OPERATOR)
 def skip() -> Response:
-    commands.flash_result(commands.send_and_wait("skip", {}))
+    commands.flash_result(commands.send_and_wait(Skip()))
     return redirect(url_for("dashboard.index"))

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from media.errors import MediaError
 from playlists.access import emergency_right
+from playlists.commands import PlaySpeech, SentCommand
 from playlists.errors import VillagecastError
 from playlists.model import Priority, Slide
 from web import commands
@@ -64,7 +65,7 @@ def _form_error(title: str, text: str, confirmed: bool) -> str | None:
     return error
 
 
-def send_emergency(title: str, text: str) -> commands.SentCommand:
+def send_emergency(title: str, text: str) -> SentCommand:
     """Make the speech and slides now and send them at emergency priority.
 
     Raises VillagecastError or MediaError when the speech or a slide cannot be made.
@@ -73,13 +74,8 @@ def send_emergency(title: str, text: str) -> commands.SentCommand:
     # Speech is made while the operator waits: seconds with espeak-ng.
     record = ingest().speak(text)
     ingest().render_slides(slide)
-    payload = {
-        "media_sha256": record.sha256,
-        "title": slide.title,
-        "text": text,
-        "priority": Priority.EMERGENCY.value,
-    }
-    return commands.send_and_wait("play", payload)
+    speech = PlaySpeech(record.sha256, slide.title, text, Priority.EMERGENCY)
+    return commands.send_and_wait(speech)
 
 
 @bp.route("", methods=("POST",))

@@ -22,6 +22,7 @@ from playlists.record.tally import ReportLine
 from playlists.town import fleet, sharing
 from web.asrun_export import BOM
 from web.asrun_filter import AsRunFilter, read_filter
+from web.asrun_words import note_words
 from web.auth import REVIEWER, role_required
 from web.state import current_user, now, settings, store
 
@@ -130,7 +131,7 @@ def _csv_text(rows: list[list[object]]) -> Iterator[str]:
 
 def _csv_row(line: ReportLine) -> list[object]:
     t = line.tally
-    why = "; ".join(f"{r.reason} × {r.count}" for r in line.reasons)
+    why = "; ".join(f"{note_words(r.reason)} × {r.count}" for r in line.reasons)
     if t.unreadable:
         why = "; ".join(filter(None, (why, unreadable_label(t.unreadable))))
     return [

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from playlists.commands import ReasonCode, answer
 from playlists.settings import AudioSettings, Settings
 from playlists.store import Store
 from scheduler.daemon import Daemon
@@ -204,7 +205,7 @@ def test_emergency_broadcast_on_a_phone(
         form.locator("input[name=confirm]").check()
         assert page.evaluate(FITS_WIDTH), "the page scrolls sideways"
         page.screenshot(path=artifacts / "emergency-375.png", full_page=True)
-        with FakePlayer(store, "started"):
+        with FakePlayer(store, answer(ReasonCode.STARTED)):
             form.locator("button[type=submit]").click()
             expect(page.locator(".flash-info")).to_have_text("播放器已开始播出。", timeout=15000)
         assert page.evaluate(FITS_WIDTH), "the page scrolls sideways"

@@ -28,7 +28,7 @@ def test_new_store_is_migrated_in_wal_mode(db: Store) -> None:
 
 
 def test_reopening_does_not_migrate_again(db: Store) -> None:
-    db.add_command("stop", {}, "tester", NOW)
+    db.add_command("stop", "{}", "tester", NOW)
     again = Store.open(db.path)
     assert again.schema_version() == SCHEMA_VERSION
     assert len(again.take_commands(NOW)) == 1
@@ -72,20 +72,22 @@ def test_plan_changes_bump_the_revision(db: Store) -> None:
     assert before < after_playlist < db.plan_revision()
     revision = db.plan_revision()
     db.set_status({"heartbeat": NOW.isoformat()}, NOW)
-    db.add_command("stop", {}, "tester", NOW)
+    db.add_command("stop", "{}", "tester", NOW)
     assert db.plan_revision() == revision, "status and commands are not plan changes"
 
 
 def test_commands_are_taken_once(db: Store) -> None:
-    first = db.add_command("play", {"playlist_id": 1, "priority": "manual"}, "王五", NOW)
-    db.add_command("stop", {}, "王五", NOW)
+    first = db.add_command("play", '{"playlist_id": 1}', "王五", NOW)
+    db.add_command("stop", "{}", "王五", NOW)
     taken = db.take_commands(NOW)
     assert [(c["id"], c["kind"]) for c in taken] == [(first, "play"), (first + 1, "stop")]
-    assert taken[0]["payload"] == {"playlist_id": 1, "priority": "manual"}
+    assert taken[0]["payload"] == '{"playlist_id": 1}'  # as stored: the contract reads it
     assert db.take_commands(NOW) == []
-    db.finish_command(first, "started")
+    db.finish_command(first, '{"outcome": "done"}')
     row = db.command(first)
-    assert row is not None and row["result"] == "started" and row["created_by"] == "王五"
+    assert (
+        row is not None and row["result"] == '{"outcome": "done"}' and row["created_by"] == "王五"
+    )
 
 
 def test_status_round_trips_json(db: Store) -> None:
@@ -96,7 +98,7 @@ def test_status_round_trips_json(db: Store) -> None:
 
 def test_naive_times_are_refused(db: Store) -> None:
     with pytest.raises(ValueError, match="aware"):
-        db.add_command("stop", {}, "x", dt.datetime(2023, 3, 28))
+        db.add_command("stop", "{}", "x", dt.datetime(2023, 3, 28))
 
 
 def test_screen_state_sequence_moves_only_on_change(db: Store) -> None:

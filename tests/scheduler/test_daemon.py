@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from playlists.commands import PlaySpeech, Stop, encode_request
 from playlists.content import catalog
 from playlists.content.ingest import Ingest
 from playlists.model import AsRunRow, ItemKind, Outcome, Priority, Review, Slide
 from playlists.record import asrun
+from playlists.record.notes import english
 from playlists.settings import AudioSettings, PlayerSettings, Settings, TtsSettings
 from playlists.store import Store
 from scheduler.daemon import Daemon
@@ -151,12 +153,12 @@ def test_stop_command_cuts_the_player_process(
     wait_for_row(rt_store, {Outcome.PLAYING}, timeout=10)
     time.sleep(1.0)
     machine = MachineLag.measure()
-    rt_store.add_command("stop", {}, "王五", dt.datetime.now(dt.UTC))
+    rt_store.add_command("stop", encode_request(Stop()), "王五", dt.datetime.now(dt.UTC))
     sent = time.monotonic()
     row = wait_for_row(rt_store, {Outcome.INTERRUPTED}, timeout=5)
     took = time.monotonic() - sent
     assert took < machine.allow(1.0), f"stopped after {took:.3f} s; {machine}"
-    assert row.reason == "stopped by 王五"
+    assert english(row.reason) == "stopped by 王五"
 
 
 def test_missing_player_program_is_a_failed_row(rt_settings: Settings, rt_store: Store) -> None:
@@ -174,7 +176,7 @@ def test_missing_player_program_is_a_failed_row(rt_settings: Settings, rt_store:
         daemon.stop()
         thread.join(timeout=10)
     assert row.status is Outcome.FAILED
-    assert "cannot start no-such-player" in row.reason
+    assert "cannot start no-such-player" in english(row.reason)
 
 
 @pytest.mark.parametrize(
@@ -205,7 +207,7 @@ def test_say_plays_at_once_on_the_running_player(
     from scheduler import commands
 
     assert commands.say(rt_settings, "村委会通知：今晚七点开会。", wait=5) == 0
-    assert "player: started (espeak-ng" in capsys.readouterr().out
+    assert "player: started the broadcast (espeak-ng" in capsys.readouterr().out
     row = wait_for_row(rt_store, {Outcome.PLAYED, Outcome.FAILED}, timeout=20)
     assert row.status is Outcome.PLAYED, row.reason
     assert row.priority is Priority.MANUAL
@@ -248,12 +250,9 @@ def test_emergency_cuts_the_audio_within_300_ms_and_switches_the_screens(
         time.sleep(1.0)
         machine = MachineLag.measure()
         before = rt_store.screen_state("led-bar")
-        payload = {
-            "media_sha256": alarm.sha256,
-            "title": "紧急通知",
-            "text": "今晚有大风",
-            "priority": "emergency",
-        }
+        payload = encode_request(
+            PlaySpeech(alarm.sha256, "紧急通知", "今晚有大风", Priority.EMERGENCY)
+        )
         sent = time.monotonic()
         rt_store.add_command("play", payload, "王五", dt.datetime.now(dt.UTC))
         while len(sink.events) < 3 and time.monotonic() - sent < 5:
@@ -279,7 +278,7 @@ def test_emergency_cuts_the_audio_within_300_ms_and_switches_the_screens(
     assert switched - sent < within, f"every screen switches in 300 ms; {machine}"
     rows = asrun.all_rows(rt_store)
     assert rows[0].status is Outcome.INTERRUPTED
-    assert rows[0].reason.startswith("interrupted by emergency: 紧急通知")
+    assert english(rows[0].reason).startswith("interrupted by emergency: 紧急通知")
 
 
 def test_the_daemon_prunes_once_a_day(rt_settings: Settings, rt_store: Store) -> None:
@@ -329,4 +328,4 @@ def test_default_quiet_hours_hold_a_broadcast_at_0300_station_time(rt_settings: 
     )
     row = play_one_scheduled(quiet_station)
     assert row.status is Outcome.SKIPPED
-    assert "quiet hours" in row.reason
+    assert "quiet hours" in english(row.reason)

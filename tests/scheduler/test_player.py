@@ -12,9 +12,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from playlists.commands import (
+    CommandResult,
+    PlayPlaylist,
+    ReasonCode,
+    Request,
+    Skip,
+    Stop,
+    answer,
+    decode_result,
+    encode_request,
+)
 from playlists.content import catalog
 from playlists.model import InterruptPolicy, ItemKind, Outcome, Priority, Review
 from playlists.record import asrun
+from playlists.record.notes import english
 from playlists.settings import Settings
 from playlists.store import Store
 from scheduler.simulate import Simulation, simulate
@@ -61,13 +73,13 @@ def pause_playlist(
 
 
 def rows(store: Store) -> list[tuple[str, str, str | None, str | None, str]]:
-    """The as-run log as (playlist, status, started, ended, reason) in station time."""
+    """The as-run log as (playlist, status, started, ended, reason in English), station time."""
 
     def local(value: dt.datetime | None) -> str | None:
         return None if value is None else value.astimezone(TZ).strftime("%H:%M:%S")
 
     return [
-        (r.playlist_name, r.status.value, local(r.started_at), local(r.ended_at), r.reason)
+        (r.playlist_name, r.status.value, local(r.started_at), local(r.ended_at), english(r.reason))
         for r in sorted(asrun.all_rows(store), key=lambda r: r.id)
     ]
 
@@ -133,13 +145,24 @@ def test_busy_slot_with_skip_policy_is_skipped_at_once(settings: Settings, store
     ]
 
 
+def give(store: Store, request: Request, when: dt.datetime) -> int:
+    """Queue a command as the panel does, from 王五."""
+    return store.add_command(request.kind.value, encode_request(request), "王五", when)
+
+
+def answer_to(store: Store, command_id: int) -> CommandResult:
+    row = store.command(command_id)
+    assert row is not None and row["result"] is not None
+    return decode_result(row["result"])
+
+
 def command_at(
-    simulation: Simulation, store: Store, kind: str, payload: dict[str, object], when: dt.datetime
+    simulation: Simulation, store: Store, request: Request, when: dt.datetime
 ) -> Callable[[], None]:
     """An action that sends a panel command at an instant and lets the player take it."""
 
     def action() -> None:
-        store.add_command(kind, payload, "王五", when)
+        give(store, request, when)
         simulation.player.run_commands()
 
     return action
@@ -194,10 +217,8 @@ def test_emergency_cuts_into_a_scheduled_broadcast(
     pause_playlist(store, "news", 30, 30, times=(dt.time(8, 0),), on_interrupt=policy)
     alarm = pause_playlist(store, "alarm", 10)
     simulation = Simulation.build(settings, store, at(7))
-    emergency = {"playlist_id": alarm, "priority": "emergency"}
-    simulation.run(
-        at(9), at={at(8, 0, 40): command_at(simulation, store, "play", emergency, at(8, 0, 40))}
-    )
+    emergency = PlayPlaylist(alarm, Priority.EMERGENCY)
+    simulation.run(at(9), at={at(8, 0, 40): command_at(simulation, store, emergency, at(8, 0, 40))})
     assert rows(store) == expected
 
 
@@ -205,10 +226,8 @@ def test_interruption_longer_than_the_wait_gives_up(settings: Settings, store: S
     pause_playlist(store, "news", 60, times=(dt.time(8, 0),), wait=30)
     alarm = pause_playlist(store, "alarm", 45)
     simulation = Simulation.build(settings, store, at(7))
-    emergency = {"playlist_id": alarm, "priority": "emergency"}
-    simulation.run(
-        at(9), at={at(8, 0, 10): command_at(simulation, store, "play", emergency, at(8, 0, 10))}
-    )
+    emergency = PlayPlaylist(alarm, Priority.EMERGENCY)
+    simulation.run(at(9), at={at(8, 0, 10): command_at(simulation, store, emergency, at(8, 0, 10))})
     assert rows(store) == [
         (
             "news",
@@ -228,10 +247,8 @@ def test_manual_play_interrupts_a_scheduled_broadcast(settings: Settings, store:
     )
     manual = pause_playlist(store, "manual", 10)
     simulation = Simulation.build(settings, store, at(7))
-    play = {"playlist_id": manual, "priority": "manual"}
-    simulation.run(
-        at(9), at={at(8, 0, 20): command_at(simulation, store, "play", play, at(8, 0, 20))}
-    )
+    play = PlayPlaylist(manual)
+    simulation.run(at(9), at={at(8, 0, 20): command_at(simulation, store, play, at(8, 0, 20))})
     assert rows(store) == [
         ("scheduled", "interrupted", "08:00:00", "08:00:20", "interrupted by manual: manual"),
         ("manual", "played", "08:00:20", "08:00:30", ""),
@@ -242,9 +259,7 @@ def test_manual_play_interrupts_a_scheduled_broadcast(settings: Settings, store:
 def test_skip_command_moves_to_the_next_item(settings: Settings, store: Store) -> None:
     pause_playlist(store, "news", 30, 30, times=(dt.time(8, 0),))
     simulation = Simulation.build(settings, store, at(7))
-    simulation.run(
-        at(9), at={at(8, 0, 10): command_at(simulation, store, "skip", {}, at(8, 0, 10))}
-    )
+    simulation.run(at(9), at={at(8, 0, 10): command_at(simulation, store, Skip(), at(8, 0, 10))})
     assert rows(store) == [("news", "played", "08:00:00", "08:00:40", "item 1 skipped by 王五")]
 
 
@@ -253,7 +268,7 @@ def test_stop_command_ends_the_broadcast(settings: Settings, store: Store) -> No
     simulation = Simulation.build(settings, store, at(7))
 
     def stop() -> None:
-        store.add_command("stop", {}, "王五", at(8, 0, 5))
+        give(store, Stop(), at(8, 0, 5))
         simulation.player.run_commands()
 
     simulation.run(at(9), at={at(8, 0, 5): stop})
@@ -263,11 +278,75 @@ def test_stop_command_ends_the_broadcast(settings: Settings, store: Store) -> No
 def test_stale_command_is_not_played_late(settings: Settings, store: Store) -> None:
     manual = pause_playlist(store, "manual", 10)
     simulation = Simulation.build(settings, store, at(8))
-    command = store.add_command("play", {"playlist_id": manual}, "王五", at(7, 58))
+    command = give(store, PlayPlaylist(manual), at(7, 58))
     simulation.player.run_commands()
-    row = store.command(command)
-    assert row is not None and row["result"].startswith("expired")
+    assert answer_to(store, command) == answer(ReasonCode.PLAYER_NOT_RUNNING, seconds=120)
     assert rows(store) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "expected"),
+    [
+        pytest.param(
+            "play",
+            '{"playlist_id": 99}',
+            answer(ReasonCode.NOT_FOUND, subject="playlist", id=99),
+            id="unknown-playlist",
+        ),
+        pytest.param(
+            "play",
+            '{"announcement_id": 42}',
+            answer(ReasonCode.NOT_FOUND, subject="announcement", id=42),
+            id="unknown-announcement",
+        ),
+        pytest.param(
+            "play",
+            '{"media_sha256": "ab12", "title": "t", "text": "t"}',
+            answer(ReasonCode.AUDIO_MISSING, sha256="ab12"),
+            id="speech-without-audio",
+        ),
+        pytest.param(
+            "play",
+            '{"v": 2, "playlist_id": 1}',
+            answer(
+                ReasonCode.BAD_COMMAND,
+                detail="the command's payload has format 2; this villagecast reads 1",
+            ),
+            id="newer-format",
+        ),
+        pytest.param(
+            "play",
+            "not json",
+            answer(ReasonCode.BAD_COMMAND, detail="the command's payload is not JSON: 'not json'"),
+            id="not-json",
+        ),
+        pytest.param("skip", "{}", answer(ReasonCode.NOTHING_PLAYING), id="skip-when-idle"),
+        pytest.param("stop", "{}", answer(ReasonCode.NOTHING_PLAYING), id="stop-when-idle"),
+    ],
+)
+def test_commands_that_cannot_be_carried_out_are_answered_with_a_code(
+    settings: Settings, store: Store, kind: str, payload: str, expected: CommandResult
+) -> None:
+    simulation = Simulation.build(settings, store, at(8))
+    command = store.add_command(kind, payload, "王五", at(8))
+    simulation.player.run_commands()
+    assert answer_to(store, command) == expected
+    assert rows(store) == []
+
+
+def test_a_queued_command_names_what_it_waits_for(settings: Settings, store: Store) -> None:
+    pause_playlist(store, "news", 30, times=(dt.time(8, 0),))
+    manual = pause_playlist(store, "manual", 5, priority=Priority.SCHEDULED)
+    simulation = Simulation.build(settings, store, at(7))
+    results: list[CommandResult] = []
+
+    def play() -> None:
+        command = give(store, PlayPlaylist(manual, Priority.SCHEDULED), at(8, 0, 10))
+        simulation.player.run_commands()
+        results.append(answer_to(store, command))
+
+    simulation.run(at(9), at={at(8, 0, 10): play})
+    assert results == [answer(ReasonCode.WAITING, on_air="news")]
 
 
 def test_slots_missed_while_the_player_was_down(settings: Settings, store: Store) -> None:
@@ -427,22 +506,20 @@ def test_quiet_hours_skip_planned_and_refuse_manual(settings: Settings, store: S
     pause_playlist(store, "night", 5, times=(dt.time(6, 0), dt.time(7, 0)))
     manual = pause_playlist(store, "manual", 5)
     simulation = Simulation.build(settings, store, at(5))
-    results: dict[str, str] = {}
+    results: dict[str, CommandResult] = {}
 
     def play(priority: str) -> Callable[[], None]:
         def action() -> None:
             now = simulation.timeline.now()
-            command = store.add_command(
-                "play", {"playlist_id": manual, "priority": priority}, "王五", now
-            )
+            command = give(store, PlayPlaylist(manual, Priority(priority)), now)
             simulation.player.run_commands()
-            results[priority] = store.command(command)["result"]  # type: ignore[index]
+            results[priority] = answer_to(store, command)
 
         return action
 
     simulation.run(at(8), at={at(5, 10): play("manual"), at(5, 20): play("emergency")})
-    assert results["manual"] == "refused: quiet hours 22:00–06:30; only emergencies play now"
-    assert results["emergency"] == "started"
+    assert results["manual"] == answer(ReasonCode.QUIET_HOURS, start="22:00", end="06:30")
+    assert results["emergency"] == answer(ReasonCode.STARTED)
     assert rows(store) == [
         ("manual", "played", "05:20:00", "05:20:05", ""),
         ("night", "skipped", None, None, "quiet hours 22:00–06:30"),
@@ -529,17 +606,17 @@ def test_content_that_went_back_to_review_is_skipped_and_refused(
 
     changed = pause_playlist(store, "changed", 5, times=(dt.time(8, 0), dt.time(9, 0)))
     simulation = Simulation.build(settings, store, at(7))
-    results: list[str] = []
+    results: list[CommandResult] = []
 
     def edit_and_play() -> None:
         review.mark_changed(store, review.PLAYLIST, changed, "王五", simulation.timeline.now())
         now = simulation.timeline.now()
-        command = store.add_command("play", {"playlist_id": changed}, "王五", now)
+        command = give(store, PlayPlaylist(changed), now)
         simulation.player.run_commands()
-        results.append(store.command(command)["result"])  # type: ignore[index]
+        results.append(answer_to(store, command))
 
     simulation.run(at(10), at={at(8, 30): edit_and_play})
-    assert results == ["refused: playlist “changed” is not approved (draft)"]
+    assert results == [answer(ReasonCode.NOT_APPROVED, subject="playlist", name="changed")]
     assert rows(store) == [
         ("changed", "played", "08:00:00", "08:00:05", ""),
         (
@@ -547,6 +624,6 @@ def test_content_that_went_back_to_review_is_skipped_and_refused(
             "skipped",
             None,
             None,
-            "awaiting review: playlist “changed” is not approved (draft)",
+            "awaiting review: playlist “changed” is not approved",
         ),
     ]

@@ -29,6 +29,7 @@ from playlists.content.ingest import Ingest
 from playlists.errors import VillagecastError
 from playlists.model import AsRunRow, ItemKind, Outcome, Priority, Review, Slide
 from playlists.record import asrun
+from playlists.record.notes import english
 from playlists.schedule.limits import MAX_TIMES
 from playlists.settings import AudioSettings, PlayerSettings, StorageSettings
 from playlists.store import Store
@@ -139,7 +140,10 @@ def test_player_killed_20_times_loses_nothing_and_plays_nothing_twice(
     cut = [row for row in rows if row.status is Outcome.INTERRUPTED]
     assert cut, "no kill landed during a broadcast"
     assert all(row.ended_at is not None for row in cut)
-    assert {row.reason for row in cut} <= {"player stopped during the broadcast", "player stopped"}
+    assert {english(row.reason) for row in cut} <= {
+        "player stopped during the broadcast",
+        "player stopped",
+    }
     assert_no_overlap(rows)
 
 
@@ -277,10 +281,10 @@ def test_failing_audio_device_is_logged_screens_follow_and_next_broadcast_plays(
         thread.join(timeout=10)
     rows = asrun.all_rows(store)
     assert [r.status for r in rows] == [Outcome.FAILED, Outcome.PLAYED], rows
-    assert "audio open error: No such device" in rows[0].reason
+    assert "audio open error: No such device" in english(rows[0].reason)
     assert shown_while_failing is not None and shown_while_failing["mode"] == "broadcast"
     assert shown_while_failing["slides"][0]["title"] == "停电通知"
-    print(f"\nfailed row: {rows[0].reason!r}; next broadcast: {rows[1].status.value}")
+    print(f"\nfailed row: {english(rows[0].reason)!r}; next broadcast: {rows[1].status.value}")
 
 
 # -- a full disk and a read-only one ----------------------------------------------------

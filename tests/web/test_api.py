@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from playlists.commands import ReasonCode, answer
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import (
@@ -135,7 +136,16 @@ def test_plan_refuses_bad_ranges(client: FlaskClient, query: str) -> None:
 def test_stop_and_skip_commands(client: FlaskClient, store: Store, kind: str) -> None:
     status, body = post_command(client, {"kind": kind})
     assert status == 201
-    assert body == {"id": 1, "kind": kind, "payload": {}, "result": None}  # no player ran
+    assert body == {  # no player ran
+        "id": 1,
+        "kind": kind,
+        "payload": {},
+        "result": None,
+        "outcome": None,
+        "reason": None,
+        "message": "播放器没有运行，命令尚未执行。请检查播放器（树莓派）是否开机；"
+        "如果它在一分钟内启动，仍会执行这条命令。",
+    }
     assert [(c["kind"], c["created_by"]) for c in commands_in(store)] == [(kind, "op")]
 
 
@@ -143,10 +153,18 @@ def test_command_answer_carries_the_players_result(settings: Settings, store: St
     add_user(store, "op", "operator")
     client = make_app(settings, store, command_wait=5.0).test_client()
     log_in(client, "op")
-    with FakePlayer(store, "skipped the item"):
+    with FakePlayer(store, answer(ReasonCode.ITEM_SKIPPED, item=3)):
         status, body = post_command(client, {"kind": "skip"})
     assert status == 201
-    assert body == {"id": 1, "kind": "skip", "payload": {}, "result": "skipped the item"}
+    assert body == {
+        "id": 1,
+        "kind": "skip",
+        "payload": {},
+        "result": "skipped item 3; the next one follows",
+        "outcome": "done",
+        "reason": {"code": "item-skipped", "params": {"item": 3}},
+        "message": "已跳过正在播出的这一条，接着播下一条。",
+    }
 
 
 def test_play_commands(client: FlaskClient, store: Store) -> None:

@@ -9,12 +9,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 
+from playlists.commands import CommandResult, ReasonCode, SentCommand, Stop, answer, decode_result
 from playlists.content import catalog
+from playlists.model import Review
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import (
     NOW,
     FakePlayer,
+    add_fake_announcement,
     add_pause_playlist,
     add_user,
     commands_in,
@@ -22,7 +25,7 @@ from tests.web_fixtures import (
     log_in,
     make_app,
 )
-from web.commands import describe_result
+from web.commands import describe
 
 NASTY = '<script>alert(1)</script> "双引号" & 村民'
 RUNNING = {"heartbeat": "2023-03-28T02:59:59+00:00"}  # a second before NOW
@@ -73,12 +76,12 @@ def test_dashboard_has_a_skip_button_next_to_stop(client: FlaskClient) -> None:
 def test_skip_writes_a_skip_command_and_shows_what_the_player_did(
     client: FlaskClient, store: Store
 ) -> None:
-    with FakePlayer(store, "skipped the item") as player:
+    with FakePlayer(store, answer(ReasonCode.ITEM_SKIPPED, item=2)) as player:
         html = post(client, "/commands/skip", {})
     assert "已跳过正在播出的这一条，接着播下一条。" in html
     [row] = commands_in(store)
-    assert (row["kind"], row["payload"], row["created_by"]) == ("skip", "{}", "op")
-    assert row["result"] == "skipped the item"
+    assert (row["kind"], payload_of(row), row["created_by"]) == ("skip", {"v": 1}, "op")
+    assert decode_result(str(row["result"])) == answer(ReasonCode.ITEM_SKIPPED, item=2)
     assert [c["kind"] for c in player.taken] == ["skip"]
 
 
@@ -86,58 +89,83 @@ def test_skip_writes_a_skip_command_and_shows_what_the_player_did(
 
 
 @pytest.mark.parametrize(
-    ("path", "answer", "shown", "category"),
+    ("path", "result", "shown", "category"),
     [
-        ("/commands/play", "started", "播放器已开始播出。", "info"),
-        ("/commands/play", "waiting", "已排队：正在播出的内容结束后开始播出。", "info"),
-        ("/commands/play", "skipped", "播放器没有播出，原因见今日播出记录。", "warning"),
-        (
-            "/commands/play",
-            "refused: quiet hours 22:00-06:00; only emergencies play now",
-            "没有播出：现在是静音时段（22:00-06:00），只有紧急广播可以播出。",
-            "warning",
+        pytest.param(
+            "/commands/play", answer(ReasonCode.STARTED), "播放器已开始播出。", "info", id="started"
         ),
-        (
+        pytest.param(
             "/commands/play",
-            "expired: the player was not running when it was given",
+            answer(ReasonCode.WAITING, on_air="早间新闻"),
+            "已排队：正在播出的“早间新闻”结束后开始播出。",
+            "info",
+            id="waiting",
+        ),
+        pytest.param(
+            "/commands/play",
+            answer(ReasonCode.NOT_PLAYED),
+            "播放器没有播出，原因见今日播出记录。",
+            "warning",
+            id="not-played",
+        ),
+        pytest.param(
+            "/commands/play",
+            answer(ReasonCode.QUIET_HOURS, start="22:00", end="06:00"),
+            "没有播出：现在是静音时段（22:00–06:00），只有紧急广播可以播出。",
+            "warning",
+            id="quiet-hours",
+        ),
+        pytest.param(
+            "/commands/play",
+            answer(ReasonCode.PLAYER_NOT_RUNNING, seconds=75),
             "没有执行：发出命令时播放器没有运行。",
             "warning",
+            id="expired",
         ),
-        (
+        pytest.param(
             "/commands/play",
-            "error: no stored audio abc",
-            "播放器执行出错：no stored audio abc",
+            answer(ReasonCode.AUDIO_MISSING, sha256="abc"),
+            "没有播出：广播站上找不到这段录音，请重新生成语音。",
             "error",
+            id="audio-missing",
         ),
-        ("/commands/play", "dancing", "播放器回复：dancing", "info"),
-        ("/commands/stop", "stopped", "已停止播出。", "info"),
-        ("/commands/stop", "nothing was playing", "当前没有正在播出的内容，无需操作。", "info"),
-        ("/commands/skip", "skipped", "已跳过正在播出的这一条，接着播下一条。", "info"),
-    ],
-    ids=[
-        "started",
-        "waiting",
-        "skipped",
-        "quiet-hours",
-        "expired",
-        "error",
-        "unknown",
-        "stopped",
-        "nothing-playing",
-        "skip-skipped",
+        pytest.param(
+            "/commands/stop",
+            answer(ReasonCode.STOPPED),
+            "已停止播出。",
+            "info",
+            id="stopped",
+        ),
+        pytest.param(
+            "/commands/stop",
+            answer(ReasonCode.NOTHING_PLAYING),
+            "当前没有正在播出的内容，无需操作。",
+            "info",
+            id="nothing-playing",
+        ),
+        pytest.param(
+            "/commands/play",
+            '{"v": 2, "outcome": "done"}',
+            "无法读取播放器的回复：the command&#39;s result has format 2",
+            "error",
+            id="unreadable",
+        ),
     ],
 )
 def test_the_players_answer_is_flashed_in_chinese(
-    client: FlaskClient, store: Store, path: str, answer: str, shown: str, category: str
+    client: FlaskClient,
+    store: Store,
+    path: str,
+    result: CommandResult | str,
+    shown: str,
+    category: str,
 ) -> None:
     playlist_id = add_pause_playlist(store, "定时节目")
     form = {"playlist_id": str(playlist_id)} if path == "/commands/play" else {}
-    with FakePlayer(store, answer):
+    with FakePlayer(store, result):
         html = post(client, path, form)
     assert f'<p class="flash flash-{category}"' in html
     assert shown in html
-    [row] = commands_in(store)
-    assert row["result"] == answer
 
 
 def test_a_player_that_is_not_running_is_named(impatient: FlaskClient, store: Store) -> None:
@@ -159,11 +187,11 @@ def test_a_running_player_that_does_not_answer_is_named(
 
 def test_english_results_for_english_operators(settings: Settings, store: Store) -> None:
     app = make_app(settings, store)
+    sent = SentCommand(1, Stop(), answer(ReasonCode.QUIET_HOURS, start="22:00", end="06:30"))
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        assert describe_result("play", "started") == ("info", "The player started the broadcast.")
-        assert describe_result("play", "refused: because") == (
+        assert describe(sent) == (
             "warning",
-            "The player refused: because",
+            "Not played: these are quiet hours (22:00–06:30); only emergency broadcasts play now.",
         )
 
 
@@ -223,13 +251,14 @@ def test_emergency_makes_speech_and_plays_it_above_everything(
     client: FlaskClient, store: Store, settings: Settings
 ) -> None:
     text = "村民朋友们，河水上涨，请立即撤离河道。"
-    with FakePlayer(store, "started"):
+    with FakePlayer(store, answer(ReasonCode.STARTED)):
         html = emergency(client, text=text, confirm="yes")
     assert "播放器已开始播出。" in html
     [row] = commands_in(store)
     assert row["kind"] == "play" and row["created_by"] == "op"
     payload = payload_of(row)
     assert payload == {
+        "v": 1,
         "media_sha256": payload["media_sha256"],
         "title": "紧急通知",  # the screens' title when none is given
         "text": text,
@@ -241,7 +270,7 @@ def test_emergency_makes_speech_and_plays_it_above_everything(
 
 
 def test_emergency_keeps_its_own_title(client: FlaskClient, store: Store) -> None:
-    with FakePlayer(store, "started"):
+    with FakePlayer(store, answer(ReasonCode.STARTED)):
         emergency(client, title="停水通知", text="今天下午停水。", confirm="yes")
     [row] = commands_in(store)
     assert payload_of(row)["title"] == "停水通知"
@@ -278,9 +307,30 @@ def test_emergency_text_is_escaped_on_the_dashboard(client: FlaskClient, store: 
     assert f'value="{escape(NASTY)}"' in html
 
     # Sent: the player then reports it on air under its title.
-    with FakePlayer(store, "started"):
+    with FakePlayer(store, answer(ReasonCode.STARTED)):
         emergency(client, title=NASTY, text=NASTY, confirm="yes")
     store.set_status({**RUNNING, "now_playing": {"name": NASTY, "priority": "emergency"}}, NOW)
     html = client.get("/").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert str(escape("<script>alert(1)</script>")) in html
+
+
+@pytest.mark.parametrize("api", [False, True], ids=["form", "api"])
+def test_content_not_approved_is_refused_in_the_players_words(
+    client: FlaskClient, store: Store, api: bool
+) -> None:
+    draft = add_fake_announcement(store, title="停水通知", review=Review.DRAFT)
+    if api:
+        response = client.post(
+            "/api/v1/commands",
+            json={"kind": "play", "announcement_id": draft},
+            headers={"X-CSRF-Token": csrf_of(client.get("/"))},
+        )
+        shown = str((response.json or {}).get("error"))
+    else:
+        data = {"announcement_id": str(draft), "csrf_token": csrf_of(client.get("/"))}
+        response = client.post("/commands/play", data=data)
+        shown = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "没有播出：通知“停水通知”还没有审核通过。" in shown
+    assert commands_in(store) == []
