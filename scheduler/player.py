@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 from media.errors import MediaError
-from playlists.content import catalog, review
+from playlists.content import announcement_table, media_table, playlist_table, review
 from playlists.content.ingest import Ingest
 from playlists.errors import VillagecastError
 from playlists.model import (
@@ -26,6 +26,7 @@ from playlists.model import (
 )
 from playlists.plan import station_plan
 from playlists.record import asrun
+from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store, from_db_time
 from scheduler.playout import (
@@ -104,7 +105,7 @@ class Player:
     def _continue_after_restart(self, row: AsRunRow, cut_at: dt.datetime) -> None:
         """Resume or restart a planned broadcast cut by a stop, if its entry says so."""
         entry = next(
-            (e for e in catalog.schedule_entries(self.store) if e.id == row.schedule_id), None
+            (e for e in entry_table.schedule_entries(self.store) if e.id == row.schedule_id), None
         )
         if entry is None or row.occurrence is None or entry.on_interrupt is InterruptPolicy.SKIP:
             return
@@ -167,7 +168,9 @@ class Player:
         """Render the slides of the coming broadcasts now, ahead of air time."""
         for playlist_id in dict.fromkeys(b.playlist_id for b in upcoming if not b.held):
             try:
-                playlist = catalog.get_playlist(self.store, playlist_id, self.settings.media_dir)
+                playlist = playlist_table.get_playlist(
+                    self.store, playlist_id, self.settings.media_dir
+                )
             except VillagecastError:
                 continue  # logged as failed when it comes due
             self.screens.prepare(segments_of(playlist, self.assembly))
@@ -212,7 +215,7 @@ class Player:
     def _planned_broadcast(self, planned: PlannedBroadcast) -> Broadcast | None:
         """Load a planned broadcast's playlist; log it as failed if that is impossible."""
         try:
-            playlist = catalog.get_playlist(
+            playlist = playlist_table.get_playlist(
                 self.store, planned.playlist_id, self.settings.media_dir
             )
         except VillagecastError as exc:
@@ -299,7 +302,9 @@ class Player:
     ) -> Broadcast:
         media_dir = self.settings.media_dir
         if "playlist_id" in payload:
-            playlist = catalog.get_playlist(self.store, int(payload["playlist_id"]), media_dir)
+            playlist = playlist_table.get_playlist(
+                self.store, int(payload["playlist_id"]), media_dir
+            )
             return Broadcast(
                 playlist.name,
                 priority,
@@ -309,11 +314,13 @@ class Player:
                 requested_by=who,
             )
         if "announcement_id" in payload:
-            announcement = catalog.get_announcement(self.store, int(payload["announcement_id"]))
+            announcement = announcement_table.get_announcement(
+                self.store, int(payload["announcement_id"])
+            )
             sha, title, text = announcement.media_sha256, announcement.title, announcement.text
         else:
             sha, title, text = payload["media_sha256"], payload["title"], payload["text"]
-        record = catalog.get_media(self.store, sha)
+        record = media_table.get_media(self.store, sha)
         if record is None:
             raise VillagecastError(f"no stored audio {sha}")
         segment = Segment(

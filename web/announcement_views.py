@@ -9,7 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
-from playlists.content import catalog, review
+from playlists.content import announcement_table, review
 from playlists.content.playlist_format import MAX_TEXT
 from playlists.errors import NotFoundError, VillagecastError
 from playlists.model import Announcement
@@ -27,7 +27,7 @@ MAX_TITLE = 100
 def _render(title: str = "", text: str = "") -> str:
     return render_template(
         "announcements.html",
-        announcements=catalog.list_announcements(store()),
+        announcements=announcement_table.list_announcements(store()),
         title=title,
         text=text,
         max_text=MAX_TEXT,
@@ -83,7 +83,7 @@ def create() -> Response | str:
 
 def _existing(announcement_id: int) -> Announcement:
     try:
-        return catalog.get_announcement(store(), announcement_id)
+        return announcement_table.get_announcement(store(), announcement_id)
     except NotFoundError:
         abort(404, _("That announcement does not exist (any more)."))
 

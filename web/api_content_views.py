@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
-from playlists.content import catalog, review
+from playlists.content import announcement_table, playlist_table, review
 from playlists.content.playlist_format import MAX_TEXT
 from playlists.content.review import ANNOUNCEMENT, PLAYLIST, ReviewError, ReviewState
 from playlists.errors import ContentError, NotFoundError
@@ -95,14 +95,16 @@ def announcement_json(a: Announcement) -> dict[str, Any]:
 @bp.route("/announcements")
 @login_required
 def announcements() -> Response:
-    return jsonify([announcement_json(a) for a in catalog.list_announcements(store())])
+    return jsonify([announcement_json(a) for a in announcement_table.list_announcements(store())])
 
 
 @bp.route("/announcements/<int:announcement_id>")
 @login_required
 def announcement(announcement_id: int) -> Response:
     try:
-        return jsonify(announcement_json(catalog.get_announcement(store(), announcement_id)))
+        return jsonify(
+            announcement_json(announcement_table.get_announcement(store(), announcement_id))
+        )
     except NotFoundError:
         _not_found(ANNOUNCEMENT, announcement_id)
 
@@ -121,7 +123,7 @@ def create_announcement() -> tuple[Response, int, dict[str, str]]:
     except MediaError as exc:  # the speech engines failed: the station's trouble, not the text
         abort(503, _("The announcement was not saved: %(reason)s", reason=str(exc)))
     location = url_for("api_content.announcement", announcement_id=new_id)
-    created = announcement_json(catalog.get_announcement(store(), new_id))
+    created = announcement_json(announcement_table.get_announcement(store(), new_id))
     return jsonify(created), 201, {"Location": location}
 
 
@@ -163,17 +165,17 @@ def _summary_json(row: Any) -> dict[str, Any]:
 @bp.route("/playlists")
 @login_required
 def playlists() -> Response:
-    return jsonify([_summary_json(row) for row in catalog.list_playlists(store())])
+    return jsonify([_summary_json(row) for row in playlist_table.list_playlists(store())])
 
 
 @bp.route("/playlists/<int:playlist_id>")
 @login_required
 def playlist(playlist_id: int) -> Response:
     try:
-        found = catalog.get_playlist(store(), playlist_id, settings().media_dir)
+        found = playlist_table.get_playlist(store(), playlist_id, settings().media_dir)
     except NotFoundError:
         _not_found(PLAYLIST, playlist_id)
-    (row,) = [r for r in catalog.list_playlists(store()) if r["id"] == playlist_id]
+    (row,) = [r for r in playlist_table.list_playlists(store()) if r["id"] == playlist_id]
     items = [
         {
             "position": item.position,

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from media.errors import MediaError
 from playlists.access import emergency_right
-from playlists.content import catalog, review
+from playlists.content import review
 from playlists.content.review import ReviewError
 from playlists.errors import (
     ContentError,
@@ -29,6 +29,7 @@ from playlists.errors import (
 from playlists.model import ScheduleEntry
 from playlists.plan import day_range, station_plan
 from playlists.record import asrun, audit, events
+from playlists.schedule import entry_table
 from web import api_fields, commands
 from web.asrun_export import asrun_json
 from web.asrun_filter import default_range, read_filter
@@ -193,7 +194,7 @@ def schedule_json(entry: ScheduleEntry) -> dict[str, Any]:
 
 
 def _entry(schedule_id: int) -> ScheduleEntry:
-    for entry in catalog.schedule_entries(store()):
+    for entry in entry_table.schedule_entries(store()):
         if entry.id == schedule_id:
             return entry
     abort(404, _("There is no schedule entry %(id)d.", id=schedule_id))
@@ -202,7 +203,7 @@ def _entry(schedule_id: int) -> ScheduleEntry:
 @bp.route("/schedule")
 @login_required
 def schedule() -> Response:
-    return jsonify([schedule_json(entry) for entry in catalog.schedule_entries(store())])
+    return jsonify([schedule_json(entry) for entry in entry_table.schedule_entries(store())])
 
 
 @bp.route("/schedule", methods=("POST",))
@@ -221,7 +222,7 @@ def add_schedule() -> tuple[Response, int]:
         abort(409, _("Only approved playlists can be scheduled: %(reason)s", reason=unplayable))
     try:
         with store().transaction():
-            new_id = catalog.add_schedule(
+            new_id = entry_table.add_schedule(
                 store(),
                 asked.playlist_id,
                 asked.start,
@@ -255,7 +256,7 @@ def add_schedule() -> tuple[Response, int]:
 def delete_schedule(schedule_id: int) -> Response:
     with store().transaction():
         entry = _entry(schedule_id)
-        catalog.delete_schedule(store(), schedule_id)
+        entry_table.delete_schedule(store(), schedule_id)
         audit.record(
             store(),
             g.user.username,

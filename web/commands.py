@@ -15,7 +15,7 @@ from flask import current_app, flash, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from playlists.content import catalog, review
+from playlists.content import announcement_table, playlist_table, review
 from playlists.model import Priority
 from playlists.record import audit
 from web.state import now, settings, store
@@ -70,11 +70,11 @@ def play_payload(playlist_id: int | None, announcement_id: int | None) -> dict[s
     if (playlist_id is None) == (announcement_id is None):
         raise ValueError("name exactly one of playlist_id and announcement_id")
     if playlist_id is not None:
-        catalog.get_playlist(store(), playlist_id, settings().media_dir)
+        playlist_table.get_playlist(store(), playlist_id, settings().media_dir)
         _check_approved(review.playlist_unplayable(store(), playlist_id))
         return {"playlist_id": playlist_id, "priority": Priority.MANUAL.value}
     assert announcement_id is not None
-    catalog.get_announcement(store(), announcement_id)
+    announcement_table.get_announcement(store(), announcement_id)
     _check_approved(review.announcement_unplayable(store(), announcement_id))
     return {"announcement_id": announcement_id, "priority": Priority.MANUAL.value}
 

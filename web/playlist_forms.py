@@ -13,7 +13,7 @@ from flask import g, request
 from media import images
 from media.errors import MediaError
 from playlists.content import playlist_rules
-from playlists.content.catalog import MediaRecord
+from playlists.content.media_table import MediaRecord
 from playlists.content.playlist_rules import EditError, check_repeat, check_slide
 from playlists.errors import VillagecastError
 from playlists.model import Slide

@@ -14,11 +14,11 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from playlists.access import emergency_right
-from playlists.content import catalog
+from playlists.content import playlist_table
 from playlists.errors import ContentError, NotFoundError, ScheduleLimitError
 from playlists.model import WEEKDAYS, Priority, ScheduleEntry
 from playlists.record import asrun, audit
-from playlists.schedule import calendar
+from playlists.schedule import calendar, entry_table
 from web.auth import OPERATOR, login_required, role_required
 from web.formatting import translated
 from web.plan_cache import plan_of
@@ -54,7 +54,7 @@ def index() -> str:
         calendar=page_calendar(plan, outcomes, now(), day_label),
         conflicts=conflict_rows(plan.conflicts[:MAX_LISTED], tz, labels, day_label),
         more_conflicts=max(0, len(plan.conflicts) - MAX_LISTED),
-        entries=catalog.schedule_entries(store()),
+        entries=entry_table.schedule_entries(store()),
         **context,
     )
 
@@ -114,7 +114,7 @@ def edit(schedule_id: int) -> Response | str:
 
 def _entry_or_404(schedule_id: int) -> ScheduleEntry:
     try:
-        return catalog.get_schedule(store(), schedule_id)
+        return entry_table.get_schedule(store(), schedule_id)
     except NotFoundError:
         abort(404, _("There is no such schedule entry; it may have been removed."))
 
@@ -129,7 +129,7 @@ def _render_form(
     warnings: list[str] | None = None,
     conflicts: list[calendar.Conflict] | None = None,
 ) -> str:
-    playlists = catalog.list_playlists(store())
+    playlists = playlist_table.list_playlists(store())
     # An entry's own playlist stays in the list while it waits for review, so the form
     # shows what is stored; saving it then says why it cannot be.
     choices = [p for p in playlists if p["playable"] or (entry and p["id"] == entry.playlist_id)]
@@ -150,7 +150,7 @@ def _render_form(
 
 
 def _save(form: ScheduleForm, entry: ScheduleEntry | None) -> Response | str:
-    playlists = catalog.list_playlists(store())
+    playlists = playlist_table.list_playlists(store())
     try:
         parsed = parse(form, playlists, may_emergency=_may_emergency())
     except FormErrors as exc:
@@ -160,7 +160,7 @@ def _save(form: ScheduleForm, entry: ScheduleEntry | None) -> Response | str:
     playlist = next(p for p in playlists if p["id"] == parsed.playlist_id)
     candidate = _candidate(parsed, playlist, entry)
     conflicts = calendar.preview_conflicts(
-        candidate, catalog.schedule_entries(store()), settings().tz, settings().player.quiet
+        candidate, entry_table.schedule_entries(store()), settings().tz, settings().player.quiet
     )
     warnings = _warnings(parsed, conflicts)
     fingerprint = _fingerprint(parsed, conflicts) if warnings else ""
@@ -243,10 +243,10 @@ def _store_entry(parsed: ParsedSchedule, name: str, entry: ScheduleEntry | None)
     )
     with store().transaction():
         if entry is None:
-            schedule_id = catalog.add_schedule(store(), *args, now(), **fields)
+            schedule_id = entry_table.add_schedule(store(), *args, now(), **fields)
         else:
             schedule_id = entry.id
-            catalog.update_schedule(store(), schedule_id, *args, **fields)
+            entry_table.update_schedule(store(), schedule_id, *args, **fields)
         audit.record(
             store(),
             g.user.username,
@@ -281,7 +281,7 @@ def remove(schedule_id: int) -> Response | str:
             flash(_("Tick the box to confirm that the entry should be removed."), "error")
         else:
             with store().transaction():
-                catalog.delete_schedule(store(), schedule_id)
+                entry_table.delete_schedule(store(), schedule_id)
                 audit.record(
                     store(),
                     g.user.username,

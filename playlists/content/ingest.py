@@ -24,14 +24,15 @@ from media.images import check_image
 from media.textnorm import NORMALIZER_VERSION, speech_text
 from media.tts import EngineChain, build_chain, cache_key
 from playlists.access import emergency_right
-from playlists.content import catalog
-from playlists.content.catalog import MediaRecord, NewItem
+from playlists.content import announcement_table, media_table, playlist_table
+from playlists.content.media_table import MediaRecord
 from playlists.content.playlist_format import MAX_TEXT, ItemSpec, PlaylistSpec
+from playlists.content.playlist_table import NewItem
 from playlists.content.slide_cache import SlideCache
 from playlists.errors import ContentError
 from playlists.model import ItemKind, Review, Slide
 from playlists.record import audit
-from playlists.schedule import limits
+from playlists.schedule import entry_table, limits
 from playlists.settings import Settings
 from playlists.store import Store
 
@@ -107,7 +108,7 @@ class Ingest:
         versioned = f"{NORMALIZER_VERSION}\n{spoken}"
         for engine in chain.engines:
             key = cache_key(engine.name, engine.voice, versioned)
-            hit = catalog.cached_speech(self.store, key)
+            hit = media_table.cached_speech(self.store, key)
             if hit is not None and self.path_of(hit).is_file():
                 return hit
         with self._workdir() as work:
@@ -115,7 +116,7 @@ class Ingest:
             engine = chain.synthesize(spoken, raw)
             record = self.ingest_audio(raw, engine=engine.name, voice=engine.voice)
         key = cache_key(engine.name, engine.voice, versioned)
-        catalog.remember_speech(self.store, key, record, self.now())
+        media_table.remember_speech(self.store, key, record, self.now())
         log.info("spoke %d characters with %s", len(spoken), engine.name)
         return record
 
@@ -143,7 +144,7 @@ class Ingest:
                 voice=voice,
             )
             self._place(normalized, relative)
-        catalog.add_media(self.store, record, self.now())
+        media_table.add_media(self.store, record, self.now())
         return record
 
     def add_recording(self, source: Path, name: str) -> MediaRecord:
@@ -171,11 +172,13 @@ class Ingest:
 
         The announcement goes back to draft: a reviewer hears the recording first.
         """
-        catalog.get_announcement(self.store, announcement_id)  # NotFoundError first
+        announcement_table.get_announcement(self.store, announcement_id)  # NotFoundError first
         record = self.add_recording(source, name)
         now = self.now()
         with self.store.transaction():
-            catalog.set_announcement_voice(self.store, announcement_id, record, changed_by, now)
+            announcement_table.set_announcement_voice(
+                self.store, announcement_id, record, changed_by, now
+            )
             audit.record(
                 self.store,
                 changed_by,
@@ -202,7 +205,7 @@ class Ingest:
     def _generated(self, name: str, make: Callable[[Path], object], level: bool) -> MediaRecord:
         key = f"generated:{name}:{self.settings.audio.target_lufs}"
         sha = self.store.meta(key)
-        record = catalog.get_media(self.store, sha) if sha else None
+        record = media_table.get_media(self.store, sha) if sha else None
         if record is not None and self.path_of(record).is_file():
             return record
         with self._workdir() as work:
@@ -219,7 +222,7 @@ class Ingest:
         relative = f"{sha[:2]}/{sha}.wav"
         record = MediaRecord(sha, "audio", relative, info.duration, wav.stat().st_size)
         self._place(wav, relative)
-        catalog.add_media(self.store, record, self.now())
+        media_table.add_media(self.store, record, self.now())
         return record
 
     def _place(self, source: Path, relative: str) -> None:
@@ -254,7 +257,7 @@ class Ingest:
         title, text, record = self._speak_checked(title, text)
         now = self.now()
         with self.store.transaction():
-            announcement_id = catalog.add_announcement(
+            announcement_id = announcement_table.add_announcement(
                 self.store,
                 title,
                 text,
@@ -278,11 +281,11 @@ class Ingest:
         self, announcement_id: int, title: str, text: str, changed_by: str
     ) -> None:
         """Change an announcement's words: new speech and slides, and back to draft."""
-        catalog.get_announcement(self.store, announcement_id)  # NotFoundError first
+        announcement_table.get_announcement(self.store, announcement_id)  # NotFoundError first
         title, text, record = self._speak_checked(title, text)
         now = self.now()
         with self.store.transaction():
-            catalog.update_announcement(
+            announcement_table.update_announcement(
                 self.store,
                 announcement_id,
                 title,
@@ -347,13 +350,13 @@ class Ingest:
         emergency_right.check((entry.priority for entry in spec.schedule), may_emergency)
         # Before the slow part (speech, slides); add_schedule asks again as it stores.
         limits.check_station(self.store.conn, [len(e.times) for e in spec.schedule])
-        if catalog.playlist_id_by_name(self.store, spec.name) is not None:
+        if playlist_table.playlist_id_by_name(self.store, spec.name) is not None:
             raise ContentError(f"a playlist named {spec.name!r} already exists")
         prepared = self.prepare_items(spec, base_dir)
         now = self.now()
         with self.store.transaction():
             items = self.add_items(spec, prepared, created_by, review, now)
-            playlist_id = catalog.add_playlist(
+            playlist_id = playlist_table.add_playlist(
                 self.store,
                 spec.name,
                 spec.description,
@@ -363,7 +366,7 @@ class Ingest:
                 created_by=created_by,
             )
             for entry in spec.schedule:
-                catalog.add_schedule(
+                entry_table.add_schedule(
                     self.store,
                     playlist_id,
                     entry.start,
@@ -378,7 +381,7 @@ class Ingest:
                 )
             state = review.value
             if reviewed_by is not None and review is Review.APPROVED:
-                catalog.set_reviewer(self.store, playlist_id, reviewed_by)
+                playlist_table.set_reviewer(self.store, playlist_id, reviewed_by)
                 state = f"{state} by {reviewed_by}"
             audit.record(
                 self.store,
@@ -417,13 +420,13 @@ class Ingest:
         now: dt.datetime,
     ) -> list[NewItem]:
         """Store a prepared playlist's announcements (in the caller's transaction); return
-        its items, ready for catalog.add_playlist."""
+        its items, ready for playlist_table.add_playlist."""
         items: list[NewItem] = []
         for spec_item, (record, duration) in zip(spec.items, prepared, strict=True):
             slide = _slide_of(spec_item)
             announcement_id = None
             if spec_item.kind is ItemKind.ANNOUNCEMENT and record is not None:
-                announcement_id = catalog.add_announcement(
+                announcement_id = announcement_table.add_announcement(
                     self.store,
                     slide.title or spec_item.text[:20],
                     spec_item.text,
@@ -467,7 +470,7 @@ class Ingest:
             shutil.copyfile(source, copy)
             self._place(copy, relative)
         record = MediaRecord(sha, "image", relative, None, source.stat().st_size)
-        catalog.add_media(self.store, record, self.now())
+        media_table.add_media(self.store, record, self.now())
         return record
 
 

@@ -44,6 +44,14 @@ MARK_DRAFT_SQL = (
 )
 
 
+def review_columns(
+    review: Review, by: str, now: dt.datetime
+) -> tuple[str, str, str | None, str | None]:
+    """Return review, changed_by, reviewed_by, reviewed_at for content stored as `review`."""
+    approved = review is Review.APPROVED
+    return review.value, by, by if approved else None, to_db_time(now) if approved else None
+
+
 class ReviewError(ContentError):
     """A review step that does not apply to the content as it is now.
 

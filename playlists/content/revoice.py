@@ -15,9 +15,9 @@ from collections.abc import Sequence
 
 from media.errors import TtsError
 from media.tts import EngineChain, TtsEngine
-from playlists.content import catalog
-from playlists.content.catalog import MediaRecord
+from playlists.content import announcement_table
 from playlists.content.ingest import Ingest
+from playlists.content.media_table import MediaRecord
 from playlists.model import Announcement
 from playlists.record import audit
 
@@ -72,7 +72,7 @@ def revoice(
     everything speaks all of them with the whole chain (after a voice setting changed);
     a clip that comes back the same changes nothing. dry_run only says what it would do.
     """
-    announcements = sorted(catalog.list_announcements(ingest.store), key=lambda a: a.id)
+    announcements = sorted(announcement_table.list_announcements(ingest.store), key=lambda a: a.id)
     spoken = [a for a in announcements if a.engine != RECORDING]
     changed: list[Revoiced] = []
     kept: list[Revoiced] = []
@@ -117,7 +117,9 @@ def _store_new_voice(
     now = ingest.now()
     new_engine = record.engine or ""
     with ingest.store.transaction():
-        catalog.set_announcement_voice(ingest.store, announcement.id, record, changed_by, now)
+        announcement_table.set_announcement_voice(
+            ingest.store, announcement.id, record, changed_by, now
+        )
         audit.record(
             ingest.store,
             changed_by,

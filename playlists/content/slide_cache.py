@@ -20,8 +20,8 @@ from media.files import atomic_output
 from media.fonts import FontFace, find_cjk_font
 from media.images import fit_image
 from media.slides import RenderedSlide, render_slide, slide_png, theme_for
-from playlists.content import catalog
-from playlists.content.catalog import MediaRecord
+from playlists.content import media_table
+from playlists.content.media_table import MediaRecord
 from playlists.model import Slide
 from playlists.settings import ScreenSettings, Settings
 from playlists.store import Store, to_db_time
@@ -105,7 +105,7 @@ class SlideCache:
         return hashlib.sha256(json.dumps(parts, ensure_ascii=True).encode()).hexdigest()
 
     def _present(self, sha256: str) -> bool:
-        record = catalog.get_media(self.store, sha256)
+        record = media_table.get_media(self.store, sha256)
         return record is not None and (self.settings.media_dir / record.path).is_file()
 
     def _render(self, screen: ScreenSettings, slide: Slide) -> SlideImages:
@@ -123,7 +123,7 @@ class SlideCache:
         return SlideImages(still.sha256, scroll.sha256 if scroll else None, rendered.font_px)
 
     def _fit(self, screen: ScreenSettings, image_sha256: str) -> SlideImages:
-        record = catalog.get_media(self.store, image_sha256)
+        record = media_table.get_media(self.store, image_sha256)
         if record is None:
             raise LookupError(f"no stored image {image_sha256}")
         mode: Literal["letterbox", "crop"] = "crop" if screen.fit == "crop" else "letterbox"
@@ -137,7 +137,7 @@ class SlideCache:
         if not target.is_file():
             _write_atomic(target, data)
         record = MediaRecord(sha, "image", relative, None, len(data))
-        catalog.add_media(self.store, record, self.now())
+        media_table.add_media(self.store, record, self.now())
         return record
 
 

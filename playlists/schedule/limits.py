@@ -1,7 +1,7 @@
 """How much a schedule may hold, declared once for every door.
 
 The YAML format (and so bundles and the town's sync), the panel's form, the API and
-the store itself (catalog.add_schedule, update_schedule) all ask here. Every planned
+the store itself (entry_table.add_schedule, update_schedule) all ask here. Every planned
 broadcast costs the calendar, the report and the player: without caps a 26 KB file
 of 80 entries made one view of /schedule take 16 s and 1.5 GB.
 """

@@ -16,12 +16,13 @@ import sqlite3
 
 from playlists.access import emergency_right
 from playlists.bundles.bundle import CheckedBundle, bundle_review
-from playlists.content import catalog
+from playlists.content import playlist_table
 from playlists.content.ingest import Ingest
 from playlists.content.playlist_format import PlaylistSpec
 from playlists.errors import ContentError
 from playlists.model import Review
 from playlists.record import audit
+from playlists.schedule import entry_table
 from playlists.store import Store
 
 SYNC_USER = "town-sync"  # who the audit log and the review state name for the town
@@ -75,7 +76,7 @@ def install(
         _check_name_free(conn, spec.name, origin)
         items = ingest.add_items(spec, prepared, SYNC_USER, review, now)
         if old is None:
-            playlist_id = catalog.add_playlist(
+            playlist_id = playlist_table.add_playlist(
                 store, spec.name, spec.description, items, now, review=review, created_by=SYNC_USER
             )
         else:
@@ -90,7 +91,7 @@ def install(
         store.set_meta(TAKEN_META + origin, version)
         state = review.value
         if reviewed_by is not None and review is Review.APPROVED:
-            catalog.set_reviewer(store, playlist_id, reviewed_by)
+            playlist_table.set_reviewer(store, playlist_id, reviewed_by)
             state = f"{state} by {reviewed_by}"
         change = "new version" if old is not None else "new"
         audit.record(
@@ -121,7 +122,7 @@ def _replace(
     conn: sqlite3.Connection,
     playlist_id: int,
     spec: PlaylistSpec,
-    items: list[catalog.NewItem],
+    items: list[playlist_table.NewItem],
     review: Review,
     origin: str,
     now: dt.datetime,
@@ -139,7 +140,7 @@ def _replace(
         conn.execute(
             "DELETE FROM schedules WHERE id = ? AND playlist_id = ?", (schedule_id, playlist_id)
         )
-    catalog.replace_playlist(
+    playlist_table.replace_playlist(
         store,
         playlist_id,
         spec.name,
@@ -160,7 +161,7 @@ def _add_schedules(
     store: Store, spec: PlaylistSpec, playlist_id: int, origin: str, now: dt.datetime
 ) -> None:
     ids = [
-        catalog.add_schedule(
+        entry_table.add_schedule(
             store,
             playlist_id,
             entry.start,

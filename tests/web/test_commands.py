@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 
-from playlists.content import catalog
+from playlists.content import media_table
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import (
@@ -235,7 +235,7 @@ def test_emergency_makes_speech_and_plays_it_above_everything(
         "text": text,
         "priority": "emergency",
     }
-    record = catalog.get_media(store, str(payload["media_sha256"]))
+    record = media_table.get_media(store, str(payload["media_sha256"]))
     assert record is not None and record.engine == "espeak-ng"
     assert (settings.media_dir / record.path).is_file()
 

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from playlists.access import tokens
-from playlists.content import catalog
+from playlists.content import playlist_table
 from playlists.content.playlist_format import parse_playlist
 from playlists.errors import PlaylistFormatError, ScheduleLimitError
 from playlists.model import Priority
-from playlists.schedule import limits
+from playlists.schedule import entry_table, limits
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.bundle_kit import bundle_entries, make_png
@@ -90,11 +90,11 @@ def test_an_entry_of_too_many_times_is_named() -> None:
 def test_the_store_refuses_past_each_cap(store: Store) -> None:
     first = add_pause_playlist(store, "节目0", times=EVERY_HALF_HOUR)  # 48 times
     for _n in range(limits.MAX_ENTRIES_PER_PLAYLIST - 1):
-        catalog.add_schedule(
+        entry_table.add_schedule(
             store, first, DAY, DAY, (dt.time(8),), frozenset(range(7)), Priority.SCHEDULED, NOW
         )
     with pytest.raises(ScheduleLimitError) as per_playlist:
-        catalog.add_schedule(
+        entry_table.add_schedule(
             store, first, DAY, DAY, (dt.time(8),), frozenset(range(7)), Priority.SCHEDULED, NOW
         )
     assert per_playlist.value.limit == limits.PLAYLIST_ENTRIES
@@ -104,8 +104,8 @@ def test_the_store_refuses_past_each_cap(store: Store) -> None:
     with pytest.raises(ScheduleLimitError) as per_station:
         add_pause_playlist(store, "一个太多", times=EVERY_HALF_HOUR[:2])
     assert per_station.value.limit == limits.STATION_TIMES
-    assert catalog.playlist_id_by_name(store, "一个太多") is not None  # its entry is not
-    times = sum(len(entry.times) for entry in catalog.schedule_entries(store))
+    assert playlist_table.playlist_id_by_name(store, "一个太多") is not None  # its entry is not
+    times = sum(len(entry.times) for entry in entry_table.schedule_entries(store))
     assert times == 19 + 48 * 10 == 499
 
 
@@ -228,4 +228,4 @@ def test_the_form_and_the_api_refuse_what_passes_the_station_caps(
         assert "500" in json.loads(answer)["error"]
         html = form_schedule(Browser(url, "op"), full[0], crowded)
     assert "播出日程最多 500 个时刻" in html
-    assert len(catalog.schedule_entries(store)) == 10  # nothing added by either
+    assert len(entry_table.schedule_entries(store)) == 10  # nothing added by either
