@@ -7,7 +7,6 @@ so a script learns exactly what to fix.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import re
 from collections.abc import Collection, Mapping
@@ -22,6 +21,7 @@ from werkzeug.routing import IntegerConverter
 
 from playlists.model import DEFAULT_WAIT, InterruptPolicy, Priority
 from playlists.schedule.limits import MAX_DAYS, MAX_TIMES, MAX_WAIT
+from playlists.schedule.scheduling import ScheduleRequest
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -141,20 +141,6 @@ def query_int(key: str, default: int, low: int, high: int) -> int:
             ),
         )
     return int(raw)
-
-
-@dataclasses.dataclass(frozen=True)
-class ScheduleRequest:
-    """A schedule entry as asked for, every field checked."""
-
-    playlist_id: int
-    start: dt.date
-    end: dt.date
-    times: tuple[dt.time, ...]
-    weekdays: frozenset[int]
-    priority: Priority
-    on_interrupt: InterruptPolicy
-    wait_seconds: float
 
 
 SCHEDULE_FIELDS = {

@@ -16,6 +16,7 @@ from playlists.errors import EmergencyRightError, ScheduleLimitError
 from playlists.model import DEFAULT_WAIT, InterruptPolicy, Priority, ScheduleEntry
 from playlists.schedule import limits
 from playlists.schedule.limits import MAX_DAYS, MAX_TIMES, MAX_WAIT
+from playlists.schedule.scheduling import ScheduleRequest
 from playlists.settings import CampaignSettings
 from web.api_fields import day_of
 
@@ -88,18 +89,6 @@ class ScheduleForm:
         )
 
 
-@dataclasses.dataclass(frozen=True)
-class ParsedSchedule:
-    playlist_id: int
-    start: dt.date
-    end: dt.date
-    times: tuple[dt.time, ...]
-    weekdays: frozenset[int]
-    priority: Priority
-    on_interrupt: InterruptPolicy
-    wait_seconds: float
-
-
 def parse_times(text: str) -> tuple[dt.time, ...]:
     """Read times of day written HH:MM, separated by commas or spaces; name a bad one."""
     tokens = [token for token in _SEPARATORS.split(text.replace("：", ":")) if token]
@@ -122,7 +111,7 @@ def parse_times(text: str) -> tuple[dt.time, ...]:
 
 def parse(
     form: ScheduleForm, playlists: Sequence[Mapping[str, Any]], *, may_emergency: bool
-) -> ParsedSchedule:
+) -> ScheduleRequest:
     """Check every field; raise FormErrors naming each problem, so nothing half-saves."""
     errors: list[str] = []
 
@@ -145,7 +134,7 @@ def parse(
     wait = attempt(_wait, form.wait)
     if errors:
         raise FormErrors(errors)
-    return ParsedSchedule(playlist_id, start, end, times, weekdays, priority, on_interrupt, wait)
+    return ScheduleRequest(playlist_id, start, end, times, weekdays, priority, on_interrupt, wait)
 
 
 def _playlist(value: str, playlists: Sequence[Mapping[str, Any]]) -> int:

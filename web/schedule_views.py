@@ -16,9 +16,10 @@ from werkzeug.wrappers import Response
 from playlists.access import emergency_right
 from playlists.content import playlist_table
 from playlists.errors import ContentError, NotFoundError, ScheduleLimitError
-from playlists.model import WEEKDAYS, Priority, ScheduleEntry
-from playlists.record import asrun, audit
-from playlists.schedule import calendar, entry_table
+from playlists.model import Priority, ScheduleEntry
+from playlists.record import asrun
+from playlists.schedule import calendar, entry_table, scheduling
+from playlists.schedule.scheduling import ScheduleRequest
 from web.auth import OPERATOR, login_required, role_required
 from web.formatting import translated
 from web.plan_cache import plan_of
@@ -27,7 +28,6 @@ from web.schedule_form import (
     POLICY_LABELS,
     PRIORITY_CHOICES,
     FormErrors,
-    ParsedSchedule,
     ScheduleForm,
     parse,
     schedule_limit_message,
@@ -169,7 +169,7 @@ def _save(form: ScheduleForm, entry: ScheduleEntry | None) -> Response | str:
         form.seen = fingerprint
         return _render_form(form, entry, warnings, conflicts)
     try:
-        schedule_id = _store_entry(parsed, playlist["name"], entry)
+        schedule_id = _store_entry(parsed, entry)
     except NotFoundError:
         abort(404, _("There is no such schedule entry; it may have been removed."))
     except ScheduleLimitError as exc:
@@ -183,7 +183,7 @@ def _save(form: ScheduleForm, entry: ScheduleEntry | None) -> Response | str:
 
 
 def _candidate(
-    parsed: ParsedSchedule, playlist: sqlite3.Row, entry: ScheduleEntry | None
+    parsed: ScheduleRequest, playlist: sqlite3.Row, entry: ScheduleEntry | None
 ) -> ScheduleEntry:
     """Return the entry as it would be stored (id 0 while it is new)."""
     return ScheduleEntry(
@@ -201,7 +201,7 @@ def _candidate(
     )
 
 
-def _warnings(parsed: ParsedSchedule, conflicts: list[calendar.Conflict]) -> list[str]:
+def _warnings(parsed: ScheduleRequest, conflicts: list[calendar.Conflict]) -> list[str]:
     campaign = settings().campaign
     warnings = []
     if parsed.start < campaign.start or parsed.end > campaign.end:
@@ -221,52 +221,20 @@ def _warnings(parsed: ParsedSchedule, conflicts: list[calendar.Conflict]) -> lis
     return warnings
 
 
-def _fingerprint(parsed: ParsedSchedule, conflicts: list[calendar.Conflict]) -> str:
+def _fingerprint(parsed: ScheduleRequest, conflicts: list[calendar.Conflict]) -> str:
     """Identify what the operator was warned about, so a changed form warns again."""
     parts = [repr(parsed)] + [f"{c.affected.key}>{c.by.key}:{c.effect}" for c in conflicts]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def _store_entry(parsed: ParsedSchedule, name: str, entry: ScheduleEntry | None) -> int:
-    """Add or change the entry and its audit row in one transaction."""
-    fields: dict[str, Any] = {
-        "on_interrupt": parsed.on_interrupt,
-        "wait_seconds": parsed.wait_seconds,
-    }
-    args = (
-        parsed.playlist_id,
-        parsed.start,
-        parsed.end,
-        parsed.times,
-        parsed.weekdays,
-        parsed.priority,
-    )
-    with store().transaction():
-        if entry is None:
-            schedule_id = entry_table.add_schedule(store(), *args, now(), **fields)
-        else:
-            schedule_id = entry.id
-            entry_table.update_schedule(store(), schedule_id, *args, **fields)
-        audit.record(
-            store(),
-            g.user.username,
-            "schedule" if entry is None else "edit",
-            now(),
-            subject="schedule",
-            subject_id=schedule_id,
-            detail=_describe(name, parsed),
-        )
-    return schedule_id
-
-
-def _describe(name: str, parsed: ParsedSchedule) -> str:
-    """Say what an entry is, for the audit log."""
-    times = ",".join(f"{time:%H:%M}" for time in parsed.times)
-    days = ",".join(WEEKDAYS[day] for day in sorted(parsed.weekdays))
-    return (
-        f"{name}: {parsed.start}..{parsed.end} {times} [{days}] {parsed.priority.value}, "
-        f"{parsed.on_interrupt.value}, wait {parsed.wait_seconds:g} s"
-    )
+def _store_entry(request: ScheduleRequest, entry: ScheduleEntry | None) -> int:
+    """Add or change the entry (the core checks, writes and audits it)."""
+    user, may_emergency = g.user.username, _may_emergency()
+    if entry is None:
+        return scheduling.add(store(), request, user, now(), may_emergency=may_emergency).id
+    return scheduling.change(
+        store(), entry.id, request, user, now(), may_emergency=may_emergency
+    ).id
 
 
 # -- removing ------------------------------------------------------------------------
@@ -280,17 +248,10 @@ def remove(schedule_id: int) -> Response | str:
         if request.form.get("confirm") != "yes":
             flash(_("Tick the box to confirm that the entry should be removed."), "error")
         else:
-            with store().transaction():
-                entry_table.delete_schedule(store(), schedule_id)
-                audit.record(
-                    store(),
-                    g.user.username,
-                    "unschedule",
-                    now(),
-                    subject="schedule",
-                    subject_id=schedule_id,
-                    detail=f"{entry.playlist_name}: {entry.start}..{entry.end}",
-                )
+            try:
+                scheduling.delete(store(), schedule_id, g.user.username, now())
+            except NotFoundError:
+                abort(404, _("There is no such schedule entry; it may have been removed."))
             flash(
                 _("The schedule entry for “%(name)s” is removed.", name=entry.playlist_name), "info"
             )
