@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
-from playlists.content import announcement_table, playlist_table, review
-from playlists.content.playlist_format import MAX_TEXT
+from playlists.content import announcement_table, announcing, playlist_table, review
+from playlists.content.limits import MAX_ANNOUNCEMENT_TEXT, MAX_TITLE
 from playlists.content.review import ANNOUNCEMENT, PLAYLIST, ReviewError, ReviewState
 from playlists.errors import ContentError, NotFoundError
 from playlists.model import Announcement
@@ -27,7 +27,6 @@ from web.state import ingest, now, settings, store
 
 bp = Blueprint("api_content", __name__, url_prefix="/api/v1")
 
-MAX_TITLE = 100  # as on the announcements page
 # What a review step that does not apply answers, by web/review_views' codes; else 409.
 _REVIEW_STATUS = {review.OWN_CHANGE: 403, review.NO_COMMENT: 400, review.LONG_COMMENT: 400}
 
@@ -114,10 +113,10 @@ def announcement(announcement_id: int) -> Response:
 def create_announcement() -> tuple[Response, int, dict[str, str]]:
     body = api_fields.json_object({"title", "text"}, {"text"})
     title = api_fields.text(body, "title", MAX_TITLE)
-    text = api_fields.text(body, "text", MAX_TEXT, required=True)
+    text = api_fields.text(body, "text", MAX_ANNOUNCEMENT_TEXT, required=True)
     try:
         # Speech is made now, while the script waits, never at air time.
-        new_id = ingest().create_announcement(title, text, created_by=g.user.username)
+        new_id = announcing.create(ingest(), title, text, created_by=g.user.username)
     except ContentError as exc:
         abort(400, _("The announcement was not saved: %(reason)s", reason=str(exc)))
     except MediaError as exc:  # the speech engines failed: the station's trouble, not the text
