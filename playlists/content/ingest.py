@@ -26,7 +26,7 @@ from media.tts import EngineChain, build_chain, cache_key
 from playlists.access import emergency_right
 from playlists.content import announcement_table, media_table, playlist_table
 from playlists.content.media_table import MediaRecord
-from playlists.content.playlist_format import MAX_TEXT, ItemSpec, PlaylistSpec
+from playlists.content.playlist_format import ItemSpec, PlaylistSpec
 from playlists.content.playlist_table import NewItem
 from playlists.content.slide_cache import SlideCache
 from playlists.errors import ContentError
@@ -165,31 +165,6 @@ class Ingest:
             )
         return self.ingest_audio(source, engine="recording", voice=name[:100])
 
-    def set_voice(
-        self, announcement_id: int, source: Path, name: str, changed_by: str
-    ) -> MediaRecord:
-        """Let a recording speak an announcement instead of the synthesized voice.
-
-        The announcement goes back to draft: a reviewer hears the recording first.
-        """
-        announcement_table.get_announcement(self.store, announcement_id)  # NotFoundError first
-        record = self.add_recording(source, name)
-        now = self.now()
-        with self.store.transaction():
-            announcement_table.set_announcement_voice(
-                self.store, announcement_id, record, changed_by, now
-            )
-            audit.record(
-                self.store,
-                changed_by,
-                "voice",
-                now,
-                subject="announcement",
-                subject_id=announcement_id,
-                detail=name,
-            )
-        return record
-
     def openers(self) -> Openers:
         """Return the lead-in and chime clips, making them the first time they are asked for."""
         broadcast = self.settings.broadcast
@@ -249,76 +224,6 @@ class Ingest:
             )
 
     # -- content -------------------------------------------------------------------
-
-    def create_announcement(
-        self, title: str, text: str, created_by: str, *, review: Review = Review.DRAFT
-    ) -> int:
-        """Save an announcement, making its speech now so air time needs nothing."""
-        title, text, record = self._speak_checked(title, text)
-        now = self.now()
-        with self.store.transaction():
-            announcement_id = announcement_table.add_announcement(
-                self.store,
-                title,
-                text,
-                record.sha256,
-                created_by,
-                now,
-                review=review,
-            )
-            audit.record(
-                self.store,
-                created_by,
-                "create",
-                now,
-                subject="announcement",
-                subject_id=announcement_id,
-                detail=title,
-            )
-        return announcement_id
-
-    def edit_announcement(
-        self, announcement_id: int, title: str, text: str, changed_by: str
-    ) -> None:
-        """Change an announcement's words: new speech and slides, and back to draft."""
-        announcement_table.get_announcement(self.store, announcement_id)  # NotFoundError first
-        title, text, record = self._speak_checked(title, text)
-        now = self.now()
-        with self.store.transaction():
-            announcement_table.update_announcement(
-                self.store,
-                announcement_id,
-                title,
-                text,
-                record.sha256,
-                changed_by,
-                now,
-            )
-            audit.record(
-                self.store,
-                changed_by,
-                "edit",
-                now,
-                subject="announcement",
-                subject_id=announcement_id,
-                detail=title,
-            )
-
-    def _speak_checked(self, title: str, text: str) -> tuple[str, str, MediaRecord]:
-        """Check an announcement's words, make its speech and slides; return what to store.
-
-        An untitled announcement is titled by its first words, on its slides too, as
-        when it is played on its own.
-        """
-        text = text.strip()
-        if not text:
-            raise ContentError("the announcement text is empty")
-        if len(text) > MAX_TEXT:
-            raise ContentError(f"the text has {len(text)} characters; at most {MAX_TEXT}")
-        title = title.strip() or text[:20]
-        record = self.speak(text)
-        self.render_slides(Slide(title, text))
-        return title, text, record
 
     def render_slides(self, slide: Slide, image_sha256: str | None = None) -> None:
         """Render a slide for every screen now, so air time only looks it up."""

@@ -15,11 +15,10 @@ from collections.abc import Sequence
 
 from media.errors import TtsError
 from media.tts import EngineChain, TtsEngine
-from playlists.content import announcement_table
+from playlists.content import announcement_table, announcing
 from playlists.content.ingest import Ingest
 from playlists.content.media_table import MediaRecord
 from playlists.model import Announcement
-from playlists.record import audit
 
 log = logging.getLogger(__name__)
 
@@ -114,19 +113,9 @@ def _store_new_voice(
     ingest: Ingest, announcement: Announcement, record: MediaRecord, changed_by: str
 ) -> Revoiced:
     """Give an announcement its new clip: back to draft, audited as revoice."""
-    now = ingest.now()
     new_engine = record.engine or ""
-    with ingest.store.transaction():
-        announcement_table.set_announcement_voice(
-            ingest.store, announcement.id, record, changed_by, now
-        )
-        audit.record(
-            ingest.store,
-            changed_by,
-            "revoice",
-            now,
-            subject="announcement",
-            subject_id=announcement.id,
-            detail=f"{announcement.title}: {announcement.engine} → {new_engine}",
-        )
+    detail = f"{announcement.title}: {announcement.engine} → {new_engine}"
+    announcing.store_voice(
+        ingest.store, announcement.id, record, changed_by, ingest.now(), announcing.REVOICE, detail
+    )
     return Revoiced(announcement.id, announcement.title, announcement.engine, new_engine)

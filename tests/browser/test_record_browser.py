@@ -17,7 +17,7 @@ import pytest
 
 from media.audio import probe
 from media.tts import EspeakEngine
-from playlists.content import announcement_table, media_table
+from playlists.content import announcement_table, announcing, media_table
 from playlists.content.ingest import Ingest
 from playlists.model import Review
 from playlists.settings import Settings
@@ -80,8 +80,8 @@ def test_operator_records_the_voice_on_a_phone(
     from playwright.sync_api import expect
 
     ingest = Ingest(store, settings)
-    announcement_id = ingest.create_announcement(
-        "停水通知", "村民朋友们，明天上午停水。", "op", review=Review.APPROVED
+    announcement_id = announcing.create(
+        ingest, "停水通知", "村民朋友们，明天上午停水。", "op", review=Review.APPROVED
     )
     before = announcement_table.get_announcement(store, announcement_id)
     assert before.engine == "espeak-ng"
@@ -142,7 +142,7 @@ def test_where_the_browser_cannot_record_it_says_to_upload_a_file(
     """A plain http:// address on the village LAN has no getUserMedia: the page says why."""
     from playwright.sync_api import expect
 
-    Ingest(store, settings).create_announcement("停水通知", "明天上午停水。", "op")
+    announcing.create(Ingest(store, settings), "停水通知", "明天上午停水。", "op")
     context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
     # What an insecure origin looks like to a script: no navigator.mediaDevices.
     context.add_init_script("Object.defineProperty(navigator, 'mediaDevices', {value: undefined})")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from playlists.content import announcement_table, playlist_table
+from playlists.content import announcement_table, announcing, playlist_table
 from playlists.store import Store
 from tests.paths import REPO
 from tests.processes import PANEL_LISTENS, Output, Processes
@@ -429,8 +429,8 @@ def test_revoice_speaks_clips_of_a_worse_engine_again(initialized: Path) -> None
     store = Store.open(settings.db_path)
     old = Ingest(store, settings, chain=EngineChain([GoneEngine()]))
     made = [
-        old.create_announcement("电影", "今晚八点放映电影。", "op", review=Review.APPROVED),
-        old.create_announcement("防火", "请注意防火。", "op"),
+        announcing.create(old, "电影", "今晚八点放映电影。", "op", review=Review.APPROVED),
+        announcing.create(old, "防火", "请注意防火。", "op"),
     ]
     sample = [a for a in announcement_table.list_announcements(store) if a.id not in made]
     assert sample and {a.engine for a in sample} == {"espeak-ng"}

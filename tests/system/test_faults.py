@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from media.errors import MediaError
-from playlists.content import announcement_table, media_table, playlist_table
+from playlists.content import announcement_table, announcing, media_table, playlist_table
 from playlists.content.ingest import Ingest
 from playlists.content.playlist_table import NewItem
 from playlists.errors import VillagecastError
@@ -324,7 +324,7 @@ def test_full_disk_gives_clear_errors_and_corrupts_nothing(
     for n in range(60):
         text = f"第{n}条：" + "社会工作是帮助有困难的群众、服务社区的专业工作。" * 4
         try:
-            ingest.create_announcement(f"通知{n}", text, "王五")
+            announcing.create(ingest, f"通知{n}", text, "王五")
             stored += 1
         except (VillagecastError, MediaError) as exc:
             errors.append(str(exc))
@@ -348,7 +348,7 @@ def test_read_only_data_folder_gives_clear_errors(small_volume: Path) -> None:
         make_settings(small_volume / "data"), storage=StorageSettings(min_free_mb=1)
     )
     store = Store.open(settings.db_path)
-    Ingest(store, settings).create_announcement("通知", "今天停水。", "王五")
+    announcing.create(Ingest(store, settings), "通知", "今天停水。", "王五")
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     before = settings.db_path.read_bytes()

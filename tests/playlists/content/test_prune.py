@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from playlists.content import announcement_table, media_table, playlist_table
+from playlists.content import announcement_table, announcing, media_table, playlist_table
 from playlists.content.ingest import Ingest
 from playlists.content.prune import prune
 from playlists.model import ItemKind, Review, Slide
@@ -35,7 +35,7 @@ def test_unused_old_media_goes_and_everything_that_plays_stays(
 ) -> None:
     settings = dataclasses.replace(settings, broadcast=BroadcastSettings())  # with a chime
     ingest = Ingest(store, settings)
-    kept_id = ingest.create_announcement("停水", "明天上午停水。", "王五")
+    kept_id = announcing.create(ingest, "停水", "明天上午停水。", "王五")
     kept = announcement_table.get_announcement(store, kept_id)
     in_playlist = ingest.speak("请注意收听。")
     playlist_table.add_playlist(

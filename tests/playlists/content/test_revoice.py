@@ -13,7 +13,7 @@ import pytest
 
 from media.errors import TtsError
 from media.tts import EngineChain, EspeakEngine, TtsEngine
-from playlists.content import announcement_table, playlist_table
+from playlists.content import announcement_table, announcing, playlist_table
 from playlists.content.ingest import Ingest
 from playlists.content.revoice import engine_rank, revoice
 from playlists.model import Review
@@ -63,13 +63,13 @@ def fill(store: Store, settings: Settings, made_by: TtsEngine, tmp_path: Path) -
     """Save two announcements spoken by made_by (one approved) and one with a recording."""
     ingest = with_chain(store, settings, made_by)
     ids = {
-        "draft": ingest.create_announcement("电影", TEXTS[0], "op"),
-        "approved": ingest.create_announcement("防火", TEXTS[1], "op", review=Review.APPROVED),
-        "recorded": ingest.create_announcement("开会", "今天下午三点开会。", "op"),
+        "draft": announcing.create(ingest, "电影", TEXTS[0], "op"),
+        "approved": announcing.create(ingest, "防火", TEXTS[1], "op", review=Review.APPROVED),
+        "recorded": announcing.create(ingest, "开会", "今天下午三点开会。", "op"),
     }
     recording = tmp_path / "voice.wav"
     EspeakEngine(speed=110).synthesize("今天下午三点在村委会开会。", recording)
-    ingest.set_voice(ids["recorded"], recording, "村长录音.wav", "op")
+    announcing.give_recording(ingest, ids["recorded"], recording, "村长录音.wav", "op")
     return ids
 
 
