@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
+from playlists.content import playlist_table
 from playlists.content.media_table import MediaRecord
 from playlists.content.review import MARK_DRAFT_SQL, review_columns
 from playlists.errors import NotFoundError
-from playlists.model import Announcement, Review
+from playlists.model import Announcement, Review, Slide
 from playlists.store import Store, from_db_time, to_db_time
 
 
@@ -65,18 +66,13 @@ def update_announcement(
             "UPDATE announcements SET title = ?, text = ?, media_sha256 = ? WHERE id = ?",
             (title, text, media_sha256, announcement_id),
         )
-        conn.execute(
-            "UPDATE playlist_items SET slide_title = ?, slide_body = ? "
-            "WHERE announcement_id = ? AND slide_title = ? AND slide_body = ?",
-            (title, text, announcement_id, old["title"], old["text"]),
-        )
+        old_words, new_words = Slide(old["title"], old["text"]), Slide(title, text)
+        playlist_table.follow_announcement_words(conn, announcement_id, old_words, new_words)
         duration = conn.execute(
             "SELECT duration FROM media WHERE sha256 = ?", (media_sha256,)
         ).fetchone()
-        conn.execute(
-            "UPDATE playlist_items SET media_sha256 = ?, duration = ? WHERE announcement_id = ?",
-            (media_sha256, (duration[0] if duration else None) or 0.0, announcement_id),
-        )
+        seconds = (duration[0] if duration else None) or 0.0
+        playlist_table.follow_announcement_clip(conn, announcement_id, media_sha256, seconds)
         _mark_draft(conn, "announcements", announcement_id, changed_by, now)
 
 
@@ -94,11 +90,19 @@ def set_announcement_voice(
         )
         if cursor.rowcount == 0:
             raise NotFoundError(f"announcement {announcement_id} does not exist")
-        conn.execute(
-            "UPDATE playlist_items SET media_sha256 = ?, duration = ? WHERE announcement_id = ?",
-            (record.sha256, record.duration or 0.0, announcement_id),
+        playlist_table.follow_announcement_clip(
+            conn, announcement_id, record.sha256, record.duration or 0.0
         )
         _mark_draft(conn, "announcements", announcement_id, changed_by, now)
+
+
+def delete_unplayed(conn: sqlite3.Connection, announcement_ids: list[int]) -> None:
+    """Delete those of these announcements that no playlist plays any more."""
+    conn.executemany(
+        "DELETE FROM announcements WHERE id = ? AND NOT EXISTS "
+        "(SELECT 1 FROM playlist_items WHERE announcement_id = announcements.id)",
+        [(announcement_id,) for announcement_id in announcement_ids],
+    )
 
 
 def _mark_draft(

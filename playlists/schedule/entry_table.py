@@ -133,6 +133,14 @@ def delete_schedule(store: Store, schedule_id: int) -> None:
             raise NotFoundError(f"schedule entry {schedule_id} does not exist")
 
 
+def delete_entries_of(conn: sqlite3.Connection, playlist_id: int, entry_ids: list[int]) -> None:
+    """Delete those of these entries that schedule the playlist, inside a transaction."""
+    conn.executemany(
+        "DELETE FROM schedules WHERE id = ? AND playlist_id = ?",
+        [(entry_id, playlist_id) for entry_id in entry_ids],
+    )
+
+
 def get_schedule(store: Store, schedule_id: int) -> ScheduleEntry:
     """Return one schedule entry with its playlist's name and length."""
     # A station has a handful of entries: reuse the one reading of rows into entries.

@@ -16,7 +16,7 @@ import sqlite3
 
 from playlists.access import emergency_right
 from playlists.bundles.bundle import CheckedBundle, bundle_review
-from playlists.content import playlist_table
+from playlists.content import announcement_table, playlist_table
 from playlists.content.ingest import Ingest
 from playlists.content.playlist_format import PlaylistSpec
 from playlists.errors import ContentError
@@ -82,10 +82,7 @@ def install(
         else:
             playlist_id = int(old["id"])
             _replace(store, conn, playlist_id, spec, items, review, origin, now)
-        conn.execute(
-            "UPDATE playlists SET origin = ?, origin_version = ? WHERE id = ?",
-            (origin, version, playlist_id),
-        )
+        playlist_table.set_origin(conn, playlist_id, origin, version)
         _add_schedules(store, spec, playlist_id, origin, now)
         store.set_meta(MEDIA_META + origin, json.dumps(sorted(media)))
         store.set_meta(TAKEN_META + origin, version)
@@ -136,10 +133,8 @@ def _replace(
             (playlist_id,),
         )
     ]
-    for schedule_id in json.loads(store.meta(SCHEDULES_META + origin) or "[]"):
-        conn.execute(
-            "DELETE FROM schedules WHERE id = ? AND playlist_id = ?", (schedule_id, playlist_id)
-        )
+    old_entries = json.loads(store.meta(SCHEDULES_META + origin) or "[]")
+    entry_table.delete_entries_of(conn, playlist_id, old_entries)
     playlist_table.replace_playlist(
         store,
         playlist_id,
@@ -150,11 +145,7 @@ def _replace(
         review=review,
         created_by=SYNC_USER,
     )
-    conn.executemany(
-        "DELETE FROM announcements WHERE id = ? AND NOT EXISTS "
-        "(SELECT 1 FROM playlist_items WHERE announcement_id = announcements.id)",
-        [(announcement_id,) for announcement_id in stale],
-    )
+    announcement_table.delete_unplayed(conn, stale)
 
 
 def _add_schedules(
