@@ -36,7 +36,7 @@ from web.asrun_filter import default_range, read_filter
 from web.auth import ADMIN, OPERATOR, login_required, role_required
 from web.emergency_views import may_broadcast_emergency, send_emergency, text_error
 from web.plan_views import parse_day
-from web.schedule_form import schedule_limit_message
+from web.schedule_messages import schedule_limit_message
 from web.state import now, panel, settings, store
 from web.status import broadcast_json, player_status, status_json, upcoming
 from web.system import EVENTS_SHOWN, check_json, event_json

@@ -30,9 +30,9 @@ from web.schedule_form import (
     FormErrors,
     ScheduleForm,
     parse,
-    schedule_limit_message,
 )
 from web.schedule_marks import Labels, conflict_rows
+from web.schedule_messages import schedule_limit_message
 from web.state import now, settings, store
 
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")

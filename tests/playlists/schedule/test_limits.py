@@ -71,8 +71,9 @@ def big_playlist(entries: int, times: int = 24, name: str = "大日程") -> byte
         (1, 367, 300, limits.DAYS),
         (1, 1, 3601, limits.WAIT),
         (1, 1, -1, limits.WAIT),
+        (1, 1, float("nan"), limits.WAIT),
     ],
-    ids=["at-the-caps", "times", "days", "wait", "negative-wait"],
+    ids=["at-the-caps", "times", "days", "wait", "negative-wait", "nan-wait"],
 )
 def test_one_entry(times: int, days: int, wait: float, limit: str | None) -> None:
     end = DAY + dt.timedelta(days=days - 1)
