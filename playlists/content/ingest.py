@@ -271,19 +271,7 @@ class Ingest:
                 created_by=created_by,
             )
             for entry in spec.schedule:
-                entry_table.add_schedule(
-                    self.store,
-                    playlist_id,
-                    entry.start,
-                    entry.end,
-                    entry.times,
-                    entry.weekdays,
-                    entry.priority,
-                    now,
-                    on_interrupt=entry.on_interrupt,
-                    wait_seconds=entry.wait,
-                    with_content=True,
-                )
+                entry_table.add_with_content(self.store, playlist_id, entry, now)
             state = review.value
             if reviewed_by is not None and review is Review.APPROVED:
                 playlist_table.set_reviewer(self.store, playlist_id, reviewed_by)

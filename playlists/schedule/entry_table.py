@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import sqlite3
 
+from playlists.content.playlist_format import ScheduleSpec
 from playlists.content.review import PLAYABLE_SQL
 from playlists.errors import ContentError, NotFoundError
 from playlists.model import DEFAULT_WAIT, InterruptPolicy, Priority, ScheduleEntry
@@ -45,6 +46,14 @@ def add_schedule(
             (*columns, to_db_time(now)),
         )
     return int(cursor.lastrowid or 0)
+
+
+def add_with_content(store: Store, playlist_id: int, entry: ScheduleSpec, now: dt.datetime) -> int:
+    """Store a schedule entry that came with its playlist (a YAML file, a bundle, the sync)."""
+    return add_schedule(
+        store, playlist_id, entry.start, entry.end, entry.times, entry.weekdays, entry.priority,
+        now, on_interrupt=entry.on_interrupt, wait_seconds=entry.wait, with_content=True,
+    )  # fmt: skip
 
 
 def _schedule_columns(

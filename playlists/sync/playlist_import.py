@@ -151,20 +151,5 @@ def _replace(
 def _add_schedules(
     store: Store, spec: PlaylistSpec, playlist_id: int, origin: str, now: dt.datetime
 ) -> None:
-    ids = [
-        entry_table.add_schedule(
-            store,
-            playlist_id,
-            entry.start,
-            entry.end,
-            entry.times,
-            entry.weekdays,
-            entry.priority,
-            now,
-            on_interrupt=entry.on_interrupt,
-            wait_seconds=entry.wait,
-            with_content=True,
-        )
-        for entry in spec.schedule
-    ]
+    ids = [entry_table.add_with_content(store, playlist_id, e, now) for e in spec.schedule]
     store.set_meta(SCHEDULES_META + origin, json.dumps(ids))
