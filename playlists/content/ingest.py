@@ -28,6 +28,7 @@ from playlists.content import announcement_table, media_table, playlist_table
 from playlists.content.media_table import MediaRecord
 from playlists.content.playlist_format import ItemSpec, PlaylistSpec
 from playlists.content.playlist_table import NewItem
+from playlists.content.review import set_reviewer
 from playlists.content.slide_cache import SlideCache
 from playlists.errors import ContentError
 from playlists.model import ItemKind, Review, Slide
@@ -274,7 +275,7 @@ class Ingest:
                 entry_table.add_with_content(self.store, playlist_id, entry, now)
             state = review.value
             if reviewed_by is not None and review is Review.APPROVED:
-                playlist_table.set_reviewer(self.store, playlist_id, reviewed_by)
+                set_reviewer(self.store, playlist_id, reviewed_by)
                 state = f"{state} by {reviewed_by}"
             audit.record(
                 self.store,

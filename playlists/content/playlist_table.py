@@ -124,19 +124,6 @@ def _item_row(playlist_id: int, position: int, item: NewItem) -> tuple[object, .
     )
 
 
-def set_reviewer(store: Store, playlist_id: int, reviewed_by: str) -> None:
-    """Name who approved a playlist and its announcements (a town's signing key)."""
-    with store.transaction() as conn:
-        conn.execute(
-            "UPDATE playlists SET reviewed_by = ? WHERE id = ?", (reviewed_by, playlist_id)
-        )
-        conn.execute(
-            "UPDATE announcements SET reviewed_by = ? WHERE id IN "
-            "(SELECT announcement_id FROM playlist_items WHERE playlist_id = ?)",
-            (reviewed_by, playlist_id),
-        )
-
-
 def playlist_id_by_name(store: Store, name: str) -> int | None:
     row = store.query_one("SELECT id FROM playlists WHERE name = ?", (name,))
     return None if row is None else int(row["id"])

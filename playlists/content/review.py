@@ -52,6 +52,19 @@ def review_columns(
     return review.value, by, by if approved else None, to_db_time(now) if approved else None
 
 
+def set_reviewer(store: Store, playlist_id: int, reviewed_by: str) -> None:
+    """Name who approved a playlist and its announcements (a town's signing key)."""
+    with store.transaction() as conn:
+        conn.execute(
+            "UPDATE playlists SET reviewed_by = ? WHERE id = ?", (reviewed_by, playlist_id)
+        )
+        conn.execute(
+            "UPDATE announcements SET reviewed_by = ? WHERE id IN "
+            "(SELECT announcement_id FROM playlist_items WHERE playlist_id = ?)",
+            (reviewed_by, playlist_id),
+        )
+
+
 class ReviewError(ContentError):
     """A review step that does not apply to the content as it is now.
 

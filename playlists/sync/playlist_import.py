@@ -19,6 +19,7 @@ from playlists.bundles.bundle import CheckedBundle, bundle_review
 from playlists.content import announcement_table, playlist_table
 from playlists.content.ingest import Ingest
 from playlists.content.playlist_format import PlaylistSpec
+from playlists.content.review import set_reviewer
 from playlists.errors import ContentError
 from playlists.model import Review
 from playlists.record import audit
@@ -88,7 +89,7 @@ def install(
         store.set_meta(TAKEN_META + origin, version)
         state = review.value
         if reviewed_by is not None and review is Review.APPROVED:
-            playlist_table.set_reviewer(store, playlist_id, reviewed_by)
+            set_reviewer(store, playlist_id, reviewed_by)
             state = f"{state} by {reviewed_by}"
         change = "new version" if old is not None else "new"
         audit.record(
