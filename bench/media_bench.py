@@ -35,9 +35,10 @@ from typing import Any
 from media.textnorm import speech_text
 from media.tts import EngineChain, EspeakEngine
 from playlists.commands import PlayPlaylist, encode_request
-from playlists.content import catalog
+from playlists.content import media_table, playlist_table
 from playlists.content.ingest import Ingest
 from playlists.content.playlist_format import ItemSpec, PlaylistSpec
+from playlists.content.playlist_table import NewItem
 from playlists.model import ItemKind, Outcome, Review, Slide
 from playlists.record import asrun
 from playlists.settings import (
@@ -190,21 +191,21 @@ def build_playlist(folder: Path, recording: str, texts: list[str]) -> tuple[int,
     store = Store.open(settings.db_path)
     ingest = Ingest(store, settings)
     openers = ingest.openers()  # made now: the daemon only looks them up
-    record = catalog.get_media(store, recording)
+    record = media_table.get_media(store, recording)
     assert record is not None and record.duration is not None
     clips = [ingest.speak(text) for text in texts[:LOOP_CLIPS]]
     loop_seconds = sum(clip.duration or 0.0 for clip in clips)
     repeat = max(1, round(LOOP_SHARE * record.duration / loop_seconds))
     items = [
-        catalog.NewItem(ItemKind.ANNOUNCEMENT, clip.duration or 0.0, repeat, Slide(body=text),
-                        media_sha256=clip.sha256)
+        NewItem(ItemKind.ANNOUNCEMENT, clip.duration or 0.0, repeat, Slide(body=text),
+                media_sha256=clip.sha256)
         for clip, text in zip(clips, texts, strict=False)
     ]  # fmt: skip
-    items.append(catalog.NewItem(ItemKind.AUDIO, record.duration, 1, Slide("录音", "通知录音"),
-                                 media_sha256=record.sha256))  # fmt: skip
+    items.append(NewItem(ItemKind.AUDIO, record.duration, 1, Slide("录音", "通知录音"),
+                         media_sha256=record.sha256))  # fmt: skip
     for item in items:  # slides are rendered when content is saved, never at air time
         ingest.render_slides(item.slide)
-    playlist_id = catalog.add_playlist(
+    playlist_id = playlist_table.add_playlist(
         store, "long", "", items, dt.datetime.now(dt.UTC), review=Review.APPROVED, created_by="test"
     )
     opened = [o for o in (openers.lead_in, openers.chime) if o is not None]

@@ -32,8 +32,9 @@ import waitress
 from waitress import wasyncore
 
 from playlists.access import users
-from playlists.content import catalog
+from playlists.content import playlist_table
 from playlists.model import ItemKind, Outcome, Priority, Review
+from playlists.schedule import entry_table
 from playlists.settings import AudioSettings, Settings, TtsSettings
 from playlists.store import Store, to_db_time
 from web import create_app
@@ -51,14 +52,14 @@ def seed(store: Store, settings: Settings, playlists: int, rows: int) -> None:
     users.add_user(store, "admin", PASSWORD, "admin", now)
     ids = []
     for n in range(playlists):
-        items = [catalog.NewItem(ItemKind.PAUSE, 20.0 + n) for _ in range(3)]
-        playlist_id = catalog.add_playlist(
+        items = [playlist_table.NewItem(ItemKind.PAUSE, 20.0 + n) for _ in range(3)]
+        playlist_id = playlist_table.add_playlist(
             store, f"节目{n:02d}", "", items, now, review=Review.APPROVED, created_by="bench"
         )
         shifted = tuple(
             (dt.datetime.combine(campaign.start, t) + dt.timedelta(minutes=n)).time() for t in TIMES
         )
-        catalog.add_schedule(
+        entry_table.add_schedule(
             store, playlist_id, campaign.start, campaign.end, shifted, frozenset(range(7)),
             Priority.SCHEDULED, now,
         )  # fmt: skip

@@ -26,11 +26,12 @@ import time
 from pathlib import Path
 
 from playlists.commands import PlaySpeech, Stop, encode_request
-from playlists.content import catalog
+from playlists.content import playlist_table
 from playlists.content.ingest import Ingest
 from playlists.model import ItemKind, Outcome, Priority, Review
 from playlists.plan import day_range
 from playlists.record import asrun
+from playlists.schedule import entry_table
 from playlists.settings import (
     AudioSettings,
     BroadcastSettings,
@@ -109,8 +110,10 @@ def bench_start_lag(folder: Path, count: int) -> tuple[list[float], float, float
     store = Store.open(settings.db_path)
     clip = Ingest(store, settings).speak("好")
     now = dt.datetime.now(dt.UTC)
-    item = catalog.NewItem(ItemKind.ANNOUNCEMENT, clip.duration or 0.3, media_sha256=clip.sha256)
-    playlist = catalog.add_playlist(
+    item = playlist_table.NewItem(
+        ItemKind.ANNOUNCEMENT, clip.duration or 0.3, media_sha256=clip.sha256
+    )
+    playlist = playlist_table.add_playlist(
         store, "lag", "", [item], now, review=Review.APPROVED, created_by="test"
     )
     first = (now + dt.timedelta(seconds=5)).replace(microsecond=0)
@@ -118,7 +121,7 @@ def bench_start_lag(folder: Path, count: int) -> tuple[list[float], float, float
     local = [s.astimezone(settings.tz) for s in scheduled]
     for day in sorted({t.date() for t in local}):
         times = tuple(t.time() for t in local if t.date() == day)
-        catalog.add_schedule(store, playlist, day, day, times, frozenset(range(7)),
+        entry_table.add_schedule(store, playlist, day, day, times, frozenset(range(7)),
                              Priority.SCHEDULED, now, wait_seconds=0.5)  # fmt: skip
     store.close()
     player = subprocess.Popen(

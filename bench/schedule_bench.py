@@ -31,10 +31,10 @@ from pathlib import Path
 from panel_bench import PASSWORD, Panel, bump_plan_revision
 
 from playlists.access import users
-from playlists.content import catalog
+from playlists.content import playlist_table
 from playlists.model import ItemKind, PlannedBroadcast, Priority, Review
 from playlists.plan import day_range, station_plan
-from playlists.schedule import calendar, limits
+from playlists.schedule import calendar, entry_table, limits
 from playlists.settings import AudioSettings, Settings, TtsSettings
 from playlists.store import Store
 
@@ -66,11 +66,11 @@ def seed(store: Store, settings: Settings, shapes: list[tuple[dt.time, ...]]) ->
     users.add_user(store, "admin", PASSWORD, "admin", now)
     users.set_password(store, "admin", PASSWORD)
     for n, times in enumerate(shapes):
-        items = [catalog.NewItem(ItemKind.PAUSE, 600.0)]
-        playlist_id = catalog.add_playlist(
+        items = [playlist_table.NewItem(ItemKind.PAUSE, 600.0)]
+        playlist_id = playlist_table.add_playlist(
             store, f"节目{n:03d}", "", items, now, review=Review.APPROVED, created_by="bench"
         )
-        catalog.add_schedule(
+        entry_table.add_schedule(
             store, playlist_id, campaign.start, campaign.end, times, frozenset(range(7)),
             Priority.SCHEDULED, now,
         )  # fmt: skip

@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playlists.content import catalog  # noqa: E402
+from playlists.content import playlist_table  # noqa: E402
 from playlists.model import ItemKind, Review  # noqa: E402
 from playlists.settings import AudioSettings, Settings, TtsSettings  # noqa: E402
 from playlists.store import Store  # noqa: E402
@@ -57,8 +57,8 @@ def seed(settings: Settings, count: int) -> list[str]:
     """Share two playlists and register the villages; return their device tokens."""
     store = Store.open(settings.db_path)
     for name in ("社会工作宣传", "防诈骗提醒"):
-        items = [catalog.NewItem(ItemKind.PAUSE, 20.0)]
-        playlist_id = catalog.add_playlist(
+        items = [playlist_table.NewItem(ItemKind.PAUSE, 20.0)]
+        playlist_id = playlist_table.add_playlist(
             store, name, "", items, NOW, review=Review.APPROVED, created_by="bench"
         )
         sharing.share(store, settings, playlist_id, "bench", NOW)

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from playlists.clock import station_date, station_instant, station_time
-from playlists.content import catalog
 from playlists.model import PlannedBroadcast, Priority, QuietHours, ScheduleEntry
+from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store
 
@@ -63,7 +63,7 @@ def station_plan(
     store: Store, settings: Settings, start: dt.datetime, end: dt.datetime
 ) -> list[PlannedBroadcast]:
     """Plan every enabled schedule entry of the store in the station's zone and quiet hours."""
-    return plan(catalog.schedule_entries(store), start, end, settings.tz, settings.player.quiet)
+    return plan(entry_table.schedule_entries(store), start, end, settings.tz, settings.player.quiet)
 
 
 def day_range(first: dt.date, last: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from playlists.bundles.bundle import export_bundle, import_bundle, read_bundle
 from playlists.bundles.keys import generate_keys, load_signing_key, parse_public_key
-from playlists.content import catalog
+from playlists.content import playlist_table
 from playlists.content.ingest import Ingest
 from playlists.errors import NotFoundError
 from playlists.model import Review
@@ -22,7 +22,7 @@ from playlists.store import Store
 
 def find_playlist(store: Store, name_or_id: str) -> int:
     """Return the id of the playlist with this name or, failing that, this id."""
-    found = catalog.playlist_id_by_name(store, name_or_id)
+    found = playlist_table.playlist_id_by_name(store, name_or_id)
     if found is not None:
         return found
     if name_or_id.isdigit() and store.query_one(

@@ -25,7 +25,7 @@ from playlists import commands as contract
 from playlists.access import tokens, users
 from playlists.clock import station_iso, station_today, utc_now
 from playlists.commands import PlaySpeech, ReasonCode
-from playlists.content import catalog
+from playlists.content import media_table, playlist_table
 from playlists.content.ingest import Ingest
 from playlists.content.playlist_format import parse_playlist
 from playlists.content.prune import prune
@@ -55,7 +55,7 @@ def init(settings: Settings) -> int:
         print("  (you will be asked to choose a new password at the first login)")
     sample = resources.files("playlists").joinpath("samples", SAMPLE).read_bytes()
     spec = parse_playlist(sample, SAMPLE)
-    if catalog.playlist_id_by_name(store, spec.name) is None:
+    if playlist_table.playlist_id_by_name(store, spec.name) is None:
         ingest = Ingest(store, settings)
         # The sample is the station's own, shipped with villagecast: approved, so it airs.
         ingest.import_playlist(spec, base_dir=None, created_by="init", review=Review.APPROVED)
@@ -322,7 +322,7 @@ def _write_layout(ingest: Ingest, settings: Settings, slide: Slide, target: Path
 
 
 def _media_path(store: Store, settings: Settings, sha256: str) -> Path:
-    record = catalog.get_media(store, sha256)
+    record = media_table.get_media(store, sha256)
     assert record is not None  # just rendered
     return settings.media_dir / record.path
 

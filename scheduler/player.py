@@ -28,9 +28,9 @@ from playlists.commands import (
     encode_result,
     english,
 )
-from playlists.content import catalog, review
-from playlists.content.catalog import MediaRecord
+from playlists.content import announcement_table, media_table, playlist_table, review
 from playlists.content.ingest import Ingest
+from playlists.content.media_table import MediaRecord
 from playlists.errors import CommandFormatError, NotFoundError, VillagecastError
 from playlists.model import (
     AsRunRow,
@@ -44,6 +44,7 @@ from playlists.model import (
 from playlists.plan import station_plan
 from playlists.record import asrun, notes
 from playlists.record.notes import NoteCode, note
+from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store, from_db_time
 from scheduler.playout import (
@@ -122,7 +123,7 @@ class Player:
     def _continue_after_restart(self, row: AsRunRow, cut_at: dt.datetime) -> None:
         """Resume or restart a planned broadcast cut by a stop, if its entry says so."""
         entry = next(
-            (e for e in catalog.schedule_entries(self.store) if e.id == row.schedule_id), None
+            (e for e in entry_table.schedule_entries(self.store) if e.id == row.schedule_id), None
         )
         if entry is None or row.occurrence is None or entry.on_interrupt is InterruptPolicy.SKIP:
             return
@@ -184,7 +185,9 @@ class Player:
         """Render the slides of the coming broadcasts now, ahead of air time."""
         for playlist_id in dict.fromkeys(b.playlist_id for b in upcoming if not b.held):
             try:
-                playlist = catalog.get_playlist(self.store, playlist_id, self.settings.media_dir)
+                playlist = playlist_table.get_playlist(
+                    self.store, playlist_id, self.settings.media_dir
+                )
             except VillagecastError:
                 continue  # logged as failed when it comes due
             self.screens.prepare(segments_of(playlist, self.assembly))
@@ -234,7 +237,7 @@ class Player:
     def _planned_broadcast(self, planned: PlannedBroadcast) -> Broadcast | None:
         """Load a planned broadcast's playlist; log it as failed if that is impossible."""
         try:
-            playlist = catalog.get_playlist(
+            playlist = playlist_table.get_playlist(
                 self.store, planned.playlist_id, self.settings.media_dir
             )
         except VillagecastError as exc:
@@ -323,7 +326,7 @@ class Player:
 
     def _play(self, request: PlayRequest, who: str, now: dt.datetime) -> CommandResult:
         if isinstance(request, PlayPlaylist):
-            playlist = catalog.get_playlist(
+            playlist = playlist_table.get_playlist(
                 self.store, request.playlist_id, self.settings.media_dir
             )
             segments = segments_of(playlist, self.assembly)
@@ -332,7 +335,7 @@ class Player:
             )
         else:
             speech = request if isinstance(request, PlaySpeech) else self._speech_of(request)
-            record = catalog.get_media(self.store, speech.media_sha256)
+            record = media_table.get_media(self.store, speech.media_sha256)
             if record is None:
                 return answer(ReasonCode.AUDIO_MISSING, sha256=speech.media_sha256)
             broadcast = self._speech_broadcast(speech, record, now)
@@ -354,7 +357,7 @@ class Player:
         return review.announcement_unplayable(self.store, request.announcement_id) is not None
 
     def _speech_of(self, request: PlayAnnouncement) -> PlaySpeech:
-        announcement = catalog.get_announcement(self.store, request.announcement_id)
+        announcement = announcement_table.get_announcement(self.store, request.announcement_id)
         return PlaySpeech(
             announcement.media_sha256, announcement.title, announcement.text, request.priority
         )

@@ -11,10 +11,11 @@ import logging
 from typing import Any
 
 from media.errors import MediaError
-from playlists.content import catalog, review
+from playlists.content import playlist_table, review
 from playlists.content.slide_cache import SlideCache
 from playlists.errors import VillagecastError
 from playlists.model import Playlist, Slide
+from playlists.schedule import entry_table
 from playlists.settings import ScreenSettings, Settings
 from playlists.store import Store
 from scheduler.playout import Broadcast, Segment
@@ -61,7 +62,7 @@ class ScreenPublisher:
         """
         if self._idle is None:
             seen: dict[tuple[Slide, str | None], None] = {}
-            for entry in catalog.schedule_entries(self.store):
+            for entry in entry_table.schedule_entries(self.store):
                 playlist = self._playable(entry.playlist_id) if entry.approved else None
                 if playlist is None:
                     continue
@@ -75,7 +76,7 @@ class ScreenPublisher:
     def _playable(self, playlist_id: int) -> Playlist | None:
         """Load a playlist, then ask review: what was loaded is what may air, or None."""
         try:
-            playlist = catalog.get_playlist(self.store, playlist_id, self.settings.media_dir)
+            playlist = playlist_table.get_playlist(self.store, playlist_id, self.settings.media_dir)
         except VillagecastError:
             return None
         # Asked after loading: an edit in between sent it back to draft, so it is left out.

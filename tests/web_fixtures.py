@@ -28,9 +28,11 @@ from werkzeug.test import TestResponse
 
 from playlists.access import users
 from playlists.commands import CommandResult, encode_result
-from playlists.content import catalog
-from playlists.content.catalog import MediaRecord, NewItem
+from playlists.content import announcement_table, media_table, playlist_table
+from playlists.content.media_table import MediaRecord
+from playlists.content.playlist_table import NewItem
 from playlists.model import ItemKind, Priority, Review
+from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store
 from web import create_app
@@ -122,7 +124,7 @@ def add_pause_playlist(
     times: tuple[dt.time, ...] = (dt.time(7, 30), dt.time(12, 0), dt.time(18, 30)),
 ) -> int:
     """Store a playlist of one pause, scheduled over the campaign window (no speech needed)."""
-    playlist_id = catalog.add_playlist(
+    playlist_id = playlist_table.add_playlist(
         store,
         name,
         "",
@@ -131,7 +133,7 @@ def add_pause_playlist(
         review=Review.APPROVED,
         created_by="test",
     )
-    catalog.add_schedule(
+    entry_table.add_schedule(
         store,
         playlist_id,
         dt.date(2023, 3, 28),
@@ -153,8 +155,8 @@ def add_fake_announcement(
 ) -> int:
     """Store an announcement whose media row has no file, for tests that never play it."""
     record = MediaRecord(FAKE_SHA, "audio", f"ab/{FAKE_SHA}.wav", 3.0, 100, "espeak-ng")
-    catalog.add_media(store, record, NOW)
-    return catalog.add_announcement(store, title, text, FAKE_SHA, by, NOW, review=review)
+    media_table.add_media(store, record, NOW)
+    return announcement_table.add_announcement(store, title, text, FAKE_SHA, by, NOW, review=review)
 
 
 def commands_in(store: Store) -> list[dict[str, object]]:

@@ -9,9 +9,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
-from playlists.content import catalog, review
-from playlists.content.playlist_format import MAX_TEXT
-from playlists.errors import NotFoundError, ReviewError, VillagecastError
+from playlists.content import announcement_table, announcing, review
+from playlists.content.limits import MAX_ANNOUNCEMENT_TEXT, MAX_TITLE
+from playlists.errors import EditError, NotFoundError, ReviewError, VillagecastError
 from playlists.model import Announcement
 from web import errors, uploads
 from web.auth import OPERATOR, has_role, login_required, role_required
@@ -21,16 +21,15 @@ from web.state import ingest, now, settings, store
 bp = Blueprint("announcements", __name__, url_prefix="/announcements")
 
 CHARS_PER_SECOND = 4.5  # a steady Mandarin announcer; the JS estimate uses the same
-MAX_TITLE = 100
 
 
 def _render(title: str = "", text: str = "") -> str:
     return render_template(
         "announcements.html",
-        announcements=catalog.list_announcements(store()),
+        announcements=announcement_table.list_announcements(store()),
         title=title,
         text=text,
-        max_text=MAX_TEXT,
+        max_text=MAX_ANNOUNCEMENT_TEXT,
         max_title=MAX_TITLE,
         chars_per_second=CHARS_PER_SECOND,
         max_upload_mb=settings().audio.max_upload_mb,
@@ -44,16 +43,17 @@ def index() -> str:
     return _render()
 
 
-def _form_error(title: str, text: str) -> str | None:
-    if not text:
+def _words_message(exc: EditError) -> str:
+    """Say in the user's language what is wrong with an announcement's words."""
+    if exc.rule == announcing.TEXT_EMPTY:
         return _("Write the text to be broadcast first.")
-    if len(text) > MAX_TEXT:
+    if exc.rule == announcing.TEXT_LENGTH:
         return _(
-            "The text has %(n)d characters; at most %(max)d are allowed.", n=len(text), max=MAX_TEXT
+            "The text has %(n)d characters; at most %(max)d are allowed.",
+            n=exc.values["n"],
+            max=exc.values["limit"],
         )
-    if len(title) > MAX_TITLE:
-        return _("The title may have at most %(max)d characters.", max=MAX_TITLE)
-    return None
+    return _("The title may have at most %(max)d characters.", max=exc.values["limit"])
 
 
 @bp.route("", methods=("POST",))
@@ -61,29 +61,29 @@ def _form_error(title: str, text: str) -> str | None:
 def create() -> Response | str:
     title = request.form.get("title", "").strip()
     text = request.form.get("text", "").strip()
-    error = _form_error(title, text)
-    if error is None:
-        try:
-            # Speech is made now, while someone waits for it, never at air time.
-            ingest().create_announcement(title, text, created_by=g.user.username)
-        except (VillagecastError, MediaError) as exc:
-            error = _("The announcement was not saved: %(reason)s", reason=str(exc))
-        else:
-            flash(
-                _(
-                    "The announcement is saved and its speech is ready. Listen to it, then "
-                    "send it for review: it is broadcast once a reviewer approves it."
-                ),
-                "info",
-            )
-            return redirect(url_for("announcements.index"))
+    try:
+        # Speech is made now, while someone waits for it, never at air time.
+        announcing.create(ingest(), title, text, created_by=g.user.username)
+    except EditError as exc:
+        error = _words_message(exc)
+    except (VillagecastError, MediaError) as exc:
+        error = _("The announcement was not saved: %(reason)s", reason=str(exc))
+    else:
+        flash(
+            _(
+                "The announcement is saved and its speech is ready. Listen to it, then "
+                "send it for review: it is broadcast once a reviewer approves it."
+            ),
+            "info",
+        )
+        return redirect(url_for("announcements.index"))
     flash(error, "error")
     return _render(title, text)
 
 
 def _existing(announcement_id: int) -> Announcement:
     try:
-        return catalog.get_announcement(store(), announcement_id)
+        return announcement_table.get_announcement(store(), announcement_id)
     except NotFoundError:
         abort(404, _("That announcement does not exist (any more)."))
 
@@ -95,20 +95,17 @@ def edit(announcement_id: int) -> Response | str:
     _existing(announcement_id)
     title = request.form.get("title", "").strip()
     text = request.form.get("text", "").strip()
-    error = _form_error(title, text)
-    if error is None:
-        try:
-            ingest().edit_announcement(announcement_id, title, text, g.user.username)
-        except (VillagecastError, MediaError) as exc:
-            error = _("The announcement was not changed: %(reason)s", reason=str(exc))
-        else:
-            flash(
-                _("Changed. Send it for review again: it is not broadcast until approved."), "info"
-            )
-            return redirect(
-                url_for("announcements.index", _anchor=f"announcement-{announcement_id}")
-            )
-    flash(error, "error")
+    error: str | None = None
+    try:
+        announcing.edit(ingest(), announcement_id, title, text, g.user.username)
+    except EditError as exc:
+        error = _words_message(exc)
+    except (VillagecastError, MediaError) as exc:
+        error = _("The announcement was not changed: %(reason)s", reason=str(exc))
+    else:
+        flash(_("Changed. Send it for review again: it is not broadcast until approved."), "info")
+    if error is not None:
+        flash(error, "error")
     return redirect(url_for("announcements.index", _anchor=f"announcement-{announcement_id}"))
 
 
@@ -139,7 +136,9 @@ def set_voice(announcement_id: int) -> Response:
     try:
         with uploads.saved_upload(upload) as path:
             # Checked (size, length, ffprobe) and leveled before anything changes.
-            ingest().set_voice(announcement_id, path, upload.filename, g.user.username)
+            announcing.give_recording(
+                ingest(), announcement_id, path, upload.filename, g.user.username
+            )
     except (VillagecastError, MediaError) as exc:
         # The checks name the file they read: name the one the operator chose, not our copy.
         reason = str(exc).replace(path.name, upload.filename)

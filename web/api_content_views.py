@@ -18,8 +18,8 @@ from werkzeug.wrappers import Response
 
 from media.errors import MediaError
 from playlists.clock import station_iso
-from playlists.content import catalog, review
-from playlists.content.playlist_format import MAX_TEXT
+from playlists.content import announcement_table, announcing, playlist_table, review
+from playlists.content.limits import MAX_ANNOUNCEMENT_TEXT, MAX_TITLE
 from playlists.content.review import ANNOUNCEMENT, PLAYLIST, ReviewState
 from playlists.errors import ContentError, NotFoundError, ReviewError
 from playlists.model import Announcement
@@ -30,7 +30,6 @@ from web.state import ingest, now, settings, store
 
 bp = Blueprint("api_content", __name__, url_prefix="/api/v1")
 
-MAX_TITLE = 100  # as on the announcements page
 # What a review step that does not apply answers, by web/review_views' codes; else 409.
 _REVIEW_STATUS = {review.OWN_CHANGE: 403, review.NO_COMMENT: 400, review.LONG_COMMENT: 400}
 
@@ -98,14 +97,16 @@ def announcement_json(a: Announcement) -> dict[str, Any]:
 @bp.route("/announcements")
 @login_required
 def announcements() -> Response:
-    return jsonify([announcement_json(a) for a in catalog.list_announcements(store())])
+    return jsonify([announcement_json(a) for a in announcement_table.list_announcements(store())])
 
 
 @bp.route("/announcements/<int:announcement_id>")
 @login_required
 def announcement(announcement_id: int) -> Response:
     try:
-        return jsonify(announcement_json(catalog.get_announcement(store(), announcement_id)))
+        return jsonify(
+            announcement_json(announcement_table.get_announcement(store(), announcement_id))
+        )
     except NotFoundError:
         _not_found(ANNOUNCEMENT, announcement_id)
 
@@ -115,16 +116,16 @@ def announcement(announcement_id: int) -> Response:
 def create_announcement() -> tuple[Response, int, dict[str, str]]:
     body = api_fields.json_object({"title", "text"}, {"text"})
     title = api_fields.text(body, "title", MAX_TITLE)
-    text = api_fields.text(body, "text", MAX_TEXT, required=True)
+    text = api_fields.text(body, "text", MAX_ANNOUNCEMENT_TEXT, required=True)
     try:
         # Speech is made now, while the script waits, never at air time.
-        new_id = ingest().create_announcement(title, text, created_by=g.user.username)
+        new_id = announcing.create(ingest(), title, text, created_by=g.user.username)
     except ContentError as exc:
         abort(400, _("The announcement was not saved: %(reason)s", reason=str(exc)))
     except MediaError as exc:  # the speech engines failed: the station's trouble, not the text
         abort(503, _("The announcement was not saved: %(reason)s", reason=str(exc)))
     location = url_for("api_content.announcement", announcement_id=new_id)
-    created = announcement_json(catalog.get_announcement(store(), new_id))
+    created = announcement_json(announcement_table.get_announcement(store(), new_id))
     return jsonify(created), 201, {"Location": location}
 
 
@@ -166,17 +167,17 @@ def _summary_json(row: sqlite3.Row) -> dict[str, Any]:
 @bp.route("/playlists")
 @login_required
 def playlists() -> Response:
-    return jsonify([_summary_json(row) for row in catalog.list_playlists(store())])
+    return jsonify([_summary_json(row) for row in playlist_table.list_playlists(store())])
 
 
 @bp.route("/playlists/<int:playlist_id>")
 @login_required
 def playlist(playlist_id: int) -> Response:
     try:
-        found = catalog.get_playlist(store(), playlist_id, settings().media_dir)
+        found = playlist_table.get_playlist(store(), playlist_id, settings().media_dir)
     except NotFoundError:
         _not_found(PLAYLIST, playlist_id)
-    (row,) = [r for r in catalog.list_playlists(store()) if r["id"] == playlist_id]
+    (row,) = [r for r in playlist_table.list_playlists(store()) if r["id"] == playlist_id]
     items = [
         {
             "position": item.position,

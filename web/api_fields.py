@@ -7,10 +7,9 @@ so a script learns exactly what to fix.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -20,8 +19,12 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
+from playlists.errors import ScheduleLimitError
 from playlists.model import DEFAULT_WAIT, InterruptPolicy, Priority
-from playlists.schedule.limits import MAX_DAYS, MAX_TIMES, MAX_WAIT
+from playlists.schedule import limits
+from playlists.schedule.limits import MAX_TIMES, MAX_WAIT
+from playlists.schedule.scheduling import ScheduleRequest
+from web.schedule_messages import schedule_limit_message
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -143,20 +146,6 @@ def query_int(key: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
-@dataclasses.dataclass(frozen=True)
-class ScheduleRequest:
-    """A schedule entry as asked for, every field checked."""
-
-    playlist_id: int
-    start: dt.date
-    end: dt.date
-    times: tuple[dt.time, ...]
-    weekdays: frozenset[int]
-    priority: Priority
-    on_interrupt: InterruptPolicy
-    wait_seconds: float
-
-
 SCHEDULE_FIELDS = {
     "playlist_id",
     "start",
@@ -177,8 +166,7 @@ def schedule_request() -> ScheduleRequest:
     start, end = _date(body, "start"), _date(body, "end")
     if end < start:
         abort(400, _("'end' must not be before 'start'."))
-    if (end - start).days >= MAX_DAYS:
-        abort(400, _("A schedule entry may span at most %(max)d days.", max=MAX_DAYS))
+    _within(limits.check_days, start, end)
     return ScheduleRequest(
         playlist_id=playlist_id,
         start=start,
@@ -234,9 +222,18 @@ def _choice(body: Mapping[str, object], key: str, kind: type[E], default: E) -> 
 
 
 def _wait(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_WAIT:
+    if isinstance(value, bool) or not isinstance(value, int | float):
         abort(
             400,
             _("wait_seconds must be a number of seconds from 0 to %(max)d.", max=MAX_WAIT),
         )
+    _within(limits.check_wait, float(value))
     return float(value)
+
+
+def _within(check: Callable[..., None], *values: Any) -> None:
+    """Ask the core's rule (schedule/limits.py); answer 400 with what it refuses."""
+    try:
+        check(*values)
+    except ScheduleLimitError as exc:
+        abort(400, schedule_limit_message(exc))

@@ -19,7 +19,7 @@ from media.errors import MediaError
 from playlists.access import emergency_right
 from playlists.clock import station_iso, station_today
 from playlists.commands import Request, Skip, Stop
-from playlists.content import catalog, review
+from playlists.content import review
 from playlists.errors import (
     ContentError,
     EmergencyRightError,
@@ -30,13 +30,14 @@ from playlists.errors import (
 from playlists.model import ScheduleEntry
 from playlists.plan import day_range, station_plan
 from playlists.record import asrun, audit, events
+from playlists.schedule import entry_table, scheduling
 from web import api_fields, commands
 from web.asrun_export import asrun_json
 from web.asrun_filter import default_range, read_filter
 from web.auth import ADMIN, OPERATOR, login_required, role_required
 from web.emergency_views import may_broadcast_emergency, send_emergency, text_error
 from web.plan_views import parse_day
-from web.schedule_form import schedule_limit_message
+from web.schedule_messages import schedule_limit_message
 from web.state import now, panel, settings, store
 from web.status import broadcast_json, player_status, status_json, upcoming
 from web.system import EVENTS_SHOWN, check_json, event_json
@@ -196,82 +197,36 @@ def schedule_json(entry: ScheduleEntry) -> dict[str, Any]:
     }
 
 
-def _entry(schedule_id: int) -> ScheduleEntry:
-    for entry in catalog.schedule_entries(store()):
-        if entry.id == schedule_id:
-            return entry
-    abort(404, _("There is no schedule entry %(id)d.", id=schedule_id))
-
-
 @bp.route("/schedule")
 @login_required
 def schedule() -> Response:
-    return jsonify([schedule_json(entry) for entry in catalog.schedule_entries(store())])
+    return jsonify([schedule_json(entry) for entry in entry_table.schedule_entries(store())])
 
 
 @bp.route("/schedule", methods=("POST",))
 @role_required(OPERATOR)
 def add_schedule() -> tuple[Response, int]:
     asked = api_fields.schedule_request()
+    may_emergency = emergency_right.holds(g.user)
     try:
-        emergency_right.check((asked.priority,), emergency_right.holds(g.user))
+        entry = scheduling.add(store(), asked, g.user.username, now(), may_emergency=may_emergency)
     except EmergencyRightError:
         abort(403, _("Your account may not schedule emergency broadcasts."))
-    try:
-        unplayable = review.playlist_unplayable(store(), asked.playlist_id)
     except NotFoundError:
         abort(404, _("There is no playlist %(id)d.", id=asked.playlist_id))
-    if unplayable is not None:
-        abort(409, _("Only approved playlists can be scheduled: %(reason)s", reason=unplayable))
-    try:
-        with store().transaction():
-            new_id = catalog.add_schedule(
-                store(),
-                asked.playlist_id,
-                asked.start,
-                asked.end,
-                asked.times,
-                asked.weekdays,
-                asked.priority,
-                now(),
-                on_interrupt=asked.on_interrupt,
-                wait_seconds=asked.wait_seconds,
-            )
-            entry = _entry(new_id)
-            audit.record(
-                store(),
-                g.user.username,
-                "schedule",
-                now(),
-                subject="schedule",
-                subject_id=new_id,
-                detail=_describe(entry),
-            )
     except ScheduleLimitError as exc:
         abort(400, schedule_limit_message(exc))
-    except ContentError as exc:  # approval withdrawn since the check above
-        abort(409, _("Only approved playlists can be scheduled: %(reason)s", reason=str(exc)))
+    except ContentError as exc:
+        reason = review.playlist_unplayable(store(), asked.playlist_id) or str(exc)
+        abort(409, _("Only approved playlists can be scheduled: %(reason)s", reason=reason))
     return jsonify(schedule_json(entry)), 201
 
 
 @bp.route("/schedule/<int:schedule_id>", methods=("DELETE",))
 @role_required(OPERATOR)
 def delete_schedule(schedule_id: int) -> Response:
-    with store().transaction():
-        entry = _entry(schedule_id)
-        catalog.delete_schedule(store(), schedule_id)
-        audit.record(
-            store(),
-            g.user.username,
-            "unschedule",
-            now(),
-            subject="schedule",
-            subject_id=schedule_id,
-            detail=_describe(entry),
-        )
+    try:
+        entry = scheduling.delete(store(), schedule_id, g.user.username, now())
+    except NotFoundError:
+        abort(404, _("There is no schedule entry %(id)d.", id=schedule_id))
     return jsonify(schedule_json(entry))
-
-
-def _describe(entry: ScheduleEntry) -> str:
-    times = " ".join(t.strftime("%H:%M") for t in entry.times)
-    return f"{entry.playlist_name}: {entry.start} – {entry.end} {times}"

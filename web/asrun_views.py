@@ -8,7 +8,7 @@ import datetime as dt
 from flask import Blueprint, Response, abort, flash, render_template, request
 
 from playlists.clock import station_today
-from playlists.content import catalog
+from playlists.content import playlist_table
 from playlists.model import AsRunRow, Outcome
 from playlists.plan import day_range
 from playlists.record import asrun
@@ -50,7 +50,7 @@ def count_rows(chosen: AsRunFilter) -> int:
 
 def playlist_names(chosen: AsRunFilter) -> list[str]:
     """Name the playlists to filter by: the stored ones, not every title in the log."""
-    names = {row["name"] for row in catalog.list_playlists(store())}
+    names = {row["name"] for row in playlist_table.list_playlists(store())}
     return sorted(names | {chosen.playlist} - {""})
 
 

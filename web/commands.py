@@ -21,7 +21,7 @@ from playlists.commands import (
     SentCommand,
     answer,
 )
-from playlists.content import catalog, review
+from playlists.content import announcement_table, playlist_table, review
 from playlists.record import audit
 from web.command_words import no_answer_words, result_words, unreadable_words
 from web.state import now, settings, store
@@ -43,10 +43,10 @@ def play_request(
     if (playlist_id is None) == (announcement_id is None):
         raise ValueError("name exactly one of playlist_id and announcement_id")
     if playlist_id is not None:
-        catalog.get_playlist(store(), playlist_id, settings().media_dir)
+        playlist_table.get_playlist(store(), playlist_id, settings().media_dir)
         return PlayPlaylist(playlist_id)
     assert announcement_id is not None
-    catalog.get_announcement(store(), announcement_id)
+    announcement_table.get_announcement(store(), announcement_id)
     return PlayAnnouncement(announcement_id)
 
 

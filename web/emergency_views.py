@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from media.errors import MediaError
 from playlists.access import emergency_right
 from playlists.commands import PlaySpeech, SentCommand
+from playlists.content.limits import MAX_EMERGENCY_TEXT, MAX_TITLE
 from playlists.errors import VillagecastError
 from playlists.model import Priority, Slide
 from web import commands
@@ -20,8 +21,6 @@ bp = Blueprint("emergency", __name__, url_prefix="/emergency")
 
 # Shown on the village screens, which are Chinese whatever the panel's language.
 DEFAULT_TITLE = "紧急通知"
-MAX_TEXT = 500  # about two minutes spoken: an alert, not a programme
-MAX_TITLE = 100
 
 
 @bp.app_template_global()
@@ -37,7 +36,7 @@ def may_broadcast_emergency() -> bool:
 @bp.app_context_processor
 def emergency_limits() -> dict[str, object]:
     return {
-        "emergency_max_text": MAX_TEXT,
+        "emergency_max_text": MAX_EMERGENCY_TEXT,
         "emergency_max_title": MAX_TITLE,
         "emergency_default_title": DEFAULT_TITLE,
     }
@@ -47,11 +46,11 @@ def text_error(title: str, text: str) -> str | None:
     """Say what is wrong with an emergency broadcast's title or text (the API uses it too)."""
     if not text:
         return _("Write the text of the emergency broadcast first.")
-    if len(text) > MAX_TEXT:
+    if len(text) > MAX_EMERGENCY_TEXT:
         return _(
             "The text has %(n)d characters; at most %(max)d are allowed.",
             n=len(text),
-            max=MAX_TEXT,
+            max=MAX_EMERGENCY_TEXT,
         )
     if len(title) > MAX_TITLE:
         return _("The title may have at most %(max)d characters.", max=MAX_TITLE)

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from playlists.content import catalog
+from playlists.content import playlist_table
 from playlists.errors import ShareError, VillagecastError
 from playlists.plan import day_range
 from playlists.record.tally import ReportLine
@@ -149,7 +149,7 @@ def playlists() -> str:
     feed = sharing.current_feed(store(), settings())
     return render_template(
         "fleet_playlists.html",
-        playlists=catalog.list_playlists(store()),
+        playlists=playlist_table.list_playlists(store()),
         shared=sharing.shared_ids(store()),
         versions={entry.id: entry.version for entry in feed.entries},
         problems=feed.problems,
@@ -179,7 +179,7 @@ def _unshared(name: str) -> str:
 def _change(
     playlist_id: int, action: Callable[..., None], done: Callable[[str], str]
 ) -> BaseResponse:
-    names = {row["id"]: row["name"] for row in catalog.list_playlists(store())}
+    names = {row["id"]: row["name"] for row in playlist_table.list_playlists(store())}
     if playlist_id not in names:
         abort(404, _("That playlist does not exist (any more)."))
     try:

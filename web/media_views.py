@@ -8,7 +8,7 @@ from flask import Blueprint, abort, send_file, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from playlists.content import catalog
+from playlists.content import media_table
 from web.auth import login_required
 from web.state import settings, store
 
@@ -21,7 +21,7 @@ _ONE_YEAR = 365 * 24 * 3600
 @bp.app_template_global()
 def media_url(sha256: str) -> str | None:
     """Return the address of a stored file, None if the store does not know it."""
-    record = catalog.get_media(store(), sha256)
+    record = media_table.get_media(store(), sha256)
     if record is None:
         return None
     return url_for("media_files.serve", sha256=sha256, ext=record.path.rsplit(".", 1)[-1])
@@ -33,7 +33,7 @@ def serve(sha256: str, ext: str) -> Response:
     not_found = _("No such media file.")
     if not _SHA256.fullmatch(sha256):
         abort(404, not_found)
-    record = catalog.get_media(store(), sha256)
+    record = media_table.get_media(store(), sha256)
     if record is None or not record.path.endswith(f".{ext}"):
         abort(404, not_found)
     # The path comes from the store, never from the URL; still refuse one that escapes.

@@ -13,8 +13,9 @@ from werkzeug.datastructures import FileStorage
 
 from media import images
 from media.errors import MediaError
+from playlists.content import limits as content_limits
 from playlists.content import playlist_rules
-from playlists.content.catalog import MediaRecord
+from playlists.content.media_table import MediaRecord
 from playlists.content.playlist_rules import check_repeat, check_slide
 from playlists.errors import EditError, VillagecastError
 from playlists.model import Slide
@@ -30,10 +31,10 @@ def limits() -> dict[str, Any]:
     """The rules the forms show and enforce in the browser too (maxlength, min, max)."""
     audio = settings().audio
     return {
-        "name": playlist_rules.MAX_NAME,
-        "description": playlist_rules.MAX_DESCRIPTION,
-        "slide_title": playlist_rules.MAX_SLIDE_TITLE,
-        "slide_body": playlist_rules.MAX_SLIDE_BODY,
+        "name": content_limits.MAX_PLAYLIST_NAME,
+        "description": content_limits.MAX_DESCRIPTION,
+        "slide_title": content_limits.MAX_SLIDE_TITLE,
+        "slide_body": content_limits.MAX_SLIDE_BODY,
         "repeat": playlist_rules.REPEAT_RANGE,
         "pause": playlist_rules.PAUSE_RANGE,
         "image": playlist_rules.IMAGE_RANGE,

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from playlists.content.playlist_contents import ScheduleUse
 from playlists.errors import EditError, EmergencyRightError, ScheduleLimitError
-from web.schedule_form import schedule_limit_message
+from web.schedule_messages import schedule_limit_message
 
 _LENGTH: dict[str, Callable[[int, int], str]] = {
     "name-length": lambda n, limit: _(

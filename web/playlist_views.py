@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from media.errors import MediaError
 from playlists.access import emergency_right
-from playlists.content import catalog, editing, review
+from playlists.content import announcement_table, editing, playlist_table, review
 from playlists.content.playlist_contents import items_of, schedules_using
 from playlists.content.playlist_format import parse_playlist
 from playlists.content.playlist_rules import check_seconds
@@ -52,7 +52,7 @@ MOVES = {"up": -1, "down": 1}
 def _render_index(name: str = "", description: str = "") -> str:
     return render_template(
         "playlists.html",
-        playlists=catalog.list_playlists(store()),
+        playlists=playlist_table.list_playlists(store()),
         name=name,
         description=description,
         limits=forms.limits(),
@@ -117,7 +117,7 @@ def _existing(playlist_id: int) -> review.ReviewState:
 
 def _render_editor(playlist_id: int, name: str | None = None, description: str = "") -> str:
     state = _existing(playlist_id)
-    playlist = catalog.get_playlist(store(), playlist_id, settings().media_dir)
+    playlist = playlist_table.get_playlist(store(), playlist_id, settings().media_dir)
     items = items_of(store(), playlist_id)
     return render_template(
         "playlist_edit.html",
@@ -126,7 +126,7 @@ def _render_editor(playlist_id: int, name: str | None = None, description: str =
         items=items,
         total=sum(item.total_duration for item in items),
         playable=bool(items) and review.playlist_unplayable(store(), playlist_id) is None,
-        announcements=catalog.list_announcements(store()),
+        announcements=announcement_table.list_announcements(store()),
         uses=[describe_use(use) for use in schedules_using(store(), playlist_id)],
         name=playlist.name if name is None else name,
         description=playlist.description if name is None else description,

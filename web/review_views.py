@@ -8,10 +8,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from playlists.content import catalog, review
+from playlists.content import announcement_table, playlist_table, review
 from playlists.content.review import ANNOUNCEMENT, PLAYLIST
 from playlists.errors import NotFoundError, ReviewError
 from playlists.model import Announcement, Playlist, Slide
+from playlists.schedule import entry_table
 from web.auth import REVIEWER, has_role, login_required, role_required
 from web.state import current_user, ingest, now, settings, store
 
@@ -80,9 +81,9 @@ def index() -> str:
     entries = []
     for item in review.queue(store()):
         if item.subject == ANNOUNCEMENT:
-            content: Announcement | Playlist = catalog.get_announcement(store(), item.id)
+            content: Announcement | Playlist = announcement_table.get_announcement(store(), item.id)
         else:
-            content = catalog.get_playlist(store(), item.id, settings().media_dir)
+            content = playlist_table.get_playlist(store(), item.id, settings().media_dir)
         entries.append({"state": item, "content": content, "own": _own(item)})
     return render_template(
         "review.html",
@@ -101,7 +102,7 @@ def _own(item: review.ReviewState) -> bool:
 def _schedules_by_playlist() -> dict[int, list[dict[str, Any]]]:
     """Schedule entries arrive with imported playlists and are approved with them."""
     found: dict[int, list[dict[str, Any]]] = {}
-    for entry in catalog.schedule_entries(store()):
+    for entry in entry_table.schedule_entries(store()):
         found.setdefault(entry.playlist_id, []).append(
             {
                 "start": entry.start,

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask_babel import gettext as _
@@ -17,9 +17,11 @@ from playlists.access import emergency_right
 from playlists.errors import EmergencyRightError, ScheduleLimitError
 from playlists.model import DEFAULT_WAIT, InterruptPolicy, Priority, ScheduleEntry
 from playlists.schedule import limits
-from playlists.schedule.limits import MAX_DAYS, MAX_TIMES, MAX_WAIT
+from playlists.schedule.limits import MAX_WAIT
+from playlists.schedule.scheduling import ScheduleRequest
 from playlists.settings import CampaignSettings
 from web.api_fields import day_of
+from web.schedule_messages import schedule_limit_message
 
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 # Commas and spaces, also as a Chinese keyboard types them.
@@ -90,18 +92,6 @@ class ScheduleForm:
         )
 
 
-@dataclasses.dataclass(frozen=True)
-class ParsedSchedule:
-    playlist_id: int
-    start: dt.date
-    end: dt.date
-    times: tuple[dt.time, ...]
-    weekdays: frozenset[int]
-    priority: Priority
-    on_interrupt: InterruptPolicy
-    wait_seconds: float
-
-
 def parse_times(text: str) -> tuple[dt.time, ...]:
     """Read times of day written HH:MM, separated by commas or spaces; name a bad one."""
     tokens = [token for token in _SEPARATORS.split(text.replace("：", ":")) if token]
@@ -117,14 +107,13 @@ def parse_times(text: str) -> tuple[dt.time, ...]:
             )
             raise FormErrors([message])
         times.add(dt.time(int(match[1]), int(match[2])))
-    if len(times) > MAX_TIMES:
-        raise FormErrors([_("Write at most %(max)d times of day.", max=MAX_TIMES)])
+    _within(limits.check_times, len(times))
     return tuple(sorted(times))
 
 
 def parse(
     form: ScheduleForm, playlists: Sequence[sqlite3.Row], *, may_emergency: bool
-) -> ParsedSchedule:
+) -> ScheduleRequest:
     """Check every field; raise FormErrors naming each problem, so nothing half-saves."""
     errors: list[str] = []
 
@@ -147,7 +136,7 @@ def parse(
     wait = attempt(_wait, form.wait)
     if errors:
         raise FormErrors(errors)
-    return ParsedSchedule(playlist_id, start, end, times, weekdays, priority, on_interrupt, wait)
+    return ScheduleRequest(playlist_id, start, end, times, weekdays, priority, on_interrupt, wait)
 
 
 def _playlist(value: str, playlists: Sequence[sqlite3.Row]) -> int:
@@ -177,8 +166,7 @@ def _date_range(start: dt.date, end: dt.date) -> None:
         raise FormErrors(
             [_("The last day (%(end)s) is before the first day (%(start)s).", end=end, start=start)]
         )
-    if (end - start).days >= MAX_DAYS:
-        raise FormErrors([_("A schedule entry may span at most %(max)d days.", max=MAX_DAYS)])
+    _within(limits.check_days, start, end)
 
 
 def _weekdays(values: frozenset[str]) -> frozenset[int]:
@@ -209,38 +197,17 @@ def _policy(value: str) -> InterruptPolicy:
 
 
 def _wait(value: str) -> float:
-    if not re.fullmatch(r"\d{1,4}", value) or int(value) > MAX_WAIT:
+    if not re.fullmatch(r"\d{1,4}", value):
         raise FormErrors(
             [_("The wait must be a whole number of seconds from 0 to %(max)d.", max=MAX_WAIT)]
         )
+    _within(limits.check_wait, float(value))
     return float(value)
 
 
-def schedule_limit_message(exc: ScheduleLimitError) -> str:
-    """Say in the user's language which schedule cap was reached."""
-    n, most = exc.found, exc.maximum
-    if exc.limit == limits.TIMES:
-        return _("Write at most %(max)d times of day.", max=most)
-    if exc.limit == limits.DAYS:
-        return _("A schedule entry may span at most %(max)d days.", max=most)
-    if exc.limit == limits.WAIT:
-        return _("The wait must be a whole number of seconds from 0 to %(max)d.", max=most)
-    if exc.limit == limits.PLAYLIST_ENTRIES:
-        return _(
-            "A playlist may have at most %(max)d schedule entries (this one would have %(n)d).",
-            max=most,
-            n=n,
-        )
-    if exc.limit == limits.STATION_ENTRIES:
-        return _(
-            "The station may have at most %(max)d schedule entries (it would have %(n)d): "
-            "remove some first.",
-            max=most,
-            n=n,
-        )
-    return _(
-        "The station's schedule may hold at most %(max)d times of day (it would hold %(n)d): "
-        "remove some entries or times first.",
-        max=most,
-        n=n,
-    )
+def _within(check: Callable[..., None], *values: Any) -> None:
+    """Ask the core's rule (schedule/limits.py); say what it refuses in the user's language."""
+    try:
+        check(*values)
+    except ScheduleLimitError as exc:
+        raise FormErrors([schedule_limit_message(exc)]) from None

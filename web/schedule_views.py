@@ -15,11 +15,12 @@ from werkzeug.wrappers import Response
 
 from playlists.access import emergency_right
 from playlists.clock import station_today
-from playlists.content import catalog
+from playlists.content import playlist_table
 from playlists.errors import ContentError, NotFoundError, ScheduleLimitError
-from playlists.model import WEEKDAYS, Priority, ScheduleEntry
-from playlists.record import asrun, audit
-from playlists.schedule import calendar
+from playlists.model import Priority, ScheduleEntry
+from playlists.record import asrun
+from playlists.schedule import calendar, entry_table, scheduling
+from playlists.schedule.scheduling import ScheduleRequest
 from web.auth import OPERATOR, login_required, role_required
 from web.formatting import translated
 from web.plan_cache import plan_of
@@ -28,12 +29,11 @@ from web.schedule_form import (
     POLICY_LABELS,
     PRIORITY_CHOICES,
     FormErrors,
-    ParsedSchedule,
     ScheduleForm,
     parse,
-    schedule_limit_message,
 )
 from web.schedule_marks import Labels, conflict_rows
+from web.schedule_messages import schedule_limit_message
 from web.state import now, settings, store
 
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")
@@ -55,7 +55,7 @@ def index() -> str:
         calendar=page_calendar(plan, outcomes, now(), day_label),
         conflicts=conflict_rows(plan.conflicts[:MAX_LISTED], tz, labels, day_label),
         more_conflicts=max(0, len(plan.conflicts) - MAX_LISTED),
-        entries=catalog.schedule_entries(store()),
+        entries=entry_table.schedule_entries(store()),
         **context,
     )
 
@@ -115,7 +115,7 @@ def edit(schedule_id: int) -> Response | str:
 
 def _entry_or_404(schedule_id: int) -> ScheduleEntry:
     try:
-        return catalog.get_schedule(store(), schedule_id)
+        return entry_table.get_schedule(store(), schedule_id)
     except NotFoundError:
         abort(404, _("There is no such schedule entry; it may have been removed."))
 
@@ -130,7 +130,7 @@ def _render_form(
     warnings: list[str] | None = None,
     conflicts: list[calendar.Conflict] | None = None,
 ) -> str:
-    playlists = catalog.list_playlists(store())
+    playlists = playlist_table.list_playlists(store())
     # An entry's own playlist stays in the list while it waits for review, so the form
     # shows what is stored; saving it then says why it cannot be.
     choices = [p for p in playlists if p["playable"] or (entry and p["id"] == entry.playlist_id)]
@@ -151,7 +151,7 @@ def _render_form(
 
 
 def _save(form: ScheduleForm, entry: ScheduleEntry | None) -> Response | str:
-    playlists = catalog.list_playlists(store())
+    playlists = playlist_table.list_playlists(store())
     try:
         parsed = parse(form, playlists, may_emergency=_may_emergency())
     except FormErrors as exc:
@@ -161,7 +161,7 @@ def _save(form: ScheduleForm, entry: ScheduleEntry | None) -> Response | str:
     playlist = next(p for p in playlists if p["id"] == parsed.playlist_id)
     candidate = _candidate(parsed, playlist, entry)
     conflicts = calendar.preview_conflicts(
-        candidate, catalog.schedule_entries(store()), settings().tz, settings().player.quiet
+        candidate, entry_table.schedule_entries(store()), settings().tz, settings().player.quiet
     )
     warnings = _warnings(parsed, conflicts)
     fingerprint = _fingerprint(parsed, conflicts) if warnings else ""
@@ -170,7 +170,7 @@ def _save(form: ScheduleForm, entry: ScheduleEntry | None) -> Response | str:
         form.seen = fingerprint
         return _render_form(form, entry, warnings, conflicts)
     try:
-        schedule_id = _store_entry(parsed, playlist["name"], entry)
+        schedule_id = _store_entry(parsed, entry)
     except NotFoundError:
         abort(404, _("There is no such schedule entry; it may have been removed."))
     except ScheduleLimitError as exc:
@@ -184,7 +184,7 @@ def _save(form: ScheduleForm, entry: ScheduleEntry | None) -> Response | str:
 
 
 def _candidate(
-    parsed: ParsedSchedule, playlist: sqlite3.Row, entry: ScheduleEntry | None
+    parsed: ScheduleRequest, playlist: sqlite3.Row, entry: ScheduleEntry | None
 ) -> ScheduleEntry:
     """Return the entry as it would be stored (id 0 while it is new)."""
     return ScheduleEntry(
@@ -202,7 +202,7 @@ def _candidate(
     )
 
 
-def _warnings(parsed: ParsedSchedule, conflicts: list[calendar.Conflict]) -> list[str]:
+def _warnings(parsed: ScheduleRequest, conflicts: list[calendar.Conflict]) -> list[str]:
     campaign = settings().campaign
     warnings = []
     if parsed.start < campaign.start or parsed.end > campaign.end:
@@ -222,52 +222,20 @@ def _warnings(parsed: ParsedSchedule, conflicts: list[calendar.Conflict]) -> lis
     return warnings
 
 
-def _fingerprint(parsed: ParsedSchedule, conflicts: list[calendar.Conflict]) -> str:
+def _fingerprint(parsed: ScheduleRequest, conflicts: list[calendar.Conflict]) -> str:
     """Identify what the operator was warned about, so a changed form warns again."""
     parts = [repr(parsed)] + [f"{c.affected.key}>{c.by.key}:{c.effect}" for c in conflicts]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def _store_entry(parsed: ParsedSchedule, name: str, entry: ScheduleEntry | None) -> int:
-    """Add or change the entry and its audit row in one transaction."""
-    fields: dict[str, Any] = {
-        "on_interrupt": parsed.on_interrupt,
-        "wait_seconds": parsed.wait_seconds,
-    }
-    args = (
-        parsed.playlist_id,
-        parsed.start,
-        parsed.end,
-        parsed.times,
-        parsed.weekdays,
-        parsed.priority,
-    )
-    with store().transaction():
-        if entry is None:
-            schedule_id = catalog.add_schedule(store(), *args, now(), **fields)
-        else:
-            schedule_id = entry.id
-            catalog.update_schedule(store(), schedule_id, *args, **fields)
-        audit.record(
-            store(),
-            g.user.username,
-            "schedule" if entry is None else "edit",
-            now(),
-            subject="schedule",
-            subject_id=schedule_id,
-            detail=_describe(name, parsed),
-        )
-    return schedule_id
-
-
-def _describe(name: str, parsed: ParsedSchedule) -> str:
-    """Say what an entry is, for the audit log."""
-    times = ",".join(f"{time:%H:%M}" for time in parsed.times)
-    days = ",".join(WEEKDAYS[day] for day in sorted(parsed.weekdays))
-    return (
-        f"{name}: {parsed.start}..{parsed.end} {times} [{days}] {parsed.priority.value}, "
-        f"{parsed.on_interrupt.value}, wait {parsed.wait_seconds:g} s"
-    )
+def _store_entry(request: ScheduleRequest, entry: ScheduleEntry | None) -> int:
+    """Add or change the entry (the core checks, writes and audits it)."""
+    user, may_emergency = g.user.username, _may_emergency()
+    if entry is None:
+        return scheduling.add(store(), request, user, now(), may_emergency=may_emergency).id
+    return scheduling.change(
+        store(), entry.id, request, user, now(), may_emergency=may_emergency
+    ).id
 
 
 # -- removing ------------------------------------------------------------------------
@@ -281,17 +249,10 @@ def remove(schedule_id: int) -> Response | str:
         if request.form.get("confirm") != "yes":
             flash(_("Tick the box to confirm that the entry should be removed."), "error")
         else:
-            with store().transaction():
-                catalog.delete_schedule(store(), schedule_id)
-                audit.record(
-                    store(),
-                    g.user.username,
-                    "unschedule",
-                    now(),
-                    subject="schedule",
-                    subject_id=schedule_id,
-                    detail=f"{entry.playlist_name}: {entry.start}..{entry.end}",
-                )
+            try:
+                scheduling.delete(store(), schedule_id, g.user.username, now())
+            except NotFoundError:
+                abort(404, _("There is no such schedule entry; it may have been removed."))
             flash(
                 _("The schedule entry for “%(name)s” is removed.", name=entry.playlist_name), "info"
             )

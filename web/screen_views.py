@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from media.slide_layout import BAR_MAX_HEIGHT
-from playlists.content import catalog
+from playlists.content import media_table
 from playlists.settings import ScreenSettings
 from web.state import settings, signed_in_user, store
 
@@ -84,7 +84,7 @@ def slide(sha256: str) -> Response:
     public = store().on_screens(sha256)
     if not public and signed_in_user() is None:
         abort(404, not_found)
-    record = catalog.get_media(store(), sha256)
+    record = media_table.get_media(store(), sha256)
     if record is None or record.kind != "image" or not record.path.endswith(".png"):
         abort(404, not_found)
     # The path comes from the store, never from the URL; still refuse one that escapes.

@@ -27,10 +27,11 @@ from playlists.bundles.manifest import (
     build_signature,
 )
 from playlists.bundles.unpack import Unpacked
-from playlists.content import catalog
+from playlists.content import announcement_table, media_table, playlist_table
 from playlists.content.playlist_format import FORMAT, parse_playlist
 from playlists.errors import BundleTooLargeError, ContentError
 from playlists.model import WEEKDAYS, ItemKind, Playlist, PlaylistItem, ScheduleEntry, Slide
+from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store
 
@@ -55,7 +56,7 @@ def export_bundle(
     signing_key: SigningKey | None = None,
 ) -> ExportSummary:
     """Write playlist_id as a bundle to out_path, atomically; sign it when a key is given."""
-    playlist = catalog.get_playlist(store, playlist_id, settings.media_dir)
+    playlist = playlist_table.get_playlist(store, playlist_id, settings.media_dir)
     media: dict[str, Path] = {}
     document = _document(store, settings.media_dir, playlist, media)
     text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=1000)
@@ -97,7 +98,7 @@ def _document(
         document["description"] = playlist.description
     document["items"] = [_item(store, media_dir, item, media) for item in playlist.items]
     schedule = [
-        _schedule(e) for e in catalog.schedule_entries(store) if e.playlist_id == playlist.id
+        _schedule(e) for e in entry_table.schedule_entries(store) if e.playlist_id == playlist.id
     ]
     if schedule:
         document["schedule"] = schedule
@@ -133,7 +134,7 @@ def _recorded(store: Store, item: PlaylistItem) -> bool:
     """Tell whether an announcement speaks with an uploaded recording instead of TTS."""
     if item.announcement_id is None:
         return False
-    return catalog.get_announcement(store, item.announcement_id).engine == "recording"
+    return announcement_table.get_announcement(store, item.announcement_id).engine == "recording"
 
 
 def _slide(slide: Slide) -> dict[str, Any]:
@@ -143,7 +144,7 @@ def _slide(slide: Slide) -> dict[str, Any]:
 
 def _media(media_dir: Path, store: Store, item: PlaylistItem, media: dict[str, Path]) -> str:
     """Name an item's file inside the bundle by its hash, checking it is whole on disk."""
-    record = catalog.get_media(store, item.media_sha256 or "")
+    record = media_table.get_media(store, item.media_sha256 or "")
     where = f"item {item.position} ({item.kind.value})"
     if record is None:
         raise ContentError(f"{where}: its media is not in the store")

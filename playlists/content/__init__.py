@@ -1,1 +1,1 @@
-"""Content and its life: ingest, the catalog, playlists, editing and review."""
+"""Content and its life: ingest, the media, announcement and playlist tables, editing and review."""

@@ -2,8 +2,7 @@
 
 Every change is one transaction that also sends the playlist back to draft (what a
 reviewer approved is not what is there now) and writes its audit row. Positions stay
-1..n. SQLite checks UNIQUE(playlist_id, position) row by row, so renumbering first
-parks the items on negative positions.
+1..n. The rows are written by playlist_table.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-from playlists.content import review
+from playlists.content import playlist_table, review
 from playlists.content.playlist_contents import schedules_using
 from playlists.content.playlist_rules import (
     SECONDS_RANGE,
@@ -20,10 +19,11 @@ from playlists.content.playlist_rules import (
     check_seconds,
     check_slide,
 )
+from playlists.content.playlist_table import NewItem
 from playlists.errors import EditError, NotFoundError
 from playlists.model import ItemKind, Slide
 from playlists.record import audit
-from playlists.store import Store, to_db_time
+from playlists.store import Store
 
 _MEDIA_KIND = {ItemKind.AUDIO: "audio", ItemKind.IMAGE: "image"}
 _NO_SLIDE = Slide()
@@ -37,12 +37,7 @@ def create_playlist(store: Store, name: str, description: str, user: str, now: d
     name, description = check_details(name, description)
     with store.transaction() as conn:
         _check_name_free(conn, name, None)
-        cursor = conn.execute(
-            "INSERT INTO playlists (name, description, created_at, updated_at, review, "
-            "changed_by) VALUES (?, ?, ?, ?, 'draft', ?)",
-            (name, description, to_db_time(now), to_db_time(now), user),
-        )
-        playlist_id = int(cursor.lastrowid or 0)
+        playlist_id = playlist_table.insert_draft(conn, name, description, user, now)
         _audit(store, user, "create", now, playlist_id, name)
     return playlist_id
 
@@ -57,10 +52,7 @@ def update_playlist(
         if (old["name"], old["description"]) == (name, description):
             return False
         _check_name_free(conn, name, playlist_id)
-        conn.execute(
-            "UPDATE playlists SET name = ?, description = ? WHERE id = ?",
-            (name, description, playlist_id),
-        )
+        playlist_table.set_details(conn, playlist_id, name, description)
         detail = name if old["name"] == name else f"{old['name']} → {name}"
         _changed(store, playlist_id, user, now, "edit", detail)
     return True
@@ -78,8 +70,7 @@ def delete_playlist(store: Store, playlist_id: int, user: str, now: dt.datetime)
                 name=name,
                 uses=uses,
             )
-        conn.execute("DELETE FROM playlist_items WHERE playlist_id = ?", (playlist_id,))
-        conn.execute("DELETE FROM playlists WHERE id = ?", (playlist_id,))
+        playlist_table.delete_playlist(conn, playlist_id)
         _audit(store, user, "delete", now, playlist_id, name)
     return name
 
@@ -126,15 +117,10 @@ def add_item(
         else:
             duration = _media_or_seconds(conn, kind, media_sha256, seconds)
         position = len(_order(conn, playlist_id)) + 1
-        cursor = conn.execute(
-            "INSERT INTO playlist_items (playlist_id, position, kind, announcement_id, "
-            "media_sha256, duration, repeat, slide_title, slide_body) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (playlist_id, position, kind.value, announcement_id, media_sha256, duration, repeat,
-             slide.title, slide.body),
-        )  # fmt: skip
+        item = NewItem(kind, duration, repeat, slide, announcement_id, media_sha256)
+        item_id = playlist_table.append_item(conn, playlist_id, position, item)
         _changed(store, playlist_id, user, now, "add", f"{name}: {kind.value} at {position}")
-    return int(cursor.lastrowid or 0)
+    return item_id
 
 
 def update_item(
@@ -164,11 +150,7 @@ def update_item(
         old = (item["repeat"], item["slide_title"], item["slide_body"], item["duration"])
         if old == (repeat, slide.title, slide.body, duration):
             return False
-        conn.execute(
-            "UPDATE playlist_items SET repeat = ?, slide_title = ?, slide_body = ?, duration = ? "
-            "WHERE id = ?",
-            (repeat, slide.title, slide.body, duration, item_id),
-        )
+        playlist_table.set_item(conn, item_id, repeat, slide, duration)
         _changed(store, playlist_id, user, now, "edit", f"{name}: item {item['position']}")
     return True
 
@@ -188,7 +170,7 @@ def move_item(
             rule = "first" if step < 0 else "last"
             raise EditError(rule, f"the item is already the {rule}", position=old + 1)
         order[old], order[new] = order[new], order[old]
-        _renumber(conn, playlist_id, order)
+        playlist_table.renumber(conn, playlist_id, order)
         _changed(store, playlist_id, user, now, "reorder", f"{name}: item {old + 1} → {new + 1}")
     return new + 1
 
@@ -198,8 +180,8 @@ def remove_item(store: Store, playlist_id: int, item_id: int, user: str, now: dt
     with store.transaction() as conn:
         name = _playlist(conn, playlist_id)["name"]
         item = _item(conn, playlist_id, item_id)
-        conn.execute("DELETE FROM playlist_items WHERE id = ?", (item_id,))
-        _renumber(conn, playlist_id, _order(conn, playlist_id))
+        playlist_table.delete_item(conn, item_id)
+        playlist_table.renumber(conn, playlist_id, _order(conn, playlist_id))
         detail = f"{name}: item {item['position']} ({item['kind']})"
         _changed(store, playlist_id, user, now, "remove", detail)
 
@@ -264,17 +246,6 @@ def _order(conn: sqlite3.Connection, playlist_id: int) -> list[int]:
         "SELECT id FROM playlist_items WHERE playlist_id = ? ORDER BY position", (playlist_id,)
     )
     return [int(row["id"]) for row in rows]
-
-
-def _renumber(conn: sqlite3.Connection, playlist_id: int, order: list[int]) -> None:
-    """Give the items positions 1..n in this order, never two on one position at a time."""
-    conn.execute(
-        "UPDATE playlist_items SET position = -position WHERE playlist_id = ?", (playlist_id,)
-    )
-    conn.executemany(
-        "UPDATE playlist_items SET position = ? WHERE id = ?",
-        [(position, item_id) for position, item_id in enumerate(order, 1)],
-    )
 
 
 def _changed(

@@ -25,14 +25,16 @@ from media.textnorm import NORMALIZER_VERSION, speech_text
 from media.tts import EngineChain, build_chain, cache_key
 from playlists.access import emergency_right
 from playlists.clock import utc_now
-from playlists.content import catalog
-from playlists.content.catalog import MediaRecord, NewItem
-from playlists.content.playlist_format import MAX_TEXT, ItemSpec, PlaylistSpec
+from playlists.content import announcement_table, media_table, playlist_table
+from playlists.content.media_table import MediaRecord
+from playlists.content.playlist_format import ItemSpec, PlaylistSpec
+from playlists.content.playlist_table import NewItem
+from playlists.content.review import set_reviewer
 from playlists.content.slide_cache import SlideCache
 from playlists.errors import ContentError
 from playlists.model import ItemKind, Review, Slide
 from playlists.record import audit
-from playlists.schedule import limits
+from playlists.schedule import entry_table, limits
 from playlists.settings import Settings
 from playlists.store import Store
 
@@ -104,7 +106,7 @@ class Ingest:
         versioned = f"{NORMALIZER_VERSION}\n{spoken}"
         for engine in chain.engines:
             key = cache_key(engine.name, engine.voice, versioned)
-            hit = catalog.cached_speech(self.store, key)
+            hit = media_table.cached_speech(self.store, key)
             if hit is not None and self.path_of(hit).is_file():
                 return hit
         with self._workdir() as work:
@@ -112,7 +114,7 @@ class Ingest:
             engine = chain.synthesize(spoken, raw)
             record = self.ingest_audio(raw, engine=engine.name, voice=engine.voice)
         key = cache_key(engine.name, engine.voice, versioned)
-        catalog.remember_speech(self.store, key, record, self.now())
+        media_table.remember_speech(self.store, key, record, self.now())
         log.info("spoke %d characters with %s", len(spoken), engine.name)
         return record
 
@@ -140,7 +142,7 @@ class Ingest:
                 voice=voice,
             )
             self._place(normalized, relative)
-        catalog.add_media(self.store, record, self.now())
+        media_table.add_media(self.store, record, self.now())
         return record
 
     def add_recording(self, source: Path, name: str) -> MediaRecord:
@@ -161,29 +163,6 @@ class Ingest:
             )
         return self.ingest_audio(source, engine="recording", voice=name[:100])
 
-    def set_voice(
-        self, announcement_id: int, source: Path, name: str, changed_by: str
-    ) -> MediaRecord:
-        """Let a recording speak an announcement instead of the synthesized voice.
-
-        The announcement goes back to draft: a reviewer hears the recording first.
-        """
-        catalog.get_announcement(self.store, announcement_id)  # NotFoundError first
-        record = self.add_recording(source, name)
-        now = self.now()
-        with self.store.transaction():
-            catalog.set_announcement_voice(self.store, announcement_id, record, changed_by, now)
-            audit.record(
-                self.store,
-                changed_by,
-                "voice",
-                now,
-                subject="announcement",
-                subject_id=announcement_id,
-                detail=name,
-            )
-        return record
-
     def openers(self) -> Openers:
         """Return the lead-in and chime clips, making them the first time they are asked for."""
         broadcast = self.settings.broadcast
@@ -199,7 +178,7 @@ class Ingest:
     def _generated(self, name: str, make: Callable[[Path], object], level: bool) -> MediaRecord:
         key = f"generated:{name}:{self.settings.audio.target_lufs}"
         sha = self.store.meta(key)
-        record = catalog.get_media(self.store, sha) if sha else None
+        record = media_table.get_media(self.store, sha) if sha else None
         if record is not None and self.path_of(record).is_file():
             return record
         with self._workdir() as work:
@@ -216,7 +195,7 @@ class Ingest:
         relative = f"{sha[:2]}/{sha}.wav"
         record = MediaRecord(sha, "audio", relative, info.duration, wav.stat().st_size)
         self._place(wav, relative)
-        catalog.add_media(self.store, record, self.now())
+        media_table.add_media(self.store, record, self.now())
         return record
 
     def _place(self, source: Path, relative: str) -> None:
@@ -243,76 +222,6 @@ class Ingest:
             )
 
     # -- content -------------------------------------------------------------------
-
-    def create_announcement(
-        self, title: str, text: str, created_by: str, *, review: Review = Review.DRAFT
-    ) -> int:
-        """Save an announcement, making its speech now so air time needs nothing."""
-        title, text, record = self._speak_checked(title, text)
-        now = self.now()
-        with self.store.transaction():
-            announcement_id = catalog.add_announcement(
-                self.store,
-                title,
-                text,
-                record.sha256,
-                created_by,
-                now,
-                review=review,
-            )
-            audit.record(
-                self.store,
-                created_by,
-                "create",
-                now,
-                subject="announcement",
-                subject_id=announcement_id,
-                detail=title,
-            )
-        return announcement_id
-
-    def edit_announcement(
-        self, announcement_id: int, title: str, text: str, changed_by: str
-    ) -> None:
-        """Change an announcement's words: new speech and slides, and back to draft."""
-        catalog.get_announcement(self.store, announcement_id)  # NotFoundError first
-        title, text, record = self._speak_checked(title, text)
-        now = self.now()
-        with self.store.transaction():
-            catalog.update_announcement(
-                self.store,
-                announcement_id,
-                title,
-                text,
-                record.sha256,
-                changed_by,
-                now,
-            )
-            audit.record(
-                self.store,
-                changed_by,
-                "edit",
-                now,
-                subject="announcement",
-                subject_id=announcement_id,
-                detail=title,
-            )
-
-    def _speak_checked(self, title: str, text: str) -> tuple[str, str, MediaRecord]:
-        """Check an announcement's words, make its speech and slides; return what to store.
-
-        An untitled announcement is titled by its first words, on its slides too, as
-        when it is played on its own.
-        """
-        text = text.strip()
-        if not text:
-            raise ContentError("the announcement text is empty")
-        if len(text) > MAX_TEXT:
-            raise ContentError(f"the text has {len(text)} characters; at most {MAX_TEXT}")
-        title = title.strip() or text[:20]
-        record = self.speak(text)
-        self.render_slides(Slide(title, text))
-        return title, text, record
 
     def render_slides(self, slide: Slide, image_sha256: str | None = None) -> None:
         """Render a slide for every screen now, so air time only looks it up."""
@@ -344,13 +253,13 @@ class Ingest:
         emergency_right.check((entry.priority for entry in spec.schedule), may_emergency)
         # Before the slow part (speech, slides); add_schedule asks again as it stores.
         limits.check_station(self.store.conn, [len(e.times) for e in spec.schedule])
-        if catalog.playlist_id_by_name(self.store, spec.name) is not None:
+        if playlist_table.playlist_id_by_name(self.store, spec.name) is not None:
             raise ContentError(f"a playlist named {spec.name!r} already exists")
         prepared = self.prepare_items(spec, base_dir)
         now = self.now()
         with self.store.transaction():
             items = self.add_items(spec, prepared, created_by, review, now)
-            playlist_id = catalog.add_playlist(
+            playlist_id = playlist_table.add_playlist(
                 self.store,
                 spec.name,
                 spec.description,
@@ -360,22 +269,10 @@ class Ingest:
                 created_by=created_by,
             )
             for entry in spec.schedule:
-                catalog.add_schedule(
-                    self.store,
-                    playlist_id,
-                    entry.start,
-                    entry.end,
-                    entry.times,
-                    entry.weekdays,
-                    entry.priority,
-                    now,
-                    on_interrupt=entry.on_interrupt,
-                    wait_seconds=entry.wait,
-                    with_content=True,
-                )
+                entry_table.add_with_content(self.store, playlist_id, entry, now)
             state = review.value
             if reviewed_by is not None and review is Review.APPROVED:
-                catalog.set_reviewer(self.store, playlist_id, reviewed_by)
+                set_reviewer(self.store, playlist_id, reviewed_by)
                 state = f"{state} by {reviewed_by}"
             audit.record(
                 self.store,
@@ -414,13 +311,13 @@ class Ingest:
         now: dt.datetime,
     ) -> list[NewItem]:
         """Store a prepared playlist's announcements (in the caller's transaction); return
-        its items, ready for catalog.add_playlist."""
+        its items, ready for playlist_table.add_playlist."""
         items: list[NewItem] = []
         for spec_item, (record, duration) in zip(spec.items, prepared, strict=True):
             slide = _slide_of(spec_item)
             announcement_id = None
             if spec_item.kind is ItemKind.ANNOUNCEMENT and record is not None:
-                announcement_id = catalog.add_announcement(
+                announcement_id = announcement_table.add_announcement(
                     self.store,
                     slide.title or spec_item.text[:20],
                     spec_item.text,
@@ -464,7 +361,7 @@ class Ingest:
             shutil.copyfile(source, copy)
             self._place(copy, relative)
         record = MediaRecord(sha, "image", relative, None, source.stat().st_size)
-        catalog.add_media(self.store, record, self.now())
+        media_table.add_media(self.store, record, self.now())
         return record
 
 

@@ -14,6 +14,14 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
+from playlists.content.limits import (
+    MAX_ANNOUNCEMENT_TEXT,
+    MAX_ITEM_SECONDS,
+    MAX_ITEMS,
+    MAX_PLAYLIST_NAME,
+    MAX_REPEAT,
+    MAX_SLIDE_TITLE,
+)
 from playlists.errors import PlaylistFormatError, ScheduleLimitError
 from playlists.model import DEFAULT_WAIT, WEEKDAYS, InterruptPolicy, ItemKind, Priority, Slide
 from playlists.safe_yaml import load_bounded
@@ -22,11 +30,6 @@ from playlists.schedule import limits
 E = TypeVar("E", bound=enum.Enum)
 
 FORMAT = "villagecast/playlist@1"
-MAX_TEXT = 2000
-MAX_NAME = 100
-MAX_ITEMS = 200
-MAX_REPEAT = 20
-MAX_SECONDS = 600.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,7 +93,7 @@ def _playlist(data: Any) -> PlaylistSpec:
             f"'format' must be {FORMAT!r} (got {data.get('format')!r}); "
             "this villagecast reads version 1 only"
         )
-    name = _text(data, "name", "", MAX_NAME, required=True)
+    name = _text(data, "name", "", MAX_PLAYLIST_NAME, required=True)
     description = _text(data, "description", "", 500)
     items = data.get("items")
     if not isinstance(items, list) or not items:
@@ -125,7 +128,7 @@ def _item(data: Any, number: int) -> ItemSpec:
     if kind is ItemKind.ANNOUNCEMENT:
         return ItemSpec(
             kind,
-            text=_text(data, "announcement", where, MAX_TEXT, required=True),
+            text=_text(data, "announcement", where, MAX_ANNOUNCEMENT_TEXT, required=True),
             slide=_slide(data.get("slide"), where),
             repeat=_int(data, "repeat", where, 1, MAX_REPEAT, default=1),
         )
@@ -236,8 +239,8 @@ def _slide(data: Any, where: str) -> Slide | None:
         raise PlaylistFormatError(f"{where}'slide' must be a mapping with title and body")
     _no_unknown(data, {"title", "body"}, f"{where}slide: ")
     return Slide(
-        title=_text(data, "title", f"{where}slide ", 100),
-        body=_text(data, "body", f"{where}slide ", MAX_TEXT),
+        title=_text(data, "title", f"{where}slide ", MAX_SLIDE_TITLE),
+        body=_text(data, "body", f"{where}slide ", MAX_ANNOUNCEMENT_TEXT),
     )
 
 
@@ -254,9 +257,9 @@ def _seconds(data: Mapping[str, Any], key: str, where: str, default: float | Non
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PlaylistFormatError(f"{where}'{key}' must be a number of seconds (got {value!r})")
-    if not 0 < value <= MAX_SECONDS:
+    if not 0 < value <= MAX_ITEM_SECONDS:
         raise PlaylistFormatError(
-            f"{where}'{key}' must be more than 0 and at most {MAX_SECONDS:g} seconds"
+            f"{where}'{key}' must be more than 0 and at most {MAX_ITEM_SECONDS:g} seconds"
         )
     return float(value)
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import math
 
+from playlists.content.limits import (
+    MAX_DESCRIPTION,
+    MAX_ITEM_SECONDS,
+    MAX_PLAYLIST_NAME,
+    MAX_REPEAT,
+    MAX_SLIDE_BODY,
+    MAX_SLIDE_TITLE,
+)
 from playlists.errors import EditError
 from playlists.model import ItemKind, Slide
 
-MAX_NAME = 100
-MAX_DESCRIPTION = 500
-MAX_SLIDE_TITLE = 100
-MAX_SLIDE_BODY = 500
-REPEAT_RANGE = (1, 20)
-PAUSE_RANGE = (0.5, 600.0)  # seconds
-IMAGE_RANGE = (1.0, 600.0)  # seconds a picture stays on the screens
+REPEAT_RANGE = (1, MAX_REPEAT)
+PAUSE_RANGE = (0.5, MAX_ITEM_SECONDS)  # seconds
+IMAGE_RANGE = (1.0, MAX_ITEM_SECONDS)  # seconds a picture stays on the screens
 # The items whose length the operator sets; the others last as long as their audio.
 SECONDS_RANGE = {ItemKind.PAUSE: PAUSE_RANGE, ItemKind.IMAGE: IMAGE_RANGE}
 
@@ -23,7 +27,7 @@ def check_details(name: str, description: str) -> tuple[str, str]:
     name, description = name.strip(), description.strip()
     if not name:
         raise EditError("name-empty", "the playlist needs a name")
-    _check_length("name", name, MAX_NAME)
+    _check_length("name", name, MAX_PLAYLIST_NAME)
     _check_length("description", description, MAX_DESCRIPTION)
     return name, description
 

@@ -16,7 +16,7 @@ import os
 import time
 
 from playlists.clock import utc_now
-from playlists.content import catalog
+from playlists.content import announcement_table
 from playlists.content.slide_cache import SlideCache
 from playlists.model import Slide
 from playlists.settings import Settings
@@ -72,7 +72,7 @@ def prune(store: Store, settings: Settings, now: dt.datetime) -> PruneReport:
 def _current_slide_keys(store: Store, settings: Settings) -> set[str]:
     """Keys of the slides that current announcements and playlist items show."""
     slides: set[tuple[Slide, str | None]] = set()
-    for announcement in catalog.list_announcements(store):
+    for announcement in announcement_table.list_announcements(store):
         slides.add((Slide(announcement.title, announcement.text), None))
     for row in store.query(
         "SELECT kind, media_sha256, slide_title, slide_body FROM playlist_items"

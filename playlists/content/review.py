@@ -44,6 +44,27 @@ MARK_DRAFT_SQL = (
 )
 
 
+def review_columns(
+    review: Review, by: str, now: dt.datetime
+) -> tuple[str, str, str | None, str | None]:
+    """Return review, changed_by, reviewed_by, reviewed_at for content stored as `review`."""
+    approved = review is Review.APPROVED
+    return review.value, by, by if approved else None, to_db_time(now) if approved else None
+
+
+def set_reviewer(store: Store, playlist_id: int, reviewed_by: str) -> None:
+    """Name who approved a playlist and its announcements (a town's signing key)."""
+    with store.transaction() as conn:
+        conn.execute(
+            "UPDATE playlists SET reviewed_by = ? WHERE id = ?", (reviewed_by, playlist_id)
+        )
+        conn.execute(
+            "UPDATE announcements SET reviewed_by = ? WHERE id IN "
+            "(SELECT announcement_id FROM playlist_items WHERE playlist_id = ?)",
+            (reviewed_by, playlist_id),
+        )
+
+
 NOT_DRAFT = "not-draft"
 NOT_PENDING = "not-pending"
 OWN_CHANGE = "own-change"

@@ -15,11 +15,10 @@ from collections.abc import Sequence
 
 from media.errors import TtsError
 from media.tts import EngineChain, TtsEngine
-from playlists.content import catalog
-from playlists.content.catalog import MediaRecord
+from playlists.content import announcement_table, announcing
 from playlists.content.ingest import Ingest
+from playlists.content.media_table import MediaRecord
 from playlists.model import Announcement
-from playlists.record import audit
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +71,7 @@ def revoice(
     everything speaks all of them with the whole chain (after a voice setting changed);
     a clip that comes back the same changes nothing. dry_run only says what it would do.
     """
-    announcements = sorted(catalog.list_announcements(ingest.store), key=lambda a: a.id)
+    announcements = sorted(announcement_table.list_announcements(ingest.store), key=lambda a: a.id)
     spoken = [a for a in announcements if a.engine != RECORDING]
     changed: list[Revoiced] = []
     kept: list[Revoiced] = []
@@ -114,17 +113,9 @@ def _store_new_voice(
     ingest: Ingest, announcement: Announcement, record: MediaRecord, changed_by: str
 ) -> Revoiced:
     """Give an announcement its new clip: back to draft, audited as revoice."""
-    now = ingest.now()
     new_engine = record.engine or ""
-    with ingest.store.transaction():
-        catalog.set_announcement_voice(ingest.store, announcement.id, record, changed_by, now)
-        audit.record(
-            ingest.store,
-            changed_by,
-            "revoice",
-            now,
-            subject="announcement",
-            subject_id=announcement.id,
-            detail=f"{announcement.title}: {announcement.engine} → {new_engine}",
-        )
+    detail = f"{announcement.title}: {announcement.engine} → {new_engine}"
+    announcing.store_voice(
+        ingest.store, announcement.id, record, changed_by, ingest.now(), announcing.REVOICE, detail
+    )
     return Revoiced(announcement.id, announcement.title, announcement.engine, new_engine)

@@ -21,8 +21,8 @@ from media.fonts import FontFace, find_cjk_font, find_dot_matrix_font
 from media.images import fit_image
 from media.slides import RenderedSlide, render_slide, slide_png, theme_for
 from media.typeset import Typeface
-from playlists.content import catalog
-from playlists.content.catalog import MediaRecord
+from playlists.content import media_table
+from playlists.content.media_table import MediaRecord
 from playlists.model import Slide
 from playlists.settings import ScreenSettings, Settings
 from playlists.store import Store, to_db_time
@@ -122,7 +122,7 @@ class SlideCache:
         return f"{dot_font.face.path}#{dot_font.face.index}" if dot_font else ""
 
     def _present(self, sha256: str) -> bool:
-        record = catalog.get_media(self.store, sha256)
+        record = media_table.get_media(self.store, sha256)
         return record is not None and (self.settings.media_dir / record.path).is_file()
 
     def render(self, screen: ScreenSettings, slide: Slide) -> RenderedSlide:
@@ -145,7 +145,7 @@ class SlideCache:
         return SlideImages(still.sha256, scroll.sha256 if scroll else None, rendered.font_px)
 
     def _fit(self, screen: ScreenSettings, image_sha256: str) -> SlideImages:
-        record = catalog.get_media(self.store, image_sha256)
+        record = media_table.get_media(self.store, image_sha256)
         if record is None:
             raise LookupError(f"no stored image {image_sha256}")
         mode: Literal["letterbox", "crop"] = "crop" if screen.fit == "crop" else "letterbox"
@@ -159,7 +159,7 @@ class SlideCache:
         if not target.is_file():
             _write_atomic(target, data)
         record = MediaRecord(sha, "image", relative, None, len(data))
-        catalog.add_media(self.store, record, self.now())
+        media_table.add_media(self.store, record, self.now())
         return record
 
 

@@ -1,7 +1,7 @@
 """How much a schedule may hold, declared once for every door.
 
 The YAML format (and so bundles and the town's sync), the panel's form, the API and
-the store itself (catalog.add_schedule, update_schedule) all ask here. Every planned
+the store itself (entry_table.add_schedule, update_schedule) all ask here. Every planned
 broadcast costs the calendar, the report and the player: without caps a 26 KB file
 of 80 entries made one view of /schedule take 16 s and 1.5 GB.
 """
@@ -9,6 +9,7 @@ of 80 entries made one view of /schedule take 16 s and 1.5 GB.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import sqlite3
 from collections.abc import Iterable
 
@@ -31,18 +32,34 @@ STATION_TIMES = "station-times"
 
 def check_entry(times: int, start: dt.date, end: dt.date, wait: float) -> None:
     """Refuse one entry with too many times, too long a span or too long a wait."""
+    check_times(times)
+    check_days(start, end)
+    check_wait(wait)
+
+
+def check_times(times: int) -> None:
+    """Refuse more times of day in one entry than the cap."""
     if times > MAX_TIMES:
         raise ScheduleLimitError(
             TIMES, f"an entry has {times} times of day; at most {MAX_TIMES}", MAX_TIMES, times
         )
+
+
+def check_days(start: dt.date, end: dt.date) -> None:
+    """Refuse an entry that spans more days than the cap."""
     days = (end - start).days + 1
     if days > MAX_DAYS:
         raise ScheduleLimitError(
             DAYS, f"an entry spans {days} days; at most {MAX_DAYS}", MAX_DAYS, days
         )
+
+
+def check_wait(wait: float) -> None:
+    """Refuse a wait for the lane below 0 or over the cap (NaN too)."""
     if not 0 <= wait <= MAX_WAIT:
+        found = int(wait) if math.isfinite(wait) else -1  # int(nan) would raise ValueError
         raise ScheduleLimitError(
-            WAIT, f"the wait must be from 0 to {MAX_WAIT} seconds", MAX_WAIT, int(wait)
+            WAIT, f"the wait must be from 0 to {MAX_WAIT} seconds", MAX_WAIT, found
         )
 
 

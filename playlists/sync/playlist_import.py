@@ -16,12 +16,14 @@ import sqlite3
 
 from playlists.access import emergency_right
 from playlists.bundles.bundle import CheckedBundle, bundle_review
-from playlists.content import catalog
+from playlists.content import announcement_table, playlist_table
 from playlists.content.ingest import Ingest
 from playlists.content.playlist_format import PlaylistSpec
+from playlists.content.review import set_reviewer
 from playlists.errors import NameTakenError
 from playlists.model import Review
 from playlists.record import audit
+from playlists.schedule import entry_table
 from playlists.store import Store
 
 SYNC_USER = "town-sync"  # who the audit log and the review state name for the town
@@ -71,22 +73,19 @@ def install(
         _check_name_free(conn, spec.name, origin)
         items = ingest.add_items(spec, prepared, SYNC_USER, review, now)
         if old is None:
-            playlist_id = catalog.add_playlist(
+            playlist_id = playlist_table.add_playlist(
                 store, spec.name, spec.description, items, now, review=review, created_by=SYNC_USER
             )
         else:
             playlist_id = int(old["id"])
             _replace(store, conn, playlist_id, spec, items, review, origin, now)
-        conn.execute(
-            "UPDATE playlists SET origin = ?, origin_version = ? WHERE id = ?",
-            (origin, version, playlist_id),
-        )
+        playlist_table.set_origin(conn, playlist_id, origin, version)
         _add_schedules(store, spec, playlist_id, origin, now)
         store.set_meta(MEDIA_META + origin, json.dumps(sorted(media)))
         store.set_meta(TAKEN_META + origin, version)
         state = review.value
         if reviewed_by is not None and review is Review.APPROVED:
-            catalog.set_reviewer(store, playlist_id, reviewed_by)
+            set_reviewer(store, playlist_id, reviewed_by)
             state = f"{state} by {reviewed_by}"
         change = "new version" if old is not None else "new"
         audit.record(
@@ -117,7 +116,7 @@ def _replace(
     conn: sqlite3.Connection,
     playlist_id: int,
     spec: PlaylistSpec,
-    items: list[catalog.NewItem],
+    items: list[playlist_table.NewItem],
     review: Review,
     origin: str,
     now: dt.datetime,
@@ -131,11 +130,9 @@ def _replace(
             (playlist_id,),
         )
     ]
-    for schedule_id in json.loads(store.meta(SCHEDULES_META + origin) or "[]"):
-        conn.execute(
-            "DELETE FROM schedules WHERE id = ? AND playlist_id = ?", (schedule_id, playlist_id)
-        )
-    catalog.replace_playlist(
+    old_entries = json.loads(store.meta(SCHEDULES_META + origin) or "[]")
+    entry_table.delete_entries_of(conn, playlist_id, old_entries)
+    playlist_table.replace_playlist(
         store,
         playlist_id,
         spec.name,
@@ -145,30 +142,11 @@ def _replace(
         review=review,
         created_by=SYNC_USER,
     )
-    conn.executemany(
-        "DELETE FROM announcements WHERE id = ? AND NOT EXISTS "
-        "(SELECT 1 FROM playlist_items WHERE announcement_id = announcements.id)",
-        [(announcement_id,) for announcement_id in stale],
-    )
+    announcement_table.delete_unplayed(conn, stale)
 
 
 def _add_schedules(
     store: Store, spec: PlaylistSpec, playlist_id: int, origin: str, now: dt.datetime
 ) -> None:
-    ids = [
-        catalog.add_schedule(
-            store,
-            playlist_id,
-            entry.start,
-            entry.end,
-            entry.times,
-            entry.weekdays,
-            entry.priority,
-            now,
-            on_interrupt=entry.on_interrupt,
-            wait_seconds=entry.wait,
-            with_content=True,
-        )
-        for entry in spec.schedule
-    ]
+    ids = [entry_table.add_with_content(store, playlist_id, e, now) for e in spec.schedule]
     store.set_meta(SCHEDULES_META + origin, json.dumps(ids))

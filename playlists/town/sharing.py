@@ -24,6 +24,7 @@ import threading
 from typing import Any
 
 from playlists.bundles.keys import SigningKey
+from playlists.content import playlist_table
 from playlists.content.review import PLAYABLE_SQL
 from playlists.errors import NotFoundError, ShareError, VillagecastError
 from playlists.record import audit
@@ -91,7 +92,7 @@ def share(store: Store, settings: Settings, playlist_id: int, user: str, now: dt
         _name, shared, playable = _sharing_state(store, playlist_id)
         if shared or not playable:  # changed while the bundle was made
             raise ShareError(f"playlist {name!r} changed meanwhile; try again", "NOT_PLAYABLE")
-        conn.execute("UPDATE playlists SET shared = 1 WHERE id = ?", (playlist_id,))
+        playlist_table.set_shared(conn, playlist_id, True)
         audit.record(
             store, user, "share", now, subject=SUBJECT, subject_id=playlist_id, detail=name
         )
@@ -106,7 +107,7 @@ def unshare(
         name, shared, _playable = _sharing_state(store, playlist_id)
         if not shared:
             raise ShareError(f"playlist {name!r} is not shared", "NOT_SHARED")
-        conn.execute("UPDATE playlists SET shared = 0 WHERE id = ?", (playlist_id,))
+        playlist_table.set_shared(conn, playlist_id, False)
         audit.record(
             store, user, "unshare", now, subject=SUBJECT, subject_id=playlist_id, detail=name
         )

@@ -25,7 +25,7 @@ from playlists.sync.wire import (
 )
 from playlists.town.villages import parse_instant
 
-MAX_TEXT = {"occurrence": 100, "playlist": 200, "reason": 500, "requested_by": 100}
+MAX_ASRUN_FIELD = {"occurrence": 100, "playlist": 200, "reason": 500, "requested_by": 100}
 _FIELDS = frozenset(ASRUN_FIELDS)
 _PRIORITIES = frozenset(p.value for p in Priority)
 _OUTCOMES = frozenset(o.value for o in Outcome)
@@ -78,7 +78,7 @@ def _occurrence_problem(occurrence: object) -> str | None:
 
 
 def _text_problem(row: Mapping[str, object]) -> str | None:
-    for field, limit in MAX_TEXT.items():
+    for field, limit in MAX_ASRUN_FIELD.items():
         value = row[field]
         nullable = field in ("occurrence", "requested_by")
         if value is None and nullable:

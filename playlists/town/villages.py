@@ -29,7 +29,7 @@ from playlists.sync.wire import (
 
 MAX_NAME = 100
 SUBJECT = "village"
-MAX_TEXT = 200  # now_playing and version in a heartbeat
+MAX_HEARTBEAT_TEXT = 200  # now_playing and version in a heartbeat
 MAX_FREE_MB = 10**9  # a petabyte: anything more is not a disk
 
 
@@ -136,11 +136,12 @@ def check_heartbeat(body: object) -> dict[str, Any]:
         value = body[field]
         if value is None and optional:
             continue
-        if isinstance(value, str) and len(value) <= MAX_TEXT and text_allowed(value):
+        if isinstance(value, str) and len(value) <= MAX_HEARTBEAT_TEXT and text_allowed(value):
             continue
         kind = "text or null" if optional else "text"
         raise HeartbeatError(
-            f"{field!r} must be {kind} of at most {MAX_TEXT} characters, no control characters"
+            f"{field!r} must be {kind} of at most {MAX_HEARTBEAT_TEXT} characters, "
+            "no control characters"
         )
     return dict(body)
 

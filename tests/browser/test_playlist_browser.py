@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from playlists.content import catalog
+from playlists.content import playlist_table
 from playlists.content.playlist_contents import items_of
 from playlists.store import Store
 from tests.web_fixtures import PASSWORD
@@ -70,7 +70,7 @@ def test_operator_builds_a_playlist_on_a_phone(
         page.screenshot(path=artifacts / "playlists-375.png", full_page=True)
     finally:
         context.close()
-    [playlist] = catalog.list_playlists(store)
+    [playlist] = playlist_table.list_playlists(store)
     assert [item.kind.value for item in items_of(store, playlist["id"])] == [
         "pause",
         "image",

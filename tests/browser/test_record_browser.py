@@ -17,7 +17,7 @@ import pytest
 
 from media.audio import probe
 from media.tts import EspeakEngine
-from playlists.content import catalog
+from playlists.content import announcement_table, announcing, media_table
 from playlists.content.ingest import Ingest
 from playlists.model import Review
 from playlists.settings import Settings
@@ -80,10 +80,10 @@ def test_operator_records_the_voice_on_a_phone(
     from playwright.sync_api import expect
 
     ingest = Ingest(store, settings)
-    announcement_id = ingest.create_announcement(
-        "停水通知", "村民朋友们，明天上午停水。", "op", review=Review.APPROVED
+    announcement_id = announcing.create(
+        ingest, "停水通知", "村民朋友们，明天上午停水。", "op", review=Review.APPROVED
     )
-    before = catalog.get_announcement(store, announcement_id)
+    before = announcement_table.get_announcement(store, announcement_id)
     assert before.engine == "espeak-ng"
 
     context = microphone_browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
@@ -121,10 +121,10 @@ def test_operator_records_the_voice_on_a_phone(
         context.close()
     assert problems == [], problems
 
-    after = catalog.get_announcement(store, announcement_id)
+    after = announcement_table.get_announcement(store, announcement_id)
     assert (after.engine, after.review, after.changed_by) == ("recording", Review.DRAFT, "op")
     assert after.media_sha256 != before.media_sha256
-    record = catalog.get_media(store, after.media_sha256)
+    record = media_table.get_media(store, after.media_sha256)
     assert record is not None and record.voice is not None
     assert re.fullmatch(r"microphone\.(webm|ogg|m4a)", record.voice), record.voice
     clip = settings.media_dir / record.path
@@ -142,7 +142,7 @@ def test_where_the_browser_cannot_record_it_says_to_upload_a_file(
     """A plain http:// address on the village LAN has no getUserMedia: the page says why."""
     from playwright.sync_api import expect
 
-    Ingest(store, settings).create_announcement("停水通知", "明天上午停水。", "op")
+    announcing.create(Ingest(store, settings), "停水通知", "明天上午停水。", "op")
     context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
     # What an insecure origin looks like to a script: no navigator.mediaDevices.
     context.add_init_script("Object.defineProperty(navigator, 'mediaDevices', {value: undefined})")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from playlists.content import catalog
+from playlists.schedule import entry_table
 from playlists.store import Store
 from tests.web_fixtures import PASSWORD, add_pause_playlist
 
@@ -76,4 +76,4 @@ def test_operator_schedules_a_broadcast(
         expect(page.locator(".flash-info")).to_contain_text("已删除")
     finally:
         context.close()
-    assert [entry.id for entry in catalog.schedule_entries(store)] == [1, 2]
+    assert [entry.id for entry in entry_table.schedule_entries(store)] == [1, 2]

@@ -22,8 +22,8 @@ from waitress import wasyncore
 
 from media.fonts import find_cjk_font
 from media.slides import render_slide, slide_png, theme_for
-from playlists.content import catalog
-from playlists.content.catalog import MediaRecord
+from playlists.content import media_table
+from playlists.content.media_table import MediaRecord
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.realtime import MachineLag
@@ -135,7 +135,7 @@ def add_image(store: Store, settings: Settings, image: Image.Image) -> str:
     relative = f"{sha[:2]}/{sha}.png"
     (settings.media_dir / sha[:2]).mkdir(parents=True, exist_ok=True)
     (settings.media_dir / relative).write_bytes(data)
-    catalog.add_media(store, MediaRecord(sha, "image", relative, None, len(data)), NOW)
+    media_table.add_media(store, MediaRecord(sha, "image", relative, None, len(data)), NOW)
     return sha
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from playlists.content import catalog
+from playlists.content import announcement_table, playlist_table
 from playlists.errors import StoreVersionError
 from playlists.model import ItemKind, Priority, Review
+from playlists.schedule import entry_table
 from playlists.store import SCHEMA_VERSION, Store
 
 NOW = dt.datetime(2023, 3, 27, 12, 0, tzinfo=dt.UTC)
@@ -49,17 +50,17 @@ def test_failed_transaction_changes_nothing(db: Store) -> None:
 
 def test_plan_changes_bump_the_revision(db: Store) -> None:
     before = db.plan_revision()
-    playlist = catalog.add_playlist(
+    playlist = playlist_table.add_playlist(
         db,
         "p",
         "",
-        [catalog.NewItem(ItemKind.PAUSE, 2.0)],
+        [playlist_table.NewItem(ItemKind.PAUSE, 2.0)],
         NOW,
         review=Review.APPROVED,
         created_by="test",
     )
     after_playlist = db.plan_revision()
-    catalog.add_schedule(
+    entry_table.add_schedule(
         db,
         playlist,
         dt.date(2023, 3, 28),
@@ -142,7 +143,7 @@ def test_content_that_aired_before_review_existed_stays_approved(tmp_path: Path)
     old.close()
     upgraded = Store.open(path)
     assert upgraded.schema_version() == len(MIGRATIONS)
-    assert catalog.get_announcement(upgraded, 1).review is Review.APPROVED
+    assert announcement_table.get_announcement(upgraded, 1).review is Review.APPROVED
     # Operators could send emergencies before the right existed; they keep it.
     assert upgraded.query_one("SELECT may_emergency FROM users")["may_emergency"] == 1  # type: ignore[index]
     upgraded.close()

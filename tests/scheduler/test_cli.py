@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from playlists.content import catalog
+from playlists.content import announcement_table, announcing, playlist_table
 from playlists.store import Store
 from tests.paths import REPO
 from tests.processes import PANEL_LISTENS, Output, Processes
@@ -79,7 +79,7 @@ def test_init_twice_changes_nothing(initialized: Path) -> None:
     assert again.returncode == 0, again.stderr
     assert "one-time password" not in again.stdout
     store = Store.open(db)
-    assert len(catalog.list_playlists(store)) == 1
+    assert len(playlist_table.list_playlists(store)) == 1
     assert store.query_one("SELECT COUNT(*) AS n FROM users")["n"] == 1  # type: ignore[index]
     assert len(before) > 0
 
@@ -195,7 +195,7 @@ def test_bad_playlist_names_item_and_field_and_imports_nothing(
     assert result.returncode == 1
     assert "item 2 (announcement): 'repeat' must be a whole number" in result.stderr
     store = Store.open(initialized.parent / "data" / "villagecast.db")
-    assert [row["name"] for row in catalog.list_playlists(store)] == ["社会工作主题宣传"]
+    assert [row["name"] for row in playlist_table.list_playlists(store)] == ["社会工作主题宣传"]
 
 
 def test_import_with_local_media_and_schedule(initialized: Path, tmp_path: Path) -> None:
@@ -443,27 +443,27 @@ def test_revoice_speaks_clips_of_a_worse_engine_again(initialized: Path) -> None
     store = Store.open(settings.db_path)
     old = Ingest(store, settings, chain=EngineChain([GoneEngine()]))
     made = [
-        old.create_announcement("电影", "今晚八点放映电影。", "op", review=Review.APPROVED),
-        old.create_announcement("防火", "请注意防火。", "op"),
+        announcing.create(old, "电影", "今晚八点放映电影。", "op", review=Review.APPROVED),
+        announcing.create(old, "防火", "请注意防火。", "op"),
     ]
-    sample = [a for a in catalog.list_announcements(store) if a.id not in made]
+    sample = [a for a in announcement_table.list_announcements(store) if a.id not in made]
     assert sample and {a.engine for a in sample} == {"espeak-ng"}
 
     dry = villagecast("revoice", "--dry-run", config=initialized)
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.splitlines()[-1].startswith("would re-voice 2 announcement(s)")
-    assert all(catalog.get_announcement(store, i).engine == "old-voice" for i in made)
+    assert all(announcement_table.get_announcement(store, i).engine == "old-voice" for i in made)
 
     result = villagecast("revoice", "--engine", "espeak-ng", config=initialized)
     assert result.returncode == 0, result.stderr
     assert f"#{made[0]} 电影: old-voice → espeak-ng" in result.stdout
     assert result.stdout.splitlines()[-1].startswith("re-voiced 2 announcement(s)")
     for announcement_id in made:
-        now = catalog.get_announcement(store, announcement_id)
+        now = announcement_table.get_announcement(store, announcement_id)
         assert (now.engine, now.review) == ("espeak-ng", Review.DRAFT)
         assert now.changed_by and now.changed_by.startswith("cli:")
     assert len(audit.rows(store, action="revoice")) == 2
-    after = {a.id: a.media_sha256 for a in catalog.list_announcements(store)}
+    after = {a.id: a.media_sha256 for a in announcement_table.list_announcements(store)}
     assert all(after[a.id] == a.media_sha256 for a in sample), "espeak-ng clips stay as they are"
 
     again = villagecast("revoice", config=initialized)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from playlists.content import catalog
+from playlists.content import playlist_table
+from playlists.schedule import entry_table
 from playlists.store import Store
 from tests.bundle_kit import make_png
 from tests.scheduler.test_cli import villagecast, write_config
@@ -40,7 +41,7 @@ def playlists_of(config: Path) -> list[dict[str, object]]:
     db = config.parent / "data" / "villagecast.db"
     if not db.exists():
         return []
-    return [dict(row) for row in catalog.list_playlists(Store.open(db))]
+    return [dict(row) for row in playlist_table.list_playlists(Store.open(db))]
 
 
 @pytest.fixture(scope="module")
@@ -196,4 +197,4 @@ def test_the_station_shell_holds_the_emergency_right(tmp_path: Path, as_bundle: 
     result = villagecast("import", str(path), config=config)
     assert result.returncode == 0, result.stderr
     store = Store.open(config.parent / "data" / "villagecast.db")
-    assert [e.priority.value for e in catalog.schedule_entries(store)] == ["emergency"]
+    assert [e.priority.value for e in entry_table.schedule_entries(store)] == ["emergency"]

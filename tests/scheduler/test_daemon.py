@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 
 from playlists.commands import PlaySpeech, Stop, encode_request
-from playlists.content import catalog
+from playlists.content import media_table, playlist_table
 from playlists.content.ingest import Ingest
 from playlists.model import AsRunRow, ItemKind, Outcome, Priority, Review, Slide
 from playlists.record import asrun
 from playlists.record.notes import english
+from playlists.schedule import entry_table
 from playlists.settings import AudioSettings, PlayerSettings, Settings, TtsSettings
 from playlists.store import Store
 from scheduler.daemon import Daemon
@@ -68,12 +69,12 @@ def schedule_in(
     now = dt.datetime.now(dt.UTC)
     when = (now + dt.timedelta(seconds=seconds)).replace(microsecond=0)
     local = when.astimezone(settings.tz)
-    playlist = catalog.add_playlist(
+    playlist = playlist_table.add_playlist(
         store,
         f"p{time.monotonic_ns()}",
         "",
         [
-            catalog.NewItem(
+            playlist_table.NewItem(
                 ItemKind.ANNOUNCEMENT, duration, slide=Slide("社会工作"), media_sha256=clip_sha
             )
         ],
@@ -81,7 +82,7 @@ def schedule_in(
         review=Review.APPROVED,
         created_by="test",
     )
-    catalog.add_schedule(
+    entry_table.add_schedule(
         store,
         playlist,
         local.date(),
@@ -138,7 +139,7 @@ def test_scheduled_clip_plays_on_time_with_gtts_unreachable(
     machine = MachineLag.measure()
     assert 0 <= lag < machine.allow(0.5), f"started {lag:.3f} s after the instant; {machine}"
     assert (row.ended_at - row.started_at).total_seconds() >= clip.duration - 0.05
-    media = catalog.get_media(rt_store, clip.sha256)
+    media = media_table.get_media(rt_store, clip.sha256)
     assert media is not None and media.engine == "espeak-ng"
 
 

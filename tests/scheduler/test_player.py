@@ -23,10 +23,11 @@ from playlists.commands import (
     decode_result,
     encode_request,
 )
-from playlists.content import catalog
+from playlists.content import media_table, playlist_table
 from playlists.model import InterruptPolicy, ItemKind, Outcome, Priority, Review
 from playlists.record import asrun
 from playlists.record.notes import english
+from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store
 from scheduler.simulate import Simulation, simulate
@@ -52,12 +53,12 @@ def pause_playlist(
 ) -> int:
     """A playlist of pauses, so tests control its exact length."""
     now = at(0)
-    items = [catalog.NewItem(ItemKind.PAUSE, length) for length in seconds]
-    playlist = catalog.add_playlist(
+    items = [playlist_table.NewItem(ItemKind.PAUSE, length) for length in seconds]
+    playlist = playlist_table.add_playlist(
         store, name, "", items, now, review=Review.APPROVED, created_by="test"
     )
     if times:
-        catalog.add_schedule(
+        entry_table.add_schedule(
             store,
             playlist,
             DAY,
@@ -103,7 +104,7 @@ def test_simulated_play_order_follows_the_playlist(
 ) -> None:
     simulation = Simulation.build(sample_settings, sample_store, at(7, 29))
     simulation.run(at(7, 40))
-    playlist = catalog.get_playlist(sample_store, 1, sample_settings.media_dir)
+    playlist = playlist_table.get_playlist(sample_store, 1, sample_settings.media_dir)
     audio = [item.audio_path for item in playlist.items if item.audio_path]
     assert [play.path for play in simulation.sink.plays] == audio
     assert simulation.sink.plays[0].started == at(7, 30)
@@ -426,16 +427,20 @@ def test_sink_failure_is_logged_and_next_broadcast_tries_again(
 
     assert isinstance(ingest, Ingest)
     clip = ingest.speak("测试")
-    playlist = catalog.add_playlist(
+    playlist = playlist_table.add_playlist(
         store,
         "speech",
         "",
-        [catalog.NewItem(ItemKind.ANNOUNCEMENT, clip.duration or 1, media_sha256=clip.sha256)],
+        [
+            playlist_table.NewItem(
+                ItemKind.ANNOUNCEMENT, clip.duration or 1, media_sha256=clip.sha256
+            )
+        ],
         at(0),
         review=Review.APPROVED,
         created_by="test",
     )
-    catalog.add_schedule(
+    entry_table.add_schedule(
         store,
         playlist,
         DAY,
@@ -543,7 +548,9 @@ def test_screens_follow_the_broadcast_and_fall_back_to_the_idle_rotation(
             titles = [slide["title"] for slide in state[1]["slides"]]
             seen.setdefault(screen.name, []).append(f"{mode}:{'/'.join(titles)}")
 
-    first_clip = catalog.get_playlist(sample_store, 1, sample_settings.media_dir).items[0].duration
+    first_clip = (
+        playlist_table.get_playlist(sample_store, 1, sample_settings.media_dir).items[0].duration
+    )
     moments = [at(7, 29, 30), at(7, 30, 1), at(7, 30, first_clip + 1), at(7, 45)]
     simulation.run(at(7, 50), at={moment: look for moment in moments})
     for screen in sample_settings.screens:
@@ -557,7 +564,7 @@ def test_screens_follow_the_broadcast_and_fall_back_to_the_idle_rotation(
         state = sample_store.screen_state(screen.name)
         assert state is not None
         for slide in state[1]["slides"]:
-            media = catalog.get_media(sample_store, slide["image"])
+            media = media_table.get_media(sample_store, slide["image"])
             assert media is not None and media.kind == "image"
             with Image.open(sample_settings.media_dir / media.path) as image:
                 assert image.size == (screen.width, screen.height)
@@ -590,7 +597,7 @@ def test_broadcast_opens_with_lead_in_and_chime_and_gaps_between_items(
     assert plays[1].started == at(7, 30, 1)
     assert openers.chime.duration is not None and 1.5 < openers.chime.duration < 3
     assert titles == ["社会工作知识"], "the screens change with the chime"
-    playlist = catalog.get_playlist(sample_store, 1, settings.media_dir)
+    playlist = playlist_table.get_playlist(sample_store, 1, settings.media_dir)
     first = playlist.items[0].duration
     # Item 1 starts after the chime; item 2 follows the explicit 2 s pause, with no extra gap.
     assert plays[2].started == at(7, 30, 1 + openers.chime.duration)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from playlists.content import catalog
+from playlists.content import playlist_table
 from playlists.model import ItemKind, Review
 from playlists.record import audit
 from playlists.store import Store
@@ -48,11 +48,11 @@ def test_share_and_unshare_by_name_only_approved_playlists(tmp_path: Path) -> No
     config = write_config(tmp_path)
     store = Store.open(tmp_path / "data" / "villagecast.db")
     for name, review in (("宣传", Review.APPROVED), ("草稿", Review.DRAFT)):
-        catalog.add_playlist(
+        playlist_table.add_playlist(
             store,
             name,
             "",
-            [catalog.NewItem(ItemKind.PAUSE, 5.0)],
+            [playlist_table.NewItem(ItemKind.PAUSE, 5.0)],
             NOW,
             review=review,
             created_by="test",

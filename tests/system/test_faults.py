@@ -24,12 +24,14 @@ from pathlib import Path
 import pytest
 
 from media.errors import MediaError
-from playlists.content import catalog
+from playlists.content import announcement_table, announcing, media_table, playlist_table
 from playlists.content.ingest import Ingest
+from playlists.content.playlist_table import NewItem
 from playlists.errors import VillagecastError
 from playlists.model import AsRunRow, ItemKind, Outcome, Priority, Review, Slide
 from playlists.record import asrun
 from playlists.record.notes import english
+from playlists.schedule import entry_table
 from playlists.schedule.limits import MAX_TIMES
 from playlists.settings import AudioSettings, PlayerSettings, StorageSettings
 from playlists.store import Store
@@ -69,11 +71,11 @@ def station(folder: Path) -> Path:
     ]
     now = dt.datetime.now(dt.UTC)
     items = [
-        catalog.NewItem(ItemKind.ANNOUNCEMENT, clip.duration or 1.0, slide=Slide("通知"),
-                        media_sha256=clip.sha256)
+        NewItem(ItemKind.ANNOUNCEMENT, clip.duration or 1.0, slide=Slide("通知"),
+                media_sha256=clip.sha256)
         for clip in clips
     ]  # fmt: skip
-    playlist = catalog.add_playlist(
+    playlist = playlist_table.add_playlist(
         store, "通知", "", items, now, review=Review.APPROVED, created_by="test"
     )
     first = (now + dt.timedelta(seconds=3)).replace(microsecond=0)
@@ -81,7 +83,7 @@ def station(folder: Path) -> Path:
     for day in sorted({m.date() for m in moments}):
         times = [m.time() for m in moments if m.date() == day]
         for first_of in range(0, len(times), MAX_TIMES):  # an entry holds at most 48 times
-            catalog.add_schedule(
+            entry_table.add_schedule(
                 store,
                 playlist,
                 day,
@@ -203,12 +205,12 @@ def test_import_killed_20_times_leaves_whole_playlists_or_none(
     store = Store.open(tmp_path / "data" / "villagecast.db")
     assert store.integrity_ok()
     complete = 0
-    for row in catalog.list_playlists(store):
-        playlist = catalog.get_playlist(store, row["id"], tmp_path / "data" / "media")
+    for row in playlist_table.list_playlists(store):
+        playlist = playlist_table.get_playlist(store, row["id"], tmp_path / "data" / "media")
         assert len(playlist.items) == len(sentences), f"{playlist.name} is half imported"
         assert all(item.audio_path and item.audio_path.is_file() for item in playlist.items)
         complete += 1
-    entries = catalog.schedule_entries(store)
+    entries = entry_table.schedule_entries(store)
     assert len(entries) == complete, "every stored playlist has its schedule, and only those"
     orphans = store.query_one(
         "SELECT COUNT(*) AS n FROM announcements a WHERE NOT EXISTS "
@@ -250,13 +252,13 @@ def test_failing_audio_device_is_logged_screens_follow_and_next_broadcast_plays(
     now = dt.datetime.now(dt.UTC)
     first = (now + dt.timedelta(seconds=2)).replace(microsecond=0)
     second = first + dt.timedelta(seconds=4)
-    playlist = catalog.add_playlist(
+    playlist = playlist_table.add_playlist(
         store, "p", "",
-        [catalog.NewItem(ItemKind.ANNOUNCEMENT, clip.duration or 1.0, slide=Slide("停电通知"),
-                         media_sha256=clip.sha256)],
+        [NewItem(ItemKind.ANNOUNCEMENT, clip.duration or 1.0, slide=Slide("停电通知"),
+                 media_sha256=clip.sha256)],
         now, review=Review.APPROVED, created_by="test")  # fmt: skip
     local = [t.astimezone(settings.tz) for t in (first, second)]
-    catalog.add_schedule(store, playlist, local[0].date(), local[1].date(),
+    entry_table.add_schedule(store, playlist, local[0].date(), local[1].date(),
                          tuple(t.time() for t in local), frozenset(range(7)),
                          Priority.SCHEDULED, now)  # fmt: skip
     flag.touch()
@@ -326,7 +328,7 @@ def test_full_disk_gives_clear_errors_and_corrupts_nothing(
     for n in range(60):
         text = f"第{n}条：" + "社会工作是帮助有困难的群众、服务社区的专业工作。" * 4
         try:
-            ingest.create_announcement(f"通知{n}", text, "王五")
+            announcing.create(ingest, f"通知{n}", text, "王五")
             stored += 1
         except (VillagecastError, MediaError) as exc:
             errors.append(str(exc))
@@ -339,7 +341,7 @@ def test_full_disk_gives_clear_errors_and_corrupts_nothing(
     else:
         assert all(("No space left" in e or "disk" in e or "MB free" in e) for e in errors)
     assert store.integrity_ok()
-    assert len(catalog.list_announcements(store)) == stored
+    assert len(announcement_table.list_announcements(store)) == stored
     media_consistent(store, settings.media_dir)
 
 
@@ -350,7 +352,7 @@ def test_read_only_data_folder_gives_clear_errors(small_volume: Path) -> None:
         make_settings(small_volume / "data"), storage=StorageSettings(min_free_mb=1)
     )
     store = Store.open(settings.db_path)
-    Ingest(store, settings).create_announcement("通知", "今天停水。", "王五")
+    announcing.create(Ingest(store, settings), "通知", "今天停水。", "王五")
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     before = settings.db_path.read_bytes()
@@ -546,14 +548,14 @@ def test_panel_killed_20_times_during_imports_and_edits_leaves_whole_content(
     assert store.integrity_ok()
     media = tmp_path / "data" / "media"
     complete = 0
-    for row in catalog.list_playlists(store):
-        playlist = catalog.get_playlist(store, row["id"], media)
+    for row in playlist_table.list_playlists(store):
+        playlist = playlist_table.get_playlist(store, row["id"], media)
         assert len(playlist.items) == len(sentences), f"{playlist.name} is half imported"
         assert all(item.audio_path and item.audio_path.is_file() for item in playlist.items)
         complete += 1
-    announcements = catalog.list_announcements(store)
+    announcements = announcement_table.list_announcements(store)
     for announcement in announcements:
-        record = catalog.get_media(store, announcement.media_sha256)
+        record = media_table.get_media(store, announcement.media_sha256)
         assert record is not None and (media / record.path).is_file()
     print(
         f"\npanel killed {KILLS} times: {sent} requests; {complete} playlists stored whole, "

@@ -27,10 +27,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from playlists.bundles.keys import generate_keys, load_signing_key
-from playlists.content import catalog
 from playlists.content.ingest import Ingest
 from playlists.content.playlist_format import parse_playlist
 from playlists.model import Priority, Review
+from playlists.schedule import entry_table
 from playlists.settings import load_settings
 from playlists.store import Store
 from tests.paths import REPO
@@ -135,7 +135,7 @@ class Village:
         """Schedule the playlist a few seconds ahead on this village's clock, as its operator."""
         when = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).replace(microsecond=0)
         local = when.astimezone(self.settings.tz)
-        catalog.add_schedule(
+        entry_table.add_schedule(
             self.store, playlist_id, local.date(), local.date(), (local.time(),),
             frozenset(range(7)), Priority.SCHEDULED, dt.datetime.now(dt.UTC),
         )  # fmt: skip
@@ -200,7 +200,7 @@ def test_a_shared_playlist_reaches_two_villages_plays_and_is_reported_across_an_
     for village, copy in zip(villages, copies, strict=True):
         assert (copy["name"], copy["review"]) == ("镇通知", "approved"), village.name
         assert copy["reviewed_by"] == "town key town"
-        town_entries = [e for e in catalog.schedule_entries(village.store)]
+        town_entries = [e for e in entry_table.schedule_entries(village.store)]
         assert len(town_entries) == 1  # the town's own entry came with it
 
     # Each village's operator schedules it a few seconds ahead on the village clock.

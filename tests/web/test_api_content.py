@@ -16,10 +16,12 @@ from flask import Flask
 from waitress import wasyncore
 
 from playlists.access import tokens, users
-from playlists.content import catalog, review
-from playlists.content.catalog import MediaRecord, NewItem
+from playlists.content import announcement_table, media_table, playlist_table, review
+from playlists.content.media_table import MediaRecord
+from playlists.content.playlist_table import NewItem
 from playlists.model import ItemKind, Review
 from playlists.record import audit
+from playlists.schedule import entry_table
 from playlists.settings import ReviewSettings, Settings
 from playlists.store import Store
 from tests.web_fixtures import (
@@ -69,8 +71,8 @@ class Station:
 def add_announcement(store: Store, title: str, review_state: Review, by: str = "op") -> int:
     """Store an announcement whose media row has no file (never played in these tests)."""
     record = MediaRecord(FAKE_SHA, "audio", f"ab/{FAKE_SHA}.wav", 3.0, 100, "espeak-ng")
-    catalog.add_media(store, record, NOW)
-    return catalog.add_announcement(
+    media_table.add_media(store, record, NOW)
+    return announcement_table.add_announcement(
         store, title, "村民朋友们", FAKE_SHA, by, NOW, review=review_state
     )
 
@@ -80,7 +82,7 @@ def station(settings: Settings, store: Store) -> Station:
     people = {"admin": "admin", "op": "operator", "rev": "reviewer", "quiet": "operator"}
     for name, role in people.items():
         add_user(store, name, role, may_emergency=name in ("admin", "op"))
-    draft_playlist = catalog.add_playlist(
+    draft_playlist = playlist_table.add_playlist(
         store,
         "草稿节目",
         "",
@@ -97,7 +99,7 @@ def station(settings: Settings, store: Store) -> Station:
         tokens={name: tokens.create_token(store, name, "tests", NOW) for name in people},
         approved_playlist=approved,
         draft_playlist=draft_playlist,
-        schedule=catalog.schedule_entries(store)[0].id,
+        schedule=entry_table.schedule_entries(store)[0].id,
         draft_announcement=add_announcement(store, "草稿", Review.DRAFT),
         pending_announcement=pending,
     )
@@ -243,7 +245,7 @@ def test_submit_and_approve_a_playlist_then_schedule_and_unschedule_it(station: 
     }
     status, gone = station.call("delete", f"/api/v1/schedule/{entry['id']}")
     assert status == 200 and gone == entry
-    assert [e.id for e in catalog.schedule_entries(station.store)] == [station.schedule]
+    assert [e.id for e in entry_table.schedule_entries(station.store)] == [station.schedule]
     log = [(r.action, r.subject, r.subject_id) for r in audit.rows(station.store, limit=4)]
     assert log == [
         ("unschedule", "schedule", entry["id"]),
@@ -501,7 +503,7 @@ def test_a_huge_body_is_a_413(station: Station) -> None:
         "post", "/api/v1/announcements", data=big, content_type="application/json"
     )
     assert status == 413 and set(answer) == {"error"}
-    assert catalog.list_announcements(station.store)[0].title == "草稿"
+    assert announcement_table.list_announcements(station.store)[0].title == "草稿"
 
 
 # -- refusals: the state of the content ----------------------------------------------------
@@ -575,7 +577,7 @@ def test_nobody_approves_their_own_change_unless_the_village_allows_it(
 
 
 def test_a_playlist_waits_for_its_announcements(station: Station, store: Store) -> None:
-    playlist = catalog.add_playlist(
+    playlist = playlist_table.add_playlist(
         store,
         "含草稿",
         "",

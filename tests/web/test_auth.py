@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from playlists.access import tokens, users
-from playlists.content import catalog
+from playlists.content import announcement_table
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import (
@@ -434,7 +434,7 @@ def assert_nothing_changed(store: Store) -> None:
     """No command for the player, no new media, the announcement keeps its voice."""
     assert commands_in(store) == []
     assert [row["sha256"] for row in store.query("SELECT sha256 FROM media")] == [FAKE_SHA]
-    assert catalog.get_announcement(store, 1).media_sha256 == FAKE_SHA
+    assert announcement_table.get_announcement(store, 1).media_sha256 == FAKE_SHA
 
 
 @pytest.mark.parametrize(("path", "form", "body", "operator_only"), POST_ROUTES)

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 
 from playlists.bundles.keys import SigningKey, generate_keys, load_signing_key
-from playlists.content import catalog
+from playlists.content import playlist_table
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.bundle_kit import (
@@ -121,7 +121,7 @@ def test_an_unsigned_bundle_becomes_a_draft(
     client = client_as(app, store, "operator")
     html = shown(client, write_bundle(tmp_path / "b.zip", picture_files()).read_bytes())
     assert "Imported 镇共享节目 as a draft; send it for review." in html
-    (row,) = catalog.list_playlists(store)
+    (row,) = playlist_table.list_playlists(store)
     assert (row["name"], row["review"], row["changed_by"]) == ("镇共享节目", "draft", "operator")
 
 
@@ -136,7 +136,7 @@ def test_a_signed_bundle_counts_as_approval_where_config_says_so(
     bundle = write_bundle(tmp_path / "b.zip", picture_files(), town_key)
     html = shown(client, bundle.read_bytes())
     assert "Imported 镇共享节目, approved by town key 赤溪镇." in html
-    (row,) = catalog.list_playlists(store)
+    (row,) = playlist_table.list_playlists(store)
     assert (row["review"], row["reviewed_by"]) == ("approved", "town key 赤溪镇")
 
 
@@ -145,7 +145,7 @@ def test_a_bare_yaml_file_is_imported_as_a_draft(settings: Settings, store: Stor
     client = client_as(app, store, "operator")
     html = shown(client, playlist_yaml("  - pause: 3\n", "", "只有停顿"), "pause.yaml")
     assert "Imported 只有停顿 as a draft" in html
-    assert [row["review"] for row in catalog.list_playlists(store)] == ["draft"]
+    assert [row["review"] for row in playlist_table.list_playlists(store)] == ["draft"]
 
 
 def test_a_bundle_over_the_limit_is_refused_before_it_is_read(
@@ -156,4 +156,4 @@ def test_a_bundle_over_the_limit_is_refused_before_it_is_read(
     client = client_as(app, store, "operator")
     html = shown(client, bytes(2_500_000))
     assert "The bundle is too big: at most 1 MB." in html
-    assert catalog.list_playlists(store) == []
+    assert playlist_table.list_playlists(store) == []

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 
 from playlists.commands import CommandResult, ReasonCode, SentCommand, Stop, answer, decode_result
-from playlists.content import catalog
+from playlists.content import media_table
 from playlists.model import Review
 from playlists.settings import Settings
 from playlists.store import Store
@@ -264,7 +264,7 @@ def test_emergency_makes_speech_and_plays_it_above_everything(
         "text": text,
         "priority": "emergency",
     }
-    record = catalog.get_media(store, str(payload["media_sha256"]))
+    record = media_table.get_media(store, str(payload["media_sha256"]))
     assert record is not None and record.engine == "espeak-ng"
     assert (settings.media_dir / record.path).is_file()
 

@@ -13,10 +13,11 @@ import re
 import pytest
 from flask import Flask
 
-from playlists.content import catalog, editing, review
-from playlists.model import ItemKind, Outcome, Review, Slide
+from playlists.content import editing, playlist_table, review
+from playlists.model import ItemKind, Outcome, Priority, Review, Slide
 from playlists.plan import day_range, station_plan
 from playlists.record import asrun, audit
+from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import NOW, add_fake_announcement, add_user, log_in, make_app
@@ -33,14 +34,14 @@ def app(settings: Settings, store: Store) -> Flask:
     add_fake_announcement(store, HOSTILE, text=HOSTILE, review=Review.PENDING)
     rejected = add_fake_announcement(store, "退回", review=Review.PENDING)
     review.reject(store, review.ANNOUNCEMENT, rejected, "rev", HOSTILE, NOW)
-    item = catalog.NewItem(ItemKind.PAUSE, 5.0, slide=Slide(HOSTILE, HOSTILE))
-    playlist = catalog.add_playlist(
+    item = playlist_table.NewItem(ItemKind.PAUSE, 5.0, slide=Slide(HOSTILE, HOSTILE))
+    playlist = playlist_table.add_playlist(
         store, HOSTILE, HOSTILE, [item], NOW, review=Review.APPROVED, created_by="op"
     )
     day = dt.date(2023, 3, 28)
-    catalog.add_schedule(
+    entry_table.add_schedule(
         store, playlist, day, day, (dt.time(8, 0),), frozenset(range(7)),
-        catalog.Priority.SCHEDULED, NOW,
+        Priority.SCHEDULED, NOW,
     )  # fmt: skip
     today = NOW.astimezone(settings.tz).date()
     for planned in station_plan(store, settings, *day_range(today, today, settings.tz)):

@@ -13,13 +13,14 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 
 from playlists.commands import PlayAnnouncement, PlayPlaylist, Stop, decode_request
-from playlists.content import catalog
-from playlists.content.catalog import MediaRecord
+from playlists.content import announcement_table, media_table, playlist_table
+from playlists.content.media_table import MediaRecord
 from playlists.content.playlist_format import parse_playlist
 from playlists.errors import PlaylistFormatError
 from playlists.model import Outcome, Priority, Review
 from playlists.plan import plan
 from playlists.record import asrun
+from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import (
@@ -113,7 +114,7 @@ def test_new_announcement_is_stored_and_its_audio_is_served(
     response = client.post("/announcements", data=form, follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "通知已保存，语音已生成" in html
-    [announcement] = catalog.list_announcements(store)
+    [announcement] = announcement_table.list_announcements(store)
     assert announcement.title == "防火通知"
     assert announcement.engine == "espeak-ng"
     assert announcement.duration > 0
@@ -146,8 +147,10 @@ def test_each_clip_says_in_plain_chinese_which_voice_made_it(
 ) -> None:
     sha = hashlib.sha256(engine.encode()).hexdigest()
     record = MediaRecord(sha, "audio", f"{sha[:2]}/{sha}.wav", 3.0, 100, engine or None)
-    catalog.add_media(store, record, NOW)
-    catalog.add_announcement(store, "通知", "村民朋友们", sha, "op", NOW, review=Review.PENDING)
+    media_table.add_media(store, record, NOW)
+    announcement_table.add_announcement(
+        store, "通知", "村民朋友们", sha, "op", NOW, review=Review.PENDING
+    )
     for page in ("/announcements", "/review"):
         assert f"语音：{label} ·" in text_of(client, page), page
 
@@ -167,7 +170,7 @@ def test_bad_announcement_flashes_and_keeps_the_text(
     html = client.post("/announcements", data=form).get_data(as_text=True)
     assert message in html
     assert f'value="{form["title"]}"' in html
-    assert catalog.list_announcements(store) == []
+    assert announcement_table.list_announcements(store) == []
 
 
 def test_media_is_served_only_for_known_hashes(
@@ -297,14 +300,14 @@ def test_bad_playlist_flashes_the_exact_error_and_stores_nothing(
     html = upload(client, content, "bad.yaml")
     assert str(escape(str(expected.value))) in html
     assert "节目单未导入" in html
-    assert catalog.list_playlists(store) == []
+    assert playlist_table.list_playlists(store) == []
 
 
 def test_playlist_with_media_files_needs_a_bundle(client: FlaskClient, store: Store) -> None:
     content = b"format: villagecast/playlist@1\nname: X\nitems:\n  - audio: media/a.mp3\n"
     html = upload(client, content)
     assert "import it as a bundle" in html
-    assert catalog.list_playlists(store) == []
+    assert playlist_table.list_playlists(store) == []
 
 
 def test_too_big_upload_is_refused(client: FlaskClient) -> None:
@@ -379,7 +382,7 @@ def test_plan_shows_planned_broadcasts_with_their_outcome(
     client: FlaskClient, store: Store
 ) -> None:
     add_pause_playlist(store, "社会工作宣传")
-    entries = catalog.schedule_entries(store)
+    entries = entry_table.schedule_entries(store)
     first = plan(entries, NOW - dt.timedelta(hours=4), NOW, Settings().tz)[0]
     asrun.claim(store, first, Outcome.MISSED, NOW, reason="player was off")
     html = text_of(client, "/plan?day=2023-03-28")
@@ -424,7 +427,7 @@ def test_dashboard_shows_the_campaign_so_far(settings: Settings, store: Store) -
     """At 20:00 on the second day, six broadcasts were due: four played, one missed."""
     add_pause_playlist(store, "宣传")
     late = dt.datetime(2023, 3, 29, 12, 0, tzinfo=dt.UTC)  # 20:00 in the station
-    due = plan(catalog.schedule_entries(store), NOW - dt.timedelta(days=1), late, settings.tz)
+    due = plan(entry_table.schedule_entries(store), NOW - dt.timedelta(days=1), late, settings.tz)
     assert len(due) == 6
     for broadcast, status in zip(due, [Outcome.PLAYED] * 4 + [Outcome.MISSED], strict=False):
         asrun.claim(store, broadcast, status, broadcast.start, "the player was not running")

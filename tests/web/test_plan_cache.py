@@ -9,8 +9,9 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
-from playlists.content import catalog, review
+from playlists.content import review
 from playlists.model import Priority
+from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import NOW, add_pause_playlist, make_app
@@ -41,7 +42,7 @@ def test_the_plan_is_kept_while_nothing_changes(app: Flask) -> None:
 
 
 def add_entry(store: Store) -> None:
-    catalog.add_schedule(
+    entry_table.add_schedule(
         store, 1, FIRST, LAST, (dt.time(20, 0),), frozenset(range(7)), Priority.SCHEDULED, NOW
     )
 

@@ -15,10 +15,11 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 from PIL import Image
 
-from playlists.content import catalog, editing, review
+from playlists.content import editing, playlist_table, review
 from playlists.content.playlist_contents import items_of
 from playlists.model import ItemKind, Priority
 from playlists.record import audit
+from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import NOW, add_fake_announcement, add_user, csrf_of, log_in, make_app
@@ -135,7 +136,7 @@ def test_bad_new_playlist_keeps_what_was_typed(
     html = client.post("/playlists", data=form).get_data(as_text=True)
     assert message in flashes(html)
     assert f'value="{name}"' in html
-    assert len(catalog.list_playlists(store)) == 1
+    assert len(playlist_table.list_playlists(store)) == 1
 
 
 # -- adding items ---------------------------------------------------------------------
@@ -170,7 +171,7 @@ def test_each_kind_of_item_is_added_and_the_total_shown(
     assert client.get(image_url).data == png()
     assert items[1].duration == pytest.approx(1.5, abs=0.1)
     assert leftovers(settings) == []
-    [summary] = catalog.list_playlists(store)
+    [summary] = playlist_table.list_playlists(store)
     assert (summary["items"], summary["review"]) == (4, "draft")
     assert "条目：4" in page(client, "/playlists") and "时长：0:21" in page(client, "/playlists")
 
@@ -522,7 +523,7 @@ def test_delete_is_refused_while_scheduled_then_done(client: FlaskClient, store:
     add_pauses(client, playlist_id, 2)
     approve(store, playlist_id)
     times = (dt.time(7, 30), dt.time(18, 30))
-    entry = catalog.add_schedule(
+    entry = entry_table.add_schedule(
         store, playlist_id, dt.date(2023, 3, 28), dt.date(2023, 4, 7), times,
         frozenset(range(7)), Priority.SCHEDULED, NOW,
     )  # fmt: skip
@@ -535,14 +536,14 @@ def test_delete_is_refused_while_scheduled_then_done(client: FlaskClient, store:
         "“午间节目”仍在播出日程中：2023-03-28 至 2023-04-07 的 07:30, 18:30。"
         "请先删除这些日程，再删除节目单。"
     ) in flashes(html)
-    catalog.delete_schedule(store, entry)
+    entry_table.delete_schedule(store, entry)
     html = post(client, f"/playlists/{playlist_id}/delete")
     assert "请勾选确认框，确认要删除这个节目单。" in flashes(html)
-    assert catalog.list_playlists(store)
+    assert playlist_table.list_playlists(store)
     html = post(client, f"/playlists/{playlist_id}/delete", confirm="yes")
     assert "已删除节目单“午间节目”。" in flashes(html)
     assert "<h1>节目单</h1>" in html
-    assert catalog.list_playlists(store) == []
+    assert playlist_table.list_playlists(store) == []
     assert client.get(f"/playlists/{playlist_id}").status_code == 404
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from media.errors import MediaError
-from playlists.content import catalog
+from playlists.content import announcement_table, announcing, playlist_table
 from playlists.content.ingest import Ingest
 from playlists.errors import VillagecastError
 from playlists.model import Review
@@ -126,14 +126,14 @@ def test_recording_replaces_the_synthesized_voice_everywhere(
 ) -> None:
     from playlists.model import ItemKind
 
-    announcement = ingest.create_announcement("停水", "明天上午停水。", "王五")
-    spoken = catalog.get_announcement(store, announcement)
-    playlist = catalog.add_playlist(
+    announcement = announcing.create(ingest, "停水", "明天上午停水。", "王五")
+    spoken = announcement_table.get_announcement(store, announcement)
+    playlist = playlist_table.add_playlist(
         store,
         "p",
         "",
         [
-            catalog.NewItem(
+            playlist_table.NewItem(
                 ItemKind.ANNOUNCEMENT,
                 spoken.duration,
                 announcement_id=announcement,
@@ -144,11 +144,13 @@ def test_recording_replaces_the_synthesized_voice_everywhere(
         review=Review.APPROVED,
         created_by="test",
     )
-    record = ingest.set_voice(announcement, recording(tmp_path, seconds=5), "村长录音.mp3", "王五")
-    updated = catalog.get_announcement(store, announcement)
+    record = announcing.give_recording(
+        ingest, announcement, recording(tmp_path, seconds=5), "村长录音.mp3", "王五"
+    )
+    updated = announcement_table.get_announcement(store, announcement)
     assert updated.media_sha256 == record.sha256 and updated.engine == "recording"
     assert updated.review is Review.DRAFT and updated.changed_by == "王五"  # heard again
-    (item,) = catalog.get_playlist(store, playlist, ingest.media_dir).items
+    (item,) = playlist_table.get_playlist(store, playlist, ingest.media_dir).items
     assert item.media_sha256 == record.sha256
     assert item.duration == pytest.approx(record.duration)
     assert item.audio_path == ingest.path_of(record)

@@ -7,7 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 
-from playlists.content import catalog, review
+from playlists.content import announcement_table, review
 from playlists.model import Review
 from playlists.record import audit
 from playlists.settings import ReviewSettings, Settings
@@ -51,7 +51,7 @@ def test_written_announcements_wait_for_review_before_they_can_air(
 ) -> None:
     html = post(operator, "/announcements", title="停水", text="明天上午停水。")
     assert "请先试听，然后提交审核" in html
-    (notice,) = catalog.list_announcements(store)
+    (notice,) = announcement_table.list_announcements(store)
     assert notice.review is Review.DRAFT
     assert 'action="/commands/play"' not in html  # no "play now" for a draft
     data = {"announcement_id": str(notice.id), "csrf_token": csrf_of(html)}
@@ -102,7 +102,7 @@ def test_review_steps_that_do_not_apply_change_nothing(
     notice = add_fake_announcement(store, "停水", review=start, by="rev")
     html = post(reviewer, f"/review/announcement/{notice}/{path}", **form)
     assert message in html
-    assert catalog.get_announcement(store, notice).review is start
+    assert announcement_table.get_announcement(store, notice).review is start
     assert content_audit(store) == []
 
 
@@ -114,19 +114,19 @@ def test_a_one_person_village_may_approve_its_own_content(settings: Settings, st
     notice = add_fake_announcement(store, "停水", review=Review.PENDING, by="chief")
     assert "本站允许审核员审核自己修改的内容" in chief.get("/review").get_data(as_text=True)
     post(chief, f"/review/announcement/{notice}/approve")
-    assert catalog.get_announcement(store, notice).review is Review.APPROVED
+    assert announcement_table.get_announcement(store, notice).review is Review.APPROVED
 
 
 def test_editing_approved_text_takes_it_off_air_until_approved_again(
     operator: FlaskClient, store: Store
 ) -> None:
     post(operator, "/announcements", title="停水", text="明天上午停水。")
-    (notice,) = catalog.list_announcements(store)
+    (notice,) = announcement_table.list_announcements(store)
     review.submit(store, review.ANNOUNCEMENT, notice.id, "op", notice.created_at)
     review.approve(store, review.ANNOUNCEMENT, notice.id, "rev", notice.created_at)
     html = post(operator, f"/announcements/{notice.id}/edit", title="停水", text="后天上午停水。")
     assert "已修改。请重新提交审核" in html
-    changed = catalog.get_announcement(store, notice.id)
+    changed = announcement_table.get_announcement(store, notice.id)
     assert (changed.text, changed.review) == ("后天上午停水。", Review.DRAFT)
     assert changed.media_sha256 != notice.media_sha256  # new speech for the new words
     assert [r.action for r in content_audit(store)][:1] == ["edit"]
@@ -145,7 +145,7 @@ def test_bad_edits_change_nothing(
     notice = add_fake_announcement(store, "停水")
     html = post(operator, f"/announcements/{notice}/edit", **form)
     assert message in html
-    assert catalog.get_announcement(store, notice).review is Review.APPROVED
+    assert announcement_table.get_announcement(store, notice).review is Review.APPROVED
 
 
 def test_notice_text_is_escaped_in_the_queue_and_on_the_announcements_page(

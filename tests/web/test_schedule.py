@@ -11,11 +11,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from playlists.content import catalog
-from playlists.content.catalog import NewItem
+from playlists.content import playlist_table
+from playlists.content.playlist_table import NewItem
 from playlists.model import ItemKind, Outcome, Priority, Review
 from playlists.plan import day_range, station_plan
 from playlists.record import asrun, audit
+from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import (
@@ -118,7 +119,7 @@ def test_calendar_marks_quiet_hours_review_and_conflicts(
 ) -> None:
     add_pause_playlist(store, "夜间", 60.0, times=(dt.time(22, 30),))
     add_pause_playlist(store, "长节目", 600.0, times=(dt.time(7, 25),))
-    draft = catalog.add_playlist(
+    draft = playlist_table.add_playlist(
         store,
         "待审节目",
         "",
@@ -127,7 +128,7 @@ def test_calendar_marks_quiet_hours_review_and_conflicts(
         review=Review.DRAFT,
         created_by="op",
     )
-    catalog.add_schedule(
+    entry_table.add_schedule(
         store,
         draft,
         dt.date(2023, 3, 28),
@@ -222,7 +223,7 @@ def test_page_lists_entries_with_edit_and_remove(client: FlaskClient) -> None:
 def test_add_stores_the_entry_and_audits_it(client: FlaskClient, store: Store) -> None:
     html = post(client, "/schedule/new", {**GOOD, "times": "09:00, 15:30", "weekdays": ["5", "6"]})
     assert "“早间宣传”的播出安排已保存" in html
-    entry = catalog.get_schedule(store, 2)
+    entry = entry_table.get_schedule(store, 2)
     assert entry.times == (dt.time(9, 0), dt.time(15, 30))
     assert entry.weekdays == frozenset({5, 6})
     assert (entry.start, entry.end) == (dt.date(2023, 4, 1), dt.date(2023, 4, 7))
@@ -234,7 +235,7 @@ def test_add_stores_the_entry_and_audits_it(client: FlaskClient, store: Store) -
 def test_form_offers_only_approved_playlists_and_the_campaign(
     client: FlaskClient, store: Store
 ) -> None:
-    catalog.add_playlist(
+    playlist_table.add_playlist(
         store,
         "草稿节目",
         "",
@@ -266,7 +267,7 @@ def test_conflicts_are_shown_before_saving(client: FlaskClient, store: Store) ->
     seen = html.split('name="seen" value="')[1].split('"')[0]
     html = post(client, "/schedule/new", {**GOOD, "times": "07:30", "seen": seen})
     assert "已保存" in html
-    assert len(catalog.schedule_entries(store)) == 2
+    assert len(entry_table.schedule_entries(store)) == 2
 
 
 def test_a_changed_form_is_checked_again(client: FlaskClient, store: Store) -> None:
@@ -274,15 +275,15 @@ def test_a_changed_form_is_checked_again(client: FlaskClient, store: Store) -> N
     seen = html.split('name="seen" value="')[1].split('"')[0]
     html = post(client, "/schedule/new", {**GOOD, "times": "18:30", "seen": seen})
     assert "保存前请检查" in html
-    assert len(catalog.schedule_entries(store)) == 1
+    assert len(entry_table.schedule_entries(store)) == 1
 
 
 def test_days_outside_the_campaign_warn_first(client: FlaskClient, store: Store) -> None:
     html = post(client, "/schedule/new", {**GOOD, "end": "2023-04-10"})
-    assert "超出了宣传活动期" in html and len(catalog.schedule_entries(store)) == 1
+    assert "超出了宣传活动期" in html and len(entry_table.schedule_entries(store)) == 1
     seen = html.split('name="seen" value="')[1].split('"')[0]
     post(client, "/schedule/new", {**GOOD, "end": "2023-04-10", "seen": seen})
-    assert catalog.get_schedule(store, 2).end == dt.date(2023, 4, 10)
+    assert entry_table.get_schedule(store, 2).end == dt.date(2023, 4, 10)
 
 
 BAD_INPUT = [
@@ -309,7 +310,7 @@ BAD_INPUT = [
 
 
 def add_draft(store: Store, name: str = "草稿节目") -> int:
-    return catalog.add_playlist(
+    return playlist_table.add_playlist(
         store,
         name,
         "",
@@ -360,7 +361,7 @@ def test_emergency_priority_for_those_allowed(
     client = client_for(app, store, "boss", role, may_emergency=may_emergency)
     assert 'value="emergency"' in page(client, "/schedule/new")
     post(client, "/schedule/new", {**GOOD, "priority": "emergency"})
-    assert catalog.get_schedule(store, 2).priority is Priority.EMERGENCY
+    assert entry_table.get_schedule(store, 2).priority is Priority.EMERGENCY
 
 
 # -- changing and removing -----------------------------------------------------------
@@ -376,7 +377,7 @@ def test_edit_changes_the_entry_and_audits_it(client: FlaskClient, store: Store)
     change = {**GOOD, "times": "08:00", "priority": "idle", "on_interrupt": "skip", "wait": "0"}
     html = post(client, "/schedule/1/edit", change)
     assert "已保存" in html
-    entry = catalog.get_schedule(store, 1)
+    entry = entry_table.get_schedule(store, 1)
     assert entry.times == (dt.time(8, 0),) and entry.priority is Priority.IDLE
     assert entry.wait_seconds == 0 and entry.on_interrupt.value == "skip"
     [row] = audit_rows(store, "edit")
@@ -396,7 +397,7 @@ def test_remove_asks_for_confirmation(client: FlaskClient, store: Store) -> None
     assert "请勾选确认" in html and snapshot(store) == before
     html = post(client, "/schedule/1/remove", {"confirm": "yes"})
     assert "已删除" in html
-    assert catalog.schedule_entries(store) == []
+    assert entry_table.schedule_entries(store) == []
     [row] = audit_rows(store, "unschedule")
     assert row.subject_id == 1 and "早间宣传" in row.detail
 

@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
-from playlists.content import catalog
-from playlists.content.catalog import MediaRecord
+from playlists.content import media_table
+from playlists.content.media_table import MediaRecord
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.paths import REPO
@@ -40,7 +40,7 @@ def add_png(
     path = settings.media_dir / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    catalog.add_media(store, MediaRecord(sha, "image", relative, None, len(data)), NOW)
+    media_table.add_media(store, MediaRecord(sha, "image", relative, None, len(data)), NOW)
     return sha
 
 
@@ -196,14 +196,16 @@ def test_slides_refuse_what_is_not_a_stored_png(
 ) -> None:
     png = add_png(store, settings, (0, 200, 0), (352, 80))
     jpeg = "cd" * 32
-    catalog.add_media(store, MediaRecord(jpeg, "image", f"cd/{jpeg}.jpeg", None, 10), NOW)
+    media_table.add_media(store, MediaRecord(jpeg, "image", f"cd/{jpeg}.jpeg", None, 10), NOW)
     (settings.media_dir / "cd").mkdir(parents=True)
     (settings.media_dir / "cd" / f"{jpeg}.jpeg").write_bytes(b"\xff\xd8\xff")
     add_fake_announcement(store)  # an audio row, hash "ab" * 32, with no file
     missing = "ef" * 32
-    catalog.add_media(store, MediaRecord(missing, "image", f"ef/{missing}.png", None, 10), NOW)
+    media_table.add_media(store, MediaRecord(missing, "image", f"ef/{missing}.png", None, 10), NOW)
     escaping = "12" * 32
-    catalog.add_media(store, MediaRecord(escaping, "image", "../../secret_key.png", None, 10), NOW)
+    media_table.add_media(
+        store, MediaRecord(escaping, "image", "../../secret_key.png", None, 10), NOW
+    )
     (settings.data_dir / "secret_key.png").write_bytes(b"not for the street")
     show(store, png, jpeg, "ab" * 32, missing, escaping)  # shown, so only the file rules refuse
 

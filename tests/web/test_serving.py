@@ -19,7 +19,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from playlists.content import catalog
+from playlists.content import announcement_table
 from playlists.settings import PanelSettings, Settings
 from playlists.store import Store
 from playlists.town import villages
@@ -229,7 +229,7 @@ def test_an_operator_uploads_a_recording_up_to_the_upload_limit(
         )
         answer = read_answer(sock)
     assert status_of(answer) == 302, answer[:300]
-    assert catalog.get_announcement(store, announcement_id).engine == "recording"
+    assert announcement_table.get_announcement(store, announcement_id).engine == "recording"
     assert spooled(served.settings) == []  # the spooled body is gone with its request
 
 

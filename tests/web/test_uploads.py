@@ -16,7 +16,7 @@ from markupsafe import escape
 
 from media.audio import probe
 from media.errors import MediaError
-from playlists.content import catalog
+from playlists.content import announcement_table, media_table
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import (
@@ -75,12 +75,12 @@ def test_uploaded_recording_replaces_the_voice(
     announcement_id = add_fake_announcement(store)
     html = upload(client, announcement_id, quiet_recording(tmp_path))
     assert "“通知”已改用录音播出。" in html
-    announcement = catalog.get_announcement(store, announcement_id)
+    announcement = announcement_table.get_announcement(store, announcement_id)
     assert announcement.engine == "recording"
     assert announcement.media_sha256 != FAKE_SHA
     assert 1.5 < announcement.duration < 2.5
     assert "语音：本人录音" in html
-    record = catalog.get_media(store, announcement.media_sha256)
+    record = media_table.get_media(store, announcement.media_sha256)
     assert record is not None
     assert probe(settings.media_dir / record.path).duration == pytest.approx(2.0, abs=0.3)
     assert leftovers(settings) == []
@@ -119,8 +119,8 @@ def test_a_browser_recording_replaces_the_voice_like_any_upload(
     announcement_id = add_fake_announcement(store)
     html = upload(client, announcement_id, pink_noise(tmp_path / name, 2, *codec), name)
     assert "“通知”已改用录音播出。" in html
-    announcement = catalog.get_announcement(store, announcement_id)
-    record = catalog.get_media(store, announcement.media_sha256)
+    announcement = announcement_table.get_announcement(store, announcement_id)
+    record = media_table.get_media(store, announcement.media_sha256)
     assert record is not None and (record.engine, record.voice) == ("recording", name)
     info = probe(settings.media_dir / record.path)
     assert (info.codec, info.sample_rate, info.channels) == ("pcm_s16le", 44100, 1)
@@ -155,7 +155,7 @@ def test_bad_recording_is_refused_with_its_reason_and_changes_nothing(
     html = upload(client, announcement_id, content, name)
     assert "语音没有替换：" in html
     assert str(escape(reason)) in html
-    assert catalog.get_announcement(store, announcement_id).media_sha256 == FAKE_SHA
+    assert announcement_table.get_announcement(store, announcement_id).media_sha256 == FAKE_SHA
     assert [row["sha256"] for row in store.query("SELECT sha256 FROM media")] == [FAKE_SHA]
     assert leftovers(settings) == []
 
@@ -170,7 +170,7 @@ def test_too_long_recording_is_refused(settings: Settings, store: Store, tmp_pat
     long_one = pink_noise(tmp_path / "long.mp3", 65, "-b:a", "32k")
     html = upload(client, announcement_id, long_one, "long.mp3")
     assert "语音没有替换：long.mp3: too long (1 min); at most 1 min" in html
-    assert catalog.get_announcement(store, announcement_id).media_sha256 == FAKE_SHA
+    assert announcement_table.get_announcement(store, announcement_id).media_sha256 == FAKE_SHA
     assert leftovers(settings) == []
 
 
@@ -242,7 +242,7 @@ def test_too_big_recording_gets_a_clear_413_on_the_page(
     html = response.get_data(as_text=True)
     assert "录音文件太大：最多只能上传 1 MB" in html
     assert 'class="flash flash-error"' in html and "写新通知" in html  # the page, not a bare error
-    assert catalog.get_announcement(store, announcement_id).media_sha256 == FAKE_SHA
+    assert announcement_table.get_announcement(store, announcement_id).media_sha256 == FAKE_SHA
     assert leftovers(settings) == []
 
 

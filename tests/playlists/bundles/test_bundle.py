@@ -14,7 +14,7 @@ import pytest
 
 from playlists.bundles.bundle import export_bundle, import_bundle, read_bundle
 from playlists.bundles.keys import SigningKey, generate_keys, load_signing_key
-from playlists.content import catalog
+from playlists.content import playlist_table
 from playlists.content.ingest import Ingest
 from playlists.content.playlist_format import parse_playlist
 from playlists.errors import (
@@ -33,6 +33,7 @@ from playlists.errors import (
 )
 from playlists.model import ItemKind, Review
 from playlists.record import audit
+from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.bundle_kit import (
@@ -467,7 +468,7 @@ def test_signed_bundle_imports_and_a_flipped_byte_is_refused(
     assert store_fingerprint(store) == before
 
     playlist_id = import_file(ingest, write_zip(kit.folder / "good.zip", entries))
-    row = next(r for r in catalog.list_playlists(store) if r["id"] == playlist_id)
+    row = next(r for r in playlist_table.list_playlists(store) if r["id"] == playlist_id)
     assert (row["review"], row["reviewed_by"], row["playable"]) == (
         "approved",
         "town key 赤溪镇",
@@ -485,7 +486,7 @@ def test_signed_bundle_is_a_draft_unless_the_signature_counts(
     playlist_id = import_file(
         ingest, write_bundle(kit.folder / "b.zip", good_files(kit.wav, kit.png), kit.town)
     )
-    row = next(r for r in catalog.list_playlists(store) if r["id"] == playlist_id)
+    row = next(r for r in playlist_table.list_playlists(store) if r["id"] == playlist_id)
     assert (row["review"], row["playable"]) == ("draft", 0)
 
 
@@ -518,8 +519,8 @@ def test_export_then_import_on_another_station_gives_the_same_playlist(
     village_store = Store.open(village.db_path)
     imported = import_file(Ingest(village_store, village), bundle)
 
-    mine = catalog.get_playlist(town_store, playlist_id, town.media_dir)
-    theirs = catalog.get_playlist(village_store, imported, village.media_dir)
+    mine = playlist_table.get_playlist(town_store, playlist_id, town.media_dir)
+    theirs = playlist_table.get_playlist(village_store, imported, village.media_dir)
     assert theirs.name == mine.name
     assert _shape(theirs.items) == _shape(mine.items)
     by_kind = {item.kind: item for item in theirs.items}
@@ -551,7 +552,7 @@ def _shape(items: tuple[object, ...]) -> list[tuple[object, ...]]:
 def _schedules(store: Store) -> list[tuple[object, ...]]:
     return [
         (e.start, e.end, e.times, e.weekdays, e.priority, e.on_interrupt, e.wait_seconds)
-        for e in catalog.schedule_entries(store)
+        for e in entry_table.schedule_entries(store)
     ]
 
 

@@ -7,11 +7,12 @@ from collections.abc import Callable
 
 import pytest
 
-from playlists.content import catalog, editing, review
+from playlists.content import announcement_table, editing, media_table, playlist_table, review
 from playlists.content.playlist_contents import items_of
 from playlists.errors import EditError, NotFoundError, ReviewError
 from playlists.model import ItemKind, Priority, Review, Slide
 from playlists.record import audit
+from playlists.schedule import entry_table
 from playlists.store import Store
 
 NOW = dt.datetime(2023, 3, 27, 9, 0, tzinfo=dt.UTC)
@@ -23,16 +24,16 @@ VOICE_SHA = "c" * 64
 
 def add_media(store: Store) -> None:
     for record in (
-        catalog.MediaRecord(AUDIO_SHA, "audio", "aa/a.wav", 12.5, 10, "recording", "锣鼓.mp3"),
-        catalog.MediaRecord(IMAGE_SHA, "image", "bb/b.png", None, 10),
-        catalog.MediaRecord(VOICE_SHA, "audio", "cc/c.wav", 4.0, 10, "espeak-ng"),
+        media_table.MediaRecord(AUDIO_SHA, "audio", "aa/a.wav", 12.5, 10, "recording", "锣鼓.mp3"),
+        media_table.MediaRecord(IMAGE_SHA, "image", "bb/b.png", None, 10),
+        media_table.MediaRecord(VOICE_SHA, "audio", "cc/c.wav", 4.0, 10, "espeak-ng"),
     ):
-        catalog.add_media(store, record, NOW)
+        media_table.add_media(store, record, NOW)
 
 
 def add_announcement(store: Store, state: Review = Review.APPROVED, title: str = "停水") -> int:
     add_media(store)
-    return catalog.add_announcement(
+    return announcement_table.add_announcement(
         store, title, "今天下午停水。", VOICE_SHA, "op", NOW, review=state
     )
 
@@ -68,7 +69,7 @@ def approve(store: Store, playlist_id: int) -> None:
 
 def test_new_playlist_is_an_empty_draft_and_audited(store: Store) -> None:
     playlist_id = editing.create_playlist(store, "  午间节目 ", " 说明 ", "op", NOW)
-    [row] = catalog.list_playlists(store)
+    [row] = playlist_table.list_playlists(store)
     assert (row["id"], row["name"], row["description"]) == (playlist_id, "午间节目", "说明")
     assert (row["review"], row["items"], row["playable"]) == ("draft", 0, 0)
     [entry] = audit.rows(store)
@@ -152,10 +153,10 @@ def test_each_kind_of_item_is_appended_with_its_length(store: Store) -> None:
     # An announcement without its own slide shows its title and text, as on "play now".
     assert items[0].slide == Slide("停水", "今天下午停水。") and items[0].own_slide
     assert items[1].slide == Slide("锣鼓", "") and items[1].file_name == "锣鼓.mp3"
-    [summary] = catalog.list_playlists(store)
+    [summary] = playlist_table.list_playlists(store)
     assert summary["duration"] == pytest.approx(4.0 * 2 + 12.5 + 10 + 0.5)
     assert [r.action for r in audit.rows(store)] == ["add"] * 4 + ["create"]
-    playlist = catalog.get_playlist(store, playlist_id, store.path.parent)
+    playlist = playlist_table.get_playlist(store, playlist_id, store.path.parent)
     assert [item.position for item in playlist.items] == [1, 2, 3, 4]
 
 
@@ -303,7 +304,7 @@ def test_removing_every_item_leaves_an_empty_draft(store: Store) -> None:
     approve(store, playlist_id)
     for item in items_of(store, playlist_id):
         editing.remove_item(store, playlist_id, item.id, "op", LATER)
-    [row] = catalog.list_playlists(store)
+    [row] = playlist_table.list_playlists(store)
     assert (row["items"], row["review"], row["playable"]) == (0, "draft", 0)
 
 
@@ -398,7 +399,7 @@ def test_any_change_sends_the_playlist_back_to_draft(
     assert (after.review, after.changed_by) == (Review.DRAFT, "op")
     assert (after.reviewed_by, after.comment) == kept
     assert after.updated_at == LATER
-    [summary] = catalog.list_playlists(store)
+    [summary] = playlist_table.list_playlists(store)
     assert not summary["playable"]
     latest = audit.rows(store)[0]
     assert (latest.username, latest.action, latest.subject, latest.subject_id) == (
@@ -474,7 +475,7 @@ def test_delete_is_refused_while_scheduled_and_names_the_entries(store: Store) -
     playlist_id = new_playlist(store, pauses=1)
     approve(store, playlist_id)
     times = (dt.time(7, 30), dt.time(18, 30))
-    entry = catalog.add_schedule(
+    entry = entry_table.add_schedule(
         store, playlist_id, dt.date(2023, 3, 28), dt.date(2023, 4, 7), times,
         frozenset(range(7)), Priority.SCHEDULED, NOW,
     )  # fmt: skip
@@ -490,9 +491,9 @@ def test_delete_is_refused_while_scheduled_and_names_the_entries(store: Store) -
         times,
     )
     assert snapshot(store) == before
-    catalog.delete_schedule(store, entry)
+    entry_table.delete_schedule(store, entry)
     assert editing.delete_playlist(store, playlist_id, "op", LATER) == "午间节目"
-    assert catalog.list_playlists(store) == []
+    assert playlist_table.list_playlists(store) == []
     assert store.query("SELECT * FROM playlist_items") == []
     assert (audit.rows(store)[0].action, audit.rows(store)[0].detail) == ("delete", "午间节目")
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from media.errors import TtsError
-from playlists.content import catalog
+from playlists.content import announcement_table, announcing, playlist_table
 from playlists.content.ingest import Ingest
 from playlists.content.playlist_format import parse_playlist
 from playlists.errors import ContentError
+from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store
 
@@ -75,26 +76,11 @@ def test_chain_falls_back_and_records_the_engine(store: Store, settings: Setting
     ingest = Ingest(store, settings, chain=EngineChain([FailingEngine(), espeak]))
     clip = ingest.speak("今天下午停水。")
     assert clip.engine == "espeak-ng"
-    announcement = catalog.get_announcement(
-        store, ingest.create_announcement("停水", "今天下午停水。", "王五")
+    announcement = announcement_table.get_announcement(
+        store, announcing.create(ingest, "停水", "今天下午停水。", "王五")
     )
     assert announcement.engine == "espeak-ng"
     assert announcement.duration == pytest.approx(clip.duration)
-
-
-@pytest.mark.parametrize(
-    ("title", "text", "message"),
-    [
-        pytest.param("空", "   ", "is empty", id="empty"),
-        pytest.param("长", "字" * 2001, "at most 2000", id="too-long"),
-    ],
-)
-def test_bad_announcements_are_refused(
-    ingest: Ingest, store: Store, title: str, text: str, message: str
-) -> None:
-    with pytest.raises(ContentError, match=message):
-        ingest.create_announcement(title, text, "王五")
-    assert catalog.list_announcements(store) == []
 
 
 def write_playlist(folder: Path, items: str) -> Path:
@@ -137,7 +123,7 @@ def test_import_resolves_media_beside_the_file(
         "  - audio: media/chime.wav\n  - announcement: 请注意\n    repeat: 2\n  - pause: 1.5\n",
     )
     playlist_id = ingest.import_playlist(parse_playlist(path.read_bytes()), folder, "王五")
-    playlist = catalog.get_playlist(store, playlist_id, ingest.media_dir)
+    playlist = playlist_table.get_playlist(store, playlist_id, ingest.media_dir)
     assert [item.kind.value for item in playlist.items] == ["audio", "announcement", "pause"]
     assert all(item.audio_path and item.audio_path.is_file() for item in playlist.items[:2])
     assert playlist.items[0].duration == pytest.approx(1.0, abs=0.25)
@@ -145,7 +131,7 @@ def test_import_resolves_media_beside_the_file(
     assert playlist.duration == pytest.approx(
         playlist.items[0].duration + 2 * playlist.items[1].duration + 1.5
     )
-    assert len(catalog.schedule_entries(store)) == 1
+    assert len(entry_table.schedule_entries(store)) == 1
 
 
 @pytest.mark.parametrize(

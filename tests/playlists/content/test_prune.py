@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from playlists.content import catalog
+from playlists.content import announcement_table, announcing, media_table, playlist_table
 from playlists.content.ingest import Ingest
 from playlists.content.prune import prune
 from playlists.model import ItemKind, Review, Slide
@@ -35,12 +35,12 @@ def test_unused_old_media_goes_and_everything_that_plays_stays(
 ) -> None:
     settings = dataclasses.replace(settings, broadcast=BroadcastSettings())  # with a chime
     ingest = Ingest(store, settings)
-    kept_id = ingest.create_announcement("停水", "明天上午停水。", "王五")
-    kept = catalog.get_announcement(store, kept_id)
+    kept_id = announcing.create(ingest, "停水", "明天上午停水。", "王五")
+    kept = announcement_table.get_announcement(store, kept_id)
     in_playlist = ingest.speak("请注意收听。")
-    catalog.add_playlist(
+    playlist_table.add_playlist(
         store, "p", "",
-        [catalog.NewItem(ItemKind.ANNOUNCEMENT, 1.0, slide=Slide("通知"),
+        [playlist_table.NewItem(ItemKind.ANNOUNCEMENT, 1.0, slide=Slide("通知"),
                          media_sha256=in_playlist.sha256)],
         ingest.now(), review=Review.APPROVED, created_by="test")  # fmt: skip
     ingest.render_slides(Slide("通知"))
@@ -67,7 +67,7 @@ def test_unused_old_media_goes_and_everything_that_plays_stays(
     assert abandoned.sha256 not in after
     assert not ingest.path_of(abandoned).exists()
     for sha in after:  # every kept row still has its file
-        record = catalog.get_media(store, sha)
+        record = media_table.get_media(store, sha)
         assert record is not None and ingest.path_of(record).is_file()
     keep_slides = store.query("SELECT screen FROM slide_images")
     assert len(keep_slides) == 2 * len(settings.screens), "the kept content's slides only"

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from playlists.content import catalog, review
+from playlists.content import announcement_table, media_table, playlist_table, review
 from playlists.content.review import ANNOUNCEMENT, PLAYLIST
 from playlists.errors import ContentError, ReviewError
-from playlists.model import ItemKind, Priority, Review
+from playlists.model import ItemKind, Priority, Review, Slide
 from playlists.plan import day_range, station_plan
 from playlists.record import audit
+from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store
 
@@ -23,21 +24,23 @@ DAY = dt.date(2023, 3, 28)
 
 
 def announcement(store: Store, title: str, state: Review = Review.DRAFT, by: str = "op") -> int:
-    catalog.add_media(store, catalog.MediaRecord(SHA, "audio", "x.wav", 3.0, 10), NOW)
-    return catalog.add_announcement(store, title, "今天停水。", SHA, by, NOW, review=state)
+    media_table.add_media(store, media_table.MediaRecord(SHA, "audio", "x.wav", 3.0, 10), NOW)
+    return announcement_table.add_announcement(
+        store, title, "今天停水。", SHA, by, NOW, review=state
+    )
 
 
 def playlist(
     store: Store, name: str, announcement_id: int | None, state: Review = Review.DRAFT
 ) -> int:
     item = (
-        catalog.NewItem(
+        playlist_table.NewItem(
             ItemKind.ANNOUNCEMENT, 3.0, announcement_id=announcement_id, media_sha256=SHA
         )
         if announcement_id is not None
-        else catalog.NewItem(ItemKind.PAUSE, 3.0)
+        else playlist_table.NewItem(ItemKind.PAUSE, 3.0)
     )
-    return catalog.add_playlist(store, name, "", [item], NOW, review=state, created_by="op")
+    return playlist_table.add_playlist(store, name, "", [item], NOW, review=state, created_by="op")
 
 
 def states(store: Store) -> list[tuple[str, str, str]]:
@@ -66,7 +69,7 @@ def test_rejection_carries_the_comment_back_to_the_author(store: Store) -> None:
     notice = announcement(store, "停水")
     review.submit(store, ANNOUNCEMENT, notice, "op", NOW)
     review.reject(store, ANNOUNCEMENT, notice, "rev", "  时间写错了，应为下午三点。 ", NOW)
-    rejected = catalog.get_announcement(store, notice)
+    rejected = announcement_table.get_announcement(store, notice)
     assert rejected.review is Review.REJECTED
     assert rejected.review_comment == "时间写错了，应为下午三点。"
     review.submit(store, ANNOUNCEMENT, notice, "op", NOW)  # reworked and sent again
@@ -157,18 +160,18 @@ def test_only_approved_content_is_scheduled_planned_or_played(
     times = (dt.time(8, 0),)
     if reason is None:
         assert unplayable is None
-        catalog.add_schedule(
+        entry_table.add_schedule(
             store, campaign, DAY, DAY, times, frozenset(range(7)), Priority.SCHEDULED, NOW
         )
     else:
         assert unplayable is not None and reason in unplayable
         with pytest.raises(ContentError, match="only approved playlists can be scheduled"):
-            catalog.add_schedule(
+            entry_table.add_schedule(
                 store, campaign, DAY, DAY, times, frozenset(range(7)), Priority.SCHEDULED, NOW
             )
-        assert catalog.schedule_entries(store) == []
+        assert entry_table.schedule_entries(store) == []
         # What an import brings is reviewed with it: held in the plan until approved.
-        catalog.add_schedule(
+        entry_table.add_schedule(
             store,
             campaign,
             DAY,
@@ -182,14 +185,14 @@ def test_only_approved_content_is_scheduled_planned_or_played(
     (planned,) = station_plan(store, settings, *day_range(DAY, DAY, settings.tz))
     assert planned.unapproved is (reason is not None)
     assert planned.held is (reason is not None)
-    listed = {row["name"]: bool(row["playable"]) for row in catalog.list_playlists(store)}
+    listed = {row["name"]: bool(row["playable"]) for row in playlist_table.list_playlists(store)}
     assert listed == {"宣传": reason is None}
 
 
 def test_changing_approved_content_sends_it_back_to_draft(store: Store) -> None:
     notice = announcement(store, "停水", Review.APPROVED)
     review.mark_changed(store, ANNOUNCEMENT, notice, "op2", NOW)
-    changed = catalog.get_announcement(store, notice)
+    changed = announcement_table.get_announcement(store, notice)
     assert (changed.review, changed.reviewed_by, changed.changed_by) == (Review.DRAFT, None, "op2")
 
 
@@ -212,7 +215,7 @@ def test_an_empty_playlist_is_never_submitted_nor_played(store: Store) -> None:
     store.query("DELETE FROM playlist_items")
     store.conn.commit()
     assert review.playlist_unplayable(store, campaign) == "playlist “宣传” has no items"
-    assert [bool(row["playable"]) for row in catalog.list_playlists(store)] == [False]
+    assert [bool(row["playable"]) for row in playlist_table.list_playlists(store)] == [False]
     review.mark_changed(store, PLAYLIST, campaign, "op", NOW)
     with pytest.raises(ReviewError, match="has no items yet") as refused:
         review.submit(store, PLAYLIST, campaign, "op", NOW)
@@ -221,17 +224,17 @@ def test_an_empty_playlist_is_never_submitted_nor_played(store: Store) -> None:
 
 def test_screens_show_an_edited_announcements_new_words(store: Store) -> None:
     notice = announcement(store, "停水", Review.APPROVED)
-    own = catalog.NewItem(
-        ItemKind.ANNOUNCEMENT, 3.0, slide=catalog.Slide("停水", "今天停水。"),
+    own = playlist_table.NewItem(
+        ItemKind.ANNOUNCEMENT, 3.0, slide=Slide("停水", "今天停水。"),
         announcement_id=notice, media_sha256=SHA,
     )  # fmt: skip
-    custom = dataclasses.replace(own, slide=catalog.Slide("通知", "请留意"))
-    campaign = catalog.add_playlist(
+    custom = dataclasses.replace(own, slide=Slide("通知", "请留意"))
+    campaign = playlist_table.add_playlist(
         store, "宣传", "", [own, custom], NOW, review=Review.APPROVED, created_by="op"
     )
-    catalog.update_announcement(store, notice, "停水", "明天停水。", SHA, "op", NOW)
-    slides = [item.slide for item in catalog.get_playlist(store, campaign, Path("m")).items]
-    assert slides == [catalog.Slide("停水", "明天停水。"), catalog.Slide("通知", "请留意")]
+    announcement_table.update_announcement(store, notice, "停水", "明天停水。", SHA, "op", NOW)
+    slides = [item.slide for item in playlist_table.get_playlist(store, campaign, Path("m")).items]
+    assert slides == [Slide("停水", "明天停水。"), Slide("通知", "请留意")]
 
 
 def test_unknown_content_is_not_found(store: Store) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from media.errors import TtsError
 from media.tts import EngineChain, EspeakEngine, TtsEngine
-from playlists.content import catalog
+from playlists.content import announcement_table, announcing, playlist_table
 from playlists.content.ingest import Ingest
 from playlists.content.revoice import engine_rank, revoice
 from playlists.model import Review
@@ -63,18 +63,21 @@ def fill(store: Store, settings: Settings, made_by: TtsEngine, tmp_path: Path) -
     """Save two announcements spoken by made_by (one approved) and one with a recording."""
     ingest = with_chain(store, settings, made_by)
     ids = {
-        "draft": ingest.create_announcement("电影", TEXTS[0], "op"),
-        "approved": ingest.create_announcement("防火", TEXTS[1], "op", review=Review.APPROVED),
-        "recorded": ingest.create_announcement("开会", "今天下午三点开会。", "op"),
+        "draft": announcing.create(ingest, "电影", TEXTS[0], "op"),
+        "approved": announcing.create(ingest, "防火", TEXTS[1], "op", review=Review.APPROVED),
+        "recorded": announcing.create(ingest, "开会", "今天下午三点开会。", "op"),
     }
     recording = tmp_path / "voice.wav"
     EspeakEngine(speed=110).synthesize("今天下午三点在村委会开会。", recording)
-    ingest.set_voice(ids["recorded"], recording, "村长录音.wav", "op")
+    announcing.give_recording(ingest, ids["recorded"], recording, "村长录音.wav", "op")
     return ids
 
 
 def snapshot(store: Store) -> list[tuple[int, str, str, Review]]:
-    return [(a.id, a.media_sha256, a.engine, a.review) for a in catalog.list_announcements(store)]
+    return [
+        (a.id, a.media_sha256, a.engine, a.review)
+        for a in announcement_table.list_announcements(store)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -99,7 +102,7 @@ def test_better_engines_speak_again_and_send_it_back_to_review(
     engine_after: str,
 ) -> None:
     ids = fill(store, settings, RenamedEspeak(made_by, 140), tmp_path)
-    before = {a.id: a for a in catalog.list_announcements(store)}
+    before = {a.id: a for a in announcement_table.list_announcements(store)}
     engines = [EspeakEngine() if n == "espeak-ng" else RenamedEspeak(n, 175) for n in chain]
     report = revoice(with_chain(store, settings, *engines), BY, everything=everything)
 
@@ -107,11 +110,11 @@ def test_better_engines_speak_again_and_send_it_back_to_review(
     assert {(r.old_engine, r.new_engine) for r in report.changed} == {(made_by, engine_after)}
     assert (report.kept, report.recordings) == ((), 1)
     for key in ("draft", "approved"):
-        now = catalog.get_announcement(store, ids[key])
+        now = announcement_table.get_announcement(store, ids[key])
         assert (now.engine, now.review, now.changed_by) == (engine_after, Review.DRAFT, BY)
         assert now.media_sha256 != before[ids[key]].media_sha256
         assert now.duration > 1
-    recorded = catalog.get_announcement(store, ids["recorded"])
+    recorded = announcement_table.get_announcement(store, ids["recorded"])
     assert recorded.engine == "recording"
     assert recorded.media_sha256 == before[ids["recorded"]].media_sha256
     rows = audit.rows(store, action="revoice")
@@ -201,8 +204,8 @@ def test_playlists_play_the_new_clip(store: Store, settings: Settings, tmp_path:
     old = with_chain(store, settings, EspeakEngine())
     playlist_id = old.import_playlist(spec, None, "op", review=Review.APPROVED)
     revoice(with_chain(store, settings, RenamedEspeak("edge-tts", 175)), BY)
-    [announcement] = catalog.list_announcements(store)
-    [item] = catalog.get_playlist(store, playlist_id, settings.media_dir).items
+    [announcement] = announcement_table.list_announcements(store)
+    [item] = playlist_table.get_playlist(store, playlist_id, settings.media_dir).items
     assert announcement.engine == "edge-tts" and announcement.review is Review.DRAFT
     assert item.media_sha256 == announcement.media_sha256
     assert item.duration == pytest.approx(announcement.duration)

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from playlists.content import catalog
-from playlists.content.catalog import NewItem
+from playlists.content import playlist_table
+from playlists.content.playlist_table import NewItem
 from playlists.model import ItemKind, Outcome, PlannedBroadcast, Priority, Review
 from playlists.plan import day_range, station_plan
 from playlists.record import asrun
 from playlists.record.report import Report, campaign_report
 from playlists.record.tally import ReasonCount, Tally
+from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store, to_db_time
 from tests.conftest import make_settings
@@ -49,7 +50,7 @@ def schedule(
     last: dt.date,
     times: tuple[dt.time, ...] = (dt.time(7, 30),),
 ) -> None:
-    playlist_id = catalog.add_playlist(
+    playlist_id = playlist_table.add_playlist(
         store,
         name,
         "",
@@ -58,7 +59,7 @@ def schedule(
         review=Review.APPROVED,
         created_by="test",
     )
-    catalog.add_schedule(
+    entry_table.add_schedule(
         store, playlist_id, first, last, times, frozenset(range(7)), Priority.SCHEDULED, CREATED
     )
 
@@ -211,7 +212,7 @@ def test_rows_of_a_deleted_schedule_still_count(store: Store, settings: Settings
     schedule(store, "旧节目", DAY1, DAY1)
     (planned,) = planned_on(store, settings, DAY1)
     log_parts(store, planned, [(Outcome.PLAYED, "")])
-    catalog.delete_schedule(store, planned.schedule_id)
+    entry_table.delete_schedule(store, planned.schedule_id)
 
     report = report_of(store, settings, local(DAY1, 12))
 
@@ -232,7 +233,7 @@ def test_a_deleted_schedules_rows_count_on_their_station_day(
     schedule(store, "旧节目", march_31, april_1, (time,))
     for planned in station_plan(store, settings, *day_range(march_31, april_1, settings.tz)):
         log_parts(store, planned, [(Outcome.PLAYED, "")])
-    catalog.delete_schedule(store, 1)
+    entry_table.delete_schedule(store, 1)
 
     report = campaign_report(store, settings, march_31, april_1, local(april_1, 23, 59))
 
@@ -280,7 +281,7 @@ def test_an_interrupted_occurrence_counts_once(
         with store.transaction() as conn:
             conn.execute("DELETE FROM as_run WHERE occurrence = ?", (planned.key,))
     if deleted:
-        catalog.delete_schedule(store, planned.schedule_id)
+        entry_table.delete_schedule(store, planned.schedule_id)
 
     report = report_of(store, settings, local(DAY1, 12))
 

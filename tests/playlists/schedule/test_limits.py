@@ -9,6 +9,7 @@ refuses it last of all.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -20,16 +21,27 @@ from pathlib import Path
 import pytest
 
 from playlists.access import tokens
-from playlists.content import catalog
+from playlists.bundles.bundle import read_bundle
+from playlists.content import playlist_table
 from playlists.content.playlist_format import parse_playlist
+from playlists.content.playlist_table import NewItem
 from playlists.errors import PlaylistFormatError, ScheduleLimitError
-from playlists.model import Priority
-from playlists.schedule import limits
+from playlists.model import ItemKind, Priority, Review
+from playlists.schedule import entry_table, limits
 from playlists.settings import Settings
 from playlists.store import Store
-from tests.bundle_kit import bundle_entries, make_png
+from tests.bundle_kit import bundle_entries, make_png, write_bundle
 from tests.scheduler.test_cli import villagecast, write_config
-from tests.web_fixtures import NOW, Browser, add_pause_playlist, add_user, make_app, serving
+from tests.web_fixtures import (
+    NOW,
+    Browser,
+    add_pause_playlist,
+    add_user,
+    client_for,
+    csrf_of,
+    make_app,
+    serving,
+)
 
 DAY = dt.date(2023, 3, 28)
 EVERY_HALF_HOUR = tuple(dt.time(h, m) for h in range(24) for m in (0, 30))
@@ -59,8 +71,9 @@ def big_playlist(entries: int, times: int = 24, name: str = "大日程") -> byte
         (1, 367, 300, limits.DAYS),
         (1, 1, 3601, limits.WAIT),
         (1, 1, -1, limits.WAIT),
+        (1, 1, float("nan"), limits.WAIT),
     ],
-    ids=["at-the-caps", "times", "days", "wait", "negative-wait"],
+    ids=["at-the-caps", "times", "days", "wait", "negative-wait", "nan-wait"],
 )
 def test_one_entry(times: int, days: int, wait: float, limit: str | None) -> None:
     end = DAY + dt.timedelta(days=days - 1)
@@ -90,11 +103,11 @@ def test_an_entry_of_too_many_times_is_named() -> None:
 def test_the_store_refuses_past_each_cap(store: Store) -> None:
     first = add_pause_playlist(store, "节目0", times=EVERY_HALF_HOUR)  # 48 times
     for _n in range(limits.MAX_ENTRIES_PER_PLAYLIST - 1):
-        catalog.add_schedule(
+        entry_table.add_schedule(
             store, first, DAY, DAY, (dt.time(8),), frozenset(range(7)), Priority.SCHEDULED, NOW
         )
     with pytest.raises(ScheduleLimitError) as per_playlist:
-        catalog.add_schedule(
+        entry_table.add_schedule(
             store, first, DAY, DAY, (dt.time(8),), frozenset(range(7)), Priority.SCHEDULED, NOW
         )
     assert per_playlist.value.limit == limits.PLAYLIST_ENTRIES
@@ -104,8 +117,8 @@ def test_the_store_refuses_past_each_cap(store: Store) -> None:
     with pytest.raises(ScheduleLimitError) as per_station:
         add_pause_playlist(store, "一个太多", times=EVERY_HALF_HOUR[:2])
     assert per_station.value.limit == limits.STATION_TIMES
-    assert catalog.playlist_id_by_name(store, "一个太多") is not None  # its entry is not
-    times = sum(len(entry.times) for entry in catalog.schedule_entries(store))
+    assert playlist_table.playlist_id_by_name(store, "一个太多") is not None  # its entry is not
+    times = sum(len(entry.times) for entry in entry_table.schedule_entries(store))
     assert times == 19 + 48 * 10 == 499
 
 
@@ -228,4 +241,119 @@ def test_the_form_and_the_api_refuse_what_passes_the_station_caps(
         assert "500" in json.loads(answer)["error"]
         html = form_schedule(Browser(url, "op"), full[0], crowded)
     assert "播出日程最多 500 个时刻" in html
-    assert len(catalog.schedule_entries(store)) == 10  # nothing added by either
+    assert len(entry_table.schedule_entries(store)) == 10  # nothing added by either
+
+
+# -- the same limit at every door -----------------------------------------------------
+
+CAMPAIGN_DAY = "2023-03-28"
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One schedule entry as each door is asked it: in its own words, the same values."""
+
+    times: tuple[dt.time, ...] = (dt.time(8),)
+    end: dt.date = dt.date(2023, 4, 7)
+    wait: int = 300
+
+    def clocks(self) -> list[str]:
+        return [f"{time:%H:%M}" for time in self.times]
+
+
+ONE_TOO_MANY = (*EVERY_HALF_HOUR, dt.time(23, 45))
+
+
+def a_year_of(days: int) -> dt.date:
+    return DAY + dt.timedelta(days=days - 1)
+
+
+def through_the_form(settings: Settings, store: Store, playlist_id: int, entry: Entry) -> str:
+    client = client_for(make_app(settings, store), store, "op", "operator")
+    fields: dict[str, object] = {
+        "csrf_token": csrf_of(client.get("/schedule/new")),
+        "playlist_id": str(playlist_id), "start": CAMPAIGN_DAY, "end": entry.end.isoformat(),
+        "times": " ".join(entry.clocks()), "weekdays": [str(day) for day in range(7)],
+        "priority": "scheduled", "on_interrupt": "resume", "wait": str(entry.wait),
+    }  # fmt: skip
+    html = client.post("/schedule/new", data=fields, follow_redirects=True).get_data(True)
+    seen = re.search(r'name="seen" value="([0-9a-f]+)"', html)
+    if seen:  # outside the campaign or overlapping: the operator confirms what was shown
+        html = client.post("/schedule/new", data={**fields, "seen": seen[1]}).get_data(True)
+    errors = re.findall(r'<p class="flash flash-error"[^>]*>([^<]*)</p>', unescaped(html))
+    return " ".join(errors) or "stored"
+
+
+def through_the_api(settings: Settings, store: Store, playlist_id: int, entry: Entry) -> str:
+    add_user(store, "op", "operator")
+    token = tokens.create_token(store, "op", "tests", NOW)
+    body = {"playlist_id": playlist_id, "start": CAMPAIGN_DAY, "end": entry.end.isoformat(),
+            "times": entry.clocks(), "wait_seconds": entry.wait}  # fmt: skip
+    client = make_app(settings, store).test_client()
+    response = client.post(
+        "/api/v1/schedule", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    return str(response.get_json().get("error", "stored"))
+
+
+def playlist_text(entry: Entry) -> bytes:
+    clocks = ", ".join(f'"{clock}"' for clock in entry.clocks())
+    return (
+        "format: villagecast/playlist@1\nname: 每道门\nitems:\n"
+        "  - image: media/poster.png\n    duration: 5\nschedule:\n"
+        f"  - {{start: {CAMPAIGN_DAY}, end: {entry.end}, times: [{clocks}], wait: {entry.wait}}}\n"
+    ).encode()
+
+
+def through_yaml(settings: Settings, store: Store, playlist_id: int, entry: Entry) -> str:
+    try:
+        parse_playlist(playlist_text(entry))
+    except PlaylistFormatError as exc:
+        return str(exc)
+    return "stored"
+
+
+def through_a_bundle(settings: Settings, store: Store, playlist_id: int, entry: Entry) -> str:
+    files = {"playlist.yaml": playlist_text(entry), "media/poster.png": make_png()}
+    path = write_bundle(settings.data_dir / "every-door.zip", files)
+    try:
+        read_bundle(path, settings).close()
+    except PlaylistFormatError as exc:  # BundlePlaylistError is one
+        return str(exc)
+    return "stored"
+
+
+DOORS = {
+    "form": through_the_form,
+    "api": through_the_api,
+    "yaml": through_yaml,
+    "bundle": through_a_bundle,
+}
+
+
+@pytest.mark.parametrize("door", list(DOORS))
+@pytest.mark.parametrize(
+    ("entry", "maximum"),
+    [
+        pytest.param(Entry(times=EVERY_HALF_HOUR, end=a_year_of(366), wait=3600), None,
+                     id="at-every-cap"),
+        pytest.param(Entry(times=ONE_TOO_MANY), limits.MAX_TIMES, id="times"),
+        pytest.param(Entry(end=a_year_of(367)), limits.MAX_DAYS, id="days"),
+        pytest.param(Entry(wait=3601), limits.MAX_WAIT, id="wait"),
+    ],
+)  # fmt: skip
+def test_every_door_refuses_the_same_entry(
+    settings: Settings, store: Store, door: str, entry: Entry, maximum: int | None
+) -> None:
+    playlist_id = playlist_table.add_playlist(
+        store, "每道门", "", [NewItem(ItemKind.PAUSE, 5.0)], NOW,
+        review=Review.APPROVED, created_by="test",
+    )  # fmt: skip
+    answer = DOORS[door](settings, store, playlist_id, entry)
+    stored = entry_table.schedule_entries(store)
+    if maximum is None:
+        assert "at most" not in answer and "最多" not in answer, answer
+        assert len(stored) == (door in ("form", "api"))
+        return
+    assert str(maximum) in answer, answer
+    assert stored == []

@@ -18,11 +18,12 @@ import pytest
 from PIL import Image
 
 from playlists.bundles.keys import SigningKey, generate_keys, load_signing_key
-from playlists.content import catalog
+from playlists.content import announcement_table, playlist_table
 from playlists.content.ingest import Ingest
 from playlists.errors import TownBusyError, TownRefusedError, TownUnreachableError
 from playlists.model import Outcome, Priority
 from playlists.record import asrun
+from playlists.schedule import entry_table
 from playlists.settings import BundleSettings, Settings, SyncSettings
 from playlists.store import Store
 from playlists.sync.client import CycleReport, run_cycle
@@ -146,14 +147,14 @@ def test_a_new_shared_playlist_is_imported_as_a_draft_with_its_schedule(
     assert copy is not None
     assert (copy["name"], copy["origin_version"], copy["review"]) == (NAME, shared.version, "draft")
     assert copy["changed_by"] == "town-sync"
-    playlist = catalog.get_playlist(v.store, copy["id"], v.settings.media_dir)
+    playlist = playlist_table.get_playlist(v.store, copy["id"], v.settings.media_dir)
     assert [item.kind.value for item in playlist.items] == [
         "announcement",
         "audio",
         "image",
         "pause",
     ]
-    entries = [e for e in catalog.schedule_entries(v.store) if e.playlist_id == copy["id"]]
+    entries = [e for e in entry_table.schedule_entries(v.store) if e.playlist_id == copy["id"]]
     assert [(e.times, e.weekdays) for e in entries] == [((dt.time(8, 0),), frozenset({0, 2}))]
     audit = v.store.query("SELECT username, action, detail FROM audit")
     assert [(a["username"], a["action"]) for a in audit] == [("town-sync", "sync")]
@@ -176,7 +177,7 @@ def test_a_playlist_signed_by_a_trusted_town_is_approved(
     assert va.sync(town).imported == [f"{NAME!r} (new, approved)"]
     copy = va.copy()
     assert copy is not None and copy["reviewed_by"] == "town key 镇"
-    assert catalog.list_playlists(va.store)[0]["playable"]
+    assert playlist_table.list_playlists(va.store)[0]["playable"]
 
 
 def test_a_key_the_village_does_not_trust_is_refused_once_and_not_fetched_again(
@@ -202,7 +203,7 @@ def test_an_unsigned_emergency_entry_is_refused_and_nothing_is_stored(
     town.share(1, NAME, files(wav, png, schedule=EMERGENCY_SCHEDULE))
     report = v.sync(town)
     assert report.imported == [] and "emergency right" in report.refused[0]
-    assert v.copy() is None and catalog.schedule_entries(v.store) == []
+    assert v.copy() is None and entry_table.schedule_entries(v.store) == []
 
 
 def test_a_signed_emergency_entry_carries_the_town_s_right(
@@ -210,7 +211,7 @@ def test_a_signed_emergency_entry_carries_the_town_s_right(
 ) -> None:
     town.share(1, NAME, files(wav, png, schedule=EMERGENCY_SCHEDULE), key=town_key)
     assert va.sync(town).imported == [f"{NAME!r} (new, approved)"]
-    assert [e.priority for e in catalog.schedule_entries(va.store)] == [Priority.EMERGENCY]
+    assert [e.priority for e in entry_table.schedule_entries(va.store)] == [Priority.EMERGENCY]
 
 
 def test_a_schedule_over_the_caps_is_refused_and_nothing_is_stored(
@@ -221,7 +222,7 @@ def test_a_schedule_over_the_caps_is_refused_and_nothing_is_stored(
     town.share(1, NAME, files(wav, png, schedule="schedule:\n" + entry * 80))
     report = v.sync(town)
     assert report.imported == [] and "'schedule' has 80 entries; at most 20" in report.refused[0]
-    assert v.copy() is None and catalog.schedule_entries(v.store) == []
+    assert v.copy() is None and entry_table.schedule_entries(v.store) == []
 
 
 def test_an_unchanged_feed_is_a_304_and_nothing_is_downloaded(
@@ -244,7 +245,7 @@ def test_a_new_version_replaces_the_copy_and_the_town_schedule_but_not_the_villa
     copy = va.copy()
     assert copy is not None
     playlist_id = copy["id"]
-    own = catalog.add_schedule(
+    own = entry_table.add_schedule(
         va.store, playlist_id, dt.date(2023, 3, 30), dt.date(2023, 3, 30), (dt.time(19, 0),),
         frozenset(range(7)), Priority.SCHEDULED, NOW,
     )  # fmt: skip
@@ -253,13 +254,13 @@ def test_a_new_version_replaces_the_copy_and_the_town_schedule_but_not_the_villa
     assert report.imported == [f"{NAME!r} (a new version, approved)"]
     copy = va.copy()
     assert copy is not None and copy["id"] == playlist_id and copy["origin_version"] == v2.version
-    playlist = catalog.get_playlist(va.store, playlist_id, va.settings.media_dir)
+    playlist = playlist_table.get_playlist(va.store, playlist_id, va.settings.media_dir)
     assert [item.text for item in playlist.items][:1] == ["请注意，第二版通知"]
     assert len(playlist.items) == 3
-    times = {e.id: e.times for e in catalog.schedule_entries(va.store)}
+    times = {e.id: e.times for e in entry_table.schedule_entries(va.store)}
     assert times.pop(own) == (dt.time(19, 0),)
     assert list(times.values()) == [(dt.time(9, 0),)]
-    texts = [a.text for a in catalog.list_announcements(va.store)]
+    texts = [a.text for a in announcement_table.list_announcements(va.store)]
     assert texts == ["请注意，第二版通知"]  # the old version's announcement went with it
     actions = [row["action"] for row in va.store.query("SELECT action FROM audit ORDER BY id")]
     assert actions == ["sync", "sync"]
@@ -416,8 +417,8 @@ def test_a_copy_deleted_at_the_village_stays_deleted_until_the_town_changes_it(
     v.sync(town)
     copy = v.copy()
     assert copy is not None
-    for entry in catalog.schedule_entries(v.store):
-        catalog.delete_schedule(v.store, entry.id)
+    for entry in entry_table.schedule_entries(v.store):
+        entry_table.delete_schedule(v.store, entry.id)
     editing.delete_playlist(v.store, copy["id"], "wangwu", NOW)
     town.requests.clear()
     v.store.set_meta("sync_feed_etag", "")  # as after a restart: the feed is read in full

@@ -15,11 +15,12 @@ import pytest
 
 from playlists.bundles.keys import generate_keys, load_signing_key
 from playlists.bundles.manifest import check_signature
-from playlists.content import catalog, review
+from playlists.content import review
 from playlists.content.ingest import Ingest
 from playlists.errors import NotFoundError, ShareError
 from playlists.model import Priority, Review
 from playlists.record import audit
+from playlists.schedule import entry_table
 from playlists.settings import Settings, TownSettings, load_settings
 from playlists.store import Store
 from playlists.town import bundle_cache, sharing
@@ -115,7 +116,7 @@ def test_the_revision_changes_exactly_when_the_shared_listing_does(
 
     # The shared playlist's own schedule changes: a new version, a new revision.
     version = sharing.current_feed(store, settings).entries[0].version
-    catalog.add_schedule(
+    entry_table.add_schedule(
         store, playlist_id, SHANGHAI_DAY, SHANGHAI_DAY, (dt.time(9),), frozenset(range(7)),
         Priority.SCHEDULED, NOW,
     )  # fmt: skip

@@ -13,7 +13,7 @@ import waitress
 from waitress import wasyncore
 
 from playlists.bundles.keys import generate_keys
-from playlists.content import catalog
+from playlists.content import playlist_table
 from playlists.content.ingest import Ingest
 from playlists.errors import TownBusyError
 from playlists.model import Review
@@ -91,7 +91,7 @@ def test_a_village_takes_the_shared_playlist_and_reports_back(
 
     report = run_cycle(store, settings, ingest, client, NOW)
     assert (report.imported, report.refused) == (["'镇共享节目' (new, approved)"], [])
-    [row] = [r for r in catalog.list_playlists(store) if r["name"] == "镇共享节目"]
+    [row] = [r for r in playlist_table.list_playlists(store) if r["name"] == "镇共享节目"]
     assert (row["review"], row["playable"]) == (Review.APPROVED.value, 1)
     assert villages.get_village(real_town.store, "东村").last_seen_at == NOW
 
