@@ -22,12 +22,14 @@ from playlists.model import (
     Outcome,
     PlannedBroadcast,
     Priority,
+    ScheduleEntry,
     Slide,
 )
 from playlists.plan import station_plan
 from playlists.record import asrun
 from playlists.settings import Settings
 from playlists.store import Store, from_db_time
+from scheduler.arming import ArmedPlan, Changes, Replan, Window
 from scheduler.playout import (
     PAST,
     Assembly,
@@ -66,7 +68,9 @@ class Player:
             store, timeline, sink, on_change=self.publish_status, on_air=self.screens.on_air
         )
         self.revision = -1
-        self._armed: dict[str, PlannedBroadcast] = {}
+        self._plan = ArmedPlan()
+        self._entries: list[ScheduleEntry] | None = None
+        self._quiet = settings.player.quiet
         self.last_jump: tuple[dt.datetime, float] | None = None  # (noticed at, seconds)
         self.status_dirty = True
 
@@ -83,7 +87,7 @@ class Player:
         if closed:
             log.warning("closed %d broadcast(s) cut off when the player stopped", len(closed))
         self._log_missed_while_down(now)
-        self.arm()
+        self.arm_all()
         for row in closed:
             self._continue_after_restart(row, cut_at)
 
@@ -141,27 +145,63 @@ class Player:
     # -- the plan ----------------------------------------------------------------------
 
     def arm(self) -> None:
-        """Arm a callback for every unhandled broadcast from now - grace to the horizon."""
-        self.revision = self.store.plan_revision()
+        """Re-arm what changed since the last arm and the new end of the horizon."""
+        self._arm(full=False)
+
+    def arm_all(self) -> None:
+        """Plan and arm every unhandled broadcast from now - grace to the horizon again."""
+        self._arm(full=True)
+
+    def _arm(self, full: bool) -> None:
+        revision = self.store.plan_revision()
         now = self.timeline.now()
-        upcoming = station_plan(self.store, self.settings, now - self.grace, now + self.horizon)
-        done = asrun.handled(self.store, [b.key for b in upcoming])
-        wanted = {OCCURRENCE_PREFIX + b.key: b for b in upcoming if b.key not in done}
-        for key in self.timeline.armed(OCCURRENCE_PREFIX) - wanted.keys():
+        edited = revision != self.revision
+        if edited or full or self._entries is None:
+            self._entries = catalog.schedule_entries(self.store)
+        self.revision = revision
+        window = Window(now - self.grace, now + self.horizon, self.settings.tz, self._quiet)
+        replan = self._plan.replan(self._entries, window, full)
+        done = asrun.handled(self.store, [b.key for b in replan.planned])
+        wanted = {OCCURRENCE_PREFIX + b.key: b for b in replan.planned if b.key not in done}
+        live = self.timeline.armed(OCCURRENCE_PREFIX)
+        changes = self._plan.changes(replan, wanted, live, window)
+        self._apply(changes, now)
+        self._plan.record(self._entries, window, changes, live)
+        self.timeline.call_at(REARM_KEY, now + REARM_EVERY, self.arm)
+        self._after_arm(replan, edited or full)
+        log.info(
+            "%s: %d armed, %d cancelled, %d kept (%d of %d entries changed); %d up to %s",
+            "armed the plan" if replan.full else "re-armed",
+            len(changes.arm),
+            len(changes.drop),
+            changes.kept,
+            replan.changed_entries,
+            len(self._entries),
+            len(self._plan.broadcasts),
+            window.end.astimezone(self.settings.tz).strftime("%Y-%m-%d %H:%M"),
+        )
+
+    def _apply(self, changes: Changes, now: dt.datetime) -> None:
+        """Cancel the dropped broadcasts and arm the new or changed ones on the timeline."""
+        for key, dropped in changes.drop.items():
             self.timeline.cancel(key)
-            dropped = self._armed.pop(key, None)
+            log.debug("cancelled %s", key)
             if dropped is not None and dropped.start < now - self.grace:
                 self.on_due(dropped)  # passed while the clock jumped: log it as missed
-        for key, broadcast in wanted.items():
+        for key, broadcast in changes.arm.items():
             self.timeline.call_at(key, broadcast.start, self._due_callback(broadcast))
-        self._armed = wanted
-        self.timeline.call_at(REARM_KEY, now + REARM_EVERY, self.arm)
-        self.screens.plan_changed()
-        self._prepare_slides(upcoming)
-        if self.playout.current is None:
-            self.screens.on_air(None)  # the idle rotation follows the new plan
+            log.debug("armed %s (%s)", key, broadcast.playlist_name)
+
+    def _after_arm(self, replan: Replan, edited: bool) -> None:
+        """Prepare slides ahead of air and, after an edit, refresh the idle rotation."""
+        if edited:  # content may have changed under unchanged entries
+            self._prepare_slides(list(self._plan.broadcasts.values()))
+            self.screens.plan_changed()
+            if self.playout.current is None:
+                self.screens.on_air(None)  # the idle rotation follows the new plan
+        else:
+            self._prepare_slides(replan.planned)
         self.status_dirty = True
-        log.debug("armed %d broadcasts", len(wanted))
 
     def _prepare_slides(self, upcoming: list[PlannedBroadcast]) -> None:
         """Render the slides of the coming broadcasts now, ahead of air time."""
@@ -239,12 +279,12 @@ class Player:
         """Re-arm after the wall clock jumped; slots it skipped are logged as missed."""
         self.last_jump = (self.timeline.now(), seconds)
         log.warning("the wall clock jumped by %+.0f s; re-arming", seconds)
-        self.arm()
+        self.arm_all()
 
     def check_store(self) -> None:
         """Re-arm when content changed since the last arm."""
         if self.store.plan_revision() != self.revision:
-            log.info("the plan changed; re-arming")
+            log.debug("the plan changed; re-arming")
             self.arm()
 
     # -- commands from the panel -------------------------------------------------------
