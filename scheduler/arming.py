@@ -8,12 +8,14 @@ everything again, as at start-up and after the wall clock jumped.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
+import heapq
 from zoneinfo import ZoneInfo
 
 from playlists.model import PlannedBroadcast, QuietHours, ScheduleEntry
-from playlists.plan import plan
+from playlists.plan import day_range, plan
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,55 +49,147 @@ class Changes:
 
 @dataclasses.dataclass
 class ArmedPlan:
-    """The entries the last arm planned from, how far ahead, and what is armed."""
+    """The entries the last arm planned from, how far ahead, and what is armed.
+
+    `broadcasts` holds what waits on the timeline: the player calls `fired` when one
+    comes due. `_queue` orders them by start, so an hourly re-arm finds the ones left
+    behind without looking at every armed broadcast.
+    """
 
     entries: dict[int, ScheduleEntry] = dataclasses.field(default_factory=dict)
     until: dt.datetime | None = None
     broadcasts: dict[str, PlannedBroadcast] = dataclasses.field(default_factory=dict)
+    days: DayPlans | None = None
+    _queue: list[tuple[float, str]] = dataclasses.field(default_factory=list)
 
     def replan(self, entries: list[ScheduleEntry], window: Window, full: bool) -> Replan:
         """Plan what the window needs beyond what is armed: changed entries, then new time."""
+        days = self._days(entries, window)
         until = self.until
-        if full or until is None or until < window.start:
-            planned = plan(entries, window.start, window.end, window.tz, window.quiet)
+        if full or until is None or not window.start <= until <= window.end:
+            planned = days.between(window.start, window.end)
             ids = frozenset(self.entries) | {e.id for e in entries}
             return Replan(planned, ids, len(entries), True)
         changed = [e for e in entries if self.entries.get(e.id) != e]
-        same = [e for e in entries if self.entries.get(e.id) == e]
         removed = self.entries.keys() - {e.id for e in entries}
-        planned = plan(changed, window.start, window.end, window.tz, window.quiet)
-        if window.end > until:
-            planned += plan(same, until, window.end, window.tz, window.quiet)
         replaced = frozenset(removed) | {e.id for e in changed}
+        planned = plan(changed, window.start, window.end, window.tz, window.quiet)
+        later = days.between(until, window.end)
+        planned += [b for b in later if b.schedule_id not in replaced]
         return Replan(planned, replaced, len(changed) + len(removed), False)
 
+    def _days(self, entries: list[ScheduleEntry], window: Window) -> DayPlans:
+        """Return the day plans of these entries, made anew when the entries changed."""
+        days = self.days
+        if days is None or days.entries != entries or days.tz != window.tz:
+            days = self.days = DayPlans(entries, window.tz, window.quiet)
+        days.forget_before(window.start)
+        return days
+
+    def fired(self, key: str) -> None:
+        """Forget a broadcast the timeline has called back."""
+        self.broadcasts.pop(key, None)
+
     def changes(
-        self, replan: Replan, wanted: dict[str, PlannedBroadcast], live: set[str], window: Window
+        self,
+        replan: Replan,
+        wanted: dict[str, PlannedBroadcast],
+        live: set[str] | None,
+        window: Window,
     ) -> Changes:
-        """Compare what should be armed with what the timeline holds (`live` keys)."""
-        drop: dict[str, PlannedBroadcast | None] = {}
+        """Compare what should be armed with what is armed.
+
+        live: the keys the timeline holds, after an edit or for a full arm; None for an
+        hourly re-arm with nothing changed, which only moves the window in time.
+        """
+        if live is None:
+            drop = self._passed(window.start)
+            arm = {k: b for k, b in wanted.items() if k not in self.broadcasts}
+            return Changes(arm, drop, len(self.broadcasts) - len(drop))
+        drop = {}
+        armed, replaced = self.broadcasts, replan.replaced
         for key in live - wanted.keys():
-            armed = self.broadcasts.get(key)
-            if armed is None or _leaves(armed, replan, window):
-                drop[key] = armed
+            b = armed.get(key)
+            if b is None or b.schedule_id in replaced or not window.start <= b.start < window.end:
+                drop[key] = b
         if replan.full:
             arm = wanted
         else:
-            arm = {k: b for k, b in wanted.items() if k not in live or self.broadcasts.get(k) != b}
+            arm = {k: b for k, b in wanted.items() if k not in live or armed.get(k) != b}
         return Changes(arm, drop, len(live) - len(drop) - len(arm.keys() & live))
 
+    def _passed(self, start: dt.datetime) -> dict[str, PlannedBroadcast | None]:
+        """Take from the queue the armed broadcasts due before start that never fired."""
+        passed: dict[str, PlannedBroadcast | None] = {}
+        limit = start.timestamp()
+        while self._queue and self._queue[0][0] < limit:
+            _, key = heapq.heappop(self._queue)
+            b = self.broadcasts.get(key)
+            if b is not None and b.start < start:
+                passed[key] = b
+        return passed
+
     def record(
-        self, entries: list[ScheduleEntry], window: Window, changes: Changes, live: set[str]
+        self,
+        entries: list[ScheduleEntry],
+        window: Window,
+        changes: Changes,
+        live: set[str] | None,
     ) -> None:
         """Remember what is armed after the changes were made on the timeline."""
-        kept = {k: b for k, b in self.broadcasts.items() if k in live and k not in changes.drop}
-        self.broadcasts = kept | changes.arm
+        if live is None:
+            for key in changes.drop:
+                self.broadcasts.pop(key, None)
+            self.broadcasts.update(changes.arm)
+        else:
+            armed = self.broadcasts.items()
+            kept = {k: b for k, b in armed if k in live and k not in changes.drop}
+            self.broadcasts = kept | changes.arm
+        if len(self._queue) > 2 * len(self.broadcasts) + 64:  # mostly fired or dropped
+            self._queue = [(b.start.timestamp(), k) for k, b in self.broadcasts.items()]
+            heapq.heapify(self._queue)
+        else:
+            for key, b in changes.arm.items():
+                heapq.heappush(self._queue, (b.start.timestamp(), key))
         self.entries = {e.id: e for e in entries}
         self.until = window.end
 
 
-def _leaves(armed: PlannedBroadcast, replan: Replan, window: Window) -> bool:
-    """Tell whether an armed broadcast no longer belongs on the timeline."""
-    if armed.schedule_id in replan.replaced:
-        return True
-    return not window.start <= armed.start < window.end
+class DayPlans:
+    """The station's plan a station day at a time, each day planned once and kept.
+
+    An hourly re-arm extends the horizon by an hour: it takes that hour from the day
+    already planned instead of expanding every entry again.
+    """
+
+    def __init__(
+        self, entries: list[ScheduleEntry], tz: ZoneInfo, quiet: QuietHours | None
+    ) -> None:
+        self.entries = entries
+        self.tz = tz
+        self.quiet = quiet
+        self._days: dict[dt.date, tuple[list[dt.datetime], list[PlannedBroadcast]]] = {}
+
+    def between(self, start: dt.datetime, end: dt.datetime) -> list[PlannedBroadcast]:
+        """Return the broadcasts due in [start, end), in plan order."""
+        found: list[PlannedBroadcast] = []
+        day = start.astimezone(self.tz).date()
+        while start < end:
+            starts, planned = self._day(day)
+            found += planned[bisect.bisect_left(starts, start) : bisect.bisect_left(starts, end)]
+            day += dt.timedelta(days=1)
+            start = max(start, day_range(day, day, self.tz)[0])
+        return found
+
+    def forget_before(self, instant: dt.datetime) -> None:
+        """Drop the days that end before an instant."""
+        first = instant.astimezone(self.tz).date() - dt.timedelta(days=1)
+        for day in [d for d in self._days if d < first]:
+            del self._days[day]
+
+    def _day(self, day: dt.date) -> tuple[list[dt.datetime], list[PlannedBroadcast]]:
+        if day not in self._days:
+            start, end = day_range(day, day, self.tz)
+            planned = plan(self.entries, start, end, self.tz, self.quiet)
+            self._days[day] = ([b.start for b in planned], planned)
+        return self._days[day]

@@ -163,7 +163,10 @@ class Player:
         replan = self._plan.replan(self._entries, window, full)
         done = asrun.handled(self.store, [b.key for b in replan.planned])
         wanted = {OCCURRENCE_PREFIX + b.key: b for b in replan.planned if b.key not in done}
-        live = self.timeline.armed(OCCURRENCE_PREFIX)
+        # An hourly re-arm with nothing edited only moves the window: no need to list
+        # every job the timeline holds.
+        moved_only = not (edited or replan.full)
+        live = None if moved_only else self.timeline.armed(OCCURRENCE_PREFIX)
         changes = self._plan.changes(replan, wanted, live, window)
         self._apply(changes, now)
         self._plan.record(self._entries, window, changes, live)
@@ -213,7 +216,13 @@ class Player:
             self.screens.prepare(segments_of(playlist, self.assembly))
 
     def _due_callback(self, broadcast: PlannedBroadcast) -> Any:
-        return lambda: self.on_due(broadcast)
+        key = OCCURRENCE_PREFIX + broadcast.key
+
+        def due() -> None:
+            self._plan.fired(key)
+            self.on_due(broadcast)
+
+        return due
 
     def on_due(self, planned: PlannedBroadcast) -> None:
         """Play a planned broadcast that has come due, or log why it cannot play."""

@@ -45,6 +45,10 @@ class CountingTimeline(VirtualTimeline):
         self.touched += key.startswith(OCCURRENCE_PREFIX)
         super().cancel(key)
 
+    def fall_behind(self, to: dt.datetime) -> None:
+        """Move the clock without calling back what came due, as a stalled scheduler."""
+        self._now = to
+
 
 def add(store: Store, name: str, times: tuple[dt.time, ...], *seconds: float) -> int:
     items = [catalog.NewItem(ItemKind.PAUSE, length) for length in seconds or (5.0,)]
@@ -79,21 +83,29 @@ def armed(player: Player) -> dict[str, PlannedBroadcast]:
     return {k: b for k, b in player._plan.broadcasts.items() if k in live}
 
 
-Edit = Callable[[Store, list[int], CountingTimeline], None]
+def timeline_of(player: Player) -> CountingTimeline:
+    assert isinstance(player.timeline, CountingTimeline)
+    return player.timeline
+
+
+Edit = Callable[[Store, list[int], Player], None]
 
 CASES: list[tuple[str, Edit, int]] = [
-    ("add a playlist", lambda s, ids, t: add(s, "新增", (dt.time(9, 30),)), 2),
-    ("add a time", lambda s, ids, t: change(s, ids[1], times=(*TIMES, dt.time(20, 0))), 2),
-    ("move a time", lambda s, ids, t: change(s, ids[1], times=(*TIMES[:2], dt.time(19, 0))), 4),
-    ("change the priority", lambda s, ids, t: change(s, ids[2], priority=Priority.EMERGENCY), 6),
-    ("rename the playlist", lambda s, ids, t: replace_items(s, ids[0], "改名", 5), 6),
-    ("lengthen the playlist", lambda s, ids, t: replace_items(s, ids[0], "节目0", 5, 5), 6),
-    ("same length, new items", lambda s, ids, t: replace_items(s, ids[0], "节目0", 2, 3), 0),
-    ("delete an entry", lambda s, ids, t: catalog.delete_schedule(s, ids[3]), 6),
-    ("shorten the range", lambda s, ids, t: change(s, ids[4], end=DAY), 3),
+    ("add a playlist", lambda s, ids, p: add(s, "新增", (dt.time(9, 30),)), 2),
+    ("add a time", lambda s, ids, p: change(s, ids[1], times=(*TIMES, dt.time(20, 0))), 2),
+    ("move a time", lambda s, ids, p: change(s, ids[1], times=(*TIMES[:2], dt.time(19, 0))), 4),
+    ("change the priority", lambda s, ids, p: change(s, ids[2], priority=Priority.EMERGENCY), 6),
+    ("rename the playlist", lambda s, ids, p: replace_items(s, ids[0], "改名", 5), 6),
+    ("lengthen the playlist", lambda s, ids, p: replace_items(s, ids[0], "节目0", 5, 5), 6),
+    ("same length, new items", lambda s, ids, p: replace_items(s, ids[0], "节目0", 2, 3), 0),
+    ("delete an entry", lambda s, ids, p: catalog.delete_schedule(s, ids[3]), 6),
+    ("shorten the range", lambda s, ids, p: change(s, ids[4], end=DAY), 3),
     # The hourly re-arm at 08:30: the 08:00 broadcasts played, the horizon reaches
     # the day after tomorrow's 08:00 ones.
-    ("shift the horizon", lambda s, ids, t: t.run_until(at(8, 31)), 5),
+    ("shift the horizon", lambda s, ids, p: timeline_of(p).run_until(at(8, 31)), 5),
+    # A re-arm at 09:00 whose timeline never called back the 08:00 broadcasts: they
+    # are dropped (logged missed), and the horizon gains the day after tomorrow's 08:00.
+    ("timeline fell behind", lambda s, ids, p: (timeline_of(p).fall_behind(at(9)), p.arm()), 10),
 ]
 
 
@@ -107,7 +119,7 @@ def test_rearm_touches_only_what_changed_and_equals_a_full_arm(
     player.start()
     assert len(armed(player)) == 30  # 5 playlists x 3 times x 2 days in the 48-hour horizon
     timeline.touched = 0
-    edit(store, ids, timeline)
+    edit(store, ids, player)
     player.check_store()
     assert timeline.touched == touched
     fresh_timeline = VirtualTimeline(timeline.now())
