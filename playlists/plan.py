@@ -73,6 +73,48 @@ def station_plan(
     return plan(catalog.schedule_entries(store), start, end, settings.tz, settings.player.quiet)
 
 
+def iter_plan(
+    entries: Iterable[ScheduleEntry],
+    start: dt.datetime,
+    end: dt.datetime,
+    tz: ZoneInfo,
+    quiet: QuietHours | None = None,
+) -> Iterator[PlannedBroadcast]:
+    """Yield what `plan` returns, in the same order, a station day at a time.
+
+    Memory holds one day's broadcasts, not the range's: a year of a busy station is
+    hundreds of thousands.
+    """
+    entries = list(entries)
+    for day_start, day_end in _days(start, end, tz):
+        yield from plan(entries, day_start, day_end, tz, quiet)
+
+
+def iter_station_plan(
+    store: Store, settings: Settings, start: dt.datetime, end: dt.datetime
+) -> Iterator[PlannedBroadcast]:
+    """Yield the station's plan over [start, end) a day at a time (see `station_plan`)."""
+    entries = catalog.schedule_entries(store)
+    return iter_plan(entries, start, end, settings.tz, settings.player.quiet)
+
+
+def _days(
+    start: dt.datetime, end: dt.datetime, tz: ZoneInfo
+) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """Cut [start, end) at each station midnight."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("plan() needs aware datetimes")
+    piece = start
+    day = start.astimezone(tz).date()
+    while piece < end:
+        day += dt.timedelta(days=1)
+        midnight = _local_instant(day, dt.time(), tz)
+        if midnight <= piece:
+            continue
+        yield piece, min(midnight, end)
+        piece = midnight
+
+
 def day_range(first: dt.date, last: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     """Return the instants bounding whole station days first..last (inclusive)."""
     start = dt.datetime.combine(first, dt.time(), tzinfo=tz)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import datetime as dt
 import getpass
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from types import FrameType
@@ -27,12 +29,12 @@ from playlists.content.playlist_format import parse_playlist
 from playlists.content.prune import prune
 from playlists.health import run_checks
 from playlists.model import AsRunRow, PlannedBroadcast, Review, Slide
-from playlists.plan import day_range, station_plan
+from playlists.plan import day_range, iter_station_plan
 from playlists.settings import Settings
 from playlists.store import Store
 from scheduler.daemon import run_player
 from scheduler.lifeline import start_child
-from scheduler.simulate import simulate as run_simulation
+from scheduler.simulate import simulated_rows
 
 SAMPLE = "social-work-2023.yaml"
 
@@ -130,13 +132,13 @@ def _range(
 def plan(settings: Settings, first: dt.date | None, last: dt.date | None, as_json: bool) -> int:
     start, end = _range(settings, first, last)
     store = Store.open(settings.db_path)
-    broadcasts = station_plan(store, settings, start, end)
+    broadcasts = iter_station_plan(store, settings, start, end)  # a day at a time
     if as_json:
-        print(
-            json.dumps([_plan_json(b, settings) for b in broadcasts], ensure_ascii=False, indent=2)
-        )
+        print_json_array(_plan_json(b, settings) for b in broadcasts)
         return 0
+    count = 0
     for b in broadcasts:
+        count += 1
         local = b.start.astimezone(settings.tz)
         print(
             f"{local:%Y-%m-%d %a %H:%M}  {b.priority.value:<9}  {b.playlist_name}  "
@@ -144,8 +146,19 @@ def plan(settings: Settings, first: dt.date | None, last: dt.date | None, as_jso
             + ("  quiet hours: will not play" if b.quiet else "")
             + ("  awaiting review: will not play" if b.unapproved else "")
         )
-    print(f"{len(broadcasts)} broadcasts, times in {settings.station.timezone}")
+    print(f"{count} broadcasts, times in {settings.station.timezone}")
     return 0
+
+
+def print_json_array(items: Iterable[object]) -> None:
+    """Print items as `json.dumps(list(items), indent=2)` would, one item at a time."""
+    out = sys.stdout
+    opened = False
+    for item in items:
+        out.write(",\n" if opened else "[\n")
+        out.write("  " + json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  "))
+        opened = True
+    out.write("\n]\n" if opened else "[]\n")
 
 
 def _plan_json(b: PlannedBroadcast, settings: Settings) -> dict[str, str | bool]:
@@ -162,18 +175,20 @@ def _plan_json(b: PlannedBroadcast, settings: Settings) -> dict[str, str | bool]
 def simulate(settings: Settings, first: dt.date | None, last: dt.date | None, as_json: bool) -> int:
     start, end = _range(settings, first, last)
     store = Store.open(settings.db_path)
-    rows = run_simulation(settings, store, start, end)
-    if as_json:
-        print(json.dumps([_row_json(r, settings) for r in rows], ensure_ascii=False, indent=2))
-        return 0
-    for r in rows:
-        started = _local(r.started_at, settings)
-        print(
-            f"{r.scheduled_at.astimezone(settings.tz):%Y-%m-%d %H:%M:%S}  "
-            f"{r.status.value:<11}  {r.playlist_name}  started {started or '-'}  {r.reason}"
-        )
-    counts = {s: sum(r.status == s for r in rows) for s in {r.status for r in rows}}
-    print(f"{len(rows)} broadcasts: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    with simulated_rows(settings, store, start, end) as rows:
+        if as_json:
+            print_json_array(_row_json(r, settings) for r in rows)
+            return 0
+        counts: collections.Counter[str] = collections.Counter()
+        for r in rows:
+            started = _local(r.started_at, settings)
+            print(
+                f"{r.scheduled_at.astimezone(settings.tz):%Y-%m-%d %H:%M:%S}  "
+                f"{r.status.value:<11}  {r.playlist_name}  started {started or '-'}  {r.reason}"
+            )
+            counts[r.status.value] += 1
+    total = sum(counts.values())
+    print(f"{total} broadcasts: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
     return 0
 
 

@@ -7,11 +7,12 @@ touched; the player, playout and plan are the daemon's own code, with a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from playlists.model import AsRunRow
@@ -24,6 +25,8 @@ from scheduler.timeline import VirtualTimeline
 
 # Room after the range for a broadcast that started inside it to finish.
 RUN_OUT = dt.timedelta(hours=6)
+# Simulated time whose as-run writes go to the copy in one transaction.
+STEP = dt.timedelta(days=1)
 
 
 @dataclasses.dataclass
@@ -51,11 +54,37 @@ class Simulation:
         self.player.start()
         self.timeline.run_until(end)
 
+    def run_in_steps(self, end: dt.datetime, step: dt.timedelta = STEP) -> None:
+        """Start the player and run to end, each step's writes in one transaction.
+
+        Only for a store the simulation owns: a step's writes are visible to other
+        connections when the step ends, not as each is made.
+        """
+        store = self.player.store
+        with store.transaction():
+            self.player.start()
+        while self.timeline.now() < end:
+            with store.transaction():
+                self.timeline.run_until(min(self.timeline.now() + step, end))
+
 
 def simulate(
     settings: Settings, store: Store, start: dt.datetime, end: dt.datetime
 ) -> list[AsRunRow]:
     """Return the as-run rows the player would write for broadcasts due in [start, end)."""
+    with simulated_rows(settings, store, start, end) as rows:
+        return list(rows)
+
+
+@contextlib.contextmanager
+def simulated_rows(
+    settings: Settings, store: Store, start: dt.datetime, end: dt.datetime
+) -> Iterator[Iterator[AsRunRow]]:
+    """Simulate [start, end) on a copy of the store; give its as-run rows as a stream.
+
+    The rows are read from the copy one at a time while the block runs: a year of a
+    busy station is hundreds of thousands of them.
+    """
     with tempfile.TemporaryDirectory(prefix="villagecast-sim-") as folder:
         copy = _copy_store(store, Path(folder) / "simulation.db")
         try:
@@ -65,9 +94,10 @@ def simulate(
                 conn.execute("DELETE FROM commands")
                 conn.execute("DELETE FROM player_status")
             simulation = Simulation.build(settings, copy, start)
-            simulation.run(end)
-            _run_out(simulation, end)
-            return asrun.rows_between(copy, start, end)
+            simulation.run_in_steps(end)
+            with copy.transaction():
+                _run_out(simulation, end)
+            yield asrun.iter_rows_between(copy, start, end)
         finally:
             copy.close()
 
@@ -88,4 +118,7 @@ def _copy_store(store: Store, path: Path) -> Store:
         store.conn.backup(target)
     finally:
         target.close()
-    return Store.open(path)
+    copy = Store.open(path)
+    # A scratch file, deleted after the run: a crash loses nothing worth a flush per write.
+    copy.conn.execute("PRAGMA synchronous = OFF")
+    return copy

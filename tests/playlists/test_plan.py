@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from playlists.model import Priority, ScheduleEntry
-from playlists.plan import day_range, plan
+from playlists.model import Priority, QuietHours, ScheduleEntry
+from playlists.plan import day_range, iter_plan, plan
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -155,3 +155,53 @@ def test_quiet_hours_mark_all_but_emergencies() -> None:
         ("22:30", True),
         ("23:00", False),
     ]
+
+
+SANTIAGO = ZoneInfo("America/Santiago")  # its clocks change at midnight
+
+
+@pytest.mark.parametrize(
+    ("tz", "start", "end"),
+    [
+        pytest.param(
+            SHANGHAI,
+            dt.datetime(2023, 3, 28, 12, 0, tzinfo=SHANGHAI),
+            dt.datetime(2023, 4, 7, 12, 0, tzinfo=SHANGHAI),
+            id="mid-day-to-mid-day",
+        ),
+        pytest.param(
+            SHANGHAI,
+            dt.datetime(2023, 3, 27, 16, 0, tzinfo=dt.UTC),
+            dt.datetime(2023, 4, 8, 16, 0, tzinfo=dt.UTC),
+            id="utc-bounds",
+        ),
+        pytest.param(
+            BERLIN,
+            dt.datetime(2023, 3, 25, tzinfo=BERLIN),
+            dt.datetime(2023, 4, 3, tzinfo=BERLIN),
+            id="dst-spring",
+        ),
+        pytest.param(
+            SANTIAGO,
+            dt.datetime(2023, 3, 28, tzinfo=SANTIAGO),
+            dt.datetime(2023, 4, 8, tzinfo=SANTIAGO),
+            id="dst-at-midnight",
+        ),
+        pytest.param(
+            SHANGHAI,
+            dt.datetime(2023, 3, 30, 7, 0, tzinfo=SHANGHAI),
+            dt.datetime(2023, 3, 30, 7, 0, tzinfo=SHANGHAI),
+            id="empty",
+        ),
+    ],
+)
+def test_iter_plan_yields_the_plan_a_day_at_a_time(
+    tz: ZoneInfo, start: dt.datetime, end: dt.datetime
+) -> None:
+    entries = [
+        entry(start=dt.date(2023, 3, 20)),
+        entry(id=2, priority=Priority.EMERGENCY, times=(dt.time(0, 0), dt.time(12, 0))),
+        entry(id=3, times=(dt.time(23, 59),), weekdays=frozenset({0, 3})),
+    ]
+    quiet = QuietHours(dt.time(22, 0), dt.time(6, 30))
+    assert list(iter_plan(entries, start, end, tz, quiet)) == plan(entries, start, end, tz, quiet)
