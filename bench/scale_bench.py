@@ -192,27 +192,22 @@ def case(kind: str, playlists: int, days: int) -> dict[str, Any]:
         store.close()
         last = FIRST + dt.timedelta(days=days - 1)
         began = time.perf_counter()
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
+        output = Path(folder) / "output.json"
+        with output.open("w", encoding="utf-8") as out, contextlib.redirect_stdout(out):
             if kind == "simulate":
                 commands.simulate(settings, FIRST, last, True)
             elif kind == "plan":
                 commands.plan(settings, FIRST, last, True)
         seconds = time.perf_counter() - began
-        text = out.getvalue()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    broadcasts = _count_items(text)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        broadcasts = _count_items(output) if kind != "baseline" else 0
     return {"seconds": seconds, "peak_mb": peak, "broadcasts": broadcasts}
 
 
-def _count_items(text: str) -> int:
-    """Count the objects printed, as one JSON array or as JSON lines."""
-    stripped = text.strip()
-    if not stripped:
-        return 0
-    if stripped.startswith("["):
-        return len(json.loads(stripped))
-    return sum(1 for line in stripped.splitlines() if line.startswith("{"))
+def _count_items(output: Path) -> int:
+    """Count the objects of the printed JSON array, one per line that opens one."""
+    with output.open(encoding="utf-8") as lines:
+        return sum(1 for line in lines if line.rstrip() == "  {")
 
 
 def grid(sizes: list[str]) -> None:

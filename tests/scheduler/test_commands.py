@@ -12,6 +12,8 @@ CASES = [
     pytest.param([], id="empty"),
     pytest.param([{"playlist": "节目", "quiet": False}], id="one-chinese"),
     pytest.param([{"reason": "line\nbreak", "ended": None}, {"nested": {"a": [1, 2]}}], id="two"),
+    pytest.param([{"n": 1, "x": 0.5, "ok": True, 'q"': "\\"}, {}], id="scalars-and-empty"),
+    pytest.param([{1: "int key"}], id="int-key"),
 ]
 
 
