@@ -15,6 +15,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from media.errors import MediaError
+from playlists.content.ingest import Ingest
 from playlists.model import AsRunRow
 from playlists.record import asrun
 from playlists.settings import Settings
@@ -54,11 +56,15 @@ class Simulation:
         self.player.start()
         self.timeline.run_until(end)
 
-    def run_in_steps(self, end: dt.datetime, step: dt.timedelta = STEP) -> None:
+    def run_in_steps(
+        self, end: dt.datetime, step: dt.timedelta = STEP, keep_plays: bool = True
+    ) -> None:
         """Start the player and run to end, each step's writes in one transaction.
 
         Only for a store the simulation owns: a step's writes are visible to other
-        connections when the step ends, not as each is made.
+        connections when the step ends, not as each is made. Without keep_plays the
+        sink forgets each step's plays (the as-run log has them): a year of a busy
+        station is over half a million.
         """
         store = self.player.store
         with store.transaction():
@@ -66,6 +72,8 @@ class Simulation:
         while self.timeline.now() < end:
             with store.transaction():
                 self.timeline.run_until(min(self.timeline.now() + step, end))
+            if not keep_plays:
+                self.sink.plays.clear()
 
 
 def simulate(
@@ -85,6 +93,7 @@ def simulated_rows(
     The rows are read from the copy one at a time while the block runs: a year of a
     busy station is hundreds of thousands of them.
     """
+    _make_openers(settings, store)
     with tempfile.TemporaryDirectory(prefix="villagecast-sim-") as folder:
         copy = _copy_store(store, Path(folder) / "simulation.db")
         try:
@@ -94,12 +103,23 @@ def simulated_rows(
                 conn.execute("DELETE FROM commands")
                 conn.execute("DELETE FROM player_status")
             simulation = Simulation.build(settings, copy, start)
-            simulation.run_in_steps(end)
+            simulation.run_in_steps(end, keep_plays=False)
             with copy.transaction():
                 _run_out(simulation, end)
             yield asrun.iter_rows_between(copy, start, end)
         finally:
             copy.close()
+
+
+def _make_openers(settings: Settings, store: Store) -> None:
+    """Make the lead-in and chime in the real store, once, as the player does at start.
+
+    They are a cache of generated media, not history: made on the copy, they were made
+    again by every simulation (about a second each time).
+    """
+    # On failure the simulated player says so in the log and plays without them.
+    with contextlib.suppress(MediaError, OSError):
+        Ingest(store, settings).openers()
 
 
 def _run_out(simulation: Simulation, end: dt.datetime) -> None:
