@@ -20,21 +20,17 @@ from importlib import resources
 from pathlib import Path
 from types import FrameType
 
-from media.audio import join_clips
-from media.files import atomic_output
 from playlists.access import tokens, users
 from playlists.content import catalog
-from playlists.content.ingest import Ingest
-from playlists.content.playlist_format import parse_playlist
-from playlists.content.prune import prune
-from playlists.health import run_checks
 from playlists.model import AsRunRow, PlannedBroadcast, Review, Slide
 from playlists.plan import day_range, iter_station_plan
 from playlists.settings import Settings
 from playlists.store import Store
-from scheduler.daemon import run_player
 from scheduler.lifeline import start_child
-from scheduler.simulate import simulated_rows
+
+# Speech engines (gTTS, requests), Pillow, APScheduler and the text normalizer are
+# imported by the commands that use them, so `--help`, `plan` and the like start fast
+# (tests/scheduler/test_cli_imports.py).
 
 SAMPLE = "social-work-2023.yaml"
 
@@ -45,6 +41,9 @@ def utc_now() -> dt.datetime:
 
 def init(settings: Settings) -> int:
     """Create the data folder, the first admin and the sample campaign; idempotent."""
+    from playlists.content.ingest import Ingest
+    from playlists.content.playlist_format import parse_playlist
+
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     settings.data_dir.chmod(0o700)  # also a folder made earlier by hand or a looser umask
     store = Store.open(settings.db_path)
@@ -69,6 +68,8 @@ def init(settings: Settings) -> int:
 
 
 def player(settings: Settings) -> int:
+    from scheduler.daemon import run_player
+
     run_player(settings)
     return 0
 
@@ -202,6 +203,8 @@ def _plan_json(b: PlannedBroadcast, settings: Settings) -> dict[str, str | bool]
 
 
 def simulate(settings: Settings, first: dt.date | None, last: dt.date | None, as_json: bool) -> int:
+    from scheduler.simulate import simulated_rows
+
     start, end = _range(settings, first, last)
     store = Store.open(settings.db_path)
     with simulated_rows(settings, store, start, end) as rows:
@@ -257,6 +260,8 @@ def token(settings: Settings, action: str, args: argparse.Namespace) -> int:
 
 def prune_media(settings: Settings) -> int:
     """Delete cached media nothing uses that is older than storage.cache_days."""
+    from playlists.content.prune import prune
+
     report = prune(Store.open(settings.db_path), settings, utc_now())
     print(
         f"pruned {report.media_rows} cached media and {report.files} files, "
@@ -267,6 +272,8 @@ def prune_media(settings: Settings) -> int:
 
 def check(settings: Settings, as_json: bool) -> int:
     """Print the station's health; exit 1 when something fails."""
+    from playlists.health import run_checks
+
     results = run_checks(settings, utc_now())
     if as_json:
         print(json.dumps([dataclasses.asdict(r) for r in results], ensure_ascii=False, indent=2))
@@ -283,6 +290,9 @@ def import_file(settings: Settings, path: Path, *, draft: bool = False) -> int:
     Whoever runs commands on the station is trusted like an admin; the panel's import
     always makes a draft.
     """
+    from playlists.content.ingest import Ingest
+    from playlists.content.playlist_format import parse_playlist
+
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -312,6 +322,9 @@ def render(settings: Settings, text: str, title: str, out: Path, *, as_aired: bo
 
     With as_aired, speech.wav opens with the lead-in and chime the player plays before it.
     """
+    from media.audio import join_clips
+    from playlists.content.ingest import Ingest
+
     store = Store.open(settings.db_path)
     ingest = Ingest(store, settings)
     clip = ingest.speak(text)
@@ -356,6 +369,8 @@ def _media_path(store: Store, settings: Settings, sha256: str) -> Path:
 
 
 def _copy(source: Path, target: Path) -> Path:
+    from media.files import atomic_output
+
     with atomic_output(target, ".tmp") as tmp:
         shutil.copyfile(source, tmp)
     return target
@@ -363,6 +378,8 @@ def _copy(source: Path, target: Path) -> Path:
 
 def say(settings: Settings, text: str, wait: float = 5.0) -> int:
     """Speak a text now: synthesize here, then ask the player to play it."""
+    from playlists.content.ingest import Ingest
+
     store = Store.open(settings.db_path)
     ingest = Ingest(store, settings)
     record = ingest.speak(text)
