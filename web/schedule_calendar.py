@@ -31,6 +31,10 @@ from web.plan_cache import Plan
 from web.schedule_marks import DayLabel, Labels
 
 FOLD_OVER = 3  # a cell with more broadcasts shows its counts, and lists them on a tap
+# A longer campaign's calendar shows this many days, from LOOK_BACK days before today:
+# a year of a busy station is hundreds of thousands of broadcasts, 118 MB of page.
+SHOWN_DAYS = 28
+LOOK_BACK = 7
 
 Badge = tuple[str, str]  # CSS class, text
 # Marks a folded cell counts, in this order; outcomes follow.
@@ -235,8 +239,9 @@ def page_calendar(
     with _lock:
         kept = _kept.setdefault(plan, {}).setdefault(str(get_locale()), {})
     template = current_app.jinja_env.get_template("_schedule_cell.html")
+    today = now.astimezone(plan.tz).date()
     return build_calendar(
-        plan.grid,
+        plan.grid_of(*shown_days(plan.first, plan.last, today)),
         plan.conflicts_of,
         outcomes,
         now,
@@ -246,6 +251,16 @@ def page_calendar(
         functools.partial(_render_cell, template),
         kept,
     )
+
+
+def shown_days(first: dt.date, last: dt.date, today: dt.date) -> tuple[dt.date, dt.date]:
+    """Return the days first..last the calendar shows: all, or SHOWN_DAYS around today."""
+    if (last - first).days < SHOWN_DAYS:
+        return first, last
+    start = min(
+        max(first, today - dt.timedelta(days=LOOK_BACK)), last - dt.timedelta(days=SHOWN_DAYS - 1)
+    )
+    return start, start + dt.timedelta(days=SHOWN_DAYS - 1)
 
 
 def _render_cell(template: Template, view: CellView) -> Markup:

@@ -87,3 +87,17 @@ def test_conflicts_are_indexed_by_both_broadcasts(app: Flask) -> None:
     first = plan.conflicts[0]
     assert plan.conflicts_of[first.affected.key] == [first]
     assert plan.conflicts_of[first.by.key] == [first]
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [(FIRST, LAST), (FIRST, FIRST), (dt.date(2023, 3, 31), dt.date(2023, 4, 2)), (LAST, LAST)],
+    ids=["whole", "first-day", "month-end", "last-day"],
+)
+def test_the_grid_of_some_days_is_laid_out_from_their_broadcasts(
+    app: Flask, first: dt.date, last: dt.date
+) -> None:
+    plan = current_plan(app)
+    days = current_plan(app, first, last)  # planned for those days alone
+    assert plan.grid_of(first, last) == days.grid
+    assert plan.grid_of(first, last) is plan.grid_of(first, last)  # kept
