@@ -31,9 +31,12 @@ from web.plan_cache import Plan
 from web.schedule_marks import DayLabel, Labels
 
 FOLD_OVER = 3  # a cell with more broadcasts shows its counts, and lists them on a tap
-# A longer campaign's calendar shows this many days, from LOOK_BACK days before today:
-# a year of a busy station is hundreds of thousands of broadcasts, 118 MB of page.
+# A longer campaign's calendar shows some days from LOOK_BACK days before today: four
+# weeks, or fewer (a week at least) so that about SHOWN_BROADCASTS are on the page. A
+# year of a busy station is 180,000 broadcasts: 118 MB of page when all were shown.
 SHOWN_DAYS = 28
+FEWEST_DAYS = 7
+SHOWN_BROADCASTS = 4000
 LOOK_BACK = 7
 
 Badge = tuple[str, str]  # CSS class, text
@@ -240,8 +243,9 @@ def page_calendar(
         kept = _kept.setdefault(plan, {}).setdefault(str(get_locale()), {})
     template = current_app.jinja_env.get_template("_schedule_cell.html")
     today = now.astimezone(plan.tz).date()
+    per_day = len(plan.planned) / ((plan.last - plan.first).days + 1)
     return build_calendar(
-        plan.grid_of(*shown_days(plan.first, plan.last, today)),
+        plan.grid_of(*shown_days(plan.first, plan.last, today, per_day)),
         plan.conflicts_of,
         outcomes,
         now,
@@ -253,14 +257,21 @@ def page_calendar(
     )
 
 
-def shown_days(first: dt.date, last: dt.date, today: dt.date) -> tuple[dt.date, dt.date]:
-    """Return the days first..last the calendar shows: all, or SHOWN_DAYS around today."""
-    if (last - first).days < SHOWN_DAYS:
+def shown_days(
+    first: dt.date, last: dt.date, today: dt.date, per_day: float = 0.0
+) -> tuple[dt.date, dt.date]:
+    """Return the days first..last the calendar shows: all, or some weeks around today.
+
+    per_day: the campaign's broadcasts a day, on average; a busy station shows fewer days.
+    """
+    budget = int(SHOWN_BROADCASTS // per_day) if per_day else SHOWN_DAYS
+    days = max(FEWEST_DAYS, min(SHOWN_DAYS, budget))
+    if (last - first).days < days:
         return first, last
-    start = min(
-        max(first, today - dt.timedelta(days=LOOK_BACK)), last - dt.timedelta(days=SHOWN_DAYS - 1)
-    )
-    return start, start + dt.timedelta(days=SHOWN_DAYS - 1)
+    back = min(LOOK_BACK, days // 4)
+    start = max(first, today - dt.timedelta(days=back))
+    start = min(start, last - dt.timedelta(days=days - 1))
+    return start, start + dt.timedelta(days=days - 1)
 
 
 def _render_cell(template: Template, view: CellView) -> Markup:

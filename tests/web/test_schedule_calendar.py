@@ -190,21 +190,27 @@ YEAR = (YEAR_FIRST, YEAR_LAST)
 
 
 @pytest.mark.parametrize(
-    ("campaign", "today", "shown"),
+    ("campaign", "today", "per_day", "shown"),
     [
-        pytest.param(SHORT, DAY, SHORT, id="short-campaign-whole"),
-        pytest.param(FOUR_WEEKS, FOUR_WEEKS[1], FOUR_WEEKS, id="exactly-shown-days"),
-        pytest.param(YEAR, june(15), (june(8), dt.date(2030, 7, 5)), id="a-week-back"),
-        pytest.param(YEAR, dt.date(2029, 12, 1), JANUARY, id="before-the-campaign"),
-        pytest.param(YEAR, dt.date(2030, 1, 3), JANUARY, id="its-first-week"),
-        pytest.param(YEAR, dt.date(2030, 12, 30), DECEMBER, id="its-last-days"),
-        pytest.param(YEAR, dt.date(2031, 3, 1), DECEMBER, id="after-the-campaign"),
+        pytest.param(SHORT, DAY, 150, SHORT, id="short-campaign-whole"),
+        pytest.param(FOUR_WEEKS, FOUR_WEEKS[1], 3, FOUR_WEEKS, id="exactly-shown-days"),
+        pytest.param(YEAR, june(15), 3, (june(8), dt.date(2030, 7, 5)), id="a-week-back"),
+        pytest.param(YEAR, dt.date(2029, 12, 1), 3, JANUARY, id="before-the-campaign"),
+        pytest.param(YEAR, dt.date(2030, 1, 3), 3, JANUARY, id="its-first-week"),
+        pytest.param(YEAR, dt.date(2030, 12, 30), 3, DECEMBER, id="its-last-days"),
+        pytest.param(YEAR, dt.date(2031, 3, 1), 3, DECEMBER, id="after-the-campaign"),
+        pytest.param(YEAR, june(15), 500, (june(13), june(20)), id="busy-eight-days"),
+        pytest.param(YEAR, june(15), 2000, (june(14), june(20)), id="busier-a-week"),
+        pytest.param(FOUR_WEEKS, DAY, 500, (DAY, DAY + dt.timedelta(days=7)), id="busy-month"),
     ],
 )
-def test_a_long_campaign_shows_four_weeks_around_today(
-    campaign: tuple[dt.date, dt.date], today: dt.date, shown: tuple[dt.date, dt.date]
+def test_a_long_campaign_shows_some_weeks_around_today(
+    campaign: tuple[dt.date, dt.date],
+    today: dt.date,
+    per_day: float,
+    shown: tuple[dt.date, dt.date],
 ) -> None:
-    assert schedule_calendar.shown_days(*campaign, today) == shown
+    assert schedule_calendar.shown_days(*campaign, today, per_day) == shown
 
 
 def test_the_page_of_a_year_long_campaign_holds_four_weeks(
