@@ -71,6 +71,7 @@ class Player:
         self._plan = ArmedPlan()
         self._entries: list[ScheduleEntry] | None = None
         self._quiet = settings.player.quiet
+        self._prepared: set[int] = set()  # playlists whose slides are made, this revision
         self.last_jump: tuple[dt.datetime, float] | None = None  # (noticed at, seconds)
         self.status_dirty = True
 
@@ -198,6 +199,7 @@ class Player:
     def _after_arm(self, replan: Replan, edited: bool) -> None:
         """Prepare slides ahead of air and, after an edit, refresh the idle rotation."""
         if edited:  # content may have changed under unchanged entries
+            self._prepared.clear()
             self._prepare_slides(list(self._plan.broadcasts.values()))
             self.screens.plan_changed()
             if self.playout.current is None:
@@ -207,8 +209,15 @@ class Player:
         self.status_dirty = True
 
     def _prepare_slides(self, upcoming: list[PlannedBroadcast]) -> None:
-        """Render the slides of the coming broadcasts now, ahead of air time."""
+        """Render the slides of the coming broadcasts now, ahead of air time.
+
+        A playlist is prepared once per plan revision: an hourly re-arm finds the same
+        playlists, whose slides were made at the last edit.
+        """
         for playlist_id in dict.fromkeys(b.playlist_id for b in upcoming if not b.held):
+            if playlist_id in self._prepared:
+                continue
+            self._prepared.add(playlist_id)
             try:
                 playlist = catalog.get_playlist(self.store, playlist_id, self.settings.media_dir)
             except VillagecastError:

@@ -145,3 +145,23 @@ def test_rearm_writes_one_info_line_with_counts(
         "30 up to 2023-03-30 07:30"
     ]
     assert len([r for r in caplog.records if r.levelno == logging.DEBUG]) >= 4
+
+
+def test_slides_are_prepared_once_per_plan_revision(
+    settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [add(store, f"节目{n}", TIMES) for n in range(5)]
+    timeline = VirtualTimeline(at(7, 30))
+    player = Player(settings, store, timeline, RecordingSink(timeline))
+    prepared: list[int] = []
+    real = player.screens.prepare
+    monkeypatch.setattr(
+        player.screens, "prepare", lambda segments: (prepared.append(1), real(segments))
+    )
+    player.start()
+    assert len(prepared) == 5  # each scheduled playlist
+    timeline.run_until(at(10, 31))  # three hourly re-arms: the same playlists
+    assert len(prepared) == 5
+    change(store, ids[0], times=(dt.time(9, 0),))
+    player.check_store()  # an edit: content may have changed under any entry
+    assert len(prepared) == 10
