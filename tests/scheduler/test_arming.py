@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import random
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
@@ -165,3 +166,48 @@ def test_slides_are_prepared_once_per_plan_revision(
     change(store, ids[0], times=(dt.time(9, 0),))
     player.check_store()  # an edit: content may have changed under any entry
     assert len(prepared) == 10
+
+
+def random_step(rng: random.Random, store: Store, ids: list[int], player: Player) -> str:
+    """Make one edit or move the clock; return what it did."""
+    kind = rng.choice(["add", "times", "priority", "delete", "items", "clock", "clock"])
+    alive = [i for i in ids if i in {e.id for e in catalog.schedule_entries(store)}]
+    if kind == "add" or not alive:
+        times = tuple(sorted({dt.time(rng.randrange(7, 21), rng.choice((0, 30))) for _ in "ab"}))
+        ids.append(add(store, f"新增{len(ids)}", times))
+    elif kind == "times":
+        change(store, rng.choice(alive), times=(dt.time(rng.randrange(7, 21), 15),))
+    elif kind == "priority":
+        change(store, rng.choice(alive), priority=rng.choice(list(Priority)))
+    elif kind == "delete":
+        catalog.delete_schedule(store, rng.choice(alive))
+    elif kind == "items":
+        entry = catalog.get_schedule(store, rng.choice(alive))
+        replace_items(store, entry.id, entry.playlist_name, *[rng.choice((2.0, 5.0))] * 2)
+    else:
+        timeline_of(player).run_until(
+            timeline_of(player).now() + dt.timedelta(minutes=rng.randrange(20, 300))
+        )
+    return kind
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4], ids=lambda s: f"seed-{s}")
+def test_every_step_of_a_random_run_arms_what_a_full_arm_would(
+    settings: Settings, store: Store, seed: int
+) -> None:
+    rng = random.Random(seed)
+    ids = [add(store, f"节目{n}", TIMES) for n in range(4)]
+    timeline = CountingTimeline(at(7, 30))
+    player = Player(settings, store, timeline, RecordingSink(timeline))
+    player.start()
+    for step in range(12):
+        kind = random_step(rng, store, ids, player)
+        player.check_store()
+        fresh_timeline = VirtualTimeline(timeline.now())
+        fresh = Player(settings, store, fresh_timeline, RecordingSink(fresh_timeline))
+        fresh.arm_all()
+        # The hourly re-arm moves the horizon an hour at a time, as it always has.
+        until = player._plan.until
+        assert until is not None
+        expected = {k: b for k, b in armed(fresh).items() if b.start < until}
+        assert armed(player) == expected, f"step {step}: {kind}"
