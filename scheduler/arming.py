@@ -70,7 +70,9 @@ class ArmedPlan:
             planned = days.between(window.start, window.end)
             ids = frozenset(self.entries) | {e.id for e in entries}
             return Replan(planned, ids, len(entries), True)
-        changed = [e for e in entries if self.entries.get(e.id) != e]
+        known = self.entries
+        # `is` first: an hourly re-arm plans from the very entries it kept.
+        changed = [e for e in entries if known.get(e.id) is not e and known.get(e.id) != e]
         removed = self.entries.keys() - {e.id for e in entries}
         replaced = frozenset(removed) | {e.id for e in changed}
         planned = plan(changed, window.start, window.end, window.tz, window.quiet)
