@@ -9,6 +9,7 @@ everything again, as at start-up and after the wall clock jumped.
 from __future__ import annotations
 
 import bisect
+import collections
 import dataclasses
 import datetime as dt
 import heapq
@@ -52,8 +53,9 @@ class ArmedPlan:
     """The entries the last arm planned from, how far ahead, and what is armed.
 
     `broadcasts` holds what waits on the timeline: the player calls `fired` when one
-    comes due. `_queue` orders them by start, so an hourly re-arm finds the ones left
-    behind without looking at every armed broadcast.
+    comes due (from the timeline's thread; the re-arm's thread forgets it). `_queue`
+    orders them by start, so an hourly re-arm finds the ones left behind without
+    looking at every armed broadcast.
     """
 
     entries: dict[int, ScheduleEntry] = dataclasses.field(default_factory=dict)
@@ -61,6 +63,7 @@ class ArmedPlan:
     broadcasts: dict[str, PlannedBroadcast] = dataclasses.field(default_factory=dict)
     days: DayPlans | None = None
     _queue: list[tuple[float, str]] = dataclasses.field(default_factory=list)
+    _fired: collections.deque[str] = dataclasses.field(default_factory=collections.deque)
 
     def replan(self, entries: list[ScheduleEntry], window: Window, full: bool) -> Replan:
         """Plan what the window needs beyond what is armed: changed entries, then new time."""
@@ -89,8 +92,15 @@ class ArmedPlan:
         return days
 
     def fired(self, key: str) -> None:
-        """Forget a broadcast the timeline has called back."""
-        self.broadcasts.pop(key, None)
+        """Note that the timeline called a broadcast back; safe from the timeline's threads.
+
+        The broadcast is forgotten by the next re-arm, in the thread that re-arms.
+        """
+        self._fired.append(key)
+
+    def _forget_fired(self) -> None:
+        while self._fired:
+            self.broadcasts.pop(self._fired.popleft(), None)
 
     def changes(
         self,
@@ -104,6 +114,7 @@ class ArmedPlan:
         live: the keys the timeline holds, after an edit or for a full arm; None for an
         hourly re-arm with nothing changed, which only moves the window in time.
         """
+        self._forget_fired()
         if live is None:
             drop = self._passed(window.start)
             arm = {k: b for k, b in wanted.items() if k not in self.broadcasts}
