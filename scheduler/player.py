@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import threading
 from typing import Any
 
 from media.errors import MediaError
@@ -72,6 +73,7 @@ class Player:
         self._entries: list[ScheduleEntry] | None = None
         self._quiet = settings.player.quiet
         self._prepared: set[int] = set()  # playlists whose slides are made, this revision
+        self._arm_lock = threading.Lock()
         self.last_jump: tuple[dt.datetime, float] | None = None  # (noticed at, seconds)
         self.status_dirty = True
 
@@ -154,6 +156,11 @@ class Player:
         self._arm(full=True)
 
     def _arm(self, full: bool) -> None:
+        # The hourly re-arm runs in the timeline's pool, an edit's in the daemon's loop.
+        with self._arm_lock:
+            self._arm_now(full)
+
+    def _arm_now(self, full: bool) -> None:
         revision = self.store.plan_revision()
         now = self.timeline.now()
         edited = revision != self.revision
