@@ -17,6 +17,7 @@ from pathlib import Path
 
 from media.errors import MediaError
 from playlists.content.ingest import Ingest
+from playlists.errors import VillagecastError
 from playlists.model import AsRunRow
 from playlists.record import asrun
 from playlists.settings import Settings
@@ -117,8 +118,9 @@ def _make_openers(settings: Settings, store: Store) -> None:
     They are a cache of generated media, not history: made on the copy, they were made
     again by every simulation (about a second each time).
     """
-    # On failure the simulated player says so in the log and plays without them.
-    with contextlib.suppress(MediaError, OSError):
+    # On failure (no engine, a read-only store) the simulated player makes them on its
+    # copy, or says so in the log and plays without them.
+    with contextlib.suppress(MediaError, OSError, sqlite3.Error, VillagecastError):
         Ingest(store, settings).openers()
 
 
