@@ -21,6 +21,9 @@ from playlists.schedule import calendar
 from web.state import settings, store
 
 KEPT = 4  # stretches of days kept: the campaign, and a few report ranges
+# ...and at most this many broadcasts in all, besides the newest plan: a year of a busy
+# station is 180,000 of them, over a kilobyte each.
+KEPT_BROADCASTS = 40_000
 
 
 class Plan:
@@ -94,6 +97,13 @@ def plan_of(first: dt.date, last: dt.date) -> Plan:
         found = Plan(planned, first, last, tz, quiet)
         with _lock:
             _plans[key] = found
-            while len(_plans) > KEPT:
-                del _plans[next(iter(_plans))]  # the oldest
+            _forget_oldest()
     return found
+
+
+def _forget_oldest() -> None:
+    """Drop the oldest plans beyond KEPT, or beyond KEPT_BROADCASTS; keep the newest."""
+    while len(_plans) > 1 and (
+        len(_plans) > KEPT or sum(len(p.planned) for p in _plans.values()) > KEPT_BROADCASTS
+    ):
+        del _plans[next(iter(_plans))]
