@@ -48,14 +48,29 @@ def _occurrences(
     day = first
     while day <= last:
         if day.weekday() in entry.weekdays:
+            steady = _steady(day, tz)
             for time in entry.times:
-                instant = _local_instant(day, time, tz)
+                # On a day without a clock change, the wall time is the instant as it is.
+                if steady:
+                    instant = dt.datetime.combine(day, time, tzinfo=tz)
+                else:
+                    instant = _local_instant(day, time, tz)
                 if start <= instant < end:
-                    local = instant.astimezone(tz).time()
+                    local = time if steady else instant.astimezone(tz).time()
                     yield entry.occurrence(
                         instant, quiet=silenced and quiet is not None and quiet.contains(local)
                     )
         day += dt.timedelta(days=1)
+
+
+def _steady(day: dt.date, tz: ZoneInfo) -> bool:
+    """Tell whether the station's clock keeps one UTC offset from this midnight to the next."""
+    midnight = dt.datetime.combine(day, dt.time(), tzinfo=tz)
+    next_midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    return (
+        midnight.utcoffset() == next_midnight.utcoffset()
+        and midnight.utcoffset() == midnight.replace(fold=1).utcoffset()
+    )
 
 
 def _local_instant(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:

@@ -205,3 +205,20 @@ def test_iter_plan_yields_the_plan_a_day_at_a_time(
     ]
     quiet = QuietHours(dt.time(22, 0), dt.time(6, 30))
     assert list(iter_plan(entries, start, end, tz, quiet)) == plan(entries, start, end, tz, quiet)
+
+
+@pytest.mark.parametrize("tz", [SHANGHAI, BERLIN, SANTIAGO], ids=str)
+def test_every_instant_of_a_year_is_the_wall_time_through_utc(tz: ZoneInfo) -> None:
+    times = (dt.time(0, 0), dt.time(0, 30), dt.time(2, 30), dt.time(12, 0), dt.time(23, 59))
+    year = entry(start=dt.date(2023, 1, 1), end=dt.date(2023, 12, 31), times=times)
+    start, end = day_range(dt.date(2023, 1, 1), dt.date(2023, 12, 31), tz)
+    planned = plan([year], start, end, tz)
+    expected = sorted(
+        dt.datetime.combine(day, time, tzinfo=tz).astimezone(dt.UTC).astimezone(tz)
+        for day in (dt.date(2023, 1, 1) + dt.timedelta(days=n) for n in range(365))
+        for time in times
+    )
+    assert [b.start for b in planned] == [e for e in expected if start <= e < end]
+    assert [b.start.utcoffset() for b in planned] == [
+        e.utcoffset() for e in expected if start <= e < end
+    ]
