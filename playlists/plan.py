@@ -7,6 +7,7 @@ The calendar, `villagecast plan`, the simulator and the player daemon all call
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
@@ -63,6 +64,7 @@ def _occurrences(
         day += dt.timedelta(days=1)
 
 
+@functools.lru_cache(maxsize=1024)  # asked for every entry on every day
 def _steady(day: dt.date, tz: ZoneInfo) -> bool:
     """Tell whether the station's clock keeps one UTC offset from this midnight to the next."""
     midnight = dt.datetime.combine(day, dt.time(), tzinfo=tz)
