@@ -1,6 +1,6 @@
 """Measure how the player's planning scales: re-arming after an edit, `simulate` and `plan`.
 
-Run: .venv/bin/python bench/scale_bench.py [rearm] [grid] [--rounds N] [--sizes P:D ...]
+Run: .venv/bin/python bench/scale_bench.py [rearm] [grid] [sample] [--rounds N] [--sizes P:D ...]
 
 - rearm: a station of 100 playlists (5 times a day each, a year long) armed by a
   player on the daemon's real timeline (APScheduler, started). Each round changes one
@@ -11,6 +11,8 @@ Run: .venv/bin/python bench/scale_bench.py [rearm] [grid] [--rounds N] [--sizes 
 - grid: `simulate` and `plan --json` of P playlists over D days, each case in a fresh
   process: broadcasts, wall time, microseconds per broadcast and peak RSS. The
   baseline in the same run is a process that only builds the same store.
+- sample: `villagecast init`, then `villagecast simulate` of the sample campaign
+  twice (the first run is the cold one; the second shows what the first kept).
 
 Each case works in its own temporary folder; nothing touches the network.
 """
@@ -234,13 +236,32 @@ def grid(sizes: list[str]) -> None:
             )
 
 
+# -- the sample campaign, cold ------------------------------------------------------------
+
+
+def sample() -> None:
+    """Time `simulate` of the sample campaign twice, fresh processes, after `init`."""
+    with tempfile.TemporaryDirectory(prefix="villagecast-bench-") as folder:
+        config = Path(folder) / "config.yaml"
+        config.write_text("tts: {engines: [espeak-ng]}\naudio: {sink: recording}\n")
+        cli = [sys.executable, "-m", "scheduler", "--config", str(config)]
+        subprocess.run([*cli, "init"], capture_output=True, check=True, cwd=folder)
+        for run in ("first", "second"):
+            began = time.perf_counter()
+            subprocess.run([*cli, "simulate"], capture_output=True, check=True, cwd=folder)
+            seconds = time.perf_counter() - began
+            print(f"simulate of the sample campaign, {run} run: {seconds:.2f} s")
+
+
 def main() -> int:
     if sys.argv[1:2] == ["case"]:
         kind, playlists, days = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
         print(json.dumps(case(kind, playlists, days)))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("parts", nargs="*", choices=("rearm", "grid"), default=["rearm", "grid"])
+    parser.add_argument(
+        "parts", nargs="*", choices=("rearm", "grid", "sample"), default=["rearm", "grid"]
+    )
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--playlists", type=int, default=100)
     parser.add_argument("--sizes", nargs="+", default=list(GRID))
@@ -249,6 +270,8 @@ def main() -> int:
         rearm(args.rounds, args.playlists)
     if "grid" in args.parts:
         grid(args.sizes)
+    if "sample" in args.parts:
+        sample()
     return 0
 
 
