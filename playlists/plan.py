@@ -7,6 +7,7 @@ The calendar, `villagecast plan`, the simulator and the player daemon all call
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
@@ -49,14 +50,30 @@ def _occurrences(
     day = first
     while day <= last:
         if day.weekday() in entry.weekdays:
+            steady = _steady(day, tz)
             for time in entry.times:
-                instant = station_instant(day, time, tz)
+                # On a day without a clock change, the wall time is the instant as it is.
+                if steady:
+                    instant = dt.datetime.combine(day, time, tzinfo=tz)
+                else:
+                    instant = station_instant(day, time, tz)
                 if start <= instant < end:
-                    local = station_time(instant, tz)
+                    local = time if steady else station_time(instant, tz)
                     yield entry.occurrence(
                         instant, quiet=silenced and quiet is not None and quiet.contains(local)
                     )
         day += dt.timedelta(days=1)
+
+
+@functools.lru_cache(maxsize=1024)  # asked for every entry on every day
+def _steady(day: dt.date, tz: ZoneInfo) -> bool:
+    """Tell whether the station's clock keeps one UTC offset from this midnight to the next."""
+    midnight = dt.datetime.combine(day, dt.time(), tzinfo=tz)
+    next_midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    return (
+        midnight.utcoffset() == next_midnight.utcoffset()
+        and midnight.utcoffset() == midnight.replace(fold=1).utcoffset()
+    )
 
 
 def station_plan(
@@ -64,6 +81,48 @@ def station_plan(
 ) -> list[PlannedBroadcast]:
     """Plan every enabled schedule entry of the store in the station's zone and quiet hours."""
     return plan(entry_table.schedule_entries(store), start, end, settings.tz, settings.player.quiet)
+
+
+def iter_plan(
+    entries: Iterable[ScheduleEntry],
+    start: dt.datetime,
+    end: dt.datetime,
+    tz: ZoneInfo,
+    quiet: QuietHours | None = None,
+) -> Iterator[PlannedBroadcast]:
+    """Yield what `plan` returns, in the same order, a station day at a time.
+
+    Memory holds one day's broadcasts, not the range's: a year of a busy station is
+    hundreds of thousands.
+    """
+    entries = list(entries)
+    for day_start, day_end in _days(start, end, tz):
+        yield from plan(entries, day_start, day_end, tz, quiet)
+
+
+def iter_station_plan(
+    store: Store, settings: Settings, start: dt.datetime, end: dt.datetime
+) -> Iterator[PlannedBroadcast]:
+    """Yield the station's plan over [start, end) a day at a time (see `station_plan`)."""
+    entries = entry_table.schedule_entries(store)
+    return iter_plan(entries, start, end, settings.tz, settings.player.quiet)
+
+
+def _days(
+    start: dt.datetime, end: dt.datetime, tz: ZoneInfo
+) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """Cut [start, end) at each station midnight."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("plan() needs aware datetimes")
+    piece = start
+    day = station_date(start, tz)
+    while piece < end:
+        day += dt.timedelta(days=1)
+        midnight = station_instant(day, dt.time(), tz)
+        if midnight <= piece:
+            continue
+        yield piece, min(midnight, end)
+        piece = midnight
 
 
 def day_range(first: dt.date, last: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:

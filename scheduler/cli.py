@@ -18,18 +18,13 @@ from pathlib import Path
 
 from media.errors import MediaError
 from playlists.access.users import ROLES
-from playlists.bundles.bundle import is_bundle
 from playlists.errors import ConfigError, VillagecastError
 from playlists.settings import Settings, load_settings
 from playlists.store import keep_files_private
-from scheduler import (
-    bundle_commands,
-    commands,
-    sync_commands,
-    town_commands,
-    user_commands,
-    voice_commands,
-)
+from scheduler import town_commands, voice_commands
+
+# The modules of the commands are imported when a command runs (`run`): most pull in
+# speech engines, Pillow or APScheduler that `--help` and `plan` do not need.
 
 log = logging.getLogger("villagecast")
 
@@ -206,7 +201,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
+    from scheduler import commands
+
     name = args.command
+    if name == "user":
+        from scheduler import user_commands
+
+        return user_commands.run(settings, args)
+    if name in ("export", "keys", "import"):
+        return run_bundle_command(args, settings)
+    if name == "revoice":
+        return voice_commands.run(settings, args)
+    if name in town_commands.COMMANDS:
+        return town_commands.run(settings, args)
+    if name == "sync":
+        from scheduler import sync_commands
+
+        return sync_commands.sync_now(settings)
     if name == "init":
         return commands.init(settings)
     if name == "player":
@@ -220,33 +231,31 @@ def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
         last = args.last or (settings.campaign.end if name == "simulate" else None)
         show = commands.plan if name == "plan" else commands.simulate
         return show(settings, first, last, args.json)
-    if name == "user":
-        return user_commands.run(settings, args)
     if name == "token":
         return commands.token(settings, args.token_command, args)
     if name == "prune":
         return commands.prune_media(settings)
     if name == "check":
         return commands.check(settings, args.json)
-    if name == "export":
-        return bundle_commands.export(settings, args.playlist, args.out, args.sign)
-    if name == "keys":
-        return bundle_commands.keys_generate(args.out, args.name)
-    if name == "import" and is_bundle(args.file):
-        return bundle_commands.import_bundle_file(settings, args.file, draft=args.draft)
-    if name == "import":
-        return commands.import_file(settings, args.file, draft=args.draft)
     if name == "render":
         return commands.render(settings, args.text, args.title, args.out, as_aired=args.as_aired)
     if name == "say":
         return commands.say(settings, args.text, args.wait)
-    if name == "revoice":
-        return voice_commands.run(settings, args)
-    if name in town_commands.COMMANDS:
-        return town_commands.run(settings, args)
-    if name == "sync":
-        return sync_commands.sync_now(settings)
     raise AssertionError(name)  # argparse allows only the names above
+
+
+def run_bundle_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Export, keys and import: a playlist file or a bundle."""
+    from playlists.bundles.bundle import is_bundle
+    from scheduler import bundle_commands, commands
+
+    if args.command == "export":
+        return bundle_commands.export(settings, args.playlist, args.out, args.sign)
+    if args.command == "keys":
+        return bundle_commands.keys_generate(args.out, args.name)
+    if is_bundle(args.file):
+        return bundle_commands.import_bundle_file(settings, args.file, draft=args.draft)
+    return commands.import_file(settings, args.file, draft=args.draft)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import datetime as dt
 import getpass
@@ -13,37 +14,40 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from media.audio import join_clips
-from media.files import atomic_output
-from media.slides import describe
 from playlists import commands as contract
 from playlists.access import tokens, users
 from playlists.clock import station_iso, station_today, utc_now
 from playlists.commands import PlaySpeech, ReasonCode
 from playlists.content import media_table, playlist_table
-from playlists.content.ingest import Ingest
-from playlists.content.playlist_format import parse_playlist
-from playlists.content.prune import prune
-from playlists.health import run_checks
 from playlists.model import AsRunRow, PlannedBroadcast, Priority, Review, Slide
-from playlists.plan import day_range, station_plan
+from playlists.plan import day_range, iter_station_plan
 from playlists.record import notes
 from playlists.settings import Settings
 from playlists.store import Store
-from scheduler.daemon import run_player
 from scheduler.lifeline import start_child
-from scheduler.simulate import simulate as run_simulation
+
+if TYPE_CHECKING:
+    from playlists.content.ingest import Ingest
+
+# Speech engines (gTTS, requests), Pillow, APScheduler and the text normalizer are
+# imported by the commands that use them, so `--help`, `plan` and the like start fast
+# (tests/scheduler/test_cli_imports.py).
 
 SAMPLE = "social-work-2023.yaml"
 
 
 def init(settings: Settings) -> int:
     """Create the data folder, the first admin and the sample campaign; idempotent."""
+    from playlists.content.ingest import Ingest
+    from playlists.content.playlist_format import parse_playlist
+
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     settings.data_dir.chmod(0o700)  # also a folder made earlier by hand or a looser umask
     store = Store.open(settings.db_path)
@@ -68,6 +72,8 @@ def init(settings: Settings) -> int:
 
 
 def player(settings: Settings) -> int:
+    from scheduler.daemon import run_player
+
     run_player(settings)
     return 0
 
@@ -131,12 +137,13 @@ def _range(
 def plan(settings: Settings, first: dt.date | None, last: dt.date | None, as_json: bool) -> int:
     start, end = _range(settings.tz, first, last)
     store = Store.open(settings.db_path)
-    broadcasts = station_plan(store, settings, start, end)
+    broadcasts = iter_station_plan(store, settings, start, end)  # a day at a time
     if as_json:
-        listing = [_plan_json(b, settings.tz) for b in broadcasts]
-        print(json.dumps(listing, ensure_ascii=False, indent=2))
+        print_json_array(_plan_json(b, settings.tz) for b in broadcasts)
         return 0
+    count = 0
     for b in broadcasts:
+        count += 1
         local = b.start.astimezone(settings.tz)
         print(
             f"{local:%Y-%m-%d %a %H:%M}  {b.priority.value:<9}  {b.playlist_name}  "
@@ -144,8 +151,48 @@ def plan(settings: Settings, first: dt.date | None, last: dt.date | None, as_jso
             + ("  quiet hours: will not play" if b.quiet else "")
             + ("  awaiting review: will not play" if b.unapproved else "")
         )
-    print(f"{len(broadcasts)} broadcasts, times in {settings.station.timezone}")
+    print(f"{count} broadcasts, times in {settings.station.timezone}")
     return 0
+
+
+def print_json_array(items: Iterable[object]) -> None:
+    """Print items as `json.dumps(list(items), indent=2)` would, one item at a time."""
+    out = sys.stdout
+    opened = False
+    for item in items:
+        out.write(",\n" if opened else "[\n")
+        out.write(_indented_json(item))
+        opened = True
+    out.write("\n]\n" if opened else "[]\n")
+
+
+_SCALARS = (str, bool, int, float, type(None))
+_CONSTANTS = {True: "true", False: "false", None: "null"}
+
+
+def _scalar_json(value: object) -> str:
+    if isinstance(value, str):
+        return str(json.encoder.encode_basestring(value))  # what ensure_ascii=False uses
+    if value is None or isinstance(value, bool):
+        return _CONSTANTS[value]
+    return json.dumps(value)
+
+
+def _flat(item: dict[object, object]) -> bool:
+    """Tell whether an object has text keys and plain values only."""
+    return all(isinstance(k, str) and isinstance(v, _SCALARS) for k, v in item.items())
+
+
+def _indented_json(item: object) -> str:
+    """Return one array item as indent=2 JSON, written out directly for flat objects.
+
+    json.dumps with an indent runs the encoder in Python: a year of broadcasts took
+    most of `plan --json`'s time in it.
+    """
+    if isinstance(item, dict) and item and _flat(item):
+        fields = ",\n".join(f"    {_scalar_json(k)}: {_scalar_json(v)}" for k, v in item.items())
+        return "  {\n" + fields + "\n  }"
+    return "  " + json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
 
 
 def _plan_json(b: PlannedBroadcast, tz: ZoneInfo) -> dict[str, str | bool]:
@@ -160,21 +207,25 @@ def _plan_json(b: PlannedBroadcast, tz: ZoneInfo) -> dict[str, str | bool]:
 
 
 def simulate(settings: Settings, first: dt.date | None, last: dt.date | None, as_json: bool) -> int:
+    from scheduler.simulate import simulated_rows
+
     start, end = _range(settings.tz, first, last)
     store = Store.open(settings.db_path)
-    rows = run_simulation(settings, store, start, end)
-    if as_json:
-        print(json.dumps([_row_json(r, settings.tz) for r in rows], ensure_ascii=False, indent=2))
-        return 0
-    for r in rows:
-        started = station_iso(r.started_at, settings.tz)
-        print(
-            f"{r.scheduled_at.astimezone(settings.tz):%Y-%m-%d %H:%M:%S}  "
-            f"{r.status.value:<11}  {r.playlist_name}  started {started or '-'}  "
-            f"{notes.english(r.reason)}"
-        )
-    counts = {s: sum(r.status == s for r in rows) for s in {r.status for r in rows}}
-    print(f"{len(rows)} broadcasts: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    with simulated_rows(settings, store, start, end) as rows:
+        if as_json:
+            print_json_array(_row_json(r, settings.tz) for r in rows)
+            return 0
+        counts: collections.Counter[str] = collections.Counter()
+        for r in rows:
+            started = station_iso(r.started_at, settings.tz)
+            print(
+                f"{r.scheduled_at.astimezone(settings.tz):%Y-%m-%d %H:%M:%S}  "
+                f"{r.status.value:<11}  {r.playlist_name}  started {started or '-'}  "
+                f"{notes.english(r.reason)}"
+            )
+            counts[r.status.value] += 1
+    total = sum(counts.values())
+    print(f"{total} broadcasts: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
     return 0
 
 
@@ -210,6 +261,8 @@ def token(settings: Settings, action: str, args: argparse.Namespace) -> int:
 
 def prune_media(settings: Settings) -> int:
     """Delete cached media nothing uses that is older than storage.cache_days."""
+    from playlists.content.prune import prune
+
     report = prune(Store.open(settings.db_path), settings, utc_now())
     print(
         f"pruned {report.media_rows} cached media and {report.files} files, "
@@ -220,6 +273,8 @@ def prune_media(settings: Settings) -> int:
 
 def check(settings: Settings, as_json: bool) -> int:
     """Print the station's health; exit 1 when something fails."""
+    from playlists.health import run_checks
+
     results = run_checks(settings, utc_now())
     if as_json:
         print(json.dumps([dataclasses.asdict(r) for r in results], ensure_ascii=False, indent=2))
@@ -236,6 +291,9 @@ def import_file(settings: Settings, path: Path, *, draft: bool = False) -> int:
     Whoever runs commands on the station is trusted like an admin; the panel's import
     always makes a draft.
     """
+    from playlists.content.ingest import Ingest
+    from playlists.content.playlist_format import parse_playlist
+
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -267,6 +325,9 @@ def render(settings: Settings, text: str, title: str, out: Path, *, as_aired: bo
     layout.json tells for each screen the mode (still or scroll), the font, its pixel
     size and the lines as text, so a layout can be checked without looking at pixels.
     """
+    from media.audio import join_clips
+    from playlists.content.ingest import Ingest
+
     store = Store.open(settings.db_path)
     ingest = Ingest(store, settings)
     clip = ingest.speak(text)
@@ -308,6 +369,9 @@ def render(settings: Settings, text: str, title: str, out: Path, *, as_aired: bo
 
 def _write_layout(ingest: Ingest, settings: Settings, slide: Slide, target: Path) -> Path:
     """Write how the slide is laid out on every screen, as JSON, to target."""
+    from media.files import atomic_output
+    from media.slides import describe
+
     screens = [
         {"screen": screen.name, "width": screen.width, "height": screen.height}
         | describe(ingest.slides.render(screen, slide))
@@ -328,6 +392,8 @@ def _media_path(store: Store, settings: Settings, sha256: str) -> Path:
 
 
 def _copy(source: Path, target: Path) -> Path:
+    from media.files import atomic_output
+
     with atomic_output(target, ".tmp") as tmp:
         shutil.copyfile(source, tmp)
     return target
@@ -335,6 +401,8 @@ def _copy(source: Path, target: Path) -> Path:
 
 def say(settings: Settings, text: str, wait: float = 5.0) -> int:
     """Speak a text now: synthesize here, then ask the player to play it."""
+    from playlists.content.ingest import Ingest
+
     store = Store.open(settings.db_path)
     ingest = Ingest(store, settings)
     record = ingest.speak(text)

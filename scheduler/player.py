@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import threading
 from typing import Any
 
 from media.errors import MediaError
@@ -39,6 +40,7 @@ from playlists.model import (
     Outcome,
     PlannedBroadcast,
     Priority,
+    ScheduleEntry,
     Slide,
 )
 from playlists.plan import station_plan
@@ -47,6 +49,7 @@ from playlists.record.notes import NoteCode, note
 from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store, from_db_time
+from scheduler.arming import ArmedPlan, Changes, Replan, Window
 from scheduler.playout import (
     Assembly,
     Broadcast,
@@ -84,7 +87,11 @@ class Player:
             store, timeline, sink, on_change=self.publish_status, on_air=self.screens.on_air
         )
         self.revision = -1
-        self._armed: dict[str, PlannedBroadcast] = {}
+        self._plan = ArmedPlan()
+        self._entries: list[ScheduleEntry] | None = None
+        self._quiet = settings.player.quiet
+        self._prepared: set[int] = set()  # playlists whose slides are made, this revision
+        self._arm_lock = threading.Lock()
         self.last_jump: tuple[dt.datetime, float] | None = None  # (noticed at, seconds)
         self.status_dirty = True
 
@@ -102,7 +109,7 @@ class Player:
         if closed:
             log.warning("closed %d broadcast(s) cut off when the player stopped", len(closed))
         self._log_missed_while_down(now)
-        self.arm()
+        self.arm_all()
         for row in closed:
             self._continue_after_restart(row, cut_at)
 
@@ -159,31 +166,83 @@ class Player:
     # -- the plan ----------------------------------------------------------------------
 
     def arm(self) -> None:
-        """Arm a callback for every unhandled broadcast from now - grace to the horizon."""
-        self.revision = self.store.plan_revision()
+        """Re-arm what changed since the last arm and the new end of the horizon."""
+        self._arm(full=False)
+
+    def arm_all(self) -> None:
+        """Plan and arm every unhandled broadcast from now - grace to the horizon again."""
+        self._arm(full=True)
+
+    def _arm(self, full: bool) -> None:
+        # The hourly re-arm runs in the timeline's pool, an edit's in the daemon's loop.
+        with self._arm_lock:
+            self._arm_now(full)
+
+    def _arm_now(self, full: bool) -> None:
+        revision = self.store.plan_revision()
         now = self.timeline.now()
-        upcoming = station_plan(self.store, self.settings, now - self.grace, now + self.horizon)
-        done = asrun.handled(self.store, [b.key for b in upcoming])
-        wanted = {OCCURRENCE_PREFIX + b.key: b for b in upcoming if b.key not in done}
-        for key in self.timeline.armed(OCCURRENCE_PREFIX) - wanted.keys():
+        edited = revision != self.revision
+        if edited or full or self._entries is None:
+            self._entries = entry_table.schedule_entries(self.store)
+        self.revision = revision
+        window = Window(now - self.grace, now + self.horizon, self.settings.tz, self._quiet)
+        replan = self._plan.replan(self._entries, window, full)
+        done = asrun.handled(self.store, [b.key for b in replan.planned])
+        wanted = {OCCURRENCE_PREFIX + b.key: b for b in replan.planned if b.key not in done}
+        # An hourly re-arm with nothing edited only moves the window: no need to list
+        # every job the timeline holds.
+        moved_only = not (edited or replan.full)
+        live = None if moved_only else self.timeline.armed(OCCURRENCE_PREFIX)
+        changes = self._plan.changes(replan, wanted, live, window)
+        self._apply(changes, now)
+        self._plan.record(self._entries, window, changes, live)
+        self.timeline.call_at(REARM_KEY, now + REARM_EVERY, self.arm)
+        self._after_arm(replan, edited or full)
+        log.info(
+            "%s: %d armed, %d cancelled, %d kept (%d of %d entries changed); %d up to %s",
+            "armed the plan" if replan.full else "re-armed",
+            len(changes.arm),
+            len(changes.drop),
+            changes.kept,
+            replan.changed_entries,
+            len(self._entries),
+            len(self._plan.broadcasts),
+            window.end.astimezone(self.settings.tz).strftime("%Y-%m-%d %H:%M"),
+        )
+
+    def _apply(self, changes: Changes, now: dt.datetime) -> None:
+        """Cancel the dropped broadcasts and arm the new or changed ones on the timeline."""
+        for key, dropped in changes.drop.items():
             self.timeline.cancel(key)
-            dropped = self._armed.pop(key, None)
+            log.debug("cancelled %s", key)
             if dropped is not None and dropped.start < now - self.grace:
                 self.on_due(dropped)  # passed while the clock jumped: log it as missed
-        for key, broadcast in wanted.items():
+        for key, broadcast in changes.arm.items():
             self.timeline.call_at(key, broadcast.start, self._due_callback(broadcast))
-        self._armed = wanted
-        self.timeline.call_at(REARM_KEY, now + REARM_EVERY, self.arm)
-        self.screens.plan_changed()
-        self._prepare_slides(upcoming)
-        if self.playout.current is None:
-            self.screens.on_air(None)  # the idle rotation follows the new plan
+            log.debug("armed %s (%s)", key, broadcast.playlist_name)
+
+    def _after_arm(self, replan: Replan, edited: bool) -> None:
+        """Prepare slides ahead of air and, after an edit, refresh the idle rotation."""
+        if edited:  # content may have changed under unchanged entries
+            self._prepared.clear()
+            self._prepare_slides(list(self._plan.broadcasts.values()))
+            self.screens.plan_changed()
+            if self.playout.current is None:
+                self.screens.on_air(None)  # the idle rotation follows the new plan
+        else:
+            self._prepare_slides(replan.planned)
         self.status_dirty = True
-        log.debug("armed %d broadcasts", len(wanted))
 
     def _prepare_slides(self, upcoming: list[PlannedBroadcast]) -> None:
-        """Render the slides of the coming broadcasts now, ahead of air time."""
+        """Render the slides of the coming broadcasts now, ahead of air time.
+
+        A playlist is prepared once per plan revision: an hourly re-arm finds the same
+        playlists, whose slides were made at the last edit.
+        """
         for playlist_id in dict.fromkeys(b.playlist_id for b in upcoming if not b.held):
+            if playlist_id in self._prepared:
+                continue
+            self._prepared.add(playlist_id)
             try:
                 playlist = playlist_table.get_playlist(
                     self.store, playlist_id, self.settings.media_dir
@@ -193,7 +252,13 @@ class Player:
             self.screens.prepare(segments_of(playlist, self.assembly))
 
     def _due_callback(self, broadcast: PlannedBroadcast) -> Any:
-        return lambda: self.on_due(broadcast)
+        key = OCCURRENCE_PREFIX + broadcast.key
+
+        def due() -> None:
+            self._plan.fired(key)
+            self.on_due(broadcast)
+
+        return due
 
     def on_due(self, planned: PlannedBroadcast) -> None:
         """Play a planned broadcast that has come due, or log why it cannot play."""
@@ -265,12 +330,12 @@ class Player:
         """Re-arm after the wall clock jumped; slots it skipped are logged as missed."""
         self.last_jump = (self.timeline.now(), seconds)
         log.warning("the wall clock jumped by %+.0f s; re-arming", seconds)
-        self.arm()
+        self.arm_all()
 
     def check_store(self) -> None:
         """Re-arm when content changed since the last arm."""
         if self.store.plan_revision() != self.revision:
-            log.info("the plan changed; re-arming")
+            log.debug("the plan changed; re-arming")
             self.arm()
 
     # -- commands from the panel -------------------------------------------------------

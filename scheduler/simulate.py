@@ -7,13 +7,17 @@ touched; the player, playout and plan are the daemon's own code, with a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from media.errors import MediaError
+from playlists.content.ingest import Ingest
+from playlists.errors import VillagecastError
 from playlists.model import AsRunRow
 from playlists.record import asrun
 from playlists.settings import Settings
@@ -24,6 +28,8 @@ from scheduler.timeline import VirtualTimeline
 
 # Room after the range for a broadcast that started inside it to finish.
 RUN_OUT = dt.timedelta(hours=6)
+# Simulated time whose as-run writes go to the copy in one transaction.
+STEP = dt.timedelta(days=1)
 
 
 @dataclasses.dataclass
@@ -51,11 +57,44 @@ class Simulation:
         self.player.start()
         self.timeline.run_until(end)
 
+    def run_in_steps(
+        self, end: dt.datetime, step: dt.timedelta = STEP, keep_plays: bool = True
+    ) -> None:
+        """Start the player and run to end, each step's writes in one transaction.
+
+        Only for a store the simulation owns: a step's writes are visible to other
+        connections when the step ends, not as each is made. Without keep_plays the
+        sink forgets each step's plays (the as-run log has them): a year of a busy
+        station is over half a million.
+        """
+        store = self.player.store
+        with store.transaction():
+            self.player.start()
+        while self.timeline.now() < end:
+            with store.transaction():
+                self.timeline.run_until(min(self.timeline.now() + step, end))
+            if not keep_plays:
+                self.sink.plays.clear()
+
 
 def simulate(
     settings: Settings, store: Store, start: dt.datetime, end: dt.datetime
 ) -> list[AsRunRow]:
     """Return the as-run rows the player would write for broadcasts due in [start, end)."""
+    with simulated_rows(settings, store, start, end) as rows:
+        return list(rows)
+
+
+@contextlib.contextmanager
+def simulated_rows(
+    settings: Settings, store: Store, start: dt.datetime, end: dt.datetime
+) -> Iterator[Iterator[AsRunRow]]:
+    """Simulate [start, end) on a copy of the store; give its as-run rows as a stream.
+
+    The rows are read from the copy one at a time while the block runs: a year of a
+    busy station is hundreds of thousands of them.
+    """
+    _make_openers(settings, store)
     with tempfile.TemporaryDirectory(prefix="villagecast-sim-") as folder:
         copy = _copy_store(store, Path(folder) / "simulation.db")
         try:
@@ -65,11 +104,24 @@ def simulate(
                 conn.execute("DELETE FROM commands")
                 conn.execute("DELETE FROM player_status")
             simulation = Simulation.build(settings, copy, start)
-            simulation.run(end)
-            _run_out(simulation, end)
-            return asrun.rows_between(copy, start, end)
+            simulation.run_in_steps(end, keep_plays=False)
+            with copy.transaction():
+                _run_out(simulation, end)
+            yield asrun.iter_rows_between(copy, start, end)
         finally:
             copy.close()
+
+
+def _make_openers(settings: Settings, store: Store) -> None:
+    """Make the lead-in and chime in the real store, once, as the player does at start.
+
+    They are a cache of generated media, not history: made on the copy, they were made
+    again by every simulation (about a second each time).
+    """
+    # On failure (no engine, a read-only store) the simulated player makes them on its
+    # copy, or says so in the log and plays without them.
+    with contextlib.suppress(MediaError, OSError, sqlite3.Error, VillagecastError):
+        Ingest(store, settings).openers()
 
 
 def _run_out(simulation: Simulation, end: dt.datetime) -> None:
@@ -88,4 +140,7 @@ def _copy_store(store: Store, path: Path) -> Store:
         store.conn.backup(target)
     finally:
         target.close()
-    return Store.open(path)
+    copy = Store.open(path)
+    # A scratch file, deleted after the run: a crash loses nothing worth a flush per write.
+    copy.conn.execute("PRAGMA synchronous = OFF")
+    return copy

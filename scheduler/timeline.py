@@ -30,6 +30,29 @@ log = logging.getLogger(__name__)
 
 Callback = Callable[[], None]
 
+# APScheduler writes an INFO line for every job it adds, removes and runs: ~1,300 on a
+# busy station's re-arm. The player logs one line per re-arm; these go to DEBUG.
+JOB_DETAIL_LOGGERS = ("apscheduler.scheduler", "apscheduler.executors.default")
+JOB_DETAIL = ("Added job ", "Removed job ", "Running job ", "Job ")
+
+
+class JobDetailToDebug(logging.Filter):
+    """Lower APScheduler's per-job INFO lines to DEBUG; keep start, stop and warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or not str(record.msg).startswith(JOB_DETAIL):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def lower_job_detail() -> None:
+    """Install JobDetailToDebug on APScheduler's loggers, once."""
+    for name in JOB_DETAIL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, JobDetailToDebug) for f in logger.filters):
+            logger.addFilter(JobDetailToDebug())
+
 
 class Timeline(Protocol):
     def now(self) -> dt.datetime:
@@ -59,6 +82,7 @@ class SchedulerTimeline:
     def __init__(self, tz: ZoneInfo, grace_seconds: float) -> None:
         self._callbacks: dict[str, Callback] = {}
         self._lock = threading.Lock()
+        lower_job_detail()
         self.scheduler = BackgroundScheduler(
             timezone=tz,
             executors={"default": ThreadPoolExecutor(max_workers=4)},

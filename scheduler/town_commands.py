@@ -13,8 +13,7 @@ import getpass
 from playlists.clock import utc_now
 from playlists.settings import Settings
 from playlists.store import Store
-from playlists.town import sharing, villages
-from scheduler.bundle_commands import find_playlist
+from playlists.town import villages
 
 COMMANDS = ("village", "share", "unshare")
 
@@ -43,6 +42,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     now = utc_now()
     actor = f"cli:{getpass.getuser()}"
     if args.command in ("share", "unshare"):
+        # Bundles pull in speech engines and Pillow: imported only to share.
+        from playlists.town import sharing
+        from scheduler.bundle_commands import find_playlist
+
         playlist_id = find_playlist(store, args.playlist)
         if args.command == "share":
             sharing.share(store, settings, playlist_id, actor, now)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import getpass
+from typing import TYPE_CHECKING
 
-from playlists.content.ingest import Ingest, chain_from_settings
-from playlists.content.revoice import Revoiced, RevoiceReport, revoice
 from playlists.settings import TTS_ENGINES, Settings
 from playlists.store import Store
+
+if TYPE_CHECKING:  # speech engines: imported when the command runs, not for `--help`
+    from playlists.content.revoice import Revoiced, RevoiceReport
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,6 +40,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     """Re-voice the library and print each change and the counts."""
+    from playlists.content.ingest import Ingest, chain_from_settings
+    from playlists.content.revoice import revoice
+
     if args.engine:
         tts = dataclasses.replace(settings.tts, engines=(args.engine,))
         settings = dataclasses.replace(settings, tts=tts)

@@ -8,6 +8,7 @@ meta.plan_revision (playlists/schema.py): the signal the player re-arms on too.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import threading
@@ -20,6 +21,9 @@ from playlists.schedule import calendar
 from web.state import settings, store
 
 KEPT = 4  # stretches of days kept: the campaign, and a few report ranges
+# ...and at most this many broadcasts in all, besides the newest plan: a year of a busy
+# station is 180,000 of them, over a kilobyte each.
+KEPT_BROADCASTS = 40_000
 
 
 class Plan:
@@ -35,10 +39,36 @@ class Plan:
     ) -> None:
         self.planned = tuple(planned)
         self.first, self.last, self.tz, self.quiet = first, last, tz, quiet
+        self._grid_lock = threading.Lock()
+        self._stretch: tuple[tuple[dt.date, dt.date], calendar.Grid] | None = None
 
     @functools.cached_property
     def grid(self) -> calendar.Grid:
         return calendar.build_grid(self.planned, self.first, self.last, self.tz, self.quiet)
+
+    def grid_of(self, first: dt.date, last: dt.date) -> calendar.Grid:
+        """Return the grid of days first..last of this plan, kept for the last stretch asked.
+
+        A year-long campaign's calendar shows some weeks: its grid is laid out for
+        those days' broadcasts alone, not for the whole year's.
+        """
+        if (first, last) == (self.first, self.last):
+            return self.grid
+        with self._grid_lock:
+            if self._stretch is not None and self._stretch[0] == (first, last):
+                return self._stretch[1]
+        start, end = day_range(first, last, self.tz)
+        shown = self.planned[
+            bisect.bisect_left(self._starts, start) : bisect.bisect_left(self._starts, end)
+        ]
+        grid = calendar.build_grid(shown, first, last, self.tz, self.quiet)
+        with self._grid_lock:
+            self._stretch = ((first, last), grid)
+        return grid
+
+    @functools.cached_property
+    def _starts(self) -> list[dt.datetime]:
+        return [b.start for b in self.planned]  # in plan order, so in time order
 
     @functools.cached_property
     def conflicts(self) -> tuple[calendar.Conflict, ...]:
@@ -67,6 +97,13 @@ def plan_of(first: dt.date, last: dt.date) -> Plan:
         found = Plan(planned, first, last, tz, quiet)
         with _lock:
             _plans[key] = found
-            while len(_plans) > KEPT:
-                del _plans[next(iter(_plans))]  # the oldest
+            _forget_oldest()
     return found
+
+
+def _forget_oldest() -> None:
+    """Drop the oldest plans beyond KEPT, or beyond KEPT_BROADCASTS; keep the newest."""
+    while len(_plans) > 1 and (
+        len(_plans) > KEPT or sum(len(p.planned) for p in _plans.values()) > KEPT_BROADCASTS
+    ):
+        del _plans[next(iter(_plans))]

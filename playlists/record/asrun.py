@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sqlite3
+from collections.abc import Iterator
 
 from playlists.model import AsRunRow, Outcome, PlannedBroadcast, Priority
 from playlists.store import Store, from_db_time, to_db_time
@@ -142,6 +143,17 @@ def rows_between(store: Store, start: dt.datetime, end: dt.datetime) -> list[AsR
         (to_db_time(start), to_db_time(end)),
     )
     return [_row(row) for row in rows]
+
+
+def iter_rows_between(store: Store, start: dt.datetime, end: dt.datetime) -> Iterator[AsRunRow]:
+    """Yield the rows of `rows_between` one at a time, without holding them all."""
+    cursor = store.conn.execute(
+        "SELECT * FROM as_run WHERE scheduled_at >= ? AND scheduled_at < ? "
+        "ORDER BY scheduled_at, id",
+        (to_db_time(start), to_db_time(end)),
+    )
+    for row in cursor:
+        yield _row(row)
 
 
 # A planned occurrence's log row as stored: occurrence, status, reason, scheduled_at (UTC

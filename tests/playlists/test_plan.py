@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from playlists.model import Priority, ScheduleEntry
-from playlists.plan import day_range, plan
+from playlists.model import Priority, QuietHours, ScheduleEntry
+from playlists.plan import day_range, iter_plan, plan
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -154,4 +154,71 @@ def test_quiet_hours_mark_all_but_emergencies() -> None:
         ("07:30", False),
         ("22:30", True),
         ("23:00", False),
+    ]
+
+
+SANTIAGO = ZoneInfo("America/Santiago")  # its clocks change at midnight
+
+
+@pytest.mark.parametrize(
+    ("tz", "start", "end"),
+    [
+        pytest.param(
+            SHANGHAI,
+            dt.datetime(2023, 3, 28, 12, 0, tzinfo=SHANGHAI),
+            dt.datetime(2023, 4, 7, 12, 0, tzinfo=SHANGHAI),
+            id="mid-day-to-mid-day",
+        ),
+        pytest.param(
+            SHANGHAI,
+            dt.datetime(2023, 3, 27, 16, 0, tzinfo=dt.UTC),
+            dt.datetime(2023, 4, 8, 16, 0, tzinfo=dt.UTC),
+            id="utc-bounds",
+        ),
+        pytest.param(
+            BERLIN,
+            dt.datetime(2023, 3, 25, tzinfo=BERLIN),
+            dt.datetime(2023, 4, 3, tzinfo=BERLIN),
+            id="dst-spring",
+        ),
+        pytest.param(
+            SANTIAGO,
+            dt.datetime(2023, 3, 28, tzinfo=SANTIAGO),
+            dt.datetime(2023, 4, 8, tzinfo=SANTIAGO),
+            id="dst-at-midnight",
+        ),
+        pytest.param(
+            SHANGHAI,
+            dt.datetime(2023, 3, 30, 7, 0, tzinfo=SHANGHAI),
+            dt.datetime(2023, 3, 30, 7, 0, tzinfo=SHANGHAI),
+            id="empty",
+        ),
+    ],
+)
+def test_iter_plan_yields_the_plan_a_day_at_a_time(
+    tz: ZoneInfo, start: dt.datetime, end: dt.datetime
+) -> None:
+    entries = [
+        entry(start=dt.date(2023, 3, 20)),
+        entry(id=2, priority=Priority.EMERGENCY, times=(dt.time(0, 0), dt.time(12, 0))),
+        entry(id=3, times=(dt.time(23, 59),), weekdays=frozenset({0, 3})),
+    ]
+    quiet = QuietHours(dt.time(22, 0), dt.time(6, 30))
+    assert list(iter_plan(entries, start, end, tz, quiet)) == plan(entries, start, end, tz, quiet)
+
+
+@pytest.mark.parametrize("tz", [SHANGHAI, BERLIN, SANTIAGO], ids=str)
+def test_every_instant_of_a_year_is_the_wall_time_through_utc(tz: ZoneInfo) -> None:
+    times = (dt.time(0, 0), dt.time(0, 30), dt.time(2, 30), dt.time(12, 0), dt.time(23, 59))
+    year = entry(start=dt.date(2023, 1, 1), end=dt.date(2023, 12, 31), times=times)
+    start, end = day_range(dt.date(2023, 1, 1), dt.date(2023, 12, 31), tz)
+    planned = plan([year], start, end, tz)
+    expected = sorted(
+        dt.datetime.combine(day, time, tzinfo=tz).astimezone(dt.UTC).astimezone(tz)
+        for day in (dt.date(2023, 1, 1) + dt.timedelta(days=n) for n in range(365))
+        for time in times
+    )
+    assert [b.start for b in planned] == [e for e in expected if start <= e < end]
+    assert [b.start.utcoffset() for b in planned] == [
+        e.utcoffset() for e in expected if start <= e < end
     ]

@@ -15,6 +15,7 @@ from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import NOW, add_pause_playlist, make_app
+from web import plan_cache
 from web.plan_cache import Plan, plan_of
 
 FIRST, LAST = dt.date(2023, 3, 28), dt.date(2023, 4, 7)
@@ -88,3 +89,32 @@ def test_conflicts_are_indexed_by_both_broadcasts(app: Flask) -> None:
     first = plan.conflicts[0]
     assert plan.conflicts_of[first.affected.key] == [first]
     assert plan.conflicts_of[first.by.key] == [first]
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [(FIRST, LAST), (FIRST, FIRST), (dt.date(2023, 3, 31), dt.date(2023, 4, 2)), (LAST, LAST)],
+    ids=["whole", "first-day", "month-end", "last-day"],
+)
+def test_the_grid_of_some_days_is_laid_out_from_their_broadcasts(
+    app: Flask, first: dt.date, last: dt.date
+) -> None:
+    plan = current_plan(app)
+    days = current_plan(app, first, last)  # planned for those days alone
+    assert plan.grid_of(first, last) == days.grid
+    assert plan.grid_of(first, last) is plan.grid_of(first, last)  # kept
+
+
+def test_plans_kept_are_bounded_by_their_broadcasts(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plan_cache, "KEPT_BROADCASTS", 40)  # 33 in the campaign, 3 a day
+    monkeypatch.setattr(plan_cache, "_plans", {})
+    campaign = current_plan(app)
+    first_day = current_plan(app, FIRST, FIRST)
+    assert current_plan(app, FIRST, FIRST) is first_day  # 36 kept: both
+    assert current_plan(app) is campaign
+    current_plan(app, LAST, LAST)  # 39: still all three
+    current_plan(app, dt.date(2023, 4, 1), dt.date(2023, 4, 3))  # 48: the oldest goes
+    assert current_plan(app, FIRST, FIRST) is first_day
+    assert current_plan(app) is not campaign

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
@@ -11,13 +12,14 @@ from flask import Flask
 from jinja2 import Template
 from markupsafe import Markup
 
-from playlists.model import Outcome, QuietHours, ScheduleEntry
+from playlists.content import playlist_table
+from playlists.model import ItemKind, Outcome, Priority, QuietHours, Review, ScheduleEntry
 from playlists.plan import day_range, plan, station_plan
 from playlists.record import asrun
-from playlists.schedule import calendar
+from playlists.schedule import calendar, entry_table
 from playlists.settings import Settings
 from playlists.store import Store
-from tests.web_fixtures import add_pause_playlist, add_user, log_in, make_app
+from tests.web_fixtures import NOW, add_pause_playlist, add_user, log_in, make_app
 from web import schedule_calendar
 from web.schedule_calendar import FOLD_OVER, CalendarView, CellView, build_calendar
 from web.schedule_marks import Labels
@@ -171,3 +173,66 @@ def test_only_the_cells_that_changed_are_rendered_again(
     assert views(headers={"Accept-Language": "en"}) == 22  # another language
     add_pause_playlist(store, "午间新闻", 60.0, times=(dt.time(12, 0),))
     assert views() == 33  # a new plan: every cell again
+
+
+YEAR_FIRST, YEAR_LAST = dt.date(2030, 1, 1), dt.date(2030, 12, 31)
+
+
+def june(day: int) -> dt.date:
+    return dt.date(2030, 6, day)
+
+
+SHORT = (DAY, DAY + dt.timedelta(days=10))
+FOUR_WEEKS = (DAY, DAY + dt.timedelta(days=27))
+JANUARY = (YEAR_FIRST, dt.date(2030, 1, 28))
+DECEMBER = (dt.date(2030, 12, 4), YEAR_LAST)
+YEAR = (YEAR_FIRST, YEAR_LAST)
+
+
+@pytest.mark.parametrize(
+    ("campaign", "today", "per_day", "shown"),
+    [
+        pytest.param(SHORT, DAY, 150, SHORT, id="short-campaign-whole"),
+        pytest.param(FOUR_WEEKS, FOUR_WEEKS[1], 3, FOUR_WEEKS, id="exactly-shown-days"),
+        pytest.param(YEAR, june(15), 3, (june(8), dt.date(2030, 7, 5)), id="a-week-back"),
+        pytest.param(YEAR, dt.date(2029, 12, 1), 3, JANUARY, id="before-the-campaign"),
+        pytest.param(YEAR, dt.date(2030, 1, 3), 3, JANUARY, id="its-first-week"),
+        pytest.param(YEAR, dt.date(2030, 12, 30), 3, DECEMBER, id="its-last-days"),
+        pytest.param(YEAR, dt.date(2031, 3, 1), 3, DECEMBER, id="after-the-campaign"),
+        pytest.param(YEAR, june(15), 500, (june(13), june(20)), id="busy-eight-days"),
+        pytest.param(YEAR, june(15), 2000, (june(14), june(20)), id="busier-a-week"),
+        pytest.param(FOUR_WEEKS, DAY, 500, (DAY, DAY + dt.timedelta(days=7)), id="busy-month"),
+    ],
+)
+def test_a_long_campaign_shows_some_weeks_around_today(
+    campaign: tuple[dt.date, dt.date],
+    today: dt.date,
+    per_day: float,
+    shown: tuple[dt.date, dt.date],
+) -> None:
+    assert schedule_calendar.shown_days(*campaign, today, per_day) == shown
+
+
+def test_the_page_of_a_year_long_campaign_holds_four_weeks(
+    settings: Settings, store: Store
+) -> None:
+    year = dataclasses.replace(
+        settings, campaign=dataclasses.replace(settings.campaign, start=YEAR_FIRST, end=YEAR_LAST)
+    )
+    items = [playlist_table.NewItem(ItemKind.PAUSE, 60.0)]
+    playlist_id = playlist_table.add_playlist(
+        store, "全年宣传", "", items, NOW, review=Review.APPROVED, created_by="test"
+    )
+    entry_table.add_schedule(
+        store, playlist_id, YEAR_FIRST, YEAR_LAST, (dt.time(7, 30),), frozenset(range(7)),
+        Priority.SCHEDULED, NOW,
+    )  # fmt: skip
+    add_user(store, "op", "operator")
+    now = dt.datetime(2030, 6, 15, 9, tzinfo=settings.tz)
+    client = make_app(year, store, now=now).test_client()
+    log_in(client, "op")
+    page = client.get("/schedule").get_data(as_text=True)
+    shown = [f"6月{day}日" for day in range(8, 31)] + [f"7月{day}日" for day in range(1, 6)]
+    assert len(shown) == schedule_calendar.SHOWN_DAYS
+    assert all(day in page for day in shown)
+    assert not [day for day in ("3月1日", "6月7日", "7月6日", "9月1日") if day in page]
