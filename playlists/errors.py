@@ -7,6 +7,7 @@ VillagecastError
 ├── ContentError         content that cannot be saved (empty text, unknown media, ...)
 │   ├── EmergencyRightError  priority: emergency from someone without the emergency right
 │   └── ScheduleLimitError   a schedule over a cap of playlists/schedule/limits.py
+├── EvidenceError        an evidence photo or video refused (bad file, field or limit)
 ├── KeyFileError         a bundle signing key file that is missing, malformed or in the way
 └── BundleError          a playlist bundle (zip) refused whole; the subclass names the problem
     ├── BundleFormatError     not a zip villagecast reads (damaged, encrypted, odd compression)
@@ -55,6 +56,10 @@ class ScheduleLimitError(ContentError):
         self.limit = limit
         self.maximum = maximum
         self.found = found
+
+
+class EvidenceError(VillagecastError):
+    """An evidence photo or video is refused; nothing of it is stored."""
 
 
 class KeyFileError(VillagecastError):

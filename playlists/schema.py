@@ -262,4 +262,27 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX audit_failed_logins ON audit (source, username, at)
         WHERE action = 'login_failed';
     """,
+    # 5: evidence photos and videos (活动影像) of the campaign (playlists/evidence/).
+    # Files live in data_dir/evidence by the SHA-256 of what is stored; source_sha256
+    # is the upload's, so the same photo sent twice is refused.
+    """
+    CREATE TABLE evidence (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('photo', 'video')),
+        caption TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        taken_on TEXT NOT NULL,
+        added_by TEXT NOT NULL,
+        sha256 TEXT NOT NULL UNIQUE,
+        source_sha256 TEXT NOT NULL UNIQUE,
+        file TEXT NOT NULL,
+        thumbnail TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        duration REAL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX evidence_topic ON evidence (topic, taken_on);
+    """,
 )
