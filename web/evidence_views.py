@@ -131,7 +131,7 @@ def add() -> tuple[Response, int]:
     except EvidenceError as exc:
         return _refused(str(exc))
     incoming.discard(settings(), upload.id)
-    flash(_("Saved: %(caption)s", caption=item.caption), "success")
+    flash(_("Saved: %(caption)s", caption=item.caption), "info")
     return jsonify(id=item.id, url=url_for(".index", saved=item.id, _anchor=f"item-{item.id}")), 201
 
 

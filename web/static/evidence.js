@@ -34,6 +34,9 @@
       xhr.open(method, url);
       xhr.setRequestHeader("X-CSRF-Token", token);
       xhr.setRequestHeader("Accept", "application/json");
+      if (typeof body === "string") {
+        xhr.setRequestHeader("Content-Type", "application/json");
+      }
       if (onProgress) {
         xhr.upload.onprogress = function (event) { onProgress(event.loaded); };
       }
