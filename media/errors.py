@@ -9,6 +9,7 @@ Every error the package raises on purpose derives from ``MediaError``::
     ├── FontError               no usable Chinese font (message names the package to install)
     ├── ImageError              a file is not a usable picture (message: what is wrong)
     ├── VideoError              a file is not a usable video (message: what is wrong, what to do)
+    ├── PdfError                Chromium is missing or could not print a report to PDF
     └── SlideError              a slide cannot be drawn as asked (bad size or theme name)
 
 Callers at an edge (a form, the JSON API, the player loop) catch ``MediaError``
@@ -54,6 +55,10 @@ class ImageError(MediaError):
 
 class VideoError(MediaError):
     """A file is not a video villagecast keeps: wrong type, too long or large, or damaged."""
+
+
+class PdfError(MediaError):
+    """A page could not be printed to PDF."""
 
 
 class SlideError(MediaError):

@@ -25,6 +25,7 @@ from playlists.store import keep_files_private
 from scheduler import (
     bundle_commands,
     commands,
+    evidence_commands,
     sync_commands,
     town_commands,
     user_commands,
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("text")
     voice_commands.add_parser(sub)
     town_commands.add_parsers(sub)
+    evidence_commands.add_parser(sub)
     sub.add_parser("sync", help="sync with the town now: shared playlists, heartbeat, as-run")
     return parser
 
@@ -243,6 +245,8 @@ def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
         return voice_commands.run(settings, args)
     if name in town_commands.COMMANDS:
         return town_commands.run(settings, args)
+    if name == evidence_commands.COMMAND:
+        return evidence_commands.run(settings, args)
     if name == "sync":
         return sync_commands.sync_now(settings)
     raise AssertionError(name)  # argparse allows only the names above
