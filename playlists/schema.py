@@ -284,5 +284,30 @@ MIGRATIONS: tuple[str, ...] = (
         created_at TEXT NOT NULL
     );
     CREATE INDEX evidence_topic ON evidence (topic, taken_on);
+
+    -- On a village: the items the town has confirmed (playlists/sync/evidence_outbox.py).
+    CREATE TABLE evidence_sent (
+        evidence_id INTEGER PRIMARY KEY REFERENCES evidence (id) ON DELETE CASCADE,
+        acked_at TEXT NOT NULL
+    );
+
+    -- On a town: the items its villages sent (playlists/town/village_evidence.py), once
+    -- each by the SHA-256 of the file.
+    CREATE TABLE village_evidence (
+        id INTEGER PRIMARY KEY,
+        village_id INTEGER NOT NULL REFERENCES villages (id) ON DELETE CASCADE,
+        sha256 TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('photo', 'video')),
+        caption TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        taken_on TEXT NOT NULL,
+        added_by TEXT NOT NULL,
+        file TEXT NOT NULL,
+        thumbnail TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        duration REAL,
+        received_at TEXT NOT NULL,
+        UNIQUE (village_id, sha256)
+    );
     """,
 )

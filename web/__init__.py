@@ -40,6 +40,7 @@ from web import (
     security,
     system_views,
     token_views,
+    town_evidence_views,
     town_views,
     uploads,
     user_views,
@@ -113,6 +114,7 @@ def create_app(
         user_views,
         audit_views,
         town_views,
+        town_evidence_views,
         fleet_views,
     ):
         app.register_blueprint(feature.bp)
