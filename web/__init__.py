@@ -27,6 +27,7 @@ from web import (
     emergency_views,
     errors,
     evidence_views,
+    fleet_evidence_views,
     fleet_views,
     formatting,
     i18n,
@@ -116,6 +117,7 @@ def create_app(
         town_views,
         town_evidence_views,
         fleet_views,
+        fleet_evidence_views,
     ):
         app.register_blueprint(feature.bp)
     return app

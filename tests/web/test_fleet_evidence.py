@@ -1,0 +1,77 @@
+"""/fleet/evidence: the town's village × topic table against the deadline, with thumbnails."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from playlists.evidence.writer import file_sha256
+from playlists.settings import Settings
+from playlists.store import Store
+from playlists.town import village_evidence, villages
+from tests.evidence_kit import HOSTILE_TEXT, phone_photo
+from tests.web_fixtures import client_for, make_app
+
+ON_TIME = dt.datetime(2023, 4, 9, 15, 0, tzinfo=dt.UTC)  # 23:00 on 9 April in the station
+LATE = dt.datetime(2023, 4, 9, 16, 30, tzinfo=dt.UTC)  # 00:30 on 10 April
+
+
+def receive(
+    store: Store, settings: Settings, village: str, photo: Path, topic: str, caption: str,
+    when: dt.datetime,
+) -> None:  # fmt: skip
+    """Take a photo from a village as the sync does: offer, one piece, finish."""
+    village_id = villages.get_village(store, village).id
+    data, sha = photo.read_bytes(), file_sha256(photo)
+    village_evidence.offer(store, settings, village_id, sha, len(data))
+    village_evidence.append(settings, village_id, sha, 0, data)
+    fields = {
+        "kind": "photo", "caption": caption, "topic": topic,
+        "taken_on": "2023-03-30", "added_by": "cun",
+    }  # fmt: skip
+    village_evidence.finish(store, settings, village_id, sha, fields, when)
+
+
+@pytest.fixture
+def app(settings: Settings, store: Store, tmp_path: Path) -> Flask:
+    for name in ("东村", "西村", "南村"):
+        villages.add_village(store, name, "cli:town", ON_TIME)
+    receive(store, settings, "东村", phone_photo(tmp_path / "1.jpg"), "五社联动", "横幅", ON_TIME)
+    photo = phone_photo(tmp_path / "2.jpg", size=(500, 300))
+    receive(store, settings, "东村", photo, "人才政策", HOSTILE_TEXT, LATE)
+    receive(store, settings, "西村", phone_photo(tmp_path / "3.jpg", size=(300, 500)), "五社联动",
+            "海报", LATE)  # fmt: skip
+    return make_app(settings, store, now=LATE)
+
+
+def marks(html: str, village: str) -> list[str]:
+    row = re.search(rf"<strong>{village}</strong></td>(.*?)</tr>", html, re.S)
+    assert row, village
+    return re.findall(r'class="mark-(\w+)"', row[1])
+
+
+def test_the_table_marks_sent_late_and_missing(app: Flask, store: Store) -> None:
+    page = client_for(app, store, "zhen", "reviewer").get("/fleet/evidence")
+    html = page.get_data(as_text=True)
+    # Topics in the campaign's order: 社会工作知识, 社会工作体系, 人才政策, 社会工作服务, 五社联动.
+    assert marks(html, "东村") == ["missing", "missing", "late", "missing", "sent"]
+    assert marks(html, "西村") == ["missing", "missing", "missing", "missing", "late"]
+    assert marks(html, "南村") == ["missing"] * 5
+    assert "已过截止日期" in html and "逾期" in html and "已报" in html
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+    ids = re.findall(r"/fleet/evidence/(\d+)/thumbnail", html)
+    assert len(ids) == 3
+    client = client_for(app, store, "zhen2", "admin")
+    assert client.get(f"/fleet/evidence/{ids[0]}/thumbnail").mimetype == "image/jpeg"
+    assert client.get(f"/fleet/evidence/{ids[0]}/file").mimetype == "image/jpeg"
+    assert client.get("/fleet/evidence/999/file").status_code == 404
+
+
+def test_operators_do_not_see_the_town_table(app: Flask, store: Store) -> None:
+    client = client_for(app, store, "cun", "operator")
+    assert client.get("/fleet/evidence").status_code == 403
+    assert client.get("/fleet/evidence/1/file").status_code == 403
