@@ -307,7 +307,15 @@ MIGRATIONS: tuple[str, ...] = (
         bytes INTEGER NOT NULL,
         duration REAL,
         received_at TEXT NOT NULL,
+        review TEXT NOT NULL DEFAULT 'new' CHECK (review IN ('new', 'accepted', 'more')),
+        review_comment TEXT NOT NULL DEFAULT '',
+        reviewed_by TEXT,
+        reviewed_at TEXT,
         UNIQUE (village_id, sha256)
     );
+
+    -- On a village: what the town said of an item (accepted, or asked for more).
+    ALTER TABLE evidence ADD COLUMN town_review TEXT NOT NULL DEFAULT '';
+    ALTER TABLE evidence ADD COLUMN town_comment TEXT NOT NULL DEFAULT '';
     """,
 )

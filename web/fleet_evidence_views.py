@@ -2,15 +2,30 @@
 
 Town staff (reviewers and admins) see which village has sent evidence for which
 campaign topic, on time or late, with the thumbnails; a tap opens the photo or video.
+They accept an item or ask for more with a comment, which the village sees after
+its next sync.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, send_file
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
 
 from playlists.errors import NotFoundError
-from playlists.town import village_evidence
+from playlists.town import evidence_review, village_evidence
+from playlists.town.evidence_review import EvidenceReviewError
 from playlists.town.evidence_status import evidence_table
 from playlists.town.village_evidence import VillageItem
 from web.auth import REVIEWER, role_required
@@ -31,6 +46,26 @@ def index() -> str:
         rows=evidence_table(store(), settings()),
         days_left=(campaign.report_by - today).days,
     )
+
+
+@bp.post("/<int:item_id>/review")
+@role_required(REVIEWER)
+def review(item_id: int) -> BaseResponse:
+    item = _item(item_id)
+    try:
+        evidence_review.review_item(
+            store(),
+            item.id,
+            request.form.get("decision", ""),
+            request.form.get("comment", ""),
+            g.user.username,
+            now(),
+        )
+    except EvidenceReviewError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("Recorded; %(village)s sees it after its next sync.", village=item.village), "info")
+    return redirect(url_for(".index", _anchor=f"village-item-{item.id}"))
 
 
 @bp.get("/<int:item_id>/thumbnail")

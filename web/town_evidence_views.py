@@ -2,7 +2,8 @@
 
 POST offer {sha256, size} → {received}; PUT <sha256>?offset=N with a piece → {received}
 (409 with the bytes held when N is not where the part stands); POST <sha256>/finish
-with the item's fields → {id}. See playlists/town/village_evidence.py.
+with the item's fields → {id}. GET reviews → the town's decisions on this village's
+items. See playlists/town/village_evidence.py and evidence_review.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from flask import Blueprint, Response, abort, g, jsonify, request
 from flask_babel import gettext as _
 
 from playlists.errors import NotFoundError
-from playlists.town import village_evidence
+from playlists.town import evidence_review, village_evidence
 from playlists.town.village_evidence import VillageEvidenceError
 from web.state import now, settings, store
 from web.town_views import authenticate
@@ -61,3 +62,8 @@ def finish(sha256: str) -> tuple[Response, int]:
     except VillageEvidenceError as exc:
         return jsonify(error=str(exc)), 422
     return jsonify(id=item_id), 200
+
+
+@bp.get("/reviews")
+def reviews() -> Response:
+    return jsonify(reviews=evidence_review.reviews_for(store(), g.village.id))

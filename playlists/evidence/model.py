@@ -29,6 +29,8 @@ class EvidenceItem:
     height: int
     duration: float | None  # seconds, videos only
     created_at: dt.datetime
+    town_review: str = ""  # "" until the town says: "accepted" or "more" (asks for more)
+    town_comment: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,4 +60,6 @@ def item_from_row(row: sqlite3.Row) -> EvidenceItem:
         height=row["height"],
         duration=row["duration"],
         created_at=created,
+        town_review=row["town_review"],
+        town_comment=row["town_comment"],
     )

@@ -5,6 +5,8 @@ Store and forward: an item waits in the store until the town has confirmed it
 the town stands, then finish it with its fields. A town that goes away mid-file keeps
 what it has; the next cycle goes on from there. An item the town refuses is
 reported and tried again next cycle (the town may have been short of disk).
+Last, the town's decisions on the items (accepted, or asked for more with a comment)
+are copied onto them, for the village's page.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class EvidenceReport:
     sent: int = 0  # items the town confirmed in this cycle
     bytes: int = 0  # bytes sent in pieces
     refused: list[str] = dataclasses.field(default_factory=list)
+    reviews: int = 0  # items whose town decision changed
 
 
 def pending(store: Store) -> list[EvidenceItem]:
@@ -62,7 +65,31 @@ def send_evidence(
                 (item.id, to_db_time(now)),
             )
         report.sent += 1
+    # Only a village that has sent evidence asks what the town thinks of it.
+    if store.query_one("SELECT 1 FROM evidence_sent LIMIT 1") is not None:
+        report.reviews = take_reviews(store, town)
     return report
+
+
+def take_reviews(store: Store, town: _Town) -> int:
+    """Copy the town's decisions onto the items; return how many changed."""
+    answer = town.get("/reviews").get("reviews")
+    if not isinstance(answer, list):
+        raise TownAnswerError("GET evidence/reviews: 'reviews' must be a list")
+    changed = 0
+    with store.transaction() as conn:
+        for review in answer:
+            if not isinstance(review, dict) or review.get("review") not in ("accepted", "more"):
+                raise TownAnswerError("GET evidence/reviews: a review is malformed")
+            changed += conn.execute(
+                "UPDATE evidence SET town_review = ?, town_comment = ? WHERE sha256 = ? "
+                "AND (town_review != ? OR town_comment != ?)",
+                (
+                    review["review"], str(review.get("comment", ""))[:500], str(review["sha256"]),
+                    review["review"], str(review.get("comment", ""))[:500],
+                ),
+            ).rowcount  # fmt: skip
+    return changed
 
 
 def _send_item(town: _Town, settings: Settings, item: EvidenceItem) -> int:
@@ -105,6 +132,12 @@ class _Town:
             raise _refused("POST", where, status, answer)
         return answer
 
+    def get(self, where: str) -> dict[str, Any]:
+        status, answer = self._send("GET", where, dict(self.auth), None)
+        if status != 200:
+            raise _refused("GET", where, status, answer)
+        return answer
+
     def piece(self, sha256: str, offset: int, data: bytes) -> int | None:
         """Send a piece; return the bytes the town holds, or None when out of step."""
         headers = {**self.auth, "Content-Type": "application/octet-stream"}
@@ -117,7 +150,7 @@ class _Town:
         return int(answer["received"])
 
     def _send(
-        self, method: str, where: str, headers: dict[str, str], body: bytes
+        self, method: str, where: str, headers: dict[str, str], body: bytes | None
     ) -> tuple[int, dict[str, Any]]:
         with self.client.request(method, self.base + where, headers, body) as reply:
             text, status = reply.read(), reply.status

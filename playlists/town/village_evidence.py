@@ -56,6 +56,8 @@ class VillageItem:
     bytes: int
     duration: float | None
     received_at: dt.datetime
+    review: str = "new"  # new, accepted, more (the town asks for more)
+    review_comment: str = ""
 
 
 def town_dir(settings: Settings) -> Path:
@@ -197,7 +199,8 @@ def _item(row: sqlite3.Row) -> VillageItem:
     return VillageItem(
         row["id"], row["village_id"], row["village"], row["sha256"], row["kind"], row["caption"],
         row["topic"], dt.date.fromisoformat(row["taken_on"]), row["added_by"], row["file"],
-        row["thumbnail"], row["bytes"], row["duration"], received,
+        row["thumbnail"], row["bytes"], row["duration"], received, row["review"],
+        row["review_comment"],
     )  # fmt: skip
 
 

@@ -179,3 +179,16 @@ def test_the_page_shows_the_deadline_and_the_system_evidence(operator: FlaskClie
     assert re.search(r'accept="image/\*,video/\*" capture', page)
     for topic in ("社会工作知识", "社会工作体系", "人才政策", "社会工作服务", "五社联动"):
         assert f"<td>{topic}</td><td>0</td><td>0</td>" in page
+
+
+def test_the_towns_word_is_shown_escaped(
+    operator: FlaskClient, store: Store, tmp_path: Path
+) -> None:
+    upload_id = upload(operator, phone_photo(tmp_path / "p.jpg").read_bytes())
+    item_id = save(operator, upload_id, "横幅")["id"]
+    store.query(
+        "UPDATE evidence SET town_review = 'more', town_comment = ? WHERE id = ?",
+        ("<i>请补拍</i>", item_id),
+    )
+    page = operator.get("/evidence").get_data(as_text=True)
+    assert "镇里要求补充" in page and "&lt;i&gt;请补拍&lt;/i&gt;" in page

@@ -14,7 +14,7 @@ from playlists.settings import Settings
 from playlists.store import Store
 from playlists.town import village_evidence, villages
 from tests.evidence_kit import HOSTILE_TEXT, phone_photo
-from tests.web_fixtures import client_for, make_app
+from tests.web_fixtures import client_for, fresh_token, make_app
 
 ON_TIME = dt.datetime(2023, 4, 9, 15, 0, tzinfo=dt.UTC)  # 23:00 on 9 April in the station
 LATE = dt.datetime(2023, 4, 9, 16, 30, tzinfo=dt.UTC)  # 00:30 on 10 April
@@ -75,3 +75,33 @@ def test_operators_do_not_see_the_town_table(app: Flask, store: Store) -> None:
     client = client_for(app, store, "cun", "operator")
     assert client.get("/fleet/evidence").status_code == 403
     assert client.get("/fleet/evidence/1/file").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("decision", "comment", "flashed", "stored"),
+    [
+        pytest.param("accepted", "", "东村 下次同步后可以看到", ("accepted", ""), id="accept"),
+        pytest.param(
+            "more", "请补拍<b>公示栏</b>", "下次同步后", ("more", "请补拍<b>公示栏</b>"), id="more"
+        ),
+        pytest.param("more", " ", "say what more", ("new", ""), id="more-without-comment"),
+        pytest.param("delete", "", "choose accept", ("new", ""), id="unknown-decision"),
+    ],
+)
+def test_the_town_accepts_or_asks_for_more(
+    app: Flask, store: Store, decision: str, comment: str, flashed: str, stored: tuple[str, str]
+) -> None:
+    client = client_for(app, store, "zhen", "reviewer")
+    item = village_evidence.list_items(store)[0]
+    answer = client.post(
+        f"/fleet/evidence/{item.id}/review",
+        data={"decision": decision, "comment": comment, "csrf_token": fresh_token(client)},
+        follow_redirects=True,
+    )
+    html = answer.get_data(as_text=True)
+    assert flashed in html
+    assert "<b>公示栏</b>" not in html
+    after = village_evidence.get_item(store, item.id)
+    assert (after.review, after.review_comment) == stored
+    audited = store.query("SELECT action FROM audit WHERE subject = 'village_evidence'")
+    assert len(audited) == (0 if stored[0] == "new" else 1)

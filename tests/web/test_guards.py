@@ -77,6 +77,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "api_content.reject": ("reviewer", "admin"),
     "fleet.share": ("reviewer", "admin"),
     "fleet.unshare": ("reviewer", "admin"),
+    "fleet_evidence.review": ("reviewer", "admin"),
     **{
         f"evidence.{name}": ("operator", "admin")
         for name in ("add", "start_upload", "upload_chunk", "probe_upload")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from playlists.evidence import items
 from playlists.evidence.model import EvidenceFields
 from playlists.evidence.writer import add_evidence, file_sha256
 from playlists.settings import Settings, SyncSettings
@@ -17,7 +18,7 @@ from playlists.store import Store
 from playlists.sync import evidence_outbox
 from playlists.sync.evidence_outbox import pending, send_evidence
 from playlists.sync.transport import Reply, TownUnreachableError, UrllibClient
-from playlists.town import village_evidence, villages
+from playlists.town import evidence_review, village_evidence, villages
 from tests.conftest import make_settings
 from tests.evidence_kit import phone_photo, short_video
 from tests.web_fixtures import serving
@@ -103,10 +104,17 @@ def test_two_villages_reach_the_town_with_the_town_stopped_in_between(
         # A village that lost the confirmation sends the item again: it is kept once.
         east_store.query("DELETE FROM evidence_sent")
         repeat = send_evidence(east_store, at(east, again), UrllibClient(10), NOW)
+        # The town asks the east village for more; the village learns it at its next sync.
+        video = next(i for i in village_evidence.list_items(town_store) if i.caption == "东村视频")
+        evidence_review.review_item(town_store, video.id, "more", "请补拍广场", "zhen", NOW)
+        told = send_evidence(east_store, at(east, again), UrllibClient(10), NOW)
 
     assert (east_report.sent, west_report.sent) == (2, 2)
     assert east_report.bytes == total - 3 * 1024  # resumed, not started again
     assert (repeat.sent, repeat.bytes) == (2, 0)
+    assert (told.sent, told.reviews) == (0, 1)
+    asked = [(i.caption, i.town_review, i.town_comment) for i in items.list_items(east_store)]
+    assert ("东村视频", "more", "请补拍广场") in asked and ("东村横幅", "", "") in asked
     assert pending(east_store) == [] and pending(west_store) == []
     kept = village_evidence.list_items(town_store)
     assert sorted((i.village, i.kind, i.topic) for i in kept) == [
