@@ -8,6 +8,10 @@ its next sync.
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 from flask import (
     Blueprint,
     Response,
@@ -25,6 +29,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from playlists.errors import NotFoundError
 from playlists.town import evidence_review, village_evidence
+from playlists.town.evidence_export import export_town_package
 from playlists.town.evidence_review import EvidenceReviewError
 from playlists.town.evidence_status import evidence_table
 from playlists.town.village_evidence import VillageItem
@@ -87,6 +92,32 @@ def original(item_id: int) -> Response:
         download_name=f"{item.village}-{item.id}.{suffix}",
         conditional=True,
         max_age=86400,
+    )
+
+
+@bp.get("/export.zip")
+@role_required(REVIEWER)
+def export() -> Response:
+    village = request.args.get("village") or None
+    folder = settings().data_dir / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix="evidence-", suffix=".zip", dir=folder)
+    os.close(handle)
+    target = Path(name)
+    try:
+        export_town_package(store(), settings(), target, now(), village)
+        # Opened, then unlinked: the answer streams the open file, nothing stays behind.
+        opened = target.open("rb")
+    except NotFoundError:
+        abort(404, _("No such village."))
+    finally:
+        target.unlink(missing_ok=True)
+    day = now().astimezone(settings().tz).date().isoformat()
+    return send_file(
+        opened,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"evidence-{village or 'all'}-{day}.zip",
     )
 
 

@@ -29,12 +29,24 @@ def test_export_writes_the_package(initialized: Path, tmp_path: Path) -> None:
         assert {"asrun.csv", "summary.csv", "items.csv", "report.pdf"} <= set(package.namelist())
 
 
+def test_a_town_exports_what_its_villages_sent(initialized: Path, tmp_path: Path) -> None:
+    out = tmp_path / "villages.zip"
+    result = villagecast("evidence", "export", "--out", str(out), "--villages", config=initialized)
+    assert result.returncode == 0, result.stderr
+    assert "0 items of 0 villages" in result.stdout
+    with zipfile.ZipFile(out) as package:
+        assert sorted(package.namelist()) == ["asrun.csv", "items.csv", "report.pdf", "summary.csv"]
+
+
 @pytest.mark.parametrize(
     ("args", "message", "code"),
     [
         pytest.param(["--out", "/no/such/folder/e.zip"], "no such folder", 1, id="missing-folder"),
         pytest.param(["--out", "e.txt"], "zip file", 1, id="not-zip"),
         pytest.param([], "--out", 2, id="no-out"),
+        pytest.param(
+            ["--out", "e.zip", "--village", "北村"], "no village named '北村'", 1, id="no-village"
+        ),
     ],
 )
 def test_bad_targets_are_one_line(

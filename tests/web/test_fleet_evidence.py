@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
+import unicodedata
+import zipfile
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from pypdf import PdfReader
 
 from playlists.evidence.writer import file_sha256
 from playlists.settings import Settings
@@ -49,7 +54,7 @@ def app(settings: Settings, store: Store, tmp_path: Path) -> Flask:
 
 
 def marks(html: str, village: str) -> list[str]:
-    row = re.search(rf"<strong>{village}</strong></td>(.*?)</tr>", html, re.S)
+    row = re.search(rf"<strong>{village}</strong>.*?</td>(.*?)</tr>", html, re.S)
     assert row, village
     return re.findall(r'class="mark-(\w+)"', row[1])
 
@@ -105,3 +110,34 @@ def test_the_town_accepts_or_asks_for_more(
     assert (after.review, after.review_comment) == stored
     audited = store.query("SELECT action FROM audit WHERE subject = 'village_evidence'")
     assert len(audited) == (0 if stored[0] == "new" else 1)
+
+
+@pytest.mark.parametrize(
+    ("query", "folders"),
+    [
+        pytest.param("", {"东村", "西村"}, id="every-village"),
+        pytest.param("?village=西村", {"西村"}, id="one-village"),
+    ],
+)
+def test_the_town_downloads_a_package(
+    app: Flask, store: Store, settings: Settings, query: str, folders: set[str]
+) -> None:
+    client = client_for(app, store, "zhen", "reviewer")
+    answer = client.get(f"/fleet/evidence/export.zip{query}")
+    assert answer.status_code == 200 and answer.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(answer.get_data())) as package:
+        names = package.namelist()
+        summary = package.read("summary.csv")
+        pdf = PdfReader(io.BytesIO(package.read("report.pdf")))
+    assert {name.split("/")[0] for name in names if "/" in name} == folders
+    assert summary.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(summary.decode("utf-8-sig"))))
+    assert ["西村", "五社联动", "late", "1", "0", "2023-04-09"] in rows
+    text = unicodedata.normalize("NFKC", "".join(p.extract_text() for p in pdf.pages))
+    assert "各村活动影像资料" in text and "逾期" in text
+    assert not list((settings.data_dir / "tmp").glob("evidence-*"))
+
+
+def test_an_unknown_village_has_no_package(app: Flask, store: Store) -> None:
+    client = client_for(app, store, "zhen", "reviewer")
+    assert client.get("/fleet/evidence/export.zip?village=北村").status_code == 404
