@@ -19,6 +19,7 @@ from playlists.sync import evidence_outbox
 from playlists.sync.evidence_outbox import pending, send_evidence
 from playlists.sync.transport import Reply, TownUnreachableError, UrllibClient
 from playlists.town import evidence_review, village_evidence, villages
+from playlists.town.evidence_status import evidence_table
 from tests.conftest import make_settings
 from tests.evidence_kit import phone_photo, short_video
 from tests.web_fixtures import serving
@@ -129,6 +130,11 @@ def test_two_villages_reach_the_town_with_the_town_stopped_in_between(
         )
         assert village_evidence.item_path(town_settings, item, item.thumbnail).stat().st_size > 0
     assert not list(village_evidence.town_dir(town_settings).glob("incoming/*.part"))
+    # Both villages sent 五社联动 and 人才政策 before 9 April, and nothing else yet.
+    table = {row.village: [c.mark for c in row.cells.values()] for row in evidence_table(
+        town_store, town_settings)}  # fmt: skip
+    expected = ["missing", "missing", "sent", "missing", "sent"]
+    assert table == {"东村": expected, "西村": expected}
 
 
 @pytest.mark.parametrize(
