@@ -105,7 +105,7 @@ def probe_upload(upload_id: str) -> tuple[Response, int]:
         found = probe(incoming.part_path(settings(), upload), settings())
     except EvidenceError as exc:
         incoming.discard(settings(), upload_id)  # a refused file is kept nowhere
-        return _refused(str(exc))
+        return _refused(_plain(str(exc), upload))
     taken = found.taken_on.isoformat() if found.taken_on else ""
     return jsonify(kind=found.kind, taken_on=taken), 200
 
@@ -129,7 +129,7 @@ def add() -> tuple[Response, int]:
             now(),
         )
     except EvidenceError as exc:
-        return _refused(str(exc))
+        return _refused(_plain(str(exc), upload))
     incoming.discard(settings(), upload.id)
     flash(_("Saved: %(caption)s", caption=item.caption), "info")
     return jsonify(id=item.id, url=url_for(".index", saved=item.id, _anchor=f"item-{item.id}")), 201
@@ -139,7 +139,8 @@ def add() -> tuple[Response, int]:
 @login_required
 def thumbnail(item_id: int) -> Response:
     item = _item(item_id)
-    return send_file(items.thumbnail_path(settings(), item), mimetype="image/jpeg", max_age=86400)
+    path = items.thumbnail_path(settings(), item)
+    return private(send_file(path, mimetype="image/jpeg", max_age=86400))
 
 
 @bp.route("/evidence/<int:item_id>/file")
@@ -147,13 +148,21 @@ def thumbnail(item_id: int) -> Response:
 def original(item_id: int) -> Response:
     item = _item(item_id)
     suffix = item.file.rsplit(".", 1)[-1]
-    return send_file(
+    response = send_file(
         items.file_path(settings(), item),
         mimetype=MIME_TYPES.get(suffix, "application/octet-stream"),
         download_name=f"evidence-{item.id}.{suffix}",
         conditional=True,
         max_age=86400,
     )
+    return private(response)
+
+
+def private(response: Response) -> Response:
+    """Let the browser keep an item's file (it never changes), but no shared cache."""
+    response.cache_control.public = False
+    response.cache_control.private = True  # behind a log-in
+    return response
 
 
 def _find(upload_id: str) -> incoming.Incoming:
@@ -177,6 +186,11 @@ def _day(text: str) -> dt.date | None:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
         raise EvidenceError(_("Enter the day taken as a date like 2023-03-30.")) from None
+
+
+def _plain(message: str, upload: incoming.Incoming) -> str:
+    """Say "the file" where a check named the upload's part file by its random name."""
+    return message.replace(f"{upload.id}.part", _("the file"))
 
 
 def _state(upload: incoming.Incoming) -> Response:

@@ -34,7 +34,7 @@ from playlists.town.evidence_review import EvidenceReviewError
 from playlists.town.evidence_status import evidence_table
 from playlists.town.village_evidence import VillageItem
 from web.auth import REVIEWER, role_required
-from web.evidence_views import MIME_TYPES
+from web.evidence_views import MIME_TYPES, private
 from web.state import now, settings, store
 
 bp = Blueprint("fleet_evidence", __name__, url_prefix="/fleet/evidence")
@@ -78,7 +78,7 @@ def review(item_id: int) -> BaseResponse:
 def thumbnail(item_id: int) -> Response:
     item = _item(item_id)
     path = village_evidence.item_path(settings(), item, item.thumbnail)
-    return send_file(path, mimetype="image/jpeg", max_age=86400)
+    return private(send_file(path, mimetype="image/jpeg", max_age=86400))
 
 
 @bp.get("/<int:item_id>/file")
@@ -86,13 +86,14 @@ def thumbnail(item_id: int) -> Response:
 def original(item_id: int) -> Response:
     item = _item(item_id)
     suffix = item.file.rsplit(".", 1)[-1]
-    return send_file(
+    response = send_file(
         village_evidence.item_path(settings(), item, item.file),
         mimetype=MIME_TYPES.get(suffix, "application/octet-stream"),
         download_name=f"{item.village}-{item.id}.{suffix}",
         conditional=True,
         max_age=86400,
     )
+    return private(response)
 
 
 @bp.get("/export.zip")
@@ -113,12 +114,14 @@ def export() -> Response:
     finally:
         target.unlink(missing_ok=True)
     day = now().astimezone(settings().tz).date().isoformat()
-    return send_file(
+    response = send_file(
         opened,
         mimetype="application/zip",
         as_attachment=True,
         download_name=f"evidence-{village or 'all'}-{day}.zip",
     )
+    response.headers["Cache-Control"] = "no-store"  # made for this request, private
+    return response
 
 
 def _item(item_id: int) -> VillageItem:

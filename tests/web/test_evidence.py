@@ -80,7 +80,9 @@ def test_a_photo_goes_up_in_pieces_and_shows_under_its_topic(
     page = operator.get(saved["url"]).get_data(as_text=True)
     assert "已保存：广场横幅" in page
     assert f'id="item-{item.id}"' in page and f"/evidence/{item.id}/thumbnail" in page
-    assert operator.get(f"/evidence/{item.id}/thumbnail").mimetype == "image/jpeg"
+    thumb = operator.get(f"/evidence/{item.id}/thumbnail")
+    assert thumb.mimetype == "image/jpeg"
+    assert "private" in thumb.headers["Cache-Control"]  # behind a log-in: no shared caches
     assert not list(settings.data_dir.glob("evidence/incoming/*.part"))
 
 
@@ -120,7 +122,8 @@ def test_a_refused_file_is_deleted_with_its_reason(
 ) -> None:
     upload_id = upload(operator, b"MZ\x90\x00 not a photo, not a video")
     probed = operator.post(f"/evidence/uploads/{upload_id}/probe", headers=headers(operator))
-    assert probed.status_code == 400 and "not a whole video" in probed.get_json()["error"]
+    error = probed.get_json()["error"]
+    assert probed.status_code == 400 and error.startswith("文件: not a whole video")
     assert not list(settings.data_dir.glob("evidence/incoming/*"))
     assert operator.get(f"/evidence/uploads/{upload_id}").status_code == 404
 
