@@ -10,6 +10,9 @@ with caption, topic and day. Anyone logged in may look.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -25,8 +28,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from media.errors import PdfError
 from playlists.errors import EvidenceError, NotFoundError
 from playlists.evidence import incoming, items
+from playlists.evidence.export import export_package
 from playlists.evidence.limits import largest_upload
 from playlists.evidence.model import EvidenceFields, EvidenceItem
 from playlists.evidence.system import topic_records
@@ -133,6 +138,31 @@ def add() -> tuple[Response, int]:
     incoming.discard(settings(), upload.id)
     flash(_("Saved: %(caption)s", caption=item.caption), "info")
     return jsonify(id=item.id, url=url_for(".index", saved=item.id, _anchor=f"item-{item.id}")), 201
+
+
+@bp.route("/evidence/export.zip")
+@login_required
+def export() -> Response:
+    """Send this village's package for the town (as `villagecast evidence export`)."""
+    folder = settings().data_dir / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix="evidence-", suffix=".zip", dir=folder)
+    os.close(handle)
+    target = Path(name)
+    try:
+        export_package(store(), settings(), target, now())
+        # Opened, then unlinked: the answer streams the open file, nothing stays behind.
+        opened = target.open("rb")
+    except PdfError as exc:  # no Chromium on this machine: say which package to install
+        abort(503, str(exc))
+    finally:
+        target.unlink(missing_ok=True)
+    day = now().astimezone(settings().tz).date().isoformat()
+    response = send_file(
+        opened, mimetype="application/zip", as_attachment=True, download_name=f"evidence-{day}.zip"
+    )
+    response.headers["Cache-Control"] = "no-store"  # made for this request, private
+    return response
 
 
 @bp.route("/evidence/<int:item_id>/thumbnail")

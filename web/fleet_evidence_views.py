@@ -27,6 +27,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
+from media.errors import PdfError
 from playlists.errors import NotFoundError
 from playlists.town import evidence_review, village_evidence
 from playlists.town.evidence_export import export_town_package
@@ -111,6 +112,8 @@ def export() -> Response:
         opened = target.open("rb")
     except NotFoundError:
         abort(404, _("No such village."))
+    except PdfError as exc:  # no Chromium on this machine: say which package to install
+        abort(503, str(exc))
     finally:
         target.unlink(missing_ok=True)
     day = now().astimezone(settings().tz).date().isoformat()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -195,3 +197,25 @@ def test_the_towns_word_is_shown_escaped(
     )
     page = operator.get("/evidence").get_data(as_text=True)
     assert "镇里要求补充" in page and "&lt;i&gt;请补拍&lt;/i&gt;" in page
+
+
+def test_the_village_downloads_its_package(
+    operator: FlaskClient, settings: Settings, tmp_path: Path
+) -> None:
+    save(operator, upload(operator, phone_photo(tmp_path / "p.jpg").read_bytes()), "横幅")
+    answer = operator.get("/evidence/export.zip")
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    assert answer.headers["Content-Disposition"].endswith("evidence-2023-04-02.zip")
+    with zipfile.ZipFile(io.BytesIO(answer.get_data())) as package:
+        assert "photos/2023-03-30_五社联动_1.jpg" in package.namelist()
+        assert package.read("report.pdf").startswith(b"%PDF-")
+    assert not list((settings.data_dir / "tmp").glob("evidence-*"))
+
+
+def test_without_chromium_the_download_says_what_to_install(
+    operator: FlaskClient, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    answer = operator.get("/evidence/export.zip", headers={"Accept": "application/json"})
+    assert answer.status_code == 503 and "chromium" in answer.get_json()["error"]
+    assert not list((settings.data_dir / "tmp").glob("evidence-*"))
