@@ -8,6 +8,8 @@ Every error the package raises on purpose derives from ``MediaError``::
     ├── AudioError              a file is not usable audio (message: what is wrong, what to do)
     ├── FontError               no usable Chinese font (message names the package to install)
     ├── ImageError              a file is not a usable picture (message: what is wrong)
+    ├── VideoError              a file is not a usable video (message: what is wrong, what to do)
+    ├── PdfError                Chromium is missing or could not print a report to PDF
     └── SlideError              a slide cannot be drawn as asked (bad size or theme name)
 
 Callers at an edge (a form, the JSON API, the player loop) catch ``MediaError``
@@ -49,6 +51,14 @@ class FontError(MediaError):
 
 class ImageError(MediaError):
     """A file is not a picture villagecast can show: wrong format, too big or damaged."""
+
+
+class VideoError(MediaError):
+    """A file is not a video villagecast keeps: wrong type, too long or large, or damaged."""
+
+
+class PdfError(MediaError):
+    """A page could not be printed to PDF."""
 
 
 class SlideError(MediaError):

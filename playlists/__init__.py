@@ -1,1 +1,1 @@
-"""The domain core: model, plan, store, settings and errors at the top; a sub-package per subject."""
+"""The domain core: model, plan, store, settings, errors at the top; a sub-package per subject."""

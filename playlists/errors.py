@@ -18,8 +18,11 @@ the operator's language. Declared here, whoever raises them::
     │   ├── ShareError           a playlist the town cannot share or unshare; `code` names why
     │   ├── NameTakenError       a town playlist whose name a playlist of this station holds
     │   ├── HeartbeatError       a village heartbeat not as the protocol says (names the field)
-    │   └── AsRunBatchError      a village's batch of as-run rows, refused whole
+    │   ├── AsRunBatchError      a village's batch of as-run rows, refused whole
+    │   ├── VillageEvidenceError an evidence item or piece a village sent, refused
+    │   └── EvidenceReviewError  a town's review of an evidence item it cannot record
     ├── CommandFormatError   a command row whose request or answer is not the contract's
+    ├── EvidenceError        an evidence photo or video refused (bad file, field or limit)
     ├── StoreError           the database cannot be opened or written
     │   └── StoreVersionError    the database was written by a newer villagecast
     ├── KeyFileError         a bundle signing key file that is missing, malformed or in the way
@@ -128,6 +131,14 @@ class AsRunBatchError(ContentError):
     """A batch of as-run rows that is refused whole; the message names row and field."""
 
 
+class VillageEvidenceError(ContentError):
+    """An item or piece a village sent is refused; the message says why."""
+
+
+class EvidenceReviewError(ContentError):
+    """A review the town cannot record as given."""
+
+
 class StoreError(VillagecastError):
     """The database cannot be opened or written."""
 
@@ -138,6 +149,10 @@ class StoreVersionError(StoreError):
 
 class CommandFormatError(VillagecastError):
     """A command row's request or result does not follow playlists/commands.py."""
+
+
+class EvidenceError(VillagecastError):
+    """An evidence photo or video is refused; nothing of it is stored."""
 
 
 class KeyFileError(VillagecastError):

@@ -262,4 +262,60 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX audit_failed_logins ON audit (source, username, at)
         WHERE action = 'login_failed';
     """,
+    # 5: evidence photos and videos (活动影像) of the campaign (playlists/evidence/).
+    # Files live in data_dir/evidence by the SHA-256 of what is stored; source_sha256
+    # is the upload's, so the same photo sent twice is refused.
+    """
+    CREATE TABLE evidence (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('photo', 'video')),
+        caption TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        taken_on TEXT NOT NULL,
+        added_by TEXT NOT NULL,
+        sha256 TEXT NOT NULL UNIQUE,
+        source_sha256 TEXT NOT NULL UNIQUE,
+        file TEXT NOT NULL,
+        thumbnail TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        duration REAL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX evidence_topic ON evidence (topic, taken_on);
+
+    -- On a village: the items the town has confirmed (playlists/sync/evidence_outbox.py).
+    CREATE TABLE evidence_sent (
+        evidence_id INTEGER PRIMARY KEY REFERENCES evidence (id) ON DELETE CASCADE,
+        acked_at TEXT NOT NULL
+    );
+
+    -- On a town: the items its villages sent (playlists/town/village_evidence.py), once
+    -- each by the SHA-256 of the file.
+    CREATE TABLE village_evidence (
+        id INTEGER PRIMARY KEY,
+        village_id INTEGER NOT NULL REFERENCES villages (id) ON DELETE CASCADE,
+        sha256 TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('photo', 'video')),
+        caption TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        taken_on TEXT NOT NULL,
+        added_by TEXT NOT NULL,
+        file TEXT NOT NULL,
+        thumbnail TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        duration REAL,
+        received_at TEXT NOT NULL,
+        review TEXT NOT NULL DEFAULT 'new' CHECK (review IN ('new', 'accepted', 'more')),
+        review_comment TEXT NOT NULL DEFAULT '',
+        reviewed_by TEXT,
+        reviewed_at TEXT,
+        UNIQUE (village_id, sha256)
+    );
+
+    -- On a village: what the town said of an item (accepted, or asked for more).
+    ALTER TABLE evidence ADD COLUMN town_review TEXT NOT NULL DEFAULT '';
+    ALTER TABLE evidence ADD COLUMN town_comment TEXT NOT NULL DEFAULT '';
+    """,
 )

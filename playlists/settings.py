@@ -31,6 +31,8 @@ DEFAULT_TTS_ENGINES = ("gtts", "mbrola", "espeak-ng")
 MBROLA_VOICES = ("cn1",)
 GTTS_LANGS = ("zh-CN", "zh-TW", "zh", "yue")
 SLIDE_THEMES = ("led-red", "led-amber", "color", "high-contrast")
+# The five topics of the sample campaign (seed/000_764db24b36885519.txt).
+DEFAULT_TOPICS = ("社会工作知识", "社会工作体系", "人才政策", "社会工作服务", "五社联动")
 
 
 def _doc(help_text: str, check: Callable[[Any], str | None] | None = None) -> dict[str, Any]:
@@ -86,6 +88,14 @@ def _non_empty(value: Any) -> str | None:
     return None if str(value).strip() else "must not be empty"
 
 
+def _topics(value: Any) -> str | None:
+    if not value or not all(str(topic).strip() for topic in value):
+        return "must list at least one topic, none empty"
+    if len(set(value)) != len(value):
+        return "must not list a topic twice"
+    return None
+
+
 @dataclasses.dataclass(frozen=True)
 class StationSettings:
     name: str = dataclasses.field(
@@ -111,6 +121,14 @@ class CampaignSettings:
     )
     end: dt.date = dataclasses.field(
         default=dt.date(2023, 4, 7), metadata=_doc("last day of the campaign window (inclusive)")
+    )
+    topics: tuple[str, ...] = dataclasses.field(
+        default=DEFAULT_TOPICS,
+        metadata=_doc("the campaign's topics; every evidence photo or video shows one", _topics),
+    )
+    report_by: dt.date = dataclasses.field(
+        default=dt.date(2023, 4, 9),
+        metadata=_doc("day by which each village reports its evidence to the town"),
     )
 
 
@@ -204,6 +222,33 @@ class StorageSettings:
         metadata=_doc(
             "unused cached speech and slides are deleted after this many days", _range(1, 3650)
         ),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class EvidenceSettings:
+    max_photo_mb: int = dataclasses.field(
+        default=20, metadata=_doc("largest evidence photo that may be uploaded", _range(1, 200))
+    )
+    max_photo_megapixels: int = dataclasses.field(
+        default=16,
+        metadata=_doc(
+            "most pixels of an evidence photo (4 times as many for a JPEG)", _range(1, 100)
+        ),
+    )
+    max_video_mb: int = dataclasses.field(
+        default=300, metadata=_doc("largest evidence video that may be uploaded", _range(1, 4000))
+    )
+    max_video_seconds: int = dataclasses.field(
+        default=300, metadata=_doc("longest evidence video, in seconds", _range(1, 3600))
+    )
+    max_video_pixels: int = dataclasses.field(
+        default=3840 * 2160,
+        metadata=_doc("most pixels of a video frame (3840×2160 = 4K)", _range(16, 7680 * 4320)),
+    )
+    keep_gps: bool = dataclasses.field(
+        default=False,
+        metadata=_doc("keep the GPS position in photos; off strips it before storing"),
     )
 
 
@@ -434,6 +479,7 @@ class Settings:
     player: PlayerSettings = dataclasses.field(default_factory=PlayerSettings)
     panel: PanelSettings = dataclasses.field(default_factory=PanelSettings)
     review: ReviewSettings = dataclasses.field(default_factory=ReviewSettings)
+    evidence: EvidenceSettings = dataclasses.field(default_factory=EvidenceSettings)
     bundles: BundleSettings = dataclasses.field(default_factory=BundleSettings)
     sync: SyncSettings = dataclasses.field(default_factory=SyncSettings)
     town: TownSettings = dataclasses.field(default_factory=TownSettings)

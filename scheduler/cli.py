@@ -21,7 +21,7 @@ from playlists.access.users import ROLES
 from playlists.errors import ConfigError, VillagecastError
 from playlists.settings import Settings, load_settings
 from playlists.store import keep_files_private
-from scheduler import town_commands, voice_commands
+from scheduler import evidence_commands, town_commands, voice_commands
 
 # The modules of the commands are imported when a command runs (`run`): most pull in
 # speech engines, Pillow or APScheduler that `--help` and `plan` do not need.
@@ -158,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("text")
     voice_commands.add_parser(sub)
     town_commands.add_parsers(sub)
+    evidence_commands.add_parser(sub)
     sub.add_parser("sync", help="sync with the town now: shared playlists, heartbeat, as-run")
     return parser
 
@@ -241,6 +242,8 @@ def run(args: argparse.Namespace, settings: Settings, path: Path | None) -> int:
         return commands.render(settings, args.text, args.title, args.out, as_aired=args.as_aired)
     if name == "say":
         return commands.say(settings, args.text, args.wait)
+    if name == evidence_commands.COMMAND:
+        return evidence_commands.run(settings, args)
     raise AssertionError(name)  # argparse allows only the names above
 
 

@@ -27,6 +27,8 @@ from web import (
     dashboard_views,
     emergency_views,
     errors,
+    evidence_views,
+    fleet_evidence_views,
     fleet_views,
     formatting,
     i18n,
@@ -40,6 +42,7 @@ from web import (
     security,
     system_views,
     token_views,
+    town_evidence_views,
     town_views,
     uploads,
     user_views,
@@ -103,6 +106,7 @@ def create_app(
         review_views,
         plan_views,
         asrun_views,
+        evidence_views,
         command_views,
         system_views,
         api_views,
@@ -113,7 +117,9 @@ def create_app(
         user_views,
         audit_views,
         town_views,
+        town_evidence_views,
         fleet_views,
+        fleet_evidence_views,
     ):
         app.register_blueprint(feature.bp)
     return app

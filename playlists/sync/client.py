@@ -11,6 +11,7 @@ once. A cycle:
    bundle-index, download the media files not already kept, check the assembled
    bundle as an uploaded one, and store it, replacing the older copy.
 4. POST /asrun with the rows the town lacks, oldest first, 500 at a time.
+5. The evidence photos and videos the town lacks, in pieces (playlists/sync/evidence_outbox.py).
 
 A town that does not answer raises TownUnreachableError (the caller backs off); a
 playlist that is refused is reported, and the others go on.
@@ -42,6 +43,7 @@ from playlists.health import HEARTBEAT_STALE
 from playlists.settings import Settings
 from playlists.store import Store, from_db_time
 from playlists.sync import outbox
+from playlists.sync.evidence_outbox import EvidenceReport, send_evidence
 from playlists.sync.media import Downloads, MediaCache, assemble, index_files, media_sha256s
 from playlists.sync.playlist_import import (
     MEDIA_META,
@@ -69,6 +71,7 @@ class CycleReport:
     refused: list[str] = dataclasses.field(default_factory=list)
     downloads: Downloads = dataclasses.field(default_factory=Downloads)
     asrun_sent: int = 0
+    evidence: EvidenceReport = dataclasses.field(default_factory=EvidenceReport)
 
     def lines(self) -> list[str]:
         feed = f"{self.shared} shared playlists" if self.feed_changed else "feed unchanged"
@@ -78,6 +81,9 @@ class CycleReport:
         ]
         lines += [f"imported {name}" for name in self.imported]
         lines += [f"refused {reason}" for reason in self.refused]
+        if self.evidence.sent or self.evidence.refused:
+            lines.append(f"{self.evidence.sent} evidence items sent")
+        lines += [f"evidence refused {reason}" for reason in self.evidence.refused]
         return lines
 
 
@@ -104,6 +110,7 @@ def run_cycle(
             store.set_meta(ETAG_META, feed.revision)
         MediaCache(settings).prune(_media_in_use(store))
     report.asrun_sent = send_asrun(store, settings.tz, api, now)
+    report.evidence = send_evidence(store, settings, client, now)
     return report
 
 

@@ -113,6 +113,17 @@ def test_mainland_china_chain_is_accepted() -> None:
             "key 'player.grace_seconds' must be a number",
             id="bool-not-number",
         ),
+        pytest.param("campaign: {topics: []}", "key 'campaign.topics' must list", id="no-topics"),
+        pytest.param(
+            "campaign: {topics: [五社联动, 五社联动]}",
+            "key 'campaign.topics' must not list a topic twice",
+            id="topic-twice",
+        ),
+        pytest.param(
+            "evidence: {max_video_seconds: 0}",
+            "key 'evidence.max_video_seconds' must be from 1",
+            id="video-seconds",
+        ),
         pytest.param("- a\n- b", "must be a mapping", id="not-a-mapping"),
         pytest.param("station: [", "is not valid YAML", id="bad-yaml"),
     ],

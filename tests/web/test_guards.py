@@ -29,7 +29,11 @@ READING = {"GET", "HEAD", "OPTIONS"}
 OPEN = {"auth.login"}
 # Open to villages' device tokens only (web/town_views.py): no session, role or CSRF
 # token lets anyone in, so every user here gets 401 like an anonymous one.
-OPEN_TO_DEVICES = {"town_api.heartbeat", "town_api.asrun"}
+OPEN_TO_DEVICES = {
+    "town_api.heartbeat",
+    "town_api.asrun",
+    *(f"town_evidence_api.{name}" for name in ("offer", "piece", "finish")),
+}
 ANY = ("operator", "reviewer", "admin")  # any logged-in user
 PLAYLIST_EDITS = (
     "create", "update_details", "submit", "delete", "add_announcement", "add_recording",
@@ -73,6 +77,11 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "api_content.reject": ("reviewer", "admin"),
     "fleet.share": ("reviewer", "admin"),
     "fleet.unshare": ("reviewer", "admin"),
+    "fleet_evidence.review": ("reviewer", "admin"),
+    **{
+        f"evidence.{name}": ("operator", "admin")
+        for name in ("add", "start_upload", "upload_chunk", "probe_upload")
+    },
 }
 ROLES = ("operator", "reviewer", "admin")
 
