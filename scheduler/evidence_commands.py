@@ -7,13 +7,11 @@ On a village: its own photos, videos and records. On a town, with --village NAME
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 
-from playlists.evidence.export import export_package
+from playlists.clock import utc_now
 from playlists.settings import Settings
 from playlists.store import Store
-from playlists.town.evidence_export import export_town_package
 
 COMMAND = "evidence"
 
@@ -33,8 +31,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    # Imported here: the packages draw pictures (Pillow), which `--help` does not need.
+    from playlists.evidence.export import export_package
+    from playlists.town.evidence_export import export_town_package
+
     store = Store.open(settings.db_path)
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     if args.village or args.villages:
         sent = export_town_package(store, settings, args.out, now, args.village)
         print(
