@@ -1,4 +1,4 @@
-"""Risky controls on a phone without JavaScript: play now asks first, stop and skip only on air."""
+"""Risky controls without JavaScript: play now asks first, stop and skip only on air."""
 
 from __future__ import annotations
 
@@ -36,20 +36,21 @@ def panel(settings: Settings, store: Store) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def assert_tappable(locator: Any) -> None:
+def assert_tappable(locator: Any, width: int) -> None:
     box = locator.bounding_box()
     assert box is not None, "shown"
     assert box["height"] >= 44 and box["width"] >= 44, box
-    assert box["x"] >= 0 and box["x"] + box["width"] <= 375, box
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width, box
 
 
-def test_play_now_asks_and_stop_shows_only_on_air_on_a_phone(
-    browser: Any, panel: str, store: Store, artifacts: Path
+@pytest.mark.parametrize("width", [375, 1280], ids=["phone-375", "desktop-1280"])
+def test_play_now_asks_and_stop_shows_only_on_air(
+    browser: Any, panel: str, store: Store, artifacts: Path, width: int
 ) -> None:
     from playwright.sync_api import expect
 
     context = browser.new_context(
-        viewport={"width": 375, "height": 812}, locale="zh-CN", java_script_enabled=False
+        viewport={"width": width, "height": 812}, locale="zh-CN", java_script_enabled=False
     )
     try:
         page = context.new_page()
@@ -70,10 +71,10 @@ def test_play_now_asks_and_stop_shows_only_on_air_on_a_phone(
         card.locator("summary.play").click()
         question = card.locator(".play-question")
         expect(question).to_contain_text("“防火宣传”将立即在全村所有喇叭播出。")
-        assert_tappable(card.locator("summary.play"))
-        assert_tappable(card.locator("button.play"))
-        assert page.evaluate(FITS_WIDTH), "the question fits 375 px"
-        page.screenshot(path=artifacts / "play-confirm-375.png", full_page=True)
+        assert_tappable(card.locator("summary.play"), width)
+        assert_tappable(card.locator("button.play"), width)
+        assert page.evaluate(FITS_WIDTH), "the question fits the width"
+        page.screenshot(path=artifacts / f"play-confirm-{width}.png", full_page=True)
         assert commands_in(store) == []
 
         # The second tap plays.
@@ -83,8 +84,8 @@ def test_play_now_asks_and_stop_shows_only_on_air_on_a_phone(
         # While something plays, stop and skip are there.
         store.set_status({**RUNNING, "now_playing": {"name": "防火宣传"}}, NOW)
         page.goto(f"{panel}/")
-        assert_tappable(page.locator("button.stop"))
-        assert_tappable(page.locator("button.skip"))
-        page.screenshot(path=artifacts / "on-air-controls-375.png", full_page=True)
+        assert_tappable(page.locator("button.stop"), width)
+        assert_tappable(page.locator("button.skip"), width)
+        page.screenshot(path=artifacts / f"on-air-controls-{width}.png", full_page=True)
     finally:
         context.close()
