@@ -102,7 +102,7 @@ class ReviewError(ContentError):
 
     `code` names the situation and `names` the titles it concerns, so the panel can say
     it in the user's language: NOT_DRAFT, NOT_PENDING, OWN_CHANGE, SUBMIT_ITEMS_FIRST,
-    APPROVE_ITEMS_FIRST, NO_COMMENT, LONG_COMMENT, NOT_APPROVED, EMPTY.
+    NO_COMMENT, LONG_COMMENT, NOT_APPROVED, EMPTY.
     """
 
     def __init__(self, message: str, code: str, names: tuple[str, ...] = ()) -> None:

@@ -36,11 +36,51 @@ class AsRunFilter:
             values["status"] = self.status.value
         return values
 
+    def kept(self) -> dict[str, str]:
+        """Return the filters besides the days, for links that change only the days."""
+        return {k: v for k, v in self.query().items() if k not in ("from", "to")}
+
+
+@dataclasses.dataclass(frozen=True)
+class QuickRange:
+    """A range of days one tap away: today, yesterday, this week, the campaign."""
+
+    label: str
+    first: dt.date
+    last: dt.date  # inclusive
+
+    def query(self) -> dict[str, str]:
+        return {"from": self.first.isoformat(), "to": self.last.isoformat()}
+
+    def matches(self, chosen: AsRunFilter) -> bool:
+        return (self.first, self.last) == (chosen.first, chosen.last)
+
 
 def default_range(campaign: CampaignSettings, today: dt.date) -> tuple[dt.date, dt.date]:
-    """Return the campaign window clipped to today (just today before the campaign starts)."""
+    """Return the campaign window clipped to today (just today before the campaign starts).
+
+    The API's default; the record page opens on today instead.
+    """
     first = min(campaign.start, today)
     return first, max(first, min(campaign.end, today))
+
+
+def campaign_range(campaign: CampaignSettings) -> tuple[dt.date, dt.date]:
+    """Return the campaign window, its last MAX_DAYS days if it is longer."""
+    first = max(campaign.start, campaign.end - dt.timedelta(days=MAX_DAYS - 1))
+    return first, campaign.end
+
+
+def quick_ranges(today: dt.date, campaign: CampaignSettings) -> list[QuickRange]:
+    """Return the one-tap ranges: today, yesterday, this week so far and the campaign."""
+    yesterday = today - dt.timedelta(days=1)
+    monday = today - dt.timedelta(days=today.weekday())
+    return [
+        QuickRange(_("Today"), today, today),
+        QuickRange(_("Yesterday"), yesterday, yesterday),
+        QuickRange(_("This week"), monday, today),
+        QuickRange(_("Campaign period"), *campaign_range(campaign)),
+    ]
 
 
 def read_filter(

@@ -14,7 +14,7 @@ from playlists.plan import day_range
 from playlists.record import asrun
 from playlists.record.report import campaign_report
 from web.asrun_export import csv_lines
-from web.asrun_filter import AsRunFilter, default_range, read_filter
+from web.asrun_filter import AsRunFilter, quick_ranges, read_filter
 from web.asrun_words import note_words
 from web.auth import login_required
 from web.paging import page_of
@@ -55,8 +55,8 @@ def playlist_names(chosen: AsRunFilter) -> list[str]:
 
 
 def filter_from_request(flash_errors: bool) -> AsRunFilter:
-    """Read the filter; a page flashes what was wrong, a download is refused with 400."""
-    chosen, errors = read_filter(request.args, default_range(settings().campaign, today()))
+    """Read the filter, today by default; a page flashes what was wrong, a download is refused."""
+    chosen, errors = read_filter(request.args, (today(), today()))
     for error in errors:
         if not flash_errors:
             abort(400, error)
@@ -80,6 +80,8 @@ def index() -> str:
         pages=pages,
         playlist_names=playlist_names(chosen),
         outcomes=list(Outcome),
+        quick=quick_ranges(today(), settings().campaign),
+        keep=chosen.kept(),
     )
 
 
@@ -113,5 +115,7 @@ def report() -> str:
             plan_of(whole.first, whole.last).planned,
         ),
         query=whole.query(),
+        chosen=whole,
         campaign=settings().campaign,
+        quick=quick_ranges(today(), settings().campaign),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,7 +12,7 @@ from werkzeug.wrappers import Response
 from playlists.content import announcement_table, playlist_table, review
 from playlists.content.review import ANNOUNCEMENT, PLAYLIST
 from playlists.errors import NotFoundError, ReviewError
-from playlists.model import Announcement, Playlist, Slide
+from playlists.model import Announcement, Playlist, Review, Slide
 from playlists.schedule import entry_table
 from web.auth import REVIEWER, has_role, login_required, role_required
 from web.state import current_user, ingest, now, settings, store
@@ -52,7 +53,6 @@ def review_message(exc: ReviewError) -> str:
         review.SUBMIT_ITEMS_FIRST: _(
             "Send its announcements for review first: %(names)s", names=names
         ),
-        review.APPROVE_ITEMS_FIRST: _("Approve its announcements first: %(names)s", names=names),
         review.NO_COMMENT: _("Say what has to change: sending back needs a comment."),
         review.EMPTY: _("%(names)s has no items yet: add some first.", names=names),
         review.LONG_COMMENT: _(
@@ -84,7 +84,9 @@ def index() -> str:
             content: Announcement | Playlist = announcement_table.get_announcement(store(), item.id)
         else:
             content = playlist_table.get_playlist(store(), item.id, settings().media_dir)
-        entries.append({"state": item, "content": content, "own": _own(item)})
+        entries.append(
+            {"state": item, "content": content, "own": _own(item), **_approved_together(item)}
+        )
     return render_template(
         "review.html",
         entries=entries,
@@ -92,6 +94,39 @@ def index() -> str:
         max_comment=review.MAX_COMMENT,
         schedules=_schedules_by_playlist(),
     )
+
+
+def _approved_together(item: review.ReviewState) -> dict[str, str]:
+    """Name what is approved together: a playlist's pending notices, a notice's playlists."""
+    if item.subject == PLAYLIST:
+        along = review.pending_announcements(store(), item.id)
+        return {"along": _names(a.label for a in along)}
+    holders = review.unapproved_playlists(store(), item.id)
+    return {"within": _names(p.label for p in holders if p.review is Review.PENDING)}
+
+
+def _names(labels: Iterable[str]) -> str:
+    return "、".join(f"“{label}”" for label in labels)
+
+
+def _approved_message(item: review.ReviewState, along: list[review.ReviewState]) -> str:
+    """Say what the approval made possible, and what still waits."""
+    if along:
+        return _(
+            "Approved “%(name)s” and the announcements in it: %(names)s. "
+            "It may now be scheduled and played.",
+            name=item.label,
+            names=_names(a.label for a in along),
+        )
+    if item.subject == ANNOUNCEMENT:
+        holders = review.unapproved_playlists(store(), item.id)
+        if holders:
+            return _(
+                "Approved: it may be played on its own now. The playlists it is in are not "
+                "approved yet (%(names)s); it airs in them once they are.",
+                names=_names(p.label for p in holders),
+            )
+    return _("Approved: it may now be scheduled and played.")
 
 
 def _own(item: review.ReviewState) -> bool:
@@ -124,7 +159,7 @@ def _subject(subject: str) -> str:
 @role_required(REVIEWER)
 def approve(subject: str, subject_id: int) -> Response:
     try:
-        review.approve(
+        along = review.approve(
             store(),
             _subject(subject),
             subject_id,
@@ -137,7 +172,7 @@ def approve(subject: str, subject_id: int) -> Response:
     except ReviewError as exc:
         flash(review_message(exc), "error")
     else:
-        flash(_("Approved: it may now be scheduled and played."), "info")
+        flash(_approved_message(review.state(store(), subject, subject_id), along), "info")
     return redirect(url_for("review.index"))
 
 

@@ -32,6 +32,8 @@ POLICY_LABELS = {
     InterruptPolicy.RESTART: _l("play again from the start"),
     InterruptPolicy.SKIP: _l("give up (skip it)"),
 }
+# A new entry outside the campaign (or after it) runs a week from today by default.
+DEFAULT_DAYS = dt.timedelta(days=6)
 # Offered in this order; emergency only to users who may send emergencies.
 PRIORITY_CHOICES = (Priority.SCHEDULED, Priority.IDLE, Priority.MANUAL, Priority.EMERGENCY)
 
@@ -59,9 +61,10 @@ class ScheduleForm:
     seen: str = ""  # fingerprint of the warnings the operator was shown
 
     @classmethod
-    def blank(cls, campaign: CampaignSettings) -> ScheduleForm:
-        """Return a new entry's form: the whole campaign, every day."""
-        return cls(start=campaign.start.isoformat(), end=campaign.end.isoformat())
+    def blank(cls, campaign: CampaignSettings, today: dt.date) -> ScheduleForm:
+        """Return a new entry's form: every day from today to the campaign's end (or a week)."""
+        last = campaign.end if campaign.end > today else today + DEFAULT_DAYS
+        return cls(start=today.isoformat(), end=last.isoformat())
 
     @classmethod
     def of_entry(cls, entry: ScheduleEntry) -> ScheduleForm:

@@ -100,7 +100,8 @@ def _weekday_names() -> list[str]:
 @role_required(OPERATOR)
 def new() -> Response | str:
     if request.method == "GET":
-        return _render_form(ScheduleForm.blank(settings().campaign), None)
+        today = station_today(now(), settings().tz)
+        return _render_form(ScheduleForm.blank(settings().campaign, today), None)
     return _save(ScheduleForm.of_request(request.form), None)
 
 
@@ -202,10 +203,22 @@ def _candidate(
     )
 
 
+def _outside_in_the_past(parsed: ScheduleRequest, today: dt.date) -> bool:
+    """Tell whether days the entry has outside the campaign are already past.
+
+    Days to come outside the campaign are the operator's plan, not a slip: no warning.
+    """
+    campaign = settings().campaign
+    before = parsed.start < campaign.start and parsed.start < today
+    first_after = max(parsed.start, campaign.end + dt.timedelta(days=1))
+    after = parsed.end > campaign.end and first_after < today
+    return before or after
+
+
 def _warnings(parsed: ScheduleRequest, conflicts: list[calendar.Conflict]) -> list[str]:
     campaign = settings().campaign
     warnings = []
-    if parsed.start < campaign.start or parsed.end > campaign.end:
+    if _outside_in_the_past(parsed, station_today(now(), settings().tz)):
         warnings.append(
             _(
                 "The days %(start)s – %(end)s reach outside the campaign (%(first)s – %(last)s).",

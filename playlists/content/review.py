@@ -4,7 +4,9 @@ Announcements and playlists carry a review state. Anything written or changed in
 the panel becomes a draft; its author sends it for review; a reviewer approves it or
 sends it back with a comment. Only a playlist that is approved, and whose every
 announcement is approved, is scheduled into the plan, played, or shown on a screen
-(`PLAYABLE_SQL`, `is_playable`): the one rule every path to the street asks. By
+(`PLAYABLE_SQL`, `is_playable`): the one rule every path to the street asks.
+Approving a playlist approves its announcements waiting for review with it, in one
+transaction, each audited: one decision for what the reviewer heard and read. By
 default nobody approves content they changed themselves; `review.self_approval`
 lets a one-person village do so.
 """
@@ -69,7 +71,6 @@ NOT_DRAFT = "not-draft"
 NOT_PENDING = "not-pending"
 OWN_CHANGE = "own-change"
 SUBMIT_ITEMS_FIRST = "submit-items-first"
-APPROVE_ITEMS_FIRST = "approve-items-first"
 NO_COMMENT = "no-comment"
 LONG_COMMENT = "long-comment"
 NOT_APPROVED = "not-approved"
@@ -159,34 +160,56 @@ def approve(
     now: dt.datetime,
     *,
     self_approval: bool = False,
-) -> None:
+) -> list[ReviewState]:
+    """Approve pending content; a playlist's pending announcements are approved with it.
+
+    One decision, one transaction: the playlist and each of its announcements waiting
+    for review are approved and audited together, or nothing is. Return the announcements
+    approved along with a playlist (none for an announcement).
+    """
     with store.transaction():
         current = _pending(store, subject, subject_id)
-        if current.changed_by == reviewer and not self_approval:
-            raise ReviewError(
-                f"“{current.label}” was last changed by {reviewer}: another reviewer approves "
-                "it (or set review.self_approval in config.yaml for a one-person village)",
-                OWN_CHANGE,
-                (current.label,),
-            )
+        _check_not_own(current, reviewer, self_approval)
+        along: list[ReviewState] = []
         if subject == PLAYLIST:
-            waiting = _unapproved_announcements(store, subject_id)
-            if waiting:
-                raise ReviewError(
-                    "approve its announcements first: " + ", ".join(f"“{t}”" for t in waiting),
-                    APPROVE_ITEMS_FIRST,
-                    tuple(waiting),
-                )
-        _set(store, subject, subject_id, Review.APPROVED, now, comment="", reviewer=reviewer)
-        audit.record(
-            store,
-            reviewer,
-            "approve",
-            now,
-            subject=subject,
-            subject_id=subject_id,
-            detail=current.label,
-        )
+            _check_items_submitted(store, subject_id)
+            along = pending_announcements(store, subject_id)
+            for notice in along:
+                _check_not_own(notice, reviewer, self_approval)
+        for item in [*along, current]:
+            _set(store, item.subject, item.id, Review.APPROVED, now, comment="", reviewer=reviewer)
+            audit.record(
+                store,
+                reviewer,
+                "approve",
+                now,
+                subject=item.subject,
+                subject_id=item.id,
+                detail=item.label,
+            )
+        return along
+
+
+def pending_announcements(store: Store, playlist_id: int) -> list[ReviewState]:
+    """Return the playlist's announcements waiting for review, by title."""
+    rows = store.query(
+        "SELECT DISTINCT a.id, a.title FROM playlist_items i JOIN announcements a "
+        "ON a.id = i.announcement_id WHERE i.playlist_id = ? AND a.review = 'pending' "
+        "ORDER BY a.title, a.id",
+        (playlist_id,),
+    )
+    return [state(store, ANNOUNCEMENT, row["id"]) for row in rows]
+
+
+def unapproved_playlists(store: Store, announcement_id: int) -> list[ReviewState]:
+    """Return the playlists holding the announcement that are not approved yet, by name."""
+    rows = store.query(
+        "SELECT DISTINCT p.id, p.name FROM playlist_items i JOIN playlists p "
+        "ON p.id = i.playlist_id WHERE i.announcement_id = ? AND p.review != 'approved' "
+        "ORDER BY p.name, p.id",
+        (announcement_id,),
+    )
+    return [state(store, PLAYLIST, row["id"]) for row in rows]
 
 
 def reject(
@@ -243,6 +266,16 @@ def announcement_unplayable(store: Store, announcement_id: int) -> str | None:
     if current.review is not Review.APPROVED:
         return f"announcement “{current.label}” is not approved ({current.review.value})"
     return None
+
+
+def _check_not_own(current: ReviewState, reviewer: str, self_approval: bool) -> None:
+    if current.changed_by == reviewer and not self_approval:
+        raise ReviewError(
+            f"“{current.label}” was last changed by {reviewer}: another reviewer approves "
+            "it (or set review.self_approval in config.yaml for a one-person village)",
+            OWN_CHANGE,
+            (current.label,),
+        )
 
 
 def _check_not_empty(store: Store, current: ReviewState) -> None:

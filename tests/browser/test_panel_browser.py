@@ -122,7 +122,7 @@ def test_a_notice_from_writing_to_the_as_run_csv(
         expect(page.locator(".flash-info")).to_contain_text("已提交审核")
         shot(page, "2-playlist")
 
-        # A reviewer hears it and approves both.
+        # A reviewer hears it and approves the playlist with its notice in one tap.
         review = log_in_as(reviewer, panel_url, "rev")
         review.click("nav.main-nav >> text=审核")
         expect(review.locator("article.review-entry")).to_have_count(2)
@@ -132,15 +132,17 @@ def test_a_notice_from_writing_to_the_as_run_csv(
             timeout=10000,
         )
         shot(review, "3-review")
-        for _ in range(2):
-            review.locator("article.review-entry").first.locator("text=审核通过").click()
-            expect(review.locator(".flash-info")).to_contain_text("已审核通过")
+        review.locator("article[id^=review-playlist]").locator("text=审核通过").click()
+        expect(review.locator(".flash-info")).to_contain_text("及其中的通知")
         expect(review.locator(".empty")).to_have_text("没有待审核的内容。")
 
         # The operator schedules it every evening of the campaign and sees the calendar.
         page.click("nav.main-nav >> text=播出日程")
         page.click("text=添加播出安排")
         page.select_option("#playlist_id", index=1)
+        # The form opens on today (the real clock here): ask for the campaign's days.
+        page.fill("#start", "2023-03-28")
+        page.fill("#end", "2023-04-07")
         page.fill("#times", "19:00")
         page.click("form.schedule-form button[type=submit]")
         expect(page.locator(".flash-info")).to_contain_text("的播出安排已保存")
@@ -151,7 +153,11 @@ def test_a_notice_from_writing_to_the_as_run_csv(
 
         # Play now: the player plays it and the dashboard says so.
         page.click("nav.main-nav >> text=节目单")
-        page.locator("article.playlist", has_text="防火宣传").locator("button.play").click()
+        # The first tap asks, the second plays to the whole village.
+        card = page.locator("article.playlist", has_text="防火宣传")
+        card.locator("summary.play").click()
+        expect(card.locator(".play-question")).to_contain_text("将立即在全村所有喇叭播出")
+        card.locator("button.play").click()
         expect(page.locator(".flash-info")).to_have_text("播放器已开始播出。", timeout=5000)
         expect(page.locator("#now-playing-name")).to_have_text("防火宣传", timeout=5000)
         shot(page, "5-on-air")

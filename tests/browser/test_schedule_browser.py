@@ -61,6 +61,9 @@ def test_operator_schedules_a_broadcast(
 
         page.click("text=添加播出安排")
         page.select_option("#playlist_id", label="午间新闻 (1:00)")
+        # The form opens on today (the real clock here): ask for the campaign's days.
+        page.fill("#start", "2023-03-28")
+        page.fill("#end", "2023-04-07")
         page.fill("#times", "07:35, 20:00")
         page.uncheck("input[name=weekdays][value='6']")
         page.click("form.schedule-form button[type=submit]")

@@ -576,19 +576,34 @@ def test_nobody_approves_their_own_change_unless_the_village_allows_it(
     assert station.call("post", path, "rev")[0] == 200
 
 
-def test_a_playlist_waits_for_its_announcements(station: Station, store: Store) -> None:
+def pending_playlist_of(store: Store, name: str, announcement_id: int) -> int:
     playlist = playlist_table.add_playlist(
         store,
-        "含草稿",
+        name,
         "",
-        [NewItem(ItemKind.ANNOUNCEMENT, 3.0, announcement_id=station.pending_announcement)],
+        [NewItem(ItemKind.ANNOUNCEMENT, 3.0, announcement_id=announcement_id)],
         NOW,
         review=Review.DRAFT,
         created_by="op",
     )
     store.conn.execute("UPDATE playlists SET review = 'pending' WHERE id = ?", (playlist,))
+    return playlist
+
+
+def test_a_playlist_is_approved_with_its_pending_announcements(
+    station: Station, store: Store
+) -> None:
+    playlist = pending_playlist_of(store, "含待审", station.pending_announcement)
     status, answer = station.call("post", f"/api/v1/review/playlist/{playlist}/approve", "rev")
-    assert status == 409 and "待审" in answer["error"]
+    assert status == 200 and answer["review"] == "approved"
+    status, notice = station.call("get", f"/api/v1/announcements/{station.pending_announcement}")
+    assert notice["review"] == "approved"
+
+
+def test_a_playlist_with_a_draft_announcement_waits_for_it(station: Station, store: Store) -> None:
+    playlist = pending_playlist_of(store, "含草稿", station.draft_announcement)
+    status, answer = station.call("post", f"/api/v1/review/playlist/{playlist}/approve", "rev")
+    assert status == 409 and "请先提交其中的通知审核：“草稿”" in answer["error"]
 
 
 # -- over real HTTP ------------------------------------------------------------------------

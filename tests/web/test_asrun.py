@@ -117,7 +117,7 @@ def test_the_record_is_in_the_navigation(client: FlaskClient) -> None:
 # -- filters and pages ------------------------------------------------------------
 
 FILTERS = [
-    pytest.param("", 13, id="default-campaign-clipped-to-today"),
+    pytest.param("?from=2023-03-28&to=2023-03-30", 13, id="campaign-so-far"),
     pytest.param("?from=2023-03-28&to=2023-03-28", 6, id="one-day"),
     pytest.param("?from=2023-03-29&to=2023-03-29", 7, id="day-with-manual-broadcast"),
     pytest.param("?from=2023-03-28&to=2023-03-29&playlist=宣传", 6, id="playlist"),
@@ -165,7 +165,7 @@ def test_bad_filters_flash_and_show_the_default(
         html = page(client, path + query)
         assert 'class="flash flash-error"' in html
         assert message in html
-    assert listed_count(page(client, "/asrun" + query)) == 13  # campaign start to today
+    assert listed_count(page(client, "/asrun" + query)) == 0  # today: nothing logged yet
     for path in ("/asrun.csv", "/api/v1/asrun"):
         assert client.get(path + query).status_code == 400, path
 
@@ -183,7 +183,7 @@ def test_ten_thousand_rows_are_paged(client: FlaskClient, store: Store) -> None:
         )
     assert asrun.rows_between(store, start, LATER)[0].playlist_name == "节目00000"
 
-    first = page(client, "/asrun")
+    first = page(client, "/asrun?from=2023-03-28&to=2023-03-30")
     assert listed_count(first) == 10_000
     assert "第 1 页，共 100 页" in first
     assert first.count("<tr>") == 101  # the heading and 100 rows
@@ -192,10 +192,86 @@ def test_ten_thousand_rows_are_paged(client: FlaskClient, store: Store) -> None:
 
     second = page(client, "/asrun?page=2&from=2023-03-28&to=2023-03-30")
     assert "节目00100" in second and "节目00199" in second and "节目00099" not in second
-    last = page(client, "/asrun?page=100")
+    days = "&from=2023-03-28&to=2023-03-30"
+    last = page(client, "/asrun?page=100" + days)
     assert "节目09999" in last and 'rel="next"' not in last
-    assert "第 100 页，共 100 页" in page(client, "/asrun?page=999")  # clamped, not an error
-    assert "第 1 页，共 100 页" in page(client, "/asrun?page=x")
+    assert "第 100 页，共 100 页" in page(client, "/asrun?page=999" + days)  # clamped
+    assert "第 1 页，共 100 页" in page(client, "/asrun?page=x" + days)
+
+
+# -- today first ------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("campaign")
+def test_the_page_opens_on_today_the_api_on_the_campaign_so_far(client: FlaskClient) -> None:
+    html = page(client, "/asrun")
+    assert listed_count(html) == 0  # nothing logged yet on the 30th
+    assert '<span class="muted">2023-03-30 – 2023-03-30</span>' in html
+    assert len(client.get("/api/v1/asrun").json or []) == 13  # scripts keep their default
+
+
+def quick_links(html: str) -> dict[str, str]:
+    """Return the one-tap ranges as label -> href, the chosen one's label starred."""
+    nav = html.split('<nav class="quick-ranges"')[1].split("</nav>")[0]
+    links = re.findall(r'<a class="button" href="([^"]+)"( aria-current="true")?>([^<]+)</a>', nav)
+    return {label + ("*" if current else ""): href for href, current, label in links}
+
+
+@pytest.mark.usefixtures("campaign")
+def test_the_record_opens_on_the_station_day_of_the_apps_clock(
+    settings: Settings, store: Store
+) -> None:
+    # 23:30 UTC on the 28th is already 07:30 on the 29th in Shanghai: the station's day wins.
+    late = make_app(settings, store, now=dt.datetime(2023, 3, 28, 23, 30, tzinfo=dt.UTC))
+    add_user(store, "viewer", "reviewer")
+    client = late.test_client()
+    log_in(client, "viewer")
+    html = page(client, "/asrun")
+    assert listed_count(html) == 7  # the 29th: six scheduled rows and the manual one
+    assert '<span class="muted">2023-03-29 – 2023-03-29</span>' in html
+    assert 'value="2023-03-29"' in html
+
+
+QUICK = [
+    pytest.param("今天", "2023-03-30", "2023-03-30", 0, id="today"),
+    pytest.param("昨天", "2023-03-29", "2023-03-29", 7, id="yesterday"),
+    pytest.param("本周", "2023-03-27", "2023-03-30", 13, id="this-week-from-monday"),
+    pytest.param("宣传期", "2023-03-28", "2023-04-07", 13, id="campaign-period"),
+]
+
+
+@pytest.mark.usefixtures("campaign")
+@pytest.mark.parametrize(("label", "first", "last", "count"), QUICK)
+def test_one_tap_ranges(client: FlaskClient, label: str, first: str, last: str, count: int) -> None:
+    links = quick_links(page(client, "/asrun"))
+    assert list(links) == ["今天*", "昨天", "本周", "宣传期"]  # today is chosen on opening
+    href = links[label + "*" if label == "今天" else label]
+    assert href == f"/asrun?from={first}&amp;to={last}"
+    html = page(client, href.replace("&amp;", "&"))
+    assert listed_count(html) == count
+    assert label + "*" in quick_links(html)
+
+
+@pytest.mark.usefixtures("campaign")
+def test_one_tap_ranges_keep_the_playlist_and_outcome(client: FlaskClient) -> None:
+    links = quick_links(page(client, "/asrun?from=2023-03-29&to=2023-03-29&status=missed"))
+    assert links["昨天*"] == "/asrun?status=missed&amp;from=2023-03-29&amp;to=2023-03-29"
+    assert listed_count(page(client, "/asrun?status=missed&from=2023-03-29&to=2023-03-29")) == 1
+
+
+@pytest.mark.usefixtures("campaign")
+def test_the_report_opens_on_today_with_the_same_ranges(client: FlaskClient) -> None:
+    html = page(client, "/asrun/report")
+    assert "2023-03-30 – 2023-03-30" in html  # days reported
+    links = quick_links(html)
+    assert links["今天*"] == "/asrun/report?from=2023-03-30&amp;to=2023-03-30"
+    assert links["宣传期"] == "/asrun/report?from=2023-03-28&amp;to=2023-04-07"
+
+
+@pytest.mark.usefixtures("campaign")
+def test_the_dashboard_report_link_opens_today(client: FlaskClient) -> None:
+    html = page(client, "/")
+    assert 'href="/asrun/report?from=2023-03-30&amp;to=2023-03-30"' in html
 
 
 # -- CSV -----------------------------------------------------------------------

@@ -14,6 +14,7 @@ from playlists.content import media_table
 from playlists.model import Review
 from playlists.settings import Settings
 from playlists.store import Store
+from tests.paths import REPO
 from tests.web_fixtures import (
     NOW,
     FakePlayer,
@@ -67,10 +68,57 @@ def payload_of(row: dict[str, object]) -> dict[str, object]:
 # -- skip ----------------------------------------------------------------------------
 
 
-def test_dashboard_has_a_skip_button_next_to_stop(client: FlaskClient) -> None:
+def on_air_controls(html: str) -> str:
+    """Return the stop and skip forms' block, which CSS shows only while something plays."""
+    return html.split('<div class="on-air-controls when-playing">')[1].split("</div>")[0]
+
+
+@pytest.mark.parametrize(
+    ("status", "playing"),
+    [
+        pytest.param({}, "no", id="player-down"),
+        pytest.param(RUNNING, "no", id="idle"),
+        pytest.param({**RUNNING, "now_playing": {"name": "早间新闻"}}, "yes", id="on-air"),
+    ],
+)
+def test_stop_and_skip_show_only_while_something_plays(
+    client: FlaskClient, store: Store, status: dict[str, object], playing: str
+) -> None:
+    store.set_status(status, NOW)
     html = client.get("/").get_data(as_text=True)
-    assert 'action="/commands/stop"' in html
-    assert 'action="/commands/skip"' in html and "跳过这一条" in html
+    assert f'data-playing="{playing}"' in html  # [data-playing="no"] .when-playing is hidden
+    controls = on_air_controls(html)
+    assert 'action="/commands/stop"' in controls
+    assert 'action="/commands/skip"' in controls and "跳过这一条" in controls
+    assert '[data-playing="no"] .when-playing' in css("style.css")
+
+
+def css(name: str) -> str:
+    return (REPO / "web" / "static" / name).read_text(encoding="utf-8")
+
+
+# -- play now asks first -------------------------------------------------------------
+
+PLAY_PAGES = [
+    pytest.param("/playlists", "早间新闻", id="playlists"),
+    pytest.param("/playlists/1", "早间新闻", id="playlist-editor"),
+    pytest.param("/announcements", "停水通知", id="announcements"),
+]
+
+
+@pytest.mark.parametrize(("path", "name"), PLAY_PAGES)
+def test_play_now_asks_before_playing_to_the_whole_village(
+    client: FlaskClient, store: Store, path: str, name: str
+) -> None:
+    add_pause_playlist(store, "早间新闻")
+    add_fake_announcement(store, "停水通知", "明天停水。", review=Review.APPROVED)
+    html = client.get(path).get_data(as_text=True)
+    question = html.split('<details class="play-confirm">')[1].split("</details>")[0]
+    # The first tap opens the question (no JavaScript); only its button posts.
+    assert '<summary class="button play">▶ 立即播放</summary>' in question
+    assert f"“{name}”将立即在全村所有喇叭播出。" in question
+    assert 'action="/commands/play"' in question and "确认，立即向全村播放" in question
+    assert html.count('action="/commands/play"') == html.count('<details class="play-confirm">')
 
 
 def test_skip_writes_a_skip_command_and_shows_what_the_player_did(

@@ -7,12 +7,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 
-from playlists.content import announcement_table, review
-from playlists.model import Review
+from playlists.content import announcement_table, playlist_table, review
+from playlists.content.playlist_table import NewItem
+from playlists.model import ItemKind, Review
 from playlists.record import audit
 from playlists.settings import ReviewSettings, Settings
 from playlists.store import Store
 from tests.web_fixtures import (
+    FAKE_SHA,
     NOW,
     add_fake_announcement,
     client_for,
@@ -164,3 +166,66 @@ def test_unknown_subjects_and_ids_are_not_found(reviewer: FlaskClient) -> None:
     token = csrf_of(reviewer.get("/review"))
     for path in ("/review/user/1/approve", "/review/announcement/99/approve"):
         assert reviewer.post(path, data={"csrf_token": token}).status_code == 404
+
+
+# -- one decision for a playlist and its notices --------------------------------------
+
+
+def pending_playlist(store: Store, name: str, *notices: int) -> int:
+    items = [
+        NewItem(ItemKind.ANNOUNCEMENT, 3.0, announcement_id=n, media_sha256=FAKE_SHA)
+        for n in notices
+    ]
+    return playlist_table.add_playlist(
+        store, name, "", items, NOW, review=Review.PENDING, created_by="op"
+    )
+
+
+def test_one_approval_takes_a_playlist_with_its_notices(
+    reviewer: FlaskClient, store: Store
+) -> None:
+    water = add_fake_announcement(store, "停水", "明天上午停水。", review=Review.PENDING)
+    fire = add_fake_announcement(store, "防火", "山上禁止用火。", review=Review.PENDING)
+    campaign = pending_playlist(store, "宣传", water, fire)
+
+    queue = reviewer.get("/review").get_data(as_text=True)
+    # Each notice is still listed, to hear and read, and says the playlist takes it along.
+    for notice in (water, fire):
+        assert f'id="review-announcement-{notice}"' in queue
+    assert "明天上午停水。" in queue and "山上禁止用火。" in queue
+    assert f'src="/media/{FAKE_SHA}.wav"' in queue
+    assert "它在待审核的节目单“宣传”中：通过该节目单，也会一并通过这条通知。" in queue
+    assert "通过这个节目单，也会一并通过其中待审核的通知：“停水”、“防火”。" in queue
+
+    html = post(reviewer, f"/review/playlist/{campaign}/approve")
+
+    assert "已通过“宣传”及其中的通知：“停水”、“防火”。现在可以排期和播出。" in html
+    assert "没有待审核的内容" in html
+    assert review.playlist_unplayable(store, campaign) is None
+    assert [(r.action, r.subject, r.detail) for r in reversed(content_audit(store))] == [
+        ("approve", "announcement", "停水"),
+        ("approve", "announcement", "防火"),
+        ("approve", "playlist", "宣传"),
+    ]
+
+
+def test_approving_a_notice_of_a_pending_playlist_says_what_still_waits(
+    reviewer: FlaskClient, store: Store
+) -> None:
+    notice = add_fake_announcement(store, "停水", review=Review.PENDING)
+    pending_playlist(store, "宣传", notice)
+    html = post(reviewer, f"/review/announcement/{notice}/approve")
+    assert "现在可以排期和播出" not in html
+    assert "已通过，现在可以单独播放。它所在的节目单“宣传”尚未审核通过" in html
+
+
+def test_a_notice_the_reviewer_wrote_stops_the_playlists_approval(
+    reviewer: FlaskClient, store: Store
+) -> None:
+    own = add_fake_announcement(store, "停水", review=Review.PENDING, by="rev")
+    campaign = pending_playlist(store, "宣传", own)
+    html = post(reviewer, f"/review/playlist/{campaign}/approve")
+    assert "“停水”" in html and "须由另一位审核员" in html
+    assert review.state(store, review.PLAYLIST, campaign).review is Review.PENDING
+    assert review.state(store, review.ANNOUNCEMENT, own).review is Review.PENDING
+    assert content_audit(store) == []

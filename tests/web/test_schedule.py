@@ -278,12 +278,64 @@ def test_a_changed_form_is_checked_again(client: FlaskClient, store: Store) -> N
     assert len(entry_table.schedule_entries(store)) == 1
 
 
-def test_days_outside_the_campaign_warn_first(client: FlaskClient, store: Store) -> None:
-    html = post(client, "/schedule/new", {**GOOD, "end": "2023-04-10"})
+def test_past_days_outside_the_campaign_warn_first(client: FlaskClient, store: Store) -> None:
+    html = post(client, "/schedule/new", {**GOOD, "start": "2023-03-20"})
     assert "超出了宣传活动期" in html and len(entry_table.schedule_entries(store)) == 1
     seen = html.split('name="seen" value="')[1].split('"')[0]
-    post(client, "/schedule/new", {**GOOD, "end": "2023-04-10", "seen": seen})
-    assert entry_table.get_schedule(store, 2).end == dt.date(2023, 4, 10)
+    post(client, "/schedule/new", {**GOOD, "start": "2023-03-20", "seen": seen})
+    assert entry_table.get_schedule(store, 2).start == dt.date(2023, 3, 20)
+
+
+# The campaign runs 2023-03-28 – 2023-04-07; its days need no warning.
+OUTSIDE = [
+    pytest.param("2023-03-28", "2023-03-28", "2023-04-10", False, id="after-the-campaign-to-come"),
+    pytest.param("2023-03-28", "2023-04-20", "2023-04-25", False, id="wholly-after-to-come"),
+    pytest.param("2023-03-28", "2023-03-27", "2023-03-30", True, id="starts-yesterday-before"),
+    pytest.param("2023-03-28", "2023-03-01", "2023-03-05", True, id="wholly-before-past"),
+    pytest.param("2023-04-12", "2023-04-08", "2023-04-15", True, id="after-but-days-past"),
+    pytest.param("2023-04-12", "2023-04-12", "2023-04-15", False, id="after-from-today"),
+    pytest.param("2023-03-20", "2023-03-25", "2023-03-27", False, id="before-but-to-come"),
+]
+
+
+def operator_at(settings: Settings, store: Store, clock: dt.datetime) -> FlaskClient:
+    """Return an operator's client on a panel whose clock reads `clock`, with a playlist."""
+    add_pause_playlist(store, "早间宣传", 60.0, times=(dt.time(7, 30), dt.time(18, 30)))
+    return client_for(make_app(settings, store, now=clock), store, "op", "operator")
+
+
+@pytest.mark.parametrize(("today", "start", "end", "warned"), OUTSIDE)
+def test_only_past_days_outside_the_campaign_warn(
+    settings: Settings, store: Store, today: str, start: str, end: str, warned: bool
+) -> None:
+    noon = dt.datetime.combine(dt.date.fromisoformat(today), dt.time(4, 0), tzinfo=dt.UTC)
+    client = operator_at(settings, store, noon)
+    html = post(client, "/schedule/new", {**GOOD, "start": start, "end": end})
+    assert ("超出了宣传活动期" in html) is warned
+    assert len(entry_table.schedule_entries(store)) == (1 if warned else 2)
+
+
+NEW_FORM_DAYS = [
+    pytest.param("2023-03-28", "2023-03-28", "2023-04-07", id="first-day-to-campaign-end"),
+    pytest.param("2023-04-01", "2023-04-01", "2023-04-07", id="mid-campaign-to-its-end"),
+    pytest.param("2023-04-05", "2023-04-05", "2023-04-07", id="near-the-end-to-the-end"),
+    pytest.param("2023-04-07", "2023-04-07", "2023-04-13", id="last-day-then-a-week"),
+    pytest.param("2023-05-10", "2023-05-10", "2023-05-16", id="after-the-campaign-a-week"),
+    pytest.param("2023-03-01", "2023-03-01", "2023-04-07", id="before-it-through-its-end"),
+]
+
+
+@pytest.mark.parametrize(("today", "first", "last"), NEW_FORM_DAYS)
+def test_a_new_entry_starts_today(
+    settings: Settings, store: Store, today: str, first: str, last: str
+) -> None:
+    # 23:00 UTC the day before is already 07:00 on `today` in Shanghai: the station's day.
+    clock = dt.datetime.combine(
+        dt.date.fromisoformat(today) - dt.timedelta(days=1), dt.time(23, 0), tzinfo=dt.UTC
+    )
+    html = page(operator_at(settings, store, clock), "/schedule/new")
+    assert f'name="start" type="date" value="{first}"' in html
+    assert f'name="end" type="date" value="{last}"' in html
 
 
 BAD_INPUT = [

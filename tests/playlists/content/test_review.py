@@ -126,11 +126,76 @@ def test_a_playlist_is_reviewed_after_its_announcements(store: Store) -> None:
         review.submit(store, PLAYLIST, campaign, "op", NOW)
     review.submit(store, ANNOUNCEMENT, notice, "op", NOW)
     review.submit(store, PLAYLIST, campaign, "op", NOW)
-    with pytest.raises(ReviewError, match="approve its announcements first: “停水”"):
-        review.approve(store, PLAYLIST, campaign, "rev", NOW)
-    review.approve(store, ANNOUNCEMENT, notice, "rev", NOW)
-    review.approve(store, PLAYLIST, campaign, "rev", NOW)
+    review.approve(store, ANNOUNCEMENT, notice, "rev", NOW)  # one at a time still works
+    assert review.approve(store, PLAYLIST, campaign, "rev", NOW) == []  # nothing came along
     assert review.playlist_unplayable(store, campaign) is None
+
+
+def playlist_of(store: Store, name: str, *notices: int) -> int:
+    items = [
+        playlist_table.NewItem(ItemKind.ANNOUNCEMENT, 3.0, announcement_id=n, media_sha256=SHA)
+        for n in notices
+    ]
+    return playlist_table.add_playlist(
+        store, name, "", items, NOW, review=Review.PENDING, created_by="op"
+    )
+
+
+def test_approving_a_playlist_approves_its_pending_announcements_in_one_step(
+    store: Store,
+) -> None:
+    water = announcement(store, "停水", Review.PENDING)
+    fire = announcement(store, "防火", Review.PENDING)
+    done = announcement(store, "通知", Review.APPROVED)
+    campaign = playlist_of(store, "宣传", water, fire, done, water)
+
+    along = review.approve(store, PLAYLIST, campaign, "rev", NOW)
+
+    assert [a.label for a in along] == ["停水", "防火"]  # each once, the approved one not again
+    assert review.playlist_unplayable(store, campaign) is None
+    assert review.queue(store) == []
+    for notice in (water, fire):
+        approved = review.state(store, ANNOUNCEMENT, notice)
+        assert (approved.review, approved.reviewed_by) == (Review.APPROVED, "rev")
+    assert [(r.action, r.subject, r.detail) for r in reversed(audit.rows(store))] == [
+        ("approve", "announcement", "停水"),
+        ("approve", "announcement", "防火"),
+        ("approve", "playlist", "宣传"),
+    ]
+
+
+REFUSED_TOGETHER = [
+    pytest.param("rev", Review.PENDING, "another reviewer", "own-change", id="own-notice"),
+    pytest.param("op", Review.REJECTED, "send its announcements", "submit-items-first",
+                 id="rejected-notice"),
+    pytest.param("op", Review.DRAFT, "send its announcements", "submit-items-first",
+                 id="notice-back-to-draft"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("author", "second_state", "message", "code"), REFUSED_TOGETHER)
+def test_one_notice_that_may_not_be_approved_stops_the_whole_decision(
+    store: Store, author: str, second_state: Review, message: str, code: str
+) -> None:
+    first = announcement(store, "停水", Review.PENDING)
+    second = announcement(store, "防火", second_state, by=author)
+    campaign = playlist_of(store, "宣传", first, second)
+    before = states(store)
+    with pytest.raises(ReviewError, match=message) as refused:
+        review.approve(store, PLAYLIST, campaign, "rev", NOW)
+    assert (refused.value.code, refused.value.names) == (code, ("防火",))
+    assert states(store) == before  # not even the first notice
+    assert audit.rows(store) == []
+
+
+def test_a_notice_knows_the_playlists_still_waiting_for_it(store: Store) -> None:
+    notice = announcement(store, "停水", Review.PENDING)
+    playlist_of(store, "宣传", notice)
+    other = announcement(store, "防火", Review.APPROVED)
+    playlist(store, "已通过", other, Review.APPROVED)
+    playlist(store, "草稿", notice, Review.DRAFT)
+    assert [p.label for p in review.unapproved_playlists(store, notice)] == ["宣传", "草稿"]
+    assert review.unapproved_playlists(store, other) == []
 
 
 @pytest.mark.parametrize(
