@@ -16,7 +16,7 @@ from media.pinyin import Word, read_han
 from media.sandhi import apply_sandhi
 
 # Raise when a change here or in pinyin, polyphones, sandhi, prosody or cn1 changes a clip.
-FRONT_END_VERSION = "1"
+FRONT_END_VERSION = "2"
 
 
 class Pause(enum.Enum):

@@ -48,7 +48,54 @@ def test_a_breath_is_shorter_than_a_comma() -> None:
     tokens = transcribe("请广大村民积极参加城乡居民医疗保险，谢谢")
     assert Pause.PHRASE in tokens
     silences = sorted({ms for name, ms, _ in phones(pho_script(tokens))[1:-1] if name == "_"})
-    assert len(silences) == 3 and silences[0] == 0  # none, a breath, a comma
+    # none, a stop's closure, a breath, a comma
+    assert len(silences) == 4 and silences[0] == 0
+
+
+def silence_before(text: str, initial: str) -> int:
+    """Return the silence just before the first syllable of text that starts with initial."""
+    lines = phones(pho_script(transcribe(text)))
+    at = next(at for at, (name, _, _) in enumerate(lines) if at and name == initial)
+    assert lines[at - 1][0] == "_"
+    return lines[at - 1][1]
+
+
+@pytest.mark.parametrize(
+    ("text", "initial", "closure"),
+    [
+        pytest.param("上级补助", "b", True, id="b-inside-a-word"),
+        pytest.param("上级补助", "j", True, id="affricate-j"),
+        pytest.param("每户补贴", "t", True, id="aspirated-t"),
+        pytest.param("到村里", "c", True, id="affricate-c-across-words"),
+        pytest.param("安全", "qu", True, id="compound-initial-qu"),
+        pytest.param("村民", "m", False, id="nasal-none"),
+        pytest.param("你好", "h", False, id="fricative-none"),
+        pytest.param("上来", "l", False, id="lateral-none"),
+    ],
+)
+def test_a_stop_inside_a_phrase_starts_with_its_closure(
+    text: str, initial: str, closure: bool
+) -> None:
+    gap = silence_before(text, initial)
+    assert (40 <= gap <= 120) if closure else gap == 0
+
+
+def test_a_stop_after_a_pause_takes_the_pause_as_its_closure() -> None:
+    comma = phones(pho_script(transcribe("你好")))[-1][1]
+    assert silence_before("你好，补助", "b") > 200 and comma > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "glide", "consonant"),
+    [
+        pytest.param("八十元", "yu", "sh", id="yuan"),
+        pytest.param("一万", "w", "y", id="wan-after-yi"),
+        pytest.param("有人", "y", "r", id="you"),
+    ],
+)
+def test_glides_are_shorter_than_consonants(text: str, glide: str, consonant: str) -> None:
+    lines = {name: ms for name, ms, _ in phones(pho_script(transcribe(text)))}
+    assert lines[glide] < 100 and lines[glide] < lines[consonant]
 
 
 @pytest.mark.parametrize(
