@@ -41,7 +41,8 @@ the operator's language. Declared here, whoever raises them::
     │   └── TownAnswerError       an answer the village cannot use
     │       └── TownRefusedError  the town said no: 401 (device token), 404, 5xx, ...
     │           └── TownBusyError the town said 429: wait `retry_after` seconds, then again
-    └── SinkError            the player's audio output could not start a clip
+    ├── SinkError            the player's audio output could not start a clip
+    └── BrokerError          the town's MQTT broker files cannot be made, read or changed
 
 The media package (speech, audio, pictures, slides) keeps its own tree in
 media/errors.py, rooted at ``MediaError``: media is the lower layer (playlists imports
@@ -226,3 +227,7 @@ class TownBusyError(TownRefusedError):
 
 class SinkError(VillagecastError):
     """The sink could not start playing a clip."""
+
+
+class BrokerError(VillagecastError):
+    """The town's broker files (CA, certificates, passwords, ACL) cannot be made or changed."""

@@ -371,6 +371,17 @@ class TownSettings:
             _range(MAX_ASRUN_ROWS, 1_000_000),
         ),
     )
+    broker_port: int = dataclasses.field(
+        default=8883,
+        metadata=_doc(
+            "TCP port of the town's MQTT broker (TLS), written into its mosquitto.conf",
+            _range(1, 65535),
+        ),
+    )
+    broker_bind: str = dataclasses.field(
+        default="",
+        metadata=_doc("address the town's broker listens on; empty = every address"),
+    )
 
 
 def _town_url(value: Any) -> str | None:
