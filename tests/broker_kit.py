@@ -18,6 +18,7 @@ from tests import processes
 
 NOW = dt.datetime(2026, 12, 5, 8, 0, tzinfo=dt.UTC)
 HOST = "127.0.0.1"
+TOWN_DATA = "town-data"  # the town's data_dir inside a test's folder
 
 
 def free_port() -> int:
@@ -35,8 +36,8 @@ class Broker:
 
 
 def start_broker(folder: Path, started: processes.Processes) -> Broker:
-    """Make the town's broker files in folder and start mosquitto on them."""
-    files = broker_setup.BrokerFiles(folder / "broker")
+    """Make the town's broker files in folder's data folder and start mosquitto on them."""
+    files = broker_setup.BrokerFiles.in_data_dir(folder / TOWN_DATA)
     port = free_port()
     broker_setup.init_broker(files, "测试镇", [HOST, "localhost"], port, HOST, NOW)
     process = started.start(

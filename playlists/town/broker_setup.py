@@ -23,6 +23,8 @@ from playlists.store import Store
 from playlists.sync import broker_topics
 from playlists.town import broker_passwords
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+
 
 @dataclasses.dataclass(frozen=True)
 class BrokerFiles:
@@ -67,7 +69,9 @@ def init_broker(
 
     files.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     broker_ca.make_ca(files.folder, town_name, now)
-    broker_ca.make_server_cert(files.folder, hosts, now)
+    # The town's own panel and CLI dial the broker on this machine.
+    local = [host for host in LOCAL_HOSTS if host not in hosts]
+    broker_ca.make_server_cert(files.folder, [*hosts, *local], now)
     secret = secrets.token_urlsafe(32)
     _write_text(files.town_secret, secret + "\n")
     broker_passwords.set_password(files.passwords, broker_topics.TOWN_USER, secret)

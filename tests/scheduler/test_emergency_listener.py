@@ -1,0 +1,176 @@
+"""A village hears the town's emergency on a real mosquitto, plays it once and answers."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from playlists.bundles.keys import generate_keys, load_signing_key
+from playlists.commands import PlaySpeech, ReasonCode, answer, decode_request
+from playlists.errors import NotFoundError
+from playlists.model import Priority
+from playlists.settings import BundleSettings, Settings, SyncSettings, TownSettings
+from playlists.store import Store
+from playlists.sync import broker_topics
+from playlists.sync import emergency_wire as wire
+from playlists.town import broker_setup, emergency_send
+from scheduler.emergency_listener import EmergencyListener
+from tests.broker_kit import TOWN_DATA, Broker, Client, broker
+from tests.conftest import make_settings
+from tests.web_fixtures import NOW, FakePlayer
+
+pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
+__all__ = ["broker"]  # the fixture, used by name
+
+TOKEN = "vcd_listener-" + "l" * 30
+HOUR = dt.timedelta(hours=1)
+
+
+@dataclasses.dataclass
+class Town:
+    settings: Settings
+    watcher: Client  # the town's view of the villages' answers
+
+
+@pytest.fixture
+def town(broker: Broker, tmp_path: Path) -> Iterator[Town]:
+    private, _ = generate_keys(tmp_path / "keys", "town")
+    settings = make_settings(
+        tmp_path / TOWN_DATA,
+        town=TownSettings(signing_key=str(private), broker_port=broker.port),
+    )
+    watcher = Client(broker, broker_topics.TOWN_USER, broker_setup.town_password(broker.files))
+    assert watcher.connect()
+    assert watcher.subscribe(f"{broker_topics.FROM}/#") == [1]
+    yield Town(settings, watcher)
+    watcher.close()
+
+
+Listen = Callable[[dt.datetime], EmergencyListener]
+
+
+@pytest.fixture
+def listen(broker: Broker, town: Town, settings: Settings, store: Store) -> Iterator[Listen]:
+    """Start the village's listener with a clock standing at a given instant."""
+    broker_setup.grant_village(broker.files, TOKEN)
+    public = load_signing_key(Path(town.settings.town.signing_key)).public
+    village_settings = dataclasses.replace(
+        settings,
+        sync=SyncSettings(
+            device_token=TOKEN,
+            broker_host="127.0.0.1",
+            broker_port=broker.port,
+            broker_ca=str(broker.files.ca_cert),
+        ),
+        bundles=BundleSettings(trusted_keys=(public.line,)),
+    )
+    started: list[EmergencyListener] = []
+
+    def start(now: dt.datetime) -> EmergencyListener:
+        listener = EmergencyListener(village_settings, store, lambda: now)
+        started.append(listener)
+        listener.start()
+        assert listener.connected.wait(10), "the village did not reach the broker"
+        return listener
+
+    yield start
+    for listener in started:
+        listener.stop()
+
+
+@pytest.fixture
+def village(listen: Listen) -> EmergencyListener:
+    return listen(NOW)
+
+
+def answers(town: Town, count: int) -> list[tuple[str, wire.AckState, str]]:
+    return [wire.decode_ack(m.payload) for m in town.watcher.wait_messages(count, timeout=30)]
+
+
+def test_the_village_plays_the_town_emergency_at_once_and_answers(
+    town: Town, village: EmergencyListener, store: Store, tmp_path: Path
+) -> None:
+    message = wire.new_emergency("防汛", "河水上涨，请立即转移。", 1, HOUR, NOW)
+    with FakePlayer(store, answer(ReasonCode.STARTED)) as player:
+        sent_at = time.monotonic()
+        topics = emergency_send.send(town.settings, store, message, [], NOW)
+        got = answers(town, 2)
+        took = time.monotonic() - sent_at
+    assert topics == [broker_topics.to_all(wire.SUBJECT)]
+    assert got == [
+        (message.id, wire.AckState.RECEIVED, ""),
+        (message.id, wire.AckState.STARTED, ""),
+    ]
+    (command,) = player.taken
+    request = decode_request(command["kind"], command["payload"])
+    assert isinstance(request, PlaySpeech) and request.priority is Priority.EMERGENCY
+    print(f"town send → village 'started' answer: {took:.2f} s")
+
+
+def test_a_replayed_or_wrongly_signed_message_is_refused_and_logged(
+    town: Town,
+    village: EmergencyListener,
+    store: Store,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    message = wire.new_emergency("", "请注意", 1, HOUR, NOW)
+    key = load_signing_key(Path(town.settings.town.signing_key))
+    stranger = load_signing_key(generate_keys(tmp_path / "keys", "stranger")[0])
+    payload = wire.encode(message, key)
+    topic = broker_topics.to_all(wire.SUBJECT)
+    with FakePlayer(store, answer(ReasonCode.STARTED)) as player:
+        town.watcher.mqtt.publish(topic, payload, qos=1)
+        assert len(answers(town, 2)) == 2
+        town.watcher.mqtt.publish(topic, payload, qos=1)
+        forged = wire.new_emergency("", "假消息", 1, HOUR, NOW)
+        town.watcher.mqtt.publish(topic, wire.encode(forged, stranger), qos=1)
+        deadline = time.monotonic() + 30
+        while "untrusted" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert f"town emergency {message.id} not played: replayed" in caplog.text
+    assert "town emergency ? not played: refused untrusted" in caplog.text
+    assert len(player.taken) == 1
+    assert len(town.watcher.messages) == 2  # nothing more was answered
+
+
+@pytest.mark.parametrize(
+    ("back_at", "played"),
+    [(NOW + HOUR / 2, True), (NOW + 2 * HOUR, False)],
+    ids=["back-before-the-deadline", "back-after-the-deadline"],
+)
+def test_a_village_offline_during_the_send_plays_it_only_before_the_deadline(
+    town: Town, listen: Listen, store: Store, back_at: dt.datetime, played: bool
+) -> None:
+    listen(NOW).stop()  # the broker now keeps this village's session while it is away
+    message = wire.new_emergency("", "请注意", 1, HOUR, NOW)
+    with FakePlayer(store, answer(ReasonCode.STARTED)) as player:
+        emergency_send.send(town.settings, store, message, [], NOW)
+        listen(back_at)
+        got = answers(town, 2 if played else 1)
+    if played:
+        assert [state for _, state, _ in got] == [wire.AckState.RECEIVED, wire.AckState.STARTED]
+        assert len(player.taken) == 1
+    else:
+        assert got == [(message.id, wire.AckState.FAILED, "expired")]
+        assert player.taken == []
+
+
+def test_the_town_names_villages_or_speaks_to_all(town: Town, store: Store) -> None:
+    from playlists.town import villages
+
+    token = villages.add_village(store, "东村", "test", NOW)
+    east = broker_topics.user_for_token(token)
+    assert emergency_send.topics_for(store, ["东村"]) == [
+        broker_topics.to_village(east, wire.SUBJECT)
+    ]
+    assert emergency_send.topics_for(store, []) == [broker_topics.to_all(wire.SUBJECT)]
+    with pytest.raises(NotFoundError, match="no village is named '西村'"):
+        emergency_send.topics_for(store, ["西村"])
