@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,15 +15,17 @@ import pytest
 from playlists.bundles.keys import generate_keys, load_signing_key
 from playlists.commands import PlaySpeech, ReasonCode, answer, decode_request
 from playlists.errors import NotFoundError
-from playlists.model import Priority
-from playlists.settings import BundleSettings, Settings, SyncSettings, TownSettings
+from playlists.model import Outcome, Priority
+from playlists.record import asrun
+from playlists.settings import AudioSettings, BundleSettings, Settings, SyncSettings, TownSettings
 from playlists.store import Store
 from playlists.sync import broker_topics
 from playlists.sync import emergency_wire as wire
 from playlists.town import broker_setup, emergency_send
+from scheduler.daemon import Daemon
 from scheduler.emergency_listener import EmergencyListener
 from tests.broker_kit import TOWN_DATA, Broker, Client, broker
-from tests.conftest import make_settings
+from tests.conftest import live_player, make_settings
 from tests.web_fixtures import NOW, FakePlayer
 
 pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
@@ -174,3 +177,54 @@ def test_the_town_names_villages_or_speaks_to_all(town: Town, store: Store) -> N
     assert emergency_send.topics_for(store, []) == [broker_topics.to_all(wire.SUBJECT)]
     with pytest.raises(NotFoundError, match="no village is named '西村'"):
         emergency_send.topics_for(store, ["西村"])
+
+
+MPV = ["mpv", "--ao=null", "--no-video", "--no-terminal", "--really-quiet",
+       "--start={offset}", "{file}"]  # fmt: skip
+
+
+def test_the_running_player_airs_the_town_emergency_and_records_it(
+    broker: Broker, town: Town, tmp_path: Path
+) -> None:
+    broker_setup.grant_village(broker.files, TOKEN)
+    public = load_signing_key(Path(town.settings.town.signing_key)).public
+    settings = make_settings(
+        tmp_path / "village",
+        audio=AudioSettings(sink="command", command=tuple(MPV)),
+        player=live_player(grace_seconds=60, poll_seconds=0.05),
+        sync=SyncSettings(
+            device_token=TOKEN,
+            broker_host="127.0.0.1",
+            broker_port=broker.port,
+            broker_ca=str(broker.files.ca_cert),
+        ),
+        bundles=BundleSettings(trusted_keys=(public.line,)),
+    )
+    store = Store.open(settings.db_path)
+    daemon = Daemon(settings, store)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    try:
+        assert daemon.emergencies is not None
+        assert daemon.emergencies.connected.wait(10), "the player did not reach the broker"
+        now = dt.datetime.now(dt.UTC)  # the player keeps real time
+        message = wire.new_emergency("防汛", "河水上涨。", 1, HOUR, now)
+        sent_at = time.monotonic()
+        emergency_send.send(town.settings, store, message, [], now)
+        got = answers(town, 2)
+        took = time.monotonic() - sent_at
+        assert [state for _, state, _ in got] == [wire.AckState.RECEIVED, wire.AckState.STARTED]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            rows = asrun.all_rows(store)
+            if rows and rows[-1].status is Outcome.PLAYED:
+                break
+            time.sleep(0.05)
+        (row,) = asrun.all_rows(store)
+        assert (row.status, row.priority) == (Outcome.PLAYED, Priority.EMERGENCY)
+        print(f"town send → 'started' from the running player: {took:.2f} s")
+    finally:
+        daemon.stop()
+        thread.join(timeout=30)
+        store.close()
+    assert not thread.is_alive(), "the daemon did not stop"
