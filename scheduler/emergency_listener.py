@@ -5,8 +5,9 @@ paho's network thread keeps the connection: it reconnects by itself, waiting fro
 village's session (its subscriptions and the messages queued meanwhile, until each
 message's expiry) for a day. A message is handed to a worker thread, so that making
 speech never holds the connection; the worker judges it, answers ``received``, plays it
-through the command contract and answers ``started`` or ``failed``. Playout itself runs
-in the player's own threads and never waits for either.
+through the command contract and answers ``started`` or ``failed``, then ``played`` (or
+``failed`` with the outcome) once its as-run row is closed. Playout itself runs in the
+player's own threads and never waits for either.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 MIN_RECONNECT = 1
 MAX_RECONNECT = 60
 PLAYER_WAIT = contract.Waiting(seconds=10.0, poll=0.05)
+AIRING_POLL = 0.2  # seconds between looks at the as-run rows of emergencies on air
 
 
 class EmergencyListener:
@@ -64,6 +66,7 @@ class EmergencyListener:
         self.inbox: queue.Queue[bytes | None] = queue.Queue()
         self.connected = threading.Event()
         self._ingest: Ingest | None = None
+        self.on_air: dict[str, tuple[dt.datetime, dt.datetime]] = {}  # id → (since, deadline)
         self._worker = threading.Thread(target=self._work, name="town-emergency", daemon=True)
 
     def start(self) -> None:
@@ -106,11 +109,29 @@ class EmergencyListener:
         self.inbox.put(bytes(message.payload))
 
     def _work(self) -> None:
-        while (payload := self.inbox.get()) is not None:
+        while True:
             try:
-                self.handle(payload)
+                payload = self.inbox.get(timeout=AIRING_POLL if self.on_air else None)
+            except queue.Empty:
+                payload = b""
+            if payload is None:
+                return
+            try:
+                if payload:
+                    self.handle(payload)
+                self.follow_on_air()
             except Exception:  # one bad message must not end the listener
                 log.exception("a town emergency could not be handled")
+
+    def follow_on_air(self) -> None:
+        """Answer played or failed for each emergency on air whose as-run row is closed."""
+        now = self.now()
+        for ident, (since, deadline) in list(self.on_air.items()):
+            row = receive.aired(self.store, since, now)
+            if row is not None:
+                self._answer(ident, *receive.final_answer(row))
+            if row is not None or now > deadline:
+                del self.on_air[ident]
 
     def handle(self, payload: bytes) -> None:
         """Judge one message, play it if it is to be played, and answer the town."""
@@ -124,6 +145,7 @@ class EmergencyListener:
             return
         log.warning("town emergency %s: playing %r", message.id, message.text[:40])
         self._answer(message.id, AckState.RECEIVED, "")
+        since = self.now()
         try:
             state, reason = receive.play(
                 self.store, self.ingest(), message, self.waiting, self.now()
@@ -132,6 +154,8 @@ class EmergencyListener:
             log.exception("town emergency %s could not be played", message.id)
             state, reason = AckState.FAILED, type(exc).__name__
         self._answer(message.id, state, reason)
+        if state is AckState.STARTED:
+            self.on_air[message.id] = (since, message.deadline)
 
     def ingest(self) -> Ingest:
         if self._ingest is None:

@@ -24,8 +24,8 @@ from playlists import commands as contract
 from playlists.bundles.keys import PublicKey
 from playlists.commands import PlaySpeech, ReasonCode
 from playlists.errors import TownEmergencyError
-from playlists.model import Priority, Slide
-from playlists.record import audit
+from playlists.model import AsRunRow, Outcome, Priority, Slide
+from playlists.record import asrun, audit
 from playlists.store import Store
 from playlists.sync.emergency_wire import AckState, TownEmergency, decode
 
@@ -38,6 +38,7 @@ SEEN_FILE = "town-emergencies.json"
 TITLE = "紧急通知"  # on the screens when the town gave none, as for local emergencies
 BY = "town:emergency"  # who the command and audit rows name
 NO_ANSWER = "player-not-answering"
+_SLACK = dt.timedelta(seconds=5)  # between the village's clock and the player's row
 UNREADABLE = "unreadable-answer"
 
 
@@ -140,3 +141,22 @@ def play(
     if code is ReasonCode.STARTED:
         return AckState.STARTED, ""
     return AckState.FAILED, code.value
+
+
+def aired(store: Store, since: dt.datetime, now: dt.datetime) -> AsRunRow | None:
+    """Return the as-run row of the town emergency played since then, once it is over."""
+    rows = [
+        row
+        for row in asrun.manual_between(store, since - _SLACK, now + _SLACK)
+        if row.requested_by == BY
+    ]
+    if not rows or rows[-1].status is Outcome.PLAYING:
+        return None
+    return rows[-1]
+
+
+def final_answer(row: AsRunRow) -> tuple[AckState, str]:
+    """Return the town's answer for an emergency's finished as-run row."""
+    if row.status is Outcome.PLAYED:
+        return AckState.PLAYED, ""
+    return AckState.FAILED, row.status.value

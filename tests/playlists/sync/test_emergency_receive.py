@@ -11,8 +11,8 @@ import pytest
 from playlists import commands as contract
 from playlists.commands import PlaySpeech, ReasonCode, answer, decode_request
 from playlists.content.ingest import Ingest
-from playlists.model import Priority
-from playlists.record import audit
+from playlists.model import Outcome, Priority
+from playlists.record import asrun, audit
 from playlists.store import Store
 from playlists.sync import emergency_receive as receive
 from playlists.sync import emergency_wire as wire
@@ -127,3 +127,30 @@ def test_play_reports_what_went_wrong(
         return
     with FakePlayer(store, player_answer):  # type: ignore[arg-type]
         assert receive.play(store, ingest, message, QUICK, NOW) == (wire.AckState.FAILED, expected)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [
+        (Outcome.PLAYING, None),
+        (Outcome.PLAYED, (wire.AckState.PLAYED, "")),
+        (Outcome.INTERRUPTED, (wire.AckState.FAILED, "interrupted")),
+        (Outcome.FAILED, (wire.AckState.FAILED, "failed")),
+    ],
+    ids=["still-on-air", "played", "cut-off", "failed"],
+)
+def test_the_final_answer_follows_the_as_run_row(
+    store: Store, outcome: Outcome, expected: tuple[wire.AckState, str] | None
+) -> None:
+    asrun.open_manual(store, "本地", None, Priority.MANUAL, "admin", NOW)  # not the town's
+    row_id = asrun.open_manual(store, "紧急通知", None, Priority.EMERGENCY, receive.BY, NOW)
+    if outcome is not Outcome.PLAYING:
+        asrun.close(store, row_id, outcome, NOW + dt.timedelta(seconds=20))
+    row = receive.aired(store, NOW, NOW + dt.timedelta(seconds=30))
+    assert (None if row is None else receive.final_answer(row)) == expected
+
+
+def test_an_older_town_emergency_is_not_taken_for_this_one(store: Store) -> None:
+    row_id = asrun.open_manual(store, "紧急通知", None, Priority.EMERGENCY, receive.BY, NOW)
+    asrun.close(store, row_id, Outcome.PLAYED, NOW + dt.timedelta(seconds=20))
+    assert receive.aired(store, NOW + HOUR, NOW + HOUR) is None
