@@ -81,6 +81,7 @@ class EmergencyListener:
         self.client.loop_start()
 
     def stop(self) -> None:
+        self.connected.clear()  # a disconnection asked for, not one to warn about
         self.client.disconnect()
         self.client.loop_stop()
         self.inbox.put(None)

@@ -16,7 +16,7 @@ from playlists.settings import Settings
 from playlists.store import Store
 from playlists.town import broker_setup, villages
 
-COMMANDS = ("village", "share", "unshare", "broker")
+COMMANDS = ("village", "share", "unshare", "broker", "emergency")
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,6 +47,32 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="a host name or address villages reach the broker at (repeatable)",
     )
     init.add_argument("--town", default="town", help="the town's name in the CA certificate")
+    add_emergency_parser(sub)
+
+
+def add_emergency_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `villagecast emergency`: the town speaks on every village's loudspeakers now."""
+    cmd = sub.add_parser(
+        "emergency", help="on a town: play an emergency in the villages now, over the broker"
+    )
+    cmd.add_argument("text")
+    cmd.add_argument("--title", default="", help="the title on the village screens")
+    cmd.add_argument(
+        "--village",
+        action="append",
+        default=[],
+        help="a village to reach (repeatable; default all)",
+    )
+    cmd.add_argument("--repeat", type=int, default=1, help="times it is spoken (1 to 3)")
+    cmd.add_argument(
+        "--minutes", type=float, default=30.0, help="after this, no village plays it (default 30)"
+    )
+    cmd.add_argument(
+        "--watch",
+        type=float,
+        default=15.0,
+        help="seconds to show the villages' answers (default 15)",
+    )
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -56,6 +82,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return init_broker(settings, files, args)
     store = Store.open(settings.db_path)
     actor = f"cli:{getpass.getuser()}"
+    if args.command == "emergency":
+        return send_emergency(settings, store, args, actor)
     if args.command in ("share", "unshare"):
         # Bundles pull in speech engines and Pillow: imported only to share.
         from playlists.town import sharing
@@ -110,3 +138,36 @@ def init_broker(
     print(f"start the broker: mosquitto -c {files.config}")
     print(f"copy {files.ca_cert} to every village: the villages trust the broker through it")
     return 0
+
+
+def send_emergency(settings: Settings, store: Store, args: argparse.Namespace, actor: str) -> int:
+    """Send a town emergency and print each village's answer as it comes, then the table."""
+    import datetime as dt
+    import time
+
+    from playlists.sync.emergency_wire import new_emergency
+    from playlists.town import emergency_acks, emergency_send
+
+    now = utc_now()
+    lifetime = dt.timedelta(minutes=args.minutes)
+    message = new_emergency(args.title, args.text, args.repeat, lifetime, now)
+
+    def show(answer: emergency_acks.VillageAnswer) -> None:
+        print(f"  {answer.village}: {answer.state} {answer.reason}".rstrip(), flush=True)
+
+    watcher = emergency_acks.AckWatcher(settings, store, show)
+    watcher.expect(message.id)
+    watcher.start()
+    try:
+        reached = ", ".join(args.village) or "all villages"
+        print(f"sending emergency {message.id} to {reached}; answers:", flush=True)
+        emergency_send.send(settings, store, message, args.village, actor, now)
+        time.sleep(max(0.0, args.watch))
+    finally:
+        watcher.stop()
+    table = watcher.table()
+    print(f"{'village':<24} {'state':<12} reason")
+    for row in table:
+        print(f"{row.village:<24} {row.state:<12} {row.reason}")
+    unanswered = [row for row in table if row.state in (emergency_acks.NO_ANSWER, "failed")]
+    return 1 if unanswered else 0

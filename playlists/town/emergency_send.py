@@ -13,19 +13,21 @@ from pathlib import Path
 
 from playlists.bundles.keys import load_signing_key
 from playlists.errors import BrokerError, NotFoundError
+from playlists.record import audit
 from playlists.settings import Settings
 from playlists.store import Store
-from playlists.sync import broker_client, broker_topics
-from playlists.sync.emergency_wire import SUBJECT, TownEmergency, encode
+from playlists.sync import broker_client, broker_topics, emergency_wire
+from playlists.sync.emergency_wire import TownEmergency, encode
 from playlists.town import broker_setup
 
 HOST = "127.0.0.1"
+SUBJECT = "town_emergency"  # in the audit log
 
 
 def topics_for(store: Store, villages: Sequence[str]) -> list[str]:
     """Return the topics that reach the named villages, or every village when none is named."""
     if not villages:
-        return [broker_topics.to_all(SUBJECT)]
+        return [broker_topics.to_all(emergency_wire.SUBJECT)]
     topics = []
     for name in villages:
         token_hash = broker_setup.village_token_hash(store, name)
@@ -34,7 +36,9 @@ def topics_for(store: Store, villages: Sequence[str]) -> list[str]:
                 f"no village is named {name!r}; `villagecast village list` names them"
             )
         topics.append(
-            broker_topics.to_village(broker_topics.user_for_token_hash(token_hash), SUBJECT)
+            broker_topics.to_village(
+                broker_topics.user_for_token_hash(token_hash), emergency_wire.SUBJECT
+            )
         )
     return topics
 
@@ -44,10 +48,11 @@ def send(
     store: Store,
     message: TownEmergency,
     villages: Sequence[str],
+    by: str,
     now: dt.datetime,
     timeout: float = 10.0,
 ) -> list[str]:
-    """Sign and publish the message; return the topics it went to once the broker took it."""
+    """Sign and publish the message, audited; return the topics the broker took it on."""
     if not settings.town.signing_key:
         raise BrokerError("set town.signing_key: villages play only what the town's key signed")
     payload = encode(message, load_signing_key(Path(settings.town.signing_key)))
@@ -81,4 +86,8 @@ def send(
     finally:
         client.disconnect()
         client.loop_stop()
+    reached = ", ".join(villages) if villages else "all villages"
+    audit.record(
+        store, by, "play", now, subject=SUBJECT, detail=f"{message.id} → {reached}: {message.text}"
+    )
     return topics

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from playlists.access.tokens import hash_secret
 from playlists.bundles.keys import generate_keys, load_signing_key
 from playlists.commands import PlaySpeech, ReasonCode, answer, decode_request
 from playlists.errors import NotFoundError
@@ -26,6 +27,7 @@ from scheduler.daemon import Daemon
 from scheduler.emergency_listener import EmergencyListener
 from tests.broker_kit import TOWN_DATA, Broker, Client, broker
 from tests.conftest import live_player, make_settings
+from tests.scheduler.test_cli import villagecast
 from tests.web_fixtures import NOW, FakePlayer
 
 pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
@@ -102,7 +104,7 @@ def test_the_village_plays_the_town_emergency_at_once_and_answers(
     message = wire.new_emergency("防汛", "河水上涨，请立即转移。", 1, HOUR, NOW)
     with FakePlayer(store, answer(ReasonCode.STARTED)) as player:
         sent_at = time.monotonic()
-        topics = emergency_send.send(town.settings, store, message, [], NOW)
+        topics = emergency_send.send(town.settings, store, message, [], "test", NOW)
         got = answers(town, 2)
         took = time.monotonic() - sent_at
     assert topics == [broker_topics.to_all(wire.SUBJECT)]
@@ -155,7 +157,7 @@ def test_a_village_offline_during_the_send_plays_it_only_before_the_deadline(
     listen(NOW).stop()  # the broker now keeps this village's session while it is away
     message = wire.new_emergency("", "请注意", 1, HOUR, NOW)
     with FakePlayer(store, answer(ReasonCode.STARTED)) as player:
-        emergency_send.send(town.settings, store, message, [], NOW)
+        emergency_send.send(town.settings, store, message, [], "test", NOW)
         listen(back_at)
         got = answers(town, 2 if played else 1)
     if played:
@@ -210,7 +212,7 @@ def test_the_running_player_airs_the_town_emergency_and_records_it(
         now = dt.datetime.now(dt.UTC)  # the player keeps real time
         message = wire.new_emergency("防汛", "河水上涨。", 1, HOUR, now)
         sent_at = time.monotonic()
-        emergency_send.send(town.settings, store, message, [], now)
+        emergency_send.send(town.settings, store, message, [], "test", now)
         answers(town, 2)
         took = time.monotonic() - sent_at
         got = answers(town, 3)  # "played" comes once the clip has ended
@@ -227,3 +229,34 @@ def test_the_running_player_airs_the_town_emergency_and_records_it(
         thread.join(timeout=30)
         store.close()
     assert not thread.is_alive(), "the daemon did not stop"
+
+
+def test_villagecast_emergency_shows_each_villages_answer(
+    broker: Broker, town: Town, listen: Listen, store: Store, tmp_path: Path
+) -> None:
+    """`villagecast emergency` at the town (scheduler/town_commands.py), two villages."""
+    town_store = Store.open(town.settings.db_path)
+    try:
+        for name, token in (("东村", TOKEN), ("西村", "vcd_silent-" + "s" * 32)):
+            with town_store.transaction() as conn:
+                conn.execute(
+                    "INSERT INTO villages (name, token_hash, created_at) VALUES (?, ?, ?)",
+                    (name, hash_secret(token), "2023-03-28T03:00:00"),
+                )
+    finally:
+        town_store.close()
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"data_dir: {TOWN_DATA}\n"
+        f"town: {{signing_key: {town.settings.town.signing_key}, broker_port: {broker.port}}}\n",
+        encoding="utf-8",
+    )
+    listen(dt.datetime.now(dt.UTC))  # 东村 listens; 西村 never connects
+    with FakePlayer(store, answer(ReasonCode.STARTED)):
+        result = villagecast(
+            "emergency", "河水上涨，请立即转移。", "--title", "防汛", "--watch", "3", config=config
+        )
+    assert result.returncode == 1, result.stderr  # 西村 did not answer
+    assert "  东村: received\n  东村: started\n" in result.stdout
+    table = result.stdout.split("village ")[-1].splitlines()[1:]
+    assert [line.split()[:2] for line in table] == [["东村", "started"], ["西村", "no"]]
