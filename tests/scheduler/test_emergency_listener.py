@@ -185,17 +185,24 @@ MPV = ["mpv", "--ao=null", "--no-video", "--no-terminal", "--really-quiet",
        "--start={offset}", "{file}"]  # fmt: skip
 
 
-def test_the_running_player_airs_the_town_emergency_and_records_it(
-    broker: Broker, town: Town, tmp_path: Path
-) -> None:
-    broker_setup.grant_village(broker.files, TOKEN)
+@dataclasses.dataclass
+class RunningVillage:
+    user: str
+    store: Store
+    daemon: Daemon
+    thread: threading.Thread
+
+
+def start_village(broker: Broker, town: Town, folder: Path, token: str) -> RunningVillage:
+    """Start a village's real player daemon (mpv --ao=null) that listens to the broker."""
+    broker_setup.grant_village(broker.files, token)
     public = load_signing_key(Path(town.settings.town.signing_key)).public
     settings = make_settings(
-        tmp_path / "village",
+        folder,
         audio=AudioSettings(sink="command", command=tuple(MPV)),
         player=live_player(grace_seconds=60, poll_seconds=0.05),
         sync=SyncSettings(
-            device_token=TOKEN,
+            device_token=token,
             broker_host="127.0.0.1",
             broker_port=broker.port,
             broker_ca=str(broker.files.ca_cert),
@@ -206,29 +213,51 @@ def test_the_running_player_airs_the_town_emergency_and_records_it(
     daemon = Daemon(settings, store)
     thread = threading.Thread(target=daemon.run, daemon=True)
     thread.start()
+    return RunningVillage(broker_topics.user_for_token(token), store, daemon, thread)
+
+
+def test_three_running_players_air_the_town_emergency_and_record_it(
+    broker: Broker, town: Town, tmp_path: Path
+) -> None:
+    running: list[RunningVillage] = []
+    town_store = Store.open(town.settings.db_path)
     try:
-        assert daemon.emergencies is not None
-        assert daemon.emergencies.connected.wait(10), "the player did not reach the broker"
-        now = dt.datetime.now(dt.UTC)  # the player keeps real time
+        for index in range(3):
+            token = f"vcd_village{index}-" + "v" * 30
+            running.append(start_village(broker, town, tmp_path / f"village{index}", token))
+        for village in running:
+            assert village.daemon.emergencies is not None
+            assert village.daemon.emergencies.connected.wait(10), "a player did not connect"
+        now = dt.datetime.now(dt.UTC)  # the players keep real time
         message = wire.new_emergency("防汛", "河水上涨。", 1, HOUR, now)
         sent_at = time.monotonic()
-        emergency_send.send(town.settings, store, message, [], "test", now)
-        answers(town, 2)
-        took = time.monotonic() - sent_at
-        got = answers(town, 3)  # "played" comes once the clip has ended
-        assert [state for _, state, _ in got] == [
-            wire.AckState.RECEIVED,
-            wire.AckState.STARTED,
-            wire.AckState.PLAYED,
-        ]
-        (row,) = asrun.all_rows(store)
-        assert (row.status, row.priority) == (Outcome.PLAYED, Priority.EMERGENCY)
-        print(f"town send → 'started' from the running player: {took:.2f} s")
+        emergency_send.send(town.settings, town_store, message, [], "test", now)
+        states: dict[str, list[wire.AckState]] = {v.user: [] for v in running}
+        started: dict[str, float] = {}
+        for got in town.watcher.wait_messages(9, timeout=60):
+            user = got.topic.split("/")[-2]
+            _, state, _ = wire.decode_ack(got.payload)
+            states[user].append(state)
+            if state is wire.AckState.STARTED:
+                started[user] = got.timestamp - sent_at
+        expected = [wire.AckState.RECEIVED, wire.AckState.STARTED, wire.AckState.PLAYED]
+        assert states == {v.user: expected for v in running}
+        for village in running:
+            (row,) = asrun.all_rows(village.store)
+            assert (row.status, row.priority, row.requested_by) == (
+                Outcome.PLAYED,
+                Priority.EMERGENCY,
+                "town:emergency",
+            )
+        print("town send → 'started' per village:", sorted(f"{t:.2f} s" for t in started.values()))
     finally:
-        daemon.stop()
-        thread.join(timeout=30)
-        store.close()
-    assert not thread.is_alive(), "the daemon did not stop"
+        for village in running:
+            village.daemon.stop()
+        for village in running:
+            village.thread.join(timeout=30)
+            village.store.close()
+        town_store.close()
+    assert not any(v.thread.is_alive() for v in running), "a daemon did not stop"
 
 
 def test_villagecast_emergency_shows_each_villages_answer(
