@@ -147,6 +147,9 @@ def reload_broker(files: BrokerFiles) -> bool:
     """Tell a running broker to read its password and ACL files again; False if none runs."""
     try:
         pid = int(files.pid.read_text(encoding="ascii").strip())
+        # A pid file left by a broker that died may name another process by now.
+        if Path(f"/proc/{pid}/comm").read_text(encoding="ascii").strip() != "mosquitto":
+            return False
         os.kill(pid, signal.SIGHUP)
     except (OSError, ValueError):
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -130,3 +131,12 @@ def _dropped(client: Client) -> bool:
         if not client.mqtt.is_connected():
             return True
     return False
+
+
+def test_a_stale_pid_file_naming_another_process_is_not_signalled(tmp_path: Path) -> None:
+    files = broker_setup.BrokerFiles(tmp_path / "broker")
+    files.folder.mkdir()
+    files.pid.write_text(f"{os.getpid()}\n")  # this test's python, not a mosquitto
+    assert broker_setup.reload_broker(files) is False
+    files.pid.write_text("not a pid\n")
+    assert broker_setup.reload_broker(files) is False
