@@ -44,7 +44,9 @@ the operator's language. Declared here, whoever raises them::
     │   └── TownAnswerError       an answer the village cannot use
     │       └── TownRefusedError  the town said no: 401 (device token), 404, 5xx, ...
     │           └── TownBusyError the town said 429: wait `retry_after` seconds, then again
-    └── SinkError            the player's audio output could not start a clip
+    ├── SinkError            the player's audio output could not start a clip
+    ├── BrokerError          the town's MQTT broker files cannot be made, read or changed
+    └── TownEmergencyError   a town emergency message refused by a village; `code` names why
 
 The media package (speech, audio, pictures, slides) keeps its own tree in
 media/errors.py, rooted at ``MediaError``: media is the lower layer (playlists imports
@@ -241,3 +243,15 @@ class TownBusyError(TownRefusedError):
 
 class SinkError(VillagecastError):
     """The sink could not start playing a clip."""
+
+
+class BrokerError(VillagecastError):
+    """The town's broker files (CA, certificates, passwords, ACL) cannot be made or changed."""
+
+
+class TownEmergencyError(VillagecastError):
+    """A town emergency message a village refuses: malformed, unsigned or wrongly signed."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code  # malformed, untrusted or bad-signature

@@ -416,6 +416,17 @@ class TownSettings:
             _range(MAX_ASRUN_ROWS, 1_000_000),
         ),
     )
+    broker_port: int = dataclasses.field(
+        default=8883,
+        metadata=_doc(
+            "TCP port of the town's MQTT broker (TLS), written into its mosquitto.conf",
+            _range(1, 65535),
+        ),
+    )
+    broker_bind: str = dataclasses.field(
+        default="",
+        metadata=_doc("address the town's broker listens on; empty = every address"),
+    )
 
 
 def _town_url(value: Any) -> str | None:
@@ -458,6 +469,21 @@ class SyncSettings:
     timeout_seconds: float = dataclasses.field(
         default=10.0,
         metadata=_doc("seconds a request to the town may stay silent", _range(1, 300)),
+    )
+    broker_host: str = dataclasses.field(
+        default="",
+        metadata=_doc(
+            "host name or address of the town's MQTT broker (town emergencies); empty = none"
+        ),
+    )
+    broker_port: int = dataclasses.field(
+        default=8883, metadata=_doc("TCP port of the town's MQTT broker", _range(1, 65535))
+    )
+    broker_ca: str = dataclasses.field(
+        default="",
+        metadata=_doc(
+            "the town's ca.crt (from `villagecast broker init`), relative to config.yaml's folder"
+        ),
     )
 
 
@@ -536,7 +562,11 @@ def _resolve(settings: Settings, base: Path) -> Settings:
     if town.signing_key:
         key = Path(town.signing_key).expanduser()
         town = dataclasses.replace(town, signing_key=str(key if key.is_absolute() else base / key))
-    return dataclasses.replace(settings, data_dir=data_dir, town=town)
+    sync = settings.sync
+    if sync.broker_ca:
+        ca = Path(sync.broker_ca).expanduser()
+        sync = dataclasses.replace(sync, broker_ca=str(ca if ca.is_absolute() else base / ca))
+    return dataclasses.replace(settings, data_dir=data_dir, town=town, sync=sync)
 
 
 def _build(cls: type[T], data: Mapping[str, Any], prefix: str) -> T:
@@ -587,6 +617,12 @@ def _check_sync(sync: SyncSettings, prefix: str) -> None:
         raise ConfigError(
             f"key '{prefix}device_token' must be set when '{prefix}town_url' is: "
             "run `villagecast village add NAME` at the town and copy the token it prints"
+        )
+    if sync.broker_host and not (sync.device_token.strip() and sync.broker_ca):
+        raise ConfigError(
+            f"keys '{prefix}device_token' and '{prefix}broker_ca' must be set when "
+            f"'{prefix}broker_host' is: the token is the village's broker password, "
+            "the town's ca.crt proves the broker is the town's"
         )
     if sync.max_backoff_seconds < sync.poll_seconds:
         raise ConfigError(

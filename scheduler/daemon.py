@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from playlists.content.prune import prune
 from playlists.health import clock_synchronized
@@ -25,6 +26,9 @@ from scheduler.sdnotify import Notifier
 from scheduler.sinks import AudioSink, build_sink
 from scheduler.sync_thread import SyncThread
 from scheduler.timeline import SchedulerTimeline
+
+if TYPE_CHECKING:
+    from scheduler.emergency_listener import EmergencyListener
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,7 @@ class Daemon:
         self.sync = (
             SyncThread(settings, store, self.timeline.now) if settings.sync.town_url else None
         )
+        self.emergencies = self._emergency_listener() if settings.sync.broker_host else None
 
     def run(self) -> None:
         """Run until stop() is called (or SIGTERM/SIGINT when installed)."""
@@ -78,6 +83,8 @@ class Daemon:
         self.systemd.ready(f"running; audio sink {self.sink.name}")
         if self.sync is not None:
             self.sync.start()
+        if self.emergencies is not None:
+            self.emergencies.start()
         last_heartbeat = last_clock_check = float("-inf")
         synchronized = None
         try:
@@ -98,9 +105,17 @@ class Daemon:
             self.player.playout.shutdown()
             self.timeline.shutdown()
             self.player.write_status(force=True)
+            if self.emergencies is not None:
+                self.emergencies.stop()
             if self.sync is not None:  # after playout: a request may wait for its timeout
                 self.sync.stop()
             log.info("player stopped")
+
+    def _emergency_listener(self) -> EmergencyListener:
+        """Listen for the town's emergencies on its broker (paho is imported only then)."""
+        from scheduler.emergency_listener import EmergencyListener
+
+        return EmergencyListener(self.settings, self.store, self.timeline.now)
 
     def _step(self) -> None:
         # Errors are logged and the loop goes on: the daemon must outlive any bad row.

@@ -3,6 +3,7 @@
 #
 #   sudo systemd/install.sh                    install, or upgrade what is installed
 #   sudo systemd/install.sh --kiosk led-wall   also show screen led-wall on the HDMI output
+#   sudo systemd/install.sh --town             also the town's MQTT broker (mosquitto)
 #   sudo systemd/install.sh --uninstall        remove the units and /opt/villagecast
 #   sudo systemd/install.sh --uninstall --purge   ... and the data, the config and the user
 #
@@ -16,6 +17,8 @@
 # Options:
 #   --kiosk SCREEN   run Chromium full screen on the HDMI output for that screen of
 #                    config.yaml (villagecast-kiosk@SCREEN); one kiosk per Pi
+#   --town           the town role: install mosquitto and enable villagecast-broker (it
+#                    starts once `villagecast broker init` wrote its files); kept on upgrades
 #   --uninstall      stop and remove the units and /opt/villagecast; keep data and config
 #   --purge          with --uninstall: also remove /var/lib/villagecast, /etc/villagecast
 #                    and the user villagecast
@@ -34,6 +37,7 @@ PACKAGES=(python3-venv espeak-ng mbrola mbrola-cn1 ffmpeg mpv alsa-utils fonts-n
 KIOSK_PACKAGES=(cage seatd xwayland)
 UNITS=(villagecast-player.service villagecast-panel.service)
 KIOSK_TEMPLATE=villagecast-kiosk@.service
+BROKER_UNIT=villagecast-broker.service
 
 usage() {
   sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
@@ -50,12 +54,14 @@ root=${VILLAGECAST_ROOT:-}
 action=install
 purge=no
 kiosk=""
+town=""
 while (($#)); do
   case $1 in
     --kiosk) kiosk=${2:?--kiosk needs a screen name from config.yaml}; shift 2 ;;
     --kiosk=*) kiosk=${1#*=}; shift ;;
     --root) root=${2:?--root needs a folder}; shift 2 ;;
     --root=*) root=${1#*=}; shift ;;
+    --town) town=yes; shift ;;
     --uninstall) action=uninstall; shift ;;
     --purge) purge=yes; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -64,6 +70,7 @@ while (($#)); do
 done
 [[ $purge == no || $action == uninstall ]] || die "--purge goes with --uninstall"
 [[ -z $kiosk || $action == install ]] || die "--kiosk goes with an install, not --uninstall"
+[[ -z $town || $action == install ]] || die "--town goes with an install, not --uninstall"
 if [[ -n $root ]]; then
   mkdir -p -- "$root"
   root=$(cd "$root" && pwd)
@@ -96,6 +103,7 @@ has_candidate() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]';
 install_packages() {
   local wanted=("${PACKAGES[@]}") missing=() package
   [[ -z $kiosk && -z $(enabled_kiosks) ]] || wanted+=("${KIOSK_PACKAGES[@]}")
+  ! town_role || wanted+=(mosquitto)
   for package in "${wanted[@]}"; do
     installed "$package" || missing+=("$package")
   done
@@ -274,9 +282,22 @@ enabled_kiosks() {
   return 0
 }
 
+# The town role: asked for now, or enabled by an earlier install.
+town_role() { [[ -n $town || -L $WANTS/$BROKER_UNIT ]]; }
+
+# Enable the town's broker; Debian's own mosquitto.service (port 1883) stays off.
+enable_broker() {
+  enable_unit "$BROKER_UNIT"
+  say "town: $BROKER_UNIT starts once 'villagecast broker init --host NAME' wrote its files"
+  if live; then
+    systemctl disable --quiet --now mosquitto.service 2>/dev/null || true
+    systemctl start "$BROKER_UNIT" || warn "$BROKER_UNIT did not start: journalctl -u $BROKER_UNIT"
+  fi
+}
+
 install_units() {
   local unit
-  for unit in "${UNITS[@]}" "$KIOSK_TEMPLATE"; do
+  for unit in "${UNITS[@]}" "$KIOSK_TEMPLATE" "$BROKER_UNIT"; do
     install -m 0644 "$SRC/systemd/$unit" "$UNIT_DIR/$unit"
   done
   live && systemctl daemon-reload
@@ -405,6 +426,7 @@ install_all() {
     enable_unit "$unit"
   done
   [[ -z $kiosk ]] || choose_kiosk
+  ! town_role || enable_broker
   prune_releases
   start_units || die "villagecast $(basename "$release") is installed but did not start (see above)"
   say "villagecast $(basename "$release") is installed"
@@ -422,10 +444,10 @@ uninstall_all() {
     check_live
   fi
   stop_units
-  for unit in $(enabled_kiosks) "${UNITS[@]}"; do
+  for unit in $(enabled_kiosks) "${UNITS[@]}" "$BROKER_UNIT"; do
     disable_unit "$unit"
   done
-  for unit in "${UNITS[@]}" "$KIOSK_TEMPLATE"; do
+  for unit in "${UNITS[@]}" "$KIOSK_TEMPLATE" "$BROKER_UNIT"; do
     rm -f -- "$UNIT_DIR/$unit"
   done
   if live; then

@@ -96,6 +96,8 @@ REQUIRED_PROGRAMS = {
     "systemd-escape": "systemd",
     "systemd-analyze": "systemd",
     "shellcheck": "shellcheck",
+    "mosquitto": "mosquitto",
+    "mosquitto_passwd": "mosquitto",
 }
 
 

@@ -33,6 +33,7 @@ PLAYER, PANEL, KIOSK = (
     "villagecast-kiosk@.service",
 )
 UNITS = (PLAYER, PANEL, KIOSK)
+BROKER = "villagecast-broker.service"  # the town role's mosquitto, not villagecast's code
 VENV_BIN = "opt/villagecast/venv/bin"
 SYSTEM_PYTHON = Path("/usr/bin/python3")  # what install.sh builds its venv with
 # Lines systemd-analyze verify may print that say nothing about our units. None with
@@ -72,9 +73,10 @@ def make_verify_root(root: Path, units: Path = SYSTEMD) -> Path:
     if not system.exists():
         shutil.copytree(system_unit_dir(), system, symlinks=True)
     (root / "etc/systemd/system").mkdir(parents=True, exist_ok=True)
-    for unit in UNITS:
+    for unit in (*UNITS, BROKER):
         shutil.copy(units / unit, root / "etc/systemd/system" / unit)
-    for program in (f"{VENV_BIN}/villagecast", f"{VENV_BIN}/villagecast-kiosk", "usr/bin/cage"):
+    programs = (f"{VENV_BIN}/villagecast", f"{VENV_BIN}/villagecast-kiosk", "usr/bin/cage")
+    for program in (*programs, "usr/sbin/mosquitto", "usr/bin/kill"):
         stub = root / program
         if not stub.exists():
             stub.parent.mkdir(parents=True, exist_ok=True)
@@ -102,8 +104,14 @@ def verify_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize(
     "unit",
-    [PLAYER, PANEL, "villagecast-kiosk@led-bar.service", r"villagecast-kiosk@\xe6\x9d\x91.service"],
-    ids=["player", "panel", "kiosk", "kiosk-escaped-name"],
+    [
+        PLAYER,
+        PANEL,
+        "villagecast-kiosk@led-bar.service",
+        r"villagecast-kiosk@\xe6\x9d\x91.service",
+        BROKER,
+    ],
+    ids=["player", "panel", "kiosk", "kiosk-escaped-name", "broker"],
 )
 def test_units_pass_systemd_analyze_verify(verify_root: Path, unit: str) -> None:
     code, lines = verify(verify_root, unit)
@@ -166,6 +174,15 @@ RULES = [
 def test_unit_directives(unit: str, key: str, value: str, units: set[str]) -> None:
     present = value in directives(unit).get(key, [])
     assert present == (unit in units), f"{unit}: {key}={value} should be {unit in units}"
+
+
+def test_broker_runs_mosquitto_on_the_files_broker_init_writes() -> None:
+    config = "/var/lib/villagecast/town/broker/mosquitto.conf"
+    found = directives(BROKER)
+    assert found["ExecStart"] == [f"/usr/sbin/mosquitto -c {config}"]
+    assert found["ConditionPathExists"] == [config]
+    assert found["ExecReload"] == ["/usr/bin/kill -HUP $MAINPID"]  # `village remove` cuts off
+    assert (found["User"], found["ReadWritePaths"]) == (["villagecast"], ["/var/lib/villagecast"])
 
 
 def test_kiosk_waits_for_the_panel_and_shows_one_screen() -> None:
@@ -243,8 +260,9 @@ def pip_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory, pip_env: dict[str, str]) -> Path:
     root = tmp_path_factory.mktemp("pi")
-    result = install(root, pip_env, "--kiosk", "led-bar")
+    result = install(root, pip_env, "--kiosk", "led-bar", "--town")
     assert result.returncode == 0, result.stderr
+    assert "villagecast broker init" in result.stdout
     return root
 
 
@@ -276,11 +294,12 @@ def test_install_lays_out_app_units_and_data(installed: Path) -> None:
     site = next(venv.glob("lib/python3*/site-packages"))
     assert (site / "scheduler/sdnotify.py").is_file()
     assert (site / "web/templates/screen.html").is_file()  # package data too
-    for unit in UNITS:
+    for unit in (*UNITS, BROKER):
         copied = installed / "etc/systemd/system" / unit
         assert copied.read_bytes() == (SYSTEMD / unit).read_bytes()
     wants = installed / "etc/systemd/system/multi-user.target.wants"
     assert sorted(p.name for p in wants.iterdir()) == [
+        BROKER,
         "villagecast-kiosk@led-bar.service",
         PANEL,
         PLAYER,
@@ -318,6 +337,7 @@ def test_upgrade_keeps_config_and_data_and_one_release_back(
     assert os.readlink(root / "opt/villagecast/venv") == f"releases/{releases[1]}"
     wants = root / "etc/systemd/system/multi-user.target.wants"
     assert (wants / "villagecast-kiosk@led-bar.service").is_symlink()  # kept without --kiosk
+    assert (wants / BROKER).is_symlink()  # the town role, kept without --town
 
 
 @pytest.mark.slow
@@ -375,8 +395,9 @@ def test_uninstall_keeps_data_and_config_unless_purged(
         (["--bogus"], 1, "unknown argument '--bogus'"),
         (["--purge"], 1, "--purge goes with --uninstall"),
         (["--uninstall", "--kiosk", "tv"], 1, "--kiosk goes with an install"),
+        (["--uninstall", "--town"], 1, "--town goes with an install"),
     ],
-    ids=["help", "unknown", "purge-alone", "kiosk-uninstall"],
+    ids=["help", "unknown", "purge-alone", "kiosk-uninstall", "town-uninstall"],
 )
 def test_install_arguments(tmp_path: Path, args: list[str], code: int, says: str) -> None:
     result = install(tmp_path / "pi", {}, *args)

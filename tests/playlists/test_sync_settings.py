@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from playlists.errors import ConfigError
-from playlists.settings import SyncSettings, parse_settings
+from playlists.settings import SyncSettings, load_settings, parse_settings
 
 TOKEN = "device_token: vcd_x"
 
@@ -37,6 +39,12 @@ def test_good_town_addresses_are_taken(url: str) -> None:
             "'sync.max_backoff_seconds' must not be below 'sync.poll_seconds'",
             id="backoff-below-poll",
         ),
+        pytest.param(
+            'broker_host: "town.example"',
+            "'sync.broker_ca' must be set when 'sync.broker_host' is",
+            id="broker-without-ca",
+        ),
+        pytest.param("broker_port: 0", "'sync.broker_port' must be from 1", id="broker-port"),
     ],
 )
 def test_a_bad_sync_setting_is_one_line_naming_the_key(text: str, message: str) -> None:
@@ -53,3 +61,11 @@ def test_a_town_without_a_device_token_is_refused() -> None:
 def test_defaults_mean_no_town() -> None:
     assert parse_settings("").sync == SyncSettings()
     assert SyncSettings().town_url == "" and SyncSettings().poll_seconds == 300
+
+
+def test_the_brokers_ca_is_found_beside_config_yaml(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        'sync: {broker_host: "town.example", broker_ca: "town-ca.crt", device_token: vcd_x}'
+    )
+    assert load_settings(config).sync.broker_ca == str(tmp_path / "town-ca.crt")

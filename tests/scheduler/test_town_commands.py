@@ -11,7 +11,8 @@ from playlists.content import playlist_table
 from playlists.model import ItemKind, Review
 from playlists.record import audit
 from playlists.store import Store
-from playlists.town import sharing, villages
+from playlists.sync import broker_topics
+from playlists.town import broker_passwords, broker_setup, sharing, villages
 from tests.scheduler.test_cli import villagecast, write_config
 from tests.web_fixtures import NOW
 
@@ -42,6 +43,29 @@ def test_village_add_prints_the_token_once_and_list_and_remove(tmp_path: Path) -
     assert gone.returncode == 1 and "no village is named" in gone.stderr
     actions = [(r.action, r.username.startswith("cli:")) for r in audit.rows(store)]
     assert actions.count(("create", True)) == 1 and actions.count(("delete", True)) == 1
+
+
+def test_broker_init_then_village_add_and_remove_keep_the_password_file(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    files = broker_setup.BrokerFiles.in_data_dir(tmp_path / "data")
+    made = villagecast("broker", "init", "--host", "town.example", config=config)
+    assert made.returncode == 0, made.stderr
+    assert str(files.ca_cert) in made.stdout
+    assert "listener 8883\n" in files.config.read_text()
+    again = villagecast("broker", "init", "--host", "town.example", config=config)
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+    added = villagecast("village", "add", "东村", config=config)
+    token = re.search(r"device token: (vcd_\S+)", added.stdout)
+    user = re.search(r"broker user: (village-[0-9a-f]{16})", added.stdout)
+    assert token and user and user[1] == broker_topics.user_for_token(token[1])
+    entries = broker_passwords.read_entries(files.passwords)
+    assert sorted(entries) == sorted(["town", user[1]])
+    assert broker_passwords.check_password(token[1], entries[user[1]])
+
+    removed = villagecast("village", "remove", "东村", config=config)
+    assert removed.returncode == 0, removed.stderr
+    assert list(broker_passwords.read_entries(files.passwords)) == ["town"]
 
 
 def test_share_and_unshare_by_name_only_approved_playlists(tmp_path: Path) -> None:
