@@ -12,43 +12,15 @@ from zoneinfo import ZoneInfo
 from playlists.clock import station_iso
 from playlists.model import AsRunRow
 from playlists.record import notes
-
-COLUMNS = (
-    "scheduled",
-    "started",
-    "ended",
-    "playlist",
-    "priority",
-    "status",
-    "reason",
-    "requested_by",
-)
-# Excel reads a CSV without a byte-order mark as the local code page (GBK in China).
-BOM = "\ufeff"
-# A cell starting with one of these is a formula to Excel; a leading quote keeps it text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from playlists.record.asrun_csv import BOM, COLUMNS, asrun_values
 
 
 def _iso(value: dt.datetime | None, tz: ZoneInfo) -> str:
     return station_iso(value, tz) or ""
 
 
-def _text(value: str | None) -> str:
-    value = value or ""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
 def csv_row(row: AsRunRow, tz: ZoneInfo, words: Mapping[str, str]) -> list[str]:
-    return [
-        _iso(row.scheduled_at, tz),
-        _iso(row.started_at, tz),
-        _iso(row.ended_at, tz),
-        _text(row.playlist_name),
-        row.priority.value,
-        row.status.value,
-        _text(words.get(row.reason, row.reason)),
-        _text(row.requested_by),
-    ]
+    return asrun_values(row, tz, lambda reason: words.get(reason, reason))
 
 
 def csv_lines(rows: Iterable[AsRunRow], tz: ZoneInfo, words: Mapping[str, str]) -> Iterator[str]:

@@ -23,9 +23,9 @@ from playlists.access import users
 from playlists.clock import station_iso
 from playlists.plan import day_range
 from playlists.record import audit
+from playlists.record.asrun_csv import BOM, excel_text
 from playlists.store import Store
 from web.api_fields import day_of
-from web.asrun_export import BOM
 from web.auth import ADMIN, role_required
 from web.paging import page_of
 from web.state import now, settings, store
@@ -36,8 +36,6 @@ PAGE_SIZE = 100
 CSV_CHUNK = 1000
 MAX_TRIED_NAME = 64  # a failed log-in may send anything as the name; keep the row short
 COLUMNS = ("time", "user", "action", "subject", "subject_id", "detail")
-# A cell starting with one of these is a formula to Excel (as in web/asrun_export.py).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # Known actions in the user's language; an action added later shows as its verb.
 ACTION_LABELS = {
@@ -163,7 +161,7 @@ def index() -> str:
 
 
 def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    return excel_text(value)
 
 
 def csv_lines(source: Store, where: dict[str, Any], tz: ZoneInfo) -> Iterator[str]:

@@ -18,9 +18,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from playlists.content import playlist_table
 from playlists.errors import ShareError, VillagecastError
 from playlists.plan import day_range
+from playlists.record.asrun_csv import BOM, excel_text
 from playlists.record.tally import ReportLine
 from playlists.town import fleet, sharing
-from web.asrun_export import BOM
 from web.asrun_filter import AsRunFilter, read_filter
 from web.asrun_words import note_words
 from web.auth import REVIEWER, role_required
@@ -41,8 +41,6 @@ CSV_COLUMNS = (
     "playing",
     "why_not",
 )
-# A cell starting with one of these is a formula to Excel; a leading quote keeps it text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @bp.app_template_global()
@@ -105,8 +103,7 @@ def report_csv() -> Response:
 
 
 def _cell(value: object) -> str:
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return excel_text(str(value))
 
 
 def csv_lines(lines: Iterable[ReportLine]) -> Iterator[str]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
+from playlists.clock import station_iso
 from playlists.model import AsRunRow
+from playlists.record import notes
 
 COLUMNS = (
     "scheduled",
@@ -48,14 +50,17 @@ def excel_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 def asrun_csv(rows: Iterable[AsRunRow], tz: ZoneInfo) -> str:
     """Return the as-run rows as one CSV document, times in the station's zone."""
-    return excel_csv(COLUMNS, (_values(row, tz) for row in rows))
+    return excel_csv(COLUMNS, (asrun_values(row, tz) for row in rows))
 
 
 def _iso(value: dt.datetime | None, tz: ZoneInfo) -> str:
-    return value.astimezone(tz).isoformat() if value else ""
+    return station_iso(value, tz) or ""
 
 
-def _values(row: AsRunRow, tz: ZoneInfo) -> list[str]:
+def asrun_values(
+    row: AsRunRow, tz: ZoneInfo, say: Callable[[str], str] = notes.english
+) -> list[str]:
+    """Return one row's cells; `say` words its coded reason (English unless told)."""
     return [
         _iso(row.scheduled_at, tz),
         _iso(row.started_at, tz),
@@ -63,6 +68,6 @@ def _values(row: AsRunRow, tz: ZoneInfo) -> list[str]:
         excel_text(row.playlist_name),
         row.priority.value,
         row.status.value,
-        excel_text(row.reason),
+        excel_text(say(row.reason) if row.reason else row.reason),
         excel_text(row.requested_by),
     ]

@@ -20,6 +20,7 @@ from pathlib import Path
 from media.pdf import print_pdf
 from playlists.errors import EvidenceError, NotFoundError
 from playlists.evidence.report_page import STYLE
+from playlists.record import notes
 from playlists.record.asrun_csv import excel_csv, excel_text
 from playlists.settings import Settings
 from playlists.store import Store, from_db_time
@@ -167,7 +168,8 @@ def _asrun_rows(store: Store, settings: Settings, rows: list[VillageRow]) -> lis
         [excel_text(r["village"]), _local(from_db_time(r["scheduled_at"]), settings),
          _local(from_db_time(r["started_at"]), settings),
          _local(from_db_time(r["ended_at"]), settings), excel_text(r["playlist_name"]),
-         r["priority"], r["status"], excel_text(r["reason"]), excel_text(r["requested_by"])]
+         r["priority"], r["status"], excel_text(notes.english(r["reason"] or "")),
+         excel_text(r["requested_by"])]
         for r in found if r["village"] in chosen
     ]  # fmt: skip
 

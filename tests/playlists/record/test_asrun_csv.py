@@ -1,4 +1,6 @@
-"""The as-run CSV of evidence packages: a BOM for Excel, station times, no formulas."""
+"""The as-run CSV of files and packages: Excel's layout, coded notes in words, no formulas."""
+
+from __future__ import annotations
 
 import csv
 import datetime as dt
@@ -8,38 +10,53 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from playlists.model import AsRunRow, Outcome, Priority
-from playlists.record.asrun_csv import BOM, asrun_csv, excel_text
+from playlists.record import notes
+from playlists.record.asrun_csv import BOM, COLUMNS, asrun_csv, asrun_values
 
-TZ = ZoneInfo("Asia/Shanghai")
-
-
-def row(name: str) -> AsRunRow:
-    at = dt.datetime(2023, 3, 30, 0, 0, tzinfo=dt.UTC)
-    return AsRunRow(1, "1@x", 1, name, Priority.SCHEDULED, at, at, at, Outcome.PLAYED, "", None)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+AT = dt.datetime(2023, 3, 28, 23, 30, tzinfo=dt.UTC)  # 07:30 the next day in Shanghai
 
 
-def test_rows_read_back_in_station_time() -> None:
-    text = asrun_csv([row("社会工作主题宣传")], TZ)
-    assert text.startswith(BOM) and "\r\n" in text
-    rows = list(csv.reader(io.StringIO(text.removeprefix(BOM))))
-    assert rows[1][:4] == [
-        "2023-03-30T08:00:00+08:00",
-        "2023-03-30T08:00:00+08:00",
-        "2023-03-30T08:00:00+08:00",
-        "社会工作主题宣传",
-    ]
+def row(reason: str, name: str = "社会工作宣传", by: str | None = None) -> AsRunRow:
+    return AsRunRow(1, "k", 1, name, Priority.SCHEDULED, AT, None, None, Outcome.SKIPPED, reason, by)
+
+
+def cells(document: str) -> list[list[str]]:
+    assert document.startswith(BOM)
+    return list(csv.reader(io.StringIO(document[len(BOM) :])))
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
+    ("reason", "expected"),
     [
-        pytest.param('=HYPERLINK("x")', '\'=HYPERLINK("x")', id="formula"),
-        pytest.param("+1", "'+1", id="plus"),
-        pytest.param("-1", "'-1", id="minus"),
-        pytest.param("@SUM", "'@SUM", id="at"),
-        pytest.param("广场横幅", "广场横幅", id="plain"),
-        pytest.param(None, "", id="none"),
+        (
+            notes.encode((notes.note(notes.NoteCode.STOPPED_BY, who="xiaowang"),)),
+            "stopped by xiaowang",
+        ),
+        (
+            notes.encode((notes.note(notes.NoteCode.PLAYER_DOWN),)),
+            notes.english(notes.encode((notes.note(notes.NoteCode.PLAYER_DOWN),))),
+        ),
+        ("an old row's own sentence", "an old row's own sentence"),
+        ("", ""),
     ],
+    ids=["coded-with-who", "coded-bare", "old-english-row", "no-reason"],
 )
-def test_cells_that_excel_would_run_stay_text(value: str | None, expected: str) -> None:
-    assert excel_text(value) == expected
+def test_a_coded_note_is_written_in_words_never_as_its_code(reason: str, expected: str) -> None:
+    header, line = cells(asrun_csv([row(reason)], SHANGHAI))
+    assert header == list(COLUMNS)
+    assert line[COLUMNS.index("reason")] == expected
+    assert "{" not in line[COLUMNS.index("reason")]
+
+
+def test_times_are_the_stations_and_formulas_stay_text() -> None:
+    values = asrun_values(row("", name="=HYPERLINK(1)", by="@me"), SHANGHAI)
+    assert values[0] == "2023-03-29T07:30:00+08:00"
+    assert values[COLUMNS.index("playlist")] == "'=HYPERLINK(1)"
+    assert values[COLUMNS.index("requested_by")] == "'@me"
+
+
+def test_the_panel_says_the_note_in_its_own_words() -> None:
+    coded = notes.encode((notes.note(notes.NoteCode.STOPPED_BY, who="xiaowang"),))
+    values = asrun_values(row(coded), SHANGHAI, {coded: "被 xiaowang 停止"}.__getitem__)
+    assert values[COLUMNS.index("reason")] == "被 xiaowang 停止"
