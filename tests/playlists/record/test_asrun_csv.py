@@ -18,7 +18,8 @@ AT = dt.datetime(2023, 3, 28, 23, 30, tzinfo=dt.UTC)  # 07:30 the next day in Sh
 
 
 def row(reason: str, name: str = "社会工作宣传", by: str | None = None) -> AsRunRow:
-    return AsRunRow(1, "k", 1, name, Priority.SCHEDULED, AT, None, None, Outcome.SKIPPED, reason, by)
+    skipped = Outcome.SKIPPED
+    return AsRunRow(1, "k", 1, name, Priority.SCHEDULED, AT, None, None, skipped, reason, by)
 
 
 def cells(document: str) -> list[list[str]]:
