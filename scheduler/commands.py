@@ -17,7 +17,6 @@ import threading
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -32,6 +31,7 @@ from playlists.record import notes
 from playlists.settings import Settings
 from playlists.store import Store
 from scheduler.lifeline import start_child
+from scheduler.stopping import stop_on_signals
 
 if TYPE_CHECKING:
     from playlists.content.ingest import Ingest
@@ -92,13 +92,7 @@ def panel(path: Path | None) -> int:
 def up(path: Path | None, verbose: bool) -> int:
     """Run player and panel as two child processes until Ctrl-C, SIGTERM or either exits."""
     stopping = threading.Event()
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
-
-    # Set explicitly: a shell starts background jobs with SIGINT ignored.
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    stop_on_signals(stopping, "up")
     base = [sys.executable, "-m", "scheduler"] + (["--config", str(path)] if path else [])
     # Each child gets SIGTERM if `up` itself dies, even by SIGKILL: an orphaned player
     # would be a second voice on the loudspeakers when `up` is started again.

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import signal
 import threading
 import time
 from collections.abc import Callable
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from playlists.content.prune import prune
@@ -24,6 +22,7 @@ from playlists.store import Store, from_db_time, to_db_time
 from scheduler.player import Player
 from scheduler.sdnotify import Notifier
 from scheduler.sinks import AudioSink, build_sink
+from scheduler.stopping import stop_on_signals
 from scheduler.sync_thread import SyncThread
 from scheduler.timeline import SchedulerTimeline
 
@@ -147,12 +146,7 @@ class Daemon:
         self.stopping.set()
 
     def install_signal_handlers(self) -> None:
-        def handle(signum: int, frame: FrameType | None) -> None:
-            log.info("signal %d: stopping", signum)
-            self.stop()
-
-        signal.signal(signal.SIGTERM, handle)
-        signal.signal(signal.SIGINT, handle)
+        stop_on_signals(self.stopping, "player")
 
 
 def run_player(settings: Settings) -> None:
