@@ -34,7 +34,7 @@ def _stop(stopping: threading.Event, name: str, signum: int) -> None:
 
 
 def stop_on_signals(stopping: threading.Event, name: str) -> None:
-    """Set `stopping` on SIGTERM and SIGINT (SIGINT set too: a shell's background job ignores it)."""
+    """Set `stopping` on SIGTERM and SIGINT (a shell starts background jobs ignoring SIGINT)."""
     handler = stop_handler(stopping, name)
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
