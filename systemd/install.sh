@@ -97,8 +97,9 @@ check_live() {
 
 # -- the system: packages and user -------------------------------------------------------
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-has_candidate() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'; }
+# grep reads all the output: with pipefail, `grep -q` could SIGPIPE the producer.
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep "install ok installed" >/dev/null; }
+has_candidate() { apt-cache policy "$1" 2>/dev/null | grep 'Candidate: [^(]' >/dev/null; }
 
 install_packages() {
   local wanted=("${PACKAGES[@]}") missing=() package

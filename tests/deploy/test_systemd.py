@@ -210,6 +210,20 @@ def test_script_passes_shellcheck(script: Path) -> None:
     assert result.returncode == 0, result.stdout
 
 
+@pytest.mark.parametrize("script", shell_scripts(), ids=lambda p: str(p.relative_to(REPO)))
+def test_no_early_leaving_grep_under_pipefail(script: Path) -> None:
+    # `producer | grep -q` under pipefail fails whenever grep's early exit SIGPIPEs the
+    # producer: scripts/setup once skipped the MBROLA voice it had found that way.
+    text = script.read_text()
+    if "pipefail" in text:
+        assert not re.search(r"\|\s*grep\s+(-\w*q|--quiet)", text)
+
+
+def test_the_pipefail_trap_is_real() -> None:
+    script = "set -o pipefail; yes | head -c 100000 | grep -q y"
+    assert subprocess.run(["bash", "-c", script]).returncode != 0
+
+
 def test_systemd_scripts_are_found() -> None:
     names = {p.name for p in shell_scripts()}
     assert {"install.sh", "villagecast-kiosk"} <= names
