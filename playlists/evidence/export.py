@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
-import re
-import tempfile
 import zipfile
 from pathlib import Path
 
 from media.pdf import print_pdf
-from playlists.errors import EvidenceError
 from playlists.evidence import items as stored
 from playlists.evidence.model import EvidenceItem
+from playlists.evidence.package import check_target, name_part, writing_package
 from playlists.evidence.report_page import TopicSummary, report_page, topic_summaries
 from playlists.evidence.system import campaign_days, topic_records
 from playlists.plan import day_range
@@ -34,7 +31,6 @@ ITEM_COLUMNS = (
     "file", "kind", "topic", "caption", "taken_on", "added_by", "sha256", "bytes",
     "width", "height", "seconds",
 )  # fmt: skip
-_UNSAFE = re.compile(r"[^\w.-]+")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,21 +43,14 @@ class Package:
 
 def export_package(store: Store, settings: Settings, out: Path, now: dt.datetime) -> Package:
     """Write the village's evidence package to out; nothing is left at out on failure."""
-    if out.suffix.lower() != ".zip":
-        raise EvidenceError(f"{out}: the package is a zip file; name it like evidence.zip")
-    if not out.parent.is_dir():
-        raise EvidenceError(f"{out.parent}: no such folder")
+    check_target(out)
     everything = stored.list_items(store)
     summaries = topic_summaries(everything, topic_records(store, settings))
-    with tempfile.TemporaryDirectory(prefix=".evidence-", dir=out.parent) as work:
-        folder = Path(work)
+    with writing_package(out) as (folder, package):
         pdf = _report_pdf(store, settings, everything, summaries, folder, now)
-        partial = folder / "package.zip"
-        with zipfile.ZipFile(partial, "w") as package:
-            names = _add_media(package, settings, everything)
-            _add_tables(package, store, settings, everything, summaries, names)
-            package.write(pdf, "report.pdf", zipfile.ZIP_DEFLATED)
-        os.replace(partial, out)
+        names = _add_media(package, settings, everything)
+        _add_tables(package, store, settings, everything, summaries, names)
+        package.write(pdf, "report.pdf", zipfile.ZIP_DEFLATED)
     photos = sum(1 for item in everything if item.kind == "photo")
     return Package(out, photos, len(everything) - photos, out.stat().st_size)
 
@@ -93,7 +82,7 @@ def _add_media(
     for item in everything:
         suffix = item.file.rsplit(".", 1)[-1]
         folder = "videos" if item.kind == "video" else "photos"
-        topic = _UNSAFE.sub("_", item.topic)
+        topic = name_part(item.topic)
         names[item.id] = f"{folder}/{item.taken_on.isoformat()}_{topic}_{item.id}.{suffix}"
         package.write(stored.file_path(settings, item), names[item.id], zipfile.ZIP_STORED)
     return names

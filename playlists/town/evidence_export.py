@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
-import re
-import tempfile
 import zipfile
 from html import escape
 from pathlib import Path
 
 from media.pdf import print_pdf
-from playlists.errors import EvidenceError, NotFoundError
+from playlists.clock import station_iso
+from playlists.errors import NotFoundError
+from playlists.evidence.package import check_target, name_part, writing_package
 from playlists.evidence.report_page import STYLE
 from playlists.record import notes
 from playlists.record.asrun_csv import excel_csv, excel_text
@@ -37,7 +36,6 @@ ITEM_COLUMNS = (
     "village", "file", "kind", "topic", "caption", "taken_on", "added_by", "received_at",
     "review", "comment", "sha256", "bytes",
 )  # fmt: skip
-_UNSAFE = re.compile(r"[^\w.-]+")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,25 +50,18 @@ def export_town_package(
     store: Store, settings: Settings, out: Path, now: dt.datetime, village: str | None = None
 ) -> TownPackage:
     """Write one village's (or every village's) evidence package to out, whole or not at all."""
-    if out.suffix.lower() != ".zip":
-        raise EvidenceError(f"{out}: the package is a zip file; name it like evidence.zip")
-    if not out.parent.is_dir():
-        raise EvidenceError(f"{out.parent}: no such folder")
+    check_target(out)
     rows = [row for row in evidence_table(store, settings) if village in (None, row.village)]
     if village is not None and not rows:
         raise NotFoundError(f"no village named {village!r}")
     everything = [item for row in rows for cell in row.cells.values() for item in cell.items]
-    with tempfile.TemporaryDirectory(prefix=".evidence-", dir=out.parent) as work:
-        folder = Path(work)
+    with writing_package(out) as (folder, package):
         page = folder / "report.html"
         page.write_text(town_report_page(settings, rows, now), encoding="utf-8")
         print_pdf(page, folder / "report.pdf")
-        partial = folder / "package.zip"
-        with zipfile.ZipFile(partial, "w") as package:
-            names = _add_media(package, settings, everything)
-            _add_tables(package, store, settings, rows, everything, names)
-            package.write(folder / "report.pdf", "report.pdf", zipfile.ZIP_DEFLATED)
-        os.replace(partial, out)
+        names = _add_media(package, settings, everything)
+        _add_tables(package, store, settings, rows, everything, names)
+        package.write(folder / "report.pdf", "report.pdf", zipfile.ZIP_DEFLATED)
     return TownPackage(out, len(rows), len(everything), out.stat().st_size)
 
 
@@ -122,7 +113,7 @@ def _add_media(
     for item in everything:
         suffix = item.file.rsplit(".", 1)[-1]
         folder = "videos" if item.kind == "video" else "photos"
-        village, topic = _UNSAFE.sub("_", item.village), _UNSAFE.sub("_", item.topic)
+        village, topic = name_part(item.village), name_part(item.topic)
         name = f"{village}/{folder}/{item.taken_on.isoformat()}_{topic}_{item.id}.{suffix}"
         package.write(item_path(settings, item, item.file), name, zipfile.ZIP_STORED)
         names[item.id] = name
@@ -175,4 +166,4 @@ def _asrun_rows(store: Store, settings: Settings, rows: list[VillageRow]) -> lis
 
 
 def _local(value: dt.datetime | None, settings: Settings) -> str:
-    return value.astimezone(settings.tz).isoformat() if value else ""
+    return station_iso(value, settings.tz) or ""
