@@ -15,6 +15,7 @@ import datetime as dt
 import heapq
 from zoneinfo import ZoneInfo
 
+from playlists.clock import station_date
 from playlists.model import PlannedBroadcast, QuietHours, ScheduleEntry
 from playlists.plan import day_range, plan
 
@@ -186,7 +187,7 @@ class DayPlans:
     def between(self, start: dt.datetime, end: dt.datetime) -> list[PlannedBroadcast]:
         """Return the broadcasts due in [start, end), in plan order."""
         found: list[PlannedBroadcast] = []
-        day = start.astimezone(self.tz).date()
+        day = station_date(start, self.tz)
         while start < end:
             starts, planned = self._day(day)
             found += planned[bisect.bisect_left(starts, start) : bisect.bisect_left(starts, end)]
@@ -196,7 +197,7 @@ class DayPlans:
 
     def forget_before(self, instant: dt.datetime) -> None:
         """Drop the days that end before an instant."""
-        first = instant.astimezone(self.tz).date() - dt.timedelta(days=1)
+        first = station_date(instant, self.tz) - dt.timedelta(days=1)
         for day in [d for d in self._days if d < first]:
             del self._days[day]
 

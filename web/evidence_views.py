@@ -29,6 +29,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from media.errors import PdfError
+from playlists.clock import station_today
 from playlists.errors import EvidenceError, NotFoundError
 from playlists.evidence import incoming, items
 from playlists.evidence.export import export_package
@@ -53,7 +54,7 @@ MIME_TYPES = {
 @login_required
 def index() -> str:
     campaign = settings().campaign
-    today = now().astimezone(settings().tz).date()
+    today = station_today(now(), settings().tz)
     return render_template(
         "evidence.html",
         campaign=campaign,
@@ -157,7 +158,7 @@ def export() -> Response:
         abort(503, str(exc))
     finally:
         target.unlink(missing_ok=True)
-    day = now().astimezone(settings().tz).date().isoformat()
+    day = station_today(now(), settings().tz).isoformat()
     response = send_file(
         opened, mimetype="application/zip", as_attachment=True, download_name=f"evidence-{day}.zip"
     )

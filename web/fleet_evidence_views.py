@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from media.errors import PdfError
+from playlists.clock import station_today
 from playlists.errors import EvidenceReviewError, NotFoundError
 from playlists.town import evidence_review, village_evidence
 from playlists.town.evidence_export import export_town_package
@@ -44,7 +45,7 @@ bp = Blueprint("fleet_evidence", __name__, url_prefix="/fleet/evidence")
 @role_required(REVIEWER)
 def index() -> str:
     campaign = settings().campaign
-    today = now().astimezone(settings().tz).date()
+    today = station_today(now(), settings().tz)
     return render_template(
         "fleet_evidence.html",
         campaign=campaign,
@@ -115,7 +116,7 @@ def export() -> Response:
         abort(503, str(exc))
     finally:
         target.unlink(missing_ok=True)
-    day = now().astimezone(settings().tz).date().isoformat()
+    day = station_today(now(), settings().tz).isoformat()
     response = send_file(
         opened,
         mimetype="application/zip",

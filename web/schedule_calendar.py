@@ -243,7 +243,7 @@ def page_calendar(
     with _lock:
         kept = _kept.setdefault(plan, {}).setdefault(str(get_locale()), {})
     template = current_app.jinja_env.get_template("_schedule_cell.html")
-    today = now.astimezone(plan.tz).date()
+    today = station_today(now, plan.tz)
     per_day = len(plan.planned) / ((plan.last - plan.first).days + 1)
     return build_calendar(
         plan.grid_of(*shown_days(plan.first, plan.last, today, per_day)),

@@ -21,6 +21,7 @@ from pathlib import Path
 from media.errors import MediaError
 from media.photos import PhotoInfo, check_photo, save_clean
 from media.videos import VideoInfo, copy_clean, make_thumbnail, probe_video
+from playlists.clock import station_date, station_today
 from playlists.errors import EvidenceError
 from playlists.evidence.limits import (
     VIDEO_TOOL_SECONDS,
@@ -66,7 +67,7 @@ def probe(path: Path, settings: Settings) -> Probe:
     except MediaError as exc:
         raise EvidenceError(str(exc)) from None
     # creation_time is UTC: the station's time zone names the day.
-    day = video.recorded.astimezone(settings.tz).date() if video.recorded else None
+    day = station_date(video.recorded, settings.tz) if video.recorded else None
     return Probe("video", day, video)
 
 
@@ -208,7 +209,7 @@ def _checked_topic(topic: str, settings: Settings) -> str:
 def _checked_day(day: dt.date | None, now: dt.datetime, settings: Settings) -> dt.date:
     if day is None:
         raise EvidenceError("the file does not say when it was taken: enter the day")
-    today = now.astimezone(settings.tz).date()
+    today = station_today(now, settings.tz)
     if day > today or day < FIRST_DAY:
         raise EvidenceError(f"the day taken must be from 2000-01-01 to today ({today})")
     return day

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
+from playlists.clock import station_date
 from playlists.settings import Settings
 from playlists.store import Store
 from playlists.town import villages
@@ -51,5 +52,5 @@ def evidence_table(store: Store, settings: Settings) -> list[VillageRow]:
 def _cell(found: tuple[VillageItem, ...], settings: Settings) -> Cell:
     if not found:
         return Cell("missing", found)
-    first = min(item.received_at for item in found).astimezone(settings.tz).date()
+    first = station_date(min(item.received_at for item in found), settings.tz)
     return Cell("sent" if first <= settings.campaign.report_by else "late", found)
