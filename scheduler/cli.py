@@ -127,7 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--out", type=Path, required=True, help="folder to write the keys into")
     cmd.add_argument("--name", default="town", help="the key's name (default: town)")
     sub.add_parser("prune", help="delete cached media nothing uses, older than storage.cache_days")
-    cmd = sub.add_parser("check", help="check config, store, disk, clock, player, audio, screens")
+    cmd = sub.add_parser(
+        "check", help="check config, store, disk, clock, player, audio, screens, fonts"
+    )
     cmd.add_argument("--json", action="store_true", help="print JSON")
     cmd = sub.add_parser(
         "import", help="import a playlist bundle (.zip) or playlist@1 YAML file, approved to air"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import dataclasses
 import datetime as dt
 import getpass
 import json
@@ -271,7 +270,7 @@ def check(settings: Settings, as_json: bool) -> int:
 
     results = run_checks(settings, utc_now())
     if as_json:
-        print(json.dumps([dataclasses.asdict(r) for r in results], ensure_ascii=False, indent=2))
+        print(json.dumps([r.as_json() for r in results], ensure_ascii=False, indent=2))
     else:
         marks = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
         for r in results:

@@ -22,6 +22,7 @@ from web import (
     auth,
     auth_views,
     bundle_views,
+    check_words,
     command_views,
     csrf,
     dashboard_views,
@@ -92,6 +93,7 @@ def create_app(
     csrf.init_app(app)
     formatting.init_app(app)
     asrun_words.init_app(app)
+    check_words.init_app(app)
     app.jinja_env.globals["station_name"] = settings.station.name
 
     for feature in (

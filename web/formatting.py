@@ -59,6 +59,7 @@ CHECK_LABELS = {
     "speech": _l("Speech synthesis"),
     "audio": _l("Audio output"),
     "screens": _l("Screens"),
+    "fonts": _l("Fonts"),
 }
 CHECK_STATUS_LABELS = {"ok": _l("OK"), "warn": _l("Attention"), "fail": _l("Fault")}
 PROCESS_LABELS = {"player": _l("Player"), "panel": _l("Control panel")}

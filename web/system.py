@@ -51,7 +51,7 @@ class CheckCache:
 
 
 def check_json(result: CheckResult) -> dict[str, Any]:
-    return {"name": result.name, "status": result.status, "detail": result.detail}
+    return result.as_json()
 
 
 def event_json(event: Event, tz: ZoneInfo) -> dict[str, Any]:

@@ -9,10 +9,18 @@ from pathlib import Path
 
 import pytest
 
+from media.errors import FontError
+from playlists import health
 from playlists.content.ingest import Ingest
 from playlists.errors import ContentError
-from playlists.health import CheckResult, run_checks
-from playlists.settings import AudioSettings, Settings, StorageSettings, TtsSettings
+from playlists.health import CheckCode, CheckResult, run_checks
+from playlists.settings import (
+    AudioSettings,
+    ScreenSettings,
+    Settings,
+    StorageSettings,
+    TtsSettings,
+)
 from playlists.store import Store
 from scheduler import commands
 
@@ -136,8 +144,11 @@ def test_json_output_lists_every_check(
 
     alive(sample_settings)
     commands.check(sample_settings, as_json=True)
-    rows = [CheckResult(**row) for row in json.loads(capsys.readouterr().out)]
-    assert [r.name for r in rows] == [
+    rows = json.loads(capsys.readouterr().out)
+    for row in rows:  # the code and its parameters, and the same finding in English
+        result = CheckResult(row["name"], row["status"], CheckCode(row["code"]), row["params"])
+        assert row["detail"] == result.detail
+    assert [row["name"] for row in rows] == [
         "config",
         "store",
         "disk",
@@ -146,6 +157,7 @@ def test_json_output_lists_every_check(
         "speech",
         "audio",
         "screens",
+        "fonts",
     ]
 
 
@@ -157,3 +169,50 @@ def test_new_speech_is_refused_when_the_disk_is_nearly_full(
     with pytest.raises(ContentError, match="MB free on the data disk"):
         Ingest(store, full).speak("今天停水。")
     assert store.query_one("SELECT COUNT(*) AS n FROM media")["n"] == 0  # type: ignore[index]
+
+
+@pytest.mark.parametrize("code", list(CheckCode), ids=str)
+def test_every_finding_has_english_words(code: CheckCode) -> None:
+    assert code in health.ENGLISH
+
+
+LED_BAR = ScreenSettings(name="bar", width=192, height=32)
+TV = ScreenSettings(name="tv", width=1920, height=1080)
+
+
+@pytest.mark.parametrize(
+    ("screens", "dot_matrix", "chinese", "status", "code"),
+    [
+        pytest.param((LED_BAR, TV), True, True, "ok", CheckCode.FONTS_OK, id="all-there"),
+        pytest.param(
+            (LED_BAR, TV), False, True, "warn", CheckCode.NO_DOT_MATRIX_FONT, id="led-blurred"
+        ),
+        pytest.param((TV,), False, True, "ok", CheckCode.FONTS_OK, id="no-led-needs-none"),
+        pytest.param((TV,), True, False, "fail", CheckCode.NO_CHINESE_FONT, id="no-chinese"),
+    ],
+)
+def test_fonts(
+    sample_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    screens: tuple[ScreenSettings, ...],
+    dot_matrix: bool,
+    chinese: bool,
+    status: str,
+    code: CheckCode,
+) -> None:
+    from media import fonts
+
+    if not dot_matrix:
+        monkeypatch.setattr(fonts, "find_dot_matrix_font", lambda: None)
+    if not chinese:
+
+        def no_font(preferred: str | None = None) -> fonts.FontFace:
+            raise FontError("no Chinese font found")
+
+        monkeypatch.setattr(fonts, "find_cjk_font", no_font)
+    settings = dataclasses.replace(sample_settings, screens=screens)
+    [result] = [r for r in run_checks(settings, NOW) if r.name == "fonts"]
+    assert (result.status, result.code) == (status, code)
+    if code is CheckCode.NO_DOT_MATRIX_FONT:
+        assert result.params == {"screens": "bar"}
+        assert "apt install fonts-wqy-zenhei" in result.detail

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 import web.__main__ as panel_main
 from playlists import health
-from playlists.health import CheckResult
+from playlists.health import CheckCode, CheckResult
 from playlists.record import events
 from playlists.settings import Settings
 from playlists.store import Store
@@ -31,6 +31,7 @@ CHECK_NAMES = [
     pytest.param("speech", "语音合成", id="speech"),
     pytest.param("audio", "音频输出", id="audio"),
     pytest.param("screens", "屏幕", id="screens"),
+    pytest.param("fonts", "字体", id="fonts"),
 ]
 SCRIPT = "<script>alert(1)</script>"
 
@@ -99,7 +100,7 @@ def test_every_check_is_named_in_chinese(client: FlaskClient, name: str, chinese
 def test_a_player_that_never_ran_is_marked_as_a_fault(client: FlaskClient) -> None:
     row = check_row(client.get("/system").get_data(as_text=True), "player")
     assert '<span class="badge check-fail">故障</span>' in row
-    assert "the player has never run" in row
+    assert "播放器从未运行" in row and "never" not in row
 
 
 def test_a_running_player_is_marked_ok(client: FlaskClient, store: Store) -> None:
@@ -109,7 +110,8 @@ def test_a_running_player_is_marked_ok(client: FlaskClient, store: Store) -> Non
 
 
 def test_check_details_are_escaped(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(health, "run_checks", lambda s, n: [CheckResult("disk", "warn", SCRIPT)])
+    found = CheckResult("disk", "warn", CheckCode.DEVICE_FAILS, {"device": SCRIPT, "error": "x"})
+    monkeypatch.setattr(health, "run_checks", lambda s, n: [found])
     html = client.get("/system").get_data(as_text=True)
     assert SCRIPT not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in check_row(html, "disk")
@@ -195,10 +197,11 @@ def test_json_lists_checks_and_events(client: FlaskClient, player_log: logging.L
     body = response.json or {}
     assert set(body) == {"checks", "events"}
     assert [c["name"] for c in body["checks"]] == [p.values[0] for p in CHECK_NAMES]
-    assert all(set(c) == {"name", "status", "detail"} for c in body["checks"])
+    assert all(set(c) == {"name", "status", "code", "params", "detail"} for c in body["checks"])
     assert {c["status"] for c in body["checks"]} <= {"ok", "warn", "fail"}
     player = next(c for c in body["checks"] if c["name"] == "player")
-    assert player["status"] == "fail"
+    assert (player["status"], player["code"]) == ("fail", "player-never-ran")
+    assert player["detail"].startswith("the player has never run")  # JSON readers get English
     [event] = body["events"]
     assert set(event) == {"at", "process", "level", "source", "message"}
     assert (event["process"], event["level"], event["source"]) == ("player", "WARNING", "x")
@@ -223,7 +226,7 @@ def check_runs(monkeypatch: pytest.MonkeyPatch) -> list[dt.datetime]:
 
     def run_checks(settings: Settings, now: dt.datetime) -> list[CheckResult]:
         runs.append(now)
-        return [CheckResult("player", "ok", f"run {len(runs)}")]
+        return [CheckResult("player", "ok", CheckCode.PLAYER_RUNNING, {"seconds": len(runs)})]
 
     monkeypatch.setattr(health, "run_checks", run_checks)
     return runs
@@ -234,13 +237,13 @@ def test_checks_are_cached_for_ten_seconds(
 ) -> None:
     clock = FakeMonotonic()
     state(app).checks = CheckCache(clock=clock)
-    assert "run 1" in client.get("/system").get_data(as_text=True)
+    assert "1 秒前" in client.get("/system").get_data(as_text=True)
     clock.value += 9.9
-    assert client.get("/api/v1/system").json["checks"][0]["detail"] == "run 1"  # type: ignore[index]
-    assert "run 1" in client.get("/system").get_data(as_text=True)
+    assert client.get("/api/v1/system").json["checks"][0]["params"] == {"seconds": 1}  # type: ignore[index]
+    assert "1 秒前" in client.get("/system").get_data(as_text=True)
     assert check_runs == [NOW]
     clock.value += 0.1
-    assert "run 2" in client.get("/system").get_data(as_text=True)
+    assert "2 秒前" in client.get("/system").get_data(as_text=True)
     assert len(check_runs) == 2
 
 
