@@ -23,7 +23,7 @@ from playlists import commands as contract
 from playlists.access import tokens, users
 from playlists.clock import station_iso, station_today, utc_now
 from playlists.commands import PlaySpeech, ReasonCode
-from playlists.content import media_table, playlist_table
+from playlists.content import playlist_table
 from playlists.model import AsRunRow, PlannedBroadcast, Priority, Review, Slide
 from playlists.plan import day_range, iter_station_plan
 from playlists.record import notes
@@ -339,49 +339,37 @@ def render(settings: Settings, text: str, title: str, out: Path, *, as_aired: bo
     else:
         written = [_copy(ingest.path_of(clip), speech)]
     slide = Slide(title.strip(), text.strip())
-    for screen in settings.screens:
-        images = ingest.slides.for_screen(screen, slide)
-        if images is None:
-            continue
-        written.append(
-            _copy(_media_path(store, settings, images.image_sha256), out / f"{screen.name}.png")
-        )
-        if images.scroll_sha256:
-            written.append(
-                _copy(
-                    _media_path(store, settings, images.scroll_sha256),
-                    out / f"{screen.name}.scroll.png",
-                )
-            )
-    written.append(_write_layout(ingest, settings, slide, out / "layout.json"))
+    written += _write_slides(ingest, settings, slide, out)
     for path in written:
         print(path)
     print(f"speech by {clip.engine}, {clip.duration or 0:.1f} s")
     return 0
 
 
-def _write_layout(ingest: Ingest, settings: Settings, slide: Slide, target: Path) -> Path:
-    """Write how the slide is laid out on every screen, as JSON, to target."""
+def _write_slides(ingest: Ingest, settings: Settings, slide: Slide, out: Path) -> list[Path]:
+    """Draw the slide once per screen: its images, and how it is laid out as layout.json."""
+    from media.slides import describe, slide_png
+
+    written, screens = [], []
+    for screen in settings.screens:
+        rendered = ingest.slides.render(screen, slide)
+        written.append(_write(slide_png(rendered.image), out / f"{screen.name}.png"))
+        if rendered.scroll is not None:
+            written.append(_write(slide_png(rendered.scroll), out / f"{screen.name}.scroll.png"))
+        size = {"screen": screen.name, "width": screen.width, "height": screen.height}
+        screens.append(size | describe(rendered))
+    layout = {"title": slide.title, "text": slide.body, "screens": screens}
+    text = json.dumps(layout, ensure_ascii=False, indent=2) + "\n"
+    written.append(_write(text.encode("utf-8"), out / "layout.json"))
+    return written
+
+
+def _write(data: bytes, target: Path) -> Path:
     from media.files import atomic_output
-    from media.slides import describe
 
-    screens = [
-        {"screen": screen.name, "width": screen.width, "height": screen.height}
-        | describe(ingest.slides.render(screen, slide))
-        for screen in settings.screens
-    ]
-    data = json.dumps(
-        {"title": slide.title, "text": slide.body, "screens": screens}, ensure_ascii=False, indent=2
-    )
     with atomic_output(target, ".tmp") as tmp:
-        tmp.write_text(data + "\n", encoding="utf-8")
+        tmp.write_bytes(data)
     return target
-
-
-def _media_path(store: Store, settings: Settings, sha256: str) -> Path:
-    record = media_table.get_media(store, sha256)
-    assert record is not None  # just rendered
-    return settings.media_dir / record.path
 
 
 def _copy(source: Path, target: Path) -> Path:
