@@ -6,6 +6,7 @@ import argparse
 import collections
 import dataclasses
 import datetime as dt
+import functools
 import getpass
 import json
 import os
@@ -184,9 +185,15 @@ def _indented_json(item: object) -> str:
     most of `plan --json`'s time in it.
     """
     if isinstance(item, dict) and item and _flat(item):
-        fields = ",\n".join(f"    {_scalar_json(k)}: {_scalar_json(v)}" for k, v in item.items())
+        fields = ",\n".join([f"    {_key_json(k)}: {_scalar_json(v)}" for k, v in item.items()])
         return "  {\n" + fields + "\n  }"
     return "  " + json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+
+
+@functools.lru_cache(maxsize=64)
+def _key_json(key: str) -> str:
+    """Return an object key as JSON; the same few keys come on every line."""
+    return _scalar_json(key)
 
 
 def _plan_json(b: PlannedBroadcast, tz: ZoneInfo) -> dict[str, str | bool]:
