@@ -1,6 +1,7 @@
 """Measure the panel's busiest pages on a full campaign, over real HTTP.
 
 Run: .venv/bin/python bench/panel_bench.py [--requests N] [--rows N] [--playlists N] [--cold]
+     .venv/bin/python bench/panel_bench.py --memory [--views N]
 
 The panel runs under waitress on loopback with a store holding N playlists (default
 50), each scheduled three times a day over the whole campaign window, and N as-run
@@ -10,6 +11,12 @@ one request at a time, and so is a bare Flask route on the same server: the base
 of waitress, Flask and the session. Printed: median and 95th percentile per page, and
 each page's p95 over the baseline's. Goal: every page under 100 ms at the 95th
 percentile.
+
+--memory: the panel as it runs on a station (`python -m web`, its own process) on the
+sample campaign after `villagecast init`; N views (default 1,000) cycling through its
+pages as a logged-in admin, then the process's RSS and peak (VmRSS, VmHWM) and
+which packages with native code it mapped, beside a bare Flask app with a session in
+its own process (the floor). Goal: under 80 MB after 1,000 views.
 """
 
 from __future__ import annotations
@@ -19,10 +26,12 @@ import datetime as dt
 import http.cookiejar
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -140,6 +149,107 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+MEMORY_PAGES = (
+    "/", "/schedule", "/asrun", "/asrun/report", "/playlists", "/announcements", "/media",
+    "/review", "/plan", "/system", "/users", "/audit", "/evidence",
+)  # fmt: skip
+BARE_FLASK = """
+import sys
+from flask import Flask, session
+app = Flask("bare")
+app.secret_key = "bench"
+@app.route("/")
+def index():
+    session["n"] = session.get("n", 0) + 1
+    return "ok"
+client = app.test_client()
+for _ in range(int(sys.argv[1])):
+    client.get("/")
+print(open("/proc/self/status").read())
+"""
+HEAVY = ("PIL", "numpy", "onnxruntime", "lxml", "pynini")  # packages with native code
+
+
+def status_mb(text: str, field: str) -> float:
+    line = next(line for line in text.splitlines() if line.startswith(f"{field}:"))
+    return int(line.split()[1]) / 1024
+
+
+def memory(views: int) -> None:
+    """The panel's own process on the sample campaign: its memory after N views."""
+    with tempfile.TemporaryDirectory(prefix="villagecast-bench-") as folder:
+        config = Path(folder) / "config.yaml"
+        config.write_text(
+            "data_dir: data\ntts: {engines: [espeak-ng]}\naudio: {sink: recording}\n"
+            "panel: {host: 127.0.0.1, port: 0}\n",
+            encoding="utf-8",
+        )
+        cli = [sys.executable, "-m", "scheduler", "--config", str(config)]
+        subprocess.run([*cli, "init"], capture_output=True, check=True, cwd=folder)
+        store = Store.open(Path(folder) / "data" / "villagecast.db")
+        users.set_password(store, "admin", PASSWORD)  # no first-login detour
+        store.close()
+        panel = subprocess.Popen(
+            [sys.executable, "-m", "web", "--config", str(config)],
+            stderr=subprocess.PIPE, text=True, cwd=folder,
+        )  # fmt: skip
+        try:
+            assert panel.stderr is not None
+            url = ""
+            while not url:
+                line = panel.stderr.readline()
+                assert line, "the panel exited"
+                if "panel listening on" in line:
+                    url = line.split("panel listening on ")[1].strip().rstrip("/")
+            threading.Thread(target=panel.stderr.read, daemon=True).start()  # drain the log
+            client = Client(url)
+            pages = [page for page in MEMORY_PAGES if client.status(page) == 200]
+            for n in range(views):
+                client.status(pages[n % len(pages)])
+            status = Path(f"/proc/{panel.pid}/status").read_text()
+            maps = Path(f"/proc/{panel.pid}/maps").read_text()
+        finally:
+            panel.terminate()
+            panel.wait(15)
+    bare = subprocess.run(
+        [sys.executable, "-c", BARE_FLASK, str(views)], capture_output=True, text=True, check=True
+    ).stdout
+    held = [name for name in HEAVY if f"/{name}/" in maps or f"/{name}." in maps]
+    print(f"pages cycled: {', '.join(pages)}")
+    print(
+        f"panel after {views} views: RSS {status_mb(status, 'VmRSS'):.1f} MB, peak "
+        f"{status_mb(status, 'VmHWM'):.1f} MB (goal < 80 MB); native libraries mapped: "
+        f"{', '.join(held) or 'none'}"
+    )
+    print(
+        f"bare Flask app with a session after {views} requests: RSS "
+        f"{status_mb(bare, 'VmRSS'):.1f} MB, peak {status_mb(bare, 'VmHWM'):.1f} MB"
+    )
+
+
+class Client:
+    """A logged-in admin over HTTP."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        with self.opener.open(f"{url}/login") as response:
+            login = response.read().decode()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login)
+        assert token, "no CSRF token on the login page"
+        form = {"username": "admin", "password": PASSWORD, "csrf_token": token[1]}
+        self.opener.open(f"{url}/login", data=urllib.parse.urlencode(form).encode()).read()
+
+    def status(self, path: str) -> int:
+        try:
+            with self.opener.open(f"{self.url}{path}") as response:
+                response.read()
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
@@ -151,7 +261,12 @@ def main() -> int:
         help="change the plan's revision before each request: every view is the first "
         "after an edit, so nothing the panel keeps per plan is reused",
     )
+    parser.add_argument("--memory", action="store_true", help="the panel's RSS after --views")
+    parser.add_argument("--views", type=int, default=1000)
     args = parser.parse_args()
+    if args.memory:
+        memory(args.views)
+        return 0
     with tempfile.TemporaryDirectory(prefix="villagecast-bench-") as folder:
         settings = Settings(
             data_dir=Path(folder),

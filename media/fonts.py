@@ -106,7 +106,9 @@ def native_sizes(face: FontFace) -> tuple[int, ...]:
     for px in _STRIKE_RANGE:
         # Only a bitmap (or a pixel-grid outline at its design size) draws with
         # nothing but fully lit and fully dark pixels when antialiasing is on.
-        font = load_font(face, px)
+        # Probed without load_font's cache: it would keep two dozen sizes of the face,
+        # ~3 MB each, in a process that only wanted to know which face it is.
+        font = load_font.__wrapped__(face, px)
         mask = Image.new("L", (px * len(_STRIKE_PROBE) + 4, 2 * px), 0)
         draw = ImageDraw.Draw(mask)
         draw.fontmode = "L"

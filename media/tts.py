@@ -17,9 +17,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from gtts import gTTS  # type: ignore[import-untyped]
-from gtts.lang import tts_langs  # type: ignore[import-untyped]
-
 from media.edge_engine import DEFAULT_EDGE_VOICE, EdgeTtsEngine
 from media.errors import TtsError, TtsUnavailableError
 from media.files import atomic_output
@@ -31,6 +28,9 @@ from media.synth_process import run_synthesizer
 logger = logging.getLogger(__name__)
 
 ENGINE_NAMES = ("gtts", "edge-tts", "mbrola", "espeak-ng")
+# Languages gTTS is known to speak (those config.yaml offers): checked without importing
+# gTTS, which brings requests (~17 MB) into every process that builds the chain.
+KNOWN_GTTS_LANGS = frozenset({"zh-CN", "zh-TW", "zh", "yue"})
 
 
 class TtsEngine(Protocol):
@@ -47,7 +47,7 @@ class GttsEngine:
     """Google Translate's online voice, through the gTTS package."""
 
     def __init__(self, lang: str = "zh-CN", timeout: float = 10.0, tld: str = "com") -> None:
-        if lang not in tts_langs():
+        if lang not in KNOWN_GTTS_LANGS and lang not in _gtts_langs():
             raise ValueError(f"gTTS has no language {lang!r}; Mandarin is 'zh-CN'")
         if not timeout > 0:
             raise ValueError(f"gTTS timeout must be positive, not {timeout}")
@@ -74,6 +74,8 @@ class GttsEngine:
 
     def _download(self, text: str) -> bytes:
         """Run gTTS and return the MP3 bytes."""
+        from gtts import gTTS  # type: ignore[import-untyped]  # imported when first used
+
         buffer = io.BytesIO()
         # The language was checked in __init__; gTTS's own check wrongly calls
         # "zh-CN" deprecated and logs a warning on every call.
@@ -98,6 +100,14 @@ class GttsEngine:
         if any(isinstance(link, OSError) for link in chain):
             return f"network unreachable ({root})"
         return str(exc) or type(exc).__name__
+
+
+def _gtts_langs() -> dict[str, str]:
+    """Return the languages gTTS speaks (importing it)."""
+    from gtts.lang import tts_langs  # type: ignore[import-untyped]
+
+    langs: dict[str, str] = tts_langs()
+    return langs
 
 
 class EspeakEngine:

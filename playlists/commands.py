@@ -12,12 +12,17 @@ The panel and `villagecast say` send and wait through `send_and_await` alone.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import enum
+import hashlib
 import json
+import select
+import socket
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 from playlists.errors import CommandFormatError
@@ -353,6 +358,7 @@ def send_and_await(
         command_id = store.add_command(request.kind.value, encode_request(request), by, now)
         if also is not None:
             also(command_id)
+    Doorbell(store.path).ring()
     try:
         result = await_result(store, command_id, waiting)
     except CommandFormatError as exc:
@@ -373,3 +379,56 @@ def await_result(store: Store, command_id: int, waiting: Waiting) -> CommandResu
         if waiting.clock() >= deadline:
             return None
         waiting.sleep(waiting.poll)
+
+
+class Doorbell:
+    """A nudge to the player that a command is queued, so it takes it now.
+
+    A datagram on an abstract Unix socket named after the database (Linux; no file).
+    The player still reads the store every `player.poll_seconds`: a ring nobody hears
+    (no player, another host) costs only that wait, never a command.
+    """
+
+    def __init__(self, db_path: Path) -> None:
+        digest = hashlib.sha256(str(db_path.resolve()).encode()).hexdigest()[:32]
+        self.address = f"\0villagecast-player-{digest}"
+        self._socket: socket.socket | None = None
+
+    def ring(self) -> None:
+        """Wake the player listening on this database, if one is."""
+        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            s.setblocking(False)
+            s.sendto(b"!", self.address)
+
+    @property
+    def listening(self) -> bool:
+        return self._socket is not None
+
+    def listen(self) -> bool:
+        """Start hearing rings; False when another player on this database already does."""
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            listener.bind(self.address)
+        except OSError:
+            listener.close()
+            return False
+        listener.setblocking(False)
+        self._socket = listener
+        return True
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to seconds for a ring (a plain sleep when not listening); True if rung."""
+        if self._socket is None:
+            time.sleep(seconds)
+            return False
+        ready, _, _ = select.select([self._socket], [], [], seconds)
+        rung = False
+        with contextlib.suppress(BlockingIOError):
+            while self._socket.recv(64):
+                rung = True
+        return rung or bool(ready)
+
+    def close(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None

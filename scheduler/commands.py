@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime as dt
+import functools
 import getpass
 import json
 import os
@@ -19,31 +20,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from playlists import commands as contract
-from playlists.access import tokens, users
 from playlists.clock import station_iso, station_today, utc_now
-from playlists.commands import PlaySpeech, ReasonCode
 from playlists.content import playlist_table
 from playlists.model import AsRunRow, PlannedBroadcast, Priority, Review, Slide
 from playlists.plan import day_range, iter_station_plan
 from playlists.record import notes
 from playlists.settings import Settings
 from playlists.store import Store
-from scheduler.lifeline import start_child
-from scheduler.stopping import stop_on_signals
 
 if TYPE_CHECKING:
     from playlists.content.ingest import Ingest
 
 # Speech engines (gTTS, requests), Pillow, APScheduler and the text normalizer are
 # imported by the commands that use them, so `--help`, `plan` and the like start fast
-# (tests/scheduler/test_cli_imports.py).
+# (tests/scheduler/test_cli_imports.py); so are the modules only one command uses.
 
 SAMPLE = "social-work-2023.yaml"
 
 
 def init(settings: Settings) -> int:
     """Create the data folder, the first admin and the sample campaign; idempotent."""
+    from playlists.access import users
     from playlists.content.ingest import Ingest
     from playlists.content.playlist_format import parse_playlist
 
@@ -90,6 +87,9 @@ def panel(path: Path | None) -> int:
 
 def up(path: Path | None, verbose: bool) -> int:
     """Run player and panel as two child processes until Ctrl-C, SIGTERM or either exits."""
+    from scheduler.lifeline import start_child
+    from scheduler.stopping import stop_on_signals
+
     stopping = threading.Event()
     stop_on_signals(stopping, "up")
     base = [sys.executable, "-m", "scheduler"] + (["--config", str(path)] if path else [])
@@ -183,9 +183,15 @@ def _indented_json(item: object) -> str:
     most of `plan --json`'s time in it.
     """
     if isinstance(item, dict) and item and _flat(item):
-        fields = ",\n".join(f"    {_scalar_json(k)}: {_scalar_json(v)}" for k, v in item.items())
+        fields = ",\n".join([f"    {_key_json(k)}: {_scalar_json(v)}" for k, v in item.items()])
         return "  {\n" + fields + "\n  }"
     return "  " + json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+
+
+@functools.lru_cache(maxsize=64)
+def _key_json(key: str) -> str:
+    """Return an object key as JSON; the same few keys come on every line."""
+    return _scalar_json(key)
 
 
 def _plan_json(b: PlannedBroadcast, tz: ZoneInfo) -> dict[str, str | bool]:
@@ -236,6 +242,8 @@ def _row_json(r: AsRunRow, tz: ZoneInfo) -> dict[str, str | None]:
 
 def token(settings: Settings, action: str, args: argparse.Namespace) -> int:
     """Make, list or revoke API tokens; whoever runs this on the station acts as an admin."""
+    from playlists.access import tokens
+
     store = Store.open(settings.db_path)
     by = f"cli:{getpass.getuser()}"
     if action == "add":
@@ -382,6 +390,8 @@ def _copy(source: Path, target: Path) -> Path:
 
 def say(settings: Settings, text: str, wait: float = 5.0) -> int:
     """Speak a text now: synthesize here, then ask the player to play it."""
+    from playlists import commands as contract
+    from playlists.commands import PlaySpeech, ReasonCode
     from playlists.content.ingest import Ingest
 
     store = Store.open(settings.db_path)

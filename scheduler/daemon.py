@@ -1,8 +1,9 @@
 """The player daemon: real time, a real audio sink, and a loop that watches the store.
 
 The loop polls the store every `player.poll_seconds` for plan changes and panel
-commands, writes a heartbeat, and watches the wall clock against the monotonic
-clock: a Pi without a real-time clock jumps when NTP corrects it after boot.
+commands (at once when the panel rings its doorbell after queueing one), writes a
+heartbeat, and watches the wall clock against the monotonic clock: a Pi without a
+real-time clock jumps when NTP corrects it after boot.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from playlists.commands import Doorbell
 from playlists.content.prune import prune
 from playlists.health import clock_synchronized
 from playlists.record import events
@@ -63,6 +65,7 @@ class Daemon:
         self.sink = sink or build_sink(settings.audio, self.timeline, pid_file)
         self.player = Player(settings, store, self.timeline, self.sink)
         self.stopping = threading.Event()
+        self.doorbell = Doorbell(store.path)  # the panel rings after queueing a command
         self.clock = ClockWatch()
         self._prune_checked = float("-inf")  # monotonic; the loop asks the store hourly only
         self.systemd = Notifier()  # no-op unless run by systemd with Type=notify
@@ -86,8 +89,10 @@ class Daemon:
             self.emergencies.start()
         last_heartbeat = last_clock_check = float("-inf")
         synchronized = None
+        if not self.doorbell.listen():
+            log.warning("another player listens on this database; commands wait for the poll")
         try:
-            while not self.stopping.wait(self.settings.player.poll_seconds):
+            while not self._wait():
                 self._step()
                 self.systemd.watchdog()
                 mono = time.monotonic()
@@ -104,11 +109,18 @@ class Daemon:
             self.player.playout.shutdown()
             self.timeline.shutdown()
             self.player.write_status(force=True)
+            self.doorbell.close()
             if self.emergencies is not None:
                 self.emergencies.stop()
             if self.sync is not None:  # after playout: a request may wait for its timeout
                 self.sync.stop()
             log.info("player stopped")
+
+    def _wait(self) -> bool:
+        """Wait poll_seconds, or less when a command rings the doorbell; True to stop."""
+        if not self.stopping.is_set():
+            self.doorbell.wait(self.settings.player.poll_seconds)
+        return self.stopping.is_set()
 
     def _emergency_listener(self) -> EmergencyListener:
         """Listen for the town's emergencies on its broker (paho is imported only then)."""
@@ -144,6 +156,7 @@ class Daemon:
 
     def stop(self) -> None:
         self.stopping.set()
+        self.doorbell.ring()
 
     def install_signal_handlers(self) -> None:
         stop_on_signals(self.stopping, "player")

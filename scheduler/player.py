@@ -94,6 +94,16 @@ class Player:
         self._arm_lock = threading.Lock()
         self.last_jump: tuple[dt.datetime, float] | None = None  # (noticed at, seconds)
         self.status_dirty = True
+        # Playlists and their review as read once, for a store nothing else changes.
+        self._kept: dict[tuple[str, int], Any] | None = None
+
+    def keep_content(self) -> None:
+        """Read each playlist and its review state once from now on.
+
+        Only for a store nothing else writes content to (the simulation's copy): the
+        daemon reads them at every broadcast, as the panel may change them any time.
+        """
+        self._kept = {}
 
     # -- start-up ----------------------------------------------------------------------
 
@@ -292,7 +302,7 @@ class Player:
             start, end = f"{quiet.start:%H:%M}", f"{quiet.end:%H:%M}"
             return notes.encode((note(NoteCode.QUIET_HOURS, start=start, end=end),))
         try:
-            unapproved = review.playlist_unplayable(self.store, planned.playlist_id)
+            unapproved = self._unplayable(planned.playlist_id)
         except VillagecastError:
             return None  # gone: logged as failed when it is loaded
         if unapproved is None:
@@ -302,9 +312,7 @@ class Player:
     def _planned_broadcast(self, planned: PlannedBroadcast) -> Broadcast | None:
         """Load a planned broadcast's playlist; log it as failed if that is impossible."""
         try:
-            playlist = playlist_table.get_playlist(
-                self.store, planned.playlist_id, self.settings.media_dir
-            )
+            segments = self._segments(planned.playlist_id)
         except VillagecastError as exc:
             failed = notes.encode((note(NoteCode.LOAD_FAILED, detail=str(exc)),))
             asrun.claim(self.store, planned, Outcome.FAILED, self.timeline.now(), failed)
@@ -312,13 +320,36 @@ class Player:
         return Broadcast(
             name=planned.playlist_name,
             priority=planned.priority,
-            segments=segments_of(playlist, self.assembly),
+            segments=segments,
             due=planned.start,
             planned=planned,
             playlist_id=planned.playlist_id,
             on_interrupt=planned.on_interrupt,
             wait=dt.timedelta(seconds=planned.wait_seconds),
         )
+
+    def _unplayable(self, playlist_id: int) -> str | None:
+        """Say why a playlist may not air now (review.playlist_unplayable), None if it may."""
+        key = ("review", playlist_id)
+        if self._kept is not None and key in self._kept:
+            kept: str | None = self._kept[key]
+            return kept
+        reason = review.playlist_unplayable(self.store, playlist_id)
+        if self._kept is not None:
+            self._kept[key] = reason
+        return reason
+
+    def _segments(self, playlist_id: int) -> list[Segment]:
+        """Load a playlist and return what goes on air when it plays (never changed after)."""
+        key = ("segments", playlist_id)
+        if self._kept is not None and key in self._kept:
+            kept: list[Segment] = self._kept[key]
+            return kept
+        playlist = playlist_table.get_playlist(self.store, playlist_id, self.settings.media_dir)
+        segments = segments_of(playlist, self.assembly)
+        if self._kept is not None:
+            self._kept[key] = segments
+        return segments
 
     def _late_reason(self, planned: PlannedBroadcast, late: dt.timedelta) -> str:
         jump = self.last_jump

@@ -164,6 +164,10 @@ class Playout:
         self.waiting: list[Broadcast] = []
         self._tokens = itertools.count(1)
         self._token = 0
+        # Set by the simulation (a scratch copy of the store): each segment's progress
+        # is kept here and only the last one written, as the row closes or a step ends.
+        self.defer_progress = False
+        self._progress: tuple[int, int, dt.datetime] | None = None
 
     # -- entry points ------------------------------------------------------------------
 
@@ -310,7 +314,7 @@ class Playout:
             self.timeline.call_at(SEGMENT_KEY, when, lambda: self._segment_done(token, None))
         # Bookkeeping comes after the sound has started, so it never delays air time.
         if broadcast.as_run_id is not None:
-            asrun.progress(self.store, broadcast.as_run_id, broadcast.index, broadcast.segment_zero)
+            self._record_progress(broadcast.as_run_id, broadcast.index, broadcast.segment_zero)
         self._tell_screens(broadcast)
         self.on_change()
 
@@ -332,6 +336,20 @@ class Playout:
                         return
             self._advance()
 
+    def _record_progress(self, row_id: int, index: int, since: dt.datetime) -> None:
+        """Record which segment is on air, or keep it for later when progress is deferred."""
+        if self.defer_progress:
+            self._progress = (row_id, index, since)
+        else:
+            asrun.progress(self.store, row_id, index, since)
+
+    def flush_progress(self) -> None:
+        """Write the deferred progress of the row on air, if any."""
+        with self.lock:
+            pending, self._progress = self._progress, None
+            if pending is not None:
+                asrun.progress(self.store, *pending)
+
     def _audio_failed(self, error: str) -> Note:
         return note(NoteCode.AUDIO_FAILED, sink=self.sink.name, detail=error)
 
@@ -350,8 +368,16 @@ class Playout:
         if broadcast is None or broadcast.as_run_id is None:
             return
         text = notes.encode(reason)
-        asrun.close(self.store, broadcast.as_run_id, outcome, self.timeline.now(), text)
-        log.info("%s: %s %s", outcome.value, broadcast.name, notes.english(text))
+        now = self.timeline.now()
+        pending, self._progress = self._progress, None
+        if pending is not None and pending[0] == broadcast.as_run_id:
+            asrun.progress_and_close(self.store, pending[0], pending[1:], outcome, now, text)
+        else:
+            if pending is not None:
+                asrun.progress(self.store, *pending)
+            asrun.close(self.store, broadcast.as_run_id, outcome, now, text)
+        if log.isEnabledFor(logging.INFO):  # wording the note is work a year's simulation skips
+            log.info("%s: %s %s", outcome.value, broadcast.name, notes.english(text))
         self.on_change()
 
     def _next_waiting(self) -> None:

@@ -33,6 +33,16 @@ class ScreenPublisher:
         self.timeline = timeline
         self.slides = slides
         self._idle: list[tuple[Slide, str | None]] | None = None
+        # What this publisher last wrote per screen, when it is the store's only writer.
+        self._written: dict[str, dict[str, Any]] | None = None
+
+    def remember_states(self) -> None:
+        """Skip writing a screen's state equal to the one this publisher wrote last.
+
+        Only for a store nothing else writes screen states to (the simulation's copy):
+        the store compares each state with its row anyway, at three statements a screen.
+        """
+        self._written = {}
 
     def on_air(self, broadcast: Broadcast | None) -> None:
         """Publish the current segment's slide, or the idle rotation when nothing plays."""
@@ -99,6 +109,10 @@ class ScreenPublisher:
                 "on_air": on_air,
                 "slides": [self._entry(screen, slide, image) for slide, image in slides],
             }
+            if self._written is not None:
+                if self._written.get(screen.name) == state:
+                    continue
+                self._written[screen.name] = state
             self.store.set_screen_state(screen.name, state, now)
 
     def _entry(self, screen: ScreenSettings, slide: Slide, image: str | None) -> dict[str, Any]:

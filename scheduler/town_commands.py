@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import argparse
 import getpass
+from typing import TYPE_CHECKING
 
 from playlists.clock import utc_now
 from playlists.settings import Settings
 from playlists.store import Store
-from playlists.town import broker_setup, villages
+
+if TYPE_CHECKING:
+    from playlists.town import broker_setup
+
+# The town's modules are imported when a town command runs: every other command
+# builds this parser too (tests/scheduler/test_cli_imports.py).
 
 COMMANDS = ("village", "share", "unshare", "broker", "emergency")
 
@@ -76,6 +82,8 @@ def add_emergency_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    from playlists.town import broker_setup, villages
+
     now = utc_now()
     files = broker_setup.BrokerFiles.in_data_dir(settings.data_dir)
     if args.command == "broker":
@@ -117,6 +125,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 def list_villages(store: Store) -> int:
     """Print every village with when it was last heard from."""
+    from playlists.town import villages
+
     print(f"{'village':<24} {'last heard from (UTC)':<22} version")
     for village in villages.list_villages(store):
         seen = village.last_seen_at
@@ -130,6 +140,8 @@ def init_broker(
     settings: Settings, files: broker_setup.BrokerFiles, args: argparse.Namespace
 ) -> int:
     """Make the town's broker files and say what to copy to each village."""
+    from playlists.town import broker_setup
+
     town = settings.town
     broker_setup.init_broker(
         files, args.town, args.host, town.broker_port, town.broker_bind, utc_now()

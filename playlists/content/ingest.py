@@ -22,7 +22,7 @@ from media.errors import MediaError
 from media.files import fsync_path
 from media.images import check_image
 from media.textnorm import NORMALIZER_VERSION, speech_text
-from media.tts import EngineChain, build_chain, cache_key
+from media.tts import EngineChain, TtsEngine, build_chain, cache_key
 from playlists.access import emergency_right
 from playlists.clock import utc_now
 from playlists.content import announcement_table, media_table, playlist_table
@@ -97,26 +97,42 @@ class Ingest:
         chain, when given, speaks instead of the station's (re-voicing with better engines).
         """
         chain = chain or self.chain
+        written = text.strip()
+        # A text spoken before is found by its written form: the normalizer (wetext, ~40 MB
+        # and a noticeable load) is needed only to speak something new.
+        as_written = f"{NORMALIZER_VERSION}\nwritten\n{written}"
+        hit = self._cached_speech(chain, as_written)
+        if hit is not None:
+            return hit[1]
         # Dates, times, amounts and phone numbers are spelled out as a listener expects;
         # the slide keeps the text as written.
-        spoken = speech_text(text.strip())
+        spoken = speech_text(written)
         if not spoken:
             raise ContentError("there is no text to speak")
         # The normalizer's version is part of the key: a better one changes what is said.
         versioned = f"{NORMALIZER_VERSION}\n{spoken}"
-        for engine in chain.engines:
+        hit = self._cached_speech(chain, versioned)
+        if hit is None:
+            with self._workdir() as work:
+                raw = work / "speech"
+                engine = chain.synthesize(spoken, raw)
+                record = self.ingest_audio(raw, engine=engine.name, voice=engine.voice)
+            hit = (engine, record)
             key = cache_key(engine.name, engine.voice, versioned)
-            hit = media_table.cached_speech(self.store, key)
-            if hit is not None and self.path_of(hit).is_file():
-                return hit
-        with self._workdir() as work:
-            raw = work / "speech"
-            engine = chain.synthesize(spoken, raw)
-            record = self.ingest_audio(raw, engine=engine.name, voice=engine.voice)
-        key = cache_key(engine.name, engine.voice, versioned)
+            media_table.remember_speech(self.store, key, record, self.now())
+            log.info("spoke %d characters with %s", len(spoken), engine.name)
+        engine, record = hit
+        key = cache_key(engine.name, engine.voice, as_written)
         media_table.remember_speech(self.store, key, record, self.now())
-        log.info("spoke %d characters with %s", len(spoken), engine.name)
         return record
+
+    def _cached_speech(self, chain: EngineChain, text: str) -> tuple[TtsEngine, MediaRecord] | None:
+        """Return the first engine of the chain that spoke text before, and its clip."""
+        for engine in chain.engines:
+            hit = media_table.cached_speech(self.store, cache_key(engine.name, engine.voice, text))
+            if hit is not None and self.path_of(hit).is_file():
+                return engine, hit
+        return None
 
     def ingest_audio(
         self, source: Path, engine: str | None = None, voice: str | None = None

@@ -80,6 +80,26 @@ def close(store: Store, row_id: int, status: Outcome, now: dt.datetime, reason: 
         )
 
 
+def progress_and_close(
+    store: Store,
+    row_id: int,
+    on_air: tuple[int, dt.datetime],
+    status: Outcome,
+    now: dt.datetime,
+    reason: str = "",
+) -> None:
+    """Do `progress` with on_air (item, item_started_at) and then `close`, in one statement."""
+    item, item_started_at = on_air
+    with store.transaction() as conn:
+        conn.execute(
+            "UPDATE as_run SET item = ?, item_started_at = ?, "
+            "status = CASE status WHEN 'playing' THEN ? ELSE status END, "
+            "ended_at = CASE status WHEN 'playing' THEN ? ELSE ended_at END, "
+            "reason = CASE status WHEN 'playing' THEN ? ELSE reason END WHERE id = ?",
+            (item, to_db_time(item_started_at), status.value, to_db_time(now), reason, row_id),
+        )
+
+
 def progress(store: Store, row_id: int, item: int, item_started_at: dt.datetime) -> None:
     """Record which segment is on air, so a restarted player knows where to resume."""
     with store.transaction() as conn:

@@ -96,6 +96,16 @@ def test_dot_matrix_face_is_zen_hei_sharp_with_its_bitmap_strikes() -> None:
     assert sizes == (12, 13, 14, 15, 16)
 
 
+def test_finding_the_dot_matrix_face_keeps_none_of_the_sizes_it_probed() -> None:
+    native_sizes.cache_clear()
+    load_font.cache_clear()
+
+    found = find_dot_matrix_font()
+
+    assert found is not None, "install fonts-wqy-zenhei (scripts/setup does)"
+    assert load_font.cache_info().currsize == 0
+
+
 def test_unifont_is_the_dot_matrix_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     unifont = [entry for entry in fonts.DOT_MATRIX_FACES if entry[1] == "Unifont"]
     monkeypatch.setattr(fonts, "DOT_MATRIX_FACES", tuple(unifont))

@@ -8,6 +8,7 @@ stands for a hanging connection.
 import re
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -217,6 +218,26 @@ def test_gtts_bounds_the_whole_call_when_every_read_gets_a_byte(
 def test_gtts_refuses_an_unknown_language() -> None:
     with pytest.raises(ValueError, match="'xx-YY'"):
         GttsEngine(lang="xx-YY")
+
+
+@pytest.mark.parametrize(
+    ("code", "imported"),
+    [
+        ("build_chain(['gtts', 'mbrola', 'espeak-ng'])", False),
+        ("GttsEngine(lang='yue')", False),
+        ("GttsEngine(lang='en')", True),  # a language config.yaml does not offer: gTTS is asked
+    ],
+    ids=["default chain", "station language", "other language"],
+)
+def test_gtts_and_requests_load_only_when_gtts_is_asked(code: str, imported: bool) -> None:
+    probe_code = (
+        "import sys\nfrom media.tts import GttsEngine, build_chain\n"
+        f"{code}\nprint(sorted(m for m in ('gtts', 'requests') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe_code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ("['gtts', 'requests']" if imported else "[]")
 
 
 # -- the chain ------------------------------------------------------------------------

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +17,7 @@ from playlists.commands import (
     CommandKind,
     CommandOutcome,
     CommandResult,
+    Doorbell,
     PlayAnnouncement,
     PlayPlaylist,
     PlaySpeech,
@@ -337,3 +341,45 @@ def test_a_real_player_thread_answers(store: Store) -> None:
         thread.join(timeout=5)
         other.close()
     assert sent.result == answer(ReasonCode.STARTED)
+
+
+# -- the doorbell ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def doorbell(tmp_path: Path) -> Iterator[Doorbell]:
+    bell = Doorbell(tmp_path / "villagecast.db")
+    assert bell.listen()
+    yield bell
+    bell.close()
+
+
+def test_a_ring_wakes_the_listener_before_its_poll(doorbell: Doorbell, tmp_path: Path) -> None:
+    Doorbell(tmp_path / "villagecast.db").ring()  # the panel's own instance
+    Doorbell(tmp_path / "villagecast.db").ring()
+    began = time.monotonic()
+    assert doorbell.wait(30.0)
+    assert time.monotonic() - began < 15.0  # far below the 30 s poll, whatever the load
+    assert not doorbell.wait(0.01), "both rings were taken at once"
+
+
+def test_a_ring_reaches_only_the_player_on_the_same_database(
+    doorbell: Doorbell, tmp_path: Path
+) -> None:
+    Doorbell(tmp_path / "other.db").ring()
+    assert not doorbell.wait(0.05)
+
+
+def test_ringing_with_no_player_listening_is_harmless(tmp_path: Path) -> None:
+    Doorbell(tmp_path / "villagecast.db").ring()
+
+
+def test_a_second_player_on_the_database_falls_back_to_polling(
+    doorbell: Doorbell, tmp_path: Path
+) -> None:
+    second = Doorbell(tmp_path / "villagecast.db")
+    assert not second.listen()
+    assert not second.listening
+    began = time.monotonic()
+    assert not second.wait(0.05)  # a plain sleep
+    assert time.monotonic() - began >= 0.05

@@ -17,6 +17,8 @@ import pytest
 from tests.paths import REPO
 
 HEAVY = ("gtts", "requests", "PIL", "apscheduler", "flask", "wetext", "waitress")
+# The project's own modules that only one other command uses.
+OTHERS = ("playlists.town.broker_setup", "playlists.town.villages", "scheduler.lifeline")
 
 PROBE = f"""
 import json, sys
@@ -26,7 +28,8 @@ try:
 except SystemExit as exc:
     code = exc.code
 heavy = sorted(name for name in {HEAVY!r} if name in sys.modules)
-print(json.dumps({{"code": code, "heavy": heavy}}))
+others = sorted(name for name in {OTHERS!r} if name in sys.modules)
+print(json.dumps({{"code": code, "heavy": heavy, "others": others}}))
 """
 
 CASES = [
@@ -77,3 +80,18 @@ def test_light_commands_import_no_heavy_library(
 @pytest.mark.parametrize(("args", "needed"), NEEDED)
 def test_a_command_still_imports_what_it_uses(args: list[str], needed: str, config: Path) -> None:
     assert needed in run_probe(args, config)["heavy"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["plan", "--from", "2023-03-28", "--json"]],
+    ids=["help", "plan-json"],
+)
+def test_help_and_plan_leave_the_other_commands_modules_alone(
+    args: list[str], config: Path
+) -> None:
+    assert run_probe(args, config)["others"] == []
+
+
+def test_a_town_command_still_imports_its_modules(config: Path) -> None:
+    assert "playlists.town.villages" in run_probe(["village", "list"], config)["others"]  # type: ignore[operator]

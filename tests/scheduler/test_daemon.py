@@ -216,6 +216,38 @@ def test_say_plays_at_once_on_the_running_player(
     assert row.requested_by is not None and row.requested_by.startswith("cli:")
 
 
+def test_a_command_is_taken_at_the_panels_ring_not_at_the_next_poll(
+    rt_settings: Settings,
+) -> None:
+    from playlists import commands as contract
+
+    settings = dataclasses.replace(
+        rt_settings, player=dataclasses.replace(rt_settings.player, poll_seconds=5.0)
+    )
+    store = Store.open(settings.db_path)
+    # The speech is made first, as the panel does before it sends the command.
+    clip = Ingest(store, settings).speak("村委会通知：今晚七点开会。")
+    daemon = Daemon(settings, store)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    try:
+        # Each step of a 5-second loop writes the heartbeat: send right after one.
+        first = store.status().get("heartbeat")
+        deadline = time.monotonic() + 30
+        while store.status().get("heartbeat") == first and time.monotonic() < deadline:
+            time.sleep(0.01)
+        speech = PlaySpeech(clip.sha256, "通知", "村委会通知", Priority.MANUAL)
+        waiting = contract.Waiting(seconds=3.5)  # the next poll is 5 s after that step
+        sent = contract.send_and_await(store, speech, "test", dt.datetime.now(dt.UTC), waiting)
+    finally:
+        daemon.stop()
+        thread.join(timeout=15)
+        store.close()
+    assert not thread.is_alive(), "the daemon did not stop"
+    assert sent.result is not None, "the player took the command only at its next poll"
+    assert contract.english(sent.result) == "started the broadcast"
+
+
 def test_emergency_cuts_the_audio_within_300_ms_and_switches_the_screens(
     rt_settings: Settings, rt_store: Store
 ) -> None:

@@ -6,8 +6,10 @@ import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from playlists.content import playlist_table
-from playlists.model import ItemKind, Outcome, Priority, Review
+from playlists.model import InterruptPolicy, ItemKind, Outcome, Priority, Review, Slide
 from playlists.record import asrun
 from playlists.schedule import entry_table
 from playlists.settings import BroadcastSettings, Settings
@@ -59,3 +61,56 @@ def test_rows_stream_in_time_order_over_many_days(settings: Settings, store: Sto
     assert len(starts) == 80
     assert starts == sorted(starts)
     assert starts[-1] == at(12, day=39)
+
+
+def station(store: Store, *playlists: tuple[str, list[float], dt.time, Priority, float]) -> None:
+    """Schedule each (name, pause lengths, time, priority, wait) for three days; with slides."""
+    for name, lengths, time, priority, wait in playlists:
+        items = [
+            playlist_table.NewItem(ItemKind.PAUSE, length, slide=Slide(title=f"{name} {n}"))
+            for n, length in enumerate(lengths)
+        ]
+        playlist = playlist_table.add_playlist(
+            store, name, "", items, at(0), review=Review.APPROVED, created_by="test"
+        )
+        entry_table.add_schedule(
+            store, playlist, DAY, DAY + dt.timedelta(days=2), (time,), frozenset(range(7)),
+            priority, at(0), on_interrupt=InterruptPolicy.RESUME, wait_seconds=wait,
+        )  # fmt: skip
+
+
+LONG = [60.0, 60.0, 60.0]
+STATIONS = {
+    "one a day": [("早间", LONG, dt.time(8), Priority.SCHEDULED, 300.0)],
+    "cut in and resumed": [
+        ("长节目", LONG, dt.time(8), Priority.SCHEDULED, 300.0),
+        ("插播", [30.0, 30.0], dt.time(8, 1, 30), Priority.MANUAL, 300.0),
+    ],
+    "waited too long": [
+        ("先到", LONG, dt.time(9), Priority.SCHEDULED, 300.0),
+        ("后到", [10.0], dt.time(9, 1), Priority.SCHEDULED, 30.0),
+    ],
+    "on air across the day's step and the range's end": [
+        ("午间", LONG, dt.time(11, 59), Priority.SCHEDULED, 300.0),
+    ],
+}
+EXPECTED = {
+    "one a day": {Outcome.PLAYED},
+    "cut in and resumed": {Outcome.PLAYED, Outcome.INTERRUPTED},
+    "waited too long": {Outcome.PLAYED, Outcome.SKIPPED},
+    "on air across the day's step and the range's end": {Outcome.PLAYED},
+}
+
+
+@pytest.mark.parametrize("name", list(STATIONS), ids=list(STATIONS))
+def test_batched_writes_leave_the_as_run_rows_as_the_daemons_writes_do(
+    settings: Settings, store: Store, name: str
+) -> None:
+    station(store, *STATIONS[name])
+    start, end = at(12), at(12, day=2)  # a step is a day from the start: 11:59 spans one
+    batched = simulate(settings, store, start, end)
+    unbatched = simulate(settings, store, start, end, batched=False)
+    assert {r.status for r in batched} == EXPECTED[name]
+    assert batched == unbatched  # every column: outcome, times, notes, last item and its start
+    on_air = [r for r in batched if r.started_at is not None]
+    assert on_air and all(r.item_started_at is not None for r in on_air)

@@ -61,6 +61,33 @@ def test_speech_is_cached_by_engine_voice_and_text(store: Store, settings: Setti
     assert first.engine == "espeak-ng" and first.voice == "cmn-latn-pinyin"
 
 
+@pytest.mark.parametrize(
+    "first_cached_as",
+    ["written", "spoken only"],
+    ids=["spoken before", "cached before written forms were kept"],
+)
+def test_speech_spoken_before_needs_no_normalizer(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch, first_cached_as: str
+) -> None:
+    ingest, engine = counting_library(store, settings)
+    text = "3月28日18:30在社工站开会。"
+    clip = ingest.speak(text)
+    if first_cached_as == "spoken only":  # a store from before: keys of the spoken form
+        store.conn.execute("DELETE FROM tts_cache WHERE key NOT IN (SELECT key FROM tts_cache "
+                           "ORDER BY rowid LIMIT 1)")  # fmt: skip
+        assert ingest.speak(text) == clip  # found by its spoken form, written form kept
+    calls = engine.calls
+
+    def no_normalizer(text: str) -> str:
+        raise AssertionError(f"the normalizer was asked for {text!r}")
+
+    monkeypatch.setattr("playlists.content.ingest.speech_text", no_normalizer)
+    assert ingest.speak(f" {text} ") == clip
+    assert engine.calls == calls == 1
+    with pytest.raises(AssertionError, match="normalizer"):
+        ingest.speak("另一条通知。")  # new text still goes through it
+
+
 def test_a_lost_cached_file_is_made_again(store: Store, settings: Settings) -> None:
     ingest, engine = counting_library(store, settings)
     clip = ingest.speak("社工站就在你身边。")

@@ -46,6 +46,28 @@ def test_close_sets_outcome_and_end(db: Store) -> None:
     assert logged.ended_at == T0 + dt.timedelta(seconds=91)
 
 
+@pytest.mark.parametrize("closed_before", [False, True], ids=["row on air", "row closed already"])
+def test_progress_and_close_is_progress_then_close(tmp_path: Path, closed_before: bool) -> None:
+    ended, on_air = T0 + dt.timedelta(seconds=91), (2, T0 + dt.timedelta(seconds=60))
+    results = []
+    for one_statement in (False, True):
+        db = Store.open(tmp_path / f"{one_statement}.db")
+        row = asrun.claim(db, broadcast(), Outcome.PLAYING, T0)
+        assert row is not None
+        if closed_before:
+            asrun.close(db, row, Outcome.INTERRUPTED, T0 + dt.timedelta(seconds=30), "stopped")
+        if one_statement:
+            asrun.progress_and_close(db, row, on_air, Outcome.PLAYED, ended, "done")
+        else:
+            asrun.progress(db, row, *on_air)
+            asrun.close(db, row, Outcome.PLAYED, ended, "done")
+        results.append(asrun.all_rows(db))
+    assert results[0] == results[1]
+    (logged,) = results[1]
+    assert (logged.item, logged.item_started_at) == on_air
+    assert logged.status is (Outcome.INTERRUPTED if closed_before else Outcome.PLAYED)
+
+
 def test_unplayed_rows_have_no_start(db: Store) -> None:
     asrun.claim(db, broadcast(), Outcome.MISSED, T0 + dt.timedelta(hours=1), "player down")
     (logged,) = asrun.all_rows(db)
