@@ -21,20 +21,27 @@ from waitress import wasyncore
 
 from playlists.bundles.keys import generate_keys, load_signing_key
 from playlists.commands import PlaySpeech, ReasonCode, answer, decode_request
-from playlists.model import Priority
-from playlists.record import audit
-from playlists.settings import BundleSettings, Settings, SyncSettings, TownSettings
+from playlists.model import Outcome, Priority
+from playlists.record import asrun, audit
+from playlists.settings import (
+    AudioSettings,
+    BundleSettings,
+    Settings,
+    SyncSettings,
+    TownSettings,
+)
 from playlists.store import Store
 from playlists.sync import broker_topics
 from playlists.sync import emergency_wire as wire
 from playlists.sync.emergency_outbox import AnswerOutbox
 from playlists.sync.transport import UrllibClient
 from playlists.town import broker_setup, emergency_relay, emergency_send, villages
+from scheduler.daemon import Daemon
 from scheduler.emergency_listener import EmergencyListener
 from scheduler.sync_thread import SyncThread
 from tests import processes
 from tests.broker_kit import TOWN_DATA, Broker, Client, start_broker
-from tests.conftest import make_settings
+from tests.conftest import live_player, make_settings
 from tests.web_fixtures import NOW, FakePlayer
 from web import create_app
 from web.state import EXTENSION
@@ -265,3 +272,58 @@ def test_a_poll_now_and_the_brokers_return_bring_the_next_sync_forward(
     town.start_broker_again()
     assert village.listener.connected.wait(30), "the village did not reconnect"
     assert wait_until(lambda: woken == [0.0, 0.0]), "the broker's return did not wake the sync"
+
+
+MPV = ["mpv", "--ao=null", "--no-video", "--no-terminal", "--really-quiet",
+       "--start={offset}", "{file}"]  # fmt: skip
+
+
+def test_a_running_player_airs_it_by_sync_and_the_town_hears_played(
+    town: Town, tmp_path: Path
+) -> None:
+    """The real daemon (mpv --ao=null): its listener and sync thread wired as in the field."""
+    token = villages.add_village(town.store, "西村", "cli:town", NOW)
+    broker_setup.grant_village(town.broker.files, token)
+    public = load_signing_key(Path(town.settings.town.signing_key)).public
+    settings = make_settings(
+        tmp_path / "player",
+        audio=AudioSettings(sink="command", command=tuple(MPV)),
+        player=live_player(grace_seconds=60, poll_seconds=0.05),
+        sync=SyncSettings(
+            town_url=town.url,
+            device_token=token,
+            poll_seconds=1,
+            broker_host="127.0.0.1",
+            broker_port=town.broker.port,
+            broker_ca=str(town.broker.files.ca_cert),
+        ),
+        bundles=BundleSettings(trusted_keys=(public.line,)),
+    )
+    store = Store.open(settings.db_path)
+    daemon = Daemon(settings, store)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    user = broker_topics.user_for_token(token)
+    try:
+        listener = daemon.emergencies
+        assert listener is not None and listener.connected.wait(10), "no broker connection"
+        town.stop_broker()
+        assert wait_until(lambda: not listener.connected.is_set())
+        now = dt.datetime.now(dt.UTC)  # the player keeps real time
+        message = wire.new_emergency("防汛", "河水上涨。", 1, HOUR, now)
+        emergency_send.send(town.settings, town.store, message, [], "chief", now)
+        played = (wire.AckState.PLAYED, "")
+        answers = emergency_relay.answers_for
+        assert wait_until(lambda: answers(town.settings.data_dir, message.id) == {user: played}, 60)
+        time.sleep(2.5)  # two more polls bring the same emergency again
+        (row,) = asrun.all_rows(store)
+        assert (row.status, row.priority, row.requested_by) == (
+            Outcome.PLAYED,
+            Priority.EMERGENCY,
+            "town:emergency",
+        )
+    finally:
+        daemon.stop()
+        thread.join(timeout=30)
+        store.close()
+    assert not thread.is_alive(), "the daemon did not stop"
