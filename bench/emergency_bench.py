@@ -4,16 +4,18 @@ Run: .venv/bin/python bench/emergency_bench.py [--villages N] [--rounds N] [--wo
 
 The town's broker is a real mosquitto on loopback, set up by the project's own files
 (TLS with the town CA, a password per village, the ACL). N simulated villages (default
-500), spread over --workers processes (default 4), each hold a paho MQTT v5 connection
-with their own credential, subscribed to the town-wide topic. On a message a village
-does what the real one does before speaking: check the Ed25519 signature and the
-deadline, then answers ``received`` on its own topic (no speech: this measures the
-broker path, not espeak-ng). The town signs and publishes --rounds emergencies (default
-5), one after another, and waits for every village's answer. Printed: answers received,
-the latency from the town's publish to each answer (p50, p99, max, measured in the
-town's process), and CPU time per emergency of mosquitto and of the town's client
-process (from /proc/<pid>/stat and process_time, so the simulated villages' own work
-is not counted).
+500), spread over --workers processes (default 4; keep each under about 300 villages:
+paho's network loop uses select(), which takes only file descriptors below 1,024, and
+each client holds three), each hold a paho MQTT v5 connection with their own
+credential, subscribed to the town-wide topic. On a message a village does what the
+real one does before speaking: check the Ed25519 signature and the deadline, then
+answers ``received`` on its own topic (no speech: this measures the broker path, not
+espeak-ng). The town signs and publishes --rounds emergencies (default 5), one after
+another, and waits for every village's answer. Printed: mosquitto's resident memory
+once all are connected, answers received, the latency from the town's publish to each
+answer (p50, p99, max, measured in the town's process), and CPU time per emergency of
+mosquitto and of the town's client process (from /proc/<pid>/stat and process_time, so
+the simulated villages' own work is not counted).
 """
 
 from __future__ import annotations
@@ -64,6 +66,14 @@ def cpu_seconds(pid: int) -> float:
     """Return a process's user + system CPU time from /proc/<pid>/stat."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    """Return a process's resident memory in MB from /proc/<pid>/status."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def villages(port: int, ca: str, tokens: list[str], key_line: str, ready: Any, stop: Any) -> None:
@@ -146,7 +156,7 @@ def run(folder: Path, count: int, rounds: int, workers: int) -> int:
                 return 1
         print(
             f"{count} villages connected over TLS and subscribed in "
-            f"{time.monotonic() - started:.1f} s"
+            f"{time.monotonic() - started:.1f} s; mosquitto holds {rss_mb(broker.pid):.0f} MB"
         )
         return measure(files, port, key, count, rounds, broker.pid)
     finally:

@@ -485,6 +485,13 @@ class SyncSettings:
             "the town's ca.crt (from `villagecast broker init`), relative to config.yaml's folder"
         ),
     )
+    poll_now_jitter_seconds: float = dataclasses.field(
+        default=30.0,
+        metadata=_doc(
+            "when the town asks every village to sync now, wait a random part of this first",
+            _range(0, 3600),
+        ),
+    )
 
 
 @dataclasses.dataclass(frozen=True)

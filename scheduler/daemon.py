@@ -70,10 +70,21 @@ class Daemon:
         self._prune_checked = float("-inf")  # monotonic; the loop asks the store hourly only
         self.systemd = Notifier()  # no-op unless run by systemd with Type=notify
         # A village takes the town's playlists in its own thread; playout never waits for it.
+        # Town emergencies come on the broker and, as its fallback, with each sync.
+        sync = settings.sync
+        self.emergencies = self._emergency_listener() if sync.broker_host or sync.town_url else None
         self.sync = (
-            SyncThread(settings, store, self.timeline.now) if settings.sync.town_url else None
+            SyncThread(
+                settings,
+                store,
+                self.timeline.now,
+                on_emergency=self.emergencies.deliver if self.emergencies else None,
+            )
+            if sync.town_url
+            else None
         )
-        self.emergencies = self._emergency_listener() if settings.sync.broker_host else None
+        if self.emergencies is not None and self.sync is not None:
+            self.emergencies.wake_sync = self.sync.wake
 
     def run(self) -> None:
         """Run until stop() is called (or SIGTERM/SIGINT when installed)."""
@@ -123,7 +134,7 @@ class Daemon:
         return self.stopping.is_set()
 
     def _emergency_listener(self) -> EmergencyListener:
-        """Listen for the town's emergencies on its broker (paho is imported only then)."""
+        """Hear the town's emergencies, on its broker and by sync (paho is imported only then)."""
         from scheduler.emergency_listener import EmergencyListener
 
         return EmergencyListener(self.settings, self.store, self.timeline.now)

@@ -6,8 +6,10 @@ CPU priority than the player. While the town does not answer, the thread waits
 `sync.poll_seconds`, doubling with every failure up to `sync.max_backoff_seconds`,
 less a random part so that villages cut off together do not call back together; a
 town that answers 429 is waited for at least its Retry-After (at most
-`sync.max_backoff_seconds`), and the as-run rows it did not take stay pending. It
-logs when the state changes (the town stops or starts answering), not every
+`sync.max_backoff_seconds`), and the as-run rows it did not take stay pending. The
+wait can be cut short (`wake`): the town's "poll now" on its broker, the broker coming
+back, or an emergency answer that could not go on the broker bring the next sync forward.
+It logs when the state changes (the town stops or starts answering), not every
 attempt, and writes its state to the player status for the panel's system page.
 """
 
@@ -20,6 +22,7 @@ import logging
 import os
 import random
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -72,6 +75,57 @@ class SyncState:
         }
 
 
+class Waker:
+    """When the next sync is due: after its wait, or sooner when woken; stop() ends waiting."""
+
+    def __init__(
+        self,
+        rng: random.Random | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rng = rng or random.Random()
+        self.monotonic = monotonic
+        self._changed = threading.Condition()
+        self._due = float("inf")  # monotonic instant the running wait ends
+        self._early: float | None = None  # a wake-up asked for while no wait ran
+        self._stopped = False
+
+    def wait(self, seconds: float) -> bool:
+        """Wait this long or until the instant a wake() chose; return False once stopped."""
+        with self._changed:
+            self._due = self.monotonic() + seconds
+            if self._early is not None:
+                self._due, self._early = min(self._due, self._early), None
+            while not self._stopped:
+                left = self._due - self.monotonic()
+                if left <= 0:
+                    break
+                self._changed.wait(left)
+            self._due = float("inf")
+            return not self._stopped
+
+    def wake(self, within: float) -> float:
+        """Bring the next sync forward to a random instant within this many seconds; return it."""
+        with self._changed:
+            at = self.monotonic() + max(0.0, within) * self.rng.random()
+            if self._due == float("inf"):  # a sync runs now: the next wait starts shorter
+                self._early = at if self._early is None else min(self._early, at)
+            self._due = min(self._due, at)
+            self._changed.notify_all()
+            return at
+
+    @property
+    def sleeping(self) -> bool:
+        """Tell whether a wait is running (no sync is under way)."""
+        with self._changed:
+            return self._due != float("inf")
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopped = True
+            self._changed.notify_all()
+
+
 class SyncThread:
     """Sync with the town every poll, backing off while it does not answer."""
 
@@ -82,14 +136,16 @@ class SyncThread:
         now: Callable[[], dt.datetime],
         client: HttpClient | None = None,
         rng: random.Random | None = None,
+        on_emergency: Callable[[bytes], None] | None = None,
     ) -> None:
         self.settings, self.store, self.now = settings, store, now
         self.ingest = Ingest(store, settings, now=now)
         self.client = client or UrllibClient(settings.sync.timeout_seconds)
         self.rng = rng or random.Random()
+        self.on_emergency = on_emergency  # the town's live emergencies go to the listener
         self.state = SyncState()
         self.refused: dict[str, str] = {}  # origin → version the checks refused
-        self._stopping = threading.Event()
+        self.waker = Waker(self.rng)
         self._thread = threading.Thread(target=self._run, name="town-sync", daemon=True)
 
     def start(self) -> None:
@@ -97,14 +153,18 @@ class SyncThread:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the thread to stop; an import under way is rolled back if the process ends."""
-        self._stopping.set()
+        self.waker.stop()
         if self._thread.is_alive():
             self._thread.join(timeout)
+
+    def wake(self, within: float) -> None:
+        """Sync at a random instant within this many seconds instead of at the usual time."""
+        self.waker.wake(within)
 
     def _run(self) -> None:
         _lower_priority()
         delay = FIRST_DELAY
-        while not self._stopping.wait(delay):
+        while self.waker.wait(delay):
             delay = self.step()
 
     def step(self) -> float:
@@ -113,7 +173,13 @@ class SyncThread:
         asked_wait = 0.0
         try:
             report = run_cycle(
-                self.store, self.settings, self.ingest, self.client, started, self.refused
+                self.store,
+                self.settings,
+                self.ingest,
+                self.client,
+                started,
+                self.refused,
+                self.on_emergency,
             )
         except TownBusyError as exc:
             self._failed(str(exc))

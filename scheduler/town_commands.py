@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 # The town's modules are imported when a town command runs: every other command
 # builds this parser too (tests/scheduler/test_cli_imports.py).
 
+if TYPE_CHECKING:
+    from playlists.town.emergency_acks import AckWatcher, VillageAnswer
+
 COMMANDS = ("village", "share", "unshare", "broker", "emergency")
 
 
@@ -99,8 +102,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
         playlist_id = find_playlist(store, args.playlist)
         if args.command == "share":
+            from playlists.town.emergency_send import ask_villages_to_poll
+
             sharing.share(store, settings, playlist_id, actor, now)
-            print(f"shared {args.playlist!r} with the villages (at their next sync)")
+            when = "now" if ask_villages_to_poll(settings) else "at their next sync"
+            print(f"shared {args.playlist!r} with the villages ({when})")
         else:
             sharing.unshare(store, settings, playlist_id, actor, now)
             print(f"stopped sharing {args.playlist!r}; villages keep the copy they have")
@@ -157,6 +163,7 @@ def send_emergency(settings: Settings, store: Store, args: argparse.Namespace, a
     import datetime as dt
     import time
 
+    from playlists.errors import BrokerError
     from playlists.sync.emergency_wire import new_emergency
     from playlists.town import emergency_acks, emergency_send
 
@@ -167,19 +174,48 @@ def send_emergency(settings: Settings, store: Store, args: argparse.Namespace, a
     def show(answer: emergency_acks.VillageAnswer) -> None:
         print(f"  {answer.village}: {answer.state} {answer.reason}".rstrip(), flush=True)
 
-    watcher = emergency_acks.AckWatcher(settings, store, show)
-    watcher.expect(message.id)
-    watcher.start()
+    watcher: emergency_acks.AckWatcher | None = None
+    try:
+        watcher = emergency_acks.AckWatcher(settings, store, show)
+        watcher.expect(message.id)
+        watcher.start()
+    except BrokerError as exc:
+        watcher = None
+        print(f"the town's broker is down ({exc}): the villages' sync carries it", flush=True)
     try:
         reached = ", ".join(args.village) or "all villages"
         print(f"sending emergency {message.id} to {reached}; answers:", flush=True)
         emergency_send.send(settings, store, message, args.village, actor, now)
         time.sleep(max(0.0, args.watch))
     finally:
-        watcher.stop()
-    table = watcher.table()
+        if watcher is not None:
+            watcher.stop()
+    table = with_sync_answers(settings, store, message.id, watcher)
     print(f"{'village':<24} {'state':<12} reason")
     for row in table:
         print(f"{row.village:<24} {row.state:<12} {row.reason}")
     unanswered = [row for row in table if row.state in (emergency_acks.NO_ANSWER, "failed")]
     return 1 if unanswered else 0
+
+
+def with_sync_answers(
+    settings: Settings, store: Store, ident: str, watcher: AckWatcher | None
+) -> list[VillageAnswer]:
+    """Return every village's latest answer, from the broker and from the villages' sync."""
+    from playlists.sync.emergency_wire import AckState, outranks
+    from playlists.town import emergency_relay
+    from playlists.town.emergency_acks import NO_ANSWER, VillageAnswer, village_names
+
+    names = village_names(store)
+    heard = {row.village: row for row in watcher.table()} if watcher is not None else {}
+    for user, (state, reason) in emergency_relay.answers_for(settings.data_dir, ident).items():
+        name = names.get(user)
+        before = heard.get(name) if name is not None else None
+        if name is None or (
+            before is not None
+            and before.state != NO_ANSWER
+            and not outranks(state, AckState(before.state))
+        ):
+            continue
+        heard[name] = VillageAnswer(name, state.value, reason)
+    return [heard.get(name, VillageAnswer(name, NO_ANSWER)) for name in sorted(names.values())]

@@ -8,6 +8,7 @@ day and playlist, on screen and as CSV; and which approved playlists are shared.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Callable, Iterable, Iterator
 
@@ -20,7 +21,9 @@ from playlists.errors import ShareError, VillagecastError
 from playlists.plan import day_range
 from playlists.record.asrun_csv import BOM, excel_text
 from playlists.record.tally import ReportLine
-from playlists.town import fleet, sharing
+from playlists.settings import Settings
+from playlists.store import Store
+from playlists.town import emergency_send, fleet, sharing
 from web.asrun_filter import AsRunFilter, read_filter
 from web.asrun_words import note_words
 from web.auth import REVIEWER, role_required
@@ -156,7 +159,15 @@ def playlists() -> str:
 @bp.post("/playlists/<int:playlist_id>/share")
 @role_required(REVIEWER)
 def share(playlist_id: int) -> BaseResponse:
-    return _change(playlist_id, sharing.share, _shared)
+    return _change(playlist_id, _share_and_ask_to_poll, _shared)
+
+
+def _share_and_ask_to_poll(
+    db: Store, config: Settings, playlist_id: int, by: str, when: dt.datetime
+) -> None:
+    """Share, then ask the villages on the broker to sync soon (nothing if it is down)."""
+    sharing.share(db, config, playlist_id, by, when)
+    emergency_send.ask_villages_to_poll(config)
 
 
 @bp.post("/playlists/<int:playlist_id>/unshare")

@@ -13,7 +13,8 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import TooManyRequests, Unauthorized
 
 from playlists.errors import ContentError, NotFoundError
-from playlists.town import sharing, village_asrun, villages
+from playlists.sync import broker_topics
+from playlists.town import emergency_relay, sharing, village_asrun, villages
 from playlists.town.bundle_cache import media_chunks
 from web.state import now, panel, settings, store
 
@@ -102,6 +103,32 @@ def asrun() -> Response:
     _within(panel().village_limits.asrun_rows(_village().id, len(rows)))
     acked = village_asrun.store_batch(store(), _village().id, rows, now())
     return jsonify(acked=acked)
+
+
+@bp.get("/emergencies")
+def emergencies() -> Response:
+    """The town's live signed emergencies for this village: the broker's fallback."""
+    live = emergency_relay.live_for(settings().data_dir, _broker_user(), now())
+    response = jsonify(emergencies=live)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/emergency-answers")
+def emergency_answers() -> Response:
+    """A village's answers to emergencies, when it cannot give them on the broker."""
+    try:
+        answers = emergency_relay.check_answers(_json_body())
+    except ContentError as exc:
+        abort(400, _("The emergency answers were refused: %(problem)s", problem=str(exc)))
+    emergency_relay.record_answers(settings().data_dir, _broker_user(), answers, now())
+    return Response(status=204)
+
+
+def _broker_user() -> str:
+    """Return the broker user name of the village this request came from."""
+    _scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
+    return broker_topics.user_for_token(secret.strip())
 
 
 def _json_body() -> object:

@@ -7,6 +7,7 @@ the town keeps anyway (playlists/town/villages.py). The token itself is the pass
     villagecast/v1/all/...              the town speaks to every village (read by all)
     villagecast/v1/to/<user>/...        the town speaks to one village (read by it only)
     villagecast/v1/from/<user>/...      one village answers (written by it only)
+    villagecast/v1/all/poll-now         the town asks every village to sync soon
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ ROOT = "villagecast/v1"
 ALL = f"{ROOT}/all"
 TO = f"{ROOT}/to"
 FROM = f"{ROOT}/from"
+POLL_NOW = "poll-now"  # on the town-wide topic: every village syncs soon (it chooses when)
 
 
 def user_for_token_hash(token_hash: str) -> str:

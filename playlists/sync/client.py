@@ -5,13 +5,16 @@ client and the time, so tests drive it with a fake town and no sleeps; the playe
 daemon calls it from its own thread (scheduler/sync_thread.py), `villagecast sync`
 once. A cycle:
 
+0. GET /emergencies, when the player asks (`on_emergency`): the town's live signed
+   emergencies, handed to the player's receive path (the broker's fallback).
 1. POST /heartbeat: the player's clock, what is on air, free disk, version.
 2. GET /feed with the ETag of the last complete sync: 304 means nothing changed.
 3. For every shared playlist whose version differs from the village's copy: GET its
    bundle-index, download the media files not already kept, check the assembled
    bundle as an uploaded one, and store it, replacing the older copy.
 4. POST /asrun with the rows the town lacks, oldest first, 500 at a time.
-5. The evidence photos and videos the town lacks, in pieces (playlists/sync/evidence_outbox.py).
+5. The answers to town emergencies not given on the broker (playlists/sync/emergency_outbox.py).
+6. The evidence photos and videos the town lacks, in pieces (playlists/sync/evidence_outbox.py).
 
 A town that does not answer raises TownUnreachableError (the caller backs off); a
 playlist that is refused is reported, and the others go on.
@@ -26,6 +29,7 @@ import importlib.metadata
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,11 +42,12 @@ from playlists.errors import (
     MediaDownloadError,
     NameTakenError,
     TownAnswerError,
+    TownRefusedError,
 )
 from playlists.health import HEARTBEAT_STALE
 from playlists.settings import Settings
 from playlists.store import Store, from_db_time
-from playlists.sync import outbox
+from playlists.sync import emergency_outbox, outbox
 from playlists.sync.evidence_outbox import EvidenceReport, send_evidence
 from playlists.sync.media import Downloads, MediaCache, assemble, index_files, media_sha256s
 from playlists.sync.playlist_import import (
@@ -71,6 +76,8 @@ class CycleReport:
     refused: list[str] = dataclasses.field(default_factory=list)
     downloads: Downloads = dataclasses.field(default_factory=Downloads)
     asrun_sent: int = 0
+    emergencies: int = 0  # live town emergencies handed to the player
+    answers_sent: int = 0  # answers to town emergencies given by sync
     evidence: EvidenceReport = dataclasses.field(default_factory=EvidenceReport)
 
     def lines(self) -> list[str]:
@@ -81,6 +88,8 @@ class CycleReport:
         ]
         lines += [f"imported {name}" for name in self.imported]
         lines += [f"refused {reason}" for reason in self.refused]
+        if self.answers_sent:
+            lines.append(f"{self.answers_sent} answers to town emergencies sent")
         if self.evidence.sent or self.evidence.refused:
             lines.append(f"{self.evidence.sent} evidence items sent")
         lines += [f"evidence refused {reason}" for reason in self.evidence.refused]
@@ -94,11 +103,16 @@ def run_cycle(
     client: HttpClient,
     now: dt.datetime,
     refused: dict[str, str] | None = None,
+    on_emergency: Callable[[bytes], None] | None = None,
 ) -> CycleReport:
     """Sync once with the town; refused remembers (origin → version) what not to retry."""
     api = TownApi(client, settings.sync.town_url, settings.sync.device_token)
     refused = {} if refused is None else refused
     report = CycleReport()
+    if on_emergency is not None:
+        for payload in _live_emergencies(api):
+            on_emergency(payload)
+            report.emergencies += 1
     api.post("/heartbeat", heartbeat(store, settings, now))
     feed = api.feed(store.meta(ETAG_META))
     if feed is not None:
@@ -110,8 +124,21 @@ def run_cycle(
             store.set_meta(ETAG_META, feed.revision)
         MediaCache(settings).prune(_media_in_use(store))
     report.asrun_sent = send_asrun(store, settings.tz, api, now)
+    answers = emergency_outbox.AnswerOutbox.in_data_dir(settings.data_dir)
+    report.answers_sent = emergency_outbox.send_answers(answers, api)
     report.evidence = send_evidence(store, settings, client, now)
     return report
+
+
+def _live_emergencies(api: TownApi) -> list[bytes]:
+    """Fetch the town's live emergencies; none from a town too old to serve them (404)."""
+    try:
+        return emergency_outbox.fetch_live(api)
+    except TownRefusedError as exc:
+        if exc.status != 404:
+            raise
+        log.debug("the town serves no emergencies by sync: %s", exc)
+        return []
 
 
 def _take(

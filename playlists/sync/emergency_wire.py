@@ -7,6 +7,9 @@ nothing is re-encoded before it is checked. The deadline is signed; the broker's
 message expiry (MQTT v5) is only a courtesy that spares an offline village the bytes.
 
 An answer is JSON too: ``{"id", "state", "reason", "at"}`` on the village's own topic.
+When the broker is down both travel by the sync instead (docs/town.md): the village fetches
+the same signed messages from ``GET /town/v1/emergencies`` and posts its answers to
+``POST /town/v1/emergency-answers``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ MAX_REPEAT = 3
 MAX_LIFETIME = dt.timedelta(hours=24)
 MAX_PAYLOAD = 16 * 1024
 _ID = re.compile(r"[0-9a-f]{32}")
+EMERGENCIES_PATH = "/emergencies"  # under /town/v1: the live emergencies for this village
+ANSWERS_PATH = "/emergency-answers"  # under /town/v1: a village's answers by sync
 
 
 class AckState(enum.StrEnum):
@@ -42,6 +47,15 @@ class AckState(enum.StrEnum):
     STARTED = "started"
     PLAYED = "played"
     FAILED = "failed"
+
+
+# A later state never gives way to an earlier one that arrives late.
+_RANK = {AckState.RECEIVED: 0, AckState.STARTED: 1, AckState.PLAYED: 2, AckState.FAILED: 2}
+
+
+def outranks(state: AckState, before: AckState) -> bool:
+    """Tell whether a village's new answer replaces its earlier one (never a step back)."""
+    return _RANK[state] >= _RANK[before]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -148,6 +148,11 @@ class TownApi:
             text.encode("utf-8"),
         )
 
+    def get(self, where: str) -> dict[str, Any]:
+        """GET a JSON document."""
+        with self._send("GET", where, dict(self._auth)) as reply:
+            return _json_object(reply, where)
+
     def media(self, sha256: str) -> Reply:
         """Open a media file's bytes; the caller reads, checks and closes it."""
         return self._send("GET", f"/media/{sha256}", dict(self._auth))

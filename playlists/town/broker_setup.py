@@ -24,6 +24,7 @@ from playlists.sync import broker_topics
 from playlists.town import broker_passwords
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
+MAX_QUEUED = 50_000  # QoS 1 messages mosquitto holds per client: answers of ~15,000 villages
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +95,10 @@ def write_config(files: BrokerFiles, port: int, bind: str) -> None:
         f"acl_file {files.acl}",
         f"pid_file {files.pid}",
         "persistence false",
+        # The town's one subscription takes every village's answers to an emergency at
+        # once; with mosquitto's default queue (1,000 per client) half the answers of
+        # 2,000 villages were dropped (bench/emergency_bench.py).
+        f"max_queued_messages {MAX_QUEUED}",
         "log_dest stderr",
         "log_type error",
         "log_type warning",

@@ -23,7 +23,7 @@ from playlists.model import AsRunRow, ItemKind, Outcome, Priority, Review, Slide
 from playlists.record import asrun
 from playlists.record.notes import english
 from playlists.schedule import entry_table
-from playlists.settings import AudioSettings, PlayerSettings, Settings, TtsSettings
+from playlists.settings import AudioSettings, PlayerSettings, Settings, SyncSettings, TtsSettings
 from playlists.store import Store
 from scheduler.daemon import Daemon
 from tests.conftest import live_player, make_settings, station_zone_at
@@ -362,3 +362,27 @@ def test_default_quiet_hours_hold_a_broadcast_at_0300_station_time(rt_settings: 
     row = play_one_scheduled(quiet_station)
     assert row.status is Outcome.SKIPPED
     assert "quiet hours" in english(row.reason)
+
+
+@pytest.mark.parametrize(
+    ("sync", "listens", "syncs"),
+    [
+        (SyncSettings(), False, False),
+        (SyncSettings(town_url="http://town.test:8080", device_token="vcd_x"), True, True),
+    ],
+    ids=["no-town", "town-without-broker"],
+)
+def test_town_emergencies_come_by_sync_even_without_a_broker(
+    tmp_path: Path, sync: SyncSettings, listens: bool, syncs: bool
+) -> None:
+    settings = make_settings(tmp_path / "data", sync=sync)
+    store = Store.open(settings.db_path)
+    try:
+        daemon = Daemon(settings, store)
+        assert (daemon.emergencies is not None, daemon.sync is not None) == (listens, syncs)
+        if daemon.emergencies is not None and daemon.sync is not None:
+            assert daemon.emergencies.client is None  # no broker: the sync alone brings them
+            assert daemon.sync.on_emergency == daemon.emergencies.deliver
+            assert daemon.emergencies.wake_sync == daemon.sync.wake
+    finally:
+        store.close()

@@ -12,7 +12,8 @@ import logging
 import random
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,9 @@ from playlists.content.ingest import Ingest
 from playlists.model import Outcome
 from playlists.settings import Settings, SyncSettings
 from playlists.store import Store
+from scheduler import sync_thread
 from scheduler.daemon import Daemon
-from scheduler.sync_thread import BACKOFF_JITTER, SyncThread, backoff_seconds
+from scheduler.sync_thread import BACKOFF_JITTER, SyncThread, Waker, backoff_seconds
 from tests.conftest import live_player, make_settings
 from tests.realtime import MachineLag
 from tests.scheduler.test_daemon import schedule_in, wait_for_row
@@ -172,3 +174,64 @@ def test_playout_keeps_time_while_the_town_hangs(tmp_path: Path, silent_town: st
     status = store.status()["sync"]
     assert status["state"] == "failing" and "timed out" in status["last_error"]
     store.close()
+
+
+class FixedRandom(random.Random):
+    def __init__(self, value: float) -> None:
+        super().__init__()
+        self.value = value
+
+    def random(self) -> float:
+        return self.value
+
+
+@pytest.mark.parametrize(
+    ("within", "share", "due"),
+    [(30, 0.0, 100.0), (30, 0.5, 115.0), (30, 0.999, 129.97), (0, 0.7, 100.0), (-5, 0.7, 100.0)],
+    ids=["at-once", "half-way", "at-most-the-jitter", "no-jitter", "negative-is-none"],
+)
+def test_a_wake_brings_the_next_sync_to_a_random_instant_within_the_jitter(
+    within: float, share: float, due: float
+) -> None:
+    waker = Waker(FixedRandom(share), monotonic=lambda: 100.0)
+    assert waker.wake(within) == pytest.approx(due)
+
+
+def test_a_wake_while_a_sync_runs_shortens_the_next_wait() -> None:
+    clock = [100.0]
+    waker = Waker(FixedRandom(0.0), monotonic=lambda: clock[0])
+    waker.wake(30)  # no wait is running: a sync is under way
+    assert waker.wait(3600) is True  # returns at once instead of in an hour
+    waker.stop()
+    assert waker.wait(3600) is False
+
+
+def test_a_poll_now_wakes_a_sleeping_sync_thread_and_stop_ends_it(
+    village: Settings, vstore: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync_thread, "FIRST_DELAY", 3600.0)  # only a wake makes it sync
+    town = FakeTown()
+    hourly = dataclasses.replace(village, sync=dataclasses.replace(SYNC, poll_seconds=3600))
+    thread = SyncThread(hourly, vstore, lambda: NOW, client=town, rng=NoJitter())
+    thread.start()
+    try:
+        for polls in (1, 2):
+            thread.wake(30)  # NoJitter: the random part of the 30 s is none
+            assert _wait_until(lambda polls=polls: len(town.heartbeats) == polls)
+            assert _wait_until(lambda: thread.waker.sleeping)
+        assert len(town.heartbeats) == 2  # nothing more while it sleeps for its hour
+    finally:
+        stopping = threading.Thread(target=thread.stop)
+        stopping.start()
+        stopping.join(timeout=10)
+    assert not thread._thread.is_alive()
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll condition until it holds or timeout passes (the thread works in real time)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
+from playlists.bundles.keys import generate_keys
 from playlists.content import playlist_table
 from playlists.model import ItemKind, Review
 from playlists.record import audit
 from playlists.store import Store
 from playlists.sync import broker_topics
-from playlists.town import broker_passwords, broker_setup, sharing, villages
+from playlists.town import broker_passwords, broker_setup, emergency_relay, sharing, villages
+from tests.broker_kit import free_port
 from tests.scheduler.test_cli import villagecast, write_config
 from tests.web_fixtures import NOW
 
@@ -91,3 +94,24 @@ def test_share_and_unshare_by_name_only_approved_playlists(tmp_path: Path) -> No
     assert sharing.shared_ids(store) == set()
     unknown = villagecast("unshare", "没有", config=config)
     assert unknown.returncode == 1 and "no playlist is named" in unknown.stderr
+
+
+def test_emergency_with_the_broker_down_goes_by_sync_and_says_so(tmp_path: Path) -> None:
+    private, _ = generate_keys(tmp_path / "keys", "赤溪镇")
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "tts: {engines: [espeak-ng]}\naudio: {sink: recording}\n"
+        f"town: {{signing_key: {private}, broker_port: {free_port()}}}\n",
+        encoding="utf-8",
+    )
+    assert villagecast("broker", "init", "--host", "127.0.0.1", config=config).returncode == 0
+    assert villagecast("village", "add", "东村", config=config).returncode == 0
+    sent = villagecast("emergency", "河水上涨。", "--watch", "0", config=config)  # no broker runs
+    assert sent.returncode == 1, sent.stderr  # 东村 has not answered (yet)
+    assert "the town's broker is down" in sent.stdout
+    assert [line.split()[:2] for line in sent.stdout.splitlines()[-1:]] == [["东村", "no"]]
+    [kept] = emergency_relay.folder(tmp_path / "data").glob("*/message.json")
+    assert "河水上涨。" in json.loads(kept.read_text(encoding="utf-8"))["payload"]
+    store = Store.open(tmp_path / "data" / "villagecast.db")
+    [row] = audit.rows(store, action="play")
+    assert "(broker down: by sync)" in row.detail

@@ -32,6 +32,7 @@ OPEN = {"auth.login"}
 OPEN_TO_DEVICES = {
     "town_api.heartbeat",
     "town_api.asrun",
+    "town_api.emergency_answers",
     *(f"town_evidence_api.{name}" for name in ("offer", "piece", "finish")),
 }
 ANY = ("operator", "reviewer", "admin")  # any logged-in user

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
@@ -16,21 +17,29 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from playlists.access import tokens
+from playlists.bundles.keys import generate_keys, load_signing_key
 from playlists.content.ingest import Ingest
 from playlists.model import Review
 from playlists.record import audit
 from playlists.settings import Settings
 from playlists.store import Store
+from playlists.sync import broker_topics
+from playlists.sync import emergency_wire as wire
 from playlists.sync.wire import row_digest
-from playlists.town import sharing, village_asrun, villages
+from playlists.town import emergency_relay, sharing, village_asrun, villages
 from tests.playlists.town.test_villages import HEARTBEAT, asrun_row
 from tests.town_kit import add_media_playlist
 from tests.web_fixtures import NOW, Browser, add_user, csrf_of, log_in, make_app, serving
 
 HOSTILE = '<script>alert("村")</script>'
 HB, ASRUN, JSON = "/town/v1/heartbeat", "/town/v1/asrun", "application/json"
-GETS = ("/town/v1/feed", "/town/v1/playlists/1/bundle-index", "/town/v1/media/" + "0" * 64)
-POSTS = ("/town/v1/heartbeat", "/town/v1/asrun")
+GETS = (
+    "/town/v1/feed",
+    "/town/v1/playlists/1/bundle-index",
+    "/town/v1/media/" + "0" * 64,
+    "/town/v1/emergencies",
+)
+POSTS = ("/town/v1/heartbeat", "/town/v1/asrun", "/town/v1/emergency-answers")
 
 
 @pytest.fixture
@@ -93,9 +102,9 @@ def test_neither_a_session_nor_an_api_token_opens_the_town_endpoints(
     add_user(store, "chief", "admin")
     client = app.test_client()
     log_in(client, "chief")
-    assert [_request(client, url, {}) for url in GETS + POSTS] == [401] * 5
+    assert [_request(client, url, {}) for url in GETS + POSTS] == [401] * 7
     api = {"Authorization": "Bearer " + tokens.create_token(store, "chief", "script", NOW)}
-    assert [_request(client, url, api) for url in GETS + POSTS] == [401] * 5
+    assert [_request(client, url, api) for url in GETS + POSTS] == [401] * 7
 
 
 def test_a_removed_village_is_refused(app: Flask, store: Store, device: dict[str, str]) -> None:
@@ -458,3 +467,57 @@ def test_a_stored_row_the_report_cannot_read_is_marked_not_fatal(
     assert marker in csv_text and ",1,1,0,0,0,0,0," in csv_text  # the good row still counts
     warnings = [r.getMessage() for r in caplog.records if "unreadable" in r.getMessage()]
     assert len(warnings) >= 2 and any("'3@2023-03-28T00:00:00Z#²'" in w for w in warnings)
+
+
+# -- town emergencies by sync (the broker's fallback) -------------------------------------
+
+
+def _kept_emergency(settings: Settings, tmp_path: Path, users: list[str] | None) -> str:
+    key = load_signing_key(generate_keys(tmp_path / "keys", "town")[0])
+    message = wire.new_emergency("防汛", "河水上涨。", 1, dt.timedelta(hours=1), NOW)
+    emergency_relay.keep(settings.data_dir, message, wire.encode(message, key), users, NOW)
+    return message.id
+
+
+@pytest.mark.parametrize("to_this_village", [True, False], ids=["to-it", "to-another"])
+def test_a_village_gets_the_live_emergencies_meant_for_it(
+    client: FlaskClient,
+    settings: Settings,
+    device: dict[str, str],
+    tmp_path: Path,
+    to_this_village: bool,
+) -> None:
+    token = device["Authorization"].removeprefix("Bearer ")
+    user = broker_topics.user_for_token(token) if to_this_village else "village-" + "0" * 16
+    ident = _kept_emergency(settings, tmp_path, [user])
+    response = client.get("/town/v1/emergencies", headers=device)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    served = [json.loads(m)["body"] for m in response.json["emergencies"]]
+    assert [ident in body for body in served] == ([True] if to_this_village else [])
+
+
+def test_a_villages_answers_by_sync_are_kept_for_the_town(
+    client: FlaskClient, settings: Settings, device: dict[str, str], tmp_path: Path
+) -> None:
+    ident = _kept_emergency(settings, tmp_path, None)
+    answer = {"id": ident, "state": "played", "reason": "", "at": NOW.isoformat()}
+    response = client.post("/town/v1/emergency-answers", json={"answers": [answer]}, headers=device)
+    assert response.status_code == 204
+    user = broker_topics.user_for_token(device["Authorization"].removeprefix("Bearer "))
+    kept = emergency_relay.answers_for(settings.data_dir, ident)
+    assert kept == {user: (wire.AckState.PLAYED, "")}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"answers": "played"}, {"answers": [{"id": "x", "state": "played"}]}, [1]],
+    ids=["not-a-list", "bad-answer", "not-an-object"],
+)
+def test_bad_emergency_answers_are_refused_and_nothing_is_kept(
+    client: FlaskClient, settings: Settings, device: dict[str, str], body: object
+) -> None:
+    response = client.post("/town/v1/emergency-answers", json=body, headers=device)
+    assert response.status_code == 400
+    assert "error" in response.json
+    assert not (settings.data_dir / "town" / "emergencies").exists()

@@ -87,6 +87,28 @@ def test_a_village_cannot_read_or_answer_for_another(broker: Broker) -> None:
         sender.close()
 
 
+def test_every_village_hears_the_towns_poll_now_and_none_can_send_one(broker: Broker) -> None:
+    broker_setup.grant_village(broker.files, EAST)
+    broker_setup.grant_village(broker.files, WEST)
+    east, west, sender = village(broker, EAST), village(broker, WEST), town(broker)
+    poll_now = broker_topics.to_all(broker_topics.POLL_NOW)
+    try:
+        assert east.connect() and west.connect() and sender.connect()
+        assert east.subscribe(poll_now) == [1]
+        assert sender.subscribe(f"{broker_topics.FROM}/#") == [1]
+        west.mqtt.publish(poll_now, b"forged", qos=1)  # the ACL drops it
+        west_user = broker_topics.user_for_token(WEST)
+        west.mqtt.publish(broker_topics.from_village(west_user, "ack"), b"own", qos=1)
+        # One client's messages are handled in order: once "own" is in, so was "forged".
+        assert [m.payload for m in sender.wait_messages(1, timeout=10)] == [b"own"]
+        sender.mqtt.publish(poll_now, b"{}", qos=1)
+        assert [m.payload for m in east.wait_messages(1, timeout=10)] == [b"{}"]
+        assert [m.payload for m in east.messages] == [b"{}"]
+    finally:
+        for client in (east, west, sender):
+            client.close()
+
+
 @pytest.mark.parametrize(
     ("user", "password"),
     [
