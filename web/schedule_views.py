@@ -246,7 +246,12 @@ def _save(form: ScheduleForm, entry: ScheduleEntry | None) -> Response | str:
             ),
             "info",
         )
-    return redirect(url_for("schedule.index", _anchor=f"entry-{schedule_id}"))
+    today = station_today(now(), settings().tz)
+    # The calendar opens where the entry plays: this week, or the week it starts.
+    shown = today if parsed.start <= today <= parsed.end else parsed.start
+    return redirect(
+        url_for("schedule.index", date=shown.isoformat(), _anchor=f"entry-{schedule_id}")
+    )
 
 
 def _candidate(

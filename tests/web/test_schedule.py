@@ -603,3 +603,25 @@ def test_playlist_names_are_escaped(client: FlaskClient, store: Store) -> None:
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
     html = post(client, "/schedule/new", {**GOOD, "playlist_id": "2", "times": "12:00"})
     assert "<script>alert(1)</script>" not in html
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "shown"),
+    [
+        ("2023-03-20", "2023-04-07", "2023-03-28"),  # it plays today: today's week
+        ("2023-05-02", "2023-05-09", "2023-05-02"),  # later: the week it starts
+        ("2023-01-02", "2023-01-09", "2023-01-02"),  # over: the week it started
+    ],
+    ids=["covers-today", "later", "over"],
+)
+def test_a_saved_entry_opens_the_calendar_where_it_plays(
+    client: FlaskClient, start: str, end: str, shown: str
+) -> None:
+    data = {"csrf_token": csrf_of(client.get("/schedule/new")), **GOOD, "start": start, "end": end}
+    data["seen"] = ""
+    response = client.post("/schedule/new", data=data)
+    if response.status_code == 200:  # warned first (days past outside the campaign)
+        seen = response.get_data(as_text=True).split('name="seen" value="')[1].split('"')[0]
+        response = client.post("/schedule/new", data={**data, "seen": seen})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/schedule?date={shown}#entry-2"
