@@ -1,90 +1,130 @@
 """Measure the first view of /schedule after an edit for a long, busy campaign.
 
-Run: .venv/bin/python bench/calendar_bench.py [--sizes P:D ...] [--requests N]
+Run: .venv/bin/python bench/calendar_bench.py [--sizes P:D ...] [--views V ...] [--requests N]
 
 The station has P playlists, each scheduled five times a day (the station's cap of
 500 times a day at 100 playlists) for a campaign of D days; the clock stands on the
 campaign's tenth day. Each size runs in a fresh process: the panel under waitress
 on loopback, one logged-in admin, the plan revision raised before every view (every
-view is the first after an edit). Printed: broadcasts in the campaign, median and
-max time of the cold view, the page's size, and the process's peak RSS; the baseline
-in the same run is a bare Flask route on the same server.
+view is the first after an edit; one view before, to compile the templates, as in a
+running panel). Each view (the default week, a day, a month, around today) is timed
+N times after an edit (one entry's times changed, as an operator does: the panel
+plans again only what the edit touched) and N times with nothing kept (every kept
+plan dropped: the first view after the panel starts, or after a change to every entry).
+Printed: broadcasts in the campaign, median, p95 and max time of the cold
+view, the page's size, and the process's peak RSS, beside the baseline in the same
+run: a bare Flask route on the same server (median and p95), and p95 over its p95.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from panel_bench import PASSWORD, Panel, bump_plan_revision
-from scale_bench import FIRST, TIMES_A_DAY, seed, settings_for
+from panel_bench import PASSWORD, Panel, bump_plan_revision, percentile
+from scale_bench import FIRST, TIMES_A_DAY, seed, settings_for, times_of
 
 from playlists.access import users
+from playlists.schedule import entry_table
 from playlists.store import Store
+from web import plan_cache
+
+VIEWS = {"week": "/schedule", "day": "/schedule?view=day", "month": "/schedule?view=month"}
 
 
-def case(playlists: int, days: int, requests: int) -> dict[str, float]:
+def edit_one(store: Store, schedule_ids: list[int], rounds: list[int]) -> None:
+    """Change one entry's times, as an operator's edit does (the plan revision moves)."""
+    r = rounds[0] = rounds[0] + 1
+    n = r % len(schedule_ids)
+    entry = entry_table.get_schedule(store, schedule_ids[n])
+    entry_table.update_schedule(
+        store, entry.id, entry.playlist_id, entry.start, entry.end,
+        times_of(n, shift=r), entry.weekdays, entry.priority,
+    )  # fmt: skip
+
+
+def forget_everything(store: Store) -> None:
+    """Move the plan revision and drop every kept plan: as the first view after a start."""
+    bump_plan_revision(store)
+    plan_cache._plans.clear()
+
+
+def case(playlists: int, days: int, requests: int, views: list[str]) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="villagecast-bench-") as folder:
         settings = settings_for(Path(folder), days)
         store = Store.open(settings.db_path)
-        seed(store, settings, playlists, FIRST, days)
+        schedule_ids = seed(store, settings, playlists, FIRST, days)
         users.set_password(store, "admin", PASSWORD)
         clock = dt.datetime.combine(FIRST + dt.timedelta(days=9), dt.time(9), tzinfo=settings.tz)
         panel = Panel(settings, store, clock)
+        figures: dict[str, object] = {"broadcasts": playlists * days * TIMES_A_DAY}
+        rounds = [0]
         try:
-            bare = panel.time("/bench/bare", requests)
-            seconds = []
-            size = 0
-            for _ in range(requests):
-                bump_plan_revision(store)
-                began = time.perf_counter()
-                size = len(panel.get("/schedule").encode())
-                seconds.append(time.perf_counter() - began)
+            figures["bare"] = panel.time("/bench/bare", requests)
+            for view in views:
+                path = VIEWS[view]
+                edit = functools.partial(edit_one, store, schedule_ids, rounds)
+                figures[f"{view} edit"] = panel.time(path, requests, edit)
+                fresh = functools.partial(forget_everything, store)
+                figures[f"{view} fresh"] = panel.time(path, requests, fresh)
+                figures[f"{view}_mb"] = len(panel.get(path).encode()) / 1e6
         finally:
             panel.stop()
             store.close()
-    return {
-        "broadcasts": playlists * days * TIMES_A_DAY,
-        "median": statistics.median(seconds),
-        "max": max(seconds),
-        "bare": statistics.median(bare),
-        "size_mb": size / 1e6,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
+    figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return figures
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:7.1f} ms"
 
 
 def main() -> int:
     if sys.argv[1:2] == ["case"]:
-        print(json.dumps(case(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))))
+        playlists, days, requests = (int(n) for n in sys.argv[2:5])
+        print(json.dumps(case(playlists, days, requests, sys.argv[5].split(","))))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", nargs="+", default=["10:365", "100:30", "100:90"])
-    parser.add_argument("--requests", type=int, default=3)
+    parser.add_argument("--sizes", nargs="+", default=["10:365", "100:30", "100:365"])
+    parser.add_argument("--views", nargs="+", choices=list(VIEWS), default=list(VIEWS))
+    parser.add_argument("--requests", type=int, default=20)
     args = parser.parse_args()
     for size in args.sizes:
         playlists, days = size.split(":")
         output = subprocess.run(
-            [sys.executable, __file__, "case", playlists, days, str(args.requests)],
+            [sys.executable, __file__, "case", playlists, days, str(args.requests),
+             ",".join(args.views)],
             capture_output=True,
             text=True,
             check=True,
-        ).stdout
+        ).stdout  # fmt: skip
         f = json.loads(output.strip().splitlines()[-1])
+        bare = f["bare"]
         print(
-            f"{playlists:>4} playlists x {days:>3} days ({f['broadcasts']:>7.0f} broadcasts): "
-            f"cold /schedule median {f['median'] * 1000:7.0f} ms, max {f['max'] * 1000:7.0f} ms "
-            f"(bare route {f['bare'] * 1000:.1f} ms); page {f['size_mb']:.2f} MB; "
-            f"peak RSS {f['peak_mb']:.0f} MB",
+            f"{playlists:>4} playlists x {days:>3} days ({f['broadcasts']:>7.0f} broadcasts), "
+            f"peak RSS {f['peak_mb']:.0f} MB; bare route median {ms(statistics.median(bare))}, "
+            f"p95 {ms(percentile(bare, 0.95))}",
             flush=True,
         )
+        for view in args.views:
+            for kind, said in (("edit", "after an edit"), ("fresh", "nothing kept ")):
+                seconds = f[f"{view} {kind}"]
+                p95 = percentile(seconds, 0.95)
+                print(
+                    f"    cold /schedule {view:<5} {said}: "
+                    f"median {ms(statistics.median(seconds))}, "
+                    f"p95 {ms(p95)}, max {ms(max(seconds))}; {p95 / percentile(bare, 0.95):5.1f}x "
+                    f"bare p95; page {f[f'{view}_mb']:.2f} MB",
+                    flush=True,
+                )
     return 0
 
 

@@ -31,7 +31,28 @@ def plan(
     """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("plan() needs aware datetimes")
-    planned = [b for entry in entries for b in _occurrences(entry, start, end, tz, quiet)]
+    return in_plan_order(b for entry in entries for b in occurrences(entry, start, end, tz, quiet))
+
+
+def occurrences(
+    entry: ScheduleEntry,
+    start: dt.datetime,
+    end: dt.datetime,
+    tz: ZoneInfo,
+    quiet: QuietHours | None = None,
+) -> list[PlannedBroadcast]:
+    """Return one entry's broadcasts due in [start, end), in time order (see `plan`).
+
+    A caller that keeps them may reuse them while the entry and the range are the same.
+    """
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("plan() needs aware datetimes")
+    return list(_occurrences(entry, start, end, tz, quiet))
+
+
+def in_plan_order(broadcasts: Iterable[PlannedBroadcast]) -> list[PlannedBroadcast]:
+    """Return broadcasts in the order the player starts them: by time, higher priority first."""
+    planned = list(broadcasts)
     planned.sort(key=lambda b: (b.start, -b.priority.rank, b.schedule_id))
     return planned
 

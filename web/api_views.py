@@ -218,7 +218,8 @@ def add_schedule() -> tuple[Response, int]:
         abort(400, schedule_limit_message(exc))
     except ContentError as exc:
         reason = review.playlist_unplayable(store(), asked.playlist_id) or str(exc)
-        abort(409, _("Only approved playlists can be scheduled: %(reason)s", reason=reason))
+        message = _("Only playlists approved or awaiting review can be scheduled: %(reason)s")
+        abort(409, message % {"reason": reason})
     return jsonify(schedule_json(entry)), 201
 
 

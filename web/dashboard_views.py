@@ -6,9 +6,10 @@ import datetime as dt
 import functools
 from pathlib import Path
 
-from flask import Blueprint, render_template
+from flask import Blueprint, g, render_template
 
 from playlists.clock import station_date, station_today
+from playlists.content.review_news import NEWS_DAYS, review_news
 from playlists.plan import day_range
 from playlists.record import asrun
 from playlists.record.report import campaign_report
@@ -64,6 +65,8 @@ def render_dashboard(emergency_title: str = "", emergency_text: str = "") -> str
         rows=rows[-LOG_ROWS:],
         rows_today=len(rows),
         progress=campaign_progress(instant),
+        review_news=review_news(store(), g.user.username, instant),
+        news_days=NEWS_DAYS,
         campaign=settings().campaign,
         today=today,
         emergency_title=emergency_title,

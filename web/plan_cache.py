@@ -15,15 +15,19 @@ import threading
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from playlists.model import PlannedBroadcast, QuietHours
-from playlists.plan import day_range, station_plan
-from playlists.schedule import calendar
+from playlists.model import PlannedBroadcast, QuietHours, ScheduleEntry
+from playlists.plan import day_range, in_plan_order, occurrences
+from playlists.schedule import calendar, entry_table
 from web.state import settings, store
 
+LEAD = dt.timedelta(days=1)  # planned before a calendar page's first day (shown_plan)
 KEPT = 4  # stretches of days kept: the campaign, and a few report ranges
 # ...and at most this many broadcasts in all, besides the newest plan: a year of a busy
 # station is 180,000 of them, over a kilobyte each.
 KEPT_BROADCASTS = 40_000
+
+
+Expanded = dict[ScheduleEntry, list[PlannedBroadcast]]
 
 
 class Plan:
@@ -36,8 +40,10 @@ class Plan:
         last: dt.date,
         tz: ZoneInfo,
         quiet: QuietHours | None,
+        by_entry: Expanded | None = None,
     ) -> None:
         self.planned = tuple(planned)
+        self.by_entry: Expanded = by_entry or {}  # each entry's broadcasts, for the next plan
         self.first, self.last, self.tz, self.quiet = first, last, tz, quiet
         self._grid_lock = threading.Lock()
         self._stretch: tuple[tuple[dt.date, dt.date], calendar.Grid] | None = None
@@ -57,14 +63,18 @@ class Plan:
         with self._grid_lock:
             if self._stretch is not None and self._stretch[0] == (first, last):
                 return self._stretch[1]
-        start, end = day_range(first, last, self.tz)
-        shown = self.planned[
-            bisect.bisect_left(self._starts, start) : bisect.bisect_left(self._starts, end)
-        ]
+        shown = self.between(first, last)
         grid = calendar.build_grid(shown, first, last, self.tz, self.quiet)
         with self._grid_lock:
             self._stretch = ((first, last), grid)
         return grid
+
+    def between(self, first: dt.date, last: dt.date) -> Sequence[PlannedBroadcast]:
+        """Return the broadcasts due on days first..last of this plan, in plan order."""
+        start, end = day_range(first, last, self.tz)
+        return self.planned[
+            bisect.bisect_left(self._starts, start) : bisect.bisect_left(self._starts, end)
+        ]
 
     @functools.cached_property
     def _starts(self) -> list[dt.datetime]:
@@ -93,12 +103,52 @@ def plan_of(first: dt.date, last: dt.date) -> Plan:
     with _lock:
         found = _plans.get(key)
     if found is None:
-        planned = station_plan(store(), settings(), *day_range(first, last, tz))
-        found = Plan(planned, first, last, tz, quiet)
+        found = _replan(first, last, tz, quiet, _earlier(key))
         with _lock:
+            for stale in [k for k in _plans if _same_days(k, key)]:
+                del _plans[stale]  # of an older revision: nobody asks for it again
             _plans[key] = found
             _forget_oldest()
     return found
+
+
+def _earlier(key: tuple[object, ...]) -> Plan | None:
+    """Return the newest kept plan of the same days before a change, if any."""
+    with _lock:
+        same = [p for k, p in _plans.items() if _same_days(k, key)]
+    return same[-1] if same else None
+
+
+def _same_days(kept: tuple[object, ...], key: tuple[object, ...]) -> bool:
+    """Tell whether a kept plan's key names the same store and days as `key`, whatever revision."""
+    return kept[0] == key[0] and kept[2:] == key[2:]
+
+
+def _replan(
+    first: dt.date, last: dt.date, tz: ZoneInfo, quiet: QuietHours | None, earlier: Plan | None
+) -> Plan:
+    """Plan days first..last, expanding again only the entries changed since `earlier`.
+
+    An edit changes one entry, or the entries of one playlist: a busy station's other
+    hundred entries keep their broadcasts (and the keys worked out for them).
+    """
+    start, end = day_range(first, last, tz)
+    kept = earlier.by_entry if earlier is not None else {}
+    by_entry: Expanded = {}
+    for entry in entry_table.schedule_entries(store()):
+        found = kept.get(entry)
+        by_entry[entry] = found if found is not None else occurrences(entry, start, end, tz, quiet)
+    planned = in_plan_order(b for broadcasts in by_entry.values() for b in broadcasts)
+    return Plan(planned, first, last, tz, quiet, by_entry)
+
+
+def shown_plan(first: dt.date, last: dt.date) -> Plan:
+    """Return the plan a calendar page of days first..last needs, and no more.
+
+    It starts a day early: a broadcast begun before midnight may still hold the lane
+    when the first shown day's broadcasts come due, and their conflicts say so.
+    """
+    return plan_of(first - LEAD, last)
 
 
 def _forget_oldest() -> None:

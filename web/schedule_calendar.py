@@ -15,11 +15,11 @@ import functools
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import get_locale
 from jinja2 import Template
 from markupsafe import Markup
@@ -32,13 +32,6 @@ from web.plan_cache import Plan
 from web.schedule_marks import DayLabel, Labels
 
 FOLD_OVER = 3  # a cell with more broadcasts shows its counts, and lists them on a tap
-# A longer campaign's calendar shows some days from LOOK_BACK days before today: four
-# weeks, or fewer (a week at least) so that about SHOWN_BROADCASTS are on the page. A
-# year of a busy station is 180,000 broadcasts: 118 MB of page when all were shown.
-SHOWN_DAYS = 28
-FEWEST_DAYS = 7
-SHOWN_BROADCASTS = 4000
-LOOK_BACK = 7
 
 Badge = tuple[str, str]  # CSS class, text
 # Marks a folded cell counts, in this order; outcomes follow.
@@ -62,6 +55,7 @@ class CellView:
     lines: tuple[Line, ...]
     summary: str  # "Broadcasts: 14" when folded, else ""
     counts: tuple[Badge, ...]  # each mark with how many of its broadcasts have it
+    day: str = ""  # a folded cell not listed here: the day (ISO) whose page lists it
 
     @property
     def folded(self) -> bool:
@@ -85,8 +79,9 @@ class DayView:
     day: dt.date
     date: str
     weekday: str
-    css: str  # "past", "today" or ""
+    css: str  # "past", "today" or "", and " campaign"
     today: bool
+    campaign: bool  # inside the configured campaign window (marked, not a limit)
     count: int  # broadcasts due that day
     slots: tuple[tuple[str, Slot], ...]  # (hour, the same slot as in the table)
 
@@ -97,7 +92,7 @@ class CalendarView:
     rows: tuple[tuple[str, tuple[Slot, ...]], ...]  # (hour, one slot a day)
 
 
-class _Marker:
+class Marker:
     """Work out each broadcast's line and each cell's view for one page."""
 
     def __init__(
@@ -112,6 +107,29 @@ class _Marker:
         self.outcomes = outcomes
         self.now, self.tz, self.labels = now, tz, labels
         self.metas: dict[tuple[Priority, float], str] = {}
+
+    def marks(self, b: PlannedBroadcast) -> list[Badge]:
+        """Return the short form of each of a broadcast's marks, as a folded cell counts them."""
+        labels = self.labels
+        status = self.outcomes.get(b.key)
+        if status is not None:
+            marks = [(f"outcome-{status.value}", labels.outcomes[status])]
+        else:
+            marks = [("outcome-missed", labels.no_record)] if b.start < self.now else []
+            if b.quiet:
+                marks.append(("mark-quiet", labels.quiet_short))
+            if b.unapproved:
+                marks.append(("mark-review", labels.unapproved_short))
+        if b.key in self.conflicts_of:
+            marks.append(("mark-conflict", labels.conflict_short))
+        return marks
+
+    def counts(self, broadcasts: Iterable[PlannedBroadcast]) -> tuple[Badge, ...]:
+        """Return each mark among the broadcasts with how many have it."""
+        counts = Counter[Badge]()
+        for b in broadcasts:
+            counts.update(self.marks(b))
+        return counted(counts)
 
     def line(self, b: PlannedBroadcast) -> tuple[Line, list[Badge]]:
         """Return a broadcast's line, and the short form of each mark for a cell's counts."""
@@ -147,27 +165,35 @@ class _Marker:
             self.metas[b.priority, seconds] = found
         return found
 
-    def cell(self, cell: Cell) -> CellView:
+    def cell(self, cell: Cell, listed: bool = True) -> CellView:
+        """Return a cell's view; a crowded one lists its lines only when `listed`."""
+        folded = len(cell.broadcasts) > FOLD_OVER
+        summary = self.labels.broadcasts % {"n": len(cell.broadcasts)} if folded else ""
+        if folded and not listed:  # its counts, and a link to the day that lists them
+            return CellView((), summary, self.counts(cell.broadcasts), cell.day.isoformat())
         lines, counts = [], Counter[Badge]()
         for b in cell.broadcasts:
             line, marks = self.line(b)
             lines.append(line)
             counts.update(marks)
-        folded = len(lines) > FOLD_OVER
-        return CellView(
-            lines=tuple(lines),
-            summary=self.labels.broadcasts % {"n": len(lines)} if folded else "",
-            counts=_counted(counts) if folded else (),
-        )
+        return CellView(tuple(lines), summary, counted(counts) if folded else ())
 
 
-def _counted(counts: Counter[Badge]) -> tuple[Badge, ...]:
+def counted(counts: Counter[Badge]) -> tuple[Badge, ...]:
     ordered = sorted(counts.items(), key=lambda item: _COUNT_ORDER.get(item[0][0], 3))
     return tuple((css, f"{text} {n}") for (css, text), n in ordered)
 
 
 RenderCell = Callable[[CellView], Markup]
 CellKey = tuple[object, ...]
+
+
+def day_css(day: dt.date, today: dt.date, campaign: tuple[dt.date, dt.date] | None) -> str:
+    """Return a day's look: over, today or to come, and whether the campaign holds it."""
+    css = "past" if day < today else "today" if day == today else ""
+    if campaign is not None and campaign[0] <= day <= campaign[1]:
+        css = f"{css} campaign".strip()
+    return css
 
 
 def build_calendar(
@@ -180,16 +206,20 @@ def build_calendar(
     day_label: DayLabel,
     render: RenderCell,
     kept: dict[CellKey, Markup] | None = None,
+    campaign: tuple[dt.date, dt.date] | None = None,
+    listed: bool = True,
 ) -> CalendarView:
     """Return the calendar of a grid: rows of slots and day cards, each cell rendered once.
 
     `kept` holds cells rendered before, by what they show besides the plan and the
     language: the day's look and each broadcast's logged outcome and due state. Such a
     cell is not worked out again; `kept` is left holding this calendar's cells.
+    `campaign` (first and last day) marks the campaign's days. Unless `listed`, a
+    crowded cell shows its counts and links to its day instead of listing its lines.
     """
     today = station_today(now, tz)
-    day_css = ["past" if d < today else "today" if d == today else "" for d in grid.days]
-    marker = _Marker(conflicts_of, outcomes, now, tz, labels)
+    looks = [day_css(d, today, campaign) for d in grid.days]
+    marker = Marker(conflicts_of, outcomes, now, tz, labels)
     known = kept if kept is not None else {}
     used: dict[CellKey, Markup] = {}
 
@@ -204,12 +234,12 @@ def build_calendar(
                 *((outcomes.get(b.key), b.start < now) for b in cell.broadcasts),
             )
             found = used.get(key, known.get(key))
-            body = used[key] = render(marker.cell(cell)) if found is None else found
+            body = used[key] = render(marker.cell(cell, listed)) if found is None else found
         return Slot(css, cell.quiet, len(cell.broadcasts), body)
 
     hours = [f"{hour:%H:%M}" for hour in grid.hours]
     rows = tuple(
-        (hour, tuple(slot(cell, css) for cell, css in zip(row, day_css, strict=True)))
+        (hour, tuple(slot(cell, css) for cell, css in zip(row, looks, strict=True)))
         for hour, row in zip(hours, grid.rows, strict=True)
     )
     days = []
@@ -217,7 +247,10 @@ def build_calendar(
         slots = tuple((hour, cells[index]) for hour, cells in rows if cells[index].count)
         date, weekday = day_label(day)
         count = sum(slot.count for _, slot in slots)
-        days.append(DayView(day, date, weekday, day_css[index], day == today, count, slots))
+        in_campaign = "campaign" in looks[index]
+        days.append(
+            DayView(day, date, weekday, looks[index], day == today, in_campaign, count, slots)
+        )
     if kept is not None:
         kept.clear()
         kept.update(used)
@@ -232,48 +265,38 @@ _lock = threading.Lock()
 
 
 def page_calendar(
-    plan: Plan, outcomes: Mapping[str, Outcome], now: dt.datetime, day_label: DayLabel
+    plan: Plan,
+    first: dt.date,
+    last: dt.date,
+    outcomes: Mapping[str, Outcome],
+    now: dt.datetime,
+    day_label: DayLabel,
+    campaign: tuple[dt.date, dt.date],
 ) -> CalendarView:
-    """Return the calendar of a plan's days, rendering only the cells that changed.
+    """Return the calendar of days first..last of a plan, rendering only the cells that changed.
 
-    A busy campaign's log changes a cell or two at a time: the cells kept from the
+    A busy station's log changes a cell or two at a time: the cells kept from the
     last view of the same plan (a new plan for every change to what plays) in the same
     language are reused while their own broadcasts' outcomes and due states hold.
     """
     with _lock:
-        kept = _kept.setdefault(plan, {}).setdefault(str(get_locale()), {})
+        kept = _kept.setdefault(plan, {}).setdefault(f"{get_locale()} {first} {last}", {})
     template = current_app.jinja_env.get_template("_schedule_cell.html")
-    today = station_today(now, plan.tz)
-    per_day = len(plan.planned) / ((plan.last - plan.first).days + 1)
     return build_calendar(
-        plan.grid_of(*shown_days(plan.first, plan.last, today, per_day)),
+        plan.grid_of(first, last),
         plan.conflicts_of,
         outcomes,
         now,
         plan.tz,
         Labels.current(),
         day_label,
-        functools.partial(_render_cell, template),
+        functools.partial(_render_cell, template, url_for("schedule.index", view="day")),
         kept,
+        campaign,
+        listed=first == last,  # a day lists every broadcast; a week folds crowded hours
     )
 
 
-def shown_days(
-    first: dt.date, last: dt.date, today: dt.date, per_day: float = 0.0
-) -> tuple[dt.date, dt.date]:
-    """Return the days first..last the calendar shows: all, or some weeks around today.
-
-    per_day: the campaign's broadcasts a day, on average; a busy station shows fewer days.
-    """
-    budget = int(SHOWN_BROADCASTS // per_day) if per_day else SHOWN_DAYS
-    days = max(FEWEST_DAYS, min(SHOWN_DAYS, budget))
-    if (last - first).days < days:
-        return first, last
-    back = min(LOOK_BACK, days // 4)
-    start = max(first, today - dt.timedelta(days=back))
-    start = min(start, last - dt.timedelta(days=days - 1))
-    return start, start + dt.timedelta(days=days - 1)
-
-
-def _render_cell(template: Template, view: CellView) -> Markup:
-    return Markup(template.render(cell=view))  # autoescaped: a .html template
+def _render_cell(template: Template, day_page: str, view: CellView) -> Markup:
+    """Render a cell; `day_page` is the address of a day's page, but for its date."""
+    return Markup(template.render(cell=view, day_page=day_page))  # autoescaped: a .html template

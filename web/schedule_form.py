@@ -148,9 +148,9 @@ def _playlist(value: str, playlists: Sequence[sqlite3.Row]) -> int:
     found = next((p for p in playlists if str(p["id"]) == value), None)
     if found is None:
         raise FormErrors([_("That playlist does not exist (any more).")])
-    if not found["playable"]:
+    if not found["schedulable"]:
         message = _(
-            "Playlist “%(name)s” is not approved yet: only approved playlists can be scheduled.",
+            "Playlist “%(name)s” is a draft: send it for review first, then schedule it.",
             name=found["name"],
         )
         raise FormErrors([message])

@@ -50,7 +50,7 @@ class Labels:
             no_record=_("no record"),
             quiet=_("quiet hours: will be skipped"),
             quiet_short=_("quiet hours"),
-            unapproved=_("awaiting review: will be skipped"),
+            unapproved=_("awaiting review: plays only once approved"),
             unapproved_short=_("awaiting review"),
             conflict_short=_("conflict"),
             # No variables given: gettext returns the template, filled in per conflict.

@@ -11,6 +11,7 @@ from babel.dates import format_skeleton
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from playlists.access import emergency_right
@@ -23,7 +24,7 @@ from playlists.schedule import calendar, entry_table, scheduling
 from playlists.schedule.scheduling import ScheduleRequest
 from web.auth import OPERATOR, login_required, role_required
 from web.formatting import translated
-from web.plan_cache import plan_of
+from web.plan_cache import shown_plan
 from web.schedule_calendar import page_calendar
 from web.schedule_form import (
     POLICY_LABELS,
@@ -34,30 +35,87 @@ from web.schedule_form import (
 )
 from web.schedule_marks import Labels, conflict_rows
 from web.schedule_messages import schedule_limit_message
+from web.schedule_month import build_month
 from web.state import now, settings, store
 
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")
 
 MAX_LISTED = 60  # conflicts listed under the calendar; the calendar marks every one
+VIEW_LABELS = {
+    calendar.View.DAY: _l("By day"),
+    calendar.View.WEEK: _l("By week"),
+    calendar.View.MONTH: _l("By month"),
+}
 
 
 @bp.route("")
 @login_required
 def index() -> str:
-    tz, campaign = settings().tz, settings().campaign
-    plan = plan_of(campaign.start, campaign.end)
+    tz, campaign, instant = settings().tz, settings().campaign, now()
+    shown = _asked_window(station_today(instant, tz))
+    plan = shown_plan(shown.first, shown.last)
     context = _page_context()
     day_label = context["day_label"]
-    outcomes = asrun.statuses(store(), [b.key for b in plan.planned])
-    labels = Labels.current()
+    broadcasts = plan.between(shown.first, shown.last)
+    # Only what is due by now can have a row in the log.
+    outcomes = asrun.statuses(store(), [b.key for b in broadcasts if b.start <= instant])
+    window_days = (campaign.start, campaign.end)
+    if shown.view is calendar.View.MONTH:
+        month = build_month(
+            shown.first, shown.last, broadcasts, plan.conflicts_of, outcomes, instant, tz,
+            Labels.current(), window_days,
+        )  # fmt: skip
+        days = None
+    else:
+        days = page_calendar(plan, shown.first, shown.last, outcomes, now(), day_label, window_days)
+        month = None
+    conflicts = [c for c in plan.conflicts if shown.first <= c.day <= shown.last]
     return render_template(
         "schedule.html",
-        calendar=page_calendar(plan, outcomes, now(), day_label),
-        conflicts=conflict_rows(plan.conflicts[:MAX_LISTED], tz, labels, day_label),
-        more_conflicts=max(0, len(plan.conflicts) - MAX_LISTED),
+        shown=shown,
+        heading=_window_heading(shown),
+        calendar=days,
+        month=month,
+        views=translated(VIEW_LABELS),
+        conflicts=conflict_rows(conflicts[:MAX_LISTED], tz, Labels.current(), day_label),
+        more_conflicts=max(0, len(conflicts) - MAX_LISTED),
         entries=entry_table.schedule_entries(store()),
         **context,
     )
+
+
+def _asked_window(today: dt.date) -> calendar.Window:
+    """Return the window the address asks for: a view (week unless said) of a date (today)."""
+    try:
+        view = calendar.View(request.args.get("view") or calendar.View.WEEK)
+    except ValueError:
+        abort(400, _("Show the calendar by day, week or month."))
+    asked = request.args.get("date") or today.isoformat()
+    try:
+        return calendar.window(view, dt.date.fromisoformat(asked))
+    except ValueError:
+        abort(
+            400,
+            _(
+                "“%(date)s” is not a date the calendar shows: write it as 2024-03-28, "
+                "between %(first)s and %(last)s.",
+                date=asked,
+                first=calendar.FIRST_DAY,
+                last=calendar.LAST_DAY,
+            ),
+        )
+
+
+def _window_heading(shown: calendar.Window) -> str:
+    """Name the shown days in the page language: a day, a week's first and last, a month."""
+    locale = get_locale()
+    if shown.view is calendar.View.DAY:
+        weekday = format_date(shown.day, "EEE")
+        return f"{format_skeleton('yMMMd', shown.day, locale=locale)} {weekday}"
+    if shown.view is calendar.View.MONTH:
+        return format_skeleton("yMMMM", shown.day, locale=locale)
+    first = format_skeleton("yMMMd", shown.first, locale=locale)
+    return f"{first} – {format_skeleton('MMMd', shown.last, locale=locale)}"
 
 
 def _page_context() -> dict[str, Any]:
@@ -131,10 +189,9 @@ def _render_form(
     warnings: list[str] | None = None,
     conflicts: list[calendar.Conflict] | None = None,
 ) -> str:
-    playlists = playlist_table.list_playlists(store())
-    # An entry's own playlist stays in the list while it waits for review, so the form
-    # shows what is stored; saving it then says why it cannot be.
-    choices = [p for p in playlists if p["playable"] or (entry and p["id"] == entry.playlist_id)]
+    # Every playlist is listed: those awaiting review marked so, drafts greyed out with
+    # what to do (an entry's own playlist stays choosable, so the form shows what is stored).
+    choices = playlist_table.list_playlists(store())
     priorities = [p for p in PRIORITY_CHOICES if p is not Priority.EMERGENCY or _may_emergency()]
     context = _page_context()
     return render_template(
@@ -181,7 +238,20 @@ def _save(form: ScheduleForm, entry: ScheduleEntry | None) -> Response | str:
         flash(_("The schedule entry was not saved: %(reason)s", reason=str(exc)), "error")
         return _render_form(form, entry)
     flash(_("The schedule entry for “%(name)s” is saved.", name=playlist["name"]), "info")
-    return redirect(url_for("schedule.index", _anchor=f"entry-{schedule_id}"))
+    if not playlist["playable"]:
+        flash(
+            _(
+                "“%(name)s” awaits review: it plays only once a reviewer approves it.",
+                name=playlist["name"],
+            ),
+            "info",
+        )
+    today = station_today(now(), settings().tz)
+    # The calendar opens where the entry plays: this week, or the week it starts.
+    shown = today if parsed.start <= today <= parsed.end else parsed.start
+    return redirect(
+        url_for("schedule.index", date=shown.isoformat(), _anchor=f"entry-{schedule_id}")
+    )
 
 
 def _candidate(

@@ -12,7 +12,7 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
-from playlists.content.review import PLAYABLE_SQL, review_columns
+from playlists.content.review import PLAYABLE_SQL, SCHEDULABLE_SQL, review_columns
 from playlists.errors import ContentError, NotFoundError
 from playlists.model import ItemKind, Playlist, PlaylistItem, Review, Slide
 from playlists.store import Store, to_db_time
@@ -163,11 +163,13 @@ def get_playlist(store: Store, playlist_id: int, media_dir: Path) -> Playlist:
 
 
 def list_playlists(store: Store) -> list[sqlite3.Row]:
-    """Summaries: id, name, description, item count, total seconds, review state and
-    whether it may air (`playable`: it and every announcement in it approved)."""
+    """Summaries: id, name, description, item count, total seconds, review state,
+    whether it may air (`playable`: it and every announcement in it approved) and whether
+    it may be scheduled (`schedulable`: playable, or awaiting review)."""
     return store.query(
         "SELECT p.id, p.name, p.description, p.review, p.review_comment, p.reviewed_by, "
-        f"p.changed_by, {PLAYABLE_SQL} AS playable, COUNT(i.id) AS items, "
+        f"p.changed_by, {PLAYABLE_SQL} AS playable, {SCHEDULABLE_SQL} AS schedulable, "
+        "COUNT(i.id) AS items, "
         "COALESCE(SUM(i.duration * i.repeat), 0) AS duration FROM playlists p "
         "LEFT JOIN playlist_items i ON i.playlist_id = p.id GROUP BY p.id ORDER BY p.name"
     )

@@ -36,6 +36,15 @@ PLAYABLE_SQL = (
     "WHERE ri.playlist_id = p.id AND ra.review != 'approved'))"
 )
 
+# Whether the playlist aliased `p` may be scheduled: approved or awaiting review, not
+# empty, and every announcement in it approved or awaiting review. What is scheduled
+# before its approval is held (skipped when due) until a reviewer approves it.
+SCHEDULABLE_SQL = (
+    "(p.review IN ('approved', 'pending') AND EXISTS (SELECT 1 FROM playlist_items si "
+    "WHERE si.playlist_id = p.id) AND NOT EXISTS (SELECT 1 FROM playlist_items ti "
+    "JOIN announcements ta ON ta.id = ti.announcement_id "
+    "WHERE ti.playlist_id = p.id AND ta.review NOT IN ('approved', 'pending')))"
+)
 
 # Back to draft after a change. A reviewer's comment on content sent back stays (with
 # who wrote it) while the author works on it; the next submit clears it.

@@ -1,4 +1,4 @@
-"""The schedule calendar: campaign days × hours of the day, quiet hours and conflicts.
+"""The schedule calendar: days × hours of the day, quiet hours, conflicts, the shown window.
 
 Pure functions over `playlists.plan` output, so the panel's calendar shows what the
 player will do. Conflicts follow the playout rules (scheduler/playout.py): a higher
@@ -59,6 +59,84 @@ class Grid:
     days: tuple[dt.date, ...]
     hours: tuple[dt.time, ...]
     rows: tuple[tuple[Cell, ...], ...]  # rows[i][j] is hours[i] on days[j]
+
+
+class View(enum.StrEnum):
+    """How many days the calendar shows at once."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+# The calendar's dates: far enough for any campaign, and a step off either end stays a date.
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """The days one calendar page shows, and the dates its previous and next pages open on."""
+
+    view: View
+    day: dt.date  # the date asked for: it stays when the view changes
+    first: dt.date
+    last: dt.date
+    previous: dt.date | None  # None past FIRST_DAY or LAST_DAY
+    next: dt.date | None
+
+    @property
+    def days(self) -> tuple[dt.date, ...]:
+        return campaign_days(self.first, self.last)
+
+
+def window(view: View, day: dt.date) -> Window:
+    """Return the page of `view` holding `day`: the day, its week (Monday first), its month.
+
+    Previous and next keep the day's place: a week back keeps the weekday, a month back
+    the day of the month (the 31st becomes the month's last day).
+    """
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"the calendar shows {FIRST_DAY} to {LAST_DAY}, not {day}")
+    if view is View.DAY:
+        first = last = day
+        previous, following = day - dt.timedelta(days=1), day + dt.timedelta(days=1)
+    elif view is View.WEEK:
+        first = day - dt.timedelta(days=day.weekday())
+        last = first + dt.timedelta(days=6)
+        previous, following = day - dt.timedelta(days=7), day + dt.timedelta(days=7)
+    else:
+        first = day.replace(day=1)
+        last = _add_months(first, 1) - dt.timedelta(days=1)
+        previous, following = _add_months(day, -1), _add_months(day, 1)
+    return Window(
+        view, day, first, last, _within(previous, first), _within(following, last, after=True)
+    )
+
+
+def _within(day: dt.date, edge: dt.date, *, after: bool = False) -> dt.date | None:
+    """Return a neighbouring page's date kept inside the calendar, or None past its ends."""
+    if after:
+        return min(day, LAST_DAY) if edge < LAST_DAY else None
+    return max(day, FIRST_DAY) if edge > FIRST_DAY else None
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    """Return the same day `months` later (or earlier), kept inside the target month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    following = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return dt.date(year, month, min(day.day, (following - dt.timedelta(days=1)).day))
+
+
+def month_weeks(first: dt.date, last: dt.date) -> tuple[tuple[dt.date, ...], ...]:
+    """Return the weeks (Monday first) a month page lays days first..last out in."""
+    start = first - dt.timedelta(days=first.weekday())
+    weeks = []
+    while start <= last:
+        weeks.append(campaign_days(start, start + dt.timedelta(days=6)))
+        start += dt.timedelta(days=7)
+    return tuple(weeks)
 
 
 def campaign_days(first: dt.date, last: dt.date) -> tuple[dt.date, ...]:

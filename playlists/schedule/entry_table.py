@@ -7,7 +7,7 @@ import json
 import sqlite3
 
 from playlists.content.playlist_format import ScheduleSpec
-from playlists.content.review import PLAYABLE_SQL
+from playlists.content.review import PLAYABLE_SQL, SCHEDULABLE_SQL
 from playlists.errors import ContentError, NotFoundError
 from playlists.model import DEFAULT_WAIT, InterruptPolicy, Priority, ScheduleEntry
 from playlists.schedule import limits
@@ -28,14 +28,14 @@ def add_schedule(
     wait_seconds: float = DEFAULT_WAIT,
     with_content: bool = False,
 ) -> int:
-    """Schedule an approved playlist.
+    """Schedule a playlist that is approved or awaiting review (held until approved).
 
     with_content: the entry arrives with its playlist (an import) and is reviewed with
-    it, so the playlist need not be approved yet; until it is, the plan holds it.
+    it, so the playlist may be a draft yet; until it is approved, the plan holds it.
     """
     columns = _schedule_columns(
         store, playlist_id, start, end, times, weekdays, priority, on_interrupt, wait_seconds,
-        approved_only=not with_content,
+        checked=not with_content,
     )  # fmt: skip
     with store.transaction() as conn:
         _check_counts(conn, playlist_id, len(times), None)
@@ -67,17 +67,24 @@ def _schedule_columns(
     on_interrupt: InterruptPolicy,
     wait_seconds: float,
     *,
-    approved_only: bool,
+    checked: bool,
 ) -> tuple[object, ...]:
-    """Check a schedule entry and return its column values, playlist_id first."""
-    if approved_only:
+    """Check a schedule entry and return its column values, playlist_id first.
+
+    checked: the playlist must be approved or awaiting review (not a draft).
+    """
+    if checked:
         row = store.query_one(
-            f"SELECT {PLAYABLE_SQL} AS playable FROM playlists p WHERE p.id = ?", (playlist_id,)
+            f"SELECT {SCHEDULABLE_SQL} AS schedulable FROM playlists p WHERE p.id = ?",
+            (playlist_id,),
         )
         if row is None:
             raise NotFoundError(f"playlist {playlist_id} does not exist")
-        if not row["playable"]:
-            raise ContentError("only approved playlists can be scheduled; send it for review first")
+        if not row["schedulable"]:
+            raise ContentError(
+                "only playlists approved or awaiting review can be scheduled; "
+                "send it for review first"
+            )
     if end < start:
         raise ContentError(f"the schedule ends ({end}) before it starts ({start})")
     if not times:
@@ -172,11 +179,11 @@ def update_schedule(
     on_interrupt: InterruptPolicy = InterruptPolicy.RESUME,
     wait_seconds: float = DEFAULT_WAIT,
 ) -> None:
-    """Change a schedule entry; the same checks as add_schedule (approved playlist and all)."""
+    """Change a schedule entry; the same checks as add_schedule (reviewed playlist and all)."""
     with store.transaction() as conn:
         columns = _schedule_columns(
             store, playlist_id, start, end, times, weekdays, priority, on_interrupt,
-            wait_seconds, approved_only=True,
+            wait_seconds, checked=True,
         )  # fmt: skip
         _check_counts(conn, playlist_id, len(times), schedule_id)
         cursor = conn.execute(

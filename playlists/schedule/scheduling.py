@@ -1,8 +1,9 @@
 """Schedule playlists by hand: add, change and delete schedule entries.
 
-Every change is one transaction that checks the entry (the emergency right, an
-approved playlist, the caps in limits.py), writes it and its audit row. The panel's
-form and the JSON API both hand in a `ScheduleRequest` and translate what is refused.
+Every change is one transaction that checks the entry (the emergency right, a
+playlist approved or awaiting review, the caps in limits.py), writes it and its
+audit row. The panel's form and the JSON API both hand in a `ScheduleRequest` and
+translate what is refused.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class ScheduleRequest:
 def add(
     store: Store, request: ScheduleRequest, user: str, now: dt.datetime, *, may_emergency: bool
 ) -> ScheduleEntry:
-    """Schedule an approved playlist and audit it; return the stored entry."""
+    """Schedule a playlist (approved, or held until approved) and audit it; return the entry."""
     emergency_right.check((request.priority,), may_emergency)
     with store.transaction():
         schedule_id = entry_table.add_schedule(

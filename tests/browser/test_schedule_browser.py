@@ -52,6 +52,7 @@ def test_operator_schedules_a_broadcast(
         page.click("form button[type=submit]")
         page.click("nav.main-nav >> text=播出日程")
         expect(page.locator("h1")).to_have_text("播出日程")
+        page.click("text=查看宣传期")  # the calendar opens on today (the real clock here)
         expect(page.locator(shown)).to_be_visible()
         expect(page.locator(hidden)).to_be_hidden()
         expect(page.locator(shown)).to_contain_text("3月31日")

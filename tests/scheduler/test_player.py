@@ -25,8 +25,8 @@ from playlists.commands import (
 )
 from playlists.content import media_table, playlist_table
 from playlists.model import InterruptPolicy, ItemKind, Outcome, Priority, Review
-from playlists.record import asrun
-from playlists.record.notes import english
+from playlists.record import asrun, notes
+from playlists.record.notes import NoteCode, english, note
 from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store
@@ -604,6 +604,34 @@ def test_broadcast_opens_with_lead_in_and_chime_and_gaps_between_items(
     assert (plays[3].started - plays[2].started).total_seconds() == pytest.approx(first + 2)
     (row,) = asrun.all_rows(sample_store)
     assert row.status is Outcome.PLAYED
+
+
+def test_content_scheduled_while_awaiting_review_airs_only_once_approved(
+    settings: Settings, store: Store
+) -> None:
+    from playlists.content import review
+    from playlists.schedule import scheduling
+
+    items = [playlist_table.NewItem(ItemKind.PAUSE, 5)]
+    pending = playlist_table.add_playlist(
+        store, "待审", "", items, at(0), review=Review.PENDING, created_by="op"
+    )
+    asked = scheduling.ScheduleRequest(
+        pending, DAY, DAY, (dt.time(8, 0), dt.time(9, 0)), frozenset(range(7)), Priority.SCHEDULED
+    )
+    scheduling.add(store, asked, "op", at(0), may_emergency=False)
+    simulation = Simulation.build(settings, store, at(7))
+
+    def approve() -> None:
+        review.approve(store, review.PLAYLIST, pending, "rev", simulation.timeline.now())
+
+    simulation.run(at(10), at={at(8, 30): approve})
+    assert rows(store) == [
+        ("待审", "skipped", None, None, "awaiting review: playlist “待审” is not approved"),
+        ("待审", "played", "09:00:00", "09:00:05", ""),
+    ]
+    (skipped, _played) = asrun.all_rows(store)
+    assert skipped.reason == notes.encode((note(NoteCode.AWAITING_REVIEW, name="待审"),))
 
 
 def test_content_that_went_back_to_review_is_skipped_and_refused(

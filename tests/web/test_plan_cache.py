@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from flask import Flask
 
 from playlists.content import review
-from playlists.model import Priority
+from playlists.model import PlannedBroadcast, Priority, ScheduleEntry
 from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store
@@ -118,3 +119,33 @@ def test_plans_kept_are_bounded_by_their_broadcasts(
     current_plan(app, dt.date(2023, 4, 1), dt.date(2023, 4, 3))  # 48: the oldest goes
     assert current_plan(app, FIRST, FIRST) is first_day
     assert current_plan(app) is not campaign
+
+
+def test_a_new_plan_expands_again_only_the_entries_that_changed(
+    app: Flask, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = current_plan(app)
+    expanded: list[str] = []
+    real = plan_cache.occurrences
+
+    def counting(entry: ScheduleEntry, *args: Any) -> list[PlannedBroadcast]:
+        expanded.append(entry.playlist_name)
+        return real(entry, *args)
+
+    monkeypatch.setattr(plan_cache, "occurrences", counting)
+    rename(store)  # 早间宣传 becomes 晨间宣传; 午间新闻 stays as it was
+    after = current_plan(app)
+    assert expanded == ["晨间宣传"]
+    kept = [b for b in after.planned if b.playlist_name == "午间新闻"]
+    reused = {id(b) for b in before.planned}  # the same objects, keys worked out once
+    assert len(kept) == 22 and all(id(b) in reused for b in kept)
+    assert {b.playlist_name for b in after.planned} == {"晨间宣传", "午间新闻"}
+    assert after.planned == tuple(
+        sorted(after.planned, key=lambda b: (b.start, -b.priority.rank, b.schedule_id))
+    )
+
+
+def test_the_calendar_plans_the_day_before_its_first_day(app: Flask) -> None:
+    with app.test_request_context():
+        shown = plan_cache.shown_plan(dt.date(2023, 3, 30), dt.date(2023, 3, 31))
+    assert (shown.first, shown.last) == (dt.date(2023, 3, 29), dt.date(2023, 3, 31))

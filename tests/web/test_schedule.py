@@ -80,15 +80,86 @@ def audit_rows(store: Store, action: str) -> list[audit.AuditRow]:
 # -- the calendar ------------------------------------------------------------------
 
 
-def test_calendar_shows_every_campaign_day_across_the_month_end(client: FlaskClient) -> None:
+def test_calendar_opens_on_todays_week_with_the_campaign_marked(client: FlaskClient) -> None:
     html = page(client)
     assert "播出日程" in html  # the heading and the menu link
-    for day in ("3月28日", "3月31日", "4月1日", "4月7日"):
-        assert day in html
-    assert "3月27日" not in html and "4月8日" not in html
-    assert html.count("周二") >= 2  # 28 March and 4 April are Tuesdays
+    assert '<h2 id="calendar-title">2023年3月27日 – 4月2日</h2>' in html  # today: 28 March
+    for day in ("3月27日", "3月28日", "3月31日", "4月1日", "4月2日"):
+        assert f">{day}<br>" in html
+    assert ">4月3日<br>" not in html
+    # Monday 27 March is before the campaign: shown, not marked.
+    assert '<th scope="col" class="past"><a href="/schedule?view=day&amp;date=2023-03-27">' in html
+    assert '<th scope="col" class="today campaign">' in html
+    assert html.count("周二") >= 2  # 28 March and the weekday row
     assert "07:30" in html and "18:30" in html and "早间宣传" in html
     assert '<a href="/schedule" aria-current="page">播出日程</a>' in html
+
+
+@pytest.mark.parametrize(
+    ("path", "heading", "previous", "following"),
+    [
+        pytest.param(
+            "/schedule?view=day", "2023年3月28日 周二", "view=day&amp;date=2023-03-27",
+            "view=day&amp;date=2023-03-29", id="today",
+        ),
+        pytest.param(
+            "/schedule?view=week&date=2024-02-29", "2024年2月26日 – 3月3日",
+            "view=week&amp;date=2024-02-22", "view=week&amp;date=2024-03-07", id="leap-week",
+        ),
+        pytest.param(
+            "/schedule?view=month", "2023年3月", "view=month&amp;date=2023-02-28",
+            "view=month&amp;date=2023-04-28", id="this-month",
+        ),
+        pytest.param(
+            "/schedule?view=month&date=2023-01-31", "2023年1月", "view=month&amp;date=2022-12-31",
+            "view=month&amp;date=2023-02-28", id="the-31st-into-february",
+        ),
+    ],
+)  # fmt: skip
+def test_calendar_goes_to_any_day_week_or_month(
+    client: FlaskClient, path: str, heading: str, previous: str, following: str
+) -> None:
+    html = page(client, path)
+    assert f'<h2 id="calendar-title">{heading}</h2>' in html
+    assert f'<a rel="prev" href="/schedule?{previous}">' in html
+    assert f'<a rel="next" href="/schedule?{following}">' in html
+    view = path.partition("view=")[2].partition("&")[0]
+    assert f'href="/schedule?view={view}&amp;date=2023-03-28"' in html  # 今天, the station's
+    assert '<input type="date" id="calendar-date" name="date"' in html  # any date, no script
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        pytest.param("view=year", "按日、按周或按月", id="unknown-view"),
+        pytest.param("date=28.3.2023", "“28.3.2023”", id="not-iso"),
+        pytest.param("date=2023-02-30", "“2023-02-30”", id="no-such-day"),
+        pytest.param("date=1999-12-31", "2000-01-01", id="before-the-calendar"),
+    ],
+)
+def test_calendar_refuses_a_view_or_date_it_cannot_show(
+    client: FlaskClient, query: str, says: str
+) -> None:
+    response = client.get(f"/schedule?{query}")
+    assert response.status_code == 400
+    assert says in response.get_data(as_text=True)
+
+
+def test_a_schedule_outside_the_campaign_shows_on_its_days(
+    client: FlaskClient, store: Store
+) -> None:
+    post(client, "/schedule/new", {**GOOD, "start": "2023-04-08", "end": "2023-04-09"})
+    html = page(client, "/schedule?view=week&date=2023-04-08")
+    assert '<th scope="col" class=""><a href="/schedule?view=day&amp;date=2023-04-08">' in html
+    assert html.count('<span class="bc-time">09:00</span> 早间宣传') == 2 * 2  # table, cards
+    month = page(client, "/schedule?view=month&date=2023-04-08")
+    assert (
+        '<td class="campaign"><a class="month-day" href="/schedule?view=day&amp;date=2023-04-07">'
+        in month
+    )
+    assert (
+        '<td class=""><a class="month-day" href="/schedule?view=day&amp;date=2023-04-08">' in month
+    )
 
 
 def test_calendar_in_english(client: FlaskClient) -> None:
@@ -109,8 +180,9 @@ def test_past_days_show_the_log_and_today_is_marked(
     html = page(client)
     assert 'class="badge outcome-played">已播出' in html  # 28 March, 07:30
     assert "无记录" in html  # 28 March, 18:30: the log has nothing
-    assert '<th scope="col" class="past">3月28日' in html
-    assert '<th scope="col" class="today">3月29日' in html
+    day_page = '<a href="/schedule?view=day&amp;date='
+    assert f'<th scope="col" class="past campaign">{day_page}2023-03-28">3月28日' in html
+    assert f'<th scope="col" class="today campaign">{day_page}2023-03-29">3月29日' in html
     assert "今天" in html
 
 
@@ -141,7 +213,7 @@ def test_calendar_marks_quiet_hours_review_and_conflicts(
     )
     html = page(client)
     assert "静音时段，将跳过" in html  # 22:30
-    assert "待审核：不会播出" in html  # the draft at 12:00
+    assert "待审核：通过后才播出" in html  # the draft at 12:00
     assert "冲突：等待 5:00，等“长节目”播完" in html  # 07:30 waits out 07:25 + 10 min
     assert "冲突：与“早间宣传”重叠" in html
     assert 'id="conflicts"' in html
@@ -150,27 +222,43 @@ def test_calendar_marks_quiet_hours_review_and_conflicts(
 def test_a_crowded_plan_lists_the_first_conflicts_and_marks_them_all(
     store: Store, client: FlaskClient
 ) -> None:
-    # Eight ten-minute playlists at 07:30: seven wait for the lane each day, 77 in all
-    # (each broadcast is held up once, by the one on air, not once per other broadcast).
-    for n in range(7):
+    # Thirteen ten-minute playlists at 07:30: twelve wait for the lane each day, 72 on the
+    # week's six campaign days (each broadcast is held up once, by the one on air).
+    for n in range(12):
         add_pause_playlist(store, f"节目{n}", 600.0, times=(dt.time(7, 30),))
     html = page(client)
-    assert '播出冲突 <span class="muted">77</span>' in html
-    assert "另有 17 处冲突已在日历中标出" in html
+    assert '播出冲突 <span class="muted">72</span>' in html
+    assert "另有 12 处冲突已在日历中标出" in html
 
 
-def test_a_crowded_hour_folds_into_its_counts(store: Store, client: FlaskClient) -> None:
+@pytest.mark.parametrize(
+    ("path", "listed"),
+    [("/schedule", False), ("/schedule?view=day", True)],
+    ids=["a-week-links-to-the-day", "a-day-lists-them"],
+)
+def test_a_crowded_hour_folds_into_its_counts(
+    store: Store, client: FlaskClient, path: str, listed: bool
+) -> None:
     for minute in (40, 45, 50, 55):  # five broadcasts from 07:30 to 07:55 every day
         add_pause_playlist(store, f"节目{minute}", 60.0, times=(dt.time(7, minute),))
-    html = page(client)
+    html = page(client, path)
     # 28 March is today: 07:xx is over and the log has nothing; later days are to come.
-    assert (
-        '<details class="fold"><summary>播出 5 次 <span class="badge outcome-missed">无记录 5'
-        in html
-    )
-    assert html.count('<details class="fold"><summary>播出 5 次</summary>') == 2 * 10
-    assert '<span class="bc-time">07:55</span> 节目55</span>' in html  # listed inside
-    assert "<summary>播出" not in html.split('<th scope="row">18:00</th>')[1].split("</tr>")[0]
+    if listed:
+        assert (
+            '<details class="fold"><summary>播出 5 次 <span class="badge outcome-missed">无记录 5'
+            in html
+        )
+        assert '<span class="bc-time">07:55</span> 节目55</span>' in html  # listed inside
+    else:
+        assert (
+            '<a class="fold" href="/schedule?view=day&amp;date=2023-03-28">播出 5 次 '
+            '<span class="badge outcome-missed">无记录 5' in html
+        )
+        assert (
+            html.count('<a class="fold" href="/schedule?view=day&amp;date=2023-') == 2 * 6
+        )  # table, cards
+        assert '<span class="bc-time">07:55</span>' not in html  # the day's page lists it
+    assert "播出 5 次" not in html.split('<th scope="row">18:00</th>')[1].split("</tr>")[0]
 
 
 def test_the_calendar_follows_the_log_the_clock_and_the_schedule(
@@ -178,15 +266,15 @@ def test_the_calendar_follows_the_log_the_clock_and_the_schedule(
 ) -> None:
     start, end = day_range(dt.date(2023, 3, 28), dt.date(2023, 3, 28), settings.tz)
     morning, evening = station_plan(store, settings, start, end)
-    first_card = page(client).split('class="day-card')[1]
+    first_card = page(client).split('class="day-card')[2]  # 28 March: Monday comes first
     assert "无记录" in first_card and "已播出" not in first_card
     asrun.claim(store, morning, Outcome.PLAYED, morning.start)
-    first_card = page(client).split('class="day-card')[1]
+    first_card = page(client).split('class="day-card')[2]
     assert first_card.count("已播出") == 1 and first_card.count("无记录") == 0
     later = make_app(settings, store, now=evening.start + dt.timedelta(minutes=1))
     late_client = later.test_client()
     log_in(late_client, "op")
-    first_card = page(late_client).split('class="day-card')[1]
+    first_card = page(late_client).split('class="day-card')[2]
     assert first_card.count("已播出") == 1 and first_card.count("无记录") == 1  # 18:30 now due
     add_pause_playlist(store, "晚间新闻", 60.0, times=(dt.time(20, 0),))
     assert "晚间新闻" in page(late_client)
@@ -232,29 +320,46 @@ def test_add_stores_the_entry_and_audits_it(client: FlaskClient, store: Store) -
     assert "09:00,15:30" in row.detail
 
 
-def test_form_offers_only_approved_playlists_and_the_campaign(
+def test_form_marks_playlists_awaiting_review_and_greys_out_drafts(
     client: FlaskClient, store: Store
 ) -> None:
-    playlist_table.add_playlist(
-        store,
-        "草稿节目",
-        "",
-        [NewItem(kind=ItemKind.PAUSE, duration=30.0)],
-        NOW,
-        review=Review.DRAFT,
-        created_by="op",
-    )
+    for name, state in (("草稿节目", Review.DRAFT), ("待审节目", Review.PENDING)):
+        playlist_table.add_playlist(
+            store, name, "", [NewItem(kind=ItemKind.PAUSE, duration=30.0)], NOW,
+            review=state, created_by="op",
+        )  # fmt: skip
     html = page(client, "/schedule/new")
-    assert "早间宣传" in html and "草稿节目" not in html
+    assert '<option value="1">早间宣传 (1:00)</option>' in html
+    assert '<option value="3">待审节目 (0:30) – 待审核，通过后播出</option>' in html
+    assert '<option value="2" disabled>草稿节目 (0:30) – 草稿，须先送审</option>' in html
     assert 'value="2023-03-28"' in html and 'value="2023-04-07"' in html
     assert html.count('name="weekdays"') == 7 and html.count("checked") == 7
     assert 'value="emergency"' not in html
 
 
-def test_form_without_approved_playlists_says_what_to_do(settings: Settings, store: Store) -> None:
+def test_a_playlist_awaiting_review_is_scheduled_and_held_until_approved(
+    settings: Settings, client: FlaskClient, store: Store
+) -> None:
+    pending = playlist_table.add_playlist(
+        store, "待审节目", "", [NewItem(kind=ItemKind.PAUSE, duration=30.0)], NOW,
+        review=Review.PENDING, created_by="op",
+    )  # fmt: skip
+    html = post(client, "/schedule/new", {**GOOD, "playlist_id": str(pending)})
+    assert "“待审节目”的播出安排已保存" in html
+    assert "“待审节目”正在等待审核：审核通过后才会播出。" in html
+    entry = entry_table.get_schedule(store, 2)
+    assert (entry.playlist_id, entry.approved) == (pending, False)
+    week = page(client, "/schedule?view=week&date=2023-04-01")
+    assert '<span class="badge mark-review">待审核：通过后才播出</span>' in week
+    assert '<span class="badge mark-review">待审核</span>' in week  # in the entries table
+
+
+def test_form_without_schedulable_playlists_says_what_to_do(
+    settings: Settings, store: Store
+) -> None:
     client = client_for(make_app(settings, store), store, "op", "operator")
     html = page(client, "/schedule/new")
-    assert "还没有审核通过的节目单" in html and 'href="/playlists"' in html
+    assert "还没有审核通过或待审核的节目单" in html and 'href="/playlists"' in html
     assert 'name="times"' not in html
 
 
@@ -349,7 +454,7 @@ BAD_INPUT = [
     pytest.param({"end": "2025-04-07"}, "最多跨 366 天", id="years-long"),
     pytest.param({"playlist_id": "99"}, "该节目单不存在", id="unknown-playlist"),
     pytest.param({"playlist_id": ""}, "请选择节目单", id="no-playlist"),
-    pytest.param({"playlist_id": "2"}, "尚未审核通过", id="unapproved-playlist"),
+    pytest.param({"playlist_id": "2"}, "还是草稿：请先送审", id="draft-playlist"),
     pytest.param({"weekdays": []}, "请至少勾选一天", id="no-weekday"),
     pytest.param({"weekdays": ["7"]}, "请从列表中选择星期", id="bad-weekday"),
     pytest.param({"wait": "3601"}, "0 到 3600", id="wait-too-long"),
@@ -498,3 +603,25 @@ def test_playlist_names_are_escaped(client: FlaskClient, store: Store) -> None:
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
     html = post(client, "/schedule/new", {**GOOD, "playlist_id": "2", "times": "12:00"})
     assert "<script>alert(1)</script>" not in html
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "shown"),
+    [
+        ("2023-03-20", "2023-04-07", "2023-03-28"),  # it plays today: today's week
+        ("2023-05-02", "2023-05-09", "2023-05-02"),  # later: the week it starts
+        ("2023-01-02", "2023-01-09", "2023-01-02"),  # over: the week it started
+    ],
+    ids=["covers-today", "later", "over"],
+)
+def test_a_saved_entry_opens_the_calendar_where_it_plays(
+    client: FlaskClient, start: str, end: str, shown: str
+) -> None:
+    data = {"csrf_token": csrf_of(client.get("/schedule/new")), **GOOD, "start": start, "end": end}
+    data["seen"] = ""
+    response = client.post("/schedule/new", data=data)
+    if response.status_code == 200:  # warned first (days past outside the campaign)
+        seen = response.get_data(as_text=True).split('name="seen" value="')[1].split('"')[0]
+        response = client.post("/schedule/new", data={**data, "seen": seen})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/schedule?date={shown}#entry-2"

@@ -20,7 +20,7 @@ from playlists.schedule import calendar, entry_table
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import NOW, add_pause_playlist, add_user, log_in, make_app
-from web import schedule_calendar
+from web import plan_cache, schedule_calendar
 from web.schedule_calendar import FOLD_OVER, CalendarView, CellView, build_calendar
 from web.schedule_marks import Labels
 
@@ -97,7 +97,10 @@ def test_a_line_says_when_what_and_every_mark(settings: Settings) -> None:
     )
     [night] = night_cell.lines
     assert night.css == "bc held"
-    assert night.badges == (("mark-quiet", "静音时段，将跳过"), ("mark-review", "待审核：不会播出"))
+    assert night.badges == (
+        ("mark-quiet", "静音时段，将跳过"),
+        ("mark-review", "待审核：通过后才播出"),
+    )
     assert late_slot.quiet and late_slot.css == "today quiet"
     assert late_slot.body == Markup("<i>cell 2</i>")
 
@@ -150,9 +153,9 @@ def test_only_the_cells_that_changed_are_rendered_again(
     rendered: list[CellView] = []
     real = schedule_calendar._render_cell
 
-    def counting(template: Template, view: CellView) -> Markup:
+    def counting(template: Template, day_page: str, view: CellView) -> Markup:
         rendered.append(view)
-        return real(template, view)
+        return real(template, day_page, view)
 
     monkeypatch.setattr(schedule_calendar, "_render_cell", counting)
     add_user(store, "op", "operator")
@@ -164,57 +167,41 @@ def test_only_the_cells_that_changed_are_rendered_again(
         assert client.get(path, **kw).status_code == 200
         return len(rendered)
 
-    assert views() == 22  # 07:00 and 18:00 on eleven days
+    assert views() == 12  # 07:00 and 18:00 on the six campaign days of today's week
     assert views() == 0
     start, end = day_range(DAY, DAY, settings.tz)
     morning = station_plan(store, settings, start, end)[0]
     asrun.claim(store, morning, Outcome.PLAYED, morning.start)
     assert views() == 1  # 28 March, 07:00
-    assert views(headers={"Accept-Language": "en"}) == 22  # another language
+    assert views(headers={"Accept-Language": "en"}) == 12  # another language
+    assert views("/schedule?view=day") == 2  # another page: its own plan
     add_pause_playlist(store, "午间新闻", 60.0, times=(dt.time(12, 0),))
-    assert views() == 33  # a new plan: every cell again
+    assert views() == 18  # a new plan: every cell again
 
 
 YEAR_FIRST, YEAR_LAST = dt.date(2030, 1, 1), dt.date(2030, 12, 31)
 
 
-def june(day: int) -> dt.date:
-    return dt.date(2030, 6, day)
-
-
-SHORT = (DAY, DAY + dt.timedelta(days=10))
-FOUR_WEEKS = (DAY, DAY + dt.timedelta(days=27))
-JANUARY = (YEAR_FIRST, dt.date(2030, 1, 28))
-DECEMBER = (dt.date(2030, 12, 4), YEAR_LAST)
-YEAR = (YEAR_FIRST, YEAR_LAST)
-
-
 @pytest.mark.parametrize(
-    ("campaign", "today", "per_day", "shown"),
+    ("path", "shown", "hidden"),
     [
-        pytest.param(SHORT, DAY, 150, SHORT, id="short-campaign-whole"),
-        pytest.param(FOUR_WEEKS, FOUR_WEEKS[1], 3, FOUR_WEEKS, id="exactly-shown-days"),
-        pytest.param(YEAR, june(15), 3, (june(8), dt.date(2030, 7, 5)), id="a-week-back"),
-        pytest.param(YEAR, dt.date(2029, 12, 1), 3, JANUARY, id="before-the-campaign"),
-        pytest.param(YEAR, dt.date(2030, 1, 3), 3, JANUARY, id="its-first-week"),
-        pytest.param(YEAR, dt.date(2030, 12, 30), 3, DECEMBER, id="its-last-days"),
-        pytest.param(YEAR, dt.date(2031, 3, 1), 3, DECEMBER, id="after-the-campaign"),
-        pytest.param(YEAR, june(15), 500, (june(13), june(20)), id="busy-eight-days"),
-        pytest.param(YEAR, june(15), 2000, (june(14), june(20)), id="busier-a-week"),
-        pytest.param(FOUR_WEEKS, DAY, 500, (DAY, DAY + dt.timedelta(days=7)), id="busy-month"),
+        pytest.param("/schedule", ["6月10日", "6月16日"], ["6月9日", "6月17日"], id="todays-week"),
+        pytest.param("/schedule?view=day", ["6月15日"], ["6月14日", "6月16日"], id="today"),
+        pytest.param(
+            "/schedule?view=week&date=2030-12-31",
+            ["12月30日", "12月31日", "1月1日", "1月5日"],
+            ["12月29日", "1月6日"],
+            id="the-campaigns-last-week-reaches-into-the-next-year",
+        ),
     ],
 )
-def test_a_long_campaign_shows_some_weeks_around_today(
-    campaign: tuple[dt.date, dt.date],
-    today: dt.date,
-    per_day: float,
-    shown: tuple[dt.date, dt.date],
-) -> None:
-    assert schedule_calendar.shown_days(*campaign, today, per_day) == shown
-
-
-def test_the_page_of_a_year_long_campaign_holds_four_weeks(
-    settings: Settings, store: Store
+def test_a_year_long_campaign_plans_only_the_days_on_the_page(
+    settings: Settings,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    shown: list[str],
+    hidden: list[str],
 ) -> None:
     year = dataclasses.replace(
         settings, campaign=dataclasses.replace(settings.campaign, start=YEAR_FIRST, end=YEAR_LAST)
@@ -227,12 +214,20 @@ def test_the_page_of_a_year_long_campaign_holds_four_weeks(
         store, playlist_id, YEAR_FIRST, YEAR_LAST, (dt.time(7, 30),), frozenset(range(7)),
         Priority.SCHEDULED, NOW,
     )  # fmt: skip
+    planned: list[tuple[dt.datetime, dt.datetime]] = []
+    real = plan_cache.occurrences
+
+    def recording(entry: ScheduleEntry, start: dt.datetime, end: dt.datetime, *a: Any) -> Any:
+        planned.append((start, end))
+        return real(entry, start, end, *a)
+
+    monkeypatch.setattr(plan_cache, "occurrences", recording)
     add_user(store, "op", "operator")
-    now = dt.datetime(2030, 6, 15, 9, tzinfo=settings.tz)
+    now = dt.datetime(2030, 6, 15, 9, tzinfo=settings.tz)  # a Saturday
     client = make_app(year, store, now=now).test_client()
     log_in(client, "op")
-    page = client.get("/schedule").get_data(as_text=True)
-    shown = [f"6月{day}日" for day in range(8, 31)] + [f"7月{day}日" for day in range(1, 6)]
-    assert len(shown) == schedule_calendar.SHOWN_DAYS
+    page = client.get(path).get_data(as_text=True)
     assert all(day in page for day in shown)
-    assert not [day for day in ("3月1日", "6月7日", "7月6日", "9月1日") if day in page]
+    assert not [day for day in hidden if f">{day}<" in page]
+    [(start, end)] = planned
+    assert (end - start).days <= 8  # the page's days and the one before: never the year

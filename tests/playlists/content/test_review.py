@@ -199,59 +199,68 @@ def test_a_notice_knows_the_playlists_still_waiting_for_it(store: Store) -> None
 
 
 @pytest.mark.parametrize(
-    ("playlist_state", "announcement_state", "reason"),
+    ("playlist_state", "announcement_state", "reason", "schedulable"),
     [
-        pytest.param(Review.APPROVED, Review.APPROVED, None, id="both-approved"),
-        pytest.param(Review.DRAFT, Review.APPROVED, "is not approved (draft)", id="playlist-draft"),
+        pytest.param(Review.APPROVED, Review.APPROVED, None, True, id="both-approved"),
         pytest.param(
-            Review.PENDING, Review.APPROVED, "is not approved (pending)", id="playlist-pending"
+            Review.DRAFT, Review.APPROVED, "is not approved (draft)", False, id="playlist-draft"
         ),
-        pytest.param(Review.APPROVED, Review.DRAFT, "not approved: “停水”", id="edited-notice"),
         pytest.param(
-            Review.APPROVED, Review.REJECTED, "not approved: “停水”", id="rejected-notice"
+            Review.PENDING, Review.APPROVED, "is not approved (pending)", True,
+            id="playlist-pending",
+        ),
+        pytest.param(
+            Review.PENDING, Review.PENDING, "is not approved (pending)", True,
+            id="both-pending",
+        ),
+        pytest.param(
+            Review.APPROVED, Review.PENDING, "not approved: “停水”", True, id="notice-pending"
+        ),
+        pytest.param(
+            Review.APPROVED, Review.DRAFT, "not approved: “停水”", False, id="edited-notice"
+        ),
+        pytest.param(
+            Review.APPROVED, Review.REJECTED, "not approved: “停水”", False, id="rejected-notice"
         ),
     ],
-)
-def test_only_approved_content_is_scheduled_planned_or_played(
+)  # fmt: skip
+def test_content_awaiting_review_is_scheduled_but_held_until_approved(
     store: Store,
     settings: Settings,
     playlist_state: Review,
     announcement_state: Review,
     reason: str | None,
+    schedulable: bool,
 ) -> None:
     notice = announcement(store, "停水", announcement_state)
     campaign = playlist(store, "宣传", notice, playlist_state)
     unplayable = review.playlist_unplayable(store, campaign)
+    assert (unplayable is None) is (reason is None)
+    assert reason is None or (unplayable is not None and reason in unplayable)
     times = (dt.time(8, 0),)
-    if reason is None:
-        assert unplayable is None
+    if schedulable:
         entry_table.add_schedule(
             store, campaign, DAY, DAY, times, frozenset(range(7)), Priority.SCHEDULED, NOW
         )
     else:
-        assert unplayable is not None and reason in unplayable
-        with pytest.raises(ContentError, match="only approved playlists can be scheduled"):
+        with pytest.raises(ContentError, match="approved or awaiting review can be scheduled"):
             entry_table.add_schedule(
                 store, campaign, DAY, DAY, times, frozenset(range(7)), Priority.SCHEDULED, NOW
             )
         assert entry_table.schedule_entries(store) == []
         # What an import brings is reviewed with it: held in the plan until approved.
         entry_table.add_schedule(
-            store,
-            campaign,
-            DAY,
-            DAY,
-            times,
-            frozenset(range(7)),
-            Priority.SCHEDULED,
-            NOW,
+            store, campaign, DAY, DAY, times, frozenset(range(7)), Priority.SCHEDULED, NOW,
             with_content=True,
-        )
+        )  # fmt: skip
     (planned,) = station_plan(store, settings, *day_range(DAY, DAY, settings.tz))
     assert planned.unapproved is (reason is not None)
     assert planned.held is (reason is not None)
-    listed = {row["name"]: bool(row["playable"]) for row in playlist_table.list_playlists(store)}
-    assert listed == {"宣传": reason is None}
+    listed = {
+        row["name"]: (bool(row["playable"]), bool(row["schedulable"]))
+        for row in playlist_table.list_playlists(store)
+    }
+    assert listed == {"宣传": (reason is None, schedulable)}
 
 
 def test_changing_approved_content_sends_it_back_to_draft(store: Store) -> None:

@@ -18,12 +18,17 @@ from playlists.model import (
 )
 from playlists.plan import day_range, plan
 from playlists.schedule.calendar import (
+    FIRST_DAY,
+    LAST_DAY,
     Effect,
+    View,
     build_grid,
     campaign_days,
     conflicts_by_key,
     find_conflicts,
+    month_weeks,
     preview_conflicts,
+    window,
 )
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -56,6 +61,95 @@ def campaign_plan(
 ) -> list[PlannedBroadcast]:
     start, end = day_range(FIRST, LAST, TZ)
     return plan(entries, start, end, TZ, quiet)
+
+
+# -- the window a page shows ---------------------------------------------------------
+
+
+def d(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+@pytest.mark.parametrize(
+    ("view", "day", "first", "last", "previous", "following"),
+    [
+        pytest.param(View.DAY, "2023-03-31", "2023-03-31", "2023-03-31", "2023-03-30",
+                     "2023-04-01", id="day-across-the-month-end"),
+        pytest.param(View.DAY, "2024-02-29", "2024-02-29", "2024-02-29", "2024-02-28",
+                     "2024-03-01", id="leap-day"),
+        pytest.param(View.WEEK, "2023-03-28", "2023-03-27", "2023-04-02", "2023-03-21",
+                     "2023-04-04", id="week-from-monday-keeps-the-weekday"),
+        pytest.param(View.WEEK, "2023-04-02", "2023-03-27", "2023-04-02", "2023-03-26",
+                     "2023-04-09", id="sunday-ends-its-week"),
+        pytest.param(View.WEEK, "2026-12-31", "2026-12-28", "2027-01-03", "2026-12-24",
+                     "2027-01-07", id="week-across-the-year-end"),
+        pytest.param(View.MONTH, "2023-03-28", "2023-03-01", "2023-03-31", "2023-02-28",
+                     "2023-04-28", id="month-keeps-the-day"),
+        pytest.param(View.MONTH, "2024-01-31", "2024-01-01", "2024-01-31", "2023-12-31",
+                     "2024-02-29", id="the-31st-becomes-the-leap-february-29th"),
+        pytest.param(View.MONTH, "2023-03-31", "2023-03-01", "2023-03-31", "2023-02-28",
+                     "2023-04-30", id="the-31st-becomes-the-30th"),
+        pytest.param(View.MONTH, "2023-12-15", "2023-12-01", "2023-12-31", "2023-11-15",
+                     "2024-01-15", id="december-into-january"),
+    ],
+)  # fmt: skip
+def test_a_page_shows_its_days_and_steps_to_its_neighbours(
+    view: View, day: str, first: str, last: str, previous: str, following: str
+) -> None:
+    shown = window(view, d(day))
+    assert (shown.first, shown.last) == (d(first), d(last))
+    assert (shown.previous, shown.next) == (d(previous), d(following))
+    assert shown.day == d(day) and shown.days == campaign_days(d(first), d(last))
+    # Stepping there and back again lands on the same page.
+    assert shown.next is not None
+    back = window(view, shown.next).previous
+    assert back is not None and window(view, back).first == shown.first
+
+
+@pytest.mark.parametrize(
+    ("view", "day", "previous", "following"),
+    [
+        pytest.param(View.DAY, FIRST_DAY, None, dt.date(2000, 1, 2), id="first-day"),
+        pytest.param(View.DAY, LAST_DAY, dt.date(2099, 12, 30), None, id="last-day"),
+        pytest.param(View.WEEK, dt.date(2000, 1, 5), FIRST_DAY, dt.date(2000, 1, 12),
+                     id="a-week-back-stops-at-the-first-day"),
+        pytest.param(View.WEEK, dt.date(2099, 12, 30), dt.date(2099, 12, 23), None,
+                     id="the-last-week-has-no-next"),
+        pytest.param(View.MONTH, dt.date(2099, 12, 5), dt.date(2099, 11, 5), None,
+                     id="the-last-month-has-no-next"),
+    ],
+)  # fmt: skip
+def test_the_calendar_ends_where_its_dates_end(
+    view: View, day: dt.date, previous: dt.date | None, following: dt.date | None
+) -> None:
+    shown = window(view, day)
+    assert (shown.previous, shown.next) == (previous, following)
+
+
+@pytest.mark.parametrize(
+    "day", [dt.date(1999, 12, 31), dt.date(2100, 1, 1)], ids=["before", "after"]
+)
+def test_a_date_outside_the_calendar_is_refused(day: dt.date) -> None:
+    with pytest.raises(ValueError, match="the calendar shows 2000-01-01 to 2099-12-31"):
+        window(View.WEEK, day)
+
+
+@pytest.mark.parametrize(
+    ("month", "weeks", "first_monday", "last_sunday"),
+    [
+        pytest.param("2023-03", 5, "2023-02-27", "2023-04-02", id="march-2023"),
+        pytest.param("2021-02", 4, "2021-02-01", "2021-02-28", id="february-of-four-weeks"),
+        pytest.param("2026-08", 6, "2026-07-27", "2026-09-06", id="six-weeks"),
+    ],
+)
+def test_a_month_is_laid_out_in_whole_weeks_from_monday(
+    month: str, weeks: int, first_monday: str, last_sunday: str
+) -> None:
+    shown = window(View.MONTH, d(f"{month}-01"))
+    laid_out = month_weeks(shown.first, shown.last)
+    assert len(laid_out) == weeks and all(len(week) == 7 for week in laid_out)
+    assert (laid_out[0][0], laid_out[-1][-1]) == (d(first_monday), d(last_sunday))
+    assert all(week[0].weekday() == 0 for week in laid_out)
 
 
 # -- the grid ----------------------------------------------------------------------

@@ -83,7 +83,7 @@ def test_a_refused_entry_writes_nothing(
 
 def test_a_draft_playlist_is_not_scheduled(store: Store) -> None:
     draft = playlist(store, "草稿", Review.DRAFT)
-    with pytest.raises(ContentError, match="only approved playlists"):
+    with pytest.raises(ContentError, match="approved or awaiting review"):
         scheduling.add(store, request(draft), "op", NOW, may_emergency=True)
     assert audit.rows(store) == []
 
