@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from playlists.content.ingest import Ingest
+from playlists.content.ingest import Ingest, chain_from_settings
 from playlists.errors import SyncError, TownBusyError
 from playlists.settings import Settings, SyncSettings
 from playlists.store import Store
@@ -84,7 +84,7 @@ class SyncThread:
         rng: random.Random | None = None,
     ) -> None:
         self.settings, self.store, self.now = settings, store, now
-        self.ingest = Ingest(store, settings, now=now)
+        self.ingest = Ingest(store, settings, chain_from_settings(settings, resident=True), now=now)
         self.client = client or UrllibClient(settings.sync.timeout_seconds)
         self.rng = rng or random.Random()
         self.state = SyncState()
