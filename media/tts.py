@@ -20,6 +20,7 @@ from typing import Protocol
 from media.edge_engine import DEFAULT_EDGE_VOICE, EdgeTtsEngine
 from media.errors import TtsError, TtsUnavailableError
 from media.files import atomic_output
+from media.kokoro_engine import KokoroEngine
 from media.mbrola import MbrolaEngine
 from media.online import fetch_within
 from media.prosody import DEFAULT_PACE
@@ -27,10 +28,13 @@ from media.synth_process import run_synthesizer
 
 logger = logging.getLogger(__name__)
 
-ENGINE_NAMES = ("gtts", "edge-tts", "mbrola", "espeak-ng")
+ENGINE_NAMES = ("gtts", "edge-tts", "mbrola", "espeak-ng", "kokoro")
 # Languages gTTS is known to speak (those config.yaml offers): checked without importing
 # gTTS, which brings requests (~17 MB) into every process that builds the chain.
 KNOWN_GTTS_LANGS = frozenset({"zh-CN", "zh-TW", "zh", "yue"})
+# Engines that speak only where content is saved, never in the player daemon: a neural
+# model takes 600 MB and seconds a sentence (kokoro: the optional neural extra).
+SAVE_TIME_ENGINES = frozenset({"kokoro"})
 
 
 class TtsEngine(Protocol):
@@ -193,11 +197,17 @@ def build_chain(
     edge_timeout: float = 10.0,
     mbrola_voice: str = "cn1",
     mbrola_pace: float = DEFAULT_PACE,
+    resident: bool = False,
 ) -> EngineChain:
-    """Build the engine chain named in the settings, in that order."""
+    """Build the engine chain named in the settings, in that order.
+
+    resident (the player daemon) leaves out SAVE_TIME_ENGINES, down to espeak-ng alone.
+    """
     # A bare string is a Sequence[str] too, and would be read letter by letter.
     if isinstance(names, str):
         raise ValueError(f"speech engines must be a list such as [{names}], not a string")
+    if resident:
+        names = [name for name in names if name not in SAVE_TIME_ENGINES] or ["espeak-ng"]
     engines: list[TtsEngine] = []
     for name in names:
         if name == "gtts":
@@ -208,6 +218,8 @@ def build_chain(
             engines.append(EspeakEngine(voice=espeak_voice, speed=espeak_speed))
         elif name == "edge-tts":
             engines.append(EdgeTtsEngine(voice=edge_voice, timeout=edge_timeout))
+        elif name == "kokoro":
+            engines.append(KokoroEngine())
         else:
             allowed = ", ".join(ENGINE_NAMES)
             raise ValueError(f"unknown speech engine {name!r}; choose from {allowed}")

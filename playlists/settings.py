@@ -26,7 +26,7 @@ from playlists.sync.wire import MAX_ASRUN_ROWS
 T = TypeVar("T")
 
 SINKS = ("aplay", "mpv", "command", "recording")
-TTS_ENGINES = ("gtts", "edge-tts", "mbrola", "espeak-ng")
+TTS_ENGINES = ("gtts", "edge-tts", "mbrola", "espeak-ng", "kokoro")  # kokoro: the neural extra
 DEFAULT_TTS_ENGINES = ("gtts", "mbrola", "espeak-ng")
 MBROLA_VOICES = ("cn1",)
 GTTS_LANGS = ("zh-CN", "zh-TW", "zh", "yue")

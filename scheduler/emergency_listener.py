@@ -211,9 +211,11 @@ class EmergencyListener:
 
     def ingest(self) -> Ingest:
         if self._ingest is None:
-            from playlists.content.ingest import Ingest  # speech engines: only when needed
+            # speech engines: only when needed
+            from playlists.content.ingest import Ingest, chain_from_settings
 
-            self._ingest = Ingest(self.store, self.settings)
+            resident = chain_from_settings(self.settings, resident=True)
+            self._ingest = Ingest(self.store, self.settings, resident)
         return self._ingest
 
     def _answer(self, ident: str, state: AckState, reason: str) -> None:

@@ -30,7 +30,7 @@ from playlists.commands import (
     english,
 )
 from playlists.content import announcement_table, media_table, playlist_table, review
-from playlists.content.ingest import Ingest
+from playlists.content.ingest import Ingest, chain_from_settings
 from playlists.content.media_table import MediaRecord
 from playlists.errors import CommandFormatError, NotFoundError, VillagecastError
 from playlists.model import (
@@ -80,7 +80,8 @@ class Player:
         self.timeline = timeline
         self.grace = dt.timedelta(seconds=settings.player.grace_seconds)
         self.horizon = dt.timedelta(hours=settings.player.horizon_hours)
-        self.ingest = Ingest(store, settings, now=timeline.now)
+        resident = chain_from_settings(settings, resident=True)
+        self.ingest = Ingest(store, settings, resident, now=timeline.now)
         self.assembly = Assembly(gap=settings.broadcast.gap_seconds)
         self.screens = ScreenPublisher(settings, store, timeline, self.ingest.slides)
         self.playout = Playout(

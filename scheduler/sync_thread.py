@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from playlists.content.ingest import Ingest
+from playlists.content.ingest import Ingest, chain_from_settings
 from playlists.errors import SyncError, TownBusyError
 from playlists.settings import Settings, SyncSettings
 from playlists.store import Store
@@ -139,7 +139,7 @@ class SyncThread:
         on_emergency: Callable[[bytes], None] | None = None,
     ) -> None:
         self.settings, self.store, self.now = settings, store, now
-        self.ingest = Ingest(store, settings, now=now)
+        self.ingest = Ingest(store, settings, chain_from_settings(settings, resident=True), now=now)
         self.client = client or UrllibClient(settings.sync.timeout_seconds)
         self.rng = rng or random.Random()
         self.on_emergency = on_emergency  # the town's live emergencies go to the listener

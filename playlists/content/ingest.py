@@ -41,7 +41,8 @@ from playlists.store import Store
 log = logging.getLogger(__name__)
 
 
-def chain_from_settings(settings: Settings) -> EngineChain:
+def chain_from_settings(settings: Settings, *, resident: bool = False) -> EngineChain:
+    """Build the settings' chain; resident (the player daemon) leaves out save-time engines."""
     tts = settings.tts
     return build_chain(
         tts.engines,
@@ -53,6 +54,7 @@ def chain_from_settings(settings: Settings) -> EngineChain:
         edge_timeout=tts.edge_timeout,
         mbrola_voice=tts.mbrola_voice,
         mbrola_pace=tts.mbrola_pace,
+        resident=resident,
     )
 
 

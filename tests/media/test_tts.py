@@ -312,6 +312,7 @@ def test_build_chain_follows_the_named_order() -> None:
         "edge-tts",
         "mbrola",
         "espeak-ng",
+        "kokoro",
     ]
 
 

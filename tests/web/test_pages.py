@@ -136,6 +136,7 @@ def test_new_announcement_is_stored_and_its_audio_is_served(
     [
         pytest.param("edge-tts", "在线语音（微软）", id="microsoft"),
         pytest.param("gtts", "在线语音（谷歌）", id="google"),
+        pytest.param("kokoro", "离线神经网络语音（Kokoro）", id="neural"),
         pytest.param("mbrola", "离线语音", id="offline"),
         pytest.param("espeak-ng", "离线语音（备用）", id="backup"),
         pytest.param("recording", "本人录音", id="own-recording"),
@@ -153,6 +154,17 @@ def test_each_clip_says_in_plain_chinese_which_voice_made_it(
     )
     for page in ("/announcements", "/review"):
         assert f"语音：{label} ·" in text_of(client, page), page
+
+
+def test_a_kokoro_clip_names_the_neural_voice_in_english(client: FlaskClient, store: Store) -> None:
+    sha = hashlib.sha256(b"kokoro").hexdigest()
+    record = MediaRecord(sha, "audio", f"{sha[:2]}/{sha}.wav", 3.0, 100, "kokoro")
+    media_table.add_media(store, record, NOW)
+    announcement_table.add_announcement(
+        store, "通知", "村民朋友们", sha, "op", NOW, review=Review.PENDING
+    )
+    client.get("/language/en")
+    assert "Voice: offline neural voice (Kokoro) ·" in text_of(client, "/announcements")
 
 
 @pytest.mark.parametrize(

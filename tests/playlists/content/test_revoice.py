@@ -215,7 +215,8 @@ def test_playlists_play_the_new_clip(store: Store, settings: Settings, tmp_path:
     ("better", "worse"),
     [
         ("edge-tts", "gtts"),
-        ("gtts", "mbrola"),
+        ("gtts", "kokoro"),
+        ("kokoro", "mbrola"),
         ("mbrola", "espeak-ng"),
         ("espeak-ng", "old-voice"),
         ("espeak-ng", ""),
