@@ -221,10 +221,12 @@ class EmergencyListener:
     def _answer(self, ident: str, state: AckState, reason: str) -> None:
         """Answer on the broker when connected, else by the next sync, brought forward."""
         now = self.now()
-        if self.client is not None and self.connected.is_set():
+        by_sync = bool(self.settings.sync.town_url)
+        if self.client is not None and (self.connected.is_set() or not by_sync):
             topic = broker_topics.from_village(self.user, ACK_SUBJECT)
+            # Without a sync, paho keeps the answer while the connection is down.
             info = self.client.publish(topic, encode_ack(ident, state, reason, now), qos=1)
-            if info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
+            if info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS or not by_sync:
                 return
         self.answers.put(ident, state, reason, now)
         self.wake_sync(0.0)

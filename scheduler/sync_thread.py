@@ -110,8 +110,9 @@ class Waker:
             at = self.monotonic() + max(0.0, within) * self.rng.random()
             if self._due == float("inf"):  # a sync runs now: the next wait starts shorter
                 self._early = at if self._early is None else min(self._early, at)
-            self._due = min(self._due, at)
-            self._changed.notify_all()
+            else:
+                self._due = min(self._due, at)
+                self._changed.notify_all()
             return at
 
     @property

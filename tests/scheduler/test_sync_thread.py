@@ -201,6 +201,7 @@ def test_a_wake_while_a_sync_runs_shortens_the_next_wait() -> None:
     clock = [100.0]
     waker = Waker(FixedRandom(0.0), monotonic=lambda: clock[0])
     waker.wake(30)  # no wait is running: a sync is under way
+    assert waker.sleeping is False
     assert waker.wait(3600) is True  # returns at once instead of in an hour
     waker.stop()
     assert waker.wait(3600) is False

@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pytest
 import waitress
+from flask import Flask
 from waitress import wasyncore
 
 from playlists.bundles.keys import generate_keys, load_signing_key
 from playlists.commands import PlaySpeech, ReasonCode, answer, decode_request
+from playlists.content.ingest import Ingest
 from playlists.model import Outcome, Priority
 from playlists.record import asrun, audit
 from playlists.settings import (
@@ -35,14 +37,15 @@ from playlists.sync import broker_topics
 from playlists.sync import emergency_wire as wire
 from playlists.sync.emergency_outbox import AnswerOutbox
 from playlists.sync.transport import UrllibClient
-from playlists.town import broker_setup, emergency_relay, emergency_send, villages
+from playlists.town import broker_setup, emergency_relay, emergency_send, sharing, villages
 from scheduler.daemon import Daemon
 from scheduler.emergency_listener import EmergencyListener
 from scheduler.sync_thread import SyncThread
 from tests import processes
 from tests.broker_kit import TOWN_DATA, Broker, Client, start_broker
 from tests.conftest import live_player, make_settings
-from tests.web_fixtures import NOW, FakePlayer
+from tests.town_kit import add_media_playlist
+from tests.web_fixtures import NOW, FakePlayer, add_user, csrf_of, log_in
 from web import create_app
 from web.state import EXTENSION
 
@@ -59,6 +62,7 @@ class Town:
     url: str
     broker: Broker
     broker_processes: processes.Processes
+    app: Flask
 
     def stop_broker(self) -> None:
         self.broker_processes.end_all()
@@ -104,7 +108,7 @@ def town(tmp_path: Path) -> Iterator[Town]:
         thread = threading.Thread(target=server.run, name="town", daemon=True)
         thread.start()
         url = f"http://127.0.0.1:{server.effective_port}"
-        yield Town(settings, store, url, broker, broker_processes)
+        yield Town(settings, store, url, broker, broker_processes, app)
         store.close()
     finally:
         if server is not None:
@@ -272,6 +276,24 @@ def test_a_poll_now_and_the_brokers_return_bring_the_next_sync_forward(
     town.start_broker_again()
     assert village.listener.connected.wait(30), "the village did not reconnect"
     assert wait_until(lambda: woken == [0.0, 0.0]), "the broker's return did not wake the sync"
+
+
+def test_sharing_a_playlist_in_the_panel_asks_the_villages_to_sync_soon(
+    town: Town, village: Village, tmp_path: Path
+) -> None:
+    woken: list[float] = []
+    village.listener.wake_sync = woken.append
+    playlist_id = add_media_playlist(Ingest(town.store, town.settings), tmp_path)
+    add_user(town.store, "checker", "reviewer")
+    client = town.app.test_client()
+    log_in(client, "checker")
+    page = client.get("/fleet/playlists")
+    shared = client.post(
+        f"/fleet/playlists/{playlist_id}/share", data={"csrf_token": csrf_of(page)}
+    )
+    assert shared.status_code == 302
+    assert sharing.shared_ids(town.store) == {playlist_id}
+    assert wait_until(lambda: woken == [0.0]), "the villages were not asked to sync"
 
 
 MPV = ["mpv", "--ao=null", "--no-video", "--no-terminal", "--really-quiet",
