@@ -20,7 +20,7 @@ from playlists.errors import ShareError, VillagecastError
 from playlists.plan import day_range
 from playlists.record.asrun_csv import BOM, excel_text
 from playlists.record.tally import ReportLine
-from playlists.town import fleet, sharing
+from playlists.town import fleet, sharing, villages
 from web.asrun_filter import AsRunFilter, read_filter
 from web.asrun_words import note_words
 from web.auth import REVIEWER, role_required
@@ -47,6 +47,17 @@ CSV_COLUMNS = (
 def unreadable_label(count: int) -> str:
     """Mark stored as-run rows the report could not read; the town's log names each."""
     return _("%(n)d unreadable records (see the log)", n=count)
+
+
+@bp.app_template_global()
+def is_town_panel() -> bool:
+    """Say whether this panel serves villages: it has some, or signs what it shares.
+
+    A village's own panel (one that takes playlists from a town) never is.
+    """
+    if settings().sync.town_url:
+        return False
+    return bool(settings().town.signing_key) or villages.has_villages(store())
 
 
 def _campaign_window() -> tuple[AsRunFilter, list[str]]:
