@@ -9,7 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from media.errors import MediaError
-from playlists.content import announcement_table, announcing, review
+from playlists.content import announcement_table, announcing, editing, review
 from playlists.content.limits import MAX_ANNOUNCEMENT_TEXT, MAX_TITLE
 from playlists.errors import EditError, NotFoundError, ReviewError, VillagecastError
 from playlists.model import Announcement
@@ -121,6 +121,26 @@ def submit(announcement_id: int) -> Response:
     else:
         flash(_("Sent for review. A reviewer approves it before it is broadcast."), "info")
     return redirect(url_for("announcements.index", _anchor=f"announcement-{announcement_id}"))
+
+
+@bp.route("/<int:announcement_id>/schedule", methods=("POST",))
+@role_required(OPERATOR)
+def schedule(announcement_id: int) -> Response:
+    """Open the schedule form on the playlist of just this announcement, made if need be."""
+    _existing(announcement_id)
+    playlist_id, made = editing.playlist_of_announcement(
+        store(), announcement_id, g.user.username, now()
+    )
+    if made:
+        name = review.state(store(), review.PLAYLIST, playlist_id).label
+        flash(
+            _(
+                "Made the playlist “%(name)s” of this announcement: choose when it plays.",
+                name=name,
+            ),
+            "info",
+        )
+    return redirect(url_for("schedule.new", playlist_id=playlist_id))
 
 
 @bp.route("/<int:announcement_id>/voice", methods=("POST",))

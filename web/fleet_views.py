@@ -23,7 +23,7 @@ from playlists.record.asrun_csv import BOM, excel_text
 from playlists.record.tally import ReportLine
 from playlists.settings import Settings
 from playlists.store import Store
-from playlists.town import emergency_send, fleet, sharing
+from playlists.town import emergency_send, fleet, sharing, villages
 from web.asrun_filter import AsRunFilter, read_filter
 from web.asrun_words import note_words
 from web.auth import REVIEWER, role_required
@@ -50,6 +50,17 @@ CSV_COLUMNS = (
 def unreadable_label(count: int) -> str:
     """Mark stored as-run rows the report could not read; the town's log names each."""
     return _("%(n)d unreadable records (see the log)", n=count)
+
+
+@bp.app_template_global()
+def is_town_panel() -> bool:
+    """Say whether this panel serves villages: it has some, or signs what it shares.
+
+    A village's own panel (one that takes playlists from a town) never is.
+    """
+    if settings().sync.town_url:
+        return False
+    return bool(settings().town.signing_key) or villages.has_villages(store())
 
 
 def _campaign_window() -> tuple[AsRunFilter, list[str]]:

@@ -159,7 +159,9 @@ def _weekday_names() -> list[str]:
 def new() -> Response | str:
     if request.method == "GET":
         today = station_today(now(), settings().tz)
-        return _render_form(ScheduleForm.blank(settings().campaign, today), None)
+        form = ScheduleForm.blank(settings().campaign, today)
+        form.playlist_id = request.args.get("playlist_id", "")  # "Schedule it" on a notice
+        return _render_form(form, None)
     return _save(ScheduleForm.of_request(request.form), None)
 
 

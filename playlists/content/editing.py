@@ -11,6 +11,7 @@ import datetime as dt
 import sqlite3
 
 from playlists.content import playlist_table, review
+from playlists.content.limits import MAX_PLAYLIST_NAME
 from playlists.content.playlist_contents import schedules_using
 from playlists.content.playlist_rules import (
     SECONDS_RANGE,
@@ -21,7 +22,7 @@ from playlists.content.playlist_rules import (
 )
 from playlists.content.playlist_table import NewItem
 from playlists.errors import EditError, NotFoundError
-from playlists.model import ItemKind, Slide
+from playlists.model import ItemKind, Review, Slide
 from playlists.record import audit
 from playlists.store import Store
 
@@ -85,6 +86,43 @@ def submit_for_review(store: Store, playlist_id: int, user: str, now: dt.datetim
         if not _order(conn, playlist_id):
             raise EditError("empty", "an empty playlist cannot be sent for review")
         review.submit(store, review.PLAYLIST, playlist_id, user, now)
+
+
+def playlist_of_announcement(
+    store: Store, announcement_id: int, user: str, now: dt.datetime
+) -> tuple[int, bool]:
+    """Return the playlist that plays just this announcement, and whether it was made now.
+
+    A new one is named after the announcement and sent for review with it, so an
+    operator schedules a notice without building its playlist by hand.
+    """
+    with store.transaction() as conn:
+        notice = _announcement(conn, announcement_id)
+        row = conn.execute(
+            "SELECT playlist_id FROM playlist_items GROUP BY playlist_id "
+            "HAVING COUNT(*) = 1 AND MAX(announcement_id) = ? ORDER BY playlist_id LIMIT 1",
+            (announcement_id,),
+        ).fetchone()
+        if row is not None:
+            return int(row["playlist_id"]), False
+        name = _free_name(conn, str(notice["title"]).strip() or str(notice["text"]).strip()[:20])
+        playlist_id = create_playlist(store, name, "", user, now)
+        add_item(
+            store, playlist_id, ItemKind.ANNOUNCEMENT, user, now, announcement_id=announcement_id
+        )
+        if review.state(store, review.ANNOUNCEMENT, announcement_id).review is not Review.DRAFT:
+            submit_for_review(store, playlist_id, user, now)
+    return playlist_id, True
+
+
+def _free_name(conn: sqlite3.Connection, wanted: str) -> str:
+    """Return the wanted playlist name, or it with the first free number after it."""
+    wanted = wanted[: MAX_PLAYLIST_NAME - 4]
+    name, number = wanted, 1
+    while conn.execute("SELECT 1 FROM playlists WHERE name = ?", (name,)).fetchone():
+        number += 1
+        name = f"{wanted} {number}"
+    return name
 
 
 # -- items ---------------------------------------------------------------------------

@@ -76,6 +76,11 @@ def list_villages(store: Store) -> list[Village]:
     return [_village(row) for row in store.query("SELECT * FROM villages ORDER BY name")]
 
 
+def has_villages(store: Store) -> bool:
+    """Say whether any village is registered here (this station is a town)."""
+    return store.query_one("SELECT 1 FROM villages LIMIT 1") is not None
+
+
 def get_village(store: Store, name: str) -> Village:
     row = store.query_one("SELECT * FROM villages WHERE name = ?", (name,))
     if row is None:

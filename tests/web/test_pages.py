@@ -167,6 +167,51 @@ def test_a_kokoro_clip_names_the_neural_voice_in_english(client: FlaskClient, st
     assert "Voice: offline neural voice (Kokoro) ·" in text_of(client, "/announcements")
 
 
+def test_schedule_it_opens_the_form_on_the_notice_s_own_playlist(
+    client: FlaskClient, store: Store
+) -> None:
+    """安排播出: the playlist is made once (and sent for review), then the form opens on it."""
+    notice = add_fake_announcement(store, "停水通知", review=Review.PENDING)
+    html = client.get("/announcements").get_data(as_text=True)
+    assert f'action="/announcements/{notice}/schedule"' in html
+    form = {"csrf_token": csrf_of(html)}
+    first = client.post(f"/announcements/{notice}/schedule", data=form)
+    [playlist] = store.query("SELECT id, name, review FROM playlists")
+    assert first.headers["Location"] == f"/schedule/new?playlist_id={playlist['id']}"
+    assert (playlist["name"], playlist["review"]) == ("停水通知", "pending")
+    again = client.post(f"/announcements/{notice}/schedule", data=form, follow_redirects=True)
+    assert len(store.query("SELECT id FROM playlists")) == 1
+    # The first answer's flash shows on the form the second one opens; no second playlist.
+    assert "已用这条通知建立节目单“停水通知”" in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("role", "csrf", "status"),
+    [
+        pytest.param("reviewer", True, 403, id="reviewer"),
+        pytest.param("operator", False, 400, id="no-csrf"),
+    ],
+)
+def test_schedule_it_is_an_operator_s_form_post(
+    app: Flask, store: Store, role: str, csrf: bool, status: int
+) -> None:
+    notice = add_fake_announcement(store, review=Review.PENDING)
+    add_user(store, "someone", role)
+    client = app.test_client()
+    log_in(client, "someone")
+    form = {"csrf_token": csrf_of(client.get("/"))} if csrf else {}
+    assert client.post(f"/announcements/{notice}/schedule", data=form).status_code == status
+    assert store.query("SELECT id FROM playlists") == []
+
+
+def test_the_schedule_form_opens_on_the_playlist_asked_for(
+    client: FlaskClient, store: Store
+) -> None:
+    playlist_id = add_pause_playlist(store, "午间广播")
+    html = text_of(client, f"/schedule/new?playlist_id={playlist_id}")
+    assert f'<option value="{playlist_id}" selected>' in html
+
+
 @pytest.mark.parametrize(
     ("form", "message"),
     [
@@ -218,7 +263,7 @@ def test_user_content_is_escaped_on_every_page(client: FlaskClient, store: Store
     # The text kept in a re-rendered form is escaped too (title and textarea).
     too_long = {"title": NASTY, "text": NASTY * 60, "csrf_token": csrf_of(client.get("/"))}
     html = client.post("/announcements", data=too_long).get_data(as_text=True)
-    assert "<script>" not in html.split("<main>")[1].split("<script src=")[0]
+    assert "<script>" not in html.split("<main")[1].split("<script src=")[0]
     assert f'value="{escape(NASTY)}"' in html
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -263,12 +264,45 @@ FLEET_PAGES = ("/fleet", "/fleet/report", "/fleet/report.csv", "/fleet/playlists
     ],
 )
 def test_fleet_pages_are_for_town_staff(app: Flask, store: Store, role: str, status: int) -> None:
+    villages.add_village(store, "东村", "cli:town", NOW)
     add_user(store, "someone", role)
     client = app.test_client()
     log_in(client, "someone")
     assert [client.get(page).status_code for page in FLEET_PAGES] == [status] * 4
     nav = client.get("/").get_data(as_text=True)
     assert ('href="/fleet"' in nav) is (status == 200)
+
+
+@pytest.mark.parametrize(
+    ("town", "shown"),
+    [
+        pytest.param({}, False, id="village-alone"),
+        pytest.param({"village": True}, True, id="town-with-villages"),
+        pytest.param({"signing_key": "town.key"}, True, id="town-that-signs"),
+        pytest.param(
+            {"village": True, "town_url": "http://town:8080"}, False, id="village-of-a-town"
+        ),
+    ],
+)
+def test_the_villages_link_shows_on_a_town_panel_only(
+    settings: Settings, store: Store, town: dict[str, object], shown: bool
+) -> None:
+    """各村 is a town feature: a village's panel does not offer it, even to its admin."""
+    if town.get("village"):
+        villages.add_village(store, "东村", "cli:town", NOW)
+    settings = dataclasses.replace(
+        settings,
+        town=dataclasses.replace(settings.town, signing_key=str(town.get("signing_key", ""))),
+        sync=dataclasses.replace(settings.sync, town_url=str(town.get("town_url", ""))),
+    )
+    add_user(store, "chief", "admin")
+    client = make_app(settings, store).test_client()
+    log_in(client, "chief")
+    nav = (
+        client.get("/").get_data(as_text=True).split('<nav class="main-nav"')[1].split("</nav>")[0]
+    )
+    assert ('href="/fleet"' in nav) is shown
+    assert client.get("/fleet").status_code == 200  # the page itself stays where it was
 
 
 def test_anonymous_visitors_are_sent_to_log_in(app: Flask) -> None:

@@ -508,3 +508,58 @@ def test_unknown_playlist_is_not_found(store: Store) -> None:
         with pytest.raises(NotFoundError):
             change()
     assert audit.count(store) == 0
+
+
+# -- the playlist of one announcement (安排播出 on a notice) ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "after"),
+    [
+        pytest.param(Review.PENDING, Review.PENDING, id="pending-goes-for-review-with-it"),
+        pytest.param(Review.APPROVED, Review.PENDING, id="approved-still-reviewed-as-a-playlist"),
+        pytest.param(Review.DRAFT, Review.DRAFT, id="draft-stays-a-draft"),
+    ],
+)
+def test_a_notice_gets_a_playlist_of_its_own(store: Store, state: Review, after: Review) -> None:
+    notice = add_announcement(store, state)
+    playlist_id, made = editing.playlist_of_announcement(store, notice, "op", LATER)
+    assert made
+    current = review.state(store, review.PLAYLIST, playlist_id)
+    assert (current.label, current.review) == ("停水", after)
+    [item] = items_of(store, playlist_id)
+    assert (item.kind, item.announcement_id, item.slide) == (
+        ItemKind.ANNOUNCEMENT,
+        notice,
+        Slide("停水", "今天下午停水。"),
+    )
+
+
+def test_the_notice_s_playlist_is_reused_not_made_twice(store: Store) -> None:
+    notice = add_announcement(store, Review.PENDING)
+    first, _ = editing.playlist_of_announcement(store, notice, "op", NOW)
+    again, made = editing.playlist_of_announcement(store, notice, "op", LATER)
+    assert (again, made) == (first, False)
+    assert len(store.query("SELECT id FROM playlists")) == 1
+
+
+def test_a_taken_name_gets_a_number_and_an_untitled_notice_its_first_words(store: Store) -> None:
+    new_playlist(store, pauses=1, name="停水")
+    notice = add_announcement(store, Review.PENDING)
+    untitled = announcement_table.add_announcement(
+        store, "", "今天下午停水。", VOICE_SHA, "op", NOW, review=Review.PENDING
+    )
+    named = [
+        review.state(
+            store, review.PLAYLIST, editing.playlist_of_announcement(store, n, "op", NOW)[0]
+        ).label
+        for n in (notice, untitled)
+    ]
+    assert named == ["停水 2", "今天下午停水。"]
+
+
+def test_a_missing_notice_makes_nothing(store: Store) -> None:
+    before = snapshot(store)
+    with pytest.raises(NotFoundError):
+        editing.playlist_of_announcement(store, 404, "op", NOW)
+    assert snapshot(store) == before
