@@ -70,6 +70,7 @@ class Broadcast:
     first_item: int = 0  # where to start: 0, or where an interrupted part stopped
     first_offset: float = 0.0
     note: Notes = ()  # logged on its row when it plays through ("resumed after ...")
+    label: Notes = ()  # always on its row, whatever the outcome: an emergency's words
     as_run_id: int | None = None
     failure: Note | None = None  # why the audio failed; the slides go on without it
     index: int = -1
@@ -349,7 +350,7 @@ class Playout:
         broadcast, self.current = self.current, None
         if broadcast is None or broadcast.as_run_id is None:
             return
-        text = notes.encode(reason)
+        text = notes.encode((*broadcast.label, *reason))
         asrun.close(self.store, broadcast.as_run_id, outcome, self.timeline.now(), text)
         log.info("%s: %s %s", outcome.value, broadcast.name, notes.english(text))
         self.on_change()
@@ -383,5 +384,5 @@ class Playout:
         """Log a broadcast a command asked for, on air or not."""
         return asrun.open_manual(
             self.store, broadcast.name, broadcast.playlist_id, broadcast.priority,
-            broadcast.requested_by or "", now, status, notes.encode(reason),
+            broadcast.requested_by or "", now, status, notes.encode((*broadcast.label, *reason)),
         )  # fmt: skip

@@ -146,7 +146,7 @@ def send_emergency(settings: Settings, store: Store, args: argparse.Namespace, a
     import time
 
     from playlists.sync.emergency_wire import new_emergency
-    from playlists.town import emergency_acks, emergency_send
+    from playlists.town import emergency_acks, emergency_dispatch
 
     now = utc_now()
     lifetime = dt.timedelta(minutes=args.minutes)
@@ -161,7 +161,7 @@ def send_emergency(settings: Settings, store: Store, args: argparse.Namespace, a
     try:
         reached = ", ".join(args.village) or "all villages"
         print(f"sending emergency {message.id} to {reached}; answers:", flush=True)
-        emergency_send.send(settings, store, message, args.village, actor, now)
+        emergency_dispatch.dispatch(settings, store, message, args.village, actor, now)
         time.sleep(max(0.0, args.watch))
     finally:
         watcher.stop()

@@ -1,0 +1,39 @@
+"""The one way a town emergency leaves the town: the panel, its API and the command line.
+
+The emergency (made by emergency_wire.new_emergency, which checks the input) is kept
+with a "no answer" row for each village it goes to, then signed and published
+(playlists/town/emergency_send.py). Kept first, so that an answer arriving at once
+finds its row; dropped again when the broker refused it, so a refused send leaves
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from playlists.settings import Settings
+from playlists.store import Store
+from playlists.sync.emergency_wire import TownEmergency
+from playlists.town import emergency_log, emergency_send
+
+
+def dispatch(
+    settings: Settings,
+    store: Store,
+    message: TownEmergency,
+    villages: Sequence[str],
+    by: str,
+    now: dt.datetime,
+) -> None:
+    """Send an emergency (from new_emergency) to the named villages, or every village.
+
+    NotFoundError: no such village; BrokerError: the town's key or broker failed. In
+    either case nothing is kept.
+    """
+    emergency_log.record_sent(store, message, villages, by, now)
+    try:
+        emergency_send.send(settings, store, message, villages, by, now)
+    except BaseException:
+        emergency_log.forget(store, message.id)
+        raise
