@@ -3,7 +3,7 @@
 Sending needs the emergency right, as the village's own emergency does. The live
 table of one emergency is for whoever may send one and for the town's staff
 (reviewers); it shows what the town's listener (playlists/town/answer_recorder.py)
-kept, and web/static/town_emergency.js asks web/town_emergency_api.py for it every
+kept, and web/static/town_emergency.js asks web/town_emergency_api.py for it twice a
 second, so a change shows within a second; without JavaScript a link reloads it.
 """
 
