@@ -327,6 +327,7 @@ MIGRATIONS: tuple[str, ...] = (
         title TEXT NOT NULL,
         text TEXT NOT NULL,
         repeat INTEGER NOT NULL,
+        recording INTEGER NOT NULL DEFAULT 0,
         deadline TEXT NOT NULL,
         everyone INTEGER NOT NULL,
         sent_by TEXT NOT NULL,

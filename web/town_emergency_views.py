@@ -16,6 +16,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from media.errors import AudioError
 from playlists.errors import BrokerError, ContentError, NotFoundError
 from playlists.sync.emergency_wire import MAX_LIFETIME, MAX_REPEAT, TownEmergency, new_emergency
 from playlists.town import emergency_dispatch, emergency_log, villages
@@ -23,6 +24,7 @@ from playlists.town.emergency_acks import NO_ANSWER
 from web.auth import REVIEWER, has_role, login_required
 from web.emergency_views import may_broadcast_emergency, text_error, whole_number
 from web.state import current_user, now, settings, store
+from web.uploads import saved_upload
 
 bp = Blueprint("town_emergency", __name__, url_prefix="/town-emergencies")
 
@@ -42,6 +44,7 @@ class Asked:
     minutes: int | None
     villages: list[str]  # empty: every village
     everyone: bool
+    audio: bytes = b""  # a recording, as the villages get it (Ogg Opus)
 
 
 class Refused(Exception):
@@ -91,6 +94,8 @@ def answer_reason(reason: str) -> str:
         "interrupted": _("it was cut off before the end"),
         "skipped": _("it was skipped"),
         "failed": _("the audio failed"),
+        "AudioError": _("the recording could not be played"),
+        "ContentError": _("the recording could not be played"),
     }
     return words.get(reason, reason)
 
@@ -117,8 +122,9 @@ def send_town_emergency(asked: Asked) -> TownEmergency:
     instant = now()
     chosen = [] if asked.everyone else asked.villages
     try:
+        lifetime = dt.timedelta(minutes=asked.minutes)
         message = new_emergency(
-            asked.title, asked.text, asked.repeat, dt.timedelta(minutes=asked.minutes), instant
+            asked.title, asked.text, asked.repeat, lifetime, instant, asked.audio
         )
         emergency_dispatch.dispatch(
             settings(), store(), message, chosen, current_user().username, instant
@@ -139,7 +145,19 @@ def send_town_emergency(asked: Asked) -> TownEmergency:
     return message
 
 
-def _form_asked() -> Asked:
+def _recording() -> bytes:
+    """Return the uploaded recording as the villages get it; b"" when none was chosen."""
+    upload = request.files.get("recording")
+    if upload is None or not upload.filename:
+        return b""
+    try:
+        with saved_upload(upload) as path:
+            return emergency_dispatch.compact_recording(path, settings().data_dir / "tmp")
+    except (AudioError, ContentError) as exc:
+        raise Refused(_("The recording was not taken: %(reason)s", reason=str(exc)), 400) from None
+
+
+def _form_asked(audio: bytes = b"") -> Asked:
     form = request.form
     return Asked(
         title=form.get("title", "").strip(),
@@ -148,6 +166,7 @@ def _form_asked() -> Asked:
         minutes=whole_number(form.get("minutes"), DEFAULT_MINUTES),
         villages=[name for name in form.getlist("village") if name],
         everyone=form.get("to", "all") == "all",
+        audio=audio,
     )
 
 
@@ -159,6 +178,7 @@ def _render(asked: Asked | None = None, status: int = 200) -> tuple[str, int]:
         recent=emergency_log.recent(store(), RECENT),
         max_repeat=MAX_REPEAT,
         max_minutes=MAX_MINUTES,
+        max_recording_seconds=emergency_dispatch.MAX_RECORDING_SECONDS,
     )
     return page, status
 
@@ -181,6 +201,8 @@ def send() -> Response | tuple[str, int]:
         flash(_("Tick “I confirm: broadcast this now” first; nothing was broadcast."), "error")
         return _render(asked, 400)
     try:
+        if asked_error(asked) is None:
+            asked = _form_asked(_recording())
         message = send_town_emergency(asked)
     except Refused as refused:
         flash(refused.words, "error")

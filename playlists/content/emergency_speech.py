@@ -1,4 +1,4 @@
-"""An emergency's speech: its text said 1 to 3 times in one clip, silence between.
+"""An emergency's clip: its text said, or a town's recording played, 1 to 3 times.
 
 The panel's own emergency and a town emergency a village plays both come here, so a
 repeat sounds the same whichever door it came through.
@@ -34,7 +34,23 @@ def check(repeat: int, gap: int) -> None:
 def repeated_speech(ingest: Ingest, text: str, repeat: int, gap: int) -> MediaRecord:
     """Return one clip that says the text repeat times with gap seconds of silence between."""
     check(repeat, gap)
-    once = ingest.speak(text)
+    return repeated_clip(ingest, ingest.speak(text), repeat, gap)
+
+
+def repeated_recording(ingest: Ingest, audio: bytes, repeat: int, gap: int) -> MediaRecord:
+    """Return one clip that plays a recording (a town's, as sent) repeat times, gaps between."""
+    check(repeat, gap)
+    ingest.tmp_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=ingest.tmp_dir) as work:
+        received = Path(work) / "recording.ogg"
+        received.write_bytes(audio)
+        once = ingest.add_recording(received, "town emergency")  # ContentError, AudioError
+    return repeated_clip(ingest, once, repeat, gap)
+
+
+def repeated_clip(ingest: Ingest, once: MediaRecord, repeat: int, gap: int) -> MediaRecord:
+    """Return one clip that plays a stored clip repeat times with gap seconds between."""
+    check(repeat, gap)
     if repeat == 1:
         return once
     key = f"emergency-repeat:{once.sha256}:{repeat}:{gap}"

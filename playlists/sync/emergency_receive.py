@@ -117,7 +117,10 @@ def play(
     now: dt.datetime,
 ) -> tuple[AckState, str]:
     """Speak the message at emergency priority; return the answer for the town."""
-    record = emergency_speech.repeated_speech(ingest, message.text, message.repeat, GAP)
+    if message.audio:  # the town's recording, played instead of speaking the text
+        record = emergency_speech.repeated_recording(ingest, message.audio, message.repeat, GAP)
+    else:
+        record = emergency_speech.repeated_speech(ingest, message.text, message.repeat, GAP)
     slide = Slide(message.title or TITLE, message.text)
     ingest.render_slides(slide)
     speech = PlaySpeech(

@@ -10,11 +10,15 @@ nothing behind.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
+from media.audio import compact_voice
+from playlists.errors import ContentError
 from playlists.settings import Settings
 from playlists.store import Store
-from playlists.sync.emergency_wire import TownEmergency
+from playlists.sync.emergency_wire import MAX_AUDIO, TownEmergency
 from playlists.town import emergency_log, emergency_send
 
 
@@ -37,3 +41,23 @@ def dispatch(
     except BaseException:
         emergency_log.forget(store, message.id)
         raise
+
+
+MAX_RECORDING_SECONDS = 150  # fits MAX_AUDIO at the compact bit rate, with room to spare
+
+
+def compact_recording(source: Path, work_dir: Path) -> bytes:
+    """Return a recording as the villages get it (Ogg Opus); AudioError, ContentError if not."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=work_dir) as work:
+        compact = Path(work) / "recording.ogg"
+        info = compact_voice(source, compact)  # AudioError when it is not audio
+        if info.duration > MAX_RECORDING_SECONDS:
+            raise ContentError(
+                f"the recording lasts {info.duration:.0f} s; an emergency's lasts at most "
+                f"{MAX_RECORDING_SECONDS} s"
+            )
+        audio = compact.read_bytes()
+    if len(audio) > MAX_AUDIO:
+        raise ContentError(f"the recording is over {MAX_AUDIO // 1024} KB once compressed")
+    return audio

@@ -31,6 +31,7 @@ class SentEmergency:
     title: str
     text: str
     repeat: int
+    recording: bool  # a recording is played, the text only shown
     deadline: dt.datetime
     everyone: bool
     sent_by: str
@@ -79,13 +80,14 @@ def record_sent(
     with store.transaction() as conn:
         ids = village_ids(store, villages)
         conn.execute(
-            "INSERT INTO town_emergency_sent (id, title, text, repeat, deadline, everyone, "
-            "sent_by, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO town_emergency_sent (id, title, text, repeat, recording, deadline, "
+            "everyone, sent_by, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 message.id,
                 message.title,
                 message.text,
                 message.repeat,
+                1 if message.audio else 0,
                 to_db_time(message.deadline),
                 0 if villages else 1,
                 by,
@@ -194,6 +196,7 @@ def _sent(row: sqlite3.Row) -> SentEmergency:
         title=str(row["title"]),
         text=str(row["text"]),
         repeat=int(row["repeat"]),
+        recording=bool(row["recording"]),
         deadline=deadline,
         everyone=bool(row["everyone"]),
         sent_by=str(row["sent_by"]),

@@ -91,3 +91,12 @@ def test_share_and_unshare_by_name_only_approved_playlists(tmp_path: Path) -> No
     assert sharing.shared_ids(store) == set()
     unknown = villagecast("unshare", "没有", config=config)
     assert unknown.returncode == 1 and "no playlist is named" in unknown.stderr
+
+
+def test_an_emergency_with_a_file_that_is_not_a_recording_sends_nothing(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    bad = tmp_path / "speech.mp3"
+    bad.write_text("not audio", encoding="utf-8")
+    result = villagecast("emergency", "请听广播", "--recording", str(bad), config=config)
+    assert result.returncode == 1 and "not an audio file" in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and result.stdout == ""

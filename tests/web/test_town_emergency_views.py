@@ -8,6 +8,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,8 @@ import pytest
 from flask import Flask
 from markupsafe import escape
 
+from media.audio import probe
+from media.tts import EspeakEngine
 from playlists.bundles.keys import load_signing_key
 from playlists.settings import Settings
 from playlists.store import Store
@@ -268,3 +271,63 @@ def test_the_text_is_escaped_on_every_page(town: TownPanel) -> None:
         status, html = get(chief if path != "/fleet" else Browser(town.url, "rev"), path)
         assert status == 200, path
         assert nasty not in html and str(escape(nasty)) in html, path
+
+
+def post_with_recording(
+    browser: Browser, fields: dict[str, str], filename: str, data: bytes
+) -> tuple[int, str]:
+    """Send the form as a browser does with a file chosen (multipart)."""
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in {**fields, "csrf_token": browser.token()}.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="recording"; '
+        f'filename="{filename}"\r\nContent-Type: audio/wav\r\n\r\n'.encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        browser.url + PAGE,
+        data=b"".join(parts),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    return browser.open(request)
+
+
+def test_a_recording_goes_to_the_villages_instead_of_the_text_spoken(
+    town: TownPanel, tmp_path: Path
+) -> None:
+    spoken = tmp_path / "chief.wav"
+    EspeakEngine().synthesize("这是镇长的录音", spoken)
+    west = village(town.broker, WEST)
+    try:
+        chief = Browser(town.url, "chief")
+        fields = {**FORM, "to": "all", "text": "请听镇长讲话"}
+        status, html = post_with_recording(chief, fields, "镇长.wav", spoken.read_bytes())
+        assert status == 200, html
+        assert "录音" in html
+        [message] = west.wait_messages(1, timeout=10)
+        public = load_signing_key(Path(town.settings.town.signing_key)).public
+        heard = wire.decode(message.payload, [public])
+        assert heard.text == "请听镇长讲话" and heard.audio.startswith(b"OggS")
+        small = tmp_path / "heard.ogg"
+        small.write_bytes(heard.audio)
+        assert probe(small).duration == pytest.approx(probe(spoken).duration, abs=0.1)
+    finally:
+        west.close()
+
+
+def test_a_file_that_is_not_a_recording_is_refused_and_nothing_is_sent(
+    town: TownPanel,
+) -> None:
+    west = village(town.broker, WEST)
+    try:
+        chief = Browser(town.url, "chief")
+        status, html = post_with_recording(chief, {**FORM, "to": "all"}, "x.wav", b"not audio")
+        assert status == 400 and "录音没有收下" in html
+        assert town.kept() == []
+        assert west.wait_messages(1, timeout=0.5) == []
+    finally:
+        west.close()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from media.audio import probe
+from media.errors import AudioError
 from playlists.content import emergency_speech
 from playlists.content.ingest import Ingest
 from playlists.errors import ContentError
 from playlists.store import Store
+from playlists.town.emergency_dispatch import compact_recording
 
 TEXT = "河水上涨，请立即转移。"
 
@@ -56,4 +60,21 @@ def test_the_same_repeat_is_made_once(ingest: Ingest, store: Store) -> None:
 def test_a_refused_repeat_makes_no_speech(ingest: Ingest, store: Store) -> None:
     with pytest.raises(ContentError):
         emergency_speech.repeated_speech(ingest, TEXT, 4, 3)
+    assert store.query("SELECT * FROM media") == []
+
+
+def test_a_town_recording_is_played_repeat_times_with_the_gaps(
+    ingest: Ingest, tmp_path: Path
+) -> None:
+    spoken = ingest.speak(TEXT)
+    audio = compact_recording(ingest.path_of(spoken), tmp_path)
+    clip = emergency_speech.repeated_recording(ingest, audio, 2, 3)
+    assert spoken.duration is not None and clip.duration is not None
+    assert clip.duration == pytest.approx(2 * spoken.duration + 3, abs=0.3)
+    assert clip.engine == "recording"
+
+
+def test_a_recording_that_is_not_audio_is_refused(ingest: Ingest, store: Store) -> None:
+    with pytest.raises(AudioError):
+        emergency_speech.repeated_recording(ingest, b"OggS not really", 2, 3)
     assert store.query("SELECT * FROM media") == []
