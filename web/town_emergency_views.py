@@ -111,6 +111,8 @@ def asked_error(asked: Asked) -> str | None:
         return _("An emergency is valid for 1 to %(max)d minutes.", max=MAX_MINUTES)
     if not asked.everyone and not asked.villages:
         return _("Choose at least one village, or send to every village.")
+    if store().query_one("SELECT 1 FROM villages LIMIT 1") is None:
+        return _("This station has no villages yet: add them with villagecast village add NAME.")
     return None
 
 

@@ -261,6 +261,14 @@ def test_a_broker_that_is_down_is_said_plainly_and_nothing_is_kept(
     assert town.kept() == []
 
 
+def test_a_station_without_villages_says_so_and_sends_nothing(town: TownPanel) -> None:
+    with town.store.transaction() as conn:
+        conn.execute("DELETE FROM villages")
+    status, html = Browser(town.url, "chief").post(PAGE, {**FORM, "to": "all"})
+    assert status == 400 and "这个站还没有登记任何村" in html
+    assert town.kept() == []
+
+
 def test_the_text_is_escaped_on_every_page(town: TownPanel) -> None:
     nasty = "<script>alert(1)</script>"
     chief = Browser(town.url, "chief")
