@@ -38,6 +38,7 @@ from web.asrun_filter import default_range, read_filter
 from web.auth import ADMIN, OPERATOR, login_required, role_required
 from web.emergency_views import (
     may_broadcast_emergency,
+    on_air_words,
     repeat_error,
     send_emergency,
     text_error,
@@ -150,7 +151,8 @@ def emergency() -> tuple[Response, int]:
         sent = send_emergency(title, text, repeat, gap)
     except (VillagecastError, MediaError) as exc:  # no speech: the station's trouble
         abort(503, _("The emergency broadcast was not sent: %(reason)s", reason=str(exc)))
-    return jsonify(commands.sent_json(sent)), 201
+    # The operator's words say plainly that an emergency is on air.
+    return jsonify({**commands.sent_json(sent), "message": on_air_words(sent)[1]}), 201
 
 
 def _count(body: dict[str, Any], name: str, default: int) -> int | None:

@@ -110,16 +110,12 @@ def on_air_words(sent: SentCommand) -> tuple[str, str]:
     assert isinstance(speech, PlaySpeech)
     if speech.repeat > 1:
         words = _(
-            "EMERGENCY BROADCAST ON AIR: “%(title)s”, said %(n)d times. It cut whatever was "
-            "playing.",
+            "EMERGENCY BROADCAST ON AIR: “%(title)s”, said %(n)d times.",
             title=speech.title,
             n=speech.repeat,
         )
     else:
-        words = _(
-            "EMERGENCY BROADCAST ON AIR: “%(title)s”. It cut whatever was playing.",
-            title=speech.title,
-        )
+        words = _("EMERGENCY BROADCAST ON AIR: “%(title)s”.", title=speech.title)
     return "info", words
 
 
