@@ -70,6 +70,8 @@ class PlaySpeech:
     title: str
     text: str
     priority: Priority = Priority.MANUAL
+    repeat: int = 1  # times the clip says the text (an emergency's), for the as-run row
+    gap: int = 0  # seconds of silence between two repeats
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,9 +127,10 @@ def _play(fields: dict[str, Any]) -> PlayRequest:
     if "announcement_id" in fields:
         _only(fields, {"announcement_id", "priority"})
         return PlayAnnouncement(_id(fields, "announcement_id"), priority)
-    _only(fields, {"media_sha256", "title", "text", "priority"})
+    _only(fields, {"media_sha256", "title", "text", "priority", "repeat", "gap"})
     sha, title, text = (_text(fields, name) for name in ("media_sha256", "title", "text"))
-    return PlaySpeech(sha, title, text, priority)
+    repeat, gap = _count(fields, "repeat", 1), _count(fields, "gap", 0)
+    return PlaySpeech(sha, title, text, priority, repeat, gap)
 
 
 def _versioned(text: str, column: str) -> dict[str, Any]:
@@ -155,6 +158,13 @@ def _id(fields: Mapping[str, Any], name: str) -> int:
     value = fields[name]
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise CommandFormatError(f"{name} must be a positive whole number, not {value!r}")
+    return value
+
+
+def _count(fields: Mapping[str, Any], name: str, default: int) -> int:
+    value = fields.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise CommandFormatError(f"{name} must be a whole number, not {value!r}")
     return value
 
 

@@ -318,4 +318,32 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE evidence ADD COLUMN town_review TEXT NOT NULL DEFAULT '';
     ALTER TABLE evidence ADD COLUMN town_comment TEXT NOT NULL DEFAULT '';
     """,
+    # 6: on a town: the emergencies it sent over its broker (playlists/town/emergency_log.py)
+    # and each village's latest answer, kept as answers come (a row per village it was sent
+    # to, 'no answer' until the village speaks).
+    """
+    CREATE TABLE town_emergency_sent (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        repeat INTEGER NOT NULL,
+        recording INTEGER NOT NULL DEFAULT 0,
+        deadline TEXT NOT NULL,
+        everyone INTEGER NOT NULL,
+        sent_by TEXT NOT NULL,
+        sent_at TEXT NOT NULL
+    );
+    CREATE INDEX town_emergency_sent_at ON town_emergency_sent (sent_at);
+
+    CREATE TABLE town_emergency_answers (
+        emergency_id TEXT NOT NULL REFERENCES town_emergency_sent (id) ON DELETE CASCADE,
+        village_id INTEGER NOT NULL REFERENCES villages (id) ON DELETE CASCADE,
+        state TEXT NOT NULL DEFAULT 'no answer' CHECK (
+            state IN ('no answer', 'received', 'started', 'played', 'failed')
+        ),
+        reason TEXT NOT NULL DEFAULT '',
+        answered_at TEXT,
+        PRIMARY KEY (emergency_id, village_id)
+    );
+    """,
 )

@@ -469,7 +469,10 @@ class Player:
             self.settings.media_dir / record.path,
         )
         core = assemble([segment], self.assembly)
-        return Broadcast(speech.title, speech.priority, core, now)
+        broadcast = Broadcast(speech.title, speech.priority, core, now)
+        if speech.priority is Priority.EMERGENCY:
+            broadcast.label = (notes.emergency(speech.text, speech.repeat, speech.gap),)
+        return broadcast
 
     # -- status for the panel ----------------------------------------------------------
 

@@ -70,6 +70,7 @@ class Broadcast:
     first_item: int = 0  # where to start: 0, or where an interrupted part stopped
     first_offset: float = 0.0
     note: Notes = ()  # logged on its row when it plays through ("resumed after ...")
+    label: Notes = ()  # always on its row, whatever the outcome: an emergency's words
     as_run_id: int | None = None
     failure: Note | None = None  # why the audio failed; the slides go on without it
     index: int = -1
@@ -367,7 +368,7 @@ class Playout:
         broadcast, self.current = self.current, None
         if broadcast is None or broadcast.as_run_id is None:
             return
-        text = notes.encode(reason)
+        text = notes.encode((*broadcast.label, *reason))
         now = self.timeline.now()
         pending, self._progress = self._progress, None
         if pending is not None and pending[0] == broadcast.as_run_id:
@@ -409,5 +410,5 @@ class Playout:
         """Log a broadcast a command asked for, on air or not."""
         return asrun.open_manual(
             self.store, broadcast.name, broadcast.playlist_id, broadcast.priority,
-            broadcast.requested_by or "", now, status, notes.encode(reason),
+            broadcast.requested_by or "", now, status, notes.encode((*broadcast.label, *reason)),
         )  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from playlists.clock import utc_now
@@ -73,6 +74,11 @@ def add_emergency_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser
         help="a village to reach (repeatable; default all)",
     )
     cmd.add_argument("--repeat", type=int, default=1, help="times it is spoken (1 to 3)")
+    cmd.add_argument(
+        "--recording",
+        type=Path,
+        help="an audio file the villages play instead of speaking the text (which they show)",
+    )
     cmd.add_argument(
         "--minutes", type=float, default=30.0, help="after this, no village plays it (default 30)"
     )
@@ -165,11 +171,14 @@ def send_emergency(settings: Settings, store: Store, args: argparse.Namespace, a
 
     from playlists.errors import BrokerError
     from playlists.sync.emergency_wire import new_emergency
-    from playlists.town import emergency_acks, emergency_send
+    from playlists.town import emergency_acks, emergency_dispatch
 
     now = utc_now()
     lifetime = dt.timedelta(minutes=args.minutes)
-    message = new_emergency(args.title, args.text, args.repeat, lifetime, now)
+    audio = b""
+    if args.recording is not None:
+        audio = emergency_dispatch.compact_recording(args.recording, settings.data_dir / "tmp")
+    message = new_emergency(args.title, args.text, args.repeat, lifetime, now, audio)
 
     def show(answer: emergency_acks.VillageAnswer) -> None:
         print(f"  {answer.village}: {answer.state} {answer.reason}".rstrip(), flush=True)
@@ -185,7 +194,7 @@ def send_emergency(settings: Settings, store: Store, args: argparse.Namespace, a
     try:
         reached = ", ".join(args.village) or "all villages"
         print(f"sending emergency {message.id} to {reached}; answers:", flush=True)
-        emergency_send.send(settings, store, message, args.village, actor, now)
+        emergency_dispatch.dispatch(settings, store, message, args.village, actor, now)
         time.sleep(max(0.0, args.watch))
     finally:
         if watcher is not None:

@@ -13,6 +13,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 
+from playlists.settings import Settings
+from playlists.store import Store
 from playlists.town import broker_setup
 from tests import processes
 
@@ -119,3 +121,26 @@ class Client:
     def close(self) -> None:
         self.mqtt.disconnect()
         self.mqtt.loop_stop()
+
+
+def town_settings(broker: Broker, folder: Path) -> Settings:
+    """Return a town's settings on the broker's data folder, with a signing key made here."""
+    from playlists.bundles.keys import generate_keys
+    from playlists.settings import TownSettings
+    from tests.conftest import make_settings
+
+    private, _ = generate_keys(folder / "keys", "town")
+    town = TownSettings(signing_key=str(private), broker_port=broker.port)
+    return make_settings(folder / TOWN_DATA, town=town)
+
+
+def add_village(store: Store, broker: Broker, name: str, token: str) -> str:
+    """Register a village at the town as `village add` does; return its broker user."""
+    from playlists.access.tokens import hash_secret
+
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO villages (name, token_hash, created_at) VALUES (?, ?, ?)",
+            (name, hash_secret(token), NOW.isoformat()),
+        )
+    return broker_setup.grant_village(broker.files, token)

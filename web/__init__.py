@@ -43,6 +43,8 @@ from web import (
     security,
     system_views,
     token_views,
+    town_emergency_api,
+    town_emergency_views,
     town_evidence_views,
     town_views,
     uploads,
@@ -122,6 +124,8 @@ def create_app(
         town_evidence_views,
         fleet_views,
         fleet_evidence_views,
+        town_emergency_views,
+        town_emergency_api,
     ):
         app.register_blueprint(feature.bp)
     return app

@@ -11,10 +11,12 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from playlists.errors import ConfigError, StoreVersionError
+from playlists.clock import utc_now
+from playlists.errors import ConfigError, StoreVersionError, VillagecastError
 from playlists.record import events
-from playlists.settings import load_settings
+from playlists.settings import Settings, load_settings
 from playlists.store import Store, keep_files_private
+from playlists.town.answer_recorder import AnswerRecorder, broker_ready
 from web import create_app
 from web.serving import addresses, bind
 from web.uploads import serving_limits
@@ -36,6 +38,19 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def start_answer_recorder(settings: Settings, store: Store) -> AnswerRecorder | None:
+    """On a town with a broker, keep the villages' answers to its emergencies as they come."""
+    if not broker_ready(settings):
+        return None
+    try:
+        recorder = AnswerRecorder(settings, store, utc_now)
+    except VillagecastError as exc:
+        logging.getLogger("web").error("no answers to town emergencies are kept: %s", exc)
+        return None
+    recorder.start()
+    return recorder
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve the panel until stopped; return the exit code."""
     parser = argparse.ArgumentParser(prog="python -m web", description=__doc__)
@@ -54,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # Here, not in create_app: every test app would add one more handler.
     handler = events.install(store, "panel")
+    recorder = start_answer_recorder(settings, store)
     signal.signal(signal.SIGTERM, _stop)
     try:
         for url in addresses(server):  # the bound port: port 0 takes any free one
@@ -63,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         server.close()
+        if recorder is not None:
+            recorder.stop()
         logging.getLogger().removeHandler(handler)  # nothing may write to a closed store
         store.close()
     return 0

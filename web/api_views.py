@@ -20,6 +20,7 @@ from playlists.access import emergency_right
 from playlists.clock import station_iso, station_today
 from playlists.commands import Request, Skip, Stop
 from playlists.content import review
+from playlists.content.emergency_speech import DEFAULT_GAP
 from playlists.errors import (
     ContentError,
     EmergencyRightError,
@@ -35,7 +36,13 @@ from web import api_fields, commands
 from web.asrun_export import asrun_json
 from web.asrun_filter import default_range, read_filter
 from web.auth import ADMIN, OPERATOR, login_required, role_required
-from web.emergency_views import may_broadcast_emergency, send_emergency, text_error
+from web.emergency_views import (
+    may_broadcast_emergency,
+    on_air_words,
+    repeat_error,
+    send_emergency,
+    text_error,
+)
 from web.plan_views import parse_day
 from web.schedule_messages import schedule_limit_message
 from web.state import now, panel, settings, store
@@ -133,17 +140,25 @@ def emergency() -> tuple[Response, int]:
     """Speak a text now at emergency priority, above everything; it skips review."""
     if not may_broadcast_emergency():
         abort(403, _("Your account may not send emergency broadcasts; an admin can allow it."))
-    body = api_fields.json_object({"text", "title"}, {"text"})
+    body = api_fields.json_object({"text", "title", "repeat", "gap"}, {"text"})
     # text_error checks what is in them, in the same words as the dashboard's form.
     title, text = api_fields.text(body, "title"), api_fields.text(body, "text")
-    error = text_error(title, text)
-    if error is not None:
+    repeat, gap = _count(body, "repeat", 1), _count(body, "gap", DEFAULT_GAP)
+    error = text_error(title, text) or repeat_error(repeat, gap)
+    if error is not None or repeat is None or gap is None:
         abort(400, error)
     try:
-        sent = send_emergency(title, text)
+        sent = send_emergency(title, text, repeat, gap)
     except (VillagecastError, MediaError) as exc:  # no speech: the station's trouble
         abort(503, _("The emergency broadcast was not sent: %(reason)s", reason=str(exc)))
-    return jsonify(commands.sent_json(sent)), 201
+    # The operator's words say plainly that an emergency is on air.
+    return jsonify({**commands.sent_json(sent), "message": on_air_words(sent)[1]}), 201
+
+
+def _count(body: dict[str, Any], name: str, default: int) -> int | None:
+    """Return a whole number field of a JSON body, default when absent, None when not one."""
+    value = body.get(name, default)
+    return None if isinstance(value, bool) or not isinstance(value, int) else value
 
 
 MAX_AUDIT_ROWS = 500

@@ -56,6 +56,17 @@ def _items_skipped(p: Params) -> str:
     return _("item %(items)s skipped by %(who)s", items=items, who=p["who"])
 
 
+def _emergency(p: Params) -> str:
+    if int(p["repeat"]) <= 1:
+        return _("emergency: %(text)s", text=p["text"])
+    return _(
+        "emergency, said %(repeat)s times %(gap)s s apart: %(text)s",
+        repeat=p["repeat"],
+        gap=p["gap"],
+        text=p["text"],
+    )
+
+
 WORDS: dict[NoteCode, Callable[[Params], str]] = {
     NoteCode.PLAYER_STOPPED: lambda p: _("the player was shut down"),
     NoteCode.PLAYER_CUT: lambda p: _("the player stopped during the broadcast"),
@@ -87,6 +98,7 @@ WORDS: dict[NoteCode, Callable[[Params], str]] = {
     NoteCode.AUDIO_FAILED: lambda p: _(
         "audio output %(sink)s failed: %(detail)s", sink=p["sink"], detail=p["detail"]
     ),
+    NoteCode.EMERGENCY: _emergency,
 }
 
 

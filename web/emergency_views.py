@@ -8,7 +8,9 @@ from werkzeug.wrappers import Response
 
 from media.errors import MediaError
 from playlists.access import emergency_right
-from playlists.commands import PlaySpeech, SentCommand
+from playlists.commands import PlaySpeech, ReasonCode, SentCommand
+from playlists.content import emergency_speech
+from playlists.content.emergency_speech import DEFAULT_GAP, MAX_GAP, MAX_REPEAT
 from playlists.content.limits import MAX_EMERGENCY_TEXT, MAX_TITLE
 from playlists.errors import VillagecastError
 from playlists.model import Priority, Slide
@@ -39,6 +41,9 @@ def emergency_limits() -> dict[str, object]:
         "emergency_max_text": MAX_EMERGENCY_TEXT,
         "emergency_max_title": MAX_TITLE,
         "emergency_default_title": DEFAULT_TITLE,
+        "emergency_max_repeat": MAX_REPEAT,
+        "emergency_max_gap": MAX_GAP,
+        "emergency_default_gap": DEFAULT_GAP,
     }
 
 
@@ -57,24 +62,61 @@ def text_error(title: str, text: str) -> str | None:
     return None
 
 
-def _form_error(title: str, text: str, confirmed: bool) -> str | None:
-    error = text_error(title, text)
+def repeat_error(repeat: int | None, gap: int | None) -> str | None:
+    """Say what is wrong with the times an emergency is said and the gap between them."""
+    if repeat is None or not 1 <= repeat <= MAX_REPEAT:
+        return _("Say the emergency 1 to %(max)d times.", max=MAX_REPEAT)
+    if gap is None or not 0 <= gap <= MAX_GAP:
+        return _("The pause between repeats is 0 to %(max)d seconds.", max=MAX_GAP)
+    return None
+
+
+def whole_number(value: str | None, default: int) -> int | None:
+    """Read a form field as a whole number: default when it is absent, None when it is not one."""
+    if value is None or not value.strip():
+        return default
+    value = value.strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 6 else None
+
+
+def _form_error(
+    title: str, text: str, repeat: int | None, gap: int | None, confirmed: bool
+) -> str | None:
+    error = text_error(title, text) or repeat_error(repeat, gap)
     if error is None and not confirmed:
         return _("Tick “I confirm: broadcast this now” first; nothing was broadcast.")
     return error
 
 
-def send_emergency(title: str, text: str) -> SentCommand:
-    """Make the speech and slides now and send them at emergency priority.
+def send_emergency(title: str, text: str, repeat: int = 1, gap: int = DEFAULT_GAP) -> SentCommand:
+    """Make the speech (said repeat times, gap seconds apart) and slides, and send them now.
 
     Raises VillagecastError or MediaError when the speech or a slide cannot be made.
     """
     slide = Slide(title or DEFAULT_TITLE, text)
     # Speech is made while the operator waits: seconds with espeak-ng.
-    record = ingest().speak(text)
+    record = emergency_speech.repeated_speech(ingest(), text, repeat, gap)
     ingest().render_slides(slide)
-    speech = PlaySpeech(record.sha256, slide.title, text, Priority.EMERGENCY)
+    speech = PlaySpeech(record.sha256, slide.title, text, Priority.EMERGENCY, repeat, gap)
     return commands.send_and_wait(speech)
+
+
+def on_air_words(sent: SentCommand) -> tuple[str, str]:
+    """Return the flash category and words: plainly an emergency on air, else the player's."""
+    result = sent.result
+    if result is None or result.reason.code is not ReasonCode.STARTED:
+        return commands.describe(sent)
+    speech = sent.request
+    assert isinstance(speech, PlaySpeech)
+    if speech.repeat > 1:
+        words = _(
+            "EMERGENCY BROADCAST ON AIR: “%(title)s”, said %(n)d times.",
+            title=speech.title,
+            n=speech.repeat,
+        )
+    else:
+        words = _("EMERGENCY BROADCAST ON AIR: “%(title)s”.", title=speech.title)
+    return "info", words
 
 
 @bp.route("", methods=("POST",))
@@ -84,14 +126,17 @@ def broadcast() -> Response | str:
         abort(403, _("Your account may not send emergency broadcasts; an admin can allow it."))
     title = request.form.get("title", "").strip()
     text = request.form.get("text", "").strip()
-    error = _form_error(title, text, request.form.get("confirm") == "yes")
-    if error is None:
+    repeat = whole_number(request.form.get("repeat"), 1)
+    gap = whole_number(request.form.get("gap"), DEFAULT_GAP)
+    error = _form_error(title, text, repeat, gap, request.form.get("confirm") == "yes")
+    if error is None and repeat is not None and gap is not None:
         try:
-            sent = send_emergency(title, text)
+            sent = send_emergency(title, text, repeat, gap)
         except (VillagecastError, MediaError) as exc:
             error = _("The emergency broadcast was not sent: %(reason)s", reason=str(exc))
         else:
-            commands.flash_result(sent)
+            category, words = on_air_words(sent)
+            flash(words, category)
             return redirect(url_for("dashboard.index"))
-    flash(error, "error")
+    flash(error or "", "error")
     return render_dashboard(title, text)

@@ -23,13 +23,15 @@ from playlists.record.asrun_csv import BOM, excel_text
 from playlists.record.tally import ReportLine
 from playlists.settings import Settings
 from playlists.store import Store
-from playlists.town import emergency_send, fleet, sharing, villages
+from playlists.town import emergency_log, emergency_send, fleet, sharing, villages
 from web.asrun_filter import AsRunFilter, read_filter
 from web.asrun_words import note_words
 from web.auth import REVIEWER, role_required
 from web.state import current_user, now, settings, store
 
 bp = Blueprint("fleet", __name__, url_prefix="/fleet")
+
+EMERGENCIES_SHOWN = 5  # the latest town emergencies, with how the villages answered
 
 CSV_COLUMNS = (
     "village",
@@ -80,6 +82,7 @@ def index() -> str:
         stale_after=int(fleet.STALE_AFTER.total_seconds() // 60),
         campaign=campaign,
         shared=len(sharing.current_feed(store(), settings()).entries),
+        emergencies=emergency_log.recent(store(), EMERGENCIES_SHOWN),
     )
 
 

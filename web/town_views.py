@@ -14,7 +14,7 @@ from werkzeug.exceptions import TooManyRequests, Unauthorized
 
 from playlists.errors import ContentError, NotFoundError
 from playlists.sync import broker_topics
-from playlists.town import emergency_relay, sharing, village_asrun, villages
+from playlists.town import emergency_log, emergency_relay, sharing, village_asrun, villages
 from playlists.town.bundle_cache import media_chunks
 from web.state import now, panel, settings, store
 
@@ -121,7 +121,10 @@ def emergency_answers() -> Response:
         answers = emergency_relay.check_answers(_json_body())
     except ContentError as exc:
         abort(400, _("The emergency answers were refused: %(problem)s", problem=str(exc)))
-    emergency_relay.record_answers(settings().data_dir, _broker_user(), answers, now())
+    user, at = _broker_user(), now()
+    emergency_relay.record_answers(settings().data_dir, user, answers, at)
+    for ident, state, reason in answers:  # the panel's live table, as answers on the broker
+        emergency_log.record_answer(store(), ident, user, state, reason, at)
     return Response(status=204)
 
 

@@ -39,7 +39,12 @@ SPOOL_IN_MEMORY_BYTES = 500 * 1024  # werkzeug's own threshold
 # waitress's names of the headers that tell who is asking.
 _HEAD_FIELDS = {"COOKIE": "Cookie", "AUTHORIZATION": "Authorization"}
 RECORDING_ENDPOINTS = frozenset(
-    {"announcements.set_voice", "playlists.add_recording", "playlists.add_image"}
+    {
+        "announcements.set_voice",
+        "playlists.add_recording",
+        "playlists.add_image",
+        "town_emergency.send",
+    }
 )
 # Where the panel takes a playlist bundle, which may be as large as bundles.max_bytes.
 BUNDLE_ENDPOINT = "bundles.import_bundle_upload"

@@ -14,6 +14,7 @@ import enum
 import json
 from collections.abc import Callable, Mapping
 
+from playlists.content.limits import MAX_EMERGENCY_TEXT
 from playlists.model import InterruptPolicy, Priority
 
 FORMAT = 1
@@ -38,6 +39,7 @@ class NoteCode(enum.StrEnum):
     ITEM_SKIPPED = "item-skipped"  # items: "2" or "2, 3"; who
     WAITED_TOO_LONG = "waited-too-long"  # waited, wait: seconds
     AUDIO_FAILED = "audio-failed"  # sink, detail
+    EMERGENCY = "emergency"  # text, repeat, gap: what an emergency said, on its own row
 
 
 PARAMS: dict[NoteCode, frozenset[str]] = {
@@ -57,6 +59,7 @@ PARAMS: dict[NoteCode, frozenset[str]] = {
     NoteCode.ITEM_SKIPPED: frozenset({"items", "who"}),
     NoteCode.WAITED_TOO_LONG: frozenset({"waited", "wait"}),
     NoteCode.AUDIO_FAILED: frozenset({"sink", "detail"}),
+    NoteCode.EMERGENCY: frozenset({"text", "repeat", "gap"}),
 }
 # Parameters whose values come from a closed set, checked like the codes.
 CHOICES: dict[str, frozenset[str]] = {
@@ -97,6 +100,13 @@ def note(code: NoteCode, **params: Param) -> Note:
     if isinstance(params.get("detail"), str):
         params["detail"] = str(params["detail"])[:MAX_DETAIL]
     return Note(code, params)
+
+
+def emergency(text: str, repeat: int, gap: int) -> Note:
+    """Note what an emergency said: its text (cut to what an emergency may hold) and repeats."""
+    return Note(
+        NoteCode.EMERGENCY, {"text": text[:MAX_EMERGENCY_TEXT], "repeat": repeat, "gap": gap}
+    )
 
 
 def encode(notes: Notes) -> str:
@@ -180,6 +190,11 @@ ENGLISH: dict[NoteCode, Callable[[Mapping[str, Param]], str]] = {
         f"the lane was busy for {p['waited']} s, longer than its wait of {p['wait']} s"
     ),
     NoteCode.AUDIO_FAILED: lambda p: f"audio output {p['sink']}: {p['detail']}",
+    NoteCode.EMERGENCY: lambda p: (
+        f"emergency said {p['repeat']} times, {p['gap']} s apart: {p['text']}"
+        if int(p["repeat"]) > 1
+        else f"emergency: {p['text']}"
+    ),
 }
 
 

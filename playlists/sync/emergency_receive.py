@@ -23,6 +23,7 @@ from media.files import atomic_output
 from playlists import commands as contract
 from playlists.bundles.keys import PublicKey
 from playlists.commands import PlaySpeech, ReasonCode
+from playlists.content import emergency_speech
 from playlists.errors import TownEmergencyError
 from playlists.model import AsRunRow, Outcome, Priority, Slide
 from playlists.record import asrun, audit
@@ -40,6 +41,7 @@ BY = "town:emergency"  # who the command and audit rows name
 NO_ANSWER = "player-not-answering"
 _SLACK = dt.timedelta(seconds=5)  # between the village's clock and the player's row
 UNREADABLE = "unreadable-answer"
+GAP = emergency_speech.DEFAULT_GAP  # seconds between repeats: the town's message names none
 
 
 class Verdict(enum.StrEnum):
@@ -115,11 +117,15 @@ def play(
     now: dt.datetime,
 ) -> tuple[AckState, str]:
     """Speak the message at emergency priority; return the answer for the town."""
-    spoken = "\n".join([message.text] * message.repeat)
-    record = ingest.speak(spoken)
+    if message.audio:  # the town's recording, played instead of speaking the text
+        record = emergency_speech.repeated_recording(ingest, message.audio, message.repeat, GAP)
+    else:
+        record = emergency_speech.repeated_speech(ingest, message.text, message.repeat, GAP)
     slide = Slide(message.title or TITLE, message.text)
     ingest.render_slides(slide)
-    speech = PlaySpeech(record.sha256, slide.title, message.text, Priority.EMERGENCY)
+    speech = PlaySpeech(
+        record.sha256, slide.title, message.text, Priority.EMERGENCY, message.repeat, GAP
+    )
 
     def audit_row(command_id: int) -> None:
         audit.record(

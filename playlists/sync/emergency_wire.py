@@ -1,7 +1,8 @@
 """A town emergency on the wire: the signed message the town sends and the village's answers.
 
 The message is JSON: ``{"format", "body", "key", "signature"}``, where ``body`` is the
-text of a JSON object (id, title, text, repeat, deadline) and ``signature`` the town's
+text of a JSON object (id, title, text, repeat, deadline; and audio, a recording
+to play instead of speaking the text: Ogg Opus in base64) and ``signature`` the town's
 Ed25519 signature (the key villages trust for bundles) of exactly those UTF-8 bytes, so
 nothing is re-encoded before it is checked. The deadline is signed; the broker's
 message expiry (MQTT v5) is only a courtesy that spares an offline village the bytes.
@@ -34,7 +35,9 @@ SUBJECT = "emergency"  # the topic's last level, to one village or all
 ACK_SUBJECT = "emergency-ack"
 MAX_REPEAT = 3
 MAX_LIFETIME = dt.timedelta(hours=24)
-MAX_PAYLOAD = 16 * 1024
+MAX_AUDIO = 512 * 1024  # a recording's bytes: nearly three minutes at 24 kbit/s
+MAX_PAYLOAD = 16 * 1024 + MAX_AUDIO * 4 // 3 + 4  # text, and a recording in base64
+MAX_ANSWER = 16 * 1024
 _ID = re.compile(r"[0-9a-f]{32}")
 EMERGENCIES_PATH = "/emergencies"  # under /town/v1: the live emergencies for this village
 ANSWERS_PATH = "/emergency-answers"  # under /town/v1: a village's answers by sync
@@ -65,6 +68,7 @@ class TownEmergency:
     text: str
     repeat: int
     deadline: dt.datetime  # UTC
+    audio: bytes = b""  # a recording (Ogg Opus) played instead of speaking the text
 
     def seconds_left(self, now: dt.datetime) -> int:
         """Return whole seconds until the deadline (0 once it passed)."""
@@ -72,9 +76,18 @@ class TownEmergency:
 
 
 def new_emergency(
-    title: str, text: str, repeat: int, lifetime: dt.timedelta, now: dt.datetime
+    title: str,
+    text: str,
+    repeat: int,
+    lifetime: dt.timedelta,
+    now: dt.datetime,
+    audio: bytes = b"",
 ) -> TownEmergency:
-    """Make a new emergency with a fresh id; ContentError says what is wrong with the input."""
+    """Make a new emergency with a fresh id; ContentError says what is wrong with the input.
+
+    audio, when given, is a recording the villages play instead of speaking the text
+    (which their screens show).
+    """
     text, title = text.strip(), title.strip()
     if not text:
         raise ContentError("write the text of the emergency first")
@@ -87,22 +100,23 @@ def new_emergency(
         raise ContentError(f"repeat it 1 to {MAX_REPEAT} times")
     if not dt.timedelta(seconds=1) <= lifetime <= MAX_LIFETIME:
         raise ContentError("an emergency is valid from 1 second to 24 hours")
-    return TownEmergency(secrets.token_hex(16), title, text, repeat, now + lifetime)
+    if len(audio) > MAX_AUDIO:
+        raise ContentError(f"the recording is over {MAX_AUDIO // 1024} KB once compressed")
+    return TownEmergency(secrets.token_hex(16), title, text, repeat, now + lifetime, audio)
 
 
 def encode(message: TownEmergency, key: SigningKey) -> bytes:
     """Return the signed message as the town publishes it."""
-    body = json.dumps(
-        {
-            "id": message.id,
-            "title": message.title,
-            "text": message.text,
-            "repeat": message.repeat,
-            "deadline": message.deadline.astimezone(dt.UTC).isoformat(),
-        },
-        ensure_ascii=False,
-        sort_keys=True,
-    )
+    fields: dict[str, object] = {
+        "id": message.id,
+        "title": message.title,
+        "text": message.text,
+        "repeat": message.repeat,
+        "deadline": message.deadline.astimezone(dt.UTC).isoformat(),
+    }
+    if message.audio:  # left out otherwise: a spoken message reads as it always did
+        fields["audio"] = base64.b64encode(message.audio).decode("ascii")
+    body = json.dumps(fields, ensure_ascii=False, sort_keys=True)
     signature = key.sign(body.encode("utf-8"))
     envelope = {
         "format": FORMAT,
@@ -136,9 +150,9 @@ def decode(payload: bytes, trusted: Sequence[PublicKey]) -> TownEmergency:
     return _message(_object(body.encode("utf-8"), "the body"))
 
 
-def _object(data: bytes, what: str) -> dict[str, Any]:
-    if len(data) > MAX_PAYLOAD:
-        raise TownEmergencyError(f"{what} is over {MAX_PAYLOAD} bytes", "malformed")
+def _object(data: bytes, what: str, limit: int = MAX_PAYLOAD) -> dict[str, Any]:
+    if len(data) > limit:
+        raise TownEmergencyError(f"{what} is over {limit} bytes", "malformed")
     try:
         value = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -150,8 +164,10 @@ def _object(data: bytes, what: str) -> dict[str, Any]:
 
 def _message(body: dict[str, Any]) -> TownEmergency:
     fields = {"id", "title", "text", "repeat", "deadline"}
-    if body.keys() != fields:
-        raise TownEmergencyError(f"the body must have exactly {sorted(fields)}", "malformed")
+    if body.keys() not in (fields, fields | {"audio"}):
+        raise TownEmergencyError(
+            f"the body must have exactly {sorted(fields)}, and audio or not", "malformed"
+        )
     ident, title, text, repeat = body["id"], body["title"], body["text"], body["repeat"]
     if not (isinstance(ident, str) and _ID.fullmatch(ident)):
         raise TownEmergencyError("the id must be 32 hex digits", "malformed")
@@ -167,7 +183,23 @@ def _message(body: dict[str, Any]) -> TownEmergency:
         deadline = None
     if deadline is None or deadline.tzinfo is None:
         raise TownEmergencyError("the deadline must be a time with its UTC offset", "malformed")
-    return TownEmergency(ident, title, text, repeat, deadline.astimezone(dt.UTC))
+    return TownEmergency(
+        ident, title, text, repeat, deadline.astimezone(dt.UTC), _audio(body.get("audio"))
+    )
+
+
+def _audio(value: object) -> bytes:
+    if value is None:
+        return b""
+    try:
+        audio = base64.b64decode(str(value), validate=True) if isinstance(value, str) else b""
+    except (binascii.Error, ValueError):
+        audio = b""
+    if not audio or len(audio) > MAX_AUDIO:
+        raise TownEmergencyError(
+            f"the audio must be a recording of 1 to {MAX_AUDIO} bytes in base64", "malformed"
+        )
+    return audio
 
 
 def encode_ack(ident: str, state: AckState, reason: str, now: dt.datetime) -> bytes:
@@ -178,7 +210,7 @@ def encode_ack(ident: str, state: AckState, reason: str, now: dt.datetime) -> by
 
 def decode_ack(payload: bytes) -> tuple[str, AckState, str]:
     """Return (id, state, reason) of a village's answer; TownEmergencyError if malformed."""
-    answer = _object(payload, "the answer")
+    answer = _object(payload, "the answer", MAX_ANSWER)
     try:
         state = AckState(str(answer.get("state")))
     except ValueError:

@@ -25,7 +25,8 @@ from playlists.sync.wire import (
 )
 from playlists.town.villages import parse_instant
 
-MAX_ASRUN_FIELD = {"occurrence": 100, "playlist": 200, "reason": 500, "requested_by": 100}
+# reason: notes, with an emergency's text (up to 500 characters) among them.
+MAX_ASRUN_FIELD = {"occurrence": 100, "playlist": 200, "reason": 2000, "requested_by": 100}
 _FIELDS = frozenset(ASRUN_FIELDS)
 _PRIORITIES = frozenset(p.value for p in Priority)
 _OUTCOMES = frozenset(o.value for o in Outcome)

@@ -208,17 +208,21 @@ def test_emergency_broadcast_on_a_phone(
         )
         assert store.query("SELECT id FROM commands") == []
 
+        form.locator("#emergency-repeat").select_option("2")  # said twice, 3 s apart
         form.locator("input[name=confirm]").check()
         assert page.evaluate(FITS_WIDTH), "the page scrolls sideways"
         page.screenshot(path=artifacts / "emergency-375.png", full_page=True)
         with FakePlayer(store, answer(ReasonCode.STARTED)):
             form.locator("button[type=submit]").click()
-            expect(page.locator(".flash-info")).to_have_text("播放器已开始播出。", timeout=15000)
+            expect(page.locator(".flash-info")).to_have_text(
+                "紧急广播正在播出：“紧急通知”，共播 2 遍。", timeout=15000
+            )
         assert page.evaluate(FITS_WIDTH), "the page scrolls sideways"
     finally:
         context.close()
     [command] = store.query("SELECT kind, payload FROM commands")
     assert command["kind"] == "play" and '"priority": "emergency"' in command["payload"]
+    assert '"repeat": 2, "gap": 3' in command["payload"]
     assert problems == [], problems
 
 

@@ -14,6 +14,7 @@ import pytest
 from media.audio import (
     CANONICAL_RATE,
     AudioInfo,
+    compact_voice,
     join_clips,
     make_silence,
     normalize,
@@ -390,3 +391,24 @@ LOUD = "[Parsed_ebur128_2 @ 0x1]   Integrated loudness:\n    I:         -20.0 LU
 def test_parse_sound_span(log: str, expected: SoundSpan) -> None:
     progress = "out_time_us=5000000\nprogress=continue\nout_time_us=10000000\nprogress=end\n"
     assert parse_sound_span(progress, log + LOUD, margin=0.1) == expected
+
+
+@pytest.mark.parametrize("suffix", [".wav", ".mp3"], ids=["wav", "mp3"])
+def test_a_recording_is_compacted_to_mono_opus_of_the_same_length(
+    tmp_path: Path, suffix: str
+) -> None:
+    source = synth(
+        tmp_path / f"voice{suffix}", lead=0.2, tone=3.0, trail=0.2, level_db=-6, channels=2
+    )
+    info = compact_voice(source, tmp_path / "small.ogg")
+    assert (info.codec, info.channels) == ("opus", 1)
+    assert info.duration == pytest.approx(probe(source).duration, abs=0.1)
+    assert (tmp_path / "small.ogg").stat().st_size < 3.4 * 3000 + 2000  # 24 kbit/s and headers
+
+
+def test_compacting_what_is_not_audio_is_refused_and_writes_nothing(tmp_path: Path) -> None:
+    text = tmp_path / "notes.mp3"
+    text.write_text("not audio", encoding="utf-8")
+    with pytest.raises(AudioError):
+        compact_voice(text, tmp_path / "small.ogg")
+    assert not (tmp_path / "small.ogg").exists()

@@ -66,8 +66,23 @@ NOW = dt.datetime(2023, 3, 28, 3, 0, tzinfo=dt.UTC)
                 "title": "紧急通知",
                 "text": "河水上涨",
                 "priority": "emergency",
+                "repeat": 1,
+                "gap": 0,
             },
             id="speech",
+        ),
+        pytest.param(
+            PlaySpeech("ab12", "紧急通知", "河水上涨", Priority.EMERGENCY, 3, 5),
+            "play",
+            {
+                "media_sha256": "ab12",
+                "title": "紧急通知",
+                "text": "河水上涨",
+                "priority": "emergency",
+                "repeat": 3,
+                "gap": 5,
+            },
+            id="speech-repeated",
         ),
         pytest.param(Stop(), "stop", {}, id="stop"),
         pytest.param(Skip(), "skip", {}, id="skip"),
@@ -93,6 +108,12 @@ def test_requests_round_trip_through_the_row(
             '{"playlist_id": 2, "priority": "emergency"}',
             PlayPlaylist(2, Priority.EMERGENCY),
             id="emergency-without-version",
+        ),
+        pytest.param(
+            "play",
+            '{"v": 1, "media_sha256": "ab", "title": "t", "text": "x", "priority": "emergency"}',
+            PlaySpeech("ab", "t", "x", Priority.EMERGENCY, 1, 0),
+            id="speech-before-repeats",
         ),
     ],
 )
@@ -127,6 +148,18 @@ def test_rows_written_before_the_version_still_read(
             "play", '{"title": "t", "text": "x"}', "media_sha256 must be text", id="no-sha"
         ),
         pytest.param("play", "{}", "media_sha256 must be text", id="empty-play"),
+        pytest.param(
+            "play",
+            '{"media_sha256": "ab", "title": "t", "text": "x", "repeat": "2"}',
+            "repeat must be a whole number",
+            id="repeat-text",
+        ),
+        pytest.param(
+            "play",
+            '{"media_sha256": "ab", "title": "t", "text": "x", "gap": -1}',
+            "gap must be a whole number",
+            id="gap-negative",
+        ),
     ],
 )
 def test_bad_request_rows_are_clear_errors(kind: str, payload: str, message: str) -> None:

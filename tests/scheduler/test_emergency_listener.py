@@ -18,11 +18,13 @@ from playlists.commands import PlaySpeech, ReasonCode, answer, decode_request
 from playlists.errors import NotFoundError
 from playlists.model import Outcome, Priority
 from playlists.record import asrun
+from playlists.record.notes import english
 from playlists.settings import AudioSettings, BundleSettings, Settings, SyncSettings, TownSettings
 from playlists.store import Store
 from playlists.sync import broker_topics
 from playlists.sync import emergency_wire as wire
-from playlists.town import broker_setup, emergency_send
+from playlists.town import broker_setup, emergency_dispatch, emergency_log, emergency_send
+from playlists.town.answer_recorder import AnswerRecorder
 from scheduler.daemon import Daemon
 from scheduler.emergency_listener import EmergencyListener
 from tests.broker_kit import TOWN_DATA, Broker, Client, broker
@@ -216,22 +218,47 @@ def start_village(broker: Broker, town: Town, folder: Path, token: str) -> Runni
     return RunningVillage(broker_topics.user_for_token(token), store, daemon, thread)
 
 
+def add_village_row(store: Store, name: str, token: str) -> None:
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO villages (name, token_hash, created_at) VALUES (?, ?, ?)",
+            (name, hash_secret(token), "2023-03-28T03:00:00"),
+        )
+
+
+def wait_for(
+    read: Callable[[], list[emergency_log.Answer]], state: str, timeout: float = 10
+) -> list[emergency_log.Answer]:
+    """Read the town's kept answers until every village is in the state (or timeout)."""
+    deadline = time.monotonic() + timeout
+    kept = read()
+    while any(a.state != state for a in kept) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        kept = read()
+    return kept
+
+
 def test_three_running_players_air_the_town_emergency_and_record_it(
     broker: Broker, town: Town, tmp_path: Path
 ) -> None:
     running: list[RunningVillage] = []
     town_store = Store.open(town.settings.db_path)
+    # The town's panel keeps the answers (playlists/town/answer_recorder.py).
+    recorder = AnswerRecorder(town.settings, town_store, lambda: dt.datetime.now(dt.UTC))
+    recorder.start()
     try:
         for index in range(3):
             token = f"vcd_village{index}-" + "v" * 30
+            add_village_row(town_store, f"村{index}", token)
             running.append(start_village(broker, town, tmp_path / f"village{index}", token))
         for village in running:
             assert village.daemon.emergencies is not None
             assert village.daemon.emergencies.connected.wait(10), "a player did not connect"
+        assert recorder.subscribed.wait(10), "the town's listener did not subscribe"
         now = dt.datetime.now(dt.UTC)  # the players keep real time
-        message = wire.new_emergency("防汛", "河水上涨。", 1, HOUR, now)
+        message = wire.new_emergency("防汛", "河水上涨。", 2, HOUR, now)
         sent_at = time.monotonic()
-        emergency_send.send(town.settings, town_store, message, [], "test", now)
+        emergency_dispatch.dispatch(town.settings, town_store, message, [], "test", now)
         states: dict[str, list[wire.AckState]] = {v.user: [] for v in running}
         started: dict[str, float] = {}
         for got in town.watcher.wait_messages(9, timeout=60):
@@ -249,8 +276,13 @@ def test_three_running_players_air_the_town_emergency_and_record_it(
                 Priority.EMERGENCY,
                 "town:emergency",
             )
+            # The row carries the text and the repeats, and travels so to the town.
+            assert english(row.reason) == "emergency said 2 times, 3 s apart: 河水上涨。"
         print("town send → 'started' per village:", sorted(f"{t:.2f} s" for t in started.values()))
+        kept = wait_for(lambda: emergency_log.answers(town_store, message.id), "played")
+        assert [(a.village, a.state) for a in kept] == [(f"村{i}", "played") for i in range(3)]
     finally:
+        recorder.stop()
         for village in running:
             village.daemon.stop()
         for village in running:

@@ -15,6 +15,7 @@ import pytest
 from playlists.commands import (
     CommandResult,
     PlayPlaylist,
+    PlaySpeech,
     ReasonCode,
     Request,
     Skip,
@@ -24,6 +25,7 @@ from playlists.commands import (
     encode_request,
 )
 from playlists.content import media_table, playlist_table
+from playlists.content.ingest import Ingest
 from playlists.model import InterruptPolicy, ItemKind, Outcome, Priority, Review
 from playlists.record import asrun, notes
 from playlists.record.notes import NoteCode, english, note
@@ -221,6 +223,34 @@ def test_emergency_cuts_into_a_scheduled_broadcast(
     emergency = PlayPlaylist(alarm, Priority.EMERGENCY)
     simulation.run(at(9), at={at(8, 0, 40): command_at(simulation, store, emergency, at(8, 0, 40))})
     assert rows(store) == expected
+
+
+@pytest.mark.parametrize(
+    ("stop_after", "status", "words"),
+    [
+        pytest.param(None, "played", "", id="played-through"),
+        pytest.param(0.5, "interrupted", "; stopped by 王五", id="stopped"),
+    ],
+)
+def test_an_emergencys_text_and_repeats_stay_on_its_row(
+    settings: Settings,
+    store: Store,
+    ingest: Ingest,
+    stop_after: float | None,
+    status: str,
+    words: str,
+) -> None:
+    clip = ingest.speak("河水上涨")
+    text = "河水上涨，请沿河村民立即转移。"
+    speech = PlaySpeech(clip.sha256, "紧急通知", text, Priority.EMERGENCY, 2, 3)
+    simulation = Simulation.build(settings, store, at(7))
+    actions = {at(8): command_at(simulation, store, speech, at(8))}
+    if stop_after is not None:
+        actions[at(8, 0, stop_after)] = command_at(simulation, store, Stop(), at(8, 0, stop_after))
+    simulation.run(at(8, 5), at=actions)
+    [row] = asrun.all_rows(store)
+    assert (row.playlist_name, row.status.value) == ("紧急通知", status)
+    assert english(row.reason) == f"emergency said 2 times, 3 s apart: {text}{words}"
 
 
 def test_interruption_longer_than_the_wait_gives_up(settings: Settings, store: Store) -> None:

@@ -115,3 +115,12 @@ def test_emergency_with_the_broker_down_goes_by_sync_and_says_so(tmp_path: Path)
     store = Store.open(tmp_path / "data" / "villagecast.db")
     [row] = audit.rows(store, action="play")
     assert "(broker down: by sync)" in row.detail
+
+
+def test_an_emergency_with_a_file_that_is_not_a_recording_sends_nothing(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    bad = tmp_path / "speech.mp3"
+    bad.write_text("not audio", encoding="utf-8")
+    result = villagecast("emergency", "请听广播", "--recording", str(bad), config=config)
+    assert result.returncode == 1 and "not an audio file" in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and result.stdout == ""

@@ -268,6 +268,39 @@ def test_emergency_speaks_now_at_emergency_priority(station: Station) -> None:
     assert audit.rows(station.store)[0].action == "play"
 
 
+def test_an_emergency_said_twice_with_a_pause(station: Station) -> None:
+    body = {"text": "山洪预警，请立即转移。", "repeat": 2, "gap": 1}
+    status, sent = station.call("post", EMERGENCY, body=body)
+    assert status == 201, sent
+    assert (sent["payload"]["repeat"], sent["payload"]["gap"]) == (2, 1)
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"repeat": 4}, "1 to 3 times"),
+        ({"repeat": "2"}, "1 to 3 times"),
+        ({"repeat": True}, "1 to 3 times"),
+        ({"gap": 31}, "0 to 30 seconds"),
+        ({"gap": -1}, "0 to 30 seconds"),
+        ({"gap": 1.5}, "0 to 30 seconds"),
+    ],
+    ids=["repeat-4", "repeat-text", "repeat-bool", "gap-long", "gap-negative", "gap-fraction"],
+)
+def test_a_wrong_repeat_or_pause_is_400_and_nothing_is_sent(
+    station: Station, fields: dict[str, object], words: str
+) -> None:
+    before = snapshot(station.store)
+    status, answer = station.call(
+        "post",
+        EMERGENCY,
+        body={"text": "山洪预警", **fields},
+        headers={"Accept-Language": "en"},
+    )
+    assert status == 400 and words in answer["error"], answer
+    assert snapshot(station.store) == before
+
+
 def test_admin_reads_the_audit_log(station: Station) -> None:
     for n in range(3):
         audit.record(station.store, "op", "stop", NOW, subject="command", subject_id=n)

@@ -115,6 +115,16 @@ TABLE = [
         "音频输出 alsa 出错：no device",
         "audio output alsa failed: no device",
     ),
+    (
+        note(NoteCode.EMERGENCY, text="河水上涨，请转移。", repeat=3, gap=5),
+        "紧急广播（播 3 遍，每遍间隔 5 秒）：河水上涨，请转移。",
+        "emergency, said 3 times 5 s apart: 河水上涨，请转移。",
+    ),
+    (
+        note(NoteCode.EMERGENCY, text="停水通知", repeat=1, gap=3),
+        "紧急广播：停水通知",
+        "emergency: 停水通知",
+    ),
 ]
 IDS = [f"{n.code.value}-{i}" for i, (n, _, _) in enumerate(TABLE)]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from flask import Flask
@@ -25,6 +26,7 @@ from tests.web_fixtures import (
     csrf_of,
     log_in,
     make_app,
+    state,
 )
 from web.commands import describe
 
@@ -301,7 +303,8 @@ def test_emergency_makes_speech_and_plays_it_above_everything(
     text = "村民朋友们，河水上涨，请立即撤离河道。"
     with FakePlayer(store, answer(ReasonCode.STARTED)):
         html = emergency(client, text=text, confirm="yes")
-    assert "播放器已开始播出。" in html
+    assert "紧急广播正在播出：“紧急通知”。" in html
+    assert "播放器已开始播出" not in html
     [row] = commands_in(store)
     assert row["kind"] == "play" and row["created_by"] == "op"
     payload = payload_of(row)
@@ -311,6 +314,8 @@ def test_emergency_makes_speech_and_plays_it_above_everything(
         "title": "紧急通知",  # the screens' title when none is given
         "text": text,
         "priority": "emergency",
+        "repeat": 1,
+        "gap": 3,
     }
     record = media_table.get_media(store, str(payload["media_sha256"]))
     assert record is not None and record.engine == "espeak-ng"
@@ -345,6 +350,57 @@ def test_refused_emergency_writes_nothing_and_keeps_the_text(
         assert f">{form['text']}</textarea>" in html
     assert commands_in(store) == []
     assert store.query("SELECT * FROM media") == []  # no speech was made either
+
+
+def test_an_emergency_said_three_times_is_one_clip_with_pauses(
+    client: FlaskClient, store: Store, settings: Settings
+) -> None:
+    text = "河水上涨，请立即撤离。"
+    with FakePlayer(store, answer(ReasonCode.STARTED)):
+        html = emergency(client, text=text, repeat="3", gap="2", confirm="yes")
+    assert "紧急广播正在播出：“紧急通知”，共播 3 遍。" in html
+    [row] = commands_in(store)
+    payload = payload_of(row)
+    assert (payload["repeat"], payload["gap"]) == (3, 2)
+    clip = media_table.get_media(store, str(payload["media_sha256"]))
+    once = media_table.get_media(store, state(client.application).ingest.speak(text).sha256)
+    assert clip is not None and once is not None
+    assert clip.duration is not None and once.duration is not None
+    # Three times the speech and two pauses of 2 s, in one file.
+    assert abs(clip.duration - (3 * once.duration + 4)) < 0.2
+    assert (settings.media_dir / clip.path).is_file()
+
+
+def test_the_form_offers_one_to_three_times_and_a_bounded_pause(client: FlaskClient) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert re.findall(r'<option value="(\d)"', html.split('id="emergency-repeat"')[1])[:3] == [
+        "1",
+        "2",
+        "3",
+    ]
+    assert 'name="gap" type="number" min="0" max="30"' in html
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"repeat": "0"}, "紧急广播可播 1 到 3 遍。"),
+        ({"repeat": "4"}, "紧急广播可播 1 到 3 遍。"),
+        ({"repeat": "两"}, "紧急广播可播 1 到 3 遍。"),
+        ({"gap": "31"}, "每遍之间的停顿为 0 到 30 秒。"),
+        ({"gap": "-1"}, "每遍之间的停顿为 0 到 30 秒。"),
+        ({"gap": "1.5"}, "每遍之间的停顿为 0 到 30 秒。"),
+    ],
+    ids=["zero", "four", "not-a-number", "gap-long", "gap-negative", "gap-fraction"],
+)
+def test_a_wrong_repeat_or_pause_is_refused_and_nothing_is_made(
+    client: FlaskClient, store: Store, fields: dict[str, str], message: str
+) -> None:
+    html = emergency(client, text="请立即撤离。", confirm="yes", **fields)
+    assert message in html and 'class="flash flash-error"' in html
+    assert ">请立即撤离。</textarea>" in html
+    assert commands_in(store) == []
+    assert store.query("SELECT * FROM media") == []
 
 
 def test_emergency_text_is_escaped_on_the_dashboard(client: FlaskClient, store: Store) -> None:

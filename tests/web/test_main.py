@@ -15,7 +15,9 @@ import pytest
 from flask import Flask
 
 import web.__main__ as panel_main
-from playlists.settings import PanelSettings
+from playlists.settings import PanelSettings, Settings
+from playlists.store import Store
+from tests.broker_kit import Broker, broker, town_settings
 from tests.paths import REPO
 from tests.processes import PANEL_LISTENS, Output, Processes
 from web.serving import ServingLimits
@@ -23,6 +25,7 @@ from web.serving import ServingLimits
 ROOT = REPO
 # Loopback only, even where the environment names a proxy.
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+__all__ = ["broker"]  # the fixture, used by name
 
 
 def test_bad_config_is_one_line_and_exit_code_2(
@@ -127,3 +130,25 @@ def test_a_taken_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
         )
     assert result.returncode == 2
     assert result.stderr.startswith("villagecast panel:") and "Traceback" not in result.stderr
+
+
+def test_a_station_without_a_broker_starts_no_answer_listener(
+    settings: Settings, store: Store
+) -> None:
+    assert panel_main.start_answer_recorder(settings, store) is None
+
+
+@pytest.mark.slow  # a real mosquitto
+def test_a_town_with_its_broker_listens_for_the_villages_answers(
+    broker: Broker, tmp_path: Path
+) -> None:
+    settings = town_settings(broker, tmp_path)
+    store = Store.open(settings.db_path)
+    recorder = panel_main.start_answer_recorder(settings, store)
+    try:
+        assert recorder is not None
+        assert recorder.subscribed.wait(10), "it subscribed to every village's answers"
+    finally:
+        if recorder is not None:
+            recorder.stop()
+        store.close()

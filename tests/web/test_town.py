@@ -27,7 +27,7 @@ from playlists.store import Store
 from playlists.sync import broker_topics
 from playlists.sync import emergency_wire as wire
 from playlists.sync.wire import row_digest
-from playlists.town import emergency_relay, sharing, village_asrun, villages
+from playlists.town import emergency_log, emergency_relay, sharing, village_asrun, villages
 from tests.playlists.town.test_villages import HEARTBEAT, asrun_row
 from tests.town_kit import add_media_playlist
 from tests.web_fixtures import NOW, Browser, add_user, csrf_of, log_in, make_app, serving
@@ -532,15 +532,21 @@ def test_a_village_gets_the_live_emergencies_meant_for_it(
 
 
 def test_a_villages_answers_by_sync_are_kept_for_the_town(
-    client: FlaskClient, settings: Settings, device: dict[str, str], tmp_path: Path
+    client: FlaskClient, settings: Settings, store: Store, device: dict[str, str], tmp_path: Path
 ) -> None:
     ident = _kept_emergency(settings, tmp_path, None)
+    message = wire.TownEmergency(ident, "防汛", "河水上涨。", 1, NOW + dt.timedelta(hours=1))
+    emergency_log.record_sent(store, message, [], "chief", NOW)  # as dispatch keeps it
     answer = {"id": ident, "state": "played", "reason": "", "at": NOW.isoformat()}
     response = client.post("/town/v1/emergency-answers", json={"answers": [answer]}, headers=device)
     assert response.status_code == 204
     user = broker_topics.user_for_token(device["Authorization"].removeprefix("Bearer "))
     kept = emergency_relay.answers_for(settings.data_dir, ident)
     assert kept == {user: (wire.AckState.PLAYED, "")}
+    # The panel's live table shows it as it shows answers that came on the broker.
+    assert [(a.village, a.state) for a in emergency_log.answers(store, ident)] == [
+        ("东村", "played")
+    ]
 
 
 @pytest.mark.parametrize(

@@ -11,12 +11,14 @@ from playlists.record.notes import (
     PARAMS,
     Note,
     NoteCode,
+    emergency,
     encode,
     english,
     note,
     read,
     with_skip,
 )
+from playlists.town.village_asrun import MAX_ASRUN_FIELD
 
 # Each code, and the English it reads as: the sentence the player wrote before codes.
 TABLE = [
@@ -58,6 +60,10 @@ TABLE = [
     (
         note(NoteCode.AUDIO_FAILED, sink="alsa", detail="audio open error"),
         "audio output alsa: audio open error",
+    ),
+    (
+        note(NoteCode.EMERGENCY, text="河水上涨", repeat=2, gap=3),
+        "emergency said 2 times, 3 s apart: 河水上涨",
     ),
 ]
 IDS = [f"{n.code.value}-{i}" for i, (n, _) in enumerate(TABLE)]
@@ -154,3 +160,10 @@ def test_an_errors_long_words_are_cut() -> None:
     failed = note(NoteCode.AUDIO_FAILED, sink="alsa", detail="x" * 5000)
     assert failed.params["detail"] == "x" * 200
     assert len(encode((failed,))) <= 500
+
+
+def test_an_emergencys_longest_text_with_a_stop_fits_the_towns_column() -> None:
+    said = emergency("紧" * 600, 3, 30)
+    assert said.params == {"text": "紧" * 500, "repeat": 3, "gap": 30}
+    text = encode((said, note(NoteCode.STOPPED_BY, who="x" * 100)))
+    assert len(text) <= MAX_ASRUN_FIELD["reason"]

@@ -10,12 +10,14 @@ import pytest
 
 from playlists import commands as contract
 from playlists.commands import PlaySpeech, ReasonCode, answer, decode_request
+from playlists.content import media_table
 from playlists.content.ingest import Ingest
 from playlists.model import Outcome, Priority
 from playlists.record import asrun, audit
 from playlists.store import Store
 from playlists.sync import emergency_receive as receive
 from playlists.sync import emergency_wire as wire
+from playlists.town.emergency_dispatch import compact_recording
 from tests.playlists.sync.test_emergency_wire import HOUR, NOW, make_key
 from tests.web_fixtures import FakePlayer
 
@@ -102,6 +104,25 @@ def test_play_speaks_the_repeats_at_emergency_priority(ingest: Ingest, store: St
         receive.BY,
         f"town emergency {message.id}: {request.text}",
     )
+
+
+def test_play_plays_the_towns_recording_instead_of_speaking(
+    ingest: Ingest, store: Store, tmp_path: Path
+) -> None:
+    recorded = ingest.speak("这是镇里的录音")
+    audio = compact_recording(ingest.path_of(recorded), tmp_path)
+    message = wire.new_emergency("", "请听镇里的广播", 2, HOUR, NOW, audio=audio)
+    with FakePlayer(store, answer(ReasonCode.STARTED)) as player:
+        assert receive.play(store, ingest, message, QUICK, NOW) == (wire.AckState.STARTED, "")
+    (command,) = player.taken
+    request = decode_request(command["kind"], command["payload"])
+    assert isinstance(request, PlaySpeech)
+    assert (request.title, request.text, request.repeat) == ("紧急通知", "请听镇里的广播", 2)
+    played = media_table.get_media(store, request.media_sha256)
+    assert played is not None and played.duration is not None and recorded.duration is not None
+    assert played.duration == pytest.approx(2 * recorded.duration + receive.GAP, abs=0.3)
+    spoken = store.query("SELECT * FROM tts_cache")
+    assert len(spoken) == 1, "only the recording's own test speech: the text was not spoken"
 
 
 @pytest.mark.slow  # espeak-ng speaks

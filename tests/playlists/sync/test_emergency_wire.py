@@ -29,6 +29,44 @@ def test_a_signed_message_reads_back_whole(tmp_path: Path) -> None:
     assert message.seconds_left(NOW) == 3600 and message.seconds_left(NOW + 2 * HOUR) == 0
 
 
+def test_a_recording_travels_signed_and_a_spoken_message_has_no_audio_field(
+    tmp_path: Path,
+) -> None:
+    key = make_key(tmp_path)
+    recorded = wire.new_emergency("防汛", "请听广播", 1, HOUR, NOW, audio=b"OggS" + bytes(500))
+    assert wire.decode(wire.encode(recorded, key), [key.public]) == recorded
+    spoken = wire.encode(wire.new_emergency("", "请注意", 1, HOUR, NOW), key)
+    assert "audio" not in json.loads(json.loads(spoken)["body"])
+
+
+@pytest.mark.parametrize(
+    ("audio", "code"),
+    [
+        (base64.b64encode(b"OggS" + bytes(499)).decode(), "bad-signature"),
+        ("", "malformed"),
+        ("not base64!", "malformed"),
+        (base64.b64encode(bytes(wire.MAX_AUDIO + 1)).decode(), "malformed"),
+    ],
+    ids=["other-recording", "empty", "not-base64", "too-long"],
+)
+def test_a_changed_or_strange_recording_is_refused(tmp_path: Path, audio: str, code: str) -> None:
+    key = make_key(tmp_path)
+    message = wire.new_emergency("", "请听广播", 1, HOUR, NOW, audio=b"OggS" + bytes(500))
+    payload = _tamper(wire.encode(message, key), "body", {"audio": audio})
+    if code == "malformed":  # signed as changed: only the check of the audio itself refuses it
+        envelope = json.loads(payload)
+        envelope["signature"] = base64.b64encode(key.sign(envelope["body"].encode())).decode()
+        payload = json.dumps(envelope).encode()
+    with pytest.raises(TownEmergencyError) as caught:
+        wire.decode(payload, [key.public])
+    assert caught.value.code == code
+
+
+def test_a_recording_over_the_limit_is_refused_at_the_town() -> None:
+    with pytest.raises(ContentError, match="512 KB"):
+        wire.new_emergency("", "请听广播", 1, HOUR, NOW, audio=bytes(wire.MAX_AUDIO + 1))
+
+
 def _tamper(payload: bytes, field: str, change: object) -> bytes:
     envelope = json.loads(payload)
     if field == "body":
