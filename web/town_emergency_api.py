@@ -64,10 +64,10 @@ def send() -> tuple[Response, int]:
         everyone=not chosen,
     )
     try:
-        message = send_town_emergency(asked)
+        message, by_broker = send_town_emergency(asked)
     except Refused as refused:
         abort(refused.status, refused.words)
-    return jsonify(sent_json(message.id)), 201
+    return jsonify(sent_json(message.id) | {"way": "broker" if by_broker else "sync"}), 201
 
 
 @bp.get("/<ident>")

@@ -116,8 +116,11 @@ def asked_error(asked: Asked) -> str | None:
     return None
 
 
-def send_town_emergency(asked: Asked) -> TownEmergency:
-    """Send what was asked through the town's one door (as `villagecast emergency` does)."""
+def send_town_emergency(asked: Asked) -> tuple[TownEmergency, bool]:
+    """Send what was asked through the town's one door (as `villagecast emergency` does).
+
+    Return the message and whether the broker took it (if not, the villages' sync does).
+    """
     error = asked_error(asked)
     if error is not None or asked.repeat is None or asked.minutes is None:
         raise Refused(error or "", 400)
@@ -128,7 +131,7 @@ def send_town_emergency(asked: Asked) -> TownEmergency:
         message = new_emergency(
             asked.title, asked.text, asked.repeat, lifetime, instant, asked.audio
         )
-        emergency_dispatch.dispatch(
+        topics = emergency_dispatch.dispatch(
             settings(), store(), message, chosen, current_user().username, instant
         )
     except ContentError as exc:  # checked above; the core's own words as a last resort
@@ -144,7 +147,7 @@ def send_town_emergency(asked: Asked) -> TownEmergency:
             ),
             503,
         ) from None
-    return message
+    return message, bool(topics)
 
 
 def _recording() -> bytes:
@@ -205,17 +208,23 @@ def send() -> Response | tuple[str, int]:
     try:
         if asked_error(asked) is None:
             asked = _form_asked(_recording())
-        message = send_town_emergency(asked)
+        message, by_broker = send_town_emergency(asked)
     except Refused as refused:
         flash(refused.words, "error")
         return _render(asked, refused.status)
-    flash(
-        _(
+    if by_broker:
+        said = _(
             "EMERGENCY SENT to the villages: “%(text)s”. Their answers show below as they come.",
             text=message.text[:40],
-        ),
-        "info",
-    )
+        )
+    else:
+        said = _(
+            "EMERGENCY SENT, but the town's message broker is down: the villages get "
+            "“%(text)s” at their next sync with the town, usually within minutes. Their "
+            "answers show below as they come.",
+            text=message.text[:40],
+        )
+    flash(said, "info")
     return redirect(url_for("town_emergency.show", ident=message.id))
 
 

@@ -3,8 +3,9 @@
 The emergency (made by emergency_wire.new_emergency, which checks the input) is kept
 with a "no answer" row for each village it goes to, then signed and published
 (playlists/town/emergency_send.py). Kept first, so that an answer arriving at once
-finds its row; dropped again when the broker refused it, so a refused send leaves
-nothing behind.
+finds its row; dropped again when it cannot be signed, so a refused send leaves nothing
+behind. A broker that is down refuses nothing: the villages' sync carries the emergency
+and their answers (playlists/town/emergency_relay.py).
 """
 
 from __future__ import annotations
@@ -29,15 +30,16 @@ def dispatch(
     villages: Sequence[str],
     by: str,
     now: dt.datetime,
-) -> None:
+) -> list[str]:
     """Send an emergency (from new_emergency) to the named villages, or every village.
 
-    NotFoundError: no such village; BrokerError: the town's key or broker failed. In
-    either case nothing is kept.
+    Return the broker topics it went out on: none when the broker is down, and then the
+    villages' sync carries it. NotFoundError: no such village; BrokerError: the town has
+    no key to sign it with. In either case nothing is kept.
     """
     emergency_log.record_sent(store, message, villages, by, now)
     try:
-        emergency_send.send(settings, store, message, villages, by, now)
+        return emergency_send.send(settings, store, message, villages, by, now)
     except BaseException:
         emergency_log.forget(store, message.id)
         raise

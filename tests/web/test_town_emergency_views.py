@@ -23,6 +23,7 @@ from playlists.settings import Settings
 from playlists.store import Store
 from playlists.sync import broker_topics
 from playlists.sync import emergency_wire as wire
+from playlists.town import emergency_relay
 from playlists.town.answer_recorder import AnswerRecorder
 from tests.broker_kit import NOW, Broker, Client, add_village, broker, free_port, town_settings
 from tests.web_fixtures import Browser, add_user, make_app, serving
@@ -248,17 +249,18 @@ def test_bad_input_is_refused_plainly_and_nothing_is_sent(
         west.close()
 
 
-def test_a_broker_that_is_down_is_said_plainly_and_nothing_is_kept(
-    town: TownPanel,
-) -> None:
+def test_with_the_broker_down_it_is_sent_by_sync_and_said_plainly(town: TownPanel) -> None:
     down = dataclasses.replace(
         town.settings, town=dataclasses.replace(town.settings.town, broker_port=free_port())
     )
     with serving(town_app(down, town.store)) as url:
         status, html = Browser(url, "chief").post(PAGE, {**FORM, "to": "all"})
-    assert status == 503
-    assert "紧急广播没有发出：镇里的消息服务器没有接收" in html
-    assert town.kept() == []
+    assert status == 200, html  # followed to the emergency's own page
+    assert "镇里的消息服务器没有响应" in html and "下次与镇里同步时" in html
+    ident = sent_id(html)
+    assert ("东村", "no answer", "") in town.answers(ident)  # its row waits for the answer
+    [kept] = emergency_relay.folder(town.settings.data_dir).glob("*/message.json")
+    assert kept.parent.name == ident  # the villages' sync serves it
 
 
 def test_a_station_without_villages_says_so_and_sends_nothing(town: TownPanel) -> None:
