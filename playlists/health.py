@@ -170,9 +170,9 @@ def _screens(db_path: Path, screens: Sequence[ScreenSettings]) -> tuple[str, str
     if not db_path.is_file():
         return FAIL, "no database"
     store = Store(db_path)
-    missing = [s.name for s in screens if store.screen_state(s.name) is None]
+    missing = [s.display_name for s in screens if store.screen_state(s.name) is None]
     store.close()
-    names = ", ".join(f"{s.name} {s.width}×{s.height}" for s in screens)
+    names = ", ".join(f"{s.display_name} {s.width}×{s.height}" for s in screens)
     if missing:
         return WARN, f"no slide published yet for {', '.join(missing)} (is the player running?)"
     return OK, names

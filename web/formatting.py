@@ -72,6 +72,8 @@ TALLY_LABELS = {
     "playing": _l("playing"),
     "unlogged": _l("no record"),
 }
+# Accounts that are villagecast itself, not a person: `villagecast init` imports the sample.
+MACHINE_USERS = {"init": _l("the system")}
 
 
 def localtime(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -132,6 +134,13 @@ def priority_label(value: str) -> str:
         return str(value)
 
 
+def person(username: str | None) -> str:
+    """Name who did something; villagecast's own accounts are "the system"."""
+    if not username:
+        return "–"
+    return str(MACHINE_USERS.get(username, username))
+
+
 def engine_label(name: str | None) -> str:
     return str(ENGINE_LABELS.get(name or "", name or "–"))
 
@@ -175,6 +184,7 @@ def init_app(app: Flask) -> None:
         "outcome_label": outcome_label,
         "priority_label": priority_label,
         "engine_label": engine_label,
+        "person": person,
         "check_label": check_label,
         "check_status_label": check_status_label,
         "process_label": process_label,
