@@ -318,4 +318,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE evidence ADD COLUMN town_review TEXT NOT NULL DEFAULT '';
     ALTER TABLE evidence ADD COLUMN town_comment TEXT NOT NULL DEFAULT '';
     """,
+    # 6: archived (归档) announcements and playlists (playlists/content/archive.py): kept
+    # with their media and history, hidden from the lists, never played nor scheduled.
+    """
+    ALTER TABLE announcements ADD COLUMN archived_at TEXT;
+    ALTER TABLE playlists ADD COLUMN archived_at TEXT;
+    """,
 )

@@ -6,8 +6,9 @@ import datetime as dt
 import json
 import sqlite3
 
+from playlists.content import archive
 from playlists.content.playlist_format import ScheduleSpec
-from playlists.content.review import PLAYABLE_SQL
+from playlists.content.review import PLAYABLE_SQL, PLAYLIST
 from playlists.errors import ContentError, NotFoundError
 from playlists.model import DEFAULT_WAIT, InterruptPolicy, Priority, ScheduleEntry
 from playlists.schedule import limits
@@ -70,6 +71,10 @@ def _schedule_columns(
     approved_only: bool,
 ) -> tuple[object, ...]:
     """Check a schedule entry and return its column values, playlist_id first."""
+    try:
+        archive.refuse_archived(store.conn, PLAYLIST, playlist_id)
+    except NotFoundError:
+        raise NotFoundError(f"playlist {playlist_id} does not exist") from None
     if approved_only:
         row = store.query_one(
             f"SELECT {PLAYABLE_SQL} AS playable FROM playlists p WHERE p.id = ?", (playlist_id,)
