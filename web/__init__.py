@@ -16,12 +16,14 @@ from web import (
     api_content_views,
     api_fields,
     api_views,
+    archive_views,
     asrun_views,
     asrun_words,
     audit_views,
     auth,
     auth_views,
     bundle_views,
+    check_words,
     command_views,
     csrf,
     dashboard_views,
@@ -92,6 +94,7 @@ def create_app(
     csrf.init_app(app)
     formatting.init_app(app)
     asrun_words.init_app(app)
+    check_words.init_app(app)
     app.jinja_env.globals["station_name"] = settings.station.name
 
     for feature in (
@@ -101,6 +104,7 @@ def create_app(
         announcement_views,
         media_views,
         playlist_views,
+        archive_views,
         bundle_views,
         schedule_views,
         review_views,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -90,10 +91,15 @@ def clock(value: dt.datetime | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """Show seconds as m:ss (or h:mm:ss), rounded to the second."""
-    if seconds is None:
+    """Show a length as m:ss (or h:mm:ss), in whole seconds cut down, never rounded up.
+
+    The one format of every length on the panel, its report and exports. It cuts as the
+    browser's own audio player does (Chromium shows 8.6 s as 0:08), so a notice's length
+    beside its play button never disagrees with the button's own count.
+    """
+    if seconds is None or seconds != seconds:  # None or NaN
         return "–"
-    total = round(seconds)
+    total = math.floor(max(seconds, 0.0))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

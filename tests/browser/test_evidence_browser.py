@@ -93,7 +93,7 @@ def test_operator_adds_a_photo_and_a_video_on_a_phone(
         )
         for thumb in page.locator(".evidence-item img").all():
             assert thumb.evaluate(IMAGE_LOADED), "a thumbnail did not load"
-        expect(page.locator(".evidence-video .video-mark")).to_have_text("▶ 2s")
+        expect(page.locator(".evidence-video .video-mark")).to_have_text("▶ 0:02")
         assert page.evaluate(FITS_WIDTH), "the page scrolls sideways"
         page.screenshot(path=artifacts / "evidence-375.png", full_page=True)
     finally:

@@ -108,7 +108,7 @@ def test_past_days_show_the_log_and_today_is_marked(
     log_in(client, "op")
     html = page(client)
     assert 'class="badge outcome-played">已播出' in html  # 28 March, 07:30
-    assert "无记录" in html  # 28 March, 18:30: the log has nothing
+    assert "未播出（无记录）" in html  # 28 March, 18:30: the log has nothing
     assert '<th scope="col" class="past">3月28日' in html
     assert '<th scope="col" class="today">3月29日' in html
     assert "今天" in html
@@ -165,8 +165,8 @@ def test_a_crowded_hour_folds_into_its_counts(store: Store, client: FlaskClient)
     html = page(client)
     # 28 March is today: 07:xx is over and the log has nothing; later days are to come.
     assert (
-        '<details class="fold"><summary>播出 5 次 <span class="badge outcome-missed">无记录 5'
-        in html
+        '<details class="fold"><summary>播出 5 次 '
+        '<span class="badge outcome-missed">未播出（无记录） 5' in html
     )
     assert html.count('<details class="fold"><summary>播出 5 次</summary>') == 2 * 10
     assert '<span class="bc-time">07:55</span> 节目55</span>' in html  # listed inside
@@ -179,15 +179,16 @@ def test_the_calendar_follows_the_log_the_clock_and_the_schedule(
     start, end = day_range(dt.date(2023, 3, 28), dt.date(2023, 3, 28), settings.tz)
     morning, evening = station_plan(store, settings, start, end)
     first_card = page(client).split('class="day-card')[1]
-    assert "无记录" in first_card and "已播出" not in first_card
+    assert "未播出（无记录）" in first_card and "已播出" not in first_card
     asrun.claim(store, morning, Outcome.PLAYED, morning.start)
     first_card = page(client).split('class="day-card')[1]
-    assert first_card.count("已播出") == 1 and first_card.count("无记录") == 0
+    assert first_card.count("已播出") == 1 and first_card.count("未播出（无记录）") == 0
     later = make_app(settings, store, now=evening.start + dt.timedelta(minutes=1))
     late_client = later.test_client()
     log_in(late_client, "op")
     first_card = page(late_client).split('class="day-card')[1]
-    assert first_card.count("已播出") == 1 and first_card.count("无记录") == 1  # 18:30 now due
+    # 18:30 now due
+    assert first_card.count("已播出") == 1 and first_card.count("未播出（无记录）") == 1
     add_pause_playlist(store, "晚间新闻", 60.0, times=(dt.time(20, 0),))
     assert "晚间新闻" in page(late_client)
     assert "no record" in page(late_client, headers={"Accept-Language": "en"})
@@ -356,7 +357,7 @@ BAD_INPUT = [
     pytest.param({"wait": "-5"}, "0 到 3600", id="wait-negative"),
     pytest.param({"wait": "five"}, "0 到 3600", id="wait-not-a-number"),
     pytest.param({"priority": "loud"}, "请从列表中选择优先级", id="unknown-priority"),
-    pytest.param({"priority": "emergency"}, "您的账号不能安排应急", id="emergency-without-right"),
+    pytest.param({"priority": "emergency"}, "您的账号不能安排紧急", id="emergency-without-right"),
     pytest.param({"on_interrupt": "later"}, "请从列表中选择被中断后", id="unknown-policy"),
 ]
 

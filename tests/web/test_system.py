@@ -99,7 +99,9 @@ def test_every_check_is_named_in_chinese(client: FlaskClient, name: str, chinese
 def test_a_player_that_never_ran_is_marked_as_a_fault(client: FlaskClient) -> None:
     row = check_row(client.get("/system").get_data(as_text=True), "player")
     assert '<span class="badge check-fail">故障</span>' in row
-    assert "the player has never run" in row
+    assert "播放器从未运行：请启动它（villagecast player）。" in row
+    english = client.get("/system", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "The player has never run: start it (villagecast player)." in english
 
 
 def test_a_running_player_is_marked_ok(client: FlaskClient, store: Store) -> None:

@@ -62,7 +62,7 @@ def test_make_use_and_revoke_a_token(app: Flask, store: Store) -> None:
     (token,) = tokens.list_tokens(store)
     response = client.post(f"/account/tokens/{token.id}/revoke", data={"csrf_token": csrf_of(page)})
     assert response.status_code == 302
-    assert "已吊销" in client.get("/account/tokens").get_data(as_text=True)
+    assert "已作废" in client.get("/account/tokens").get_data(as_text=True)
     assert tokens.verify(store, secret, NOW) is None
     assert [r.action for r in audit.rows(store, limit=2)] == ["revoke", "create"]
 
