@@ -175,9 +175,7 @@ def test_a_notice_from_writing_to_the_as_run_csv(
         operator.close()
         reviewer.close()
     rows = list(csv.DictReader(io.StringIO(csv_text)))
-    assert [(r["playlist"], r["status"], r["requested_by"]) for r in rows] == [
-        ("防火宣传", "played", "op")
-    ]
+    assert [(r["节目单"], r["状态"], r["操作人"]) for r in rows] == [("防火宣传", "已播出", "op")]
     assert problems == [], problems  # no script errors, no CSP violations
 
 
