@@ -154,3 +154,11 @@ def test_unknown_content_is_404(client: FlaskClient) -> None:
     token = csrf_of(client.get("/playlists"))
     for path in ("/playlists/99/archive", "/announcements/99/restore"):
         assert client.post(path, data={"csrf_token": token}).status_code == 404, path
+
+
+def test_the_api_says_when_content_was_archived(client: FlaskClient, store: Store) -> None:
+    playlist_id = unscheduled_playlist(store, "旧宣传")
+    post(client, f"/playlists/{playlist_id}/archive")
+    (listed,) = client.get("/api/v1/playlists").get_json()
+    assert listed["archived_at"] == "2023-03-28T11:00:00+08:00"  # the panel's clock, NOW
+    assert listed["playable"] is False
