@@ -16,6 +16,7 @@ the operator's language. Declared here, whoever raises them::
     │   ├── EditError            a change the playlist rules refuse; `rule` names the rule
     │   ├── ReviewError          a review step that does not apply now; `code` names why
     │   ├── ShareError           a playlist the town cannot share or unshare; `code` names why
+    │   ├── ArchiveError         content that cannot be archived or used archived; `code` names why
     │   ├── NameTakenError       a town playlist whose name a playlist of this station holds
     │   ├── HeartbeatError       a village heartbeat not as the protocol says (names the field)
     │   ├── AsRunBatchError      a village's batch of as-run rows, refused whole
@@ -111,6 +112,22 @@ class ReviewError(ContentError):
         super().__init__(message)
         self.code = code
         self.names = names
+
+
+class ArchiveError(ContentError):
+    """Archiving refused while scheduled, or archived content used; `code` names which.
+
+    SCHEDULED carries `uses` (the schedule entries that play it, by playlist name);
+    ARCHIVED names the archived content in `names`.
+    """
+
+    def __init__(
+        self, message: str, code: str, names: tuple[str, ...] = (), uses: tuple[object, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.names = names
+        self.uses = uses
 
 
 class ShareError(ContentError):

@@ -309,11 +309,11 @@ def _screens(db_path: Path, screens: Sequence[ScreenSettings]) -> Finding:
     if not db_path.is_file():
         return _found(FAIL, CheckCode.NO_DATABASE, path=str(db_path))
     store = Store(db_path)
-    missing = [s.name for s in screens if store.screen_state(s.name) is None]
+    missing = [s.display_name for s in screens if store.screen_state(s.name) is None]
     store.close()
     if missing:
         return _found(WARN, CheckCode.SCREENS_UNPUBLISHED, screens=", ".join(missing))
-    names = ", ".join(f"{s.name} {s.width}×{s.height}" for s in screens)
+    names = ", ".join(f"{s.display_name} {s.width}×{s.height}" for s in screens)
     return _found(OK, CheckCode.SCREENS_OK, screens=names)
 
 
@@ -328,7 +328,7 @@ def _fonts(screens: Sequence[ScreenSettings]) -> Finding:
         face = find_cjk_font()
     except FontError:
         return _found(FAIL, CheckCode.NO_CHINESE_FONT)
-    led = [s.name for s in screens if not theme_for(s.width, s.height, s.theme).antialias]
+    led = [s.display_name for s in screens if not theme_for(s.width, s.height, s.theme).antialias]
     if led and find_dot_matrix_font() is None:
         return _found(WARN, CheckCode.NO_DOT_MATRIX_FONT, screens=", ".join(led))
     return _found(OK, CheckCode.FONTS_OK, font=face.path.name)

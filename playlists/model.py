@@ -102,6 +102,7 @@ class Announcement:
     review_comment: str = ""
     reviewed_by: str | None = None
     changed_by: str | None = None
+    archived_at: dt.datetime | None = None  # archived (归档): kept, never played
 
 
 @dataclasses.dataclass(frozen=True)

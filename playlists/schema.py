@@ -346,4 +346,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (emergency_id, village_id)
     );
     """,
+    # 7: archived (归档) announcements and playlists (playlists/content/archive.py): kept
+    # with their media and history, hidden from the lists, never played nor scheduled.
+    """
+    ALTER TABLE announcements ADD COLUMN archived_at TEXT;
+    ALTER TABLE playlists ADD COLUMN archived_at TEXT;
+    """,
 )

@@ -207,6 +207,14 @@ class ScreenSettings:
         default="letterbox",
         metadata=_doc("how pictures fill the screen", _one_of(("letterbox", "crop"))),
     )
+    label: str = dataclasses.field(
+        default="", metadata=_doc("the screen's name on the panel; empty shows `name`")
+    )
+
+    @property
+    def display_name(self) -> str:
+        """Return the name the panel shows: the label, else the technical name."""
+        return self.label.strip() or self.name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -326,9 +334,9 @@ class SlidesSettings:
 
 
 DEFAULT_SCREENS = (
-    ScreenSettings("led-bar", 352, 80),
-    ScreenSettings("led-wall", 960, 576),
-    ScreenSettings("tv", 1920, 1080),
+    ScreenSettings("led-bar", 352, 80, label="村口条屏"),
+    ScreenSettings("led-wall", 960, 576, label="广场大屏"),
+    ScreenSettings("tv", 1920, 1080, label="活动室电视"),
 )
 
 

@@ -467,6 +467,7 @@ class Player:
             record.duration or 0.0,
             Slide(speech.title, speech.text),
             self.settings.media_dir / record.path,
+            item=1,
         )
         core = assemble([segment], self.assembly)
         broadcast = Broadcast(speech.title, speech.priority, core, now)
@@ -503,12 +504,13 @@ class Player:
                 return None
             segment = broadcast.current
             slide = segment.slide if segment else Slide()
+            item, items = broadcast.item_of_items()
             return {
                 "as_run_id": broadcast.as_run_id,
                 "name": broadcast.name,
                 "priority": broadcast.priority.value,
-                "item": broadcast.index + 1,
-                "items": len(broadcast.segments),
+                "item": item,
+                "items": items,
                 "slide": {"title": slide.title, "body": slide.body},
             }
 

@@ -54,6 +54,7 @@ class Segment:
     slide: Slide
     audio_path: Path | None = None
     image_sha256: str | None = None  # a picture item, fitted to each screen
+    item: int = 0  # the playlist item it plays, counting from 1; 0 for openers and gaps
 
 
 @dataclasses.dataclass
@@ -79,6 +80,17 @@ class Broadcast:
     @property
     def current(self) -> Segment | None:
         return self.segments[self.index] if 0 <= self.index < len(self.segments) else None
+
+    def item_of_items(self) -> tuple[int, int]:
+        """Return which playlist item is on air and how many there are, as the operator counts.
+
+        The lead-in, chime and gaps are no items: they count as the item they lead to or follow.
+        """
+        items = max((s.item for s in self.segments), default=0)
+        on_air = 0
+        for segment in self.segments[: self.index + 1]:
+            on_air = segment.item or on_air
+        return (max(on_air, 1) if items else 0), items
 
     def position(self, now: dt.datetime) -> tuple[int, float]:
         """Return the segment on air and how many seconds into it we are."""
@@ -119,11 +131,11 @@ class Assembly:
 def segments_of(playlist: Playlist, assembly: Assembly | None = None) -> list[Segment]:
     """Expand a playlist's items (with repeats) into the segments that go on air."""
     segments = []
-    for item in playlist.items:
+    for number, item in enumerate(playlist.items, start=1):
         audio = item.audio_path if item.kind in (ItemKind.ANNOUNCEMENT, ItemKind.AUDIO) else None
         image = item.media_sha256 if item.kind is ItemKind.IMAGE else None
         for _ in range(item.repeat):
-            segments.append(Segment(item.kind, item.duration, item.slide, audio, image))
+            segments.append(Segment(item.kind, item.duration, item.slide, audio, image, number))
     return assemble(segments, assembly) if assembly else segments
 
 
@@ -208,7 +220,7 @@ class Playout:
             broadcast = self.current
             if broadcast is None:
                 return None
-            item = broadcast.index + 1
+            item = broadcast.item_of_items()[0]
             broadcast.note = notes.with_skip(broadcast.note, item, requested_by)
             log.info("%s: item %d skipped by %s", broadcast.name, item, requested_by)
             self._token = next(self._tokens)

@@ -52,11 +52,12 @@ class ScreenPublisher:
             return
         if not _shows_something(segment):
             return  # a pause keeps the slide before it on the screens
+        item, items = broadcast.item_of_items()
         on_air = {
             "name": broadcast.name,
             "priority": broadcast.priority.value,
-            "item": broadcast.index + 1,
-            "items": len(broadcast.segments),
+            "item": item,
+            "items": items,
         }
         self._publish_all("broadcast", [(segment.slide, segment.image_sha256)], on_air)
 

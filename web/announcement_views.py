@@ -24,9 +24,12 @@ CHARS_PER_SECOND = 4.5  # a steady Mandarin announcer; the JS estimate uses the 
 
 
 def _render(title: str = "", text: str = "") -> str:
+    showing_archived = request.args.get("archived") == "1"
     return render_template(
         "announcements.html",
-        announcements=announcement_table.list_announcements(store()),
+        announcements=announcement_table.list_announcements(store(), archived=showing_archived),
+        showing_archived=showing_archived,
+        archived_count=announcement_table.count_archived(store()),
         title=title,
         text=text,
         max_text=MAX_ANNOUNCEMENT_TEXT,

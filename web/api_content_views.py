@@ -23,6 +23,7 @@ from playlists.content.limits import MAX_ANNOUNCEMENT_TEXT, MAX_TITLE
 from playlists.content.review import ANNOUNCEMENT, PLAYLIST, ReviewState
 from playlists.errors import ContentError, NotFoundError, ReviewError
 from playlists.model import Announcement
+from playlists.store import from_db_time
 from web import api_fields
 from web.auth import OPERATOR, REVIEWER, login_required, role_required
 from web.review_views import review_message
@@ -91,6 +92,7 @@ def announcement_json(a: Announcement) -> dict[str, Any]:
         "duration": a.duration,
         "media_sha256": a.media_sha256,
         "created_at": _iso(a.created_at),
+        "archived_at": _iso(a.archived_at),
     }
 
 
@@ -161,6 +163,7 @@ def _summary_json(row: sqlite3.Row) -> dict[str, Any]:
         "playable": bool(row["playable"]),
         "item_count": row["items"],
         "duration": row["duration"],
+        "archived_at": _iso(from_db_time(row["archived_at"])),
     }
 
 

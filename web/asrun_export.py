@@ -19,20 +19,38 @@ def _iso(value: dt.datetime | None, tz: ZoneInfo) -> str:
     return station_iso(value, tz) or ""
 
 
-def csv_row(row: AsRunRow, tz: ZoneInfo, words: Mapping[str, str]) -> list[str]:
-    return asrun_values(row, tz, lambda reason: words.get(reason, reason))
+_PRIORITY = COLUMNS.index("priority")
+_STATUS = COLUMNS.index("status")
 
 
-def csv_lines(rows: Iterable[AsRunRow], tz: ZoneInfo, words: Mapping[str, str]) -> Iterator[str]:
+def csv_row(
+    row: AsRunRow, tz: ZoneInfo, words: Mapping[str, str], labels: Mapping[str, str]
+) -> list[str]:
+    values = asrun_values(row, tz, lambda reason: words.get(reason, reason))
+    for column in (_PRIORITY, _STATUS):
+        values[column] = labels.get(values[column], values[column])
+    return values
+
+
+def csv_lines(
+    rows: Iterable[AsRunRow],
+    tz: ZoneInfo,
+    words: Mapping[str, str],
+    header: Iterable[str] = COLUMNS,
+    labels: Mapping[str, str] | None = None,
+) -> Iterator[str]:
     """Yield the CSV a line at a time, so a long export is streamed, not built whole.
 
-    `words` holds each reason in the reader's language, made in the request: the body
-    is written after it ends, when the language is no longer known.
+    `words` holds each reason, `header` the column names and `labels` each priority and
+    status in the reader's language, made in the request: the body is written after it
+    ends, when the language is no longer known. The columns are those of the evidence
+    package's CSV, in the same order.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # Excel's line ends
     yield BOM
-    for values in ([*COLUMNS], *(csv_row(row, tz, words) for row in rows)):
+    said = labels or {}
+    for values in ([*header], *(csv_row(row, tz, words, said) for row in rows)):
         writer.writerow(values)
         yield buffer.getvalue()
         buffer.seek(0)

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 
 from flask import Blueprint, Response, abort, flash, render_template, request
+from flask_babel import gettext as _
 
 from playlists.clock import station_today
 from playlists.content import playlist_table
@@ -17,6 +18,7 @@ from web.asrun_export import csv_lines
 from web.asrun_filter import AsRunFilter, quick_ranges, read_filter
 from web.asrun_words import note_words
 from web.auth import login_required
+from web.formatting import OUTCOME_LABELS, PRIORITY_LABELS, translated
 from web.paging import page_of
 from web.plan_cache import plan_of
 from web.state import now, settings, store
@@ -85,14 +87,30 @@ def index() -> str:
     )
 
 
+def csv_header() -> list[str]:
+    """Name the CSV's columns (playlists.record.asrun_csv.COLUMNS) in the reader's language."""
+    return [
+        _("Due"), _("Started"), _("Ended"), _("Playlist"), _("Priority"), _("Status"),
+        _("Note"), _("Requested by"),
+    ]  # fmt: skip
+
+
+def csv_labels() -> dict[str, str]:
+    """Say each priority and outcome as the panel does."""
+    priorities = {p.value: label for p, label in translated(PRIORITY_LABELS).items()}
+    outcomes = {o.value: label for o, label in translated(OUTCOME_LABELS).items()}
+    return priorities | outcomes
+
+
 @bp.route("/asrun.csv")
 @login_required
 def export_csv() -> Response:
     chosen = filter_from_request(flash_errors=False)
     rows = filtered_rows(chosen)
     filename = f"asrun-{chosen.first.isoformat()}-{chosen.last.isoformat()}.csv"
+    words = {r.reason: note_words(r.reason) for r in rows}
     return Response(
-        csv_lines(rows, settings().tz, {r.reason: note_words(r.reason) for r in rows}),
+        csv_lines(rows, settings().tz, words, csv_header(), csv_labels()),
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={filename}"},
     )

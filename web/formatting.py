@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -74,6 +75,8 @@ TALLY_LABELS = {
     "playing": _l("playing"),
     "unlogged": _l("no record"),
 }
+# Accounts that are villagecast itself, not a person: `villagecast init` imports the sample.
+MACHINE_USERS = {"init": _l("the system")}
 
 
 def localtime(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -90,10 +93,15 @@ def clock(value: dt.datetime | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """Show seconds as m:ss (or h:mm:ss), rounded to the second."""
-    if seconds is None:
+    """Show a length as m:ss (or h:mm:ss), in whole seconds cut down, never rounded up.
+
+    The one format of every length on the panel, its report and exports. It cuts as the
+    browser's own audio player does (Chromium shows 8.6 s as 0:08), so a notice's length
+    beside its play button never disagrees with the button's own count.
+    """
+    if seconds is None or seconds != seconds:  # None or NaN
         return "–"
-    total = round(seconds)
+    total = math.floor(max(seconds, 0.0))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
@@ -132,6 +140,13 @@ def priority_label(value: str) -> str:
         return translated(PRIORITY_LABELS)[Priority(value)]
     except ValueError:
         return str(value)
+
+
+def person(username: str | None) -> str:
+    """Name who did something; villagecast's own accounts are "the system"."""
+    if not username:
+        return "–"
+    return str(MACHINE_USERS.get(username, username))
 
 
 def engine_label(name: str | None) -> str:
@@ -177,6 +192,7 @@ def init_app(app: Flask) -> None:
         "outcome_label": outcome_label,
         "priority_label": priority_label,
         "engine_label": engine_label,
+        "person": person,
         "check_label": check_label,
         "check_status_label": check_status_label,
         "process_label": process_label,

@@ -18,11 +18,12 @@ from werkzeug.wrappers import Response
 
 from media.errors import MediaError
 from playlists.access import emergency_right
-from playlists.content import announcement_table, editing, playlist_table, review
+from playlists.content import announcement_table, archive, editing, playlist_table, review
 from playlists.content.playlist_contents import items_of, schedules_using
 from playlists.content.playlist_format import parse_playlist
 from playlists.content.playlist_rules import check_seconds
 from playlists.errors import (
+    ArchiveError,
     EditError,
     EmergencyRightError,
     NotFoundError,
@@ -34,6 +35,7 @@ from playlists.model import ItemKind, Review, Slide
 from web import errors, uploads
 from web import playlist_forms as forms
 from web.api_fields import id_of
+from web.archive_views import archive_message
 from web.auth import OPERATOR, has_role, login_required, role_required
 from web.playlist_forms import Refused, who
 from web.playlist_messages import describe_use, edit_message, import_refusal
@@ -50,9 +52,12 @@ MOVES = {"up": -1, "down": 1}
 
 
 def _render_index(name: str = "", description: str = "") -> str:
+    showing_archived = request.args.get("archived") == "1"
     return render_template(
         "playlists.html",
-        playlists=playlist_table.list_playlists(store()),
+        playlists=playlist_table.list_playlists(store(), archived=showing_archived),
+        showing_archived=showing_archived,
+        archived_count=playlist_table.count_archived(store()),
         name=name,
         description=description,
         limits=forms.limits(),
@@ -126,7 +131,8 @@ def _render_editor(playlist_id: int, name: str | None = None, description: str =
         items=items,
         total=sum(item.total_duration for item in items),
         playable=bool(items) and review.playlist_unplayable(store(), playlist_id) is None,
-        announcements=announcement_table.list_announcements(store()),
+        announcements=announcement_table.list_announcements(store(), archived=False),
+        archived=archive.is_archived(store(), review.PLAYLIST, playlist_id),
         uses=[describe_use(use) for use in schedules_using(store(), playlist_id)],
         name=playlist.name if name is None else name,
         description=playlist.description if name is None else description,
@@ -320,9 +326,11 @@ def _change(
     before = _existing(playlist_id).review
     try:
         message = change()
-    except (EditError, Refused, NotFoundError) as exc:
+    except (EditError, ArchiveError, Refused, NotFoundError) as exc:
         if isinstance(exc, EditError):
             flash(edit_message(exc), "error")
+        elif isinstance(exc, ArchiveError):
+            flash(archive_message(exc), "error")
         elif isinstance(exc, Refused):
             flash(str(exc), "error")
         else:

@@ -124,8 +124,20 @@ def get_announcement(store: Store, announcement_id: int) -> Announcement:
     return _announcement(row)
 
 
-def list_announcements(store: Store) -> list[Announcement]:
-    return [_announcement(row) for row in store.query(f"{_ANNOUNCEMENT_SQL} ORDER BY a.id DESC")]
+def list_announcements(store: Store, archived: bool | None = None) -> list[Announcement]:
+    """Newest first: every announcement, or only the archived (True) or the others (False)."""
+    where = {
+        None: "",
+        True: " WHERE a.archived_at IS NOT NULL",
+        False: " WHERE a.archived_at IS NULL",
+    }
+    rows = store.query(f"{_ANNOUNCEMENT_SQL}{where[archived]} ORDER BY a.id DESC")
+    return [_announcement(row) for row in rows]
+
+
+def count_archived(store: Store) -> int:
+    row = store.query_one("SELECT COUNT(*) AS n FROM announcements WHERE archived_at IS NOT NULL")
+    return int(row["n"]) if row else 0
 
 
 def _announcement(row: sqlite3.Row) -> Announcement:
@@ -141,4 +153,5 @@ def _announcement(row: sqlite3.Row) -> Announcement:
         review_comment=row["review_comment"],
         reviewed_by=row["reviewed_by"],
         changed_by=row["changed_by"],
+        archived_at=from_db_time(row["archived_at"]),
     )

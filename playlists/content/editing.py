@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-from playlists.content import playlist_table, review
+from playlists.content import archive, playlist_table, review
 from playlists.content.limits import MAX_PLAYLIST_NAME
 from playlists.content.playlist_contents import schedules_using
 from playlists.content.playlist_rules import (
@@ -146,8 +146,10 @@ def add_item(
     slide = check_slide(slide)
     with store.transaction() as conn:
         name = _playlist(conn, playlist_id)["name"]
+        archive.refuse_archived(conn, review.PLAYLIST, playlist_id)
         if kind is ItemKind.ANNOUNCEMENT:
             announcement = _announcement(conn, announcement_id)
+            archive.refuse_archived(conn, review.ANNOUNCEMENT, announcement["id"])
             media_sha256 = announcement["media_sha256"]
             duration = float(announcement["duration"] or 0.0)
             if not (slide.title or slide.body):  # the screens show what is said
@@ -157,7 +159,7 @@ def add_item(
         position = len(_order(conn, playlist_id)) + 1
         item = NewItem(kind, duration, repeat, slide, announcement_id, media_sha256)
         item_id = playlist_table.append_item(conn, playlist_id, position, item)
-        _changed(store, playlist_id, user, now, "add", f"{name}: {kind.value} at {position}")
+        _changed(store, playlist_id, user, now, "add", f"{name}: #{position} {kind.value}")
     return item_id
 
 
@@ -189,7 +191,7 @@ def update_item(
         if old == (repeat, slide.title, slide.body, duration):
             return False
         playlist_table.set_item(conn, item_id, repeat, slide, duration)
-        _changed(store, playlist_id, user, now, "edit", f"{name}: item {item['position']}")
+        _changed(store, playlist_id, user, now, "edit", f"{name}: #{item['position']}")
     return True
 
 
@@ -209,7 +211,7 @@ def move_item(
             raise EditError(rule, f"the item is already the {rule}", position=old + 1)
         order[old], order[new] = order[new], order[old]
         playlist_table.renumber(conn, playlist_id, order)
-        _changed(store, playlist_id, user, now, "reorder", f"{name}: item {old + 1} → {new + 1}")
+        _changed(store, playlist_id, user, now, "reorder", f"{name}: #{old + 1} → #{new + 1}")
     return new + 1
 
 
@@ -220,7 +222,7 @@ def remove_item(store: Store, playlist_id: int, item_id: int, user: str, now: dt
         item = _item(conn, playlist_id, item_id)
         playlist_table.delete_item(conn, item_id)
         playlist_table.renumber(conn, playlist_id, _order(conn, playlist_id))
-        detail = f"{name}: item {item['position']} ({item['kind']})"
+        detail = f"{name}: #{item['position']} {item['kind']}"
         _changed(store, playlist_id, user, now, "remove", detail)
 
 

@@ -162,17 +162,29 @@ def get_playlist(store: Store, playlist_id: int, media_dir: Path) -> Playlist:
     )
 
 
-def list_playlists(store: Store) -> list[sqlite3.Row]:
+def list_playlists(store: Store, archived: bool | None = None) -> list[sqlite3.Row]:
     """Summaries: id, name, description, item count, total seconds, review state,
-    whether it may air (`playable`: it and every announcement in it approved) and whether
-    it may be scheduled (`schedulable`: playable, or awaiting review)."""
+    archived_at, whether it may air (`playable`: it and every announcement in it approved,
+    none archived) and whether it may be scheduled (`schedulable`: playable, or awaiting
+    review). Every playlist, or only the archived (True) or the others (False)."""
+    where = {
+        None: "",
+        True: "WHERE p.archived_at IS NOT NULL ",
+        False: "WHERE p.archived_at IS NULL ",
+    }
     return store.query(
         "SELECT p.id, p.name, p.description, p.review, p.review_comment, p.reviewed_by, "
-        f"p.changed_by, {PLAYABLE_SQL} AS playable, {SCHEDULABLE_SQL} AS schedulable, "
-        "COUNT(i.id) AS items, "
+        f"p.changed_by, p.archived_at, {PLAYABLE_SQL} AS playable, "
+        f"{SCHEDULABLE_SQL} AS schedulable, COUNT(i.id) AS items, "
         "COALESCE(SUM(i.duration * i.repeat), 0) AS duration FROM playlists p "
-        "LEFT JOIN playlist_items i ON i.playlist_id = p.id GROUP BY p.id ORDER BY p.name"
+        f"LEFT JOIN playlist_items i ON i.playlist_id = p.id {where[archived]}"
+        "GROUP BY p.id ORDER BY p.name"
     )
+
+
+def count_archived(store: Store) -> int:
+    row = store.query_one("SELECT COUNT(*) AS n FROM playlists WHERE archived_at IS NOT NULL")
+    return int(row["n"]) if row else 0
 
 
 # -- single changes, inside the caller's transaction ------------------------------------

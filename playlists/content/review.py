@@ -27,23 +27,25 @@ _TABLES = {ANNOUNCEMENT: "announcements", PLAYLIST: "playlists"}
 _LABEL = {ANNOUNCEMENT: "title", PLAYLIST: "name"}
 MAX_COMMENT = 500
 
-# Whether the playlist aliased `p` may air: approved, not empty, and every announcement
-# in it approved.
+# Whether the playlist aliased `p` may air: approved, not archived, not empty, and every
+# announcement in it approved and not archived (playlists/content/archive.py).
 PLAYABLE_SQL = (
-    "(p.review = 'approved' AND EXISTS (SELECT 1 FROM playlist_items pi "
-    "WHERE pi.playlist_id = p.id) AND NOT EXISTS (SELECT 1 FROM playlist_items ri "
-    "JOIN announcements ra ON ra.id = ri.announcement_id "
-    "WHERE ri.playlist_id = p.id AND ra.review != 'approved'))"
+    "(p.review = 'approved' AND p.archived_at IS NULL AND EXISTS (SELECT 1 FROM "
+    "playlist_items pi WHERE pi.playlist_id = p.id) AND NOT EXISTS (SELECT 1 FROM "
+    "playlist_items ri JOIN announcements ra ON ra.id = ri.announcement_id "
+    "WHERE ri.playlist_id = p.id AND (ra.review != 'approved' OR ra.archived_at IS NOT NULL)))"
 )
 
 # Whether the playlist aliased `p` may be scheduled: approved or awaiting review, not
-# empty, and every announcement in it approved or awaiting review. What is scheduled
-# before its approval is held (skipped when due) until a reviewer approves it.
+# archived, not empty, and every announcement in it approved or awaiting review and not
+# archived. What is scheduled before its approval is held (skipped when due) until a
+# reviewer approves it.
 SCHEDULABLE_SQL = (
-    "(p.review IN ('approved', 'pending') AND EXISTS (SELECT 1 FROM playlist_items si "
-    "WHERE si.playlist_id = p.id) AND NOT EXISTS (SELECT 1 FROM playlist_items ti "
-    "JOIN announcements ta ON ta.id = ti.announcement_id "
-    "WHERE ti.playlist_id = p.id AND ta.review NOT IN ('approved', 'pending')))"
+    "(p.review IN ('approved', 'pending') AND p.archived_at IS NULL AND EXISTS (SELECT 1 "
+    "FROM playlist_items si WHERE si.playlist_id = p.id) AND NOT EXISTS (SELECT 1 FROM "
+    "playlist_items ti JOIN announcements ta ON ta.id = ti.announcement_id "
+    "WHERE ti.playlist_id = p.id AND (ta.review NOT IN ('approved', 'pending') "
+    "OR ta.archived_at IS NOT NULL)))"
 )
 
 # Back to draft after a change. A reviewer's comment on content sent back stays (with
@@ -259,6 +261,8 @@ def playlist_unplayable(store: Store, playlist_id: int) -> str | None:
     if is_playable(store, playlist_id):
         return None
     current = state(store, PLAYLIST, playlist_id)
+    if _archived(store, PLAYLIST, playlist_id):
+        return f"playlist “{current.label}” is archived"
     if current.review is not Review.APPROVED:
         return f"playlist “{current.label}” is not approved ({current.review.value})"
     if (
@@ -267,11 +271,15 @@ def playlist_unplayable(store: Store, playlist_id: int) -> str | None:
     ):
         return f"playlist “{current.label}” has no items"
     waiting = _unapproved_announcements(store, playlist_id)
-    return "not approved: " + ", ".join(f"“{t}”" for t in waiting)
+    if waiting:
+        return "not approved: " + ", ".join(f"“{t}”" for t in waiting)
+    return "archived: " + ", ".join(f"“{t}”" for t in _archived_announcements(store, playlist_id))
 
 
 def announcement_unplayable(store: Store, announcement_id: int) -> str | None:
     current = state(store, ANNOUNCEMENT, announcement_id)
+    if _archived(store, ANNOUNCEMENT, announcement_id):
+        return f"announcement “{current.label}” is archived"
     if current.review is not Review.APPROVED:
         return f"announcement “{current.label}” is not approved ({current.review.value})"
     return None
@@ -313,6 +321,21 @@ def _unapproved_announcements(store: Store, playlist_id: int) -> list[str]:
     rows = store.query(
         "SELECT DISTINCT a.title FROM playlist_items i JOIN announcements a "
         "ON a.id = i.announcement_id WHERE i.playlist_id = ? AND a.review != 'approved' "
+        "ORDER BY a.title",
+        (playlist_id,),
+    )
+    return [row["title"] for row in rows]
+
+
+def _archived(store: Store, subject: str, subject_id: int) -> bool:
+    row = store.query_one(f"SELECT archived_at FROM {_TABLES[subject]} WHERE id = ?", (subject_id,))
+    return row is not None and row["archived_at"] is not None
+
+
+def _archived_announcements(store: Store, playlist_id: int) -> list[str]:
+    rows = store.query(
+        "SELECT DISTINCT a.title FROM playlist_items i JOIN announcements a "
+        "ON a.id = i.announcement_id WHERE i.playlist_id = ? AND a.archived_at IS NOT NULL "
         "ORDER BY a.title",
         (playlist_id,),
     )

@@ -6,8 +6,9 @@ import datetime as dt
 import json
 import sqlite3
 
+from playlists.content import archive
 from playlists.content.playlist_format import ScheduleSpec
-from playlists.content.review import PLAYABLE_SQL, SCHEDULABLE_SQL
+from playlists.content.review import PLAYABLE_SQL, PLAYLIST, SCHEDULABLE_SQL
 from playlists.errors import ContentError, NotFoundError
 from playlists.model import DEFAULT_WAIT, InterruptPolicy, Priority, ScheduleEntry
 from playlists.schedule import limits
@@ -71,8 +72,13 @@ def _schedule_columns(
 ) -> tuple[object, ...]:
     """Check a schedule entry and return its column values, playlist_id first.
 
-    checked: the playlist must be approved or awaiting review (not a draft).
+    checked: the playlist must be approved or awaiting review (not a draft). An archived
+    playlist is refused either way.
     """
+    try:
+        archive.refuse_archived(store.conn, PLAYLIST, playlist_id)
+    except NotFoundError:
+        raise NotFoundError(f"playlist {playlist_id} does not exist") from None
     if checked:
         row = store.query_one(
             f"SELECT {SCHEDULABLE_SQL} AS schedulable FROM playlists p WHERE p.id = ?",

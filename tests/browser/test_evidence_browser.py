@@ -74,7 +74,7 @@ def test_operator_adds_a_photo_and_a_video_on_a_phone(
         page.fill("#password", PASSWORD)
         page.click("form button[type=submit]")
         page.goto(f"{panel_url}/evidence")
-        expect(page.locator("h1")).to_have_text("活动影像")
+        expect(page.locator("h1")).to_have_text("宣传照片和视频")
         add_item(
             page,
             photo,
@@ -93,7 +93,7 @@ def test_operator_adds_a_photo_and_a_video_on_a_phone(
         )
         for thumb in page.locator(".evidence-item img").all():
             assert thumb.evaluate(IMAGE_LOADED), "a thumbnail did not load"
-        expect(page.locator(".evidence-video .video-mark")).to_have_text("▶ 2s")
+        expect(page.locator(".evidence-video .video-mark")).to_have_text("▶ 0:02")
         assert page.evaluate(FITS_WIDTH), "the page scrolls sideways"
         page.screenshot(path=artifacts / "evidence-375.png", full_page=True)
     finally:

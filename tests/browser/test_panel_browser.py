@@ -99,7 +99,7 @@ def test_a_notice_from_writing_to_the_as_run_csv(
         page.click("nav.main-nav >> text=广播通知")
         page.fill("#title", "防火安全会议")
         page.fill("#text", TEXT)
-        expect(page.locator("#text-count")).to_have_text(f"{len(TEXT)} 字，播出约 8 秒")
+        expect(page.locator("#text-count")).to_have_text(f"{len(TEXT)} 字，预计播出约 0:07")
         page.click("#compose button[type=submit]")
         expect(page.locator(".flash-info")).to_contain_text("通知已保存")
         article = page.locator("article.announcement").first
@@ -175,9 +175,7 @@ def test_a_notice_from_writing_to_the_as_run_csv(
         operator.close()
         reviewer.close()
     rows = list(csv.DictReader(io.StringIO(csv_text)))
-    assert [(r["playlist"], r["status"], r["requested_by"]) for r in rows] == [
-        ("防火宣传", "played", "op")
-    ]
+    assert [(r["节目单"], r["状态"], r["操作人"]) for r in rows] == [("防火宣传", "已播出", "op")]
     assert problems == [], problems  # no script errors, no CSP violations
 
 
@@ -250,7 +248,7 @@ def test_recording_replaces_a_voice_on_a_phone(
         page.screenshot(path=artifacts / "recording-375.png", full_page=True)
         article.locator(".voice-upload button[type=submit]").click()
         expect(page.locator(".flash-info")).to_contain_text("“停水通知”已改用录音播出。请提交审核")
-        expect(page.locator("article.announcement").first).to_contain_text("语音：本人录音")
+        expect(page.locator("article.announcement").first).to_contain_text("语音：自录语音")
     finally:
         context.close()
     assert problems == [], problems

@@ -116,7 +116,7 @@ def test_operator_records_the_voice_on_a_phone(
 
         recorder.locator("button.recorder-upload").click()
         expect(page.locator(".flash-info")).to_contain_text("“停水通知”已改用录音播出。请提交审核")
-        expect(page.locator(f"#announcement-{announcement_id}")).to_contain_text("语音：本人录音")
+        expect(page.locator(f"#announcement-{announcement_id}")).to_contain_text("语音：自录语音")
     finally:
         context.close()
     assert problems == [], problems

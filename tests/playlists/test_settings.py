@@ -145,3 +145,21 @@ def test_relative_data_dir_is_beside_the_config_file(tmp_path: Path) -> None:
     config.parent.mkdir()
     config.write_text("data_dir: var/vc\n", encoding="utf-8")
     assert load_settings(config).data_dir == tmp_path / "site" / "var" / "vc"
+
+
+@pytest.mark.parametrize(
+    ("entry", "shown"),
+    [
+        ("{name: led-bar, label: 村口条屏}", "村口条屏"),
+        ("{name: led-bar}", "led-bar"),
+        ("{name: led-bar, label: '  '}", "led-bar"),
+    ],
+    ids=["label-shown", "no-label-shows-name", "blank-label-shows-name"],
+)
+def test_a_screen_is_shown_by_its_label(entry: str, shown: str) -> None:
+    screen = parse_settings(f"screens: [{entry}]\n").screens[0]
+    assert screen.name == "led-bar" and screen.display_name == shown
+
+
+def test_the_shipped_screens_have_chinese_names() -> None:
+    assert [s.display_name for s in Settings().screens] == ["村口条屏", "广场大屏", "活动室电视"]

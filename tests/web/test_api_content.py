@@ -149,6 +149,7 @@ def test_reading_content(station: Station) -> None:
         "duration": 3.0,
         "media_sha256": FAKE_SHA,
         "created_at": "2023-03-28T11:00:00+08:00",
+        "archived_at": None,
     }
     status, playlists = station.call("get", "/api/v1/playlists", "rev")
     assert [(p["name"], p["review"], p["playable"]) for p in playlists] == [

@@ -31,6 +31,8 @@ MARCH_28, MARCH_29, MARCH_30 = dt.date(2023, 3, 28), dt.date(2023, 3, 29), dt.da
 NASTY = "<script>alert(1)</script> 村民"
 QUOTED = '防火, "安全" 宣传'
 
+ENGLISH = {"Accept-Language": "en"}
+
 
 @pytest.fixture
 def app(settings: Settings, store: Store) -> Flask:
@@ -144,7 +146,7 @@ def test_rows_show_station_time_chinese_outcome_reason_and_who_asked(client: Fla
     assert "2023-03-29 18:30" in html  # Shanghai time; the store keeps 10:30 UTC
     assert '<span class="badge outcome-missed">错过</span>' in html
     assert "player was down" in html
-    assert "申请人 op" in html
+    assert "操作人：op" in html
 
 
 BAD_QUERIES = [
@@ -296,28 +298,27 @@ def test_csv_export_opens_in_excel(client: FlaskClient, store: Store, settings: 
     assert '"防火, ""安全"" 宣传"' in text  # quoted, the inner quotes doubled
     rows = list(csv.reader(io.StringIO(text)))
     assert rows == [
-        [
-            "scheduled",
-            "started",
-            "ended",
-            "playlist",
-            "priority",
-            "status",
-            "reason",
-            "requested_by",
-        ],
+        ["计划时间", "开始", "结束", "节目单", "优先级", "状态", "备注", "操作人"],
         [
             "2023-03-28T07:30:00+08:00",
             "2023-03-28T07:30:00+08:00",
             "2023-03-28T07:30:30+08:00",
             QUOTED,
-            "scheduled",
-            "played",
+            "定时",
+            "已播出",
             "",
             "",
         ],
-        ["2023-03-30T17:00:00+08:00", "", "", "'=HYPERLINK()", "manual", "skipped", "", "op"],
+        ["2023-03-30T17:00:00+08:00", "", "", "'=HYPERLINK()", "手动", "已跳过", "", "op"],
     ]
+
+
+@pytest.mark.usefixtures("campaign")
+def test_csv_export_in_english_keeps_the_column_codes_order(client: FlaskClient) -> None:
+    response = client.get("/asrun.csv?from=2023-03-29&to=2023-03-29", headers=ENGLISH)
+    header = next(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert header == ["Due", "Started", "Ended", "Playlist", "Priority", "Status", "Note",
+                      "Requested by"]  # fmt: skip
 
 
 @pytest.mark.usefixtures("campaign")
@@ -325,7 +326,7 @@ def test_csv_export_keeps_the_filters(client: FlaskClient) -> None:
     response = client.get("/asrun.csv?from=2023-03-29&to=2023-03-29&status=missed")
     rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert [(r[0], r[3], r[5], r[6]) for r in rows[1:]] == [
-        ("2023-03-29T18:30:00+08:00", "宣传", "missed", "player was down")
+        ("2023-03-29T18:30:00+08:00", "宣传", "错过", "player was down")
     ]
     html = page(client, "/asrun?from=2023-03-29&to=2023-03-29&status=missed")
     assert 'href="/asrun.csv?from=2023-03-29&amp;to=2023-03-29&amp;status=missed"' in html
@@ -364,7 +365,7 @@ def test_report_totals_match_campaign_report(
     footer = html.split("<tfoot>")[1].split("</tfoot>")[0]
     numbers = [int(n) for n in re.findall(r'<th class="num"[^>]*>(\d+)</th>', footer)]
     assert numbers == [18, 16, 10, 6]  # planned, due so far, played, not played
-    assert "错过 1 · 已跳过 1 · 无记录 4" in footer
+    assert "错过 1 · 已跳过 1 · 未播出（无记录） 4" in footer
     for text in (
         "示范村广播站",
         "2023年社会工作主题宣传活动",
@@ -373,7 +374,7 @@ def test_report_totals_match_campaign_report(
         "player was down × 1",
         "emergency on air × 1",
         "紧急通知",
-        "人工播出 1 次，已播出 1 次。",
+        "手动播出 1 次，已播出 1 次。",
         "村委会盖章",
         "填报人",
     ):
@@ -439,7 +440,7 @@ def test_report_prints_on_a4(live_panel: str, browser: Any) -> None:
         page.emulate_media(media="print")
         assert not page.locator("header.site-header").is_visible()
         assert not page.locator("#print-report").is_visible()
-        assert page.locator("h1").inner_text() == "广播播出情况报告"
+        assert page.locator("h1").inner_text() == "播出情况报告"
         page.screenshot(path=ARTIFACTS / "asrun-report-print.png", full_page=True)
         pdf = page.pdf(format="A4", path=ARTIFACTS / "asrun-report.pdf")
         assert not problems, problems

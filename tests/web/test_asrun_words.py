@@ -71,7 +71,7 @@ TABLE = [
     (note(NoteCode.SLOT_BUSY, on_air="新闻"), "当时正在播出“新闻”", "“新闻” was on air"),
     (
         note(NoteCode.INTERRUPTED, priority="emergency", name="紧急通知", then="resume"),
-        "被应急广播“紧急通知”打断，之后接着播",
+        "被紧急广播“紧急通知”打断，之后接着播",
         "interrupted by the emergency broadcast “紧急通知”; will resume",
     ),
     (
@@ -81,17 +81,17 @@ TABLE = [
     ),
     (
         note(NoteCode.INTERRUPTED, priority="emergency", name="紧急通知", then=""),
-        "被应急广播“紧急通知”打断",
+        "被紧急广播“紧急通知”打断",
         "interrupted by the emergency broadcast “紧急通知”",
     ),
     (
         note(NoteCode.CONTINUED_AFTER, policy="resume", priority="emergency", name="紧急通知"),
-        "应急广播“紧急通知”之后接着播",
+        "紧急广播“紧急通知”之后接着播",
         "resumed after the emergency broadcast “紧急通知”",
     ),
     (
         note(NoteCode.CONTINUED_AFTER, policy="restart", priority="emergency", name="紧急通知"),
-        "应急广播“紧急通知”之后从头重播",
+        "紧急广播“紧急通知”之后从头重播",
         "played again from the start after the emergency broadcast “紧急通知”",
     ),
     (note(NoteCode.STOPPED_BY, who="xiaowang"), "被 xiaowang 停止", "stopped by xiaowang"),
@@ -231,17 +231,17 @@ def test_no_english_note_reaches_a_chinese_page_csv_or_report(day: FlaskClient, 
     text = day.get(path, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert not ENGLISH_WORDS.search(text), ENGLISH_WORDS.search(text)
     if path != "/":
-        assert "被应急广播“紧急通知”打断，之后接着播" in text or path.startswith("/asrun/report")
+        assert "被紧急广播“紧急通知”打断，之后接着播" in text or path.startswith("/asrun/report")
         assert "静音时段（22:00–06:30）" in text
 
 
 def test_the_csv_says_each_note_in_chinese(day: FlaskClient) -> None:
     body = day.get("/asrun.csv?from=2023-03-28&to=2023-03-28").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
-    assert [r["reason"] for r in rows] == [
+    assert [r["备注"] for r in rows] == [
         "静音时段（22:00–06:30）",
-        "被应急广播“紧急通知”打断，之后接着播",
-        "应急广播“紧急通知”之后接着播；第 1 条被 王五 跳过",
+        "被紧急广播“紧急通知”打断，之后接着播",
+        "紧急广播“紧急通知”之后接着播；第 1 条被 王五 跳过",
         "",  # the emergency itself, played through
         "被 王五 停止",
     ]

@@ -1,4 +1,4 @@
-"""活动影像 on the panel: chunked uploads by operators, the grid per topic, roles, CSRF."""
+"""宣传照片和视频 on the panel: chunked uploads by operators, the grid per topic, roles, CSRF."""
 
 from __future__ import annotations
 
@@ -159,7 +159,7 @@ def test_without_csrf_nothing_starts(operator: FlaskClient) -> None:
 def test_roles_that_view_and_who_uploads(app: Flask, store: Store, role: str) -> None:
     viewer = client_for(app, store, role, role)
     page = viewer.get("/evidence")
-    assert page.status_code == 200 and "活动影像" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "宣传照片和视频" in page.get_data(as_text=True)
     started = viewer.post("/evidence/uploads", json={"size": 10}, headers=headers(viewer))
     assert started.status_code == (201 if role == "admin" else 403)
 

@@ -48,6 +48,11 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "announcements.edit": ("operator", "admin"),
     "announcements.submit": ("operator", "admin"),
     "announcements.set_voice": ("operator", "admin"),
+    **{
+        f"archive.{step}_{subject}": ("operator", "admin")
+        for step in ("archive", "restore")
+        for subject in ("announcement", "playlist")
+    },
     "playlists.import_yaml": ("operator", "admin"),
     "commands.play": ("operator", "admin"),
     "commands.stop": ("operator", "admin"),

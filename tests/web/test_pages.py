@@ -139,7 +139,7 @@ def test_new_announcement_is_stored_and_its_audio_is_served(
         pytest.param("kokoro", "离线神经网络语音（Kokoro）", id="neural"),
         pytest.param("mbrola", "离线语音", id="offline"),
         pytest.param("espeak-ng", "离线语音（备用）", id="backup"),
-        pytest.param("recording", "本人录音", id="own-recording"),
+        pytest.param("recording", "自录语音", id="own-recording"),
         pytest.param("", "–", id="unknown"),
     ],
 )
@@ -334,7 +334,7 @@ def upload(client: FlaskClient, content: bytes, name: str = "p.yaml") -> str:
 def test_playlist_import_lists_it_with_count_and_length(client: FlaskClient) -> None:
     html = upload(client, GOOD_YAML.encode())
     assert "已导入节目单：午间节目" in html
-    assert "条目：2" in html
+    assert "共 2 条" in html
     assert "时长：0:15" in html
     assert "午间节目" in text_of(client, "/")  # scheduled at 12:00, an hour from now
 
@@ -494,7 +494,7 @@ def test_dashboard_shows_the_campaign_so_far(settings: Settings, store: Store) -
     html = text_of(client, "/")
     assert "截至目前应播：6 次" in html
     assert "已播出：4 次 (67%)" in html
-    assert "错过 1" in html and "无记录 1" in html
+    assert "错过 1" in html and "未播出（无记录） 1" in html
     # A played broadcast later on changes the figures at once, not in five minutes.
     asrun.claim(store, due[5], Outcome.PLAYED, due[5].start)
     assert "已播出：5 次 (83%)" in text_of(client, "/")

@@ -162,8 +162,8 @@ def test_each_kind_of_item_is_added_and_the_total_shown(
     html = post(client, f"{base}/pause", seconds="3.5", slide_title="请稍候")
     assert "已添加停顿。" in flashes(html)
 
-    assert item_names(html) == ["1:0:03 × 2 = 0:06", "2:时长：0:02", "3:时长：0:10", "4:时长：0:04"]
-    assert "总时长：0:21" in html  # 3 × 2 + 1.5 + 10 + 3.5 = 21
+    assert item_names(html) == ["1:0:03 × 2 = 0:06", "2:时长：0:01", "3:时长：0:10", "4:时长：0:03"]
+    assert "总时长：0:21" in html  # 3 × 2 + 1.5 + 10 + 3.5 = 21; each cut down to whole seconds
     assert "鼓声.wav" in html and "屏幕显示： <strong>锣鼓</strong>" in html
     items = items_of(store, playlist_id)
     image_url = f"/media/{items[2].media_sha256}.png"
@@ -173,7 +173,7 @@ def test_each_kind_of_item_is_added_and_the_total_shown(
     assert leftovers(settings) == []
     [summary] = playlist_table.list_playlists(store)
     assert (summary["items"], summary["review"]) == (4, "draft")
-    assert "条目：4" in page(client, "/playlists") and "时长：0:21" in page(client, "/playlists")
+    assert "共 4 条" in page(client, "/playlists") and "时长：0:21" in page(client, "/playlists")
 
 
 @pytest.mark.parametrize(
@@ -342,8 +342,8 @@ IN_ORDER = ["1:时长：0:01", "2:时长：0:02", "3:时长：0:03"]
                      id="first-down"),
         pytest.param(2, "up", ["1:时长：0:01", "2:时长：0:03", "3:时长：0:02"], "已移到第 2 条。",
                      id="last-up"),
-        pytest.param(0, "up", IN_ORDER, "该条目已经是第一条。", id="first-up"),
-        pytest.param(2, "down", IN_ORDER, "该条目已经是最后一条。", id="last-down"),
+        pytest.param(0, "up", IN_ORDER, "这已经是第一条。", id="first-up"),
+        pytest.param(2, "down", IN_ORDER, "这已经是最后一条。", id="last-down"),
     ],
 )  # fmt: skip
 def test_items_move_with_buttons(
@@ -392,7 +392,7 @@ def test_remove_renumbers_and_the_total_follows(client: FlaskClient, store: Stor
     add_pauses(client, playlist_id, 1, 2, 3)
     middle = items_of(store, playlist_id)[1]
     html = post(client, f"/playlists/{playlist_id}/items/{middle.id}/remove")
-    assert "已删除该条目。" in flashes(html)
+    assert "已删除这一条。" in flashes(html)
     assert item_names(html) == ["1:时长：0:01", "2:时长：0:03"]
     assert "总时长：0:04" in html
     html = post(client, f"/playlists/{playlist_id}/items/{middle.id}/remove")  # twice, stale page
@@ -405,7 +405,7 @@ def test_item_repeat_slide_and_seconds_change(client: FlaskClient, store: Store)
     [item] = items_of(store, playlist_id)
     path = f"/playlists/{playlist_id}/items/{item.id}"
     html = post(client, path, repeat="3", seconds="5", slide_title="安静", slide_body="请听下一条")
-    assert "该条目已保存。" in flashes(html)
+    assert "这一条已保存。" in flashes(html)
     assert item_names(html) == ["1:0:05 × 3 = 0:15"]
     assert "总时长：0:15" in html
     assert "屏幕显示： <strong>安静</strong> 请听下一条" in html
@@ -534,7 +534,7 @@ def test_delete_is_refused_while_scheduled_then_done(client: FlaskClient, store:
     html = post(client, f"/playlists/{playlist_id}/delete", confirm="yes")
     assert (
         "“午间节目”仍在播出日程中：2023-03-28 至 2023-04-07 的 07:30, 18:30。"
-        "请先删除这些日程，再删除节目单。"
+        "请先删除这些播出安排，再删除节目单。"
     ) in flashes(html)
     entry_table.delete_schedule(store, entry)
     html = post(client, f"/playlists/{playlist_id}/delete")

@@ -67,7 +67,7 @@ def test_written_announcements_wait_for_review_before_they_can_air(
     html = post(reviewer, f"/review/announcement/{notice.id}/approve")
     assert "已审核通过" in html and "没有待审核的内容" in html
     page = operator.get("/announcements").get_data(as_text=True)
-    assert 'action="/commands/play"' in page and "审核人：rev" in page
+    assert 'action="/commands/play"' in page and "rev 审核通过" in page
 
 
 def test_sent_back_content_shows_the_comment_to_its_author(
@@ -199,7 +199,7 @@ def test_one_approval_takes_a_playlist_with_its_notices(
 
     html = post(reviewer, f"/review/playlist/{campaign}/approve")
 
-    assert "已通过“宣传”及其中的通知：“停水”、“防火”。现在可以排期和播出。" in html
+    assert "已通过“宣传”及其中的通知：“停水”、“防火”。现在可以安排播出了。" in html
     assert "没有待审核的内容" in html
     assert review.playlist_unplayable(store, campaign) is None
     assert [(r.action, r.subject, r.detail) for r in reversed(content_audit(store))] == [
@@ -215,7 +215,7 @@ def test_approving_a_notice_of_a_pending_playlist_says_what_still_waits(
     notice = add_fake_announcement(store, "停水", review=Review.PENDING)
     pending_playlist(store, "宣传", notice)
     html = post(reviewer, f"/review/announcement/{notice}/approve")
-    assert "现在可以排期和播出" not in html
+    assert "现在可以安排播出" not in html
     assert "已通过，现在可以单独播放。它所在的节目单“宣传”尚未审核通过" in html
 
 

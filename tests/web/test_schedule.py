@@ -179,7 +179,7 @@ def test_past_days_show_the_log_and_today_is_marked(
     log_in(client, "op")
     html = page(client)
     assert 'class="badge outcome-played">已播出' in html  # 28 March, 07:30
-    assert "无记录" in html  # 28 March, 18:30: the log has nothing
+    assert "未播出（无记录）" in html  # 28 March, 18:30: the log has nothing
     day_page = '<a href="/schedule?view=day&amp;date='
     assert f'<th scope="col" class="past campaign">{day_page}2023-03-28">3月28日' in html
     assert f'<th scope="col" class="today campaign">{day_page}2023-03-29">3月29日' in html
@@ -245,14 +245,14 @@ def test_a_crowded_hour_folds_into_its_counts(
     # 28 March is today: 07:xx is over and the log has nothing; later days are to come.
     if listed:
         assert (
-            '<details class="fold"><summary>播出 5 次 <span class="badge outcome-missed">无记录 5'
-            in html
+            '<details class="fold"><summary>播出 5 次 '
+            '<span class="badge outcome-missed">未播出（无记录） 5' in html
         )
         assert '<span class="bc-time">07:55</span> 节目55</span>' in html  # listed inside
     else:
         assert (
             '<a class="fold" href="/schedule?view=day&amp;date=2023-03-28">播出 5 次 '
-            '<span class="badge outcome-missed">无记录 5' in html
+            '<span class="badge outcome-missed">未播出（无记录） 5' in html
         )
         assert (
             html.count('<a class="fold" href="/schedule?view=day&amp;date=2023-') == 2 * 6
@@ -267,15 +267,17 @@ def test_the_calendar_follows_the_log_the_clock_and_the_schedule(
     start, end = day_range(dt.date(2023, 3, 28), dt.date(2023, 3, 28), settings.tz)
     morning, evening = station_plan(store, settings, start, end)
     first_card = page(client).split('class="day-card')[2]  # 28 March: Monday comes first
-    assert "无记录" in first_card and "已播出" not in first_card
+    assert "未播出（无记录）" in first_card and "已播出" not in first_card
     asrun.claim(store, morning, Outcome.PLAYED, morning.start)
     first_card = page(client).split('class="day-card')[2]
-    assert first_card.count("已播出") == 1 and first_card.count("无记录") == 0
+    assert first_card.count("已播出") == 1 and first_card.count("未播出（无记录）") == 0
     later = make_app(settings, store, now=evening.start + dt.timedelta(minutes=1))
     late_client = later.test_client()
     log_in(late_client, "op")
     first_card = page(late_client).split('class="day-card')[2]
-    assert first_card.count("已播出") == 1 and first_card.count("无记录") == 1  # 18:30 now due
+    assert (
+        first_card.count("已播出") == 1 and first_card.count("未播出（无记录）") == 1
+    )  # 18:30 now due
     add_pause_playlist(store, "晚间新闻", 60.0, times=(dt.time(20, 0),))
     assert "晚间新闻" in page(late_client)
     assert "no record" in page(late_client, headers={"Accept-Language": "en"})
@@ -461,7 +463,7 @@ BAD_INPUT = [
     pytest.param({"wait": "-5"}, "0 到 3600", id="wait-negative"),
     pytest.param({"wait": "five"}, "0 到 3600", id="wait-not-a-number"),
     pytest.param({"priority": "loud"}, "请从列表中选择优先级", id="unknown-priority"),
-    pytest.param({"priority": "emergency"}, "您的账号不能安排应急", id="emergency-without-right"),
+    pytest.param({"priority": "emergency"}, "您的账号不能安排紧急", id="emergency-without-right"),
     pytest.param({"on_interrupt": "later"}, "请从列表中选择被中断后", id="unknown-policy"),
 ]
 

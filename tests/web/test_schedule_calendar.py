@@ -92,7 +92,7 @@ def test_a_line_says_when_what_and_every_mark(settings: Settings) -> None:
     )
     assert second.css == "bc clash"
     assert second.badges == (
-        ("outcome-missed", "无记录"),
+        ("outcome-missed", "未播出（无记录）"),
         ("mark-conflict", "冲突：等待 5:00，等“节目1”播完"),
     )
     [night] = night_cell.lines
@@ -126,7 +126,7 @@ def test_a_folded_hour_counts_each_mark_conflicts_first(settings: Settings) -> N
         ("mark-review", "待审核 1"),
         ("outcome-played", "已播出 1"),
         ("outcome-skipped", "已跳过 1"),
-        ("outcome-missed", "无记录 3"),
+        ("outcome-missed", "未播出（无记录） 3"),
     )
 
 

@@ -45,13 +45,13 @@ def test_a_card_per_screen_frames_its_kiosk_page(client: FlaskClient, settings: 
     found = cards(html)
     assert len(found) == len(settings.screens) == 3
     for card, screen in zip(found, settings.screens, strict=True):
-        assert f"<h2>{screen.name} " in card
+        assert screen.label and f"<h2>{screen.label} " in card  # the panel's name, not "led-bar"
         assert f"{screen.width} × {screen.height} 像素" in card
         assert f'data-size="{screen.width}x{screen.height}"' in card
         assert (
             f'<iframe src="/screen/{screen.name}" width="{screen.width}" height="{screen.height}"'
         ) in card
-        assert f'title="屏幕 {screen.name}"' in card
+        assert f'title="屏幕 {screen.label}"' in card
         assert f'href="/screen/{screen.name}" target="_blank" rel="noopener">以原尺寸打开' in card
 
 

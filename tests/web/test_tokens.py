@@ -43,9 +43,11 @@ def make_token(client: FlaskClient, name: str) -> str:
     return match[1]
 
 
-def test_header_links_to_the_page(app: Flask) -> None:
-    html = client_of(app, "rev").get("/").get_data(as_text=True)
-    assert 'href="/account/tokens"' in html
+def test_account_page_links_to_the_page_and_the_header_does_not(app: Flask) -> None:
+    client = client_of(app, "rev")
+    assert 'href="/account/tokens"' not in client.get("/").get_data(as_text=True)
+    html = client.get("/password").get_data(as_text=True)
+    assert 'href="/account/tokens"' in html and "API 令牌" in html
 
 
 def test_make_use_and_revoke_a_token(app: Flask, store: Store) -> None:
@@ -60,7 +62,7 @@ def test_make_use_and_revoke_a_token(app: Flask, store: Store) -> None:
     (token,) = tokens.list_tokens(store)
     response = client.post(f"/account/tokens/{token.id}/revoke", data={"csrf_token": csrf_of(page)})
     assert response.status_code == 302
-    assert "已吊销" in client.get("/account/tokens").get_data(as_text=True)
+    assert "已作废" in client.get("/account/tokens").get_data(as_text=True)
     assert tokens.verify(store, secret, NOW) is None
     assert [r.action for r in audit.rows(store, limit=2)] == ["revoke", "create"]
 

@@ -79,7 +79,7 @@ def test_uploaded_recording_replaces_the_voice(
     assert announcement.engine == "recording"
     assert announcement.media_sha256 != FAKE_SHA
     assert 1.5 < announcement.duration < 2.5
-    assert "语音：本人录音" in html
+    assert "语音：自录语音" in html
     record = media_table.get_media(store, announcement.media_sha256)
     assert record is not None
     assert probe(settings.media_dir / record.path).duration == pytest.approx(2.0, abs=0.3)

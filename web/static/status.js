@@ -24,7 +24,8 @@
 
   function position(playing) {
     var el = document.getElementById("now-playing-item");
-    if (!el || !playing.item || !playing.items) {
+    // A single notice needs no "item 1 of 1".
+    if (!el || !playing.item || !playing.items || playing.items < 2) {
       return "";
     }
     return el.getAttribute("data-template")

@@ -36,7 +36,7 @@ EMERGENCY_SCHEDULE = (
 )
 ITEMS = "  - announcement: 紧急通知，请注意\n  - image: media/poster.png\n    duration: 5\n"
 REFUSED = "Your account may not schedule emergency broadcasts."
-REFUSED_ZH = "您的账号不能安排应急广播。"
+REFUSED_ZH = "您的账号不能安排紧急广播。"
 
 
 @pytest.mark.parametrize(
