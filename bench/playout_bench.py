@@ -198,10 +198,22 @@ def bench_start_lag(folder: Path, count: int) -> tuple[list[float], list[float],
     peak = status_mb(player.pid, "VmHWM")
     player.send_signal(signal.SIGTERM)
     player.wait(15)
-    lags = []
-    for stamp in list(ear.stamps):  # pair each first byte with the slot it belongs to
-        slot = min(scheduled, key=lambda s: abs(s.timestamp() - stamp))
-        lags.append((stamp - slot.timestamp()) * 1000)
+    # The clips played one after another: the n-th first bytes are the n-th started row's.
+    store = Store.open(settings.db_path)
+    started = sorted(
+        (r for r in asrun.all_rows(store) if r.started_at is not None),
+        key=lambda r: r.started_at or r.scheduled_at,
+    )
+    store.close()
+    if len(started) != len(ear.stamps):
+        print(f"warning: {len(started)} broadcasts started, {len(ear.stamps)} first bytes heard")
+    lags = [
+        (stamp - row.scheduled_at.timestamp()) * 1000
+        for stamp, row in zip(ear.stamps, started, strict=False)
+    ]
+    skipped = count - len(started)
+    if skipped:
+        print(f"{skipped} of {count} broadcasts did not start (each may wait 0.5 s)")
     bare = bare_first_bytes(ear, settings.media_dir / clip.path, min(count, 20))
     ear.close()
     return lags, bare, idle, peak
