@@ -48,6 +48,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "announcements.edit": ("operator", "admin"),
     "announcements.submit": ("operator", "admin"),
     "announcements.set_voice": ("operator", "admin"),
+    "announcements.schedule": ("operator", "admin"),
     **{
         f"archive.{step}_{subject}": ("operator", "admin")
         for step in ("archive", "restore")
@@ -58,6 +59,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "commands.stop": ("operator", "admin"),
     "commands.skip": ("operator", "admin"),
     "emergency.broadcast": ("emergency", "admin"),
+    "town_emergency.send": ("emergency", "admin"),
+    "town_emergency_api.send": ("emergency", "admin"),
     "review.approve": ("reviewer", "admin"),
     "review.reject": ("reviewer", "admin"),
     "api.send_command": ("operator", "admin"),
