@@ -67,7 +67,9 @@ def index() -> str:
         )  # fmt: skip
         days = None
     else:
-        days = page_calendar(plan, shown.first, shown.last, outcomes, now(), day_label, window_days)
+        days = page_calendar(
+            plan, shown.first, shown.last, outcomes, instant, day_label, window_days
+        )
         month = None
     conflicts = [c for c in plan.conflicts if shown.first <= c.day <= shown.last]
     return render_template(
