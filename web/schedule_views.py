@@ -25,7 +25,7 @@ from playlists.schedule.scheduling import ScheduleRequest
 from web.auth import OPERATOR, login_required, role_required
 from web.formatting import translated
 from web.plan_cache import shown_plan
-from web.schedule_calendar import page_calendar
+from web.schedule_calendar import page_calendar, started_before
 from web.schedule_form import (
     POLICY_LABELS,
     PRIORITY_CHOICES,
@@ -57,8 +57,9 @@ def index() -> str:
     context = _page_context()
     day_label = context["day_label"]
     broadcasts = plan.between(shown.first, shown.last)
-    # Only what is due by now can have a row in the log.
-    outcomes = asrun.statuses(store(), [b.key for b in broadcasts if b.start <= instant])
+    # Only what is due by now can have a row in the log (one playing starts at `now`).
+    begun = started_before(instant + dt.timedelta(microseconds=1), tz)
+    outcomes = asrun.statuses(store(), [b.key for b in broadcasts if begun(b.start)])
     window_days = (campaign.start, campaign.end)
     if shown.view is calendar.View.MONTH:
         month = build_month(
@@ -67,7 +68,9 @@ def index() -> str:
         )  # fmt: skip
         days = None
     else:
-        days = page_calendar(plan, shown.first, shown.last, outcomes, now(), day_label, window_days)
+        days = page_calendar(
+            plan, shown.first, shown.last, outcomes, instant, day_label, window_days
+        )
         month = None
     conflicts = [c for c in plan.conflicts if shown.first <= c.day <= shown.last]
     return render_template(

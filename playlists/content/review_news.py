@@ -16,19 +16,22 @@ NEWS_DAYS = 3  # how long the dashboard tells an author about a decision
 MOST = 10  # decisions shown at once, newest first
 
 # Each decision on an announcement or playlist, with the submission it decided: the last
-# `submit` of the same content before it (its author, and its title or name then).
+# `submit` of the same content before it (its author, and its title or name then). The
+# decisions are found by time (the audit_at index); each submission by walking back
+# from its decision, which it shortly precedes.
 _NEWS_SQL = """
 SELECT d.at, d.action, d.subject, d.subject_id, d.username AS reviewer, d.detail,
        s.detail AS label
 FROM audit d
 JOIN audit s ON s.id = (
-    SELECT MAX(id) FROM audit
-    WHERE action = 'submit' AND subject = d.subject AND subject_id = d.subject_id AND id < d.id
+    SELECT id FROM audit
+    WHERE id < d.id AND action = 'submit' AND subject = d.subject AND subject_id = d.subject_id
+    ORDER BY id DESC LIMIT 1
 )
 WHERE d.at >= ? AND d.action IN ('approve', 'reject')
   AND d.subject IN ('announcement', 'playlist')
   AND s.username = ? AND d.username != s.username
-ORDER BY d.id DESC
+ORDER BY d.at DESC, d.id DESC
 LIMIT ?
 """
 

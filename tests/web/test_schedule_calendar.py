@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -231,3 +232,28 @@ def test_a_year_long_campaign_plans_only_the_days_on_the_page(
     assert not [day for day in hidden if f">{day}<" in page]
     [(start, end)] = planned
     assert (end - start).days <= 8  # the page's days and the one before: never the year
+
+
+TZ_SHANGHAI = ZoneInfo("Asia/Shanghai")
+BERLIN = ZoneInfo("Europe/Berlin")  # 29 October 2023: 02:00–02:59 is shown twice
+FIRST_0230 = dt.datetime(2023, 10, 29, 0, 30, tzinfo=dt.UTC)  # 02:30 CEST
+SECOND_0230 = dt.datetime(2023, 10, 29, 1, 30, tzinfo=dt.UTC)  # 02:30 CET, an hour later
+
+
+@pytest.mark.parametrize(
+    ("now", "instant"),
+    [
+        pytest.param(SECOND_0230, FIRST_0230, id="now-in-the-repeated-hour-instant-before"),
+        pytest.param(FIRST_0230, SECOND_0230, id="now-in-the-repeated-hour-instant-after"),
+        pytest.param(SECOND_0230 - dt.timedelta(minutes=10), FIRST_0230, id="same-wall-minutes"),
+        pytest.param(SECOND_0230 + dt.timedelta(hours=1), SECOND_0230, id="after-the-fold"),
+        pytest.param(FIRST_0230 - dt.timedelta(hours=1), FIRST_0230, id="before-the-fold"),
+        pytest.param(FIRST_0230, FIRST_0230, id="the-same-instant"),
+    ],
+)
+def test_started_before_is_exact_around_a_repeated_hour(
+    now: dt.datetime, instant: dt.datetime
+) -> None:
+    over = schedule_calendar.started_before(now, BERLIN)
+    assert over(instant.astimezone(BERLIN)) is (instant < now)
+    assert over(instant.astimezone(TZ_SHANGHAI)) is (instant < now)  # any zone: still exact
