@@ -31,7 +31,7 @@ from media.kokoro_engine import (
     speech_chunks,
 )
 from media.mbrola import MbrolaEngine
-from media.tts import EngineChain, EspeakEngine, build_chain
+from media.tts import EngineChain, EspeakEngine, TtsEngine, build_chain
 from playlists.content import announcement_table, announcing
 from playlists.content.ingest import Ingest
 from playlists.content.revoice import revoice
@@ -308,15 +308,21 @@ def test_speaking_starts_no_telemetry(model_cache: Path, tmp_path: Path) -> None
 
 
 @real_model
-def test_revoice_gives_an_mbrola_clip_kokoro_s_voice_and_sends_it_back_to_review(
+def test_revoice_gives_espeak_clips_kokoro_s_voice_and_leaves_mbrola_s(
     store: Store, settings: Settings, model_cache: Path
 ) -> None:
-    made = Ingest(store, settings, chain=EngineChain([MbrolaEngine()]))
-    announcement_id = announcing.create(
-        made, "停水", "明天上午停水，请提前储水。", "op", review=Review.APPROVED
-    )
-    better = EngineChain([KokoroEngine(cache_dir=model_cache), MbrolaEngine()])
-    report = revoice(Ingest(store, settings, chain=better), "cli:tester")
-    assert [(r.old_engine, r.new_engine) for r in report.changed] == [("mbrola", "kokoro")]
-    announcement = announcement_table.get_announcement(store, announcement_id)
-    assert (announcement.engine, announcement.review) == ("kokoro", Review.DRAFT)
+    ids = {}
+    made_by: list[tuple[TtsEngine, str]] = [
+        (EspeakEngine(), "明天上午停水，请提前储水。"),
+        (MbrolaEngine(), "今晚放电影。"),
+    ]
+    for engine, text in made_by:
+        made = Ingest(store, settings, chain=EngineChain([engine]))
+        ids[engine.name] = announcing.create(made, "通知", text, "op", review=Review.APPROVED)
+    station = EngineChain([KokoroEngine(cache_dir=model_cache), MbrolaEngine(), EspeakEngine()])
+    report = revoice(Ingest(store, settings, chain=station), "cli:tester")
+    assert [(r.old_engine, r.new_engine) for r in report.changed] == [("espeak-ng", "kokoro")]
+    voiced = announcement_table.get_announcement(store, ids["espeak-ng"])
+    assert (voiced.engine, voiced.review) == ("kokoro", Review.DRAFT)
+    kept = announcement_table.get_announcement(store, ids["mbrola"])
+    assert (kept.engine, kept.review) == ("mbrola", Review.APPROVED)
