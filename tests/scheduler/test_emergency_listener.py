@@ -315,7 +315,7 @@ def test_villagecast_emergency_shows_each_villages_answer(
     listen(dt.datetime.now(dt.UTC))  # 东村 listens; 西村 never connects
     with FakePlayer(store, answer(ReasonCode.STARTED)):
         result = villagecast(
-            "emergency", "河水上涨，请立即转移。", "--title", "防汛", "--watch", "3", config=config
+            "emergency", "河水上涨，请立即转移。", "--title", "防汛", "--watch", "8", config=config
         )
     assert result.returncode == 1, result.stderr  # 西村 did not answer
     assert "  东村: received\n  东村: started\n" in result.stdout
