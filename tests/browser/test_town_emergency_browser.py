@@ -10,6 +10,7 @@ import pytest
 
 from playlists.sync import emergency_wire as wire
 from tests.broker_kit import broker
+from tests.browser.test_accessibility_browser import axe_problems
 from tests.web.test_town_emergency_views import WEST, TownPanel, ack, town, village
 from tests.web_fixtures import PASSWORD
 
@@ -54,6 +55,7 @@ def test_the_live_table_follows_each_answer_within_a_second(
         ):
             assert_tappable(page.locator(tap))
         assert page.evaluate(FITS_WIDTH), "the form fits the phone"
+        assert axe_problems(page) == []
         page.screenshot(path=artifacts / "town-emergency-form-375.png", full_page=True)
         page.check("input[name=confirm]")
         page.click("#town-emergency-form button[type=submit]")
@@ -84,6 +86,7 @@ def test_the_live_table_follows_each_answer_within_a_second(
         expect(page.locator("#answers tr[data-village='东村'] .state")).to_have_text("无回应")
         expect(page.locator("#answers-stale")).to_be_hidden()  # the panel answered throughout
         assert page.evaluate(FITS_WIDTH), "the live table fits the phone"
+        assert axe_problems(page) == []
         page.screenshot(path=artifacts / "town-emergency-live-375.png", full_page=True)
     finally:
         context.close()

@@ -66,7 +66,7 @@ def test_each_day_counts_its_broadcasts_and_their_marks(settings: Settings) -> N
         ("mark-review", "待审核 2"),
         ("mark-quiet", "静音时段 1"),
         ("outcome-played", "已播出 1"),
-        ("outcome-missed", "无记录 3"),
+        ("outcome-missed", "未播出（无记录） 3"),
     )
     assert tomorrow.marks == (
         ("mark-conflict", "冲突 2"),
