@@ -3,8 +3,8 @@
 Input is text already rewritten for the ear by ``media.textnorm`` (numbers in
 words, phone numbers digit by digit). Each clause is read word by word
 (``media.pinyin``), its tones changed as connected speech changes them
-(``media.sandhi``), and long clauses are broken into phrases with short pauses
-at word boundaries, where a broadcaster takes a breath.
+(``media.sandhi``) within each phrase: long clauses are broken into phrases with
+short pauses at word boundaries, where a broadcaster takes a breath.
 """
 
 import enum
@@ -16,7 +16,7 @@ from media.pinyin import Word, read_han
 from media.sandhi import apply_sandhi
 
 # Raise when a change here or in pinyin, polyphones, sandhi, prosody or cn1 changes a clip.
-FRONT_END_VERSION = "2"
+FRONT_END_VERSION = "3"
 
 
 class Pause(enum.Enum):
@@ -68,6 +68,13 @@ _BREATH_BEFORE = frozenset(
     )
 )
 _NUMBER_CHARS = frozenset("零〇幺一二两三四五六七八九十百千万亿点分秒年月日号时")
+_DIGIT_CHARS = frozenset("零〇幺一二两三四五六七八九十百千万亿")
+# Adverbs and determiners that lean on the next word: no breath after them (也 | 可以).
+_LEANING_ON_NEXT = frozenset(
+    str.split("也 都 就 还 又 才 很 最 更 太 不 没 再 已 已经 第 每 各 该")
+)
+# Particles and postpositions that lean on the word before: no breath before them.
+_LEANING_ON_PREVIOUS = frozenset(str.split("的 地 得 了 着 过 们 以上 以下 以内 之"))
 _SHORTEST_PHRASE = 3  # syllables on each side of a breath
 _LONGEST_PHRASE = 9
 
@@ -76,8 +83,8 @@ def transcribe(text: str) -> list[Token]:
     """Return text as the syllables and pauses it is spoken with."""
     tokens: list[Token] = []
     for clause, pause in _clauses(text):
-        words = apply_sandhi(_words(clause))
-        for phrase in _phrases(words):
+        # Tones change within a breath group, never across the breath between two.
+        for phrase in map(apply_sandhi, _phrases(_words(clause))):
             if tokens and isinstance(tokens[-1], Syllable):
                 tokens.append(Pause.PHRASE)
             tokens += [
@@ -158,6 +165,10 @@ def _breath_between(previous: Word, word: Word, length: int, remaining: int) -> 
         return False
     if previous.text[-1] in _NUMBER_CHARS and word.text[0] in _NUMBER_CHARS:
         return False  # never inside a number, date or time
+    if previous.text[-1] in _DIGIT_CHARS or previous.text in _LEANING_ON_NEXT:
+        return False  # nor between a number and its unit (五 | 摄氏度), nor after 也, 都
+    if word.text in _LEANING_ON_PREVIOUS:
+        return False
     if word.text in _BREATH_BEFORE:
         return True
     if previous.text.endswith("的") and length >= 5:

@@ -1,13 +1,14 @@
 """Tone sandhi: how 一, 不 and runs of third tones change in connected speech.
 
-Rules apply within one clause (between two pauses) to words as jieba cut them:
+Rules apply within one phrase (between two pauses, a breath included) to words
+as jieba cut them:
 
 - 不 is bú before a fourth tone (不是 búshì), neutral between a repeated word
   (是不是), bù elsewhere.
 - 一 keeps yī in numbers (十一, 二零二一), ordinals (第一), dates and times (一月,
-  一号, 一点三十分) and at the end of a word (统一, 星期一); it is neutral between a
-  repeated verb (看一看); otherwise it is yí before a fourth tone (一个, 一定) and yì
-  before the others (一般, 一起, 一百).
+  一号, 一点三十分, 下午一点, 一点到三点) and at the end of a word (统一, 星期一);
+  it is neutral between a repeated verb (看一看); otherwise it is yí before a
+  fourth tone (一个, 一定) and yì before the others (一般, 一起, 一百).
 - Third tones in a row: every one but the last of a word rises (展览馆
   zhánlánguǎn); long words go by two-syllable feet (养老保险 yánglǎo báoxiǎn);
   between words the earlier one rises only before a one-syllable word (处理好
@@ -23,6 +24,8 @@ from media.pinyin import Word
 _DIGITS = "零〇二三四五六七八九十"
 _BIG_UNITS = "百千万亿"
 _NUMBERISH = _DIGITS + _BIG_UNITS + "一幺两"
+# The last character of 上午, 下午, 中午, 晚上, 早上, 凌晨: 一点 after them is one o'clock.
+_PART_OF_DAY = "午上晨"
 
 
 @dataclass
@@ -93,15 +96,16 @@ def _keeps_first_tone(syllables: Sequence[_Syllable], at: int, before: str, afte
         return True  # 一月, 一号
     if after == "日" and before == "月":
         return True  # 三月一日
-    if (
-        after == "点"
-        and at + 2 < len(syllables)
-        and syllables[at + 2].char in _NUMBERISH + "钟整半"
-    ):
-        return True  # 一点三十分
+    if after == "点" and ((before and before in _PART_OF_DAY) or _clock_follows(syllables, at + 2)):
+        return True  # 一点三十分, 下午一点, 一点至三点
     # The last syllable of a word: 统一, 唯一, 星期一, 之一.
     same_word = syllables[at + 1].word == syllables[at].word
     return not same_word and at > 0 and syllables[at - 1].word == syllables[at].word
+
+
+def _clock_follows(syllables: Sequence[_Syllable], at: int) -> bool:
+    """Tell whether the syllable at position at goes on a clock time (一点 | 三十分, 至三点)."""
+    return at < len(syllables) and syllables[at].char in _NUMBERISH + "钟整半至到左"
 
 
 def _third_tones(syllables: Sequence[_Syllable]) -> None:

@@ -23,7 +23,7 @@ from importlib import metadata
 logger = logging.getLogger(__name__)
 
 # Raise when a rule below changes what is spoken.
-_RULES_VERSION = "vc3"
+_RULES_VERSION = "vc4"
 
 Normalize = Callable[[str], str]
 
@@ -214,7 +214,7 @@ def _is_pictograph(char: str, category: str) -> bool:
 
 def _read_phone_numbers(text: str) -> str:
     """Spell out phone numbers digit by digit with 幺 for 1, in groups with a pause between."""
-    text = _LANDLINE.sub(lambda m: _grouped(m.group(1), m.group(2)), text)
+    text = _LANDLINE.sub(lambda m: _grouped(m.group(1), *_local_groups(m.group(2))), text)
     text = _SERVICE_400.sub(lambda m: _grouped(*m.groups()), text)
     text = _MOBILE.sub(lambda m: _mobile(m.group(0)), text)
     text = _AFTER_PHONE_WORD.sub(lambda m: m.group(1) + m.group(2) + _digits(m.group(3)), text)
@@ -225,6 +225,11 @@ def _mobile(number: str) -> str:
     """Read a mobile number in the groups listeners write it down in: 3-4-4."""
     digits = re.sub(r"\D", "", number.removeprefix("+86"))
     return _grouped(digits[:3], digits[3:7], digits[7:])
+
+
+def _local_groups(number: str) -> tuple[str, str]:
+    """Split a landline's local number as it is said: 3-4 for seven digits, 4-4 for eight."""
+    return number[:-4], number[-4:]
 
 
 def _grouped(*groups: str) -> str:

@@ -75,6 +75,12 @@ def test_polyphones_are_read_by_word(text: str, pinyin: str) -> None:
         pytest.param("二零二一年", "er4 ling2 er4 yi1 nian2", id="一-year-digits"),
         pytest.param("一月一日", "yi1 yue4 yi1 ri4", id="一-date"),
         pytest.param("一点三十分", "yi1 dian3 san1 shi2 fen1", id="一-time"),
+        pytest.param("下午一点", "xia4 wu3 yi1 dian3", id="一-time-after-下午"),
+        pytest.param("凌晨一点", "ling2 chen2 yi1 dian3", id="一-time-after-凌晨"),
+        pytest.param("一点到两点", "yi1 dian3 dao4 liang2 dian3", id="一-time-range"),
+        pytest.param("一点钟", "yi1 dian3 zhong1", id="一点钟"),
+        pytest.param("好一点", "hao3 yi4 dian3", id="一点-a-little"),
+        pytest.param("一点点", "yi4 dian2 dian3", id="一点点-a-little"),
         pytest.param("看一看", "kan4 yi5 kan4", id="V一V-neutral"),
         pytest.param("进一步", "jin4 yi2 bu4", id="进一步"),
         pytest.param("老李", "lao2 li3", id="3-3-pair"),
@@ -111,6 +117,28 @@ def test_tone_sandhi(text: str, pinyin: str) -> None:
             "二零二三年三月二十八日",
             "er4 ling2 er4 san1 nian2 san1 yue4 er4 shi2 ba1 ri4",
             id="no-breath-inside-a-date",
+        ),
+        pytest.param(
+            "明天最低气温零下五摄氏度",
+            "ming2 tian1 zui4 di1 qi4 wen1 ling2 xia4 wu3 she4 shi4 du4",
+            id="no-breath-between-a-number-and-its-unit",
+        ),
+        pytest.param(
+            "社保卡丢失也可以拨打这个电话挂失",
+            "she4 bao2 ka3 diu1 shi1 ye3 ke2 yi3 | bo1 da3 zhe4 ge5 dian4 hua4 gua4 shi1",
+            id="no-breath-after-也",
+        ),
+        pytest.param(
+            "年满十八至二十二周岁的男青年都可以报名",
+            "nian2 man3 shi2 ba1 zhi4 er4 shi2 er4 zhou1 sui4 de5"
+            " | nan2 qing1 nian2 dou1 ke2 yi3 bao4 ming2",
+            id="no-breath-before-的",
+        ),
+        pytest.param(
+            "高温天气，下午一点至三点请避免田间劳作",
+            "gao1 wen1 tian1 qi4 ， xia4 wu3 yi1 dian3 zhi4 san1 dian3"
+            " | qing3 bi4 mian3 tian2 jian1 lao2 zuo4",
+            id="no-sandhi-across-a-breath",
         ),
     ],
 )

@@ -69,9 +69,9 @@ SPOKEN = [
     pytest.param("手机138-1234-5678", "手机幺三八，幺二三四，五六七八", id="mobile-dashes"),
     pytest.param("手机 138 1234 5678", "手机，幺三八，幺二三四，五六七八", id="mobile-spaces"),
     pytest.param("+86 138 1234 5678", "幺三八，幺二三四，五六七八", id="mobile-country-code"),
-    pytest.param("联系电话：0827-8221234", "联系电话：零八二七，八二二幺二三四", id="landline"),
-    pytest.param("咨询电话0595-22345678", "咨询电话零五九五，二二三四五六七八", id="landline-8"),
-    pytest.param("（0827）8221234", "零八二七，八二二幺二三四", id="landline-brackets"),
+    pytest.param("联系电话：0827-8221234", "联系电话：零八二七，八二二，幺二三四", id="landline"),
+    pytest.param("咨询电话0595-22345678", "咨询电话零五九五，二二三四，五六七八", id="landline-8"),
+    pytest.param("（0827）8221234", "零八二七，八二二，幺二三四", id="landline-brackets"),
     pytest.param("电话：8221234", "电话：八二二幺二三四", id="local-number-after-phone-word"),
     pytest.param("拨打12345热线", "拨打幺二三四五热线", id="service-number"),
     pytest.param("12349热线", "幺二三四九热线", id="service-number-before-hotline"),
@@ -247,7 +247,7 @@ def test_without_wetext_the_other_steps_still_run(
     with caplog.at_level(logging.WARNING, logger="media.textnorm"):
         first = speech_text("【通知】3月28日,电话0827-8221234")
         speech_text("再来3次")
-    assert first == "通知，3月28日，电话零八二七，八二二幺二三四"
+    assert first == "通知，3月28日，电话零八二七，八二二，幺二三四"
     assert calls == [1]  # a failed load is not retried on every sentence
     assert caplog.text.count("No module named 'wetext'") == 1
 
