@@ -6,16 +6,14 @@ that binary the browser tests are skipped, saying why.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import waitress
 
 from playlists.settings import Settings
 from playlists.store import Store
-from tests.web_fixtures import add_user
+from tests.web_fixtures import add_user, serving
 from web import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -29,14 +27,8 @@ def panel_url(settings: Settings, store: Store) -> Iterator[str]:
     add_user(store, "op", "operator", may_emergency=True)
     add_user(store, "rev", "reviewer")
     app = create_app(settings, store)
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, name="panel", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        thread.join(timeout=5)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

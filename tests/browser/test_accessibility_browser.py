@@ -17,6 +17,7 @@ from flask import Flask
 from bench.sample_panel import ADMIN, OPERATOR, REVIEWER, log_in, sample_panel
 from playlists.settings import Settings
 from playlists.store import Store
+from tests.browser.kit import FITS_WIDTH
 from web import create_app
 
 pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
@@ -103,7 +104,6 @@ SMALL_TARGETS = """() => {
   }
   return small;
 }"""
-FITS_WIDTH = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 
 @pytest.fixture(scope="module")

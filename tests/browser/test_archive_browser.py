@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import waitress
 
 from playlists.content import editing, playlist_table
 from playlists.model import ItemKind
 from playlists.settings import Settings
 from playlists.store import Store
+from tests.browser.kit import FITS_WIDTH, assert_tappable
 from tests.web_fixtures import (
     NOW,
     PASSWORD,
@@ -21,11 +20,10 @@ from tests.web_fixtures import (
     add_pause_playlist,
     add_user,
     make_app,
+    serving,
 )
 
 pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
-
-FITS_WIDTH = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 
 @pytest.fixture
@@ -36,21 +34,8 @@ def panel(settings: Settings, store: Store) -> Iterator[str]:
     editing.add_item(store, old, ItemKind.PAUSE, "op", NOW, seconds=2.0)
     add_pause_playlist(store, "防火宣传")  # on the schedule
     add_fake_announcement(store, "旧通知")
-    server = waitress.create_server(make_app(settings, store), host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, name="panel", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        thread.join(timeout=5)
-
-
-def assert_tappable(locator: Any, width: int) -> None:
-    box = locator.bounding_box()
-    assert box is not None, "shown"
-    assert box["height"] >= 44 and box["width"] >= 44, box
-    assert box["x"] >= 0 and box["x"] + box["width"] <= width, box
+    with serving(make_app(settings, store)) as url:
+        yield url
 
 
 @pytest.mark.parametrize("width", [375, 1280], ids=["phone-375", "desktop-1280"])

@@ -16,6 +16,7 @@ from playlists.content.playlist_table import NewItem
 from playlists.model import ItemKind, Review
 from playlists.settings import Settings
 from playlists.store import Store
+from tests.browser.kit import FITS_WIDTH
 from tests.web_fixtures import NOW, PASSWORD, add_pause_playlist, add_user, make_app
 
 pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
@@ -24,7 +25,6 @@ WIDTHS = [
     pytest.param(375, 812, id="phone-375"),
     pytest.param(1280, 800, id="desktop-1280"),
 ]
-FITS_WIDTH = "() => document.documentElement.scrollWidth <= window.innerWidth"
 # No sideways scrolling inside the calendar's card either, on any width.
 CARD_FITS = """() => [...document.querySelectorAll('section.card')].every(
   card => card.scrollWidth <= card.clientWidth + 1)"""

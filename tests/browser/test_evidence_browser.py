@@ -15,10 +15,10 @@ import pytest
 from playlists.evidence import incoming, items
 from playlists.settings import Settings
 from playlists.store import Store
+from tests.browser.kit import FITS_WIDTH
 from tests.evidence_kit import has_gps, phone_photo, short_video
 from tests.web_fixtures import PASSWORD
 
-FITS_WIDTH = "() => document.documentElement.scrollWidth <= window.innerWidth"
 IMAGE_LOADED = "(img) => img.complete && img.naturalWidth > 0"
 
 pytestmark = pytest.mark.slow  # a real browser: see pyproject.toml

@@ -18,6 +18,7 @@ from playlists.commands import ReasonCode, answer
 from playlists.settings import AudioSettings, Settings
 from playlists.store import Store
 from scheduler.daemon import Daemon
+from tests.browser.kit import FITS_WIDTH
 from tests.conftest import live_player
 from tests.web.test_uploads import pink_noise
 from tests.web_fixtures import PASSWORD, FakePlayer, add_fake_announcement
@@ -30,7 +31,6 @@ AUDIO_READY = """() => {
   const audio = document.querySelector("article.announcement audio");
   return audio !== null && audio.readyState >= 1 && audio.duration > 0;
 }"""
-FITS_WIDTH = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 
 MPV_NULL = ("mpv", "--ao=null", "--no-video", "--no-terminal", "--really-quiet",

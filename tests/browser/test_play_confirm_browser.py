@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import waitress
 
 from playlists.settings import Settings
 from playlists.store import Store
-from tests.web_fixtures import NOW, PASSWORD, add_pause_playlist, add_user, commands_in, make_app
+from tests.browser.kit import FITS_WIDTH, assert_tappable
+from tests.web_fixtures import (
+    NOW,
+    PASSWORD,
+    add_pause_playlist,
+    add_user,
+    commands_in,
+    make_app,
+    serving,
+)
 
 pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
 
 RUNNING = {"heartbeat": NOW.isoformat()}
-FITS_WIDTH = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 
 @pytest.fixture
@@ -26,21 +32,8 @@ def panel(settings: Settings, store: Store) -> Iterator[str]:
     add_user(store, "op", "operator")
     add_pause_playlist(store, "防火宣传")
     store.set_status(RUNNING, NOW)
-    server = waitress.create_server(make_app(settings, store), host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, name="panel", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        thread.join(timeout=5)
-
-
-def assert_tappable(locator: Any, width: int) -> None:
-    box = locator.bounding_box()
-    assert box is not None, "shown"
-    assert box["height"] >= 44 and box["width"] >= 44, box
-    assert box["x"] >= 0 and box["x"] + box["width"] <= width, box
+    with serving(make_app(settings, store)) as url:
+        yield url
 
 
 @pytest.mark.parametrize("width", [375, 1280], ids=["phone-375", "desktop-1280"])

@@ -11,11 +11,11 @@ from PIL import Image
 from playlists.content import playlist_table
 from playlists.content.playlist_contents import items_of
 from playlists.store import Store
+from tests.browser.kit import FITS_WIDTH
 from tests.web_fixtures import PASSWORD
 
 pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
 
-FITS_WIDTH = "() => document.documentElement.scrollWidth <= window.innerWidth"
 LONG_NAME = "2023年社会工作主题宣传活动：推进五社联动，关爱一小一老，社会工作者在您身边"
 # Every visible button and summary, by its height in CSS pixels (a thumb needs about 44).
 SMALLEST_TAP = """() => Math.min(...[...document.querySelectorAll('main button, main summary')]

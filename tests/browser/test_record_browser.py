@@ -23,9 +23,9 @@ from playlists.model import Review
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.kit import FITS_WIDTH
 from tests.web_fixtures import PASSWORD
 
-FITS_WIDTH = "() => document.documentElement.scrollWidth <= window.innerWidth"
 PLAYBACK_READY = """() => {
   const audio = document.querySelector(".recorder-playback");
   return audio !== null && !audio.hidden && audio.readyState >= 1 && audio.src.startsWith("blob:");

@@ -10,11 +10,11 @@ import pytest
 
 from playlists.schedule import entry_table
 from playlists.store import Store
+from tests.browser.kit import FITS_WIDTH
 from tests.web_fixtures import PASSWORD, add_pause_playlist
 
 pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
 
-FITS_WIDTH = "() => document.documentElement.scrollWidth <= window.innerWidth"
 LONG_NAME = "2023年社会工作主题宣传活动：推进五社联动，关爱一小一老，社会工作者在您身边" * 2
 
 

@@ -9,11 +9,11 @@ import pytest
 
 from playlists.settings import Settings
 from playlists.store import Store
+from tests.browser.kit import FITS_WIDTH
 from tests.web_fixtures import NOW, PASSWORD
 
 pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
 
-FITS_WIDTH = "() => document.documentElement.scrollWidth <= window.innerWidth"
 # Each preview box and the frame in it as drawn (the frame's rectangle includes its scale).
 GEOMETRY = """() => [...document.querySelectorAll(".screen-preview")].map(box => {
   const outer = box.getBoundingClientRect();

@@ -15,13 +15,13 @@ from playlists.model import Outcome, Priority
 from playlists.record import asrun
 from playlists.settings import Settings
 from playlists.store import Store
+from tests.browser.kit import FITS_WIDTH
 from tests.web_fixtures import PASSWORD, add_pause_playlist, add_user, make_app
 
 pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
 
 # 10:00 in Shanghai on 30 March 2023, the campaign's third day.
 NOW = dt.datetime(2023, 3, 30, 2, 0, tzinfo=dt.UTC)
-FITS_WIDTH = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 
 @pytest.fixture

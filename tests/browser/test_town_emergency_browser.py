@@ -10,6 +10,7 @@ import pytest
 
 from playlists.sync import emergency_wire as wire
 from tests.broker_kit import broker
+from tests.browser.kit import FITS_WIDTH, assert_tappable
 from tests.browser.test_accessibility_browser import axe_problems
 from tests.web.test_town_emergency_views import WEST, TownPanel, ack, town, village
 from tests.web_fixtures import PASSWORD
@@ -18,7 +19,6 @@ pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
 __all__ = ["broker", "town"]  # the fixtures, used by name
 
 WIDTH = 375
-FITS_WIDTH = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 
 def log_in(page: Any, url: str) -> None:
@@ -26,13 +26,6 @@ def log_in(page: Any, url: str) -> None:
     page.fill("#username", "chief")
     page.fill("#password", PASSWORD)
     page.click("form button[type=submit]")
-
-
-def assert_tappable(locator: Any) -> None:
-    box = locator.bounding_box()
-    assert box is not None, "shown"
-    assert box["height"] >= 44 and box["width"] >= 44, box
-    assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, box
 
 
 def test_the_live_table_follows_each_answer_within_a_second(
@@ -53,7 +46,7 @@ def test_the_live_table_follows_each_answer_within_a_second(
             "label.confirm",
             "#town-emergency-form button[type=submit]",
         ):
-            assert_tappable(page.locator(tap))
+            assert_tappable(page.locator(tap), WIDTH)
         assert page.evaluate(FITS_WIDTH), "the form fits the phone"
         assert axe_problems(page) == []
         page.screenshot(path=artifacts / "town-emergency-form-375.png", full_page=True)
@@ -116,7 +109,7 @@ def test_without_javascript_the_refresh_link_shows_the_answers(
         deadline = time.monotonic() + 5
         while town.answers(ident)[1][1] != "failed" and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert_tappable(page.locator("#refresh"))
+        assert_tappable(page.locator("#refresh"), WIDTH)
         page.click("#refresh")
         expect(row.locator(".state")).to_have_text("失败")
         expect(row.locator(".why")).to_have_text("到达时已过有效时间")
