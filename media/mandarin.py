@@ -10,7 +10,7 @@ short pauses at word boundaries, where a broadcaster takes a breath.
 import enum
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from media.pinyin import Word, read_han
 from media.sandhi import apply_sandhi
@@ -30,11 +30,15 @@ class Pause(enum.Enum):
 
 @dataclass(frozen=True)
 class Syllable:
-    """One spoken syllable: its character, toneless pinyin and tone (5 = neutral)."""
+    """One spoken syllable: its character, toneless pinyin and tone (5 = neutral).
+
+    word_start tells that a word begins with it; it does not take part in equality.
+    """
 
     char: str
     pinyin: str
     tone: int
+    word_start: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.pinyin}{self.tone}"
@@ -88,9 +92,11 @@ def transcribe(text: str) -> list[Token]:
             if tokens and isinstance(tokens[-1], Syllable):
                 tokens.append(Pause.PHRASE)
             tokens += [
-                Syllable(char, syllable[:-1], int(syllable[-1]))
+                Syllable(char, syllable[:-1], int(syllable[-1]), word_start=index == 0)
                 for word in phrase
-                for char, syllable in zip(word.text, word.syllables, strict=True)
+                for index, (char, syllable) in enumerate(
+                    zip(word.text, word.syllables, strict=True)
+                )
             ]
         if tokens and isinstance(tokens[-1], Syllable):
             tokens.append(pause)

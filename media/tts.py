@@ -1,8 +1,9 @@
 """Turn announcement text into speech with an ordered chain of engines.
 
 The default chain tries Google's online voice (gTTS) with a short timeout, then
-the offline MBROLA cn1 voice driven by villagecast's Mandarin front end
-(``media.mbrola``), then espeak-ng as the last resort. An engine that is not
+the offline FastSpeech 2 voice (``media.fastspeech2_engine``) and the MBROLA cn1
+voice (``media.mbrola``), both driven by villagecast's Mandarin front end, then
+espeak-ng as the last resort. An engine that is not
 installed fails at once with a message naming its package, and the next one
 speaks. Engines write any format ffmpeg reads; the caller
 normalizes the result with ``media.audio.normalize`` and caches it under
@@ -19,6 +20,8 @@ from typing import Protocol
 
 from media.edge_engine import DEFAULT_EDGE_VOICE, EdgeTtsEngine
 from media.errors import TtsError, TtsUnavailableError
+from media.fastspeech2_engine import DEFAULT_SPEED as FASTSPEECH2_SPEED
+from media.fastspeech2_engine import FastSpeech2Engine
 from media.files import atomic_output
 from media.kokoro_engine import KokoroEngine
 from media.mbrola import MbrolaEngine
@@ -28,13 +31,14 @@ from media.synth_process import run_synthesizer
 
 logger = logging.getLogger(__name__)
 
-ENGINE_NAMES = ("gtts", "edge-tts", "mbrola", "espeak-ng", "kokoro")
+ENGINE_NAMES = ("gtts", "edge-tts", "fastspeech2", "mbrola", "espeak-ng", "kokoro")
 # Languages gTTS is known to speak (those config.yaml offers): checked without importing
 # gTTS, which brings requests (~17 MB) into every process that builds the chain.
 KNOWN_GTTS_LANGS = frozenset({"zh-CN", "zh-TW", "zh", "yue"})
-# Engines that speak only where content is saved, never in the player daemon: a neural
-# model takes 600 MB and seconds a sentence (kokoro: the optional neural extra).
-SAVE_TIME_ENGINES = frozenset({"kokoro"})
+# Engines that speak only where content is saved, never in the player daemon, whose
+# emergencies must sound at once: a neural model loads for a second or more and takes
+# 250-600 MB (fastspeech2; kokoro, the optional neural extra).
+SAVE_TIME_ENGINES = frozenset({"fastspeech2", "kokoro"})
 
 
 class TtsEngine(Protocol):
@@ -197,6 +201,7 @@ def build_chain(
     edge_timeout: float = 10.0,
     mbrola_voice: str = "cn1",
     mbrola_pace: float = DEFAULT_PACE,
+    fastspeech2_speed: float = FASTSPEECH2_SPEED,
     resident: bool = False,
 ) -> EngineChain:
     """Build the engine chain named in the settings, in that order.
@@ -212,6 +217,8 @@ def build_chain(
     for name in names:
         if name == "gtts":
             engines.append(GttsEngine(lang=gtts_lang, timeout=gtts_timeout))
+        elif name == "fastspeech2":
+            engines.append(FastSpeech2Engine(speed=fastspeech2_speed))
         elif name == "mbrola":
             engines.append(MbrolaEngine(voice=mbrola_voice, pace=mbrola_pace))
         elif name == "espeak-ng":

@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 
+from media.fastspeech2_engine import INSTALL_HINT as FASTSPEECH2_INSTALL
+from media.fastspeech2_engine import FastSpeech2Engine
 from media.mbrola import MbrolaEngine
 from playlists.settings import (
     AudioSettings,
@@ -52,6 +54,7 @@ class CheckCode(StrEnum):
     PLAYER_RUNNING = "player-running"
     ESPEAK_MISSING = "espeak-missing"
     NO_OFFLINE_ENGINE = "no-offline-engine"
+    FASTSPEECH2_MISSING = "fastspeech2-missing"
     MBROLA_MISSING = "mbrola-missing"
     MBROLA_VOICE_MISSING = "mbrola-voice-missing"
     SPEECH_CHAIN = "speech-chain"
@@ -95,6 +98,9 @@ ENGLISH: dict[CheckCode, str] = {
     CheckCode.NO_OFFLINE_ENGINE: (
         "no offline engine in tts.engines: without the network nothing is spoken"
     ),
+    CheckCode.FASTSPEECH2_MISSING: (
+        "the clear offline voice fastspeech2 is not installed ({install}): {effect}"
+    ),
     CheckCode.MBROLA_MISSING: (
         "mbrola is not installed (apt install mbrola, from Debian contrib): {effect}"
     ),
@@ -124,6 +130,12 @@ MBROLA_EFFECTS = {
     "fallback": "offline speech falls back to espeak-ng",
     "none": "offline speech is impossible",
 }
+# What a missing fastspeech2 means, by whether another offline engine follows it.
+FASTSPEECH2_EFFECTS = {
+    "fallback": "offline speech falls back to a less clear voice",
+    "none": "offline speech is impossible",
+}
+OFFLINE_ENGINES = frozenset({"fastspeech2", "mbrola", "espeak-ng", "kokoro"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,7 +150,12 @@ class CheckResult:
         """Say the finding in English."""
         params = dict(self.params)
         if "effect" in params:
-            params["effect"] = MBROLA_EFFECTS[str(params["effect"])]
+            effects = (
+                FASTSPEECH2_EFFECTS
+                if self.code is CheckCode.FASTSPEECH2_MISSING
+                else MBROLA_EFFECTS
+            )
+            params["effect"] = effects[str(params["effect"])]
         return ENGLISH[self.code].format(**params)
 
     def as_json(self) -> dict[str, object]:
@@ -260,11 +277,16 @@ def _player(db_path: Path, now: dt.datetime) -> Finding:
 
 
 def _speech(tts: TtsSettings) -> Finding:
-    offline = [name for name in tts.engines if name in ("mbrola", "espeak-ng")]
+    offline = [name for name in tts.engines if name in OFFLINE_ENGINES]
     if "espeak-ng" in offline and shutil.which("espeak-ng") is None:
         return _found(FAIL, CheckCode.ESPEAK_MISSING)
     if not offline:
         return _found(WARN, CheckCode.NO_OFFLINE_ENGINE)
+    if "fastspeech2" in offline and FastSpeech2Engine().missing() is not None:
+        status, effect = (FAIL, "none") if offline == ["fastspeech2"] else (WARN, "fallback")
+        return _found(
+            status, CheckCode.FASTSPEECH2_MISSING, install=FASTSPEECH2_INSTALL, effect=effect
+        )
     if "mbrola" in offline:
         status, effect = (FAIL, "none") if offline == ["mbrola"] else (WARN, "fallback")
         engine = MbrolaEngine(voice=tts.mbrola_voice)

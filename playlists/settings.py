@@ -26,8 +26,9 @@ from playlists.sync.wire import MAX_ASRUN_ROWS
 T = TypeVar("T")
 
 SINKS = ("aplay", "mpv", "command", "recording")
-TTS_ENGINES = ("gtts", "edge-tts", "mbrola", "espeak-ng", "kokoro")  # kokoro: the neural extra
-DEFAULT_TTS_ENGINES = ("gtts", "mbrola", "espeak-ng")
+# kokoro: the optional neural extra.
+TTS_ENGINES = ("gtts", "edge-tts", "fastspeech2", "mbrola", "espeak-ng", "kokoro")
+DEFAULT_TTS_ENGINES = ("gtts", "fastspeech2", "mbrola", "espeak-ng")
 MBROLA_VOICES = ("cn1",)
 GTTS_LANGS = ("zh-CN", "zh-TW", "zh", "yue")
 SLIDE_THEMES = ("led-red", "led-amber", "color", "high-contrast")
@@ -161,6 +162,10 @@ class TtsSettings:
     )
     mbrola_pace: float = dataclasses.field(
         default=4.0, metadata=_doc("MBROLA syllables per second", _range(2.5, 6))
+    )
+    fastspeech2_speed: float = dataclasses.field(
+        default=1.0,
+        metadata=_doc("fastspeech2 duration scale: above 1 is slower", _range(0.7, 1.5)),
     )
 
 

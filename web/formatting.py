@@ -46,6 +46,7 @@ REVIEW_LABELS = {
 ENGINE_LABELS = {
     "edge-tts": _l("online voice (Microsoft)"),
     "gtts": _l("online voice (Google)"),
+    "fastspeech2": _l("clear offline voice"),
     "kokoro": _l("offline neural voice (Kokoro)"),
     "mbrola": _l("offline voice"),
     "espeak-ng": _l("offline voice (backup)"),

@@ -54,6 +54,7 @@ def chain_from_settings(settings: Settings, *, resident: bool = False) -> Engine
         edge_timeout=tts.edge_timeout,
         mbrola_voice=tts.mbrola_voice,
         mbrola_pace=tts.mbrola_pace,
+        fastspeech2_speed=tts.fastspeech2_speed,
         resident=resident,
     )
 

@@ -24,9 +24,10 @@ log = logging.getLogger(__name__)
 
 RECORDING = "recording"  # the engine name of an operator's own recording
 # Best understood first: online neural voices, then the offline engines by their
-# character error rate on village notices (bench/voice_bench.py: mbrola 0.19, kokoro
-# 0.24, espeak-ng 0.88). An engine not listed (one this station no longer has) ranks last.
-ENGINES_BEST_FIRST = ("edge-tts", "gtts", "mbrola", "kokoro", "espeak-ng")
+# character error rate on village notices (bench/voice_bench.py: fastspeech2 0.125,
+# mbrola 0.20, kokoro 0.24, espeak-ng 0.88). An engine not listed (one this station no
+# longer has) ranks last.
+ENGINES_BEST_FIRST = ("edge-tts", "gtts", "fastspeech2", "mbrola", "kokoro", "espeak-ng")
 
 
 @dataclasses.dataclass(frozen=True)

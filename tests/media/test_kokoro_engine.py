@@ -144,7 +144,8 @@ def test_config_may_list_kokoro_before_mbrola() -> None:
 
 def test_kokoro_is_not_in_the_default_chain() -> None:
     assert "kokoro" not in parse_settings("").tts.engines
-    with pytest.raises(ConfigError, match="allowed: gtts, edge-tts, mbrola, espeak-ng, kokoro"):
+    allowed = "allowed: gtts, edge-tts, fastspeech2, mbrola, espeak-ng, kokoro"
+    with pytest.raises(ConfigError, match=allowed):
         parse_settings("tts: {engines: [kokoro-v2]}")
 
 

@@ -310,6 +310,7 @@ def test_build_chain_follows_the_named_order() -> None:
     assert [e.name for e in build_chain(ENGINE_NAMES).engines] == [
         "gtts",
         "edge-tts",
+        "fastspeech2",
         "mbrola",
         "espeak-ng",
         "kokoro",
@@ -328,7 +329,8 @@ def test_build_chain_passes_the_edge_voice_and_timeout() -> None:
     [
         pytest.param(
             ["gtts", "azure"],
-            r"unknown speech engine 'azure'; choose from gtts, edge-tts, mbrola, espeak-ng",
+            r"unknown speech engine 'azure'; choose from gtts, edge-tts, fastspeech2, mbrola, "
+            r"espeak-ng",
             id="unknown",
         ),
         pytest.param([], "at least one engine", id="empty"),

