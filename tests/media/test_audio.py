@@ -22,6 +22,7 @@ from media.audio import (
     sha256_file,
 )
 from media.errors import AudioError
+from media.fastspeech2_engine import FastSpeech2Engine
 from media.ffmpeg import SoundSpan, parse_sound_span
 from media.tts import EspeakEngine
 
@@ -141,13 +142,20 @@ LEVELING_TEXTS = {
 }
 
 
+# Spoken by the default offline voice too: its clips are leveled the same way.
+NEURAL_TEXTS = ("meeting", "vaccine")
+
+
 @pytest.fixture(scope="module")
 def spoken(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Speak each leveling text once with espeak-ng for the whole module."""
+    """Speak each leveling text once with espeak-ng (and two with fastspeech2) per module."""
     folder = tmp_path_factory.mktemp("spoken")
     clips = {name: folder / f"{name}.wav" for name in LEVELING_TEXTS}
     for name, text in LEVELING_TEXTS.items():
         EspeakEngine().synthesize(text, clips[name])
+    for name in NEURAL_TEXTS:
+        clips[f"neural-{name}"] = folder / f"neural-{name}.wav"
+        FastSpeech2Engine().synthesize(LEVELING_TEXTS[name], clips[f"neural-{name}"])
     return clips
 
 
@@ -178,7 +186,7 @@ def speech_clip(name: str, gain_db: float, suffix: str) -> Callable[[Path, dict[
     [
         *(
             pytest.param(speech_clip(name, gain, suffix), id=f"{name}{gain:+d}dB{suffix}")
-            for name in LEVELING_TEXTS
+            for name in [*LEVELING_TEXTS, *(f"neural-{name}" for name in NEURAL_TEXTS)]
             for gain, suffix in ((-30, ".wav"), (0, ".mp3"), (10, ".ogg"))
         ),
         pytest.param(tone_clip("0.01*sin(2*PI*440*t)", 3), id="tone-440Hz-40dBFS"),
