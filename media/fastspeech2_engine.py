@@ -232,6 +232,9 @@ class FastSpeech2Engine:
         """Speak text into a 24 kHz mono WAV file at out_path, in a synth process."""
         if not text.strip():
             raise TtsError("nothing to speak", engine=self.name)
+        missing = self.missing()  # said at once, without starting a process
+        if missing is not None:
+            raise TtsError(missing, engine=self.name)
         args = [sys.executable, "-m", _MODULE, f"--speed={self.speed:g}"]
         with _speaking:
             try:
@@ -257,6 +260,9 @@ class FastSpeech2Engine:
 
     def speak_here(self, text: str, out_path: Path) -> None:
         """Load the models in this process and speak text into a WAV file at out_path."""
+        missing = self.missing()
+        if missing is not None:
+            raise TtsError(missing, engine=self.name)
         try:
             spoken = utterances(transcribe(text))
         except ImportError as exc:
@@ -265,9 +271,6 @@ class FastSpeech2Engine:
             raise TtsError(str(exc), engine=self.name) from exc
         if not spoken:
             raise TtsError("the text has nothing it can read aloud", engine=self.name)
-        missing = self.missing()
-        if missing is not None:
-            raise TtsError(missing, engine=self.name)
         runtime = _Runtime.load()
         try:
             with wave.open(str(out_path), "wb") as wav:

