@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import gc
 import logging
 import tempfile
 import time
@@ -318,6 +319,18 @@ def bind(
     # Anything else that spools (waitress's answers, libraries) stays in data_dir too.
     tempfile.tempdir = str(limits.spool_dir)
     return build_server(app, panel, limits)
+
+
+def settle_heap() -> None:
+    """Leave what start-up made out of the garbage collector's full passes (`gc.freeze`).
+
+    The modules, templates and settings loaded at start live as long as the panel; a
+    full pass, which a busy page's many objects set off now and then, walked them all
+    and paused that page (bench/README.md has the figures). Called once, just before
+    serving.
+    """
+    gc.collect()  # what start-up let go is freed, not kept for good
+    gc.freeze()
 
 
 def addresses(server: PanelServer | MultiSocketServer) -> list[str]:

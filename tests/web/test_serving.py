@@ -10,6 +10,7 @@ import json
 import select
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -24,6 +25,7 @@ from playlists.content import announcement_table
 from playlists.settings import PanelSettings, Settings
 from playlists.store import Store
 from playlists.town import villages
+from tests.paths import REPO
 from tests.playlists.town.test_villages import HEARTBEAT
 from tests.web_fixtures import (
     NOW,
@@ -538,3 +540,20 @@ def test_a_connection_stays_open_after_each_answer_unless_the_client_closes_it(
             assert status_of(read_one_answer(sock)) == 200
         else:
             assert sock.recv(1) == b""  # closed by the server
+
+
+def test_settling_the_heap_leaves_start_up_s_objects_out_of_full_collections() -> None:
+    script = (
+        "import gc\n"
+        "from web import create_app\n"
+        "from web.serving import settle_heap\n"
+        "before = gc.get_freeze_count()\n"
+        "settle_heap()\n"
+        "print(before, gc.get_freeze_count(), len(gc.get_objects()))\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True
+    ).stdout.split()
+    before, frozen, tracked = (int(n) for n in shown)
+    assert before == 0
+    assert frozen > 10 * tracked  # the imported modules' objects: no longer walked
