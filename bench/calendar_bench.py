@@ -1,4 +1,4 @@
-"""Measure the first view of /schedule after an edit for a long, busy campaign.
+"""Measure the first view of the calendar, dashboard and report after an edit, busy campaign.
 
 Run: .venv/bin/python bench/calendar_bench.py [--sizes P:D ...] [--views V ...] [--requests N]
 
@@ -7,15 +7,16 @@ The station has P playlists, each scheduled five times a day (the station's cap 
 campaign's tenth day. Each size runs in a fresh process: the panel under waitress
 on loopback, one logged-in admin, the plan revision raised before every view (every
 view is the first after an edit; one view before, to compile the templates, as in a
-running panel). Each view (the default week, a day, a month, around today) is timed
+running panel). Each view (the calendar's default week, a day, a month, around today;
+the dashboard with the campaign's totals so far; the as-run report of today) is timed
 N times after an edit (one entry's times changed, as an operator does: the panel
 plans again only what the edit touched) and N times with nothing kept (every kept
 plan dropped: the first view after the panel starts, or after a change to every entry).
-Printed: broadcasts in the campaign, median, p95 and max time of the cold
-view, the page's size, and the process's peak RSS, beside the baseline in the same
-run: a bare Flask route on the same server (median and p95), and p95 over its p95;
-the CPU time of the panel's process per view (it moves much less than the wall time
-on a shared machine); and how many broadcasts the view planned.
+The as-run log is empty. Printed: broadcasts in the campaign, median, p95 and max time
+of the cold view, the page's size, and the process's peak RSS, beside the baseline in
+the same run: a bare Flask route on the same server (median and p95), and p95 over its
+p95; the CPU time of the panel's process per view (it moves much less than the wall
+time on a shared machine); and how many broadcasts the view planned.
 """
 
 from __future__ import annotations
@@ -39,9 +40,15 @@ from scale_bench import FIRST, TIMES_A_DAY, seed, settings_for, times_of
 from playlists.access import users
 from playlists.schedule import entry_table
 from playlists.store import Store
-from web import plan_cache
+from web import dashboard_views, plan_cache
 
-VIEWS = {"week": "/schedule", "day": "/schedule?view=day", "month": "/schedule?view=month"}
+VIEWS = {
+    "week": "/schedule",
+    "day": "/schedule?view=day",
+    "month": "/schedule?view=month",
+    "dashboard": "/",
+    "report": "/asrun/report",
+}
 
 
 def edit_one(store: Store, schedule_ids: list[int], rounds: list[int]) -> None:
@@ -59,6 +66,9 @@ def forget_everything(store: Store) -> None:
     """Move the plan revision and drop every kept plan: as the first view after a start."""
     bump_plan_revision(store)
     plan_cache._plans.clear()
+    progress = getattr(dashboard_views, "_progress", None)  # the dashboard's totals
+    if isinstance(progress, dict):  # older code keeps them per plan revision instead
+        progress.clear()
 
 
 def timed(
@@ -149,7 +159,7 @@ def main() -> int:
         )
         for view in args.views:
             print(
-                f"    /schedule {view}: plans {f[f'{view} planned']} broadcasts, "
+                f"    {view} ({VIEWS[view]}): plans {f[f'{view} planned']} broadcasts, "
                 f"page {f[f'{view}_mb']:.2f} MB",
                 flush=True,
             )

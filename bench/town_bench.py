@@ -1,23 +1,28 @@
 """Measure a town answering 500 villages that poll an unchanged feed, over real HTTP.
 
-Run: .venv/bin/python bench/town_bench.py [--villages N] [--polls N] [--clients N]
+Run: .venv/bin/python bench/town_bench.py [--villages N] [--polls N] [--clients N] [--rounds N]
 
-The town runs as its own process (the panel app under waitress on loopback, 8
-threads as `villagecast panel` serves it) with N villages (default 500), each with
-its real device token, and two shared playlists. Each village first fetches the
-feed once (200, remembering the ETag), then polls it --polls times (default 10) with
-If-None-Match: every answer must be a bodiless 304. --clients threads (default 16)
-send the polls, each over its own keep-alive connection, villages shuffled. The same
-number of requests then goes to a bare Flask route on the same server, with the same
-Authorization header: the baseline of waitress and Flask. Printed: median, p99 and
-max latency of both, requests a second, and the town process's CPU time per request
-(from /proc/<pid>/stat, so the clients' own work is not counted).
+The town runs as its own process (the panel app on the panel's server, waitress with
+8 threads on loopback, as `villagecast panel` serves it: web/serving.py) with N
+villages (default 500), each with its real device token, and two shared playlists.
+Each village first fetches the feed once (200, remembering the ETag), then polls it
+--polls times (default 10) with If-None-Match: every answer must be a bodiless 304.
+--clients threads (default 16) send the polls, villages shuffled, first each thread
+over its own keep-alive connection, then each poll on a new connection that the
+server closes after it (what a village's urllib does). By turns with the polls
+(--rounds times, default 3), the same number of requests goes to a bare Flask route
+on the same server, with the same headers: the baseline of waitress and Flask.
+Printed, for both kinds of connection: median, p99 and max latency of both over all
+rounds, requests a second, the town process's CPU time per request (from
+/proc/<pid>/stat, so the clients' own work is not counted) and its ratio in each
+round, with the load average.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import http.client
 import logging
 import os
@@ -36,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from playlists.content import playlist_table  # noqa: E402
 from playlists.model import ItemKind, Review  # noqa: E402
-from playlists.settings import AudioSettings, Settings, TtsSettings  # noqa: E402
+from playlists.settings import AudioSettings, PanelSettings, Settings, TtsSettings  # noqa: E402
 from playlists.store import Store  # noqa: E402
 from playlists.town import sharing, villages  # noqa: E402
 
@@ -48,6 +53,7 @@ FEED = "/town/v1/feed"
 def bench_settings(folder: Path) -> Settings:
     return Settings(
         data_dir=folder,
+        panel=PanelSettings(host="127.0.0.1", port=0),
         tts=TtsSettings(engines=("espeak-ng",)),
         audio=AudioSettings(sink="recording"),
     )
@@ -68,17 +74,18 @@ def seed(settings: Settings, count: int) -> list[str]:
 
 
 def serve(folder: Path, port_file: Path) -> None:
-    """Run in the town process: the panel app under waitress, with a bare route."""
-    import waitress
-
+    """Run in the town process: the panel app on the panel's server, with a bare route."""
     from web import create_app
+    from web.serving import PanelServer, bind
+    from web.uploads import serving_limits
 
     # 16 clients keep the 8 threads busy on purpose: waitress's queue warnings are noise here.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     settings = bench_settings(folder)
     app = create_app(settings)
     app.add_url_rule(BARE, "bench_bare", lambda: "ok")
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
+    server = bind(app, settings.panel, serving_limits(app, settings))  # as `villagecast panel`
+    assert isinstance(server, PanelServer)
     port_file.write_text(str(server.effective_port))
     server.run()
 
@@ -90,23 +97,30 @@ def cpu_seconds(pid: int) -> float:
 
 
 def run_requests(
-    port: int, jobs: list[tuple[str, dict[str, str]]], clients: int, expect: int
+    port: int, jobs: list[tuple[str, dict[str, str]]], clients: int, expect: int, fresh: bool
 ) -> list[float]:
-    """Send every (path, headers) job over `clients` keep-alive connections; time each."""
+    """Send every (path, headers) job from `clients` threads; time each.
+
+    Each thread keeps one keep-alive connection, or with `fresh` opens one per request
+    and asks the server to close it, as a village's urllib does.
+    """
     latencies: list[float] = []
     lock = threading.Lock()
     chunks = [jobs[n::clients] for n in range(clients)]
+    close = {"Connection": "close"} if fresh else {}
 
     def work(chunk: list[tuple[str, dict[str, str]]]) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine = []
         for path, headers in chunk:
             start = time.perf_counter()
-            connection.request("GET", path, headers=headers)
+            connection.request("GET", path, headers=headers | close)
             response = connection.getresponse()
             response.read()
             mine.append(time.perf_counter() - start)
             assert response.status == expect, (path, response.status)
+            if fresh:
+                connection.close()
         connection.close()
         with lock:
             latencies.extend(mine)
@@ -154,11 +168,48 @@ def report(name: str, latencies: list[float], wall: float, cpu: float) -> None:
     )
 
 
+def compare(
+    pid: int,
+    port: int,
+    jobs: dict[str, list[tuple[str, dict[str, str]]]],
+    clients: int,
+    fresh: bool,
+    rounds: int,
+) -> None:
+    """Time the bare route and the feed's polls by turns over one kind of connection."""
+    way = "a new connection per request (as villages' urllib)" if fresh else "keep-alive"
+    expect = {"bare Flask route": 200, "feed, 304": 304}
+    pooled: dict[str, tuple[list[float], float, float]] = {name: ([], 0.0, 0.0) for name in jobs}
+    cpu_ratios = []
+    for _round in range(rounds):  # by turns, so a change of load falls on both
+        cpu = {}
+        for name, requests in jobs.items():
+            send = functools.partial(run_requests, port, requests, clients, expect[name], fresh)
+            latencies, wall, spent = measure(pid, send)
+            kept = pooled[name]
+            pooled[name] = (kept[0] + latencies, kept[1] + wall, kept[2] + spent)
+            cpu[name] = spent / len(latencies)
+        cpu_ratios.append(cpu["feed, 304"] / cpu["bare Flask route"])
+    print(f"\n{way}, {rounds} rounds by turns")
+    print(f"{'':<22} {'median':>9} {'p99':>9} {'max':>9} {'rate':>10} {'town CPU/req':>11}")
+    for name, figures in pooled.items():
+        report(name, *figures)
+    bare, feed = pooled["bare Flask route"], pooled["feed, 304"]
+    ratio = percentile(feed[0], 0.99) / percentile(bare[0], 0.99)
+    cpu_ratio = (feed[2] / len(feed[0])) / (bare[2] / len(bare[0]))
+    rounds_text = ", ".join(f"{r:.2f}" for r in cpu_ratios)
+    print(
+        f"feed p99 / bare p99: {ratio:.2f}x; town CPU per poll / bare: {cpu_ratio:.2f}x "
+        f"(rounds: {rounds_text})"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--villages", type=int, default=500)
     parser.add_argument("--polls", type=int, default=10)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--serve", nargs=2, metavar=("DATA", "PORTFILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -182,21 +233,17 @@ def main() -> int:
             ]
             random.Random(1).shuffle(polls)
             bare = [(BARE, headers) for _path, headers in polls]
-            run_requests(port, bare[:500], args.clients, 200)  # warm both paths
-            run_requests(port, polls[:500], args.clients, 304)
+            run_requests(port, bare[:500], args.clients, 200, False)  # warm both paths
+            run_requests(port, polls[:500], args.clients, 304, False)
             print(
                 f"{args.villages} villages × {args.polls} conditional polls of an unchanged feed "
-                f"({len(polls)} requests), {args.clients} client connections, town on loopback"
+                f"({len(polls)} requests), {args.clients} clients, town on loopback; "
+                f"load average {os.getloadavg()[0]:.1f}"
             )
-            print(f"{'':<22} {'median':>9} {'p99':>9} {'max':>9} {'rate':>10} {'town CPU/req':>11}")
-            baseline = measure(server.pid, lambda: run_requests(port, bare, args.clients, 200))
-            report("bare Flask route", *baseline)
-            feed = measure(server.pid, lambda: run_requests(port, polls, args.clients, 304))
-            report("feed, 304", *feed)
-            ratio = percentile(feed[0], 0.99) / percentile(baseline[0], 0.99)
-            cpu_ratio = feed[2] / baseline[2]
-            print(f"feed p99 / bare p99: {ratio:.2f}x; town CPU per poll / bare: {cpu_ratio:.2f}x")
-            print(f"town CPU for {len(polls)} polls: {feed[2]:.2f} s")
+            jobs = {"bare Flask route": bare, "feed, 304": polls}
+            for fresh in (False, True):
+                compare(server.pid, port, jobs, args.clients, fresh, args.rounds)
+            print(f"load average after: {os.getloadavg()[0]:.1f}")
         finally:
             server.terminate()
             server.wait(timeout=10)

@@ -18,7 +18,7 @@ from playlists.settings import Settings, load_settings
 from playlists.store import Store, keep_files_private
 from playlists.town.answer_recorder import AnswerRecorder, broker_ready
 from web import create_app
-from web.serving import addresses, bind
+from web.serving import addresses, bind, settle_heap
 from web.uploads import serving_limits
 
 DEFAULT_CONFIG = Path("config.yaml")
@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     handler = events.install(store, "panel")
     recorder = start_answer_recorder(settings, store)
     signal.signal(signal.SIGTERM, _stop)
+    settle_heap()
     try:
         for url in addresses(server):  # the bound port: port 0 takes any free one
             logging.getLogger("web").info("panel listening on %s", url)

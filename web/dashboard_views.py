@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from pathlib import Path
+import threading
 
 from flask import Blueprint, g, render_template
 
@@ -28,27 +27,38 @@ LOG_ROWS = 30
 def campaign_progress(instant: dt.datetime) -> Tally:
     """The campaign so far: planned, due, played, missed... (the town report's totals).
 
-    The report reads the whole log, so it is kept until the plan or the log changes, or
-    five minutes pass (more broadcasts fall due): the dashboard stays fast all campaign.
+    The report reads the whole log, so it is kept until what it counts changes: the
+    plan's schedule entries (an edit of an announcement's text moves the plan revision
+    and plans nothing else), the log, or the five minutes it counts due broadcasts by.
     """
+    campaign, tz = settings().campaign, settings().tz
+    slot = instant.replace(minute=instant.minute - instant.minute % 5, second=0, microsecond=0)
+    last = min(campaign.end, station_date(slot, tz))
+    if last < campaign.start:
+        return Tally()
     log = store().query_one(
         "SELECT COUNT(*) AS n, MAX(id) AS last, MAX(ended_at) AS ended, "
         "SUM(status = 'playing') AS playing FROM as_run"
     )
     assert log is not None
-    version = (store().plan_revision(), log["n"], log["last"], log["ended"], log["playing"])
-    slot = instant.replace(minute=instant.minute - instant.minute % 5, second=0, microsecond=0)
-    return _progress(settings().db_path, version, slot)
+    plan = plan_of(campaign.start, last)  # the plan the calendar keeps too
+    days = (plan.first, plan.last, plan.tz, plan.quiet)
+    key = (settings().db_path, days, plan.entries, tuple(log), slot)
+    with _progress_lock:
+        found = _progress.get(key)
+    if found is None:
+        report = campaign_report(store(), settings(), campaign.start, last, slot, plan.planned)
+        found = report.totals
+        with _progress_lock:
+            _progress[key] = found
+            while len(_progress) > PROGRESS_KEPT:
+                del _progress[next(iter(_progress))]  # the oldest
+    return found
 
 
-@functools.lru_cache(maxsize=4)
-def _progress(db_path: Path, version: tuple[object, ...], slot: dt.datetime) -> Tally:
-    campaign = settings().campaign
-    last = min(campaign.end, station_date(slot, settings().tz))
-    if last < campaign.start:
-        return Tally()
-    planned = plan_of(campaign.start, last).planned  # the plan the calendar keeps too
-    return campaign_report(store(), settings(), campaign.start, last, slot, planned).totals
+PROGRESS_KEPT = 4
+_progress: dict[tuple[object, ...], Tally] = {}
+_progress_lock = threading.Lock()
 
 
 def render_dashboard(emergency_title: str = "", emergency_text: str = "") -> str:

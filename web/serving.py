@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import gc
 import logging
 import tempfile
 import time
@@ -159,15 +160,38 @@ class PanelRequestParser(HTTPRequestParser):
 
 
 class PanelTask(WSGITask):
-    """A WSGI task that tells the app when the server left a body over its limit unread."""
+    """A WSGI task that tells the app when the server left a body over its limit unread.
+
+    It also keeps the connection open after a bodiless answer (1xx, 204, 304), which
+    ends with its head (RFC 9112, 6.3): waitress 3.0.2 closes it for want of a
+    Content-Length that such an answer may not carry, so every 304 of the town's feed
+    cost its client a new connection.
+    """
 
     # The channel's parser (types-waitress 3.0.1 declares an error here).
     request: PanelRequestParser  # type: ignore[assignment]
+    _ends_with_head = False  # set while the head of a bodiless HTTP/1.1 answer is built
 
     def get_environment(self) -> dict[str, Any]:
         environ: dict[str, Any] = super().get_environment()
         environ[BODY_REFUSED] = self.request.body_refused
         return environ
+
+    def build_response_header(self) -> bytes:
+        asked_close = self.request.headers.get("CONNECTION", "").lower() == "close"
+        self._ends_with_head = (
+            not self.has_body and self.version == "1.1" and not asked_close
+        ) and not self.close_on_finish
+        try:
+            head: bytes = super().build_response_header()
+        finally:
+            self._ends_with_head = False
+        return head
+
+    def set_close_on_finish(self) -> None:
+        if self._ends_with_head:
+            return  # waitress asks only because no length is given; none is needed
+        super().set_close_on_finish()
 
 
 class PanelChannel(HTTPChannel):
@@ -295,6 +319,18 @@ def bind(
     # Anything else that spools (waitress's answers, libraries) stays in data_dir too.
     tempfile.tempdir = str(limits.spool_dir)
     return build_server(app, panel, limits)
+
+
+def settle_heap() -> None:
+    """Leave what start-up made out of the garbage collector's full passes (`gc.freeze`).
+
+    The modules, templates and settings loaded at start live as long as the panel; a
+    full pass, which a busy page's many objects set off now and then, walked them all
+    and paused that page (bench/README.md has the figures). Called once, just before
+    serving.
+    """
+    gc.collect()  # what start-up let go is freed, not kept for good
+    gc.freeze()
 
 
 def addresses(server: PanelServer | MultiSocketServer) -> list[str]:

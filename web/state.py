@@ -14,6 +14,7 @@ from playlists.clock import utc_now
 from playlists.content.ingest import Ingest
 from playlists.settings import Settings
 from playlists.store import Store
+from playlists.town.poll_memo import PollMemo
 from web.system import CheckCache
 from web.throttle import LoginThrottle
 from web.town_limits import VillageLimits
@@ -34,11 +35,13 @@ class PanelState:
     throttle: LoginThrottle = dataclasses.field(default_factory=LoginThrottle)
     checks: CheckCache = dataclasses.field(default_factory=CheckCache)
     village_limits: VillageLimits = dataclasses.field(init=False)  # from the settings
+    town_polls: PollMemo = dataclasses.field(init=False)  # from the store and the settings
     # Tests replace the clock, so "now" is never read from the machine behind their back.
     clock: Callable[[], dt.datetime] = utc_now
 
     def __post_init__(self) -> None:
         self.village_limits = VillageLimits(self.settings.town)
+        self.town_polls = PollMemo(self.store, self.settings)
 
 
 def panel() -> PanelState:

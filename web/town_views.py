@@ -16,6 +16,7 @@ from playlists.errors import ContentError, NotFoundError
 from playlists.sync import broker_topics
 from playlists.town import emergency_log, emergency_relay, sharing, village_asrun, villages
 from playlists.town.bundle_cache import media_chunks
+from playlists.town.poll_memo import PollSnapshot
 from web.state import now, panel, settings, store
 
 bp = Blueprint("town_api", __name__, url_prefix="/town/v1")
@@ -27,7 +28,9 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 def authenticate() -> None:
     """Let in only a request whose device token belongs to a registered village."""
     scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
-    device = villages.verify(store(), secret.strip()) if scheme.lower() == "bearer" else None
+    # Read from the store, or kept from an earlier call if nothing was committed since.
+    g.town_polls = panel().town_polls.snapshot()
+    device = g.town_polls.device(secret.strip()) if scheme.lower() == "bearer" else None
     if device is None:
         raise Unauthorized(
             _("The device token is missing or wrong, or the village was removed from the town."),
@@ -54,7 +57,8 @@ def _within(wait: int) -> None:
 
 @bp.get("/feed")
 def feed() -> Response:
-    revision = sharing.current_revision(store(), settings())
+    polls: PollSnapshot = g.town_polls  # taken by authenticate
+    revision = polls.revision()
     if request.if_none_match.contains_weak(revision):
         response = Response(status=304)
     else:

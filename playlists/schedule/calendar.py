@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from playlists.clock import station_date
 from playlists.model import InterruptPolicy, PlannedBroadcast, QuietHours, ScheduleEntry
-from playlists.plan import day_range, plan
+from playlists.plan import day_range, in_plan_order, plan
 
 
 class Effect(enum.StrEnum):
@@ -182,7 +182,7 @@ def quiet_hour(hour: int, quiet: QuietHours | None) -> bool:
     return not (quiet.end.hour == hour and quiet.end > dt.time(hour))
 
 
-def find_conflicts(planned: Sequence[PlannedBroadcast], tz: ZoneInfo) -> list[Conflict]:
+def find_conflicts(planned: Iterable[PlannedBroadcast], tz: ZoneInfo) -> list[Conflict]:
     """Return the overlaps that hold broadcasts up, at most one per broadcast, in plan order.
 
     One sort and one sweep: each broadcast is judged against the one holding the lane
@@ -193,13 +193,19 @@ def find_conflicts(planned: Sequence[PlannedBroadcast], tz: ZoneInfo) -> list[Co
     starts first: earlier, or at the same instant of higher (or equal) priority, as
     `plan` orders them.
     """
-    audible = sorted(
-        (b for b in planned if not b.quiet and b.end > b.start),  # zero-length: occupies nothing
-        key=lambda b: (b.start, -b.priority.rank, b.schedule_id),
-    )
+    return conflicts_in_order(in_plan_order(planned), tz)
+
+
+def conflicts_in_order(planned: Iterable[PlannedBroadcast], tz: ZoneInfo) -> list[Conflict]:
+    """Return what `find_conflicts` does, of broadcasts already in plan order: no sort.
+
+    A busy month is 15,000 broadcasts, and a plan keeps them in that order already.
+    """
     conflicts = []
     holder: PlannedBroadcast | None = None
-    for broadcast in audible:
+    for broadcast in planned:
+        if broadcast.quiet or broadcast.end <= broadcast.start:  # zero-length: occupies nothing
+            continue
         if holder is not None and broadcast.start < holder.end:
             conflicts.append(_conflict(holder, broadcast, tz))
         if holder is None or broadcast.end > holder.end:

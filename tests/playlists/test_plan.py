@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from playlists.model import Priority, QuietHours, ScheduleEntry
-from playlists.plan import day_range, iter_plan, plan
+from playlists.plan import day_range, in_plan_order, iter_plan, merged_in_order, occurrences, plan
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -93,6 +93,32 @@ def test_order_is_time_then_priority() -> None:
     start, end = day_range(dt.date(2023, 3, 28), dt.date(2023, 3, 28), SHANGHAI)
     planned = plan([entry(), manual], start, end, SHANGHAI)
     assert [(b.start.hour, b.schedule_id) for b in planned] == [(7, 1), (12, 2), (12, 1), (18, 1)]
+
+
+MERGE_DAYS = day_range(dt.date(2023, 3, 28), dt.date(2023, 3, 30), SHANGHAI)
+BESIDE = entry(id=2, times=(dt.time(7, 30), dt.time(12, 0)))  # due with entry 1
+
+
+@pytest.mark.parametrize(
+    "added",
+    [
+        pytest.param(entry(id=3, times=(dt.time(6, 0),)), id="before-all-each-day"),
+        pytest.param(entry(id=3, times=(dt.time(23, 0),)), id="after-all-each-day"),
+        pytest.param(entry(id=0, times=(dt.time(12, 0),)), id="same-instant-lower-id"),
+        pytest.param(entry(id=9, times=(dt.time(12, 0),)), id="same-instant-higher-id"),
+        pytest.param(
+            entry(id=9, times=(dt.time(7, 30),), priority=Priority.MANUAL),
+            id="same-instant-higher-priority",
+        ),
+        pytest.param(entry(id=3, times=(dt.time(12, 0), dt.time(12, 0))), id="twice-an-instant"),
+        pytest.param(entry(id=3, weekdays=frozenset()), id="nothing"),
+    ],
+)
+def test_broadcasts_merged_into_a_plan_take_the_places_a_sort_gives(added: ScheduleEntry) -> None:
+    planned = plan([entry(), BESIDE], *MERGE_DAYS, SHANGHAI)
+    new = occurrences(added, *MERGE_DAYS, SHANGHAI)
+    assert merged_in_order(planned, new) == in_plan_order([*planned, *new])
+    assert merged_in_order(planned, new) == plan([entry(), BESIDE, added], *MERGE_DAYS, SHANGHAI)
 
 
 def test_station_zone_not_machine_zone() -> None:

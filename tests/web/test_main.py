@@ -81,9 +81,12 @@ def test_serves_the_configured_address_with_waitress(
         return FakeServer()
 
     monkeypatch.setattr(panel_main, "bind", fake_bind)
+    # Start-up's objects are frozen just before serving (not in the tests' own process).
+    monkeypatch.setattr(panel_main, "settle_heap", lambda: calls.append({"settled": True}))
     caplog.set_level("INFO", logger="web")
     assert panel_main.main(["--config", str(config)]) == 0
-    [bound, ran, closed] = calls
+    [bound, settled, ran, closed] = calls
+    assert settled == {"settled": True}
     assert (bound["panel"].host, bound["panel"].port) == ("127.0.0.1", 8099)
     assert bound["limits"].spool_dir == tmp_path / "data" / "tmp"
     assert bound["app"].extensions["villagecast"].settings.data_dir == tmp_path / "data"

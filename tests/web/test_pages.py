@@ -6,6 +6,8 @@ import datetime as dt
 import hashlib
 import io
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -33,6 +35,7 @@ from tests.web_fixtures import (
     log_in,
     make_app,
 )
+from web import dashboard_views
 
 
 def text_of(client: FlaskClient, path: str, **kwargs: object) -> str:
@@ -498,3 +501,51 @@ def test_dashboard_shows_the_campaign_so_far(settings: Settings, store: Store) -
     # A played broadcast later on changes the figures at once, not in five minutes.
     asrun.claim(store, due[5], Outcome.PLAYED, due[5].start)
     assert "已播出：5 次 (83%)" in text_of(client, "/")
+
+
+def _plans_nothing_new(store: Store) -> None:
+    # What an edit of an announcement's text does to the plan: its revision moves.
+    with store.transaction() as conn:
+        conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'plan_revision'")
+
+
+def _moves_the_evening_time(store: Store) -> None:
+    entry = entry_table.schedule_entries(store)[0]
+    entry_table.update_schedule(
+        store, entry.id, entry.playlist_id, entry.start, entry.end,
+        (dt.time(7, 30), dt.time(12, 0), dt.time(20, 30)), entry.weekdays, entry.priority,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "due", "counted"),
+    [
+        pytest.param(_plans_nothing_new, 6, 1, id="plan-revision-only"),
+        pytest.param(_moves_the_evening_time, 5, 2, id="schedule-entry-moved"),
+    ],
+)
+def test_the_campaign_so_far_is_counted_again_only_when_its_plan_changed(
+    settings: Settings,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    change: Callable[[Store], None],
+    due: int,
+    counted: int,
+) -> None:
+    add_pause_playlist(store, "宣传")
+    late = dt.datetime(2023, 3, 29, 12, 0, tzinfo=dt.UTC)  # 20:00 in the station
+    reports: list[object] = []
+    real = dashboard_views.campaign_report
+
+    def counting(*args: Any) -> Any:
+        reports.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(dashboard_views, "campaign_report", counting)
+    add_user(store, "op", "operator")
+    client = make_app(settings, store, now=late).test_client()
+    log_in(client, "op")
+    assert "截至目前应播：6 次" in text_of(client, "/")
+    change(store)
+    assert f"截至目前应播：{due} 次" in text_of(client, "/")  # 20:30 is not due yet at 20:00
+    assert len(reports) == counted

@@ -145,6 +145,41 @@ def test_a_new_plan_expands_again_only_the_entries_that_changed(
     )
 
 
+def move_entry(store: Store) -> None:
+    entry = entry_table.get_schedule(store, 2)
+    entry_table.update_schedule(
+        store, entry.id, entry.playlist_id, entry.start, entry.end, (dt.time(7, 30),),
+        entry.weekdays, Priority.MANUAL,
+    )  # fmt: skip
+
+
+def remove_entry(store: Store) -> None:
+    entry_table.delete_schedule(store, 2)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(add_entry, id="entry-added"),
+        pytest.param(move_entry, id="entry-moved-onto-another-and-made-manual"),
+        pytest.param(remove_entry, id="entry-removed"),
+        pytest.param(rename, id="playlist-renamed"),
+    ],
+)
+def test_a_plan_merged_after_a_change_is_the_plan_made_afresh(
+    app: Flask, store: Store, monkeypatch: pytest.MonkeyPatch, change: Callable[[Store], None]
+) -> None:
+    monkeypatch.setattr(plan_cache, "MERGED_SHARE", 1)  # merge whatever the share
+    current_plan(app)
+    change(store)
+    merged = current_plan(app)
+    monkeypatch.setattr(plan_cache, "_plans", {})  # nothing kept: planned from the entries
+    afresh = current_plan(app)
+    assert merged is not afresh
+    assert merged.planned == afresh.planned
+    assert merged.conflicts == afresh.conflicts
+
+
 def test_the_calendar_plans_the_day_before_its_first_day(app: Flask) -> None:
     with app.test_request_context():
         shown = plan_cache.shown_plan(dt.date(2023, 3, 30), dt.date(2023, 3, 31))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +23,14 @@ from playlists.settings import Settings
 from playlists.store import Store
 from tests.web_fixtures import NOW, add_pause_playlist, add_user, log_in, make_app
 from web import plan_cache, schedule_calendar
-from web.schedule_calendar import FOLD_OVER, CalendarView, CellView, build_calendar
+from web.schedule_calendar import (
+    FOLD_OVER,
+    CalendarView,
+    CellView,
+    Marker,
+    build_calendar,
+    counted,
+)
 from web.schedule_marks import Labels
 
 DAY = dt.date(2023, 3, 28)
@@ -129,6 +137,35 @@ def test_a_folded_hour_counts_each_mark_conflicts_first(settings: Settings) -> N
         ("outcome-skipped", "已跳过 1"),
         ("outcome-missed", "未播出（无记录） 3"),
     )
+
+
+@pytest.mark.usefixtures("app")
+@pytest.mark.parametrize(
+    "logged",
+    [
+        pytest.param({}, id="nothing-logged"),
+        pytest.param({0: Outcome.PLAYED, 1: Outcome.SKIPPED, 3: Outcome.MISSED}, id="logged"),
+    ],
+)
+def test_counts_made_without_lines_are_those_of_the_lines_marks(
+    settings: Settings, logged: dict[int, Outcome]
+) -> None:
+    tz = settings.tz
+    entries = [
+        entry(1, "07:00 23:00", 900.0),
+        *(entry(n, f"07:{5 * n:02d} 12:{n:02d}") for n in range(2, 6)),
+        entry(6, "07:50 22:30", approved=False),
+    ]
+    planned = plan(entries, *day_range(DAY, DAY, tz), tz, QUIET)
+    conflicts_of = calendar.conflicts_by_key(calendar.find_conflicts(planned, tz))
+    outcomes = {planned[i].key: outcome for i, outcome in logged.items()}
+    noon = dt.datetime.combine(DAY, dt.time(12), tzinfo=tz)
+    marker = Marker(conflicts_of, outcomes, noon, tz, Labels.current())
+    from_lines = Counter[tuple[str, str]]()
+    for b in planned:
+        from_lines.update(marker.line(b)[1])
+    assert len(from_lines) >= 4  # missed or logged, quiet, review and conflict among them
+    assert marker.counts(planned) == counted(from_lines)
 
 
 @pytest.mark.usefixtures("app")

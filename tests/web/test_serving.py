@@ -6,9 +6,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import http.client
+import json
 import select
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -23,6 +25,8 @@ from playlists.content import announcement_table
 from playlists.settings import PanelSettings, Settings
 from playlists.store import Store
 from playlists.town import villages
+from tests.paths import REPO
+from tests.playlists.town.test_villages import HEARTBEAT
 from tests.web_fixtures import (
     NOW,
     add_fake_announcement,
@@ -462,3 +466,94 @@ def test_a_body_trickling_in_is_cut_off(served: Served) -> None:
         elapsed = time.monotonic() - started
     # header_timeout of grace plus what it sent at the least rate, and one check.
     assert elapsed < served.settings.panel.header_timeout + 1 + 3
+
+
+# -- keep-alive after an answer without a body (RFC 9112, 6.3) ----------------------------
+
+
+def read_one_answer(sock: socket.socket) -> bytes:
+    """Read one answer: its head, and the body its Content-Length announces (if any)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head_part, _sep, body = data.partition(b"\r\n\r\n")
+    fields = head_part.lower().split(b"\r\n")
+    length = next((int(f.split(b":")[1]) for f in fields if f.startswith(b"content-length:")), 0)
+    while len(body) < length:
+        body += sock.recv(65536)
+    return data
+
+
+def feed_etag(served: Served, village_token: str) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+    try:
+        authorization = {"Authorization": f"Bearer {village_token}"}
+        connection.request("GET", "/town/v1/feed", headers=authorization)
+        response = connection.getresponse()
+        response.read()
+        return str(response.headers["ETag"])
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("asked", "fields", "status", "kept_open"),
+    [
+        pytest.param("feed-unchanged", (), 304, True, id="304"),
+        pytest.param("feed-unchanged", ("Connection: close",), 304, False, id="304-client-closes"),
+        pytest.param("heartbeat", (), 204, True, id="204"),
+        pytest.param("feed", (), 200, True, id="200"),
+        pytest.param("feed", ("Connection: close",), 200, False, id="200-client-closes"),
+        pytest.param("wrong-token", (), 401, True, id="401"),
+    ],
+)
+def test_a_connection_stays_open_after_each_answer_unless_the_client_closes_it(
+    served: Served,
+    village_token: str,
+    asked: str,
+    fields: tuple[str, ...],
+    status: int,
+    kept_open: bool,
+) -> None:
+    token = f"Authorization: Bearer {village_token}"
+    etag = feed_etag(served, village_token)
+    body = json.dumps(HEARTBEAT).encode()
+    first = {
+        "feed-unchanged": head("GET", "/town/v1/feed", token, f"If-None-Match: {etag}", *fields),
+        "feed": head("GET", "/town/v1/feed", token, *fields),
+        "wrong-token": head("GET", "/town/v1/feed", "Authorization: Bearer vcd_wrong", *fields),
+        "heartbeat": head(
+            "POST", "/town/v1/heartbeat", token, "Content-Type: application/json",
+            f"Content-Length: {len(body)}", *fields,
+        ) + body,
+    }[asked]  # fmt: skip
+    with served.connect() as sock:
+        sock.sendall(first)
+        answer = read_one_answer(sock)
+        assert status_of(answer) == status
+        assert (b"Connection: close" not in answer) == kept_open
+        if kept_open:  # the next request goes over the same connection
+            sock.sendall(head("GET", "/town/v1/feed", token))
+            assert status_of(read_one_answer(sock)) == 200
+        else:
+            assert sock.recv(1) == b""  # closed by the server
+
+
+def test_settling_the_heap_leaves_start_up_s_objects_out_of_full_collections() -> None:
+    script = (
+        "import gc\n"
+        "from web import create_app\n"
+        "from web.serving import settle_heap\n"
+        "before = gc.get_freeze_count()\n"
+        "settle_heap()\n"
+        "print(before, gc.get_freeze_count(), len(gc.get_objects()))\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True
+    ).stdout.split()
+    before, frozen, tracked = (int(n) for n in shown)
+    assert before == 0
+    assert frozen > 10 * tracked  # the imported modules' objects: no longer walked

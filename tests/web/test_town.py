@@ -11,6 +11,7 @@ import io
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,18 @@ from playlists.sync import emergency_wire as wire
 from playlists.sync.wire import row_digest
 from playlists.town import emergency_log, emergency_relay, sharing, village_asrun, villages
 from tests.playlists.town.test_villages import HEARTBEAT, asrun_row
+from tests.scheduler.test_cli import villagecast, write_config
 from tests.town_kit import add_media_playlist
-from tests.web_fixtures import NOW, Browser, add_user, csrf_of, log_in, make_app, serving
+from tests.web_fixtures import (
+    NOW,
+    Browser,
+    add_pause_playlist,
+    add_user,
+    csrf_of,
+    log_in,
+    make_app,
+    serving,
+)
 
 HOSTILE = '<script>alert("村")</script>'
 HB, ASRUN, JSON = "/town/v1/heartbeat", "/town/v1/asrun", "application/json"
@@ -136,6 +147,106 @@ def test_the_feed_lists_shared_playlists_and_answers_304_while_unchanged(
     assert changed.status_code == 200
     assert changed.get_json()["playlists"] == []
     assert changed.headers["ETag"] != first.headers["ETag"]
+
+
+# -- polls answered from the panel's memory (playlists/town/poll_memo.py) -------------
+
+
+def poll(client: FlaskClient, headers: dict[str, str], etag: str) -> int:
+    """Poll the feed as a village that holds `etag`; return the status."""
+    return client.get("/town/v1/feed", headers={**headers, "If-None-Match": etag}).status_code
+
+
+@pytest.fixture
+def other(settings: Settings, store: Store) -> Iterator[Store]:
+    """The town's database through another connection, as `villagecast` has it."""
+    opened = Store.open(settings.db_path)
+    yield opened
+    opened.close()
+
+
+def _share_another(store: Store, settings: Settings, shared: int) -> None:
+    sharing.share(store, settings, add_pause_playlist(store, "防诈骗提醒"), "chief", NOW)
+
+
+def _unshare(store: Store, settings: Settings, shared: int) -> None:
+    sharing.unshare(store, settings, shared, "chief", NOW)
+
+
+def _rename_shared(store: Store, settings: Settings, shared: int) -> None:
+    with store.transaction() as conn:
+        conn.execute("UPDATE playlists SET name = '镇共享节目（新）' WHERE id = ?", (shared,))
+
+
+@pytest.mark.parametrize("through", ["panel", "another-connection"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(_share_another, id="playlist-shared"),
+        pytest.param(_unshare, id="playlist-unshared"),
+        pytest.param(_rename_shared, id="shared-playlist-renamed"),
+    ],
+)
+def test_a_poll_after_a_change_of_the_feed_gets_the_new_feed(
+    app: Flask,
+    store: Store,
+    other: Store,
+    settings: Settings,
+    device: dict[str, str],
+    shared: int,
+    through: str,
+    change: Callable[[Store, Settings, int], None],
+) -> None:
+    client = app.test_client()
+    etag = client.get("/town/v1/feed", headers=device).headers["ETag"]
+    assert [poll(client, device, etag), poll(client, device, etag)] == [304, 304]
+    change(store if through == "panel" else other, settings, shared)
+    changed = client.get("/town/v1/feed", headers={**device, "If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.get_json() == sharing.current_feed(other, settings).listing()
+    assert changed.headers["ETag"] != etag
+    assert poll(client, device, changed.headers["ETag"]) == 304
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        pytest.param(None, id="unsigned"),
+        pytest.param("Bearer vcd_" + "A" * 43, id="unknown-token"),
+        pytest.param("Basic dXNlcjpwYXNz", id="basic"),
+        pytest.param("removed-by-another-connection", id="removed-village"),
+    ],
+)
+def test_a_bad_poll_is_refused_after_good_ones_were_answered_from_memory(
+    app: Flask, store: Store, other: Store, shared: int, authorization: str | None
+) -> None:
+    good = {"Authorization": "Bearer " + villages.add_village(store, "东村", "cli:town", NOW)}
+    west = villages.add_village(store, "西村", "cli:town", NOW)
+    client = app.test_client()
+    for headers in (good, {"Authorization": f"Bearer {west}"}):
+        etag = client.get("/town/v1/feed", headers=headers).headers["ETag"]
+        assert poll(client, headers, etag) == 304
+    if authorization == "removed-by-another-connection":
+        villages.remove_village(other, "西村", "cli:town", NOW)
+        authorization = f"Bearer {west}"
+    bad = {"Authorization": authorization} if authorization else {}
+    refused = client.get("/town/v1/feed", headers={**bad, "If-None-Match": etag})
+    assert refused.status_code == 401
+    assert "设备令牌" in refused.get_json()["error"]
+    assert poll(client, good, etag) == 304
+
+
+@pytest.mark.slow
+def test_a_village_removed_by_the_command_in_another_process_is_refused_at_its_next_poll(
+    app: Flask, settings: Settings, device: dict[str, str], shared: int
+) -> None:
+    client = app.test_client()
+    etag = client.get("/town/v1/feed", headers=device).headers["ETag"]
+    assert poll(client, device, etag) == 304
+    config = write_config(settings.data_dir.parent)  # its data folder is the test's
+    removed = villagecast("village", "remove", "东村", config=config)
+    assert removed.returncode == 0, removed.stderr
+    assert poll(client, device, etag) == 401
 
 
 # -- bundles and media ---------------------------------------------------------------

@@ -25,6 +25,7 @@ from playlists.schedule.calendar import (
     build_grid,
     campaign_days,
     conflicts_by_key,
+    conflicts_in_order,
     find_conflicts,
     month_weeks,
     preview_conflicts,
@@ -342,6 +343,16 @@ def test_conflicts(
     if expected:
         both = set.intersection(*(set(e.weekdays) for e in entries))
         assert len(days) == sum(1 for d in campaign_days(FIRST, LAST) if d.weekday() in both)
+
+
+@pytest.mark.parametrize(("entries", "expected"), CONFLICTS)
+def test_a_plan_in_order_has_the_conflicts_of_the_same_broadcasts_in_any_order(
+    entries: list[ScheduleEntry], expected: list[tuple[str, str, Effect, float]]
+) -> None:
+    planned = campaign_plan(*entries)
+    shuffled = planned[1::2] + planned[::2]
+    assert conflicts_in_order(planned, TZ) == find_conflicts(shuffled, TZ)
+    assert len(conflicts_in_order(planned, TZ)) >= len(expected)
 
 
 def test_conflict_day_is_the_station_day_across_the_month_end() -> None:
