@@ -118,8 +118,9 @@ class ScreenPublisher:
             states[screen.name] = state
         if not states:
             return
-        # Every screen changes in one commit: one wait for the disk, while the sound starts.
-        with self.store.transaction():
+        # Every screen changes in one commit, and none waits for the disk while the sound
+        # starts: a state a power cut takes back is published afresh as the player starts.
+        with self.store.transaction(durable=False):
             for name, state in states.items():
                 self.store.set_screen_state(name, state, now)
 

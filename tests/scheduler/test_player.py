@@ -653,6 +653,21 @@ def test_screens_follow_the_broadcast_and_fall_back_to_the_idle_rotation(
                 assert image.size == (screen.width, screen.height)
 
 
+def test_the_screens_are_published_afresh_when_the_player_starts(
+    sample_settings: Settings, sample_store: Store
+) -> None:
+    # Screen states are written without waiting for the disk: one a power cut took back,
+    # or left from a broadcast cut off, must not stay on the street after the restart.
+    assert sample_settings.screens
+    cut_off = {"mode": "broadcast", "on_air": {"name": "cut off"}, "slides": []}
+    for screen in sample_settings.screens:
+        sample_store.set_screen_state(screen.name, cut_off, at(7))
+    Simulation.build(sample_settings, sample_store, at(7, 29)).player.start()
+    for screen in sample_settings.screens:
+        state = sample_store.screen_state(screen.name)
+        assert state is not None and state[1]["mode"] == "idle", screen.name
+
+
 def test_broadcast_opens_with_lead_in_and_chime_and_gaps_between_items(
     sample_settings: Settings, sample_store: Store
 ) -> None:
