@@ -1,6 +1,6 @@
 """Measure the player: start lag, stop latency, simulation speed and memory.
 
-Run: .venv/bin/python bench/playout_bench.py [--broadcasts N] [--stops N]
+Run: .venv/bin/python bench/playout_bench.py [--broadcasts N] [--stops N] [--fsync-ms N]
 
 - start lag: from each scheduled instant to the first audio bytes its player process
   writes (mpv --ao=pcm into a pipe the bench reads and timestamps), over N broadcasts
@@ -9,8 +9,10 @@ Run: .venv/bin/python bench/playout_bench.py [--broadcasts N] [--stops N]
 - emergency: from the API call (POST /api/v1/emergency, the panel in this process,
   `villagecast player` in its own) to the first audio bytes, over N calls whose speech
   and slides exist, beside the floor; and for texts never spoken, the synthesis
-  (`Ingest.speak`, espeak-ng) and the same call → first bytes; goal: 300 ms median
-  once the speech exists;
+  (`Ingest.speak`, espeak-ng alone: the default chain's gTTS try, 10 s offline, is not
+  counted) and the same call → first bytes; goal: 300 ms median once the speech exists;
+  with --fsync-ms N each fsync/fdatasync of the player takes N ms more (an SD card's
+  flush; a shim built with cc and preloaded), to show the disk waits before the sound;
 - stop latency: from a "stop" command written to the store to the player process
   gone; goal: under 300 ms;
 - simulation: wall time of `simulate` over the eleven-day sample campaign; goal: under 5 s;
@@ -220,9 +222,54 @@ def bench_start_lag(folder: Path, count: int) -> tuple[list[float], list[float],
 
 
 EMERGENCY = "紧急通知：今晚有大风，请关好门窗，不要外出。"
+SETTLE_SECONDS = 0.5  # between emergencies: the player's writes after a broadcast take ~4 flushes
 
 
-def bench_emergency(folder: Path, rounds: int, fresh: int) -> dict[str, list[float]]:
+# Each flush made slower after it is done, as an SD card's is (LD_PRELOAD into the player).
+SLOW_FLUSH_C = """
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <time.h>
+static void wait_more(void) {
+    long us = atol(getenv("SLOW_FLUSH_US") ? getenv("SLOW_FLUSH_US") : "0");
+    struct timespec pause = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&pause, NULL);
+}
+int fsync(int fd) {
+    static int (*real)(int);
+    if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    int done = real(fd);
+    wait_more();
+    return done;
+}
+int fdatasync(int fd) {
+    static int (*real)(int);
+    if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    int done = real(fd);
+    wait_more();
+    return done;
+}
+"""
+
+
+def emergency_player(folder: Path, config: Path, flush_ms: float) -> subprocess.Popen[bytes]:
+    """Start `villagecast player`; with flush_ms, each of its fsync/fdatasync that much longer."""
+    env = dict(os.environ)
+    if flush_ms:
+        source, library = folder / "slow_flush.c", folder / "slow_flush.so"
+        source.write_text(SLOW_FLUSH_C, encoding="ascii")
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", library, source, "-ldl"], check=True)
+        env |= {"LD_PRELOAD": str(library), "SLOW_FLUSH_US": str(round(flush_ms * 1000))}
+    return subprocess.Popen(
+        [sys.executable, "-m", "scheduler", "--config", str(config), "player"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+
+
+def bench_emergency(
+    folder: Path, rounds: int, fresh: int, fsync_ms: float = 0
+) -> dict[str, list[float]]:
     """API call → first audio bytes of the player (its own process), speech made or not."""
     from playlists.access import tokens, users
     from web import create_app
@@ -239,10 +286,7 @@ def bench_emergency(folder: Path, rounds: int, fresh: int) -> dict[str, list[flo
     users.add_user(store, "admin", "bench-password-1", "admin", now)
     auth = {"Authorization": f"Bearer {tokens.create_token(store, 'admin', 'bench', now)}"}
     client = create_app(settings, store).test_client()
-    player = subprocess.Popen(
-        [sys.executable, "-m", "scheduler", "--config", str(config), "player"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    player = emergency_player(site, config, fsync_ms)
     figures: dict[str, list[float]] = {"made": [], "synthesis": [], "new": []}
     try:
         while "heartbeat" not in store.status():
@@ -260,6 +304,8 @@ def bench_emergency(folder: Path, rounds: int, fresh: int) -> dict[str, list[flo
             assert ear.wait_for(before + 1, 30), "no audio from the player"
             while asrun.all_rows(store)[-1].status is Outcome.PLAYING:
                 time.sleep(0.01)
+            # The last broadcast's closing writes done, as an emergency mostly finds the lane.
+            time.sleep(SETTLE_SECONDS)
             return (ear.stamps[before] - began) * 1000
 
         call(EMERGENCY)  # the first call makes the speech and the slides
@@ -334,6 +380,9 @@ def main() -> None:
     parser.add_argument("--emergencies", type=int, default=20)
     parser.add_argument("--fresh", type=int, default=5, help="emergencies with new text")
     parser.add_argument(
+        "--fsync-ms", type=float, default=0, help="emergency: each flush of the player this slow"
+    )
+    parser.add_argument(
         "--only", choices=("simulation", "lag", "stop", "emergency"), nargs="*", default=None
     )
     args = parser.parse_args()
@@ -345,7 +394,9 @@ def main() -> None:
         lag = bench_start_lag(folder, args.broadcasts) if "lag" in only else None
         stops = bench_stop_latency(folder, args.stops) if "stop" in only else None
         alarm = (
-            bench_emergency(folder, args.emergencies, args.fresh) if "emergency" in only else None
+            bench_emergency(folder, args.emergencies, args.fresh, args.fsync_ms)
+            if "emergency" in only
+            else None
         )
     if simulation is not None:
         print(f"simulate 11-day campaign: {simulation:.2f} s wall (goal < 5 s)")
@@ -372,6 +423,10 @@ def main() -> None:
             f"{summary(alarm['made'])} (goal < 300 ms median)"
         )
         print(f"  the same mpv started by the bench → first audio bytes: {summary(alarm['bare'])}")
+        over = statistics.median(alarm["made"]) - statistics.median(alarm["bare"])
+        print(f"  over the floor: median {over:.0f} ms")
+        if args.fsync_ms:
+            print(f"  (the player's every fsync/fdatasync made {args.fsync_ms:g} ms longer)")
         print(
             f"  new text, {len(alarm['new'])} calls: synthesis alone {summary(alarm['synthesis'])};"
             f" call → first audio bytes {summary(alarm['new'])}"

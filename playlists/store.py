@@ -22,6 +22,7 @@ from playlists.schema import MIGRATIONS
 
 SCHEMA_VERSION = len(MIGRATIONS)
 PRIVATE_UMASK = 0o077  # files rw-------, folders rwx------
+SYNC_NORMAL = 1  # PRAGMA synchronous: in WAL mode, commit without waiting for the disk
 
 
 def to_db_time(value: dt.datetime) -> str:
@@ -93,19 +94,25 @@ class Store:
         self._local = threading.local()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run a block as one write transaction, rolled back whole on any error."""
+    def transaction(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """Run a block as one write transaction, rolled back whole on any error.
+
+        durable=False commits without waiting for the disk (synchronous = NORMAL, for this
+        transaction only): still all or nothing, and kept if the process dies, but a power
+        cut may take it back until the next durable commit, which carries it to the disk.
+        """
         conn = self.conn
         if conn.in_transaction:  # nested: the outer transaction commits
             yield conn
             return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with contextlib.nullcontext() if durable else _unsynced(conn):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()
@@ -214,15 +221,16 @@ class Store:
             )
         return int(cursor.lastrowid or 0)
 
-    def take_commands(self, now: dt.datetime) -> list[dict[str, Any]]:
+    def take_commands(self, now: dt.datetime, durable: bool = True) -> list[dict[str, Any]]:
         """Claim every pending command, oldest first, so each is acted on once.
 
         The payload comes back as stored: playlists/commands.py reads and checks it.
+        durable=False: see `transaction`; the caller's next durable commit makes it stick.
         """
         # The player polls several times a second: look before taking the write lock.
         if self.query_one("SELECT 1 FROM commands WHERE taken_at IS NULL LIMIT 1") is None:
             return []
-        with self.transaction() as conn:
+        with self.transaction(durable) as conn:
             rows = conn.execute(
                 "SELECT id, kind, payload, created_by, created_at FROM commands "
                 "WHERE taken_at IS NULL ORDER BY id"
@@ -240,6 +248,20 @@ class Store:
 
     def command(self, command_id: int) -> sqlite3.Row | None:
         return self.query_one("SELECT * FROM commands WHERE id = ?", (command_id,))
+
+
+@contextlib.contextmanager
+def _unsynced(conn: sqlite3.Connection) -> Iterator[None]:
+    """Commit on conn without waiting for the disk meanwhile, then sync as before."""
+    level = int(conn.execute("PRAGMA synchronous").fetchone()[0])
+    if level <= SYNC_NORMAL:  # a scratch copy may run with less already
+        yield
+        return
+    conn.execute(f"PRAGMA synchronous = {SYNC_NORMAL}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA synchronous = {level}")
 
 
 def keep_files_private() -> None:

@@ -146,8 +146,9 @@ class Daemon:
             if jump:
                 self.timeline.wakeup()
                 self.player.clock_jumped(jump)
-            self.player.check_store()
+            # Commands first: an emergency queued with a plan edit never waits for its re-arm.
             self.player.run_commands()
+            self.player.check_store()
             self._prune_daily()
         except Exception:
             log.exception("player loop step failed")

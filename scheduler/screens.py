@@ -104,7 +104,8 @@ class ScreenPublisher:
         self, mode: str, slides: list[tuple[Slide, str | None]], on_air: dict[str, Any] | None
     ) -> None:
         now = self.timeline.now()
-        for screen in self.settings.screens:
+        states = {}
+        for screen in self.settings.screens:  # slides are made before the write lock is taken
             state = {
                 "mode": mode,
                 "on_air": on_air,
@@ -114,7 +115,14 @@ class ScreenPublisher:
                 if self._written.get(screen.name) == state:
                     continue
                 self._written[screen.name] = state
-            self.store.set_screen_state(screen.name, state, now)
+            states[screen.name] = state
+        if not states:
+            return
+        # Every screen changes in one commit, and none waits for the disk while the sound
+        # starts: a state a power cut takes back is published afresh as the player starts.
+        with self.store.transaction(durable=False):
+            for name, state in states.items():
+                self.store.set_screen_state(name, state, now)
 
     def _entry(self, screen: ScreenSettings, slide: Slide, image: str | None) -> dict[str, Any]:
         images = self._images(screen, slide, image)

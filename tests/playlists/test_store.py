@@ -91,6 +91,43 @@ def test_commands_are_taken_once(db: Store) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("level", "durable", "during", "after"),
+    [
+        pytest.param(2, True, 2, 2, id="durable-waits-for-the-disk"),
+        pytest.param(2, False, 1, 2, id="unsynced-then-full-again"),
+        pytest.param(0, False, 0, 0, id="scratch-copy-stays-off"),
+    ],
+)
+def test_an_unsynced_transaction_commits_and_then_syncs_as_before(
+    db: Store, level: int, durable: bool, during: int, after: int
+) -> None:
+    db.conn.execute(f"PRAGMA synchronous = {level}")
+    with db.transaction(durable) as conn:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == during
+    assert db.conn.execute("PRAGMA synchronous").fetchone()[0] == after
+    other = Store(db.path)  # another connection: it sees only what was committed
+    assert other.meta("k") == "v"
+    other.close()
+
+
+def test_a_failed_unsynced_transaction_changes_nothing_and_syncs_again(db: Store) -> None:
+    with pytest.raises(sqlite3.IntegrityError), db.transaction(durable=False) as conn:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
+        conn.execute("INSERT INTO meta (key, value) VALUES ('k', 'again')")
+    assert db.meta("k") is None
+    assert db.conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+
+
+def test_commands_taken_unsynced_are_taken_once_for_every_connection(db: Store) -> None:
+    db.add_command("stop", "{}", "王五", NOW)
+    assert len(db.take_commands(NOW, durable=False)) == 1
+    other = Store(db.path)
+    assert other.take_commands(NOW) == []
+    other.close()
+
+
 def test_status_round_trips_json(db: Store) -> None:
     db.set_status({"now_playing": {"name": "五社联动"}, "clock": {"synchronized": None}}, NOW)
     db.set_status({"now_playing": None}, NOW)

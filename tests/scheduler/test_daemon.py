@@ -329,6 +329,39 @@ def test_the_daemon_prunes_once_a_day(rt_settings: Settings, rt_store: Store) ->
     assert rt_store.meta("last_prune") != "2000-01-01T00:00:00.000+00:00"
 
 
+def test_a_command_is_carried_out_before_the_re_arm_its_step_also_finds(
+    rt_settings: Settings, rt_store: Store
+) -> None:
+    from scheduler.sinks import ProcessSink
+
+    class ArmWatchingSink(ProcessSink):
+        """The configured mpv sink, noting which plan revision is armed as each clip starts."""
+
+        def __init__(self) -> None:
+            super().__init__(MPV, name="mpv")
+            self.armed: list[int] = []
+
+        def start(self, path, offset, duration, on_done):  # type: ignore[no-untyped-def]
+            self.armed.append(daemon.player.revision)
+            super().start(path, offset, duration, on_done)
+
+    clip = Ingest(rt_store, rt_settings).speak("河水上涨")
+    sink = ArmWatchingSink()
+    daemon = Daemon(rt_settings, rt_store, sink=sink)
+    daemon.player.start()
+    before_edit = daemon.player.revision
+    schedule_in(rt_store, rt_settings, 3600, clip.sha256, clip.duration or 1.0)  # an edit
+    speech = PlaySpeech(clip.sha256, "紧急通知", "河水上涨", Priority.EMERGENCY)
+    rt_store.add_command("play", encode_request(speech), "test", dt.datetime.now(dt.UTC))
+    try:
+        daemon._step()  # one poll finds both the edit and the emergency
+    finally:
+        daemon.player.playout.shutdown()  # stops mpv; the timeline was never started
+    assert rt_store.plan_revision() != before_edit
+    assert sink.armed == [before_edit], "the emergency waited for the re-arm"
+    assert daemon.player.revision == rt_store.plan_revision(), "the edit was not armed"
+
+
 def play_one_scheduled(settings: Settings) -> AsRunRow:
     """Schedule a short clip a second from now on a fresh store, run the daemon, return its row."""
     store = Store.open(settings.db_path)

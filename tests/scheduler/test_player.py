@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,7 +33,10 @@ from playlists.record.notes import NoteCode, english, note
 from playlists.schedule import entry_table
 from playlists.settings import Settings
 from playlists.store import Store
+from scheduler.player import Player
 from scheduler.simulate import Simulation, simulate
+from scheduler.sinks import DoneCallback, RecordingSink
+from scheduler.timeline import VirtualTimeline
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = dt.date(2023, 3, 28)
@@ -251,6 +255,55 @@ def test_an_emergencys_text_and_repeats_stay_on_its_row(
     [row] = asrun.all_rows(store)
     assert (row.playlist_name, row.status.value) == ("紧急通知", status)
     assert english(row.reason) == f"emergency said 2 times, 3 s apart: {text}{words}"
+
+
+class WitnessSink(RecordingSink):
+    """A recording sink that notes, as each clip starts, what another process reads."""
+
+    def __init__(self, timeline: VirtualTimeline, db_path: Path) -> None:
+        super().__init__(timeline)
+        self.other = Store(db_path)  # its own connection: only committed writes show
+        self.seen: list[tuple[list[tuple[str, str]], list[bool]]] = []
+
+    def start(self, path: Path, offset: float, duration: float, on_done: DoneCallback) -> None:
+        logged = [(r.status.value, english(r.reason)) for r in asrun.all_rows(self.other)]
+        taken = [r["taken_at"] is not None for r in self.other.query("SELECT * FROM commands")]
+        self.seen.append((logged, taken))
+        super().start(path, offset, duration, on_done)
+
+
+@pytest.mark.parametrize(
+    ("fail_with", "status", "after"),
+    [
+        pytest.param(None, "played", "", id="sink-plays"),
+        pytest.param(
+            "no sound card", "failed", "; audio output recording: no sound card", id="sink-fails"
+        ),
+    ],
+)
+def test_an_emergencys_row_is_committed_before_its_sound_starts(
+    settings: Settings,
+    store: Store,
+    ingest: Ingest,
+    fail_with: str | None,
+    status: str,
+    after: str,
+) -> None:
+    clip = ingest.speak("河水上涨")
+    text = "河水上涨，请沿河村民立即转移。"
+    timeline = VirtualTimeline(at(7))
+    sink = WitnessSink(timeline, settings.db_path)
+    sink.fail_with = fail_with
+    simulation = Simulation(Player(settings, store, timeline, sink), timeline, sink)
+    speech = PlaySpeech(clip.sha256, "紧急通知", text, Priority.EMERGENCY)
+    simulation.run(at(8, 5), at={at(8): command_at(simulation, store, speech, at(8))})
+    label = f"emergency: {text}"
+    # Another process (the panel, or the player after a power cut) finds the command
+    # taken and the row on air at the instant the sound is asked for.
+    assert sink.seen == [([("playing", label)], [True])]
+    [row] = asrun.all_rows(store)
+    assert (row.status.value, english(row.reason)) == (status, label + after)
+    sink.other.close()
 
 
 def test_interruption_longer_than_the_wait_gives_up(settings: Settings, store: Store) -> None:
@@ -598,6 +651,21 @@ def test_screens_follow_the_broadcast_and_fall_back_to_the_idle_rotation(
             assert media is not None and media.kind == "image"
             with Image.open(sample_settings.media_dir / media.path) as image:
                 assert image.size == (screen.width, screen.height)
+
+
+def test_the_screens_are_published_afresh_when_the_player_starts(
+    sample_settings: Settings, sample_store: Store
+) -> None:
+    # Screen states are written without waiting for the disk: one a power cut took back,
+    # or left from a broadcast cut off, must not stay on the street after the restart.
+    assert sample_settings.screens
+    cut_off = {"mode": "broadcast", "on_air": {"name": "cut off"}, "slides": []}
+    for screen in sample_settings.screens:
+        sample_store.set_screen_state(screen.name, cut_off, at(7))
+    Simulation.build(sample_settings, sample_store, at(7, 29)).player.start()
+    for screen in sample_settings.screens:
+        state = sample_store.screen_state(screen.name)
+        assert state is not None and state[1]["mode"] == "idle", screen.name
 
 
 def test_broadcast_opens_with_lead_in_and_chime_and_gaps_between_items(
