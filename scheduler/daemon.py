@@ -1,15 +1,18 @@
 """The player daemon: real time, a real audio sink, and a loop that watches the store.
 
-The loop polls the store every `player.poll_seconds` for plan changes and panel
-commands (at once when the panel rings its doorbell after queueing one), writes a
-heartbeat, and watches the wall clock against the monotonic clock: a Pi without a
-real-time clock jumps when NTP corrects it after boot.
+The loop polls the store every `player.poll_seconds` for panel commands (at once
+when the panel rings its doorbell after queueing one), writes a heartbeat, and
+watches the wall clock against the monotonic clock: a Pi without a real-time clock
+jumps when NTP corrects it after boot. Plan edits and clock jumps are re-armed in a
+thread of their own (`Rearmer`), so that a stop or an emergency never waits for a
+re-arm.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -56,6 +59,58 @@ class ClockWatch:
         return jump if abs(jump) > JUMP_TOLERANCE else 0.0
 
 
+class Rearmer:
+    """Re-arm the player after plan edits and clock jumps, in a thread of its own."""
+
+    def __init__(self, player: Player, poll_seconds: float) -> None:
+        self.player = player
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._jumps: queue.SimpleQueue[float] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="re-arm", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def nudge(self) -> None:
+        """Look for a plan edit now."""
+        self._wake.set()
+
+    def clock_jumped(self, seconds: float) -> None:
+        """Re-arm everything: the wall clock jumped by seconds."""
+        self._jumps.put(seconds)
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the thread after the re-arm under way, if any."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+            if self._stopping.is_set():
+                return
+            # Errors are logged and the thread goes on, as the daemon's loop does.
+            try:
+                self.rearm()
+            except Exception:
+                log.exception("re-arm failed")
+
+    def rearm(self) -> None:
+        """Re-arm what the clock's jumps and the store's edits since the last call ask for."""
+        jumped = 0.0
+        while not self._jumps.empty():
+            jumped += self._jumps.get_nowait()
+        if jumped:
+            self.player.clock_jumped(jumped)
+        self.player.check_store()
+
+
 class Daemon:
     def __init__(self, settings: Settings, store: Store, sink: AudioSink | None = None) -> None:
         self.settings = settings
@@ -64,6 +119,7 @@ class Daemon:
         pid_file = settings.data_dir / "player-sink.pids"
         self.sink = sink or build_sink(settings.audio, self.timeline, pid_file)
         self.player = Player(settings, store, self.timeline, self.sink)
+        self.rearmer = Rearmer(self.player, settings.player.poll_seconds)
         self.stopping = threading.Event()
         self.doorbell = Doorbell(store.path)  # the panel rings after queueing a command
         self.clock = ClockWatch()
@@ -91,6 +147,7 @@ class Daemon:
         if stopped := self.sink.recover():
             log.warning("silenced %d player process(es) left by a killed player", stopped)
         self.player.start()
+        self.rearmer.start()
         self.timeline.start()
         log.info("player running: sink %s, time zone %s", self.sink.name, self.settings.tz)
         self.systemd.ready(f"running; audio sink {self.sink.name}")
@@ -117,6 +174,7 @@ class Daemon:
                     last_heartbeat = mono
         finally:
             self.systemd.stopping()
+            self.rearmer.stop()
             self.player.playout.shutdown()
             self.timeline.shutdown()
             self.player.write_status(force=True)
@@ -145,10 +203,11 @@ class Daemon:
             jump = self.clock.jumped()
             if jump:
                 self.timeline.wakeup()
-                self.player.clock_jumped(jump)
-            # Commands first: an emergency queued with a plan edit never waits for its re-arm.
+                self.rearmer.clock_jumped(jump)
+            # Commands here, re-arms in the rearmer's thread: a stop or an emergency never
+            # waits for a re-arm, however long a plan edit or a clock jump takes to arm.
             self.player.run_commands()
-            self.player.check_store()
+            self.rearmer.nudge()
             self._prune_daily()
         except Exception:
             log.exception("player loop step failed")

@@ -11,7 +11,7 @@ import datetime as dt
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,8 @@ from playlists.schedule import entry_table
 from playlists.settings import AudioSettings, PlayerSettings, Settings, SyncSettings, TtsSettings
 from playlists.store import Store
 from scheduler.daemon import Daemon
+from scheduler.sinks import RecordingSink
+from scheduler.timeline import SchedulerTimeline
 from tests.conftest import live_player, make_settings, station_zone_at
 from tests.realtime import MachineLag
 
@@ -329,37 +331,64 @@ def test_the_daemon_prunes_once_a_day(rt_settings: Settings, rt_store: Store) ->
     assert rt_store.meta("last_prune") != "2000-01-01T00:00:00.000+00:00"
 
 
-def test_a_command_is_carried_out_before_the_re_arm_its_step_also_finds(
-    rt_settings: Settings, rt_store: Store
+@pytest.mark.parametrize("cause", ["edit", "clock-jump"])
+def test_a_command_never_waits_for_a_re_arm(
+    rt_settings: Settings, rt_store: Store, monkeypatch: pytest.MonkeyPatch, cause: str
 ) -> None:
-    from scheduler.sinks import ProcessSink
-
-    class ArmWatchingSink(ProcessSink):
-        """The configured mpv sink, noting which plan revision is armed as each clip starts."""
-
-        def __init__(self) -> None:
-            super().__init__(MPV, name="mpv")
-            self.armed: list[int] = []
-
-        def start(self, path, offset, duration, on_done):  # type: ignore[no-untyped-def]
-            self.armed.append(daemon.player.revision)
-            super().start(path, offset, duration, on_done)
-
+    """A stop or an emergency is carried out while a slow re-arm is still under way."""
     clip = Ingest(rt_store, rt_settings).speak("河水上涨")
-    sink = ArmWatchingSink()
+    sink = RecordingSink(SchedulerTimeline(rt_settings.tz, rt_settings.player.grace_seconds))
     daemon = Daemon(rt_settings, rt_store, sink=sink)
     daemon.player.start()
-    before_edit = daemon.player.revision
-    schedule_in(rt_store, rt_settings, 3600, clip.sha256, clip.duration or 1.0)  # an edit
-    speech = PlaySpeech(clip.sha256, "紧急通知", "河水上涨", Priority.EMERGENCY)
-    rt_store.add_command("play", encode_request(speech), "test", dt.datetime.now(dt.UTC))
+    before = daemon.player.revision
+    arming, release, armed = threading.Event(), threading.Event(), threading.Event()
+    for name in ("arm", "arm_all"):
+        real = getattr(daemon.player, name)
+
+        def slow(real: Callable[[], None] = real) -> None:
+            arming.set()
+            release.wait(20)  # a re-arm that takes as long as the test wants
+            real()
+            armed.set()
+
+        monkeypatch.setattr(daemon.player, name, slow)
+    if cause == "edit":
+        schedule_in(rt_store, rt_settings, 3600, clip.sha256, clip.duration or 1.0)
+    else:
+        daemon.clock = JumpedOnce()
+    daemon.timeline.start()
+    daemon.rearmer.start()
     try:
-        daemon._step()  # one poll finds both the edit and the emergency
+        daemon._step()  # the loop finds the edit or the jump and hands it over
+        assert arming.wait(10), "no re-arm started"
+        speech = PlaySpeech(clip.sha256, "紧急通知", "河水上涨", Priority.EMERGENCY)
+        rt_store.add_command("play", encode_request(speech), "test", dt.datetime.now(dt.UTC))
+        daemon._step()  # the next poll, while the re-arm is still under way
+        assert not armed.is_set()
+        playing = daemon.player.playout.current
+        assert playing is not None and playing.priority is Priority.EMERGENCY
+        assert len(sink.plays) == 1, "the emergency waited for the re-arm"
+        release.set()
+        assert armed.wait(10)
     finally:
-        daemon.player.playout.shutdown()  # stops mpv; the timeline was never started
-    assert rt_store.plan_revision() != before_edit
-    assert sink.armed == [before_edit], "the emergency waited for the re-arm"
-    assert daemon.player.revision == rt_store.plan_revision(), "the edit was not armed"
+        release.set()
+        daemon.rearmer.stop()
+        daemon.player.playout.shutdown()
+        daemon.timeline.shutdown()
+    if cause == "edit":
+        assert before != daemon.player.revision == rt_store.plan_revision()
+    else:
+        assert daemon.player.last_jump is not None and daemon.player.last_jump[1] == 600
+
+
+class JumpedOnce:
+    """A clock watch that sees the wall clock jump by ten minutes once."""
+
+    def __init__(self) -> None:
+        self.jumps = [600.0]
+
+    def jumped(self) -> float:
+        return self.jumps.pop() if self.jumps else 0.0
 
 
 def play_one_scheduled(settings: Settings) -> AsRunRow:
