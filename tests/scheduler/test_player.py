@@ -306,6 +306,26 @@ def test_an_emergencys_row_is_committed_before_its_sound_starts(
     sink.other.close()
 
 
+def test_an_emergency_s_slides_are_made_by_the_player_as_the_sound_starts(
+    settings: Settings, store: Store, ingest: Ingest
+) -> None:
+    """The panel sends an emergency without its slides: the screens still show it."""
+    clip = ingest.speak("河水上涨")
+    text = "河水上涨，请沿河村民立即转移。"
+    simulation = Simulation.build(settings, store, at(7))
+    speech = PlaySpeech(clip.sha256, "紧急通知", text, Priority.EMERGENCY)
+    simulation.run(at(8, 0, 1), at={at(8): command_at(simulation, store, speech, at(8))})
+    assert settings.screens
+    for screen in settings.screens:
+        found = store.screen_state(screen.name)
+        assert found is not None
+        _, state = found
+        [slide] = state["slides"]
+        assert (state["mode"], slide["title"], slide["body"]) == ("broadcast", "紧急通知", text)
+        picture = store.query_one("SELECT path FROM media WHERE sha256 = ?", (slide["image"],))
+        assert picture is not None and (settings.media_dir / picture["path"]).is_file()
+
+
 def test_interruption_longer_than_the_wait_gives_up(settings: Settings, store: Store) -> None:
     pause_playlist(store, "news", 60, times=(dt.time(8, 0),), wait=30)
     alarm = pause_playlist(store, "alarm", 45)
