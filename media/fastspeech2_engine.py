@@ -29,16 +29,14 @@ import importlib.util
 import json
 import os
 import sys
-import threading
 import wave
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from media.errors import TtsError
-from media.files import atomic_output
 from media.mandarin import FRONT_END_VERSION, Pause, Syllable, Token, transcribe
-from media.synth_process import run_synthesizer
+from media.synth_process import speak_in_model_process
 
 ENGINE_NAME = "fastspeech2"
 VOICE = "baker"
@@ -65,8 +63,6 @@ _HOP = 300  # samples of speech per mel frame (12.5 ms)
 _VOCODER_FRAMES = 100  # mel frames vocoded at a time
 _VOCODER_CONTEXT = 32  # frames on each side of a window: the same samples as at once
 DEFAULT_SPEED = 1.0  # the model's duration scale: above 1 is slower
-# One synth process at a time, however many notices are saved at once.
-_speaking = threading.Lock()
 DEFAULT_TIMEOUT = 600.0  # the longest notice on a Raspberry Pi 4, with room to spare
 
 # -- pinyin in the corpus's phone labels ---------------------------------------------
@@ -235,20 +231,14 @@ class FastSpeech2Engine:
         missing = self.missing()  # said at once, without starting a process
         if missing is not None:
             raise TtsError(missing, engine=self.name)
-        args = [sys.executable, "-m", _MODULE, f"--speed={self.speed:g}"]
-        with _speaking:
-            try:
-                with atomic_output(out_path, ".tmp.wav") as tmp:
-                    run_synthesizer(
-                        [*args, str(tmp)],
-                        text.encode("utf-8"),
-                        tmp,
-                        engine=self.name,
-                        timeout=self.timeout,
-                        install=INSTALL_HINT,
-                    )
-            except OSError as exc:
-                raise TtsError(f"cannot write {out_path}: {exc}", engine=self.name) from exc
+        speak_in_model_process(
+            [sys.executable, "-m", _MODULE, f"--speed={self.speed:g}"],
+            text,
+            out_path,
+            engine=self.name,
+            timeout=self.timeout,
+            install=INSTALL_HINT,
+        )
 
     def missing(self) -> str | None:
         """Say what is not installed, naming the package, or return None when all is there."""

@@ -22,14 +22,13 @@ import logging
 import os
 import re
 import sys
-import threading
 import wave
 from pathlib import Path
 from typing import Any
 
 from media.errors import TtsError
 from media.files import atomic_output
-from media.synth_process import run_synthesizer
+from media.synth_process import speak_in_model_process
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +57,6 @@ _MODEL_FILE = "kokoro-v1.0.int8.onnx"
 # Samples quieter than this at a chunk's edges are trimmed; the pauses are ours.
 _SILENCE = 0.01
 _EDGE_PAD = int(0.03 * SAMPLE_RATE)
-# One synth process at a time, however many notices are saved at once.
-_speaking = threading.Lock()
 # The longest notice (2000 characters, about 8 minutes of speech) on a Raspberry Pi 4.
 DEFAULT_TIMEOUT = 1800.0
 
@@ -130,19 +127,9 @@ class KokoroEngine:
         args = [sys.executable, "-m", _MODULE, "--voice", self.voice, f"--speed={self.speed:g}"]
         if self.cache_dir is not None:
             args += ["--cache-dir", str(self.cache_dir)]
-        with _speaking:
-            try:
-                with atomic_output(out_path, ".tmp.wav") as tmp:
-                    run_synthesizer(
-                        [*args, str(tmp)],
-                        text.encode("utf-8"),
-                        tmp,
-                        engine=self.name,
-                        timeout=self.timeout,
-                        install=INSTALL_HINT,
-                    )
-            except OSError as exc:
-                raise TtsError(f"cannot write {out_path}: {exc}", engine=self.name) from exc
+        speak_in_model_process(
+            args, text, out_path, engine=self.name, timeout=self.timeout, install=INSTALL_HINT
+        )
 
     def speak_here(self, text: str, out_path: Path) -> None:
         """Load the model in this process and speak text into a WAV file at out_path."""

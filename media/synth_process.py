@@ -1,10 +1,12 @@
-"""Run an offline synthesizer program (espeak-ng, mbrola) that writes a WAV file."""
+"""Run an offline synthesizer program (espeak-ng, mbrola, a model's synth process)."""
 
 import subprocess
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from media.errors import TtsError
+from media.files import atomic_output
 
 # A WAV file's RIFF header comes before any samples: a file no longer holds no sound.
 WAV_HEADER_BYTES = 44
@@ -30,3 +32,31 @@ def run_synthesizer(
         raise TtsError(f"exit status {result.returncode}: {said}", engine=engine)
     if not wav.is_file() or wav.stat().st_size <= WAV_HEADER_BYTES:
         raise TtsError("it produced an empty audio file", engine=engine)
+
+
+# One model's synth process at a time, whichever engine and however many notices are
+# saved at once: each takes hundreds of MB while it speaks.
+_one_model_at_a_time = threading.Lock()
+
+
+def speak_in_model_process(
+    args: Sequence[str], text: str, out_path: Path, *, engine: str, timeout: float, install: str
+) -> None:
+    """Run a model's synth process (args, then the WAV path) on text into out_path.
+
+    The process writes a temporary file beside out_path, which replaces it only when
+    the process succeeded; one such process runs at a time.
+    """
+    with _one_model_at_a_time:
+        try:
+            with atomic_output(out_path, ".tmp.wav") as tmp:
+                run_synthesizer(
+                    [*args, str(tmp)],
+                    text.encode("utf-8"),
+                    tmp,
+                    engine=engine,
+                    timeout=timeout,
+                    install=install,
+                )
+        except OSError as exc:
+            raise TtsError(f"cannot write {out_path}: {exc}", engine=engine) from exc

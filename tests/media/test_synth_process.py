@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from media.errors import TtsError
-from media.synth_process import WAV_HEADER_BYTES, run_synthesizer
+from media.synth_process import WAV_HEADER_BYTES, run_synthesizer, speak_in_model_process
 
 
 @pytest.mark.parametrize(
@@ -52,3 +52,26 @@ def test_sound_written_is_accepted(tmp_path: Path) -> None:
         ["sh", "-c", script, "sh", str(wav)], b"", wav, engine="e", timeout=5, install=""
     )
     assert wav.stat().st_size == WAV_HEADER_BYTES + 100
+
+
+@pytest.mark.parametrize(
+    ("script", "written"),
+    [
+        pytest.param('cat > "$1"; head -c 100 /dev/zero >> "$1"', True, id="speaks"),
+        pytest.param('printf half > "$1"; exit 1', False, id="fails-half-way"),
+    ],
+)
+def test_a_model_process_replaces_the_clip_only_when_it_succeeds(
+    tmp_path: Path, script: str, written: bool
+) -> None:
+    out = tmp_path / "clip.wav"
+    out.write_bytes(b"the clip before")
+    args = ["sh", "-c", script, "sh"]
+    if written:
+        speak_in_model_process(args, "话", out, engine="e", timeout=5, install="x")
+        assert out.read_bytes() == "话".encode() + bytes(100)
+    else:
+        with pytest.raises(TtsError, match="exit status 1"):
+            speak_in_model_process(args, "话", out, engine="e", timeout=5, install="x")
+        assert out.read_bytes() == b"the clip before"
+    assert [path.name for path in tmp_path.iterdir()] == ["clip.wav"]
