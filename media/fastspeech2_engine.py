@@ -118,7 +118,7 @@ def phones(pinyin: str) -> tuple[str, str]:
 
 # -- the front end's tokens as the model's utterances ---------------------------------
 
-# The label between two syllables, by what separates them.
+# The pauses that end an utterance, and the silence after each kind of end.
 _UTTERANCE_ENDS = frozenset({Pause.LIST, Pause.CLAUSE, Pause.SENTENCE})
 _SILENCE_AFTER = {
     Pause.PHRASE: CLAUSE_PAUSE,
