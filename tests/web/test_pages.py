@@ -139,6 +139,7 @@ def test_new_announcement_is_stored_and_its_audio_is_served(
     [
         pytest.param("edge-tts", "在线语音（微软）", id="microsoft"),
         pytest.param("gtts", "在线语音（谷歌）", id="google"),
+        pytest.param("fastspeech2", "清晰离线语音", id="clear-offline"),
         pytest.param("kokoro", "离线神经网络语音（Kokoro）", id="neural"),
         pytest.param("mbrola", "离线语音", id="offline"),
         pytest.param("espeak-ng", "离线语音（备用）", id="backup"),
