@@ -30,8 +30,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from panel_bench import PASSWORD, Panel, bump_plan_revision, percentile
@@ -71,25 +69,6 @@ def forget_everything(store: Store) -> None:
         progress.clear()
 
 
-def timed(
-    panel: Panel, path: str, requests: int, before: Callable[[], None]
-) -> tuple[list[float], list[float]]:
-    """Time a page N times, after `before` each time: wall seconds, and CPU seconds.
-
-    The CPU time is the process's (the panel's threads; the client's share is small):
-    on a machine shared with other work it moves much less than the wall time.
-    """
-    panel.get(path)  # templates compiled, as in a running panel
-    wall, cpu = [], []
-    for _ in range(requests):
-        before()
-        began, used = time.perf_counter(), time.process_time()
-        panel.get(path)
-        cpu.append(time.process_time() - used)
-        wall.append(time.perf_counter() - began)
-    return wall, cpu
-
-
 def case(playlists: int, days: int, requests: int, views: list[str]) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="villagecast-bench-") as folder:
         settings = settings_for(Path(folder), days)
@@ -101,18 +80,20 @@ def case(playlists: int, days: int, requests: int, views: list[str]) -> dict[str
         figures: dict[str, object] = {"broadcasts": playlists * days * TIMES_A_DAY}
         rounds = [0]
         try:
-            figures["bare"], figures["bare cpu"] = timed(panel, "/bench/bare", requests, _nothing)
+            figures["bare"], figures["bare cpu"] = panel.time_and_cpu(
+                "/bench/bare", requests, _nothing
+            )
             for view in views:
                 path = VIEWS[view]
                 edit = functools.partial(edit_one, store, schedule_ids, rounds)
-                figures[f"{view} edit"], figures[f"{view} edit cpu"] = timed(
-                    panel, path, requests, edit
+                figures[f"{view} edit"], figures[f"{view} edit cpu"] = panel.time_and_cpu(
+                    path, requests, edit
                 )
                 newest = list(plan_cache._plans.values())[-1]  # the view's, kept last
                 figures[f"{view} planned"] = len(newest.planned)
                 fresh = functools.partial(forget_everything, store)
-                figures[f"{view} fresh"], figures[f"{view} fresh cpu"] = timed(
-                    panel, path, requests, fresh
+                figures[f"{view} fresh"], figures[f"{view} fresh cpu"] = panel.time_and_cpu(
+                    path, requests, fresh
                 )
                 figures[f"{view}_mb"] = len(panel.get(path).encode()) / 1e6
         finally:

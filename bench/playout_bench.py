@@ -163,15 +163,19 @@ def bare_first_bytes(ear: FirstBytes, clip: Path, count: int) -> list[float]:
     return delays
 
 
-def bench_start_lag(folder: Path, count: int) -> tuple[list[float], list[float], float, float]:
-    """Run `villagecast player` as its own process; the bench hears its first bytes."""
-    site = folder / "lag"
+def player_site(site: Path) -> tuple[FirstBytes, Path, Settings]:
+    """Make a folder for a `villagecast player` whose sink writes into the bench's ear."""
     site.mkdir()
     ear = FirstBytes(site)
     config = site / "config.yaml"
     command = json.dumps(pcm_command(ear.path))
     config.write_text(LAG_CONFIG.format(command=command), encoding="utf-8")
-    settings = settings_in(site / "data")
+    return ear, config, settings_in(site / "data")
+
+
+def bench_start_lag(folder: Path, count: int) -> tuple[list[float], list[float], float, float]:
+    """Run `villagecast player` as its own process; the bench hears its first bytes."""
+    ear, config, settings = player_site(folder / "lag")
     store = Store.open(settings.db_path)
     clip = Ingest(store, settings).speak("好")
     now = dt.datetime.now(dt.UTC)
@@ -275,12 +279,7 @@ def bench_emergency(
     from web import create_app
 
     site = folder / "emergency"
-    site.mkdir()
-    ear = FirstBytes(site)
-    config = site / "config.yaml"
-    command = json.dumps(pcm_command(ear.path))
-    config.write_text(LAG_CONFIG.format(command=command), encoding="utf-8")
-    settings = settings_in(site / "data")
+    ear, config, settings = player_site(site)
     store = Store.open(settings.db_path)
     now = dt.datetime.now(dt.UTC)
     users.add_user(store, "admin", "bench-password-1", "admin", now)
