@@ -100,6 +100,11 @@ def test_mainland_china_chain_is_accepted() -> None:
             id="edge-timeout",
         ),
         pytest.param(
+            "tts: {fastspeech2_speed: 2}",
+            "key 'tts.fastspeech2_speed' must be from 0.7 to 1.5",
+            id="fastspeech2-speed",
+        ),
+        pytest.param(
             "tts: {engines: []}", "key 'tts.engines' must list at least one", id="no-engine"
         ),
         pytest.param(
