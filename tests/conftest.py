@@ -106,8 +106,15 @@ def missing_programs() -> dict[str, str]:
     return {name: pkg for name, pkg in REQUIRED_PROGRAMS.items() if shutil.which(name) is None}
 
 
+def runs_tests_itself(config: pytest.Config) -> bool:
+    """Whether this pytest process runs tests: not so the controller of xdist workers."""
+    workers = config.getoption("numprocesses", default=None)
+    return hasattr(config, "workerinput") or not workers
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    processes.mark_this_run()
+    if runs_tests_itself(config):
+        processes.mark_this_run()
     missing = missing_programs()
     if missing:
         raise pytest.UsageError(
@@ -118,6 +125,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if a process it started outlives it, and end that process."""
+    if not runs_tests_itself(session.config):
+        return  # each worker looks after the processes its own tests started
     leftovers = processes.leftovers()
     if leftovers:
         session.config.get_terminal_writer().line(

@@ -22,8 +22,12 @@ MARKER = "VILLAGECAST_TEST_RUN"
 
 
 def mark_this_run() -> None:
-    """Put this run's marker in the environment every child process inherits."""
-    os.environ.setdefault(MARKER, f"{os.getpid()}-{uuid.uuid4().hex}")
+    """Put this run's marker in the environment every child process inherits.
+
+    Each pytest process that runs tests marks its own: two xdist workers must never see
+    each other's processes, nor each other, as leftovers.
+    """
+    os.environ[MARKER] = f"{os.getpid()}-{uuid.uuid4().hex}"
 
 
 def _marked_processes() -> dict[int, str]:
