@@ -270,9 +270,9 @@ class Browser:
 
 
 @contextlib.contextmanager
-def serving(app: Flask) -> Iterator[str]:
-    """Serve the panel under waitress on a free loopback port; yield its address."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0)
+def serving(app: Flask, *, threads: int = 4, port: int = 0) -> Iterator[str]:
+    """Serve the panel under waitress on a loopback port (free by default); yield its address."""
+    server = waitress.create_server(app, host="127.0.0.1", port=port, threads=threads)
     thread = threading.Thread(target=server.run, name="panel", daemon=True)
     thread.start()
     try:

@@ -3,13 +3,11 @@ without JavaScript, and a playlist scheduled while it awaits review."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import waitress
 
 from playlists.content import playlist_table, review
 from playlists.content.playlist_table import NewItem
@@ -17,7 +15,7 @@ from playlists.model import ItemKind, Review
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.browser.kit import FITS_WIDTH
-from tests.web_fixtures import NOW, PASSWORD, add_pause_playlist, add_user, make_app
+from tests.web_fixtures import NOW, PASSWORD, add_pause_playlist, add_user, make_app, serving
 
 pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
 
@@ -40,14 +38,8 @@ def frozen_panel_url(settings: Settings, store: Store) -> Iterator[str]:
     """Serve the panel with its clock at NOW (28 March 2023, 11:00 station time)."""
     add_user(store, "op", "operator")
     add_user(store, "rev", "reviewer")
-    server = waitress.create_server(make_app(settings, store), host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, name="panel", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        thread.join(timeout=5)
+    with serving(make_app(settings, store)) as url:
+        yield url
 
 
 def logged_in_page(browser: Any, url: str, width: int, height: int) -> tuple[Any, Any]:

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 import waitress
 from PIL import Image
-from waitress import wasyncore
 
 from media.fonts import find_cjk_font
 from media.slides import render_slide, slide_png, theme_for
@@ -27,7 +26,7 @@ from playlists.content.media_table import MediaRecord
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.realtime import MachineLag
-from tests.web_fixtures import NOW
+from tests.web_fixtures import NOW, serving, stop_serving
 from web import create_app
 
 pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
@@ -80,11 +79,8 @@ class ScreenServer:
 
     def stop(self) -> None:
         """Close the listener and every open connection, as when the panel process dies."""
-        if not self.thread.is_alive():
-            return
-        self.server.task_dispatcher.shutdown()
-        wasyncore.close_all(self.server._map)  # the loop ends once its map is empty
-        self.thread.join(timeout=5)
+        if self.thread.is_alive():
+            stop_serving(self.server, self.thread)
 
 
 @pytest.fixture
@@ -255,17 +251,10 @@ def test_screen_reconnects_by_itself(
     page.wait_for_timeout(3000)  # long enough to back off to the slowest retry
 
     player.set_screen_state("led-bar", broadcast(slide(blue)), NOW)
-    again = waitress.create_server(create_app(settings, store), host="127.0.0.1", port=port)
-    thread = threading.Thread(target=again.run, name="panel-again", daemon=True)
-    thread.start()
-    try:
+    with serving(create_app(settings, store), port=port):
         # Retries back off to 2 s at most, so the new state shows soon after the panel returns.
         page.wait_for_function(SHOWN, arg=blue, polling=20, timeout=3500)
         assert page.get_attribute("#stage", "data-link") == "up"
-    finally:
-        again.task_dispatcher.shutdown()
-        wasyncore.close_all(again._map)
-        thread.join(timeout=5)
 
 
 def test_scroll_strip_moves_right_to_left_at_a_readable_speed(

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import waitress
 
 from playlists.model import Outcome, Priority
 from playlists.record import asrun
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.browser.kit import FITS_WIDTH
-from tests.web_fixtures import PASSWORD, add_pause_playlist, add_user, make_app
+from tests.web_fixtures import PASSWORD, add_pause_playlist, add_user, make_app, serving
 
 pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
 
@@ -33,14 +31,8 @@ def panel_at_now(settings: Settings, store: Store) -> Iterator[str]:
         row = asrun.open_manual(store, name, None, Priority.MANUAL, "op", when)
         asrun.close(store, row, Outcome.PLAYED, when + dt.timedelta(minutes=1))
     app = make_app(settings, store, now=NOW)
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, name="panel", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        thread.join(timeout=5)
+    with serving(app, threads=2) as url:
+        yield url
 
 
 @pytest.mark.parametrize("width", [375, 1280], ids=["phone-375", "desktop-1280"])

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 import waitress
 from flask import Flask
-from waitress import wasyncore
 
 from playlists.bundles.keys import generate_keys, load_signing_key
 from playlists.commands import PlaySpeech, ReasonCode, answer, decode_request
@@ -45,7 +44,7 @@ from tests import processes
 from tests.broker_kit import TOWN_DATA, Broker, Client, start_broker
 from tests.conftest import live_player, make_settings
 from tests.town_kit import add_media_playlist
-from tests.web_fixtures import NOW, FakePlayer, add_user, csrf_of, log_in
+from tests.web_fixtures import NOW, FakePlayer, add_user, csrf_of, log_in, stop_serving
 from web import create_app
 from web.state import EXTENSION
 
@@ -112,8 +111,7 @@ def town(tmp_path: Path) -> Iterator[Town]:
         store.close()
     finally:
         if server is not None:
-            server.task_dispatcher.shutdown()
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+            stop_serving(server, thread)
         broker_processes.end_all()
 
 

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import waitress
 from flask import Flask
-from waitress import wasyncore
 
 from playlists.access import tokens, users
 from playlists.content import announcement_table, media_table, playlist_table, review
@@ -33,6 +30,7 @@ from tests.web_fixtures import (
     fresh_token,
     log_in,
     make_app,
+    serving,
 )
 from web import create_app
 
@@ -646,17 +644,8 @@ def test_a_playlist_with_a_draft_announcement_waits_for_it(station: Station, sto
 @pytest.fixture
 def served(station: Station, settings: Settings) -> Iterator[str]:
     """The panel under waitress on a free loopback port, as `villagecast panel` runs it."""
-    server = waitress.create_server(
-        create_app(settings, station.store), host="127.0.0.1", port=0, threads=2
-    )
-    thread = threading.Thread(target=server.run, name="panel", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.task_dispatcher.shutdown()
-        wasyncore.close_all(server._map)
-        thread.join(timeout=5)
+    with serving(create_app(settings, station.store), threads=2) as url:
+        yield url
 
 
 def http(url: str, token: str | None, method: str = "GET", body: Any = None) -> tuple[int, Any]:

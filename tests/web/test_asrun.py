@@ -6,12 +6,10 @@ import csv
 import datetime as dt
 import io
 import re
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import waitress
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
@@ -23,7 +21,14 @@ from playlists.record.report import campaign_report
 from playlists.settings import Settings
 from playlists.store import Store
 from tests.browser.conftest import ARTIFACTS
-from tests.web_fixtures import PASSWORD, add_pause_playlist, add_user, log_in, make_app
+from tests.web_fixtures import (
+    PASSWORD,
+    add_pause_playlist,
+    add_user,
+    log_in,
+    make_app,
+    serving,
+)
 
 # 17:00 in Shanghai on the campaign's third day: its 18:30 broadcasts are not due yet.
 LATER = dt.datetime(2023, 3, 30, 9, 0, tzinfo=dt.UTC)
@@ -408,14 +413,8 @@ def live_panel(settings: Settings, store: Store) -> Iterator[str]:
     """Serve the panel on a free loopback port, as tests/browser does."""
     add_user(store, "op", "operator")
     app = make_app(settings, store, now=LATER)
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, name="panel", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        thread.join(timeout=5)
+    with serving(app, threads=2) as url:
+        yield url
 
 
 def media_box(pdf: bytes) -> tuple[float, float]:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import waitress
-from waitress import wasyncore
 
 from playlists.bundles.keys import generate_keys
 from playlists.content import playlist_table
@@ -27,7 +26,7 @@ from playlists.sync.wire import row_digest
 from playlists.town import fleet, sharing, villages
 from tests.conftest import make_settings
 from tests.town_kit import add_media_playlist
-from tests.web_fixtures import NOW
+from tests.web_fixtures import NOW, stop_serving
 from web import create_app
 from web.state import EXTENSION, PanelState
 from web.town_limits import VillageLimits
@@ -61,11 +60,7 @@ def real_town(tmp_path: Path) -> Iterator[Town]:
         key = public.read_text(encoding="utf-8").strip()
         yield Town(settings, store, url, key, app.extensions[EXTENSION])
     finally:
-        # Close every socket from the server's own loop: closing them from here races
-        # with its select() and ends the thread with EBADF.
-        server.task_dispatcher.shutdown()
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-        thread.join(timeout=5)
+        stop_serving(server, thread)
         store.close()
 
 
