@@ -352,4 +352,9 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE announcements ADD COLUMN archived_at TEXT;
     ALTER TABLE playlists ADD COLUMN archived_at TEXT;
     """,
+    # 8: on a town: the engine that spoke a text emergency for the villages
+    # (playlists/town/emergency_dispatch.py); empty when each village speaks it itself.
+    """
+    ALTER TABLE town_emergency_sent ADD COLUMN voice TEXT NOT NULL DEFAULT '';
+    """,
 )

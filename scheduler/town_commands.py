@@ -169,6 +169,7 @@ def send_emergency(settings: Settings, store: Store, args: argparse.Namespace, a
     import datetime as dt
     import time
 
+    from playlists.content.ingest import Ingest
     from playlists.errors import BrokerError
     from playlists.sync.emergency_wire import new_emergency
     from playlists.town import emergency_acks, emergency_dispatch
@@ -179,6 +180,9 @@ def send_emergency(settings: Settings, store: Store, args: argparse.Namespace, a
     if args.recording is not None:
         audio = emergency_dispatch.compact_recording(args.recording, settings.data_dir / "tmp")
     message = new_emergency(args.title, args.text, args.repeat, lifetime, now, audio)
+    message, voice = emergency_dispatch.spoken_by_town(Ingest(store, settings), message)
+    if voice:
+        print(f"spoken at the town by {voice}; the villages play that speech", flush=True)
 
     def show(answer: emergency_acks.VillageAnswer) -> None:
         print(f"  {answer.village}: {answer.state} {answer.reason}".rstrip(), flush=True)
@@ -194,7 +198,7 @@ def send_emergency(settings: Settings, store: Store, args: argparse.Namespace, a
     try:
         reached = ", ".join(args.village) or "all villages"
         print(f"sending emergency {message.id} to {reached}; answers:", flush=True)
-        emergency_dispatch.dispatch(settings, store, message, args.village, actor, now)
+        emergency_dispatch.dispatch(settings, store, message, args.village, actor, now, voice)
         time.sleep(max(0.0, args.watch))
     finally:
         if watcher is not None:

@@ -93,6 +93,7 @@ def sent_json(ident: str) -> dict[str, Any]:
         "text": sent.text,
         "repeat": sent.repeat,
         "everyone": sent.everyone,
+        "voice": sent.voice,
         "sent_by": sent.sent_by,
         "sent_at": station_iso(sent.sent_at, tz),
         "deadline": station_iso(sent.deadline, tz),

@@ -23,7 +23,7 @@ from playlists.town import emergency_dispatch, emergency_log, villages
 from playlists.town.emergency_acks import NO_ANSWER
 from web.auth import REVIEWER, has_role, login_required
 from web.emergency_views import may_broadcast_emergency, text_error, whole_number
-from web.state import current_user, now, settings, store
+from web.state import current_user, ingest, now, settings, store
 from web.uploads import saved_upload
 
 bp = Blueprint("town_emergency", __name__, url_prefix="/town-emergencies")
@@ -131,8 +131,9 @@ def send_town_emergency(asked: Asked) -> tuple[TownEmergency, bool]:
         message = new_emergency(
             asked.title, asked.text, asked.repeat, lifetime, instant, asked.audio
         )
+        message, voice = emergency_dispatch.spoken_by_town(ingest(), message)
         topics = emergency_dispatch.dispatch(
-            settings(), store(), message, chosen, current_user().username, instant
+            settings(), store(), message, chosen, current_user().username, instant, voice
         )
     except ContentError as exc:  # checked above; the core's own words as a last resort
         raise Refused(str(exc), 400) from None

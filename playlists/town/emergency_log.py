@@ -31,11 +31,12 @@ class SentEmergency:
     title: str
     text: str
     repeat: int
-    recording: bool  # a recording is played, the text only shown
+    recording: bool  # an operator's recording is played, the text only shown
     deadline: dt.datetime
     everyone: bool
     sent_by: str
     sent_at: dt.datetime
+    voice: str = ""  # the engine that spoke the text for the villages; "": each speaks it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,24 +75,34 @@ def village_ids(store: Store, names: Sequence[str]) -> list[int]:
 
 
 def record_sent(
-    store: Store, message: TownEmergency, villages: Sequence[str], by: str, now: dt.datetime
+    store: Store,
+    message: TownEmergency,
+    villages: Sequence[str],
+    by: str,
+    now: dt.datetime,
+    voice: str = "",
 ) -> None:
-    """Keep a sent emergency with a "no answer" row for each village it goes to."""
+    """Keep a sent emergency with a "no answer" row for each village it goes to.
+
+    voice names the engine whose speech of the text the message carries; a message with
+    audio and no voice carries an operator's recording.
+    """
     with store.transaction() as conn:
         ids = village_ids(store, villages)
         conn.execute(
             "INSERT INTO town_emergency_sent (id, title, text, repeat, recording, deadline, "
-            "everyone, sent_by, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "everyone, sent_by, sent_at, voice) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 message.id,
                 message.title,
                 message.text,
                 message.repeat,
-                1 if message.audio else 0,
+                1 if message.audio and not voice else 0,
                 to_db_time(message.deadline),
                 0 if villages else 1,
                 by,
                 to_db_time(now),
+                voice,
             ),
         )
         conn.executemany(
@@ -201,4 +212,5 @@ def _sent(row: sqlite3.Row) -> SentEmergency:
         everyone=bool(row["everyone"]),
         sent_by=str(row["sent_by"]),
         sent_at=sent_at,
+        voice=str(row["voice"]),
     )

@@ -96,11 +96,20 @@ def test_share_and_unshare_by_name_only_approved_playlists(tmp_path: Path) -> No
     assert unknown.returncode == 1 and "no playlist is named" in unknown.stderr
 
 
-def test_emergency_with_the_broker_down_goes_by_sync_and_says_so(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("engines", "voice"),
+    [
+        pytest.param("[espeak-ng]", "", id="villages-speak-it"),
+        pytest.param("[fastspeech2, espeak-ng]", "fastspeech2", id="spoken-at-the-town"),
+    ],
+)
+def test_emergency_with_the_broker_down_goes_by_sync_and_says_so(
+    tmp_path: Path, engines: str, voice: str
+) -> None:
     private, _ = generate_keys(tmp_path / "keys", "赤溪镇")
     config = tmp_path / "config.yaml"
     config.write_text(
-        "tts: {engines: [espeak-ng]}\naudio: {sink: recording}\n"
+        f"tts: {{engines: {engines}}}\naudio: {{sink: recording}}\n"
         f"town: {{signing_key: {private}, broker_port: {free_port()}}}\n",
         encoding="utf-8",
     )
@@ -110,8 +119,12 @@ def test_emergency_with_the_broker_down_goes_by_sync_and_says_so(tmp_path: Path)
     assert sent.returncode == 1, sent.stderr  # 东村 has not answered (yet)
     assert "the town's broker is down" in sent.stdout
     assert [line.split()[:2] for line in sent.stdout.splitlines()[-1:]] == [["东村", "no"]]
+    said = f"spoken at the town by {voice}; the villages play that speech"
+    assert (said in sent.stdout) is bool(voice), sent.stdout
     [kept] = emergency_relay.folder(tmp_path / "data").glob("*/message.json")
-    assert "河水上涨。" in json.loads(kept.read_text(encoding="utf-8"))["payload"]
+    payload = json.loads(kept.read_text(encoding="utf-8"))["payload"]
+    assert "河水上涨。" in payload
+    assert ('\\"audio\\"' in payload) is bool(voice), "the town's speech travels with it"
     store = Store.open(tmp_path / "data" / "villagecast.db")
     [row] = audit.rows(store, action="play")
     assert "(broker down: by sync)" in row.detail

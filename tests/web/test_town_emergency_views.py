@@ -110,6 +110,38 @@ def sent_id(html: str) -> str:
     return match[1]
 
 
+def test_the_town_speaks_the_text_with_its_clear_voice_and_the_villages_get_that_speech(
+    town: TownPanel,
+) -> None:
+    engines = ("fastspeech2", "espeak-ng")
+    clear = dataclasses.replace(
+        town.settings, tts=dataclasses.replace(town.settings.tts, engines=engines)
+    )
+    west = village(town.broker, WEST)
+    try:
+        with serving(town_app(clear, town.store)) as url:
+            chief = Browser(url, "chief")
+            status, html = chief.post(PAGE, {**FORM, "to": "all"})
+            assert status == 200, html
+            ident = sent_id(html)
+            assert "文字已由镇里合成语音（清晰离线语音），各村播放这段语音。" in html
+            status, body = chief.open(
+                urllib.request.Request(
+                    f"{url}/api/v1/town-emergencies/{ident}",
+                    headers={"Accept": "application/json"},
+                )
+            )
+            assert status == 200 and '"voice":"fastspeech2"' in body.replace(" ", "")
+        [message] = west.wait_messages(1, timeout=10)
+        heard = wire.decode(
+            message.payload, [load_signing_key(Path(clear.town.signing_key)).public]
+        )
+        assert heard.audio.startswith(b"OggS"), "the villages play the town's speech"
+        assert heard.text == FORM["text"], "and show the text on their screens"
+    finally:
+        west.close()
+
+
 def test_sent_from_the_page_to_chosen_villages_their_answers_show_in_the_table(
     town: TownPanel,
 ) -> None:

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from media.audio import probe
+from media.fastspeech2_engine import FastSpeech2Engine
+from media.mbrola import MbrolaEngine
+from media.tts import EngineChain, EspeakEngine, TtsEngine
 from playlists.bundles.keys import load_signing_key
+from playlists.content import emergency_speech
+from playlists.content.ingest import Ingest
 from playlists.errors import BrokerError, NotFoundError
 from playlists.record import audit
 from playlists.settings import Settings, TownSettings
@@ -115,3 +123,92 @@ def test_with_the_broker_down_the_emergency_is_kept_for_the_villages_sync(town: 
     assert [
         m.parent.name for m in emergency_relay.folder(settings.data_dir).glob("*/message.json")
     ] == [message.id]
+
+
+# -- the town speaks the text for the villages -------------------------------------------
+
+TEXT = "河水上涨，请沿河村民立即转移。"
+
+
+def espeak_as(name: str) -> EspeakEngine:
+    """The real espeak-ng under another engine's name: an online voice, faked."""
+    engine = EspeakEngine()
+    engine.name = name
+    return engine
+
+
+def chain_of(store: Store, settings: Settings, *engines: TtsEngine) -> Ingest:
+    return Ingest(store, settings, EngineChain(engines))
+
+
+@pytest.mark.parametrize(
+    ("engines", "voice"),
+    [
+        pytest.param(
+            lambda: [FastSpeech2Engine(), EspeakEngine()], "fastspeech2", id="clear-offline"
+        ),
+        pytest.param(lambda: [espeak_as("edge-tts")], "edge-tts", id="online-microsoft"),
+        pytest.param(lambda: [espeak_as("gtts")], "gtts", id="online-google"),
+        pytest.param(lambda: [MbrolaEngine(), EspeakEngine()], "", id="no-clearer-than-mbrola"),
+        pytest.param(lambda: [espeak_as("kokoro")], "", id="kokoro-less-clear"),
+        pytest.param(lambda: [EspeakEngine()], "", id="backup-only"),
+    ],
+)
+def test_the_town_speaks_the_text_when_its_voice_is_clearer_than_the_villages(
+    store: Store, settings: Settings, engines: Callable[[], list[TtsEngine]], voice: str
+) -> None:
+    ingest = chain_of(store, settings, *engines())
+    message = wire.new_emergency("防汛", TEXT, 2, HALF_HOUR, NOW)
+    carried, engine = emergency_dispatch.spoken_by_town(ingest, message)
+    assert engine == voice
+    if not voice:
+        assert carried == message, "the villages speak the text themselves"
+        return
+    assert dataclasses.replace(carried, audio=b"") == message, "only the speech was added"
+    assert carried.audio.startswith(b"OggS")
+    [spoken] = store.query("SELECT * FROM media WHERE engine = ?", (voice,))
+    # A village plays the town's speech, said as many times as the town asked.
+    played = emergency_speech.repeated_recording(ingest, carried.audio, 2, 3)
+    once = float(spoken["duration"])
+    assert played.duration == pytest.approx(2 * once + 3, abs=0.3)
+    assert probe(ingest.path_of(played)).duration == pytest.approx(played.duration, abs=0.05)
+
+
+def test_a_recording_goes_as_it_is(store: Store, settings: Settings) -> None:
+    ingest = chain_of(store, settings, espeak_as("gtts"))
+    message = wire.new_emergency("", TEXT, 1, HALF_HOUR, NOW, b"OggS-recording")
+    assert emergency_dispatch.spoken_by_town(ingest, message) == (message, "")
+    assert store.query("SELECT * FROM media") == [], "nothing was spoken"
+
+
+def test_speech_the_villages_cannot_carry_leaves_the_text_to_them(
+    store: Store,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(emergency_dispatch, "MAX_RECORDING_SECONDS", 1)
+    ingest = chain_of(store, settings, espeak_as("gtts"))
+    message = wire.new_emergency("", TEXT, 1, HALF_HOUR, NOW)
+    with caplog.at_level(logging.WARNING):
+        assert emergency_dispatch.spoken_by_town(ingest, message) == (message, "")
+    assert f"the villages speak emergency {message.id} themselves" in caplog.text
+
+
+def test_the_towns_speech_reaches_the_villages_and_is_kept_with_its_voice(
+    broker: Broker, town: Town
+) -> None:
+    west = listening(broker, WEST)
+    try:
+        ingest = chain_of(town.store, town.settings, espeak_as("edge-tts"))
+        message, voice = emergency_dispatch.spoken_by_town(
+            ingest, wire.new_emergency("防汛", TEXT, 1, HALF_HOUR, NOW)
+        )
+        emergency_dispatch.dispatch(town.settings, town.store, message, [], "zhang", NOW, voice)
+        [got] = west.wait_messages(1, timeout=10)
+        public = load_signing_key(Path(town.settings.town.signing_key)).public
+        assert wire.decode(got.payload, [public]).audio == message.audio != b""
+    finally:
+        west.close()
+    kept = emergency_log.get_sent(town.store, message.id)
+    assert (kept.voice, kept.recording) == ("edge-tts", False)

@@ -143,3 +143,22 @@ def test_recent_counts_each_state_newest_first(town: Store) -> None:
 def test_a_missing_emergency_is_not_found(town: Store) -> None:
     with pytest.raises(NotFoundError):
         emergency_log.get_sent(town, "ab" * 16)
+
+
+@pytest.mark.parametrize(
+    ("audio", "voice", "recording"),
+    [
+        pytest.param(b"", "", False, id="text-each-village-speaks"),
+        pytest.param(b"OggS-recording", "", True, id="operators-recording"),
+        pytest.param(b"OggS-speech", "fastspeech2", False, id="spoken-at-the-town"),
+    ],
+)
+def test_what_the_villages_play_is_kept_with_the_emergency(
+    town: Store, audio: bytes, voice: str, recording: bool
+) -> None:
+    message = new_emergency("防汛", "河水上涨。", 1, dt.timedelta(minutes=30), NOW, audio)
+    emergency_log.record_sent(town, message, [], "zhang", NOW, voice)
+    kept = emergency_log.get_sent(town, message.id)
+    assert (kept.recording, kept.voice) == (recording, voice)
+    [tally] = emergency_log.recent(town)
+    assert (tally.emergency.recording, tally.emergency.voice) == (recording, voice)
