@@ -140,7 +140,11 @@ class SyncThread:
         on_emergency: Callable[[bytes], None] | None = None,
     ) -> None:
         self.settings, self.store, self.now = settings, store, now
-        self.ingest = Ingest(store, settings, chain_from_settings(settings, resident=True), now=now)
+        # The town's playlists are saved here, so they are spoken as content saved on the
+        # panel is: by the whole chain, the voices that run a model in a short-lived
+        # process of their own included (at this thread's low priority, inherited).
+        # Only emergencies, spoken the instant they arrive, keep to the resident chain.
+        self.ingest = Ingest(store, settings, chain_from_settings(settings), now=now)
         self.client = client or UrllibClient(settings.sync.timeout_seconds)
         self.rng = rng or random.Random()
         self.on_emergency = on_emergency  # the town's live emergencies go to the listener

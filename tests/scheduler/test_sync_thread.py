@@ -25,7 +25,8 @@ from playlists.store import Store
 from scheduler import sync_thread
 from scheduler.daemon import Daemon
 from scheduler.sync_thread import BACKOFF_JITTER, SyncThread, Waker, backoff_seconds
-from tests.conftest import live_player, make_settings
+from tests.bundle_kit import playlist_yaml
+from tests.conftest import OFFLINE_TTS, live_player, make_settings
 from tests.realtime import MachineLag
 from tests.scheduler.test_daemon import schedule_in, wait_for_row
 from tests.sync_kit import TOKEN, TOWN_URL, FakeTown
@@ -91,6 +92,29 @@ def test_an_unreachable_town_backs_off_logs_once_and_recovers(
     assert status["last_success"] == clock[0].isoformat()
     assert status["last_error"] is not None  # kept: the page says what went wrong last
     assert [r.levelname for r in caplog.records] == ["WARNING", "INFO"]
+
+
+@pytest.mark.slow  # the real fastspeech2 model: a few seconds
+def test_the_towns_playlists_are_spoken_by_the_clearest_voice_not_the_instant_one(
+    tmp_path: Path,
+) -> None:
+    tts = dataclasses.replace(OFFLINE_TTS, engines=("fastspeech2", "mbrola", "espeak-ng"))
+    village = make_settings(tmp_path / "data", sync=SYNC, tts=tts)
+    store = Store.open(village.db_path)
+    try:
+        town = FakeTown()
+        town.share(
+            1, "防汛宣传", {"playlist.yaml": playlist_yaml("  - announcement: 汛期请远离河道。\n")}
+        )
+        thread = SyncThread(village, store, lambda: NOW, client=town, rng=NoJitter())
+        thread.step()
+        assert store.status()["sync"]["state"] == "ok"
+        [spoken] = store.query(
+            "SELECT m.engine FROM announcements a JOIN media m ON m.sha256 = a.media_sha256"
+        )
+        assert spoken["engine"] == "fastspeech2"
+    finally:
+        store.close()
 
 
 def test_a_broken_answer_is_a_failure_and_the_thread_goes_on(
