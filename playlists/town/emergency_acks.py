@@ -18,12 +18,10 @@ from playlists.errors import BrokerError, TownEmergencyError
 from playlists.settings import Settings
 from playlists.store import Store
 from playlists.sync import broker_client, broker_topics
-from playlists.sync.emergency_wire import ACK_SUBJECT, AckState, decode_ack
+from playlists.sync.emergency_wire import ACK_SUBJECT, AckState, decode_ack, outranks
 from playlists.town import broker_setup
 
 NO_ANSWER = "no answer"
-# A later state never gives way to an earlier one that arrives late.
-_RANK = {AckState.RECEIVED: 0, AckState.STARTED: 1, AckState.PLAYED: 2, AckState.FAILED: 2}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,7 +100,8 @@ class AckWatcher:
             if ident != self.ident or user not in self.names:
                 return
             before = self.answers.get(user)
-            if before is not None and _RANK[AckState(before.state)] > _RANK[state]:
+            # A later state never gives way to an earlier one that arrives late.
+            if before is not None and not outranks(state, AckState(before.state)):
                 return
             answer = VillageAnswer(self.names[user], state.value, reason)
             self.answers[user] = answer
