@@ -36,7 +36,7 @@ from typing import Any
 
 from media.errors import TtsError
 from media.mandarin import FRONT_END_VERSION, Pause, Syllable, Token, transcribe
-from media.synth_process import speak_in_model_process
+from media.synth_process import speak_in_model_process, speak_stdin
 
 ENGINE_NAME = "fastspeech2"
 VOICE = "baker"
@@ -422,13 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # LiteRT and TensorFlow's logging print to stderr at load; only errors matter here.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    text = sys.stdin.buffer.read().decode("utf-8")
-    try:
-        FastSpeech2Engine(args.speed).speak_here(text, args.out)
-    except (TtsError, ValueError) as exc:
-        print(exc.reason if isinstance(exc, TtsError) else exc, file=sys.stderr)
-        return 1
-    return 0
+    return speak_stdin(lambda text: FastSpeech2Engine(args.speed).speak_here(text, args.out))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from typing import Any
 
 from media.errors import TtsError
 from media.files import atomic_output
-from media.synth_process import speak_in_model_process
+from media.synth_process import speak_in_model_process, speak_stdin
 
 logger = logging.getLogger(__name__)
 
@@ -301,13 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--cache-dir", type=Path)
     args = parser.parse_args(argv)
-    text = sys.stdin.buffer.read().decode("utf-8")
-    try:
-        KokoroEngine(args.voice, args.speed, args.cache_dir).speak_here(text, args.out)
-    except (TtsError, ValueError) as exc:
-        print(exc.reason if isinstance(exc, TtsError) else exc, file=sys.stderr)
-        return 1
-    return 0
+    return speak_stdin(
+        lambda text: KokoroEngine(args.voice, args.speed, args.cache_dir).speak_here(text, args.out)
+    )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Run an offline synthesizer program (espeak-ng, mbrola, a model's synth process)."""
 
 import subprocess
+import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from media.errors import TtsError
@@ -60,3 +61,18 @@ def speak_in_model_process(
                 )
         except OSError as exc:
             raise TtsError(f"cannot write {out_path}: {exc}", engine=engine) from exc
+
+
+def speak_stdin(speak: Callable[[str], None]) -> int:
+    """The synth process's side: speak the text on stdin; return its exit status.
+
+    A refusal (TtsError, ValueError) is one line on stderr, which the caller's TtsError
+    quotes; anything else is a bug and ends with its traceback.
+    """
+    text = sys.stdin.buffer.read().decode("utf-8")
+    try:
+        speak(text)
+    except (TtsError, ValueError) as exc:
+        print(exc.reason if isinstance(exc, TtsError) else exc, file=sys.stderr)
+        return 1
+    return 0

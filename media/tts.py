@@ -35,10 +35,14 @@ ENGINE_NAMES = ("gtts", "edge-tts", "fastspeech2", "mbrola", "espeak-ng", "kokor
 # Languages gTTS is known to speak (those config.yaml offers): checked without importing
 # gTTS, which brings requests (~17 MB) into every process that builds the chain.
 KNOWN_GTTS_LANGS = frozenset({"zh-CN", "zh-TW", "zh", "yue"})
-# Engines that speak only where content is saved, never in the player daemon, whose
-# emergencies must sound at once: a neural model loads for a second or more and takes
-# 250-600 MB (fastspeech2; kokoro, the optional neural extra).
+# Engines that speak only where content is saved, never at air time: the player's
+# emergencies must sound at once, and a neural model loads for a second or more and
+# takes 250-600 MB (fastspeech2; kokoro, the optional neural extra).
 SAVE_TIME_ENGINES = frozenset({"fastspeech2", "kokoro"})
+# Engines that never run under the player daemon at all, not even for the town's
+# playlists its sync thread saves: the optional neural extra, slower than real time
+# (a notice takes minutes of a Pi's CPU).
+PANEL_ONLY_ENGINES = frozenset({"kokoro"})
 
 
 class TtsEngine(Protocol):
@@ -202,17 +206,18 @@ def build_chain(
     mbrola_voice: str = "cn1",
     mbrola_pace: float = DEFAULT_PACE,
     fastspeech2_speed: float = FASTSPEECH2_SPEED,
-    resident: bool = False,
+    leave_out: frozenset[str] = frozenset(),
 ) -> EngineChain:
     """Build the engine chain named in the settings, in that order.
 
-    resident (the player daemon) leaves out SAVE_TIME_ENGINES, down to espeak-ng alone.
+    leave_out names engines this chain goes without (SAVE_TIME_ENGINES for the player's
+    instant chain), down to espeak-ng alone.
     """
     # A bare string is a Sequence[str] too, and would be read letter by letter.
     if isinstance(names, str):
         raise ValueError(f"speech engines must be a list such as [{names}], not a string")
-    if resident:
-        names = [name for name in names if name not in SAVE_TIME_ENGINES] or ["espeak-ng"]
+    if leave_out:
+        names = [name for name in names if name not in leave_out] or ["espeak-ng"]
     engines: list[TtsEngine] = []
     for name in names:
         if name == "gtts":

@@ -212,9 +212,10 @@ class EmergencyListener:
     def ingest(self) -> Ingest:
         if self._ingest is None:
             # speech engines: only when needed
+            from media.tts import SAVE_TIME_ENGINES
             from playlists.content.ingest import Ingest, chain_from_settings
 
-            resident = chain_from_settings(self.settings, resident=True)
+            resident = chain_from_settings(self.settings, leave_out=SAVE_TIME_ENGINES)
             self._ingest = Ingest(self.store, self.settings, resident)
         return self._ingest
 

@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 from media.errors import MediaError
+from media.tts import SAVE_TIME_ENGINES
 from playlists.clock import station_iso, station_time
 from playlists.commands import (
     CommandResult,
@@ -80,7 +81,7 @@ class Player:
         self.timeline = timeline
         self.grace = dt.timedelta(seconds=settings.player.grace_seconds)
         self.horizon = dt.timedelta(hours=settings.player.horizon_hours)
-        resident = chain_from_settings(settings, resident=True)
+        resident = chain_from_settings(settings, leave_out=SAVE_TIME_ENGINES)
         self.ingest = Ingest(store, settings, resident, now=timeline.now)
         self.assembly = Assembly(gap=settings.broadcast.gap_seconds)
         self.screens = ScreenPublisher(settings, store, timeline, self.ingest.slides)

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from media.tts import PANEL_ONLY_ENGINES
 from playlists.content.ingest import Ingest, chain_from_settings
 from playlists.errors import SyncError, TownBusyError
 from playlists.settings import Settings, SyncSettings
@@ -141,10 +142,11 @@ class SyncThread:
     ) -> None:
         self.settings, self.store, self.now = settings, store, now
         # The town's playlists are saved here, so they are spoken as content saved on the
-        # panel is: by the whole chain, the voices that run a model in a short-lived
-        # process of their own included (at this thread's low priority, inherited).
-        # Only emergencies, spoken the instant they arrive, keep to the resident chain.
-        self.ingest = Ingest(store, settings, chain_from_settings(settings), now=now)
+        # panel is, fastspeech2 included (its short-lived model process inherits this
+        # thread's low priority); only the optional neural extra stays out of the player.
+        # Emergencies, spoken the instant they arrive, keep to the player's instant chain.
+        chain = chain_from_settings(settings, leave_out=PANEL_ONLY_ENGINES)
+        self.ingest = Ingest(store, settings, chain, now=now)
         self.client = client or UrllibClient(settings.sync.timeout_seconds)
         self.rng = rng or random.Random()
         self.on_emergency = on_emergency  # the town's live emergencies go to the listener

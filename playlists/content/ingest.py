@@ -41,8 +41,10 @@ from playlists.store import Store
 log = logging.getLogger(__name__)
 
 
-def chain_from_settings(settings: Settings, *, resident: bool = False) -> EngineChain:
-    """Build the settings' chain; resident (the player daemon) leaves out save-time engines."""
+def chain_from_settings(
+    settings: Settings, *, leave_out: frozenset[str] = frozenset()
+) -> EngineChain:
+    """Build the settings' chain without the engines named in leave_out."""
     tts = settings.tts
     return build_chain(
         tts.engines,
@@ -55,7 +57,7 @@ def chain_from_settings(settings: Settings, *, resident: bool = False) -> Engine
         mbrola_voice=tts.mbrola_voice,
         mbrola_pace=tts.mbrola_pace,
         fastspeech2_speed=tts.fastspeech2_speed,
-        resident=resident,
+        leave_out=leave_out,
     )
 
 

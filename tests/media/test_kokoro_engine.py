@@ -31,7 +31,7 @@ from media.kokoro_engine import (
     speech_chunks,
 )
 from media.mbrola import MbrolaEngine
-from media.tts import EngineChain, EspeakEngine, TtsEngine, build_chain
+from media.tts import SAVE_TIME_ENGINES, EngineChain, EspeakEngine, TtsEngine, build_chain
 from playlists.content import announcement_table, announcing
 from playlists.content.ingest import Ingest
 from playlists.content.revoice import revoice
@@ -159,7 +159,7 @@ def test_kokoro_is_not_in_the_default_chain() -> None:
 )
 def test_the_player_daemon_s_chain_leaves_kokoro_out(names: list[str], resident: list[str]) -> None:
     assert [e.name for e in build_chain(names).engines] == names
-    assert [e.name for e in build_chain(names, resident=True).engines] == resident
+    assert [e.name for e in build_chain(names, leave_out=SAVE_TIME_ENGINES).engines] == resident
 
 
 def test_the_player_and_its_sync_thread_never_speak_with_kokoro(
