@@ -117,7 +117,7 @@ def play(
     now: dt.datetime,
 ) -> tuple[AckState, str]:
     """Speak the message at emergency priority; return the answer for the town."""
-    if message.audio:  # the town's recording, played instead of speaking the text
+    if message.audio:  # a recording, or the town's speech of the text: played as sent
         record = emergency_speech.repeated_recording(ingest, message.audio, message.repeat, GAP)
     else:
         record = emergency_speech.repeated_speech(ingest, message.text, message.repeat, GAP)
