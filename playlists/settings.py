@@ -440,6 +440,13 @@ class TownSettings:
         default="",
         metadata=_doc("address the town's broker listens on; empty = every address"),
     )
+    speak_emergencies: bool = dataclasses.field(
+        default=True,
+        metadata=_doc(
+            "speak a text emergency with the town's engines and send that speech, when it "
+            "is clearer than the villages' instant voice; off: each village speaks the text"
+        ),
+    )
 
 
 def _town_url(value: Any) -> str | None:

@@ -71,12 +71,13 @@ def dispatch(
 def spoken_by_town(ingest: Ingest, message: TownEmergency) -> tuple[TownEmergency, str]:
     """Return the message carrying the town's speech of its text, and the engine that spoke.
 
-    The message comes back as it was, with "", when it carries a recording already, or
-    when the town's voice is no clearer than a village's own (the network down and only
-    espeak-ng left, say): each village then speaks the text itself. A failure to speak
-    never stops an emergency: it is logged, and the villages speak it.
+    The message comes back as it was, with "", when it carries a recording already,
+    when the town does not speak its emergencies (town.speak_emergencies), or when its
+    voice is no clearer than a village's own (the network down and only espeak-ng left,
+    say): each village then speaks the text itself. A failure to speak never stops an
+    emergency: it is logged, and the villages speak it.
     """
-    if message.audio:
+    if message.audio or not ingest.settings.town.speak_emergencies:
         return message, ""
     try:
         record = ingest.speak(message.text)

@@ -181,6 +181,18 @@ def test_a_recording_goes_as_it_is(store: Store, settings: Settings) -> None:
     assert store.query("SELECT * FROM media") == [], "nothing was spoken"
 
 
+def test_a_town_that_does_not_speak_its_emergencies_sends_the_text(
+    store: Store, settings: Settings
+) -> None:
+    quiet = dataclasses.replace(
+        settings, town=dataclasses.replace(settings.town, speak_emergencies=False)
+    )
+    ingest = chain_of(store, quiet, espeak_as("gtts"))
+    message = wire.new_emergency("", TEXT, 1, HALF_HOUR, NOW)
+    assert emergency_dispatch.spoken_by_town(ingest, message) == (message, "")
+    assert store.query("SELECT * FROM media") == [], "nothing was spoken"
+
+
 def test_speech_the_villages_cannot_carry_leaves_the_text_to_them(
     store: Store,
     settings: Settings,
