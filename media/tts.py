@@ -10,6 +10,7 @@ normalizes the result with ``media.audio.normalize`` and caches it under
 ``cache_key``.
 """
 
+import copy
 import hashlib
 import io
 import json
@@ -43,6 +44,10 @@ SAVE_TIME_ENGINES = frozenset({"fastspeech2", "kokoro"})
 # playlists its sync thread saves: the optional neural extra, slower than real time
 # (a notice takes minutes of a Pi's CPU).
 PANEL_ONLY_ENGINES = frozenset({"kokoro"})
+# Seconds an emergency waits for an online voice before the next engine speaks. Where
+# Google is blocked its packets are dropped, so gTTS fails only at its timeout (10 s
+# by default): fine when content is saved, too long for an emergency.
+URGENT_ONLINE_SECONDS = 3.0
 
 
 class TtsEngine(Protocol):
@@ -178,6 +183,16 @@ class EngineChain:
     def engines(self) -> tuple[TtsEngine, ...]:
         """Return the engines in the order they are tried."""
         return self._engines
+
+    def urgent(self, seconds: float = URGENT_ONLINE_SECONDS) -> "EngineChain":
+        """Return this chain with each online voice's timeout cut to seconds at most."""
+        engines: list[TtsEngine] = []
+        for engine in self._engines:
+            if isinstance(engine, GttsEngine | EdgeTtsEngine) and engine.timeout > seconds:
+                engine = copy.copy(engine)
+                engine.timeout = seconds
+            engines.append(engine)
+        return EngineChain(engines)
 
     def synthesize(self, text: str, out_path: Path) -> TtsEngine:
         """Speak text into out_path with the first engine that works, and return it."""

@@ -32,9 +32,13 @@ def check(repeat: int, gap: int) -> None:
 
 
 def repeated_speech(ingest: Ingest, text: str, repeat: int, gap: int) -> MediaRecord:
-    """Return one clip that says the text repeat times with gap seconds of silence between."""
+    """Return one clip that says the text repeat times with gap seconds of silence between.
+
+    An online voice gets a few seconds at most (EngineChain.urgent), then the next
+    engine speaks: an emergency never waits out a blocked service's whole timeout.
+    """
     check(repeat, gap)
-    return repeated_clip(ingest, ingest.speak(text), repeat, gap)
+    return repeated_clip(ingest, ingest.speak(text, ingest.chain.urgent()), repeat, gap)
 
 
 def repeated_recording(ingest: Ingest, audio: bytes, repeat: int, gap: int) -> MediaRecord:

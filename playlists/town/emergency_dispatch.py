@@ -80,7 +80,7 @@ def spoken_by_town(ingest: Ingest, message: TownEmergency) -> tuple[TownEmergenc
     if message.audio or not ingest.settings.town.speak_emergencies:
         return message, ""
     try:
-        record = ingest.speak(message.text)
+        record = ingest.speak(message.text, ingest.chain.urgent())
         engine = record.engine or ""
         if engine_rank(engine) >= engine_rank(VILLAGE_VOICE):
             return message, ""

@@ -13,12 +13,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from media.audio import probe
 from media.edge_engine import EdgeTtsEngine
 from media.errors import TtsError, TtsUnavailableError
+from media.fastspeech2_engine import FastSpeech2Engine
 from media.tts import (
     ENGINE_NAMES,
     EngineChain,
@@ -367,3 +369,25 @@ def test_cache_key_tells_clips_apart(other: tuple[str, str, str]) -> None:
     base = cache_key("espeak-ng", "cmn-latn-pinyin", "社会工作")
     assert cache_key(*other) != base
     assert re.fullmatch(r"[0-9a-f]{64}", base)
+
+
+@pytest.mark.parametrize(
+    ("engine", "timeout"),
+    [
+        pytest.param(lambda: GttsEngine(timeout=10), 3.0, id="gtts-cut"),
+        pytest.param(lambda: EdgeTtsEngine(timeout=10), 3.0, id="edge-tts-cut"),
+        pytest.param(lambda: GttsEngine(timeout=2), 2.0, id="shorter-kept"),
+        pytest.param(lambda: FastSpeech2Engine(timeout=120), 120.0, id="offline-model-untouched"),
+    ],
+)
+def test_an_urgent_chain_waits_for_an_online_voice_a_few_seconds_at_most(
+    engine: Callable[[], Any], timeout: float
+) -> None:
+    original = engine()
+    before = original.timeout
+    chain = EngineChain([original, EspeakEngine()])
+    urgent = chain.urgent()
+    assert urgent.engines[0].timeout == timeout  # type: ignore[attr-defined]
+    assert urgent.engines[0].name == original.name
+    assert original.timeout == before, "the station's own chain keeps its timeouts"
+    assert urgent.engines[1] is chain.engines[1]

@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 
 from media.audio import probe
-from media.errors import AudioError
+from media.errors import AudioError, TtsError
+from media.tts import URGENT_ONLINE_SECONDS, EngineChain, EspeakEngine, GttsEngine
 from playlists.content import emergency_speech
 from playlists.content.ingest import Ingest
 from playlists.errors import ContentError
+from playlists.settings import Settings
 from playlists.store import Store
 from playlists.town.emergency_dispatch import compact_recording
 
@@ -78,3 +80,27 @@ def test_a_recording_that_is_not_audio_is_refused(ingest: Ingest, store: Store) 
     with pytest.raises(AudioError):
         emergency_speech.repeated_recording(ingest, b"OggS not really", 2, 3)
     assert store.query("SELECT * FROM media") == []
+
+
+class BlockedGoogle(GttsEngine):
+    """gTTS where Google is blocked: it fails at its timeout, which it notes."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.waited: list[float] = []
+
+    def synthesize(self, text: str, out_path: Path) -> None:
+        self.waited.append(self.timeout)
+        raise TtsError(f"timed out after {self.timeout:g} s", engine=self.name)
+
+
+def test_an_emergency_waits_for_a_blocked_online_voice_a_few_seconds_at_most(
+    store: Store, settings: Settings
+) -> None:
+    google = BlockedGoogle(timeout=10)
+    ingest = Ingest(store, settings, EngineChain([google, EspeakEngine()]))
+    clip = emergency_speech.repeated_speech(ingest, TEXT, 1, 0)
+    assert google.waited == [URGENT_ONLINE_SECONDS], "not the station's 10 s"
+    assert clip.engine == "espeak-ng"
+    announcement = Ingest(store, settings, EngineChain([google, EspeakEngine()])).speak("通知。")
+    assert google.waited[-1] == 10 and announcement.engine == "espeak-ng", "saving waits in full"

@@ -13,7 +13,7 @@ import pytest
 from media.audio import probe
 from media.fastspeech2_engine import FastSpeech2Engine
 from media.mbrola import MbrolaEngine
-from media.tts import EngineChain, EspeakEngine, TtsEngine
+from media.tts import URGENT_ONLINE_SECONDS, EngineChain, EspeakEngine, TtsEngine
 from playlists.bundles.keys import load_signing_key
 from playlists.content import emergency_speech
 from playlists.content.ingest import Ingest
@@ -25,6 +25,7 @@ from playlists.sync import broker_topics
 from playlists.sync import emergency_wire as wire
 from playlists.town import emergency_dispatch, emergency_log, emergency_relay
 from tests.broker_kit import NOW, Broker, Client, add_village, broker, free_port, town_settings
+from tests.playlists.content.test_emergency_speech import BlockedGoogle
 
 pytestmark = pytest.mark.slow  # real processes or real time: see pyproject.toml
 __all__ = ["broker"]  # the fixture, used by name
@@ -172,6 +173,17 @@ def test_the_town_speaks_the_text_when_its_voice_is_clearer_than_the_villages(
     once = float(spoken["duration"])
     assert played.duration == pytest.approx(2 * once + 3, abs=0.3)
     assert probe(ingest.path_of(played)).duration == pytest.approx(played.duration, abs=0.05)
+
+
+def test_the_town_waits_for_a_blocked_online_voice_a_few_seconds_at_most(
+    store: Store, settings: Settings
+) -> None:
+    google = BlockedGoogle(timeout=10)
+    ingest = chain_of(store, settings, google, FastSpeech2Engine())
+    message = wire.new_emergency("", TEXT, 1, HALF_HOUR, NOW)
+    carried, engine = emergency_dispatch.spoken_by_town(ingest, message)
+    assert google.waited == [URGENT_ONLINE_SECONDS] and engine == "fastspeech2"
+    assert carried.audio.startswith(b"OggS")
 
 
 def test_a_recording_goes_as_it_is(store: Store, settings: Settings) -> None:
